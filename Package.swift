@@ -1,0 +1,123 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Upcoming features that keep imports and existentials honest (as Hummingbird does).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "till",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "till", targets: ["Till"]),
+        .executable(name: "till-bench", targets: ["TillBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // Domain core: pure Swift, no I/O, no Foundation.
+        .target(name: "TillCore", swiftSettings: strictSettings),
+        // Wire types shared by till and head office. No dependencies.
+        .target(name: "TillProtocol", swiftSettings: strictSettings),
+        // Receipt layouts (plain text today; ESC/POS templates build on it).
+        .target(
+            name: "Receipts",
+            dependencies: ["TillCore"],
+            path: "Receipts",
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
+        // The till's SQLite database.
+        .target(
+            name: "TillStore",
+            dependencies: [
+                "TillCore", "TillProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Terminal UI: controller (state machine), key decoding, ncurses drawing.
+        .target(
+            name: "TillUI",
+            dependencies: ["TillCore", "TillProtocol", "TillStore", "Receipts", "CNCurses", "CNCursesShim"],
+            swiftSettings: strictSettings
+        ),
+        // Composition: configuration, CLI subcommands.
+        .target(
+            name: "TillApp",
+            dependencies: [
+                "TillCore", "TillProtocol", "TillStore", "TillUI", "Receipts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "Till",
+            dependencies: ["TillApp", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "TillBench",
+            dependencies: [
+                "TillApp", "TillCore", "TillStore", "TillUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // Drivers: hardware and system libraries; know nothing of sales.
+        .systemLibrary(
+            name: "CNCurses",
+            path: "Drivers/CNCurses",
+            // No pkgConfig: ncursesw.pc adds -D_XOPEN_SOURCE=600, which SwiftPM refuses;
+            // the module map links ncursesw and the shim header sets the wide-char defines.
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        .target(
+            name: "CNCursesShim", dependencies: ["CNCurses"], path: "Drivers/CNCursesShim",
+            linkerSettings: [.linkedLibrary("ncursesw")]
+        ),
+
+        // Tests
+        .target(
+            name: "TillTestSupport",
+            dependencies: ["TillCore", "TillStore", "TillApp"],
+            path: "Tests/TillTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "TillCoreTests", dependencies: ["TillCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TillStoreTests",
+            dependencies: ["TillStore", "TillCore", "TillProtocol", "TillTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TillUITests",
+            dependencies: ["TillUI", "TillCore", "TillStore", "TillTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TillAppTests",
+            dependencies: ["TillApp", "TillCore", "TillStore", "TillProtocol", "TillTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TillTestSupport", "TillProtocol", "TillStore", "TillCore",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,280 @@
+public import Foundation
+public import TillCore
+import TOMLKit
+public import TillUI
+
+/// The till's configuration: `--config FILE`, else `$TILL_CONFIG`, else `./till.toml`, else the
+/// embedded defaults. Every setting has a default, so an empty file is a valid configuration.
+/// The file format is documented in README "Configuration" and printed by `till config example`.
+public struct TillConfig: Sendable {
+    /// Where the configuration came from: a path, or "embedded defaults".
+    public var source: String = "embedded defaults"
+
+    public var tillID = "01"
+    public var dataDirectory: String = TillConfig.defaultDataDirectory
+    /// Keys closer together than this are one scanner burst.
+    public var scanGapMilliseconds: Int64 = 30
+
+    public var storeID = "0001"
+    public var storeName = "Demo Store"
+    public var storeAddress = ["1 High Street", "Springfield"]
+    public var currency = Currency.eur
+
+    public var taxRates: [String: TaxRate] = [
+        "A": TaxRate(code: "A", basisPoints: 2000),
+        "B": TaxRate(code: "B", basisPoints: 500),
+        "Z": TaxRate(code: "Z", basisPoints: 0),
+    ]
+    public var barcodeRules = BarcodeRules()
+
+    public var receiptWidth = 42
+    public var receiptFooter = ["Thank you for shopping with us"]
+
+    public var keymap = Keymap.standard
+
+    public init() {}
+
+    /// `$XDG_DATA_HOME/till`, else `~/.local/share/till`.
+    public static var defaultDataDirectory: String {
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/till" }
+        return (env["HOME"] ?? NSHomeDirectory()) + "/.local/share/till"
+    }
+
+    public var databasePath: String { dataDirectory + "/till.sqlite" }
+    public var receiptsDirectory: String { dataDirectory + "/receipts" }
+
+    public var identity: TillIdentity {
+        TillIdentity(storeID: storeID, storeName: storeName, tillID: tillID, currency: currency)
+    }
+
+    public var settings: TillSettings {
+        TillSettings(identity: identity, taxRates: taxRates, barcodeRules: barcodeRules, keymap: keymap)
+    }
+}
+
+/// A configuration problem: names the file, the place and the fix.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+}
+
+extension TillConfig {
+    /// Resolves and loads the configuration as the `till` command does.
+    public static func load(
+        path explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        currentDirectory: String = FileManager.default.currentDirectoryPath
+    ) throws(ConfigError) -> TillConfig {
+        if let explicit {
+            return try load(file: explicit, mustExist: true, how: "--config")
+        }
+        if let fromEnv = environment["TILL_CONFIG"], !fromEnv.isEmpty {
+            return try load(file: fromEnv, mustExist: true, how: "$TILL_CONFIG")
+        }
+        let local = currentDirectory + "/till.toml"
+        if FileManager.default.fileExists(atPath: local) {
+            return try load(file: local, mustExist: true, how: "./till.toml")
+        }
+        return TillConfig()
+    }
+
+    private static func load(file: String, mustExist: Bool, how: String) throws(ConfigError) -> TillConfig {
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw ConfigError(description: "Configuration file \(file) (from \(how)) does not exist: check the path, or run `till config example > \(file)` to create one")
+        }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError(description: "Configuration file \(file) cannot be read: check its permissions")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(description: "Configuration file \(file) is not UTF-8 text: save it as UTF-8")
+        }
+        var config = try parse(text, file: file)
+        config.source = file
+        return config
+    }
+
+    /// Parses TOML text (see README "Configuration"). Unknown sections and keys are errors, so a
+    /// typo never silently falls back to a default.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> TillConfig {
+        let root: TOMLTable
+        do { root = try TOMLTable(string: text) } catch let e as TOMLParseError {
+            throw ConfigError(description: "\(file) line \(e.source.begin.line), column \(e.source.begin.column): \(e.description). Fix the file, or move it aside to run on the embedded defaults.")
+        } catch {
+            throw ConfigError(description: "\(file): \(error)")
+        }
+        var c = TillConfig()
+        let reader = TableReader(file: file)
+        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "keymap"], section: nil)
+
+        if let till = try reader.table(root, "till") {
+            try reader.only(till, keys: ["id", "data_dir", "scan_gap_ms"], section: "till")
+            if let v = try reader.string(till, "id", section: "till") {
+                guard (1...8).contains(v.count), v.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                    throw reader.bad("till", "id", "'\(v)' must be 1 to 8 letters or digits, e.g. \"01\"")
+                }
+                c.tillID = v
+            }
+            if let v = try reader.string(till, "data_dir", section: "till") {
+                guard !v.isEmpty else { throw reader.bad("till", "data_dir", "must not be empty") }
+                c.dataDirectory = (v as NSString).expandingTildeInPath
+            }
+            if let v = try reader.int(till, "scan_gap_ms", section: "till") {
+                guard (5...200).contains(v) else { throw reader.bad("till", "scan_gap_ms", "\(v) must be 5 to 200 milliseconds") }
+                c.scanGapMilliseconds = Int64(v)
+            }
+        }
+        if let store = try reader.table(root, "store") {
+            try reader.only(store, keys: ["id", "name", "address", "currency"], section: "store")
+            if let v = try reader.string(store, "id", section: "store") {
+                guard (1...8).contains(v.count), v.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                    throw reader.bad("store", "id", "'\(v)' must be 1 to 8 letters or digits, e.g. \"0001\"")
+                }
+                c.storeID = v
+            }
+            if let v = try reader.string(store, "name", section: "store") { c.storeName = v }
+            if let v = try reader.strings(store, "address", section: "store") { c.storeAddress = v }
+            if let v = try reader.string(store, "currency", section: "store") {
+                guard let cur = Currency(code: v) else {
+                    throw reader.bad("store", "currency", "'\(v)' is not a currency this till knows: use an ISO code such as EUR, GBP, USD, RUB")
+                }
+                c.currency = cur
+            }
+        }
+        if let tax = try reader.table(root, "tax") {
+            var rates: [String: TaxRate] = [:]
+            for code in tax.keys {
+                guard let text = try reader.string(tax, code, section: "tax") else { continue }
+                guard (1...2).contains(code.count), code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                    throw reader.bad("tax", code, "tax codes are 1 or 2 letters or digits, e.g. A")
+                }
+                guard let bp = TaxRate.parsePercent(text) else {
+                    throw reader.bad("tax", code, "'\(text)' is not a percentage from 0 to 100, e.g. \"20%\" or \"5.5%\"")
+                }
+                rates[code] = TaxRate(code: code, basisPoints: bp)
+            }
+            guard !rates.isEmpty else { throw ConfigError(description: "\(file): [tax] needs at least one rate, e.g. A = \"20%\"") }
+            c.taxRates = rates
+        }
+        if let bc = try reader.table(root, "barcodes") {
+            try reader.only(bc, keys: ["price_prefixes", "weight_prefixes"], section: "barcodes")
+            for (key, keyPath) in [("price_prefixes", \BarcodeRules.pricePrefixes), ("weight_prefixes", \BarcodeRules.weightPrefixes)] {
+                guard let list = try reader.strings(bc, key, section: "barcodes") else { continue }
+                for p in list where !(p.count == 2 && p.allSatisfy(\.isNumber)) {
+                    throw reader.bad("barcodes", key, "'\(p)' must be two digits, e.g. \"21\"")
+                }
+                c.barcodeRules[keyPath: keyPath] = Set(list)
+            }
+            let both = c.barcodeRules.pricePrefixes.intersection(c.barcodeRules.weightPrefixes)
+            if let p = both.sorted().first {
+                throw reader.bad("barcodes", "weight_prefixes", "prefix \"\(p)\" is also a price prefix: a prefix is one or the other")
+            }
+        }
+        if let r = try reader.table(root, "receipt") {
+            try reader.only(r, keys: ["width", "footer"], section: "receipt")
+            if let w = try reader.int(r, "width", section: "receipt") {
+                guard (24...64).contains(w) else { throw reader.bad("receipt", "width", "\(w) must be 24 to 64 characters (42 for 80 mm paper, 32 for 58 mm)") }
+                c.receiptWidth = w
+            }
+            if let f = try reader.strings(r, "footer", section: "receipt") { c.receiptFooter = f }
+        }
+        if let km = try reader.table(root, "keymap") {
+            var overrides: [String: [String]] = [:]
+            for action in km.keys {
+                if km[action]?.array != nil {
+                    overrides[action] = try reader.strings(km, action, section: "keymap")
+                } else if let one = try reader.string(km, action, section: "keymap") {
+                    overrides[action] = [one]
+                }
+            }
+            do { c.keymap = try Keymap(overrides: overrides) } catch {
+                throw ConfigError(description: "\(file): \(error.message)")
+            }
+        }
+        return c
+    }
+
+    /// A complete, commented configuration file with every default (for `till config example`).
+    public static var exampleFile: String {
+        let d = TillConfig()
+        func list(_ a: [String]) -> String { "[" + a.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        var keymapLines: [String] = []
+        for action in TillAction.allCases {
+            keymapLines.append("\(action.rawValue) = \(list(Keymap.defaultKeys[action] ?? []))")
+        }
+        return """
+            # till.toml: configuration of one till. Every setting is optional; these are the defaults.
+
+            [till]
+            id = "\(d.tillID)"                       # this till's number within the store (1-8 letters or digits)
+            data_dir = "~/.local/share/till"  # database, receipts; one directory per till
+            scan_gap_ms = \(d.scanGapMilliseconds)                # keys closer than this are one scanner burst
+
+            [store]
+            id = "\(d.storeID)"
+            name = "\(d.storeName)"
+            address = \(list(d.storeAddress))
+            currency = "\(d.currency.code)"                # ISO 4217 code
+
+            [tax]                             # VAT rates by code; catalog prices include VAT
+            A = "20%"
+            B = "5%"
+            Z = "0%"
+
+            [barcodes]                        # in-store labels: PP IIIII VVVVV C (item code = PLU)
+            price_prefixes = \(list(d.barcodeRules.pricePrefixes.sorted()))    # VVVVV is the price in minor units
+            weight_prefixes = \(list(d.barcodeRules.weightPrefixes.sorted()))   # VVVVV is the weight in grams
+
+            [receipt]
+            width = \(d.receiptWidth)                       # characters per line: 42 for 80 mm paper, 32 for 58 mm
+            footer = \(list(d.receiptFooter))
+
+            [keymap]                          # action = key names: F1-F24, Enter, Esc, Up, Down, PgUp, PgDn, Ctrl-X, or one character
+            \(keymapLines.joined(separator: "\n"))
+
+            """
+    }
+}
+
+/// Typed access to TOML tables with messages that name the file, section and key.
+private struct TableReader {
+    let file: String
+
+    func bad(_ section: String, _ key: String, _ message: String) -> ConfigError {
+        ConfigError(description: "\(file): [\(section)] \(key): \(message)")
+    }
+
+    func only(_ table: TOMLTable, keys: [String], section: String?) throws(ConfigError) {
+        for k in table.keys where !keys.contains(k) {
+            let place = section.map { "[\($0)] has an unknown key '\(k)'" } ?? "unknown section [\(k)]"
+            throw ConfigError(description: "\(file): \(place): the \(section == nil ? "sections" : "keys") are \(keys.joined(separator: ", "))")
+        }
+    }
+
+    func table(_ t: TOMLTable, _ key: String) throws(ConfigError) -> TOMLTable? {
+        guard let v = t[key] else { return nil }
+        guard let table = v.table else { throw ConfigError(description: "\(file): '\(key)' must be a section: write [\(key)]") }
+        return table
+    }
+
+    func string(_ t: TOMLTable, _ key: String, section: String) throws(ConfigError) -> String? {
+        guard let v = t[key] else { return nil }
+        guard let s = v.string else { throw bad(section, key, "\(v.debugDescription) must be text in quotes, e.g. \(key) = \"…\"") }
+        return s
+    }
+
+    func int(_ t: TOMLTable, _ key: String, section: String) throws(ConfigError) -> Int? {
+        guard let v = t[key] else { return nil }
+        guard let i = v.int else { throw bad(section, key, "\(v.debugDescription) must be a whole number") }
+        return i
+    }
+
+    func strings(_ t: TOMLTable, _ key: String, section: String) throws(ConfigError) -> [String]? {
+        guard let v = t[key] else { return nil }
+        guard let a = v.array else { throw bad(section, key, "\(v.debugDescription) must be a list, e.g. [\"a\", \"b\"]") }
+        var out: [String] = []
+        for item in a {
+            guard let s = item.string else { throw bad(section, key, "every item must be text in quotes") }
+            out.append(s)
+        }
+        return out
+    }
+}

@@ -1,0 +1,129 @@
+/// The amounts of one line after discounts.
+public struct LineAmounts: Hashable, Sendable {
+    /// Price × quantity, before discounts (0 for a voided line).
+    public var gross: Int64
+    public var lineDiscount: Int64
+    /// This line's share of the sale discount (largest-remainder allocation).
+    public var saleDiscountShare: Int64
+    /// What the customer pays for the line: gross − line discount − sale discount share.
+    public var net: Int64
+}
+
+/// VAT contained in the sale at one rate. Prices are VAT-inclusive.
+public struct VATLine: Hashable, Sendable {
+    public var code: String
+    public var basisPoints: Int64
+    /// VAT-inclusive total of the lines at this rate, after all discounts.
+    public var gross: Int64
+    /// VAT contained in `gross`: gross × rate ÷ (100% + rate), rounded once per rate.
+    public var vat: Int64
+    public var net: Int64
+
+    public init(code: String, basisPoints: Int64, gross: Int64, vat: Int64, net: Int64) {
+        self.code = code
+        self.basisPoints = basisPoints
+        self.gross = gross
+        self.vat = vat
+        self.net = net
+    }
+}
+
+/// Everything derived from a basket's lines, discounts and tenders.
+///
+/// Rounding (see README "Money and rounding"): each line amount, each percentage discount and
+/// each rate's VAT is rounded half away from zero, once. A sale discount is spread over the
+/// lines in proportion to their value by the largest-remainder method, so the shares add up
+/// to the discount exactly; VAT is then computed per rate on the discounted totals.
+public struct BasketTotals: Hashable, Sendable {
+    public var lines: [LineAmounts]
+    /// Sum of line nets before the sale discount (after line discounts).
+    public var subtotal: Int64
+    public var lineDiscounts: Int64
+    public var saleDiscount: Int64
+    public var total: Int64
+    public var vat: [VATLine]
+    public var paid: Int64
+    /// What remains to pay (never negative).
+    public var due: Int64
+    /// Cash to give back (never negative).
+    public var change: Int64
+    /// Whole units sold plus one per weighed line, for the item count on screen and receipt.
+    public var itemCount: Int64
+
+    public static let empty = BasketTotals(
+        lines: [], subtotal: 0, lineDiscounts: 0, saleDiscount: 0, total: 0, vat: [], paid: 0, due: 0,
+        change: 0, itemCount: 0)
+
+    static func compute(_ basket: Basket) throws(SaleError) -> BasketTotals {
+        var amounts: [LineAmounts] = []
+        amounts.reserveCapacity(basket.lines.count)
+        var subtotalParts: [Int64] = []
+        var itemCount: Int64 = 0
+        for line in basket.lines {
+            if line.voided {
+                amounts.append(LineAmounts(gross: 0, lineDiscount: 0, saleDiscountShare: 0, net: 0))
+                continue
+            }
+            let off = line.discount.flatMap { $0.amount(of: line.amount) } ?? 0
+            amounts.append(LineAmounts(gross: line.amount, lineDiscount: off, saleDiscountShare: 0, net: line.amount - off))
+            subtotalParts.append(line.amount - off)
+            itemCount += line.item.soldByWeight ? 1 : line.item.quantity.wholeUnits
+        }
+        guard let subtotal = MinorUnits.sum(subtotalParts),
+              let lineDiscounts = MinorUnits.sum(amounts.map(\.lineDiscount))
+        else { throw .amountTooLarge(item: "this sale") }
+
+        var saleDiscount: Int64 = 0
+        if let d = basket.saleDiscount {
+            guard let off = d.amount(of: subtotal), off <= subtotal else {
+                throw .discountAboveSaleValue(
+                    discount: basket.money(d.amount(of: subtotal) ?? Money.maximumMinor), value: basket.money(subtotal))
+            }
+            saleDiscount = off
+            allocate(off, over: &amounts, subtotal: subtotal)
+        }
+        let total = subtotal - saleDiscount
+
+        var byRate: [String: VATLine] = [:]
+        for (line, a) in zip(basket.lines, amounts) where !line.voided {
+            let key = line.item.taxCode
+            var v = byRate[key] ?? VATLine(code: key, basisPoints: line.item.taxBasisPoints, gross: 0, vat: 0, net: 0)
+            v.gross += a.net
+            byRate[key] = v
+        }
+        var vat: [VATLine] = []
+        for code in byRate.keys.sorted() {
+            var v = byRate[code]!
+            v.vat = MinorUnits.mulDivRounded(v.gross, v.basisPoints, 10_000 + v.basisPoints)!
+            v.net = v.gross - v.vat
+            vat.append(v)
+        }
+
+        guard let paid = MinorUnits.sum(basket.tenders.map(\.amount)) else { throw .amountTooLarge(item: "the payment") }
+        return BasketTotals(
+            lines: amounts, subtotal: subtotal, lineDiscounts: lineDiscounts, saleDiscount: saleDiscount,
+            total: total, vat: vat, paid: paid, due: max(total - paid, 0), change: max(paid - total, 0),
+            itemCount: itemCount)
+    }
+
+    /// Spreads `discount` over the active lines in proportion to their net, largest remainder
+    /// first (ties to the earlier line), so the shares sum to `discount` exactly.
+    static func allocate(_ discount: Int64, over amounts: inout [LineAmounts], subtotal: Int64) {
+        guard discount > 0, subtotal > 0 else { return }
+        var allocated: Int64 = 0
+        var remainders: [(index: Int, remainder: UInt64)] = []
+        for i in amounts.indices where amounts[i].net > 0 {
+            let (q, r) = MinorUnits.mulDivTruncating(discount, amounts[i].net, subtotal)!
+            amounts[i].saleDiscountShare = q
+            allocated += q
+            remainders.append((i, r))
+        }
+        var left = discount - allocated
+        remainders.sort { $0.remainder != $1.remainder ? $0.remainder > $1.remainder : $0.index < $1.index }
+        for entry in remainders where left > 0 {
+            amounts[entry.index].saleDiscountShare += 1
+            left -= 1
+        }
+        for i in amounts.indices { amounts[i].net -= amounts[i].saleDiscountShare }
+    }
+}

@@ -1,0 +1,163 @@
+/// A completed sale as it leaves the till: in the outbox for head office and in
+/// `till export sales` for accounting. Money is integer minor units of `currency`;
+/// quantities are thousandths (`quantityMilli`: 3 items = 3000, 0.750 kg = 750).
+public struct SaleDocument: Codable, Sendable, Equatable {
+    /// Version of this document's schema; head office refuses versions it does not know.
+    public var schemaVersion: Int
+    /// UUID of the sale: the idempotency key at head office.
+    public var saleID: String
+    public var storeID: String
+    public var tillID: String
+    /// Per-till sequence number, 1, 2, 3…: head office detects gaps with it.
+    public var sequence: Int64
+    public var receiptNumber: String
+    public var cashier: CashierInfo
+    /// ISO 8601 local time with offset and milliseconds, e.g. 2026-11-23T14:05:12.345+01:00.
+    public var startedAt: String
+    public var completedAt: String
+    public var currency: String
+    public var lines: [Line]
+    public var saleDiscount: DiscountInfo?
+    public var vat: [VAT]
+    public var tenders: [TenderInfo]
+    public var totals: Totals
+
+    public static let currentSchemaVersion = 1
+
+    public init(
+        schemaVersion: Int = SaleDocument.currentSchemaVersion, saleID: String, storeID: String, tillID: String,
+        sequence: Int64, receiptNumber: String, cashier: CashierInfo, startedAt: String, completedAt: String,
+        currency: String, lines: [Line], saleDiscount: DiscountInfo?, vat: [VAT], tenders: [TenderInfo], totals: Totals
+    ) {
+        self.schemaVersion = schemaVersion
+        self.saleID = saleID
+        self.storeID = storeID
+        self.tillID = tillID
+        self.sequence = sequence
+        self.receiptNumber = receiptNumber
+        self.cashier = cashier
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+        self.currency = currency
+        self.lines = lines
+        self.saleDiscount = saleDiscount
+        self.vat = vat
+        self.tenders = tenders
+        self.totals = totals
+    }
+
+    public struct CashierInfo: Codable, Sendable, Equatable {
+        public var number: String
+        public var name: String
+        public init(number: String, name: String) {
+            self.number = number
+            self.name = name
+        }
+    }
+
+    public struct DiscountInfo: Codable, Sendable, Equatable {
+        /// "percent" (value in basis points: 1000 = 10%) or "amount" (value in minor units).
+        public var kind: String
+        public var value: Int64
+        public init(kind: String, value: Int64) {
+            self.kind = kind
+            self.value = value
+        }
+    }
+
+    public struct Line: Codable, Sendable, Equatable {
+        public var lineNumber: Int
+        public var sku: String
+        public var description: String
+        public var category: String
+        /// The barcode, PLU or in-store label scanned or keyed.
+        public var code: String?
+        public var quantityMilli: Int64
+        public var soldByWeight: Bool
+        /// VAT-inclusive unit price (per kg when sold by weight).
+        public var unitPrice: Int64
+        public var priceFromLabel: Bool
+        /// Unit price × quantity, rounded, before discounts (0 when voided).
+        public var amount: Int64
+        public var discount: DiscountInfo?
+        public var lineDiscount: Int64
+        public var saleDiscountShare: Int64
+        /// What the customer paid for the line.
+        public var net: Int64
+        public var taxCode: String
+        public var taxRateBasisPoints: Int64
+        public var voided: Bool
+
+        public init(
+            lineNumber: Int, sku: String, description: String, category: String, code: String?, quantityMilli: Int64,
+            soldByWeight: Bool, unitPrice: Int64, priceFromLabel: Bool, amount: Int64, discount: DiscountInfo?,
+            lineDiscount: Int64, saleDiscountShare: Int64, net: Int64, taxCode: String, taxRateBasisPoints: Int64,
+            voided: Bool
+        ) {
+            self.lineNumber = lineNumber
+            self.sku = sku
+            self.description = description
+            self.category = category
+            self.code = code
+            self.quantityMilli = quantityMilli
+            self.soldByWeight = soldByWeight
+            self.unitPrice = unitPrice
+            self.priceFromLabel = priceFromLabel
+            self.amount = amount
+            self.discount = discount
+            self.lineDiscount = lineDiscount
+            self.saleDiscountShare = saleDiscountShare
+            self.net = net
+            self.taxCode = taxCode
+            self.taxRateBasisPoints = taxRateBasisPoints
+            self.voided = voided
+        }
+    }
+
+    public struct VAT: Codable, Sendable, Equatable {
+        public var code: String
+        public var rateBasisPoints: Int64
+        public var gross: Int64
+        public var vat: Int64
+        public var net: Int64
+        public init(code: String, rateBasisPoints: Int64, gross: Int64, vat: Int64, net: Int64) {
+            self.code = code
+            self.rateBasisPoints = rateBasisPoints
+            self.gross = gross
+            self.vat = vat
+            self.net = net
+        }
+    }
+
+    public struct TenderInfo: Codable, Sendable, Equatable {
+        /// "cash" or "card".
+        public var kind: String
+        public var amount: Int64
+        public var reference: String?
+        public init(kind: String, amount: Int64, reference: String?) {
+            self.kind = kind
+            self.amount = amount
+            self.reference = reference
+        }
+    }
+
+    public struct Totals: Codable, Sendable, Equatable {
+        public var subtotal: Int64
+        public var lineDiscounts: Int64
+        public var saleDiscount: Int64
+        public var total: Int64
+        public var paid: Int64
+        public var change: Int64
+        public var itemCount: Int64
+        public init(subtotal: Int64, lineDiscounts: Int64, saleDiscount: Int64, total: Int64, paid: Int64,
+                    change: Int64, itemCount: Int64) {
+            self.subtotal = subtotal
+            self.lineDiscounts = lineDiscounts
+            self.saleDiscount = saleDiscount
+            self.total = total
+            self.paid = paid
+            self.change = change
+            self.itemCount = itemCount
+        }
+    }
+}

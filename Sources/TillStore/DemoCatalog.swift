@@ -1,0 +1,105 @@
+import GRDB
+public import TillCore
+
+/// The demo store: a handful of featured products (listed in README "Try it"), a generated range
+/// up to the requested size (80,000 by default, the seed retailer's range), and demo staff.
+public enum DemoCatalog {
+    public static let defaultSize = 80_000
+
+    public static let cashier = Cashier(number: "1", name: "Demo Cashier", role: .cashier)
+    public static let cashierPIN = "1234"
+    public static let supervisor = Cashier(number: "9", name: "Demo Supervisor", role: .supervisor)
+    public static let supervisorPIN = "9999"
+
+    /// Products with codes worth knowing by heart when trying the till.
+    public static let featured: [Product] = [
+        Product(sku: "F0001", barcodes: ["4006381333931"], description: "Highlighter pen", unitPrice: 149, taxCode: "A", category: "Stationery"),
+        Product(sku: "F0002", barcodes: ["5012345678900"], description: "Milk 1L", unitPrice: 119, taxCode: "B", category: "Dairy"),
+        Product(sku: "F0003", barcodes: ["96385074"], description: "Chewing gum", unitPrice: 89, taxCode: "A", category: "Confectionery"),
+        Product(sku: "F0004", barcodes: ["0036000291452"], description: "Paper towels 2 rolls", unitPrice: 349, taxCode: "A", category: "Household"),
+        Product(sku: "F0005", barcodes: ["8711327518223"], description: "Orange juice 1L", unitPrice: 229, taxCode: "A", category: "Beverages"),
+        Product(sku: "F0006", plu: "1", description: "Bananas", unitPrice: 199, taxCode: "B", category: "Produce", soldByWeight: true),
+        Product(sku: "F0007", plu: "2", description: "Apples Gala", unitPrice: 249, taxCode: "B", category: "Produce", soldByWeight: true),
+        Product(sku: "F0008", plu: "5", description: "Carrier bag", unitPrice: 10, taxCode: "A", category: "Household"),
+        Product(sku: "F0009", plu: "10", description: "Baguette", unitPrice: 120, taxCode: "B", category: "Bakery"),
+        Product(sku: "F0010", plu: "11", description: "Croissant", unitPrice: 95, taxCode: "B", category: "Bakery"),
+        Product(sku: "F0011", plu: "12", description: "Deli salad", unitPrice: 1490, taxCode: "B", category: "Deli", soldByWeight: true),
+        Product(sku: "F0012", plu: "20", description: "Cigarettes 20", unitPrice: 950, taxCode: "A", category: "Tobacco"),
+        Product(sku: "F0013", plu: "30", description: "Gift card 25.00", unitPrice: 2500, taxCode: "Z", category: "Gift cards"),
+        Product(sku: "F0014", plu: "42", description: "Cheddar cheese", unitPrice: 1290, taxCode: "B", category: "Deli", soldByWeight: true),
+        Product(sku: "F0015", barcodes: ["4000000000013"], description: "Coffee beans 500g", unitPrice: 699, taxCode: "B", category: "Grocery"),
+    ]
+
+    private static let categories: [(name: String, tax: String, weighed: Bool, nouns: [String])] = [
+        ("Grocery", "B", false, ["Pasta", "Rice", "Flour", "Olive oil", "Tomato sauce", "Cereal", "Lentils", "Honey", "Jam", "Tea"]),
+        ("Dairy", "B", false, ["Yoghurt", "Butter", "Cream", "Kefir", "Cottage cheese", "Feta", "Mozzarella", "Sour cream"]),
+        ("Bakery", "B", false, ["Rye bread", "Bagels", "Muffins", "Pretzel", "Sourdough", "Buns", "Crackers"]),
+        ("Produce", "B", true, ["Tomatoes", "Potatoes", "Onions", "Carrots", "Pears", "Grapes", "Plums", "Peppers", "Cucumbers"]),
+        ("Deli", "B", true, ["Ham", "Salami", "Olives", "Smoked salmon", "Brie", "Gouda", "Roast beef"]),
+        ("Frozen", "B", false, ["Peas", "Pizza", "Ice cream", "Fish fingers", "Berries", "Dumplings"]),
+        ("Beverages", "A", false, ["Sparkling water", "Cola", "Lemonade", "Apple juice", "Iced tea", "Beer", "Red wine"]),
+        ("Household", "A", false, ["Dish soap", "Bin bags", "Sponges", "Light bulb", "Batteries AA", "Detergent", "Foil"]),
+        ("Personal care", "A", false, ["Shampoo", "Toothpaste", "Soap", "Deodorant", "Razor", "Hand cream", "Tissues"]),
+        ("Stationery", "A", false, ["Notebook", "Ballpoint pens", "Envelopes", "Glue stick", "Sticky notes", "Stapler"]),
+        ("Confectionery", "A", false, ["Dark chocolate", "Milk chocolate", "Toffees", "Biscuits", "Wafers", "Marshmallows"]),
+    ]
+    private static let brands = ["Acme", "Nordic", "Golden", "Village", "Sunny", "Alpine", "Harvest", "Urban", "Coastal", "Royal",
+                                 "Meadow", "Riverside", "Oak", "Silver", "Green Leaf", "Blue Bay"]
+    private static let sizes = ["", "small", "large", "family pack", "250g", "500g", "1kg", "6 pack", "2 pack", "750ml"]
+
+    /// `count` products: the featured ones, then a generated range (deterministic for a seed).
+    /// Generated barcodes are EAN-13 "50" + ten digits; weighed items get PLUs from 1000.
+    public static func products(count: Int = defaultSize, seed: UInt64 = 2026) -> [Product] {
+        var out = Array(featured.prefix(count))
+        var rng = SplitMix64(seed: seed)
+        var plu = 1000
+        func pad10(_ n: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: 10 - s.count) + s
+        }
+        for i in 0..<max(0, count - featured.count) {
+            let c = categories[Int(rng.next() % UInt64(categories.count))]
+            let name = [brands[Int(rng.next() % UInt64(brands.count))], c.nouns[Int(rng.next() % UInt64(c.nouns.count))],
+                        c.weighed ? "" : sizes[Int(rng.next() % UInt64(sizes.count))]]
+                .filter { !$0.isEmpty }.joined(separator: " ")
+            let price = Int64(29 + rng.next() % 4970)
+            let sku = "D" + pad10(i + 1)
+            if c.weighed {
+                out.append(Product(sku: sku, plu: String(plu), description: name, unitPrice: price, taxCode: c.tax,
+                                   category: c.name, soldByWeight: true))
+                plu += 1
+            } else {
+                out.append(Product(sku: sku, barcodes: [GTIN.withCheckDigit("50" + pad10(i + 1))], description: name,
+                                   unitPrice: price, taxCode: c.tax, category: c.name))
+            }
+        }
+        return out
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64) for demo data and benchmarks.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension TillDatabase {
+    /// Replaces the catalog with the demo catalog and adds the demo staff, in one transaction.
+    public func installDemo(products: [Product]) throws(TillStoreError) {
+        try run("install the demo store") {
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM product")
+                try Self.insert(products, db: db)
+            }
+        }
+        try saveCashier(DemoCatalog.cashier, pin: DemoCatalog.cashierPIN)
+        try saveCashier(DemoCatalog.supervisor, pin: DemoCatalog.supervisorPIN)
+    }
+}

@@ -1,0 +1,44 @@
+import GRDB
+public import TillCore
+
+extension TillDatabase: CashierDirectory {
+    public func authenticate(number: String, pin: String) throws -> Cashier? {
+        let row = try run("check the cashier") {
+            try pool.read { try Row.fetchOne($0, sql: "SELECT * FROM cashier WHERE number = ?", arguments: [number]) }
+        }
+        guard let row, PINHasher.verify(pin, against: row["pin_hash"]) else { return nil }
+        return Cashier(number: row["number"], name: row["name"], role: Cashier.Role(rawValue: row["role"]) ?? .cashier)
+    }
+
+    /// Adds or replaces a cashier; the PIN is stored hashed.
+    public func saveCashier(_ cashier: Cashier, pin: String) throws(TillStoreError) {
+        let hash = PINHasher.hash(pin)
+        try run("save cashier \(cashier.number)") {
+            try pool.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO cashier (number, name, role, pin_hash) VALUES (?, ?, ?, ?)",
+                    arguments: [cashier.number, cashier.name, cashier.role.rawValue, hash])
+            }
+        }
+    }
+
+    public func cashierCount() throws(TillStoreError) -> Int {
+        try run("count cashiers") { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM cashier") ?? 0 } }
+    }
+}
+
+extension TillDatabase {
+    /// Adds or replaces several cashiers in one transaction: all or none.
+    public func saveCashiers(_ staff: [(Cashier, String)]) throws(TillStoreError) {
+        let rows = staff.map { ($0.0, PINHasher.hash($0.1)) }
+        try run("save cashiers") {
+            try pool.write { db in
+                for (c, hash) in rows {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO cashier (number, name, role, pin_hash) VALUES (?, ?, ?, ?)",
+                        arguments: [c.number, c.name, c.role.rawValue, hash])
+                }
+            }
+        }
+    }
+}

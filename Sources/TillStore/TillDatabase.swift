@@ -1,0 +1,266 @@
+public import Foundation
+import GRDB
+import TillCore
+
+/// The till's SQLite database: catalog, cashiers, the open sale, suspended sales, the sales
+/// journal and the outbox. One file, WAL mode; completing a sale is a FULL-synchronous commit.
+public final class TillDatabase: Sendable {
+    let pool: DatabasePool
+    /// The database file.
+    public let path: String
+    /// Time zone for the timestamps in sale documents.
+    public let timeZone: TimeZone
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    public init(path: String, timeZone: TimeZone = .current) throws(TillStoreError) {
+        self.path = path
+        self.timeZone = timeZone
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            // FULL: every commit waits for the WAL to reach the disk. Open-sale events relax this
+            // per transaction (see `withRelaxedSync`); a completed sale never does.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw .cannotOpen(path: path, reason: "cannot create \(dir): \(error.localizedDescription)")
+            }
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT {
+            throw .notADatabase(path: path, reason: "SQLite says: \(e.message ?? "file is not a database")")
+        } catch {
+            throw .cannotOpen(path: path, reason: Self.reason(error))
+        }
+        try migrate()
+    }
+
+    private func migrate() throws(TillStoreError) {
+        let migrator = Self.migrator
+        do {
+            let unknown = try pool.read { db -> [String] in
+                let applied = try migrator.appliedIdentifiers(db)
+                let known = Set(migrator.migrations)
+                return applied.subtracting(known).sorted()
+            }
+            if !unknown.isEmpty { throw TillStoreError.newerVersion(path: path, unknown: unknown) }
+            try migrator.migrate(pool)
+        } catch let e as TillStoreError {
+            throw e
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT {
+            throw .notADatabase(path: path, reason: "SQLite says: \(e.message ?? "file is not a database")")
+        } catch {
+            throw .cannotOpen(path: path, reason: Self.reason(error))
+        }
+    }
+
+    /// Versioned, named migrations. Never edit a shipped migration: add a new one.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-catalog-journal-outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+
+                CREATE TABLE product (
+                    sku TEXT PRIMARY KEY NOT NULL,
+                    plu TEXT UNIQUE,
+                    description TEXT NOT NULL,
+                    unit_price INTEGER NOT NULL CHECK (unit_price >= 0),
+                    tax_code TEXT NOT NULL,
+                    category TEXT NOT NULL DEFAULT '',
+                    sold_by_weight INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE barcode (
+                    code TEXT PRIMARY KEY NOT NULL,
+                    sku TEXT NOT NULL REFERENCES product(sku) ON DELETE CASCADE
+                ) WITHOUT ROWID;
+                CREATE INDEX barcode_sku ON barcode(sku);
+
+                CREATE TABLE cashier (
+                    number TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    pin_hash TEXT NOT NULL
+                );
+
+                -- The sale being rung up, as its events: rebuilt after a restart.
+                CREATE TABLE open_sale (
+                    sale_id TEXT PRIMARY KEY NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    cashier_number TEXT NOT NULL,
+                    cashier_name TEXT NOT NULL,
+                    cashier_role TEXT NOT NULL
+                );
+                CREATE TABLE open_sale_event (
+                    sale_id TEXT NOT NULL REFERENCES open_sale(sale_id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    event TEXT NOT NULL,
+                    PRIMARY KEY (sale_id, position)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE suspended_sale (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    sale_id TEXT NOT NULL UNIQUE,
+                    started_at INTEGER NOT NULL,
+                    suspended_at INTEGER NOT NULL,
+                    cashier_number TEXT NOT NULL,
+                    cashier_name TEXT NOT NULL,
+                    item_count INTEGER NOT NULL,
+                    total INTEGER NOT NULL,
+                    events TEXT NOT NULL
+                );
+
+                CREATE TABLE cancelled_sale (
+                    sale_id TEXT PRIMARY KEY NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    cancelled_at INTEGER NOT NULL,
+                    cashier_number TEXT NOT NULL,
+                    item_count INTEGER NOT NULL,
+                    total INTEGER NOT NULL,
+                    events TEXT NOT NULL
+                );
+
+                -- The sales journal: append-only.
+                CREATE TABLE sale (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    store_id TEXT NOT NULL,
+                    till_id TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    receipt_number TEXT NOT NULL UNIQUE,
+                    cashier_number TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    completed_at INTEGER NOT NULL,
+                    currency TEXT NOT NULL,
+                    subtotal INTEGER NOT NULL,
+                    line_discounts INTEGER NOT NULL,
+                    sale_discount INTEGER NOT NULL,
+                    total INTEGER NOT NULL,
+                    paid INTEGER NOT NULL,
+                    change INTEGER NOT NULL,
+                    item_count INTEGER NOT NULL,
+                    document TEXT NOT NULL,
+                    UNIQUE (till_id, sequence)
+                );
+                CREATE INDEX sale_completed_at ON sale(completed_at);
+                CREATE TABLE sale_line (
+                    sale_id TEXT NOT NULL REFERENCES sale(id),
+                    line_number INTEGER NOT NULL,
+                    sku TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    quantity_milli INTEGER NOT NULL,
+                    unit_price INTEGER NOT NULL,
+                    amount INTEGER NOT NULL,
+                    line_discount INTEGER NOT NULL,
+                    sale_discount_share INTEGER NOT NULL,
+                    net INTEGER NOT NULL,
+                    tax_code TEXT NOT NULL,
+                    tax_rate_bp INTEGER NOT NULL,
+                    voided INTEGER NOT NULL,
+                    PRIMARY KEY (sale_id, line_number)
+                ) WITHOUT ROWID;
+                CREATE TABLE sale_vat (
+                    sale_id TEXT NOT NULL REFERENCES sale(id),
+                    tax_code TEXT NOT NULL,
+                    rate_bp INTEGER NOT NULL,
+                    gross INTEGER NOT NULL,
+                    vat INTEGER NOT NULL,
+                    net INTEGER NOT NULL,
+                    PRIMARY KEY (sale_id, tax_code)
+                ) WITHOUT ROWID;
+                CREATE TABLE sale_tender (
+                    sale_id TEXT NOT NULL REFERENCES sale(id),
+                    position INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    amount INTEGER NOT NULL,
+                    reference TEXT,
+                    PRIMARY KEY (sale_id, position)
+                ) WITHOUT ROWID;
+
+                -- Documents waiting for head office, written with the sale they carry.
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    ref_id TEXT NOT NULL,
+                    sequence INTEGER,
+                    payload TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_attempt_at INTEGER,
+                    acked_at INTEGER,
+                    ack_detail TEXT,
+                    UNIQUE (kind, ref_id)
+                );
+                CREATE INDEX outbox_pending ON outbox(state, id);
+                """)
+            for table in ["sale", "sale_line", "sale_vat", "sale_tender"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table)
+                    BEGIN SELECT RAISE(ABORT, 'the sales journal is append-only'); END;
+                    CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table)
+                    BEGIN SELECT RAISE(ABORT, 'the sales journal is append-only'); END;
+                    """)
+            }
+        }
+        return m
+    }
+
+    /// Runs `body` in one transaction whose commit does not wait for the disk. For open-sale
+    /// events only: they survive a crashed or killed process (the WAL is in the OS page cache),
+    /// not a power cut, and they are never a completed sale.
+    func withRelaxedSync<T>(_ body: @escaping (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            var result: T?
+            try db.inTransaction {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// Binds the data directory to a till on first use, and refuses another till's directory.
+    public func checkIdentity(storeID: String, tillID: String) throws(TillStoreError) {
+        let key = storeID + "/" + tillID
+        let recorded: String?
+        do {
+            recorded = try pool.write { db -> String? in
+                if let v = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'till'") { return v }
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('till', ?)", arguments: [key])
+                return nil
+            }
+        } catch {
+            throw .failed(context: "read the till identity", reason: Self.reason(error))
+        }
+        if let recorded, recorded != key {
+            throw .wrongTill(path: path, recorded: recorded, configured: key)
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let e = error as? DatabaseError { return "SQLite error \(e.resultCode.rawValue): \(e.message ?? "\(e.resultCode)")" }
+        if let e = error as? TillStoreError { return e.description }
+        return "\(error)"
+    }
+
+    /// Like `run`, but lets a `SaleError` through unchanged: for journal operations that apply
+    /// sale rules inside their transaction.
+    func journal<T>(_ context: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as SaleError { throw e } catch let e as TillStoreError { throw e } catch {
+            throw TillStoreError.failed(context: context, reason: Self.reason(error))
+        }
+    }
+
+    /// Wraps GRDB errors with what the till was doing.
+    func run<T>(_ context: String, _ body: () throws -> T) throws(TillStoreError) -> T {
+        do { return try body() } catch let e as TillStoreError { throw e } catch {
+            throw .failed(context: context, reason: Self.reason(error))
+        }
+    }
+}

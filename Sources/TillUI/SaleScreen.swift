@@ -1,0 +1,276 @@
+import TillCore
+
+/// Draws the controller's state. Holds no state of its own: every frame is drawn from scratch
+/// (ncurses sends only the differences to the terminal).
+struct SaleScreen {
+    static let minRows = 24
+    static let minCols = 80
+
+    let t: Terminal
+
+    func draw(_ c: TillController, clock: String, status: [String]) {
+        t.clear()
+        guard t.rows >= Self.minRows, t.cols >= Self.minCols else {
+            t.put(0, 0, "The till needs a terminal of at least \(Self.minCols)x\(Self.minRows);", .bold)
+            t.put(1, 0, "this one is \(t.cols)x\(t.rows). Enlarge the window: nothing is lost meanwhile.")
+            t.refresh()
+            return
+        }
+        header(c, clock: clock)
+        statusBar(c, status: status)
+        switch c.mode {
+        case .signOn(let number):
+            signOn(c, number: number)
+        default:
+            saleBody(c)
+            switch c.mode {
+            case .receipt(let r): receipt(c, r)
+            case .resumeList(let sales, let selected): resumeList(c, sales, selected)
+            case .confirmCancel: confirmCancel(c)
+            default: break
+            }
+        }
+        messageLine(c)
+        if c.showingHelp { help(c) }
+        placeCursor(c)
+        t.refresh()
+    }
+
+    // MARK: Bars
+
+    private func header(_ c: TillController, clock: String) {
+        let id = c.settings.identity
+        t.fillRow(0, .reverse)
+        t.put(0, 1, "\(id.storeName) | Store \(id.storeID) | Till \(id.tillID)", [.reverse, .bold])
+        let right = "Sale \(c.nextSaleNumber)  \(clock) "
+        t.put(0, t.cols - right.count, right, .reverse)
+    }
+
+    private func statusBar(_ c: TillController, status: [String]) {
+        let y = t.rows - 1
+        t.fillRow(y, .reverse)
+        let who = c.cashier.map { "Cashier \($0.number) \($0.name)" } ?? "Signed off"
+        let items = [who] + status
+        t.put(y, 1, items.joined(separator: " | "), .reverse)
+        let help = "\(c.settings.keymap.label(.help)) Help "
+        t.put(y, t.cols - help.count - 1, help, [.reverse, .bold])
+    }
+
+    private func messageLine(_ c: TillController) {
+        guard let m = c.message else { return }
+        let y = t.rows - 3
+        if m.isError {
+            t.put(y, 0, " " + m.text + " ", .error)
+        } else {
+            t.put(y, 1, m.text, .ok)
+        }
+    }
+
+    // MARK: Sign-on
+
+    private func signOn(_ c: TillController, number: String?) {
+        let w = 56, h = 10
+        let y = max(2, (t.rows - h) / 2 - 1), x = (t.cols - w) / 2
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " SIGN ON ", .bold)
+        t.put(y + 2, x + 3, "Cashier number:")
+        t.put(y + 2, x + 20, number ?? c.input, number == nil ? .underline : [])
+        if number == nil { t.put(y + 2, x + 20 + c.input.count, String(repeating: " ", count: 8 - c.input.count), .underline) }
+        t.put(y + 4, x + 3, "PIN:")
+        if number != nil {
+            t.put(y + 4, x + 20, String(repeating: "*", count: c.input.count) + String(repeating: " ", count: 8 - c.input.count), .underline)
+        }
+        t.put(y + 6, x + 3, "Enter: continue   \(c.settings.keymap.label(.clear)): start again", .dim)
+        t.put(y + 7, x + 3, "\(c.settings.keymap.label(.quit)): quit the till", .dim)
+    }
+
+    // MARK: Sale
+
+    private struct Row {
+        var line: Int
+        var text: [String]
+        var voided: Bool
+        var isDiscount: Bool
+    }
+
+    private func saleBody(_ c: TillController) {
+        let cur = c.settings.identity.currency
+        let amountW = 11, priceW = 10, qtyW = 10
+        let descX = 6
+        let descW = t.cols - descX - qtyW - priceW - amountW - 2
+        func row(_ y: Int, _ num: String, _ desc: String, _ qty: String, _ price: String, _ amount: String, _ style: TextStyle) {
+            t.put(y, 1, pad(num, 3, right: true), style)
+            t.put(y, descX, pad(desc, descW), style, width: descW)
+            t.put(y, descX + descW, pad(qty, qtyW, right: true), style)
+            t.put(y, descX + descW + qtyW, pad(price, priceW, right: true), style)
+            t.put(y, descX + descW + qtyW + priceW, pad(amount, amountW, right: true), style)
+        }
+        row(1, "#", "Description", "Qty", "Price", "Amount", [.bold, .underline])
+
+        var rows: [Row] = []
+        if let b = c.displayedBasket {
+            for (line, a) in zip(b.lines, b.totals.lines) {
+                let item = line.item
+                let qty = item.soldByWeight ? "\(item.quantity) kg" : item.quantity.description
+                let price = cur.format(item.unitPrice) + (item.soldByWeight ? "/kg" : "")
+                let amount = line.voided ? "VOID" : cur.format(a.gross)
+                rows.append(Row(line: line.number, text: [String(line.number), item.description, qty, price, amount],
+                                voided: line.voided, isDiscount: false))
+                if let d = line.discount {
+                    rows.append(Row(line: line.number, text: ["", "  Discount \(d.label(currency: cur))", "", "", cur.format(-a.lineDiscount)],
+                                    voided: false, isDiscount: true))
+                }
+            }
+        }
+        let top = 2, bottom = t.rows - 7
+        let visible = bottom - top + 1
+        // Keep the selected line in view; otherwise show the newest lines.
+        var first = max(0, rows.count - visible)
+        if let sel = c.selectedLine, let idx = rows.firstIndex(where: { $0.line == sel }) {
+            if idx < first { first = idx }
+        }
+        for (i, r) in rows.dropFirst(first).prefix(visible).enumerated() {
+            var style: TextStyle = r.voided ? .dim : []
+            if r.isDiscount { style.insert(.accent) }
+            if r.line == c.selectedLine && !r.isDiscount { style.insert(.reverse) }
+            row(top + i, r.text[0], r.text[1], r.text[2], r.text[3], r.text[4], style)
+        }
+        if first > 0 { t.put(top, t.cols - 12, " ^ more ^ ", .dim) }
+        if rows.isEmpty, case .selling = c.mode {
+            t.put(top + 1, descX, "Scan an item, or key its PLU and press Enter.", .dim)
+            t.put(top + 2, descX, "\(c.settings.keymap.label(.help)) shows every key.", .dim)
+        }
+
+        t.hline(t.rows - 6, 0, t.cols)
+        let totals = c.displayedBasket?.totals ?? .empty
+        var summary = "Items \(totals.itemCount)"
+        if totals.lineDiscounts > 0 || totals.saleDiscount > 0 {
+            summary += "   Subtotal \(cur.format(totals.subtotal))"
+            if totals.saleDiscount > 0 { summary += "   Sale discount -\(cur.format(totals.saleDiscount))" }
+        }
+        t.put(t.rows - 5, 1, summary)
+        if c.split { t.put(t.rows - 5, t.cols - 12, " SPLIT ON ", .reverse) }
+        let totalText = "TOTAL \(cur.code) \(cur.format(totals.total))"
+        t.put(t.rows - 4, 1, totalText, c.totalled ? [.bold, .reverse] : .bold)
+        if totals.paid > 0 {
+            let paid = "Paid \(cur.format(totals.paid))   Due \(cur.format(totals.due))"
+            t.put(t.rows - 4, t.cols - paid.count - 1, paid, .bold)
+        }
+        inputLine(c)
+    }
+
+    private func inputLine(_ c: TillController) {
+        let y = t.rows - 2
+        let cur = c.settings.identity.currency
+        var prompt: String
+        switch c.mode {
+        case .cardReference(let amount): prompt = "Card reference for \(cur.format(amount)):"
+        case .resumeList: prompt = "Resume sale number:"
+        case .confirmCancel: prompt = "Cancel the sale? Enter = yes, \(c.settings.keymap.label(.clear)) = no"
+        case .receipt: prompt = "Next item:"
+        default: prompt = "Item / PLU:"
+        }
+        if let q = c.pendingQuantity { prompt = "\(q) x  " + prompt }
+        t.put(y, 1, prompt, .bold)
+        t.put(y, prompt.count + 2, c.input)
+    }
+
+    private func placeCursor(_ c: TillController) {
+        if c.showingHelp { t.hideCursor(); return }
+        switch c.mode {
+        case .signOn(let number):
+            let w = 56, h = 10
+            let y = max(2, (t.rows - h) / 2 - 1), x = (t.cols - w) / 2
+            t.moveCursor(number == nil ? y + 2 : y + 4, x + 20 + c.input.count)
+        case .confirmCancel:
+            t.hideCursor()
+        default:
+            var prompt = 0
+            switch c.mode {
+            case .cardReference(let amount): prompt = "Card reference for \(c.settings.identity.currency.format(amount)):".count
+            case .resumeList: prompt = "Resume sale number:".count
+            case .receipt: prompt = "Next item:".count
+            default: prompt = "Item / PLU:".count
+            }
+            if let q = c.pendingQuantity { prompt += "\(q) x  ".count }
+            t.moveCursor(t.rows - 2, prompt + 2 + c.input.count)
+        }
+    }
+
+    // MARK: Overlays
+
+    private func receipt(_ c: TillController, _ r: TillController.CompletedReceipt) {
+        let cur = c.settings.identity.currency
+        let w = min(48, t.cols - 4)
+        let h = t.rows - 8
+        let x = t.cols - w - 2, y = 2
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " RECEIPT \(r.sale.receiptNumber) ", .bold)
+        let body = h - 4
+        let start = min(r.scroll, max(0, r.lines.count - body))
+        for (i, line) in r.lines.dropFirst(start).prefix(body).enumerated() {
+            t.put(y + 1 + i, x + 2, line, [], width: w - 4)
+        }
+        let t2 = r.sale.totals
+        let change = t2.change > 0 ? "CHANGE \(cur.format(t2.change))" : "PAID IN FULL"
+        t.put(y + h - 2, x + 2, change, [.bold, .reverse])
+        if r.lines.count > body { t.put(y + h - 1, x + w - 16, " Up/Down more ", .dim) }
+    }
+
+    private func resumeList(_ c: TillController, _ sales: [SuspendedSale], _ selected: Int) {
+        let cur = c.settings.identity.currency
+        let w = 64, h = min(t.rows - 8, sales.count + 4)
+        let x = (t.cols - w) / 2, y = 3
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " SUSPENDED SALES ", .bold)
+        let body = h - 3
+        let first = max(0, min(selected - body + 1, sales.count - body))
+        for (i, s) in sales.enumerated().dropFirst(first).prefix(body) {
+            let text = pad(String(i + 1), 3, right: true) + "  " + pad(s.cashierName, 20) + pad("\(s.itemCount) items", 10, right: true)
+                + pad(cur.format(s.total), 12, right: true)
+            t.put(y + 1 + i - first, x + 2, pad(text, w - 4), i == selected ? .reverse : [])
+        }
+        t.put(y + h - 1, x + 2, " Up/Down or number, Enter resumes, \(c.settings.keymap.label(.clear)) goes back ", .dim)
+    }
+
+    private func confirmCancel(_ c: TillController) {
+        let cur = c.settings.identity.currency
+        let totals = c.basket?.totals ?? .empty
+        let w = 60, h = 7
+        let x = (t.cols - w) / 2, y = (t.rows - h) / 2
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " CANCEL SALE ", [.bold, .error])
+        t.put(y + 2, x + 3, "Cancel this sale of \(totals.itemCount) items, \(cur.format(totals.total))?")
+        if totals.paid > 0 { t.put(y + 3, x + 3, "Give back the \(cur.format(totals.paid)) already paid.", .bold) }
+        t.put(y + 4, x + 3, "Enter = cancel it     \(c.settings.keymap.label(.clear)) = keep selling", .bold)
+    }
+
+    private func help(_ c: TillController) {
+        let km = c.settings.keymap
+        var lines: [(String, String)] = [
+            ("digits Enter", "Key a PLU or barcode (a scanner does this itself)"),
+            ("N \(km.label(.quantity))", "Quantity of the next item, e.g. 3 \(km.label(.quantity)) or 0.750 \(km.label(.quantity))"),
+        ]
+        for action in TillAction.allCases where action != .quantity {
+            let keys = km.keys(for: action).map(\.description).joined(separator: " ")
+            if !keys.isEmpty { lines.append((keys, action.summary)) }
+        }
+        lines.append(("Backspace", "Delete the last character keyed"))
+        lines.append(("", "Amounts: 2000 is 20.00; 20.00 is 20.00 too"))
+        let w = min(t.cols - 4, 76), h = min(t.rows - 2, lines.count + 4)
+        let x = (t.cols - w) / 2, y = 1
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " KEYS ", .bold)
+        for (i, l) in lines.prefix(h - 3).enumerated() {
+            t.put(y + 1 + i, x + 2, pad(l.0, 16), .bold)
+            t.put(y + 1 + i, x + 19, l.1, [], width: w - 21)
+        }
+        t.put(y + h - 1, x + 2, " Any key closes this help ", .dim)
+    }
+
+    private func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
+        if s.count >= n { return String(s.prefix(n)) }
+        let fill = String(repeating: " ", count: n - s.count)
+        return right ? fill + s : s + fill
+    }
+}

@@ -1,0 +1,607 @@
+public import TillCore
+
+/// Receives each completed (already journalled) sale: writes or prints its receipt and returns
+/// the text to show the cashier.
+public protocol ReceiptSink: Sendable {
+    func saleCompleted(_ sale: CompletedSale) throws -> [String]
+}
+
+/// Everything the controller needs from outside, wired by the `till` executable.
+public struct TillEnvironment: Sendable {
+    public var catalog: any ProductCatalog
+    public var cashiers: any CashierDirectory
+    public var journal: any SaleJournal
+    public var receipts: any ReceiptSink
+    /// Wall-clock time (epoch ms).
+    public var now: @Sendable () -> Timestamp
+    /// A new sale UUID.
+    public var makeSaleID: @Sendable () -> String
+
+    public init(
+        catalog: any ProductCatalog, cashiers: any CashierDirectory, journal: any SaleJournal,
+        receipts: any ReceiptSink, now: @escaping @Sendable () -> Timestamp, makeSaleID: @escaping @Sendable () -> String
+    ) {
+        self.catalog = catalog
+        self.cashiers = cashiers
+        self.journal = journal
+        self.receipts = receipts
+        self.now = now
+        self.makeSaleID = makeSaleID
+    }
+}
+
+/// The till's settings that shape selling.
+public struct TillSettings: Sendable {
+    public var identity: TillIdentity
+    public var taxRates: [String: TaxRate]
+    public var barcodeRules: BarcodeRules
+    public var keymap: Keymap
+
+    public init(identity: TillIdentity, taxRates: [String: TaxRate], barcodeRules: BarcodeRules, keymap: Keymap) {
+        self.identity = identity
+        self.taxRates = taxRates
+        self.barcodeRules = barcodeRules
+        self.keymap = keymap
+    }
+}
+
+/// The till's state machine: sign-on, selling, tendering, suspend/resume, cancel, receipt.
+///
+/// Fed `InputEvent`s; every change to a sale is validated by the core, then recorded by the
+/// journal, and only then shown. A refused action leaves the sale exactly as it was and sets a
+/// one-line message that quotes the value and says what to do.
+public final class TillController {
+    public enum Mode: Equatable, Sendable {
+        /// Keying the cashier number (nil) or the PIN for that number.
+        case signOn(cashierNumber: String?)
+        case selling
+        /// Keying the card terminal's reference for a card tender of `amount`.
+        case cardReference(amount: Int64)
+        case confirmCancel
+        case resumeList(sales: [SuspendedSale], selected: Int)
+        /// A sale just completed: its receipt is on screen.
+        case receipt(CompletedReceipt)
+    }
+
+    public struct Message: Equatable, Sendable {
+        public var text: String
+        public var isError: Bool
+    }
+
+    public struct CompletedReceipt: Equatable, Sendable {
+        public var sale: CompletedSale
+        public var lines: [String]
+        public var scroll: Int
+    }
+
+    public let settings: TillSettings
+    let env: TillEnvironment
+
+    public private(set) var mode: Mode = .signOn(cashierNumber: nil)
+    public private(set) var cashier: Cashier?
+    public private(set) var sale: OpenSale?
+    public private(set) var input = ""
+    public private(set) var pendingQuantity: Quantity?
+    public private(set) var split = false
+    public private(set) var totalled = false
+    /// The selected line number (1-based), if any.
+    public private(set) var selectedLine: Int?
+    public private(set) var message: Message?
+    public private(set) var showingHelp = false
+    public private(set) var shouldQuit = false
+    public private(set) var lastSequence: Int64 = 0
+    /// Set when the cashier should hear a beep (a refused action); the screen clears it.
+    public var bell = false
+
+    public static let maxInputLength = 24
+
+    public init(settings: TillSettings, environment: TillEnvironment) {
+        self.settings = settings
+        self.env = environment
+        self.lastSequence = (try? environment.journal.lastSequence(tillID: settings.identity.tillID)) ?? 0
+    }
+
+    var currency: Currency { settings.identity.currency }
+    var keymap: Keymap { settings.keymap }
+    public var nextSaleNumber: Int64 { lastSequence + 1 }
+    public var basket: Basket? { sale?.basket }
+
+    /// The basket on screen: the open sale's, or the one just completed while its receipt shows.
+    public var displayedBasket: Basket? {
+        if case .receipt(let r) = mode, sale == nil { return r.sale.basket }
+        return sale?.basket
+    }
+
+    // MARK: - Events
+
+    public func handle(_ event: InputEvent) {
+        switch event {
+        case .scan(let code): handleScan(code)
+        case .key(let key): handleKey(key)
+        }
+    }
+
+    private func handleScan(_ code: String) {
+        showingHelp = false
+        switch mode {
+        case .signOn:
+            fail("Sign on before scanning items")
+        case .receipt:
+            mode = .selling
+            addItem(code)
+        case .selling:
+            addItem(code)
+        case .cardReference, .confirmCancel, .resumeList:
+            fail("Finish this step first (Esc goes back), then scan \(code) again")
+        }
+    }
+
+    private func handleKey(_ key: Key) {
+        let action = keymap.action(for: key)
+        if showingHelp {
+            showingHelp = false
+            return
+        }
+        if action == .help {
+            showingHelp = true
+            return
+        }
+        switch mode {
+        case .signOn(let number): signOnKey(key, action, number: number)
+        case .selling: sellingKey(key, action)
+        case .cardReference(let amount): cardReferenceKey(key, action, amount: amount)
+        case .confirmCancel: confirmCancelKey(key, action)
+        case .resumeList(let sales, let selected): resumeListKey(key, action, sales: sales, selected: selected)
+        case .receipt(var r):
+            switch action {
+            case .lineUp, .pageUp: r.scroll = max(0, r.scroll - (action == .pageUp ? 10 : 1)); mode = .receipt(r)
+            case .lineDown, .pageDown: r.scroll = min(max(0, r.lines.count - 1), r.scroll + (action == .pageDown ? 10 : 1)); mode = .receipt(r)
+            case .clear: mode = .selling; message = nil
+            default:
+                mode = .selling
+                message = nil
+                sellingKey(key, action)
+            }
+        }
+    }
+
+    // MARK: - Sign-on
+
+    private func signOnKey(_ key: Key, _ action: TillAction?, number: String?) {
+        if action == .quit {
+            shouldQuit = true
+            return
+        }
+        switch key {
+        case .char(let c) where c.isASCII && c.isNumber:
+            if input.count < 8 { input.append(c) }
+            message = nil
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+        case .enter:
+            guard !input.isEmpty else {
+                fail(number == nil ? "Key your cashier number, then Enter" : "Key your PIN, then Enter")
+                return
+            }
+            guard let number else {
+                mode = .signOn(cashierNumber: input)
+                input = ""
+                message = nil
+                return
+            }
+            let pin = input
+            input = ""
+            do {
+                guard let c = try env.cashiers.authenticate(number: number, pin: pin) else {
+                    mode = .signOn(cashierNumber: nil)
+                    fail("Cashier \(number) and that PIN do not match: key your cashier number again")
+                    return
+                }
+                signedOn(c)
+            } catch {
+                mode = .signOn(cashierNumber: nil)
+                fail("\(error)")
+            }
+        case _ where action == .clear:
+            input = ""
+            mode = .signOn(cashierNumber: nil)
+            message = nil
+        default:
+            fail("Key your cashier number and PIN with the digit keys, then Enter")
+        }
+    }
+
+    private func signedOn(_ c: Cashier) {
+        cashier = c
+        mode = .selling
+        resetEntry()
+        message = Message(text: "Signed on: \(c.name). Scan or key an item.", isError: false)
+        do {
+            lastSequence = try env.journal.lastSequence(tillID: settings.identity.tillID)
+            if sale == nil, let restored = try env.journal.openSale(currency: currency) {
+                sale = restored
+                selectedLine = restored.basket.lines.last?.number
+                message = Message(
+                    text: "The sale in progress when the till stopped is back (\(restored.basket.lines.count) lines): carry on",
+                    isError: false)
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    // MARK: - Selling
+
+    private func sellingKey(_ key: Key, _ action: TillAction?) {
+        if key.isEntryCharacter, case .char(let c) = key {
+            guard input.count < Self.maxInputLength else { return fail("The entry is at most \(Self.maxInputLength) characters") }
+            input.append(c)
+            return
+        }
+        switch key {
+        case .enter:
+            guard !input.isEmpty else { return }
+            let code = input
+            input = ""
+            addItem(code)
+            return
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+            return
+        default: break
+        }
+        guard let action else {
+            return fail("Key \(key) does nothing here: press \(keymap.label(.help)) for help")
+        }
+        switch action {
+        case .quantity: keyQuantity()
+        case .voidLine: voidLine()
+        case .lineDiscount: discount(sale: false)
+        case .saleDiscount: discount(sale: true)
+        case .total: total()
+        case .cash: tender(.cash)
+        case .card: tender(.card)
+        case .split: toggleSplit()
+        case .suspendResume: suspendOrResume()
+        case .cancelSale: askCancel()
+        case .signOff: signOff()
+        case .clear: resetEntry(); message = nil
+        case .lineUp: moveSelection(-1)
+        case .lineDown: moveSelection(1)
+        case .pageUp: moveSelection(-10)
+        case .pageDown: moveSelection(10)
+        case .help: showingHelp = true
+        case .quit: fail("Sign off (\(keymap.label(.signOff))) before quitting the till")
+        }
+    }
+
+    /// Adds the product for a keyed or scanned code, with the pending quantity.
+    func addItem(_ code: String) {
+        do {
+            let productCode = try ProductCode.classify(code, rules: settings.barcodeRules)
+            let product: Product?
+            switch productCode {
+            case .gtin(let g): product = try env.catalog.product(gtin: g)
+            case .plu(let p): product = try env.catalog.product(plu: p)
+            case .priceEmbedded(let p, _, _), .weightEmbedded(let p, _, _): product = try env.catalog.product(plu: p)
+            }
+            guard let product else {
+                switch productCode {
+                case .gtin(let g): throw SaleError.unknownBarcode(g)
+                case .plu(let p): throw SaleError.unknownPLU(p)
+                case .priceEmbedded(let p, _, let c), .weightEmbedded(let p, _, let c):
+                    return fail("Label \(c) is for PLU \(p), which no product has: key the item's PLU and price instead")
+                }
+            }
+            guard let rate = settings.taxRates[product.taxCode] else {
+                return fail("\(product.description) has tax code '\(product.taxCode)', which this till does not know: ask head office to fix the catalog")
+            }
+            let item = try LineItem.make(product: product, code: productCode, keyedQuantity: pendingQuantity, taxRate: rate)
+            try apply(.addLine(item: item))
+            pendingQuantity = nil
+            totalled = false
+            selectedLine = sale?.basket.lines.last?.number
+            message = nil
+        } catch {
+            pendingQuantity = nil
+            fail("\(error)")
+        }
+    }
+
+    /// Validates the event against the sale, records it, and only then makes it current.
+    private func apply(_ event: BasketEvent) throws {
+        guard let cashier else { throw NotSignedOn() }
+        let current = sale ?? OpenSale(id: env.makeSaleID(), startedAt: env.now(), cashier: cashier, currency: currency)
+        let next = try current.trying(event)
+        try env.journal.recordEvent(of: next)
+        sale = next
+    }
+
+    private func keyQuantity() {
+        let text = input
+        input = ""
+        guard !text.isEmpty else {
+            return fail("Key the quantity first, then \(keymap.label(.quantity)) (e.g. 3 \(keymap.label(.quantity)))")
+        }
+        guard let q = Quantity.parse(text) else { return fail(SaleError.invalidQuantity(text).description) }
+        guard q.milli > 0, q <= .maximum else { return fail(SaleError.quantityOutOfRange(text).description) }
+        pendingQuantity = q
+        message = nil
+    }
+
+    private func voidLine() {
+        guard let basket, !basket.isEmpty else { return fail(SaleError.noLines.description) }
+        var number = selectedLine ?? basket.lines.count
+        if !input.isEmpty {
+            guard let n = Int(input), input.allSatisfy(\.isNumber) else {
+                let text = input
+                input = ""
+                return fail("'\(text)' is not a line number: key 1 to \(basket.lines.count), then \(keymap.label(.voidLine))")
+            }
+            number = n
+        }
+        input = ""
+        do {
+            try apply(.voidLine(number: number))
+            message = Message(text: "Line \(number) voided", isError: false)
+            totalled = false
+        } catch { fail("\(error)") }
+    }
+
+    private func discount(sale isSale: Bool) {
+        guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
+        let text = input
+        input = ""
+        let key = keymap.label(isSale ? .saleDiscount : .lineDiscount)
+        guard !text.isEmpty else { return fail("Key the discount first, e.g. 10% or 1.50, then \(key)") }
+        do {
+            let d = try Discount.parseKeyed(text, currency: currency)
+            if isSale {
+                try apply(.discountSale(discount: d))
+                message = Message(text: d.isZero ? "Sale discount removed" : "Sale discount \(d.label(currency: currency))", isError: false)
+            } else {
+                let number = selectedLine ?? basket.lines.count
+                try apply(.discountLine(number: number, discount: d))
+                message = Message(text: d.isZero ? "Discount removed from line \(number)" : "Line \(number): discount \(d.label(currency: currency))", isError: false)
+            }
+            totalled = false
+        } catch { fail("\(error)") }
+    }
+
+    private func total() {
+        guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
+        totalled = true
+        message = Message(
+            text: "Total \(currency.format(basket.totals.due)) due: \(keymap.label(.cash)) cash, \(keymap.label(.card)) card, \(keymap.label(.split)) split",
+            isError: false)
+    }
+
+    private func toggleSplit() {
+        guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
+        split.toggle()
+        message = Message(
+            text: split ? "Split tender: key each part, then its tender key" : "Split tender off",
+            isError: false)
+    }
+
+    private func keyedAmount(default due: Int64) throws -> Int64 {
+        let text = input
+        input = ""
+        if text.isEmpty { return due }
+        guard let amount = currency.parseKeyed(text) else { throw SaleError.invalidAmount(text) }
+        return amount
+    }
+
+    private func tender(_ kind: TenderKind) {
+        guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
+        do {
+            let amount = try keyedAmount(default: basket.totals.due)
+            let t = Tender(kind: kind, amount: amount)
+            try basket.validateTender(t, split: split)
+            if kind == .card {
+                mode = .cardReference(amount: amount)
+                message = Message(text: "Take \(currency.format(amount)) on the card terminal, then key its reference and Enter", isError: false)
+                return
+            }
+            try addTender(t)
+        } catch { fail("\(error)") }
+    }
+
+    private func addTender(_ t: Tender) throws {
+        try apply(.addTender(tender: t))
+        guard let sale, sale.basket.isPaid else {
+            message = Message(text: "\(currency.format(sale?.basket.totals.due ?? 0)) still due: take another tender", isError: false)
+            return
+        }
+        complete(sale)
+    }
+
+    private func complete(_ open: OpenSale) {
+        let done: CompletedSale
+        do {
+            done = try env.journal.commit(open, at: env.now(), till: settings.identity)
+        } catch {
+            return fail("The sale could not be recorded and is still open: \(error). Try the tender key again.")
+        }
+        lastSequence = done.sequence
+        sale = nil
+        resetEntry()
+        split = false
+        totalled = false
+        selectedLine = nil
+        do {
+            let lines = try env.receipts.saleCompleted(done)
+            mode = .receipt(CompletedReceipt(sale: done, lines: lines, scroll: 0))
+            message = Message(text: done.totals.change > 0
+                ? "Change \(currency.format(done.totals.change)). Sale \(done.receiptNumber) complete."
+                : "Sale \(done.receiptNumber) complete.", isError: false)
+        } catch {
+            mode = .receipt(CompletedReceipt(sale: done, lines: [], scroll: 0))
+            fail("Sale \(done.receiptNumber) is recorded, but its receipt failed: \(error)")
+        }
+    }
+
+    private func cardReferenceKey(_ key: Key, _ action: TillAction?, amount: Int64) {
+        switch key {
+        case .char(let c) where c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "/"):
+            if input.count < 32 { input.append(c) }
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+        case .enter:
+            do {
+                let reference = try Tender.validateReference(input)
+                input = ""
+                mode = .selling
+                try addTender(Tender(kind: .card, amount: amount, reference: reference))
+            } catch {
+                input = ""
+                fail("\(error)")
+            }
+        default:
+            if action == .clear {
+                input = ""
+                mode = .selling
+                message = Message(text: "Card payment not taken", isError: false)
+            } else {
+                fail("Key the card terminal's reference and Enter, or \(keymap.label(.clear)) to go back")
+            }
+        }
+    }
+
+    // MARK: - Suspend, resume, cancel, sign off
+
+    private func suspendOrResume() {
+        if let sale, !sale.basket.isEmpty {
+            guard !sale.basket.paymentStarted else { return fail(SaleError.paymentStarted.description) }
+            do {
+                try env.journal.suspend(sale, at: env.now())
+                self.sale = nil
+                resetEntry()
+                split = false
+                totalled = false
+                selectedLine = nil
+                message = Message(
+                    text: "Sale suspended (\(sale.basket.totals.itemCount) items, \(currency.format(sale.basket.totals.total))): \(keymap.label(.suspendResume)) on an empty sale resumes it",
+                    isError: false)
+            } catch { fail("\(error)") }
+            return
+        }
+        do {
+            let list = try env.journal.suspendedSales()
+            guard !list.isEmpty else { return fail("There are no suspended sales") }
+            mode = .resumeList(sales: list, selected: list.count - 1)
+            input = ""
+            message = nil
+        } catch { fail("\(error)") }
+    }
+
+    private func resumeListKey(_ key: Key, _ action: TillAction?, sales: [SuspendedSale], selected: Int) {
+        switch key {
+        case .char(let c) where c.isASCII && c.isNumber:
+            if input.count < 4 { input.append(c) }
+            return
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+            return
+        case .enter:
+            var index = selected
+            if !input.isEmpty {
+                guard let n = Int(input), (1...sales.count).contains(n) else {
+                    let t = input
+                    input = ""
+                    return fail("There is no suspended sale \(t): choose 1 to \(sales.count)")
+                }
+                index = n - 1
+            }
+            input = ""
+            guard let cashier else { return }
+            do {
+                let resumed = try env.journal.resume(sales[index], cashier: cashier, currency: currency)
+                sale = resumed
+                selectedLine = resumed.basket.lines.last?.number
+                mode = .selling
+                message = Message(text: "Sale resumed (\(resumed.basket.lines.count) lines)", isError: false)
+            } catch {
+                mode = .selling
+                fail("\(error)")
+            }
+            return
+        default: break
+        }
+        switch action {
+        case .lineUp: mode = .resumeList(sales: sales, selected: max(0, selected - 1))
+        case .lineDown: mode = .resumeList(sales: sales, selected: min(sales.count - 1, selected + 1))
+        case .clear, .suspendResume:
+            input = ""
+            mode = .selling
+            message = nil
+        default:
+            fail("Choose a sale with Up/Down or its number, then Enter; \(keymap.label(.clear)) goes back")
+        }
+    }
+
+    private func askCancel() {
+        guard let sale, !sale.basket.isEmpty else { return fail("There is no sale to cancel") }
+        mode = .confirmCancel
+        input = ""
+        message = nil
+    }
+
+    private func confirmCancelKey(_ key: Key, _ action: TillAction?) {
+        if key == .enter, let sale {
+            do {
+                try env.journal.cancel(sale, at: env.now())
+                let paid = sale.basket.totals.paid
+                self.sale = nil
+                resetEntry()
+                split = false
+                totalled = false
+                selectedLine = nil
+                mode = .selling
+                message = Message(
+                    text: paid > 0 ? "Sale cancelled: give back the \(currency.format(paid)) already paid" : "Sale cancelled",
+                    isError: false)
+            } catch {
+                mode = .selling
+                fail("\(error)")
+            }
+        } else if action == .clear || action == .cancelSale {
+            mode = .selling
+            message = Message(text: "The sale goes on", isError: false)
+        } else {
+            fail("Enter cancels the sale, \(keymap.label(.clear)) keeps it")
+        }
+    }
+
+    private func signOff() {
+        if let sale, !sale.basket.isEmpty {
+            return fail("Finish, suspend (\(keymap.label(.suspendResume))) or cancel (\(keymap.label(.cancelSale))) the sale before signing off")
+        }
+        cashier = nil
+        resetEntry()
+        mode = .signOn(cashierNumber: nil)
+        message = Message(text: "Signed off", isError: false)
+    }
+
+    // MARK: - Helpers
+
+    private func moveSelection(_ delta: Int) {
+        guard let count = basket?.lines.count, count > 0 else { return }
+        let current = selectedLine ?? count
+        selectedLine = min(count, max(1, current + delta))
+    }
+
+    private func resetEntry() {
+        input = ""
+        pendingQuantity = nil
+    }
+
+    private func fail(_ text: String) {
+        message = Message(text: text, isError: true)
+        bell = true
+    }
+
+    struct NotSignedOn: Error, CustomStringConvertible {
+        var description: String { "Sign on first" }
+    }
+}
