@@ -104,12 +104,12 @@ let package = Package(
         ),
         .testTarget(
             name: "TillUITests",
-            dependencies: ["TillUI", "TillCore", "TillStore", "TillTestSupport"],
+            dependencies: ["TillUI", "TillCore", "TillStore", "TillProtocol", "TillTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TillAppTests",
-            dependencies: ["TillApp", "TillCore", "TillStore", "TillProtocol", "TillTestSupport",
+            dependencies: ["TillApp", "TillCore", "TillStore", "TillProtocol", "TillUI", "TillTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),

@@ -35,6 +35,16 @@ static volatile sig_atomic_t ncs_signal_flag = 0;
 static void ncs_on_signal(int sig) { (void)sig; ncs_signal_flag = 1; }
 
 void ncs_install_signal_flag(void) {
+    // A parent may hand us a mask with these blocked (threads of test runners and some
+    // supervisors block most signals): without SIGWINCH the screen would never follow a resize.
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGWINCH);
+    sigaddset(&wanted, SIGTERM);
+    sigaddset(&wanted, SIGHUP);
+    sigaddset(&wanted, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &wanted, NULL);
+
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = ncs_on_signal;

@@ -3,8 +3,8 @@ import Foundation
 import Receipts
 import TillCore
 import TillProtocol
-import TillStore
-import TillUI
+public import TillStore
+public import TillUI
 
 extension TillCommand {
     struct Run: ParsableCommand {
@@ -29,7 +29,7 @@ extension TillCommand {
             if try db.productCount() == 0 {
                 printError("Warning: the catalog in \(config.databasePath) is empty: run `till demo` or `till import catalog FILE.csv`.")
             }
-            let controller = TillController(settings: config.settings, environment: config.environment(db))
+            let controller = makeTillController(config: config, database: db)
             let app = TerminalApp(controller: controller, scanGapMilliseconds: config.scanGapMilliseconds) {
                 let unsent = (try? db.pendingOutboxCount()) ?? 0
                 return ["Printer: text file", "Unsent: \(unsent)", "Programme: -"]
@@ -39,9 +39,13 @@ extension TillCommand {
     }
 }
 
+/// The till's controller as `till run` builds it: the database, the system clock, random UUIDs
+/// and receipts written as text files. `till-bench` measures this same assembly.
+public func makeTillController(config: TillConfig, database db: TillDatabase) -> TillController {
+    TillController(settings: config.settings, environment: config.environment(db))
+}
+
 extension TillConfig {
-    /// The controller's environment for this configuration: the database, the system clock,
-    /// random UUIDs and receipts written as text files.
     func environment(_ db: TillDatabase) -> TillEnvironment {
         TillEnvironment(
             catalog: db, cashiers: db, journal: db,

@@ -29,6 +29,7 @@ public struct Keymap: Sendable, Equatable {
 
     public struct Problem: Error, Equatable, CustomStringConvertible {
         public var message: String
+        public init(message: String) { self.message = message }
         public var description: String { message }
     }
 

@@ -51,8 +51,8 @@ struct SaleScreen {
         t.fillRow(y, .reverse)
         let who = c.cashier.map { "Cashier \($0.number) \($0.name)" } ?? "Signed off"
         let items = [who] + status
-        t.put(y, 1, items.joined(separator: " | "), .reverse)
         let help = "\(c.settings.keymap.label(.help)) Help "
+        t.put(y, 1, items.joined(separator: " | "), .reverse, width: t.cols - help.count - 3)
         t.put(y, t.cols - help.count - 1, help, [.reverse, .bold])
     }
 

@@ -51,7 +51,9 @@ public final class Tmux: @unchecked Sendable { // immutable after init; tmux ser
             if condition(last) { return last }
             usleep(20_000)
         }
-        throw TmuxError(message: "timed out after \(timeout) s waiting for \(what); the screen was:\n\(last)")
+        let pane = (try? run(["display-message", "-p", "-t", session,
+                             "pane #{pane_width}x#{pane_height}, dead=#{pane_dead}, status=#{pane_dead_status}, signal=#{pane_dead_signal}"])) ?? "?"
+        throw TmuxError(message: "timed out after \(timeout) s waiting for \(what) (\(pane.trimmingCharacters(in: .whitespacesAndNewlines))); the screen was:\n\(last)")
     }
 
     /// The pid of the program in the pane.
@@ -80,23 +82,13 @@ public final class Tmux: @unchecked Sendable { // immutable after init; tmux ser
 
     @discardableResult
     func run(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        p.arguments = ["-L", socket] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.environment = ["PATH": "/usr/bin:/bin", "TERM": "xterm-256color", "LANG": "C.UTF-8", "HOME": NSHomeDirectory()]
-        do { try p.run() } catch {
-            throw TmuxError(message: "tmux is not installed (/usr/bin/tmux): run scripts/install-deps")
+        let r = try spawnAndWait("/usr/bin/tmux", ["-L", socket] + args, environment: [
+            "PATH": "/usr/bin:/bin", "TERM": "xterm-256color", "LANG": "C.UTF-8", "HOME": NSHomeDirectory(),
+        ])
+        guard r.status == 0 else {
+            throw TmuxError(message: "tmux \(args.joined(separator: " ")) failed: \(r.stderr)")
         }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw TmuxError(message: "tmux \(args.joined(separator: " ")) failed: \(String(decoding: e, as: UTF8.self))")
-        }
-        return String(decoding: o, as: UTF8.self)
+        return r.stdout
     }
 
     public static func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }

@@ -1,0 +1,20 @@
+import Foundation
+import Testing
+import TillTestSupport
+
+/// `till-bench` keeps working: each scenario runs small and prints its JSON line. Speed is
+/// measured by the release build, not here.
+@Suite("till-bench smoke")
+struct BenchSmokeTests {
+    @Test func basketPrintsItsJSONLine() throws {
+        let r = try runProcess(PackagePaths.binary("till-bench"), ["basket", "--items", "2000", "--sales", "3", "--starts", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let last = try #require(r.stdout.split(separator: "\n").last)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(json["scenario"] as? String == "basket")
+        for key in ["line_add_p99_us", "commit_p99_ms", "ready_ms"] {
+            let v = try #require(json[key] as? Double, "missing \(key)")
+            #expect(v > 0)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+import TillProtocol
+import TillTestSupport
+
+/// The real `till` binary in a real terminal (tmux), driven by keys as a cashier and a
+/// keyboard-wedge scanner would.
+@Suite("Selling end to end (tmux)", .serialized)
+struct SaleEndToEndTests {
+    @Test func aCashierRingsUpVoidsDiscountsAndPaysCashAndTheExportShowsExactlyThatSale() throws {
+        let f = try TillFixture()
+        let t = try f.startTill()
+        try f.signOn(t)
+
+        try t.send("5012345678900", "Enter")                 // milk 1.19 (scanner burst)
+        try t.waitFor("Milk 1L")
+        try t.send("3", "*")                                 // quantity 3 ...
+        try t.waitFor("3 x  Item / PLU:")
+        try t.send("4006381333931", "Enter")                 // ... pens 3 × 1.49
+        try t.waitFor("Highlighter pen")
+        try t.send("2300012009953", "Enter")                 // price label: deli salad 9.95
+        try t.waitFor("Deli salad")
+        try t.send("96385074", "Enter")                      // gum 0.89, voided below
+        try t.waitFor("Chewing gum")
+        try t.send("4000000000013", "Enter")                 // coffee 6.99, discounted below
+        try t.waitFor("Coffee beans")
+
+        try t.send("4", "F2")                                // void line 4
+        try t.waitFor("Line 4 voided")
+        try t.send("10%", "F3")                              // 10% off the selected line (5, coffee)
+        try t.waitFor("Line 5: discount 10%")
+        try t.send("F5")
+        try t.waitFor("Total 21.90 due")
+        let totalled = try t.screen()
+        #expect(totalled.contains("TOTAL EUR 21.90"))
+        #expect(totalled.contains("VOID"))
+
+        try t.send("5000", "F6")                             // 50.00 cash
+        let done = try t.waitFor("CHANGE 28.10")
+        #expect(done.contains("Sale 0001-01-000001 complete"))
+
+        let sales = try f.exportedSales()
+        try #require(sales.count == 1)
+        let s = sales[0]
+        #expect(s.sequence == 1)
+        #expect(s.receiptNumber == "0001-01-000001")
+        #expect(UUID(uuidString: s.saleID) != nil)
+        #expect(s.lines.map(\.sku) == ["F0002", "F0001", "F0011", "F0003", "F0015"])
+        #expect(s.lines.map(\.quantityMilli) == [1000, 3000, 1000, 1000, 1000])
+        #expect(s.lines.map(\.voided) == [false, false, false, true, false])
+        #expect(s.lines.map(\.net) == [119, 447, 995, 0, 629])
+        #expect(s.lines[2].priceFromLabel)
+        #expect(s.lines[4].lineDiscount == 70)
+        #expect(s.totals == SaleDocument.Totals(subtotal: 2190, lineDiscounts: 70, saleDiscount: 0, total: 2190,
+                                                paid: 5000, change: 2810, itemCount: 6))
+        #expect(s.vat == [
+            SaleDocument.VAT(code: "A", rateBasisPoints: 2000, gross: 447, vat: 75, net: 372),
+            SaleDocument.VAT(code: "B", rateBasisPoints: 500, gross: 1743, vat: 83, net: 1660),
+        ])
+        #expect(s.tenders == [SaleDocument.TenderInfo(kind: "cash", amount: 5000, reference: nil)])
+
+        let receipt = try String(contentsOfFile: f.dataDir + "/receipts/0001-01-000001.txt", encoding: .utf8)
+        #expect(receipt.contains("TOTAL EUR"))
+        #expect(receipt.contains("21.90"))
+        #expect(receipt.contains("Change"))
+        #expect(receipt.contains("28.10"))
+    }
+
+    @Test func aScannerBurstIsNeverMixedWithWhatTheCashierHasTyped() throws {
+        let f = try TillFixture()
+        let t = try f.startTill()
+        try f.signOn(t)
+        try t.send("3")                                      // the cashier starts keying...
+        try t.waitFor("Item / PLU: 3")
+        usleep(150_000)
+        try t.send("5012345678900", "Enter")                 // ...and a scan arrives in one burst
+        let screen = try t.waitFor("Milk 1L")
+        #expect(screen.contains("Item / PLU: 3"))            // the cashier's 3 is still there
+        #expect(!screen.contains("35012345678900"))
+        let milkRow = try #require(screen.split(separator: "\n").first { $0.contains("Milk 1L") })
+        #expect(milkRow.contains(" 1 "))                     // quantity 1, not 3
+        try t.send("*")                                      // the 3 becomes the next quantity
+        try t.waitFor("3 x  Item / PLU:")
+        try t.send("96385074", "Enter")
+        let after = try t.waitFor("Chewing gum")
+        let gumRow = try #require(after.split(separator: "\n").first { $0.contains("Chewing gum") })
+        #expect(gumRow.contains("2.67"))                     // 3 × 0.89
+    }
+
+    @Test func badInputGetsAOneLineMessageAndTheSaleStaysAsItWas() throws {
+        let f = try TillFixture()
+        let t = try f.startTill()
+        try f.signOn(t)
+        try t.send("5012345678900", "Enter")
+        try t.waitFor("TOTAL EUR 1.19")
+        try t.send("5012345678901", "Enter")
+        try t.waitFor("Barcode 5012345678901 failed its check digit (expected 0): scan again or key the PLU")
+        try t.send("Escape", "4242", "Enter")
+        try t.waitFor("No product has PLU 4242: check the number, or scan the item")
+        try t.send("Escape", "0", "*")
+        try t.waitFor("Quantity 0 is out of range: key 1 to 9999, then *")
+        try t.send("Escape", "10000", "*")
+        try t.waitFor("Quantity 10000 is out of range: key 1 to 9999, then *")
+        try t.send("Escape", "500", "F3")
+        try t.waitFor("Discount 5.00 is more than line 1's value 1.19: key a smaller discount")
+        try t.send("Escape", "100", "F6")
+        let last = try t.waitFor("Cash 1.00 is less than the 1.19 due")
+        #expect(last.contains("TOTAL EUR 1.19"))
+        #expect(try f.exportedSales().isEmpty)
+    }
+
+    @Test func theScreenFitsEightyByTwentyFourRedrawsOnResizeAndWorksOnTheLinuxConsole() throws {
+        let f = try TillFixture()
+        let t = try f.startTill(width: 80, height: 24, term: "linux")
+        var screen = try t.screen()
+        let rows = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(rows.first?.contains("Demo Store | Store 0001 | Till 01") == true)
+        try f.signOn(t)
+        try t.send("5012345678900", "Enter")
+        screen = try t.waitFor("Milk 1L")
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count >= 24)
+        #expect(lines[23].contains("Cashier 1 Demo Cashier"))  // status bar on the last row
+        #expect(lines[23].contains("F1 Help"))
+        #expect(screen.contains("TOTAL EUR 1.19"))
+
+        try t.resize(width: 120, height: 40)
+        screen = try t.waitUntil("a 120x40 redraw") { s in
+            let l = s.split(separator: "\n", omittingEmptySubsequences: false)
+            return l.count >= 40 && l[39].contains("F1 Help")
+        }
+        #expect(screen.contains("Milk 1L"))
+
+        try t.resize(width: 60, height: 20)
+        try t.waitFor("The till needs a terminal of at least 80x24;")
+        try t.resize(width: 80, height: 24)
+        screen = try t.waitFor("TOTAL EUR 1.19")             // nothing lost while too small
+        #expect(screen.contains("Milk 1L"))
+    }
+
+    @Test func helpListsEveryKey() throws {
+        let f = try TillFixture()
+        let t = try f.startTill()
+        try f.signOn(t)
+        try t.send("F1")
+        let help = try t.waitFor("KEYS")
+        for text in ["F2", "Void the selected line", "F6", "Cash", "F9", "Suspend", "Ctrl-X", "F12", "Sign off"] {
+            #expect(help.contains(text), "help lacks \(text)")
+        }
+        try t.send("Escape")
+        try t.waitUntil("help to close") { !$0.contains("KEYS") }
+    }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import Testing
+import TillCore
+import TillProtocol
+import TillStore
+import TillTestSupport
+import TillUI
+
+/// Collects receipts instead of writing files.
+final class CapturingReceipts: ReceiptSink, @unchecked Sendable { // only touched from the test's thread
+    var sales: [CompletedSale] = []
+    func saleCompleted(_ sale: CompletedSale) throws -> [String] {
+        sales.append(sale)
+        return ["RECEIPT \(sale.receiptNumber)"]
+    }
+}
+
+/// A controller over a real database in a temporary directory.
+final class Harness {
+    let dir = TemporaryDirectory()
+    let db: TillDatabase
+    let receipts = CapturingReceipts()
+    let controller: TillController
+    let ids = SequentialIDs()
+    let clock = SteppingClock()
+
+    init(signedOn: Bool = true) throws {
+        db = try makeDemoDatabase(in: dir)
+        controller = Self.makeController(db: db, receipts: receipts, ids: ids, clock: clock)
+        if signedOn { signOn() }
+    }
+
+    static func makeController(db: TillDatabase, receipts: CapturingReceipts, ids: SequentialIDs, clock: SteppingClock) -> TillController {
+        TillController(
+            settings: TillSettings(
+                identity: TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur),
+                taxRates: standardTaxRates, barcodeRules: BarcodeRules(), keymap: .standard),
+            environment: TillEnvironment(
+                catalog: db, cashiers: db, journal: db, receipts: receipts,
+                now: { clock.now() }, makeSaleID: { ids.next() }))
+    }
+
+    func signOn(_ number: String = "1", _ pin: String = "1234") {
+        type(number)
+        key(.enter)
+        type(pin)
+        key(.enter)
+    }
+
+    func type(_ s: String) { for c in s { controller.handle(.key(.char(c))) } }
+    func key(_ k: Key) { controller.handle(.key(k)) }
+    func scan(_ code: String) { controller.handle(.scan(code)) }
+    /// Keys `text` then presses `k`.
+    func keyed(_ text: String, _ k: Key) {
+        type(text)
+        key(k)
+    }
+
+    var error: String? { controller.message?.isError == true ? controller.message?.text : nil }
+    var total: Int64 { controller.basket?.totals.total ?? 0 }
+    var events: Int { controller.sale?.events.count ?? 0 }
+}
+
+@Suite("Till controller")
+struct TillControllerTests {
+    @Test func signOnNeedsTheRightPIN() throws {
+        let h = try Harness(signedOn: false)
+        h.signOn("1", "0000")
+        #expect(h.controller.mode == .signOn(cashierNumber: nil))
+        #expect(h.error == "Cashier 1 and that PIN do not match: key your cashier number again")
+        h.scan("5012345678900")
+        #expect(h.error == "Sign on before scanning items")
+        h.signOn()
+        #expect(h.controller.mode == .selling)
+        #expect(h.controller.cashier == DemoCatalog.cashier)
+    }
+
+    @Test func aWholeSaleWithQuantityWeightLabelsVoidDiscountAndCash() throws {
+        let h = try Harness()
+        h.scan("5012345678900")                          // milk 1.19
+        h.keyed("3", .char("*")); h.scan("4006381333931") // 3 pens 4.47
+        h.keyed("0.750", .char("*")); h.keyed("1", .enter) // bananas 0.750 kg 1.49
+        h.scan("2100042012509")                          // cheese label 1.250 kg 16.13
+        h.scan("2300012009953")                          // salad label 9.95
+        #expect(h.total == 119 + 447 + 149 + 1613 + 995)
+        h.keyed("1", .function(2))                       // void the milk
+        h.key(.up)                                       // select the cheese (line 4)
+        h.keyed("10%", .function(3))                     // -1.61
+        #expect(h.controller.basket?.totals.lineDiscounts == 161)
+        #expect(h.total == 447 + 149 + 1452 + 995)
+        h.key(.function(5))
+        #expect(h.controller.totalled)
+        h.keyed("5000", .function(6))
+        #expect(h.controller.sale == nil)
+        guard case .receipt(let r) = h.controller.mode else { Issue.record("no receipt"); return }
+        #expect(r.sale.totals.change == 5000 - 3043)
+        #expect(h.controller.message?.text == "Change 19.57. Sale 0001-01-000001 complete.")
+        let docs = try h.db.saleDocuments()
+        #expect(docs.count == 1)
+        #expect(docs[0].totals.total == 3043)
+        #expect(docs[0].lines.map(\.voided) == [true, false, false, false, false])
+        #expect(h.controller.nextSaleNumber == 2)
+    }
+
+    @Test("bad input leaves the sale as it was and quotes the value", arguments: [
+        ("9999999999999", "Barcode 9999999999999 failed its check digit (expected 4): scan again or key the PLU"),
+        ("5000000000005", "No product has barcode 5000000000005: check the item, or key its PLU"),
+        ("777777", "No product has PLU 777777: check the number, or scan the item"),
+        ("1234567", "'1234567' is not a PLU (1-6 digits) or a barcode (8, 12, 13 or 14 digits): key it again"),
+    ])
+    func badCodes(code: String, message: String) throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        let before = h.controller.sale
+        h.keyed(code, .enter)
+        #expect(h.error == message)
+        #expect(h.controller.sale == before)
+        #expect(h.controller.bell)
+    }
+
+    @Test("quantities out of range are refused", arguments: [("0", "Quantity 0 is out of range: key 1 to 9999, then *"),
+                                                             ("10000", "Quantity 10000 is out of range: key 1 to 9999, then *"),
+                                                             ("1..2", "Quantity '1..2' is not a number: key e.g. 3 * (or 0.750 * for a weight)")])
+    func quantityRange(text: String, message: String) throws {
+        let h = try Harness()
+        h.keyed(text, .char("*"))
+        #expect(h.error == message)
+        #expect(h.controller.pendingQuantity == nil)
+    }
+
+    @Test func aWeighedItemNeedsAWeightAndAUnitItemAWholeQuantity() throws {
+        let h = try Harness()
+        h.keyed("42", .enter)
+        #expect(h.error == "Cheddar cheese is sold by weight: key the weight in kg first, e.g. 0.350 * then the item")
+        h.keyed("1.5", .char("*")); h.scan("5012345678900")
+        #expect(h.error == "Milk 1L is sold by unit: quantity 1.500 must be whole")
+        #expect(h.controller.sale == nil)
+        #expect(h.controller.pendingQuantity == nil)
+    }
+
+    @Test func discountAboveTheLineValueIsRefused() throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        h.keyed("2.00", .function(3))
+        #expect(h.error == "Discount 2.00 is more than line 1's value 1.19: key a smaller discount")
+        #expect(h.events == 1)
+    }
+
+    @Test func tenderLessThanDueNeedsSplit() throws {
+        let h = try Harness()
+        h.scan("5012345678900"); h.scan("4006381333931")   // 2.68
+        h.keyed("200", .function(6))
+        #expect(h.error == "Cash 2.00 is less than the 2.68 due: key at least 2.68, or press Split to pay part")
+        #expect(h.controller.basket?.tenders.isEmpty == true)
+        h.key(.function(8))
+        h.keyed("200", .function(6))
+        #expect(h.controller.basket?.totals.due == 68)
+        h.key(.function(7))                                  // card for the rest
+        #expect(h.controller.mode == .cardReference(amount: 68))
+        h.type("ref!")
+        #expect(h.error == "Key the card terminal's reference and Enter, or Esc to go back")
+        #expect(h.controller.input == "ref")
+        h.key(.escape)
+        #expect(h.controller.mode == .selling)
+        h.key(.function(7))
+        h.key(.enter)
+        #expect(h.error == "Card reference '' is not valid: key the reference the card terminal printed (letters and digits)")
+        #expect(h.controller.mode == .cardReference(amount: 68)) // still asking
+        #expect(h.controller.basket?.totals.due == 68)
+        h.keyed("AUTH-0042", .enter)
+        guard case .receipt(let r) = h.controller.mode else { Issue.record("not completed: \(String(describing: h.error))"); return }
+        #expect(r.sale.basket.tenders == [Tender(kind: .cash, amount: 200), Tender(kind: .card, amount: 68, reference: "AUTH-0042")])
+    }
+
+    @Test func cardCannotExceedWhatIsDue() throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        h.keyed("500", .function(7))
+        #expect(h.error == "Card 5.00 is more than the 1.19 due: only cash can give change")
+        #expect(h.controller.mode == .selling)
+    }
+
+    @Test func suspendAndResume() throws {
+        let h = try Harness()
+        h.scan("5012345678900"); h.scan("96385074")
+        let open = h.controller.sale
+        h.key(.function(9))
+        #expect(h.controller.sale == nil)
+        h.scan("4006381333931")
+        h.key(.function(6))                                   // another customer pays exact cash
+        h.key(.escape)
+        h.key(.function(9))                                   // resume list
+        guard case .resumeList(let list, _) = h.controller.mode else { Issue.record("no list"); return }
+        #expect(list.count == 1)
+        h.key(.enter)
+        #expect(h.controller.sale?.basket == open?.basket)
+        #expect(h.controller.sale?.id == open?.id)
+    }
+
+    @Test func cancellingAsksFirst() throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        h.key(.function(10))
+        #expect(h.controller.mode == .confirmCancel)
+        h.key(.escape)
+        #expect(h.controller.sale != nil)
+        h.key(.function(10)); h.key(.enter)
+        #expect(h.controller.sale == nil)
+        #expect(try h.db.saleDocuments().isEmpty)
+    }
+
+    @Test func signingOffNeedsTheSaleFinished() throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        h.key(.function(12))
+        #expect(h.error == "Finish, suspend (F9) or cancel (F10) the sale before signing off")
+        h.key(.function(6))
+        h.key(.function(12))
+        #expect(h.controller.mode == .signOn(cashierNumber: nil))
+    }
+
+    @Test func theOpenSaleIsBackAfterARestart() throws {
+        let h = try Harness()
+        h.scan("5012345678900"); h.keyed("2", .char("*")); h.scan("96385074")
+        let before = try #require(h.controller.sale)
+        // A new controller on the same database, as after a crash and restart.
+        let db = try TillDatabase(path: h.db.path)
+        let again = Harness.makeController(db: db, receipts: h.receipts, ids: h.ids, clock: h.clock)
+        for c in "1" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        for c in "1234" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        #expect(again.sale == before)
+        #expect(again.message?.text.hasPrefix("The sale in progress when the till stopped is back") == true)
+    }
+
+    @Test func helpOpensOnF1AndAnyKeyClosesItWithoutActing() throws {
+        let h = try Harness()
+        h.key(.function(1))
+        #expect(h.controller.showingHelp)
+        h.key(.function(6))
+        #expect(!h.controller.showingHelp)
+        #expect(h.error == nil)
+    }
+
+    @Test func aScanWhileTheReceiptShowsStartsTheNextSale() throws {
+        let h = try Harness()
+        h.scan("5012345678900"); h.key(.function(6))
+        h.scan("96385074")
+        #expect(h.controller.mode == .selling)
+        #expect(h.controller.sale?.basket.lines.count == 1)
+        #expect(h.controller.sale?.id == "00000000-0000-4000-8000-000000000002")
+    }
+}
