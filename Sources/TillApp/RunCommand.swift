@@ -42,7 +42,12 @@ extension TillCommand {
 /// The till's controller as `till run` builds it: the database, the system clock, random UUIDs
 /// and receipts written as text files. `till-bench` measures this same assembly.
 public func makeTillController(config: TillConfig, database db: TillDatabase) -> TillController {
-    TillController(settings: config.settings, environment: config.environment(db))
+    var settings = config.settings
+    if (try? db.isDemo()) == true {
+        settings.signOnHint = "Demo store: cashier \(DemoCatalog.cashier.number), PIN \(DemoCatalog.cashierPIN)"
+            + " (supervisor \(DemoCatalog.supervisor.number), PIN \(DemoCatalog.supervisorPIN))"
+    }
+    return TillController(settings: settings, environment: config.environment(db))
 }
 
 extension TillConfig {

@@ -101,5 +101,15 @@ extension TillDatabase {
         }
         try saveCashier(DemoCatalog.cashier, pin: DemoCatalog.cashierPIN)
         try saveCashier(DemoCatalog.supervisor, pin: DemoCatalog.supervisorPIN)
+        try run("mark the demo store") {
+            try pool.write { try $0.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', '1')") }
+        }
+    }
+
+    /// True when this is the demo store (`till demo`), whose sign-on screen shows the demo PINs.
+    public func isDemo() throws(TillStoreError) -> Bool {
+        try run("read the store's settings") {
+            try pool.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'demo'") == "1" }
+        }
     }
 }

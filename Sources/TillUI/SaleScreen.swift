@@ -82,6 +82,7 @@ struct SaleScreen {
         }
         t.put(y + 6, x + 3, "Enter: continue   \(c.settings.keymap.label(.clear)): start again", .dim)
         t.put(y + 7, x + 3, "\(c.settings.keymap.label(.quit)): quit the till", .dim)
+        if let hint = c.settings.signOnHint { t.put(y + h + 1, x + 2, hint, .accent, width: w - 2) }
     }
 
     // MARK: Sale

@@ -36,12 +36,18 @@ public struct TillSettings: Sendable {
     public var taxRates: [String: TaxRate]
     public var barcodeRules: BarcodeRules
     public var keymap: Keymap
+    /// A line shown on the sign-on screen (the demo store shows its demo PINs).
+    public var signOnHint: String?
 
-    public init(identity: TillIdentity, taxRates: [String: TaxRate], barcodeRules: BarcodeRules, keymap: Keymap) {
+    public init(
+        identity: TillIdentity, taxRates: [String: TaxRate], barcodeRules: BarcodeRules, keymap: Keymap,
+        signOnHint: String? = nil
+    ) {
         self.identity = identity
         self.taxRates = taxRates
         self.barcodeRules = barcodeRules
         self.keymap = keymap
+        self.signOnHint = signOnHint
     }
 }
 
