@@ -75,9 +75,12 @@ public enum CatalogCSV {
             }
 
             let priceText = value("unit_price")
-            let price = currency.parse(priceText)
+            var price = currency.parse(priceText)
             if price == nil {
                 bad("unit_price '\(priceText)' is not a price: write it with a decimal point and at most \(currency.minorDigits) decimals, e.g. 1.99")
+            } else if price! > Money.maximumMinor {
+                bad("unit_price '\(priceText)' is more than the till accepts (\(currency.format(Money.maximumMinor)))")
+                price = nil
             }
 
             let taxCode = value("tax_code")

@@ -79,6 +79,11 @@ struct CatalogImportTests {
         #expect(r.issues == [ImportIssue(line: 2, message: "unit_price '1,99' is not a price: write it with a decimal point and at most 2 decimals, e.g. 1.99")])
     }
 
+    @Test func aPriceAboveTheTillsMaximumIsRefused() {
+        let r = parse("sku,description,unit_price,tax_code\nS1,Gold,99999999999999.00,A\n")
+        #expect(r.issues == [ImportIssue(line: 2, message: "unit_price '99999999999999.00' is more than the till accepts (99999999999.99)")])
+    }
+
     @Test func headerProblems() {
         #expect(parse("").issues.first?.message.hasPrefix("the file is empty") == true)
         #expect(parse("sku,desc,unit_price,tax_code\n").issues.map(\.message) == [
