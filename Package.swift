@@ -83,6 +83,21 @@ let package = Package(
             // the module map links ncursesw and the shim header sets the wide-char defines.
             providers: [.apt(["libncurses-dev"])]
         ),
+        .systemLibrary(name: "CZlib", path: "Drivers/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // ESC/POS: encoder, printer profiles (data), images, QR, barcodes, fonts, virtual printer.
+        .target(
+            name: "ESCPOS",
+            dependencies: ["CZlib"],
+            path: "Drivers/ESCPOS",
+            exclude: ["fonts/LICENSE-Terminus.txt"],
+            resources: [
+                .embedInCode("profiles/generic-80.json"), .embedInCode("profiles/generic-58.json"),
+                .embedInCode("profiles/epson-tm-t88.json"), .embedInCode("profiles/epson-tm-t20.json"),
+                .embedInCode("profiles/star-tsp100-raster.json"),
+                .embedInCode("fonts/Terminus24x12.psf"), .embedInCode("fonts/TerminusBold24x12.psf"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "CNCursesShim", dependencies: ["CNCurses"], path: "Drivers/CNCursesShim",
             linkerSettings: [.linkedLibrary("ncursesw")]
@@ -96,6 +111,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TillCoreTests", dependencies: ["TillCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ESCPOSTests",
+            dependencies: ["ESCPOS", "TillTestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TillStoreTests",
             dependencies: ["TillStore", "TillCore", "TillProtocol", "TillTestSupport",
