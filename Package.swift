@@ -29,9 +29,14 @@ let package = Package(
         // Receipt layouts (plain text today; ESC/POS templates build on it).
         .target(
             name: "Receipts",
-            dependencies: ["TillCore"],
+            dependencies: ["TillCore", "ESCPOS"],
             path: "Receipts",
             exclude: ["README.md"],
+            resources: [
+                .embedInCode("templates/sale.receipt"), .embedInCode("templates/header.receipt"),
+                .embedInCode("templates/footer.receipt"), .embedInCode("templates/testpage.receipt"),
+                .embedInCode("templates/logo.png"),
+            ],
             swiftSettings: strictSettings
         ),
         // The till's SQLite database.
@@ -111,6 +116,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TillCoreTests", dependencies: ["TillCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ReceiptsTests",
+            dependencies: ["Receipts", "ESCPOS", "TillCore", "TillTestSupport"],
+            exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ESCPOSTests",
             dependencies: ["ESCPOS", "TillTestSupport"],

@@ -36,6 +36,7 @@ extension VirtualPrinter {
     }
 
     private func aligned(_ s: String, _ a: Alignment, width: Int) -> String {
+        guard !s.isEmpty else { return s }
         let pad = max(0, width - s.count)
         switch a {
         case .left: return s

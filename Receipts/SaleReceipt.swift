@@ -1,0 +1,109 @@
+public import TillCore
+
+/// The data of `sale.receipt`: what a template can show of a completed sale.
+public enum SaleReceipt {
+    /// The fields a sale receipt template can use (README "Receipt templates").
+    public static let schema: TemplateSchema = .object([
+        "store": .object(["id": .text, "name": .text, "address": .list(.text)]),
+        "till": .object(["id": .text]),
+        "receipt": .object(["number": .text, "date": .text, "copy": .bool]),
+        "cashier": .object(["number": .text, "name": .text]),
+        "currency": .text,
+        "lines": .list(.object([
+            "description": .text, "taxCode": .text, "quantity": .text, "unitPrice": .text, "amount": .text,
+            "single": .bool, "weighed": .bool, "discount": .object(["label": .text, "amount": .text]),
+        ])),
+        "subtotal": .text,
+        "showSubtotal": .bool,
+        "saleDiscount": .object(["label": .text, "amount": .text]),
+        "total": .text,
+        "tenders": .list(.object(["label": .text, "amount": .text, "reference": .text])),
+        "change": .text,
+        "cashTendered": .bool,
+        "vat": .list(.object(["code": .text, "rate": .text, "net": .text, "vat": .text, "gross": .text])),
+        "items": .text,
+        "header": .list(.text),
+        "footer": .list(.text),
+    ])
+
+    /// The template data for a sale. `date` is its local date and time, formatted; `copy` marks a reprint.
+    public static func data(
+        _ sale: CompletedSale, date: String, copy: Bool = false, address: [String] = [], header: [String] = [],
+        footer: [String] = []
+    ) -> TemplateValue {
+        let c = sale.till.currency
+        let t = sale.totals
+        var lines: [TemplateValue] = []
+        for (line, a) in zip(sale.basket.lines, t.lines) where !line.voided {
+            let item = line.item
+            var fields: [String: TemplateValue] = [
+                "description": .text(item.description),
+                "taxCode": .text(item.taxCode),
+                "quantity": .text(item.soldByWeight ? "\(item.quantity) kg" : item.quantity.description),
+                "unitPrice": .text(c.format(item.unitPrice) + (item.soldByWeight ? "/kg" : "")),
+                "amount": .text(c.format(a.gross)),
+                "single": .bool(item.quantity == .one && !item.soldByWeight),
+                "weighed": .bool(item.soldByWeight),
+            ]
+            if let d = line.discount {
+                fields["discount"] = .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(a.lineDiscount))])
+            }
+            lines.append(.object(fields))
+        }
+        var root: [String: TemplateValue] = [
+            "store": .object(["id": .text(sale.till.storeID), "name": .text(sale.till.storeName), "address": .list(address.map(TemplateValue.text))]),
+            "till": .object(["id": .text(sale.till.tillID)]),
+            "receipt": .object(["number": .text(sale.receiptNumber), "date": .text(date), "copy": .bool(copy)]),
+            "cashier": .object(["number": .text(sale.cashier.number), "name": .text(sale.cashier.name)]),
+            "currency": .text(c.code),
+            "lines": .list(lines),
+            "subtotal": .text(c.format(t.subtotal)),
+            "showSubtotal": .bool(t.lineDiscounts > 0 || t.saleDiscount > 0),
+            "total": .text(c.format(t.total)),
+            "tenders": .list(sale.basket.tenders.map { x in
+                .object(["label": .text(x.kind.label), "amount": .text(c.format(x.amount)), "reference": .text(x.reference ?? "")])
+            }),
+            "change": .text(t.change > 0 ? c.format(t.change) : ""),
+            "cashTendered": .bool(!copy && sale.basket.tenders.contains { $0.kind == .cash }),
+            "vat": .list(t.vat.map { v in
+                .object(["code": .text(v.code), "rate": .text(TaxRate(code: v.code, basisPoints: v.basisPoints).percentText),
+                         "net": .text(c.format(v.net)), "vat": .text(c.format(v.vat)), "gross": .text(c.format(v.gross))])
+            }),
+            "items": .text(String(t.itemCount)),
+            "header": .list(header.map(TemplateValue.text)),
+            "footer": .list(footer.map(TemplateValue.text)),
+        ]
+        if let d = sale.basket.saleDiscount {
+            root["saleDiscount"] = .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(t.saleDiscount))])
+        }
+        return .object(root)
+    }
+}
+
+/// The data of `testpage.receipt`.
+public enum TestPage {
+    public static let schema: TemplateSchema = .object([
+        "store": .object(["id": .text, "name": .text, "address": .list(.text)]),
+        "till": .object(["id": .text]),
+        "printer": .object(["profile": .text, "paper": .text, "columns": .text, "connection": .text]),
+        "date": .text,
+        "ruler": .text,
+        "header": .list(.text),
+    ])
+
+    public static func data(
+        storeID: String, storeName: String, address: [String], tillID: String, profile: String, paperWidthMM: Int,
+        columns: Int, connection: String, date: String
+    ) -> TemplateValue {
+        let ruler = (1...max(1, columns)).map { String($0 % 10) }.joined()
+        return .object([
+            "store": .object(["id": .text(storeID), "name": .text(storeName), "address": .list(address.map(TemplateValue.text))]),
+            "till": .object(["id": .text(tillID)]),
+            "printer": .object(["profile": .text(profile), "paper": .text("\(paperWidthMM) mm"), "columns": .text(String(columns)),
+                                "connection": .text(connection)]),
+            "date": .text(date),
+            "ruler": .text(ruler),
+            "header": .list([]),
+        ])
+    }
+}

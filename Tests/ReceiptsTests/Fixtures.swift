@@ -1,0 +1,27 @@
+import ESCPOS
+import Receipts
+import TillCore
+
+/// A completed sale with € and Cyrillic text, a weighed line, discounts, split tender and change.
+func sampleSale() throws -> CompletedSale {
+    let till = TillIdentity(storeID: "0001", storeName: "Магазин Demo", tillID: "01", currency: .eur)
+    var s = OpenSale(id: "00000000-0000-4000-8000-000000000042", startedAt: 0, cashier: Cashier(number: "1", name: "Anna"), currency: .eur)
+    func add(_ d: String, _ p: Int64, _ q: Int64, _ tax: String, _ bp: Int64, weighed: Bool = false) throws {
+        s = try s.trying(.addLine(item: LineItem(sku: d, description: d, taxCode: tax, taxBasisPoints: bp, unitPrice: p,
+                                                 quantity: Quantity(milli: q), soldByWeight: weighed)))
+    }
+    try add("Кефир 1л", 119, 3000, "B", 500)
+    try add("Café crème", 250, 1000, "A", 2000)
+    try add("Сыр российский", 1290, 1250, "B", 500, weighed: true)
+    try add("Gift card 日本", 2500, 1000, "Z", 0)
+    s = try s.trying(.discountLine(number: 2, discount: .percent(basisPoints: 1000)))
+    s = try s.trying(.discountSale(discount: .amount(minor: 100)))
+    s = try s.trying(.addTender(tender: Tender(kind: .card, amount: 2000, reference: "A1B2C3")))
+    s = try s.trying(.addTender(tender: Tender(kind: .cash, amount: 5000)))
+    return try s.complete(sequence: 42, at: 1_795_000_000_000, till: till)
+}
+
+func sampleData(copy: Bool = false) throws -> TemplateValue {
+    SaleReceipt.data(try sampleSale(), date: "2026-11-18 11:06", copy: copy, address: ["ул. Тверская 1", "Москва"],
+                     footer: ["Prices in € include VAT", "Спасибо за покупку!"])
+}

@@ -1,0 +1,105 @@
+import ESCPOS
+import Foundation
+import Receipts
+import Testing
+
+/// Whole receipts against golden files (`Golden/*.bin`, with the virtual printer's reading in
+/// `*.txt` beside them for review). Re-record on purpose with `TILL_RECORD_GOLDEN=1 scripts/test`.
+@Suite("Golden receipts")
+struct GoldenReceiptTests {
+    static let goldenDirectory: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        url.deleteLastPathComponent()
+        return url.appendingPathComponent("Golden")
+    }()
+
+    /// Renders the sample sale for a printer and compares with the golden file.
+    func check(_ name: String, profile: String, paper: Int, copy: Bool = false, template: String = "sale.receipt") throws -> VirtualPrinter {
+        let p = try PrinterProfile.named(profile)
+        let dots = try p.paper(widthMM: paper).dots
+        let columns = try p.paper(widthMM: paper).columns["A"]!
+        let bytes: [UInt8]
+        if template == "testpage.receipt" {
+            let t = try ReceiptTemplate(named: template, from: BuiltInTemplates(), schema: TestPage.schema, maxImageWidth: dots)
+            let data = TestPage.data(storeID: "0001", storeName: "Demo Store", address: ["1 High Street"], tillID: "01",
+                                     profile: profile, paperWidthMM: paper, columns: columns, connection: "test", date: "2026-11-18 11:06")
+            bytes = try t.render(data, columns: columns).escpos(profile: p, paperWidthMM: paper)
+        } else {
+            let t = try ReceiptTemplate(named: template, from: BuiltInTemplates(), schema: SaleReceipt.schema, maxImageWidth: dots)
+            bytes = try t.render(try sampleData(copy: copy), columns: columns).escpos(profile: p, paperWidthMM: paper)
+        }
+        var v = try VirtualPrinter(profile: p, paperWidthMM: paper)
+        v.feed(bytes)
+        let bin = Self.goldenDirectory.appendingPathComponent(name + ".bin")
+        let txt = Self.goldenDirectory.appendingPathComponent(name + ".txt")
+        if ProcessInfo.processInfo.environment["TILL_RECORD_GOLDEN"] != nil {
+            try FileManager.default.createDirectory(at: Self.goldenDirectory, withIntermediateDirectories: true)
+            try Data(bytes).write(to: bin)
+            try Data((v.text.joined(separator: "\n") + "\n").utf8).write(to: txt)
+            return v
+        }
+        guard let golden = try? [UInt8](Data(contentsOf: bin)) else {
+            Issue.record("no golden file \(bin.path): record it with TILL_RECORD_GOLDEN=1")
+            return v
+        }
+        if golden != bytes {
+            let first = zip(golden, bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(golden.count, bytes.count)
+            let was = (try? String(contentsOf: txt, encoding: .utf8)) ?? "?"
+            Issue.record("""
+                \(name): bytes differ from the golden file at offset \(first) (golden \(golden.count) bytes, now \(bytes.count)).
+                Now reads:
+                \(v.text.joined(separator: "\n"))
+                Golden read:
+                \(was)
+                If the change is intended, re-record with TILL_RECORD_GOLDEN=1.
+                """)
+        }
+        return v
+    }
+
+    @Test func saleOn80mm() throws {
+        let v = try check("sale-generic-80", profile: "generic-80", paper: 80)
+        #expect(v.text.contains("Кефир 1л B"))
+        #expect(v.text.contains("Gift card ?? Z                             25.00"))
+        #expect(v.text.contains("            Prices in € include VAT"))
+        #expect(v.text.first == "[drawer opens]")
+        #expect(v.text.contains("            [CODE128 0001-01-000042]"))
+        #expect(v.elements.last == .cut(partial: true))
+    }
+
+    @Test func saleOn58mmHasTheSameContentInThirtyTwoColumns() throws {
+        let v = try check("sale-generic-58", profile: "generic-58", paper: 58)
+        for line in v.text where !line.hasPrefix("[") && !line.hasPrefix("-------- ") { #expect(line.count <= 32, "too wide: '\(line)'") }
+        #expect(v.text.contains("TOTAL EUR                  45.95"))
+        #expect(v.text.contains("Сыр российский B"))
+    }
+
+    @Test func reprintIsMarkedCopyAndDoesNotOpenTheDrawer() throws {
+        let v = try check("reprint-generic-80", profile: "generic-80", paper: 80, copy: true)
+        #expect(v.text.contains { $0.contains("C O P Y") })
+        #expect(!v.elements.contains(.drawerPulse(pin: 2)))
+    }
+
+    @Test func epsonTM88Has42Columns() throws {
+        let v = try check("sale-tm-t88-80", profile: "epson-tm-t88", paper: 80)
+        #expect(v.text.contains("TOTAL EUR                            45.95"))
+    }
+
+    @Test func rasterOnlyPrinterGetsOnlyImagesAndPrinterCommands() throws {
+        let v = try check("sale-raster-80", profile: "star-tsp100-raster", paper: 80)
+        #expect(v.elements.first == .drawerPulse(pin: 2))
+        let images = v.elements.compactMap { if case .image(let b, _) = $0 { return b } else { return nil } }
+        #expect(images.count == 1)
+        #expect(images.first?.width == 576)
+        #expect(!v.elements.contains { if case .text = $0 { return true } else { return false } })
+        #expect(v.elements.last == .cut(partial: true))
+    }
+
+    @Test func testPage() throws {
+        let v = try check("testpage-generic-80", profile: "generic-80", paper: 80, template: "testpage.receipt")
+        #expect(v.text.contains("Cyrillic: Итого к оплате: 100,00 ? Ёё"))
+        #expect(v.text.contains("123456789012345678901234567890123456789012345678"))
+        #expect(v.text.contains { $0.contains("[QR https://example.com/till-test]") })
+        #expect(v.text.contains { $0.contains("[EAN-13 4006381333931]") })
+    }
+}
