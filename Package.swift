@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "TillApp",
             dependencies: [
-                "TillCore", "TillProtocol", "TillStore", "TillUI", "Receipts",
+                "TillCore", "TillProtocol", "TillStore", "TillUI", "Receipts", "ESCPOS", "Printers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "TillBench",
             dependencies: [
-                "TillApp", "TillCore", "TillStore", "TillUI",
+                "TillApp", "TillCore", "TillStore", "TillUI", "Receipts", "ESCPOS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -103,6 +103,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .systemLibrary(name: "CCups", path: "Drivers/CCups", providers: [.apt(["libcups2-dev"])]),
+        .systemLibrary(name: "CLibUSB", path: "Drivers/CLibUSB", providers: [.apt(["libusb-1.0-0-dev"])]),
+        // Printer transports: USB (libusb), CUPS (libcups), device file, TCP 9100.
+        .target(
+            name: "Printers",
+            dependencies: ["CCups", "CLibUSB"],
+            path: "Drivers/Printers",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "CNCursesShim", dependencies: ["CNCurses"], path: "Drivers/CNCursesShim",
             linkerSettings: [.linkedLibrary("ncursesw")]
@@ -120,6 +129,11 @@ let package = Package(
             name: "ReceiptsTests",
             dependencies: ["Receipts", "ESCPOS", "TillCore", "TillTestSupport"],
             exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PrintersTests",
+            dependencies: ["Printers", "TillTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -141,14 +155,15 @@ let package = Package(
         ),
         .testTarget(
             name: "TillAppTests",
-            dependencies: ["TillApp", "TillCore", "TillStore", "TillProtocol", "TillUI", "TillTestSupport",
+            dependencies: ["TillApp", "TillCore", "TillStore", "TillProtocol", "TillUI", "Printers", "TillTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TillTestSupport", "TillProtocol", "TillStore", "TillCore",
+            dependencies: ["TillTestSupport", "TillProtocol", "TillStore", "TillCore", "Receipts", "ESCPOS",
                            .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
     ]

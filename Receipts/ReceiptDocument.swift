@@ -1,11 +1,21 @@
 public import ESCPOS
 
+/// A printed line's text, as UTF-8 bytes (a slice of the document's text buffer).
+public struct ReceiptText: Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public let utf8: ArraySlice<UInt8>
+    public init(_ bytes: ArraySlice<UInt8>) { utf8 = bytes }
+    public init(_ string: String) { utf8 = ArraySlice(string.utf8) }
+    public init(stringLiteral value: String) { self.init(value) }
+    public var string: String { String(decoding: utf8, as: UTF8.self) }
+    public var description: String { string }
+}
+
 /// A receipt laid out for a paper width: printed lines, images, codes, cut and drawer. It is
 /// what a template produces and what becomes printer bytes.
 public struct ReceiptDocument: Sendable, Hashable {
     public enum Block: Sendable, Hashable {
         /// One printed line, already padded for its alignment.
-        case text(String, TextStyle)
+        case text(ReceiptText, TextStyle)
         case feed(Int)
         case image(Bitmap, Alignment)
         case barcode(ESCPOSEncoder.Symbology, String, height: Int, Alignment)
@@ -25,7 +35,7 @@ public struct ReceiptDocument: Sendable, Hashable {
 
     /// The printed text lines, for people and tests.
     public var lines: [String] {
-        blocks.compactMap { if case .text(let s, _) = $0 { return s } else { return nil } }
+        blocks.compactMap { if case .text(let s, _) = $0 { return s.string } else { return nil } }
     }
 
     /// ESC/POS bytes for a printer. A raster-only printer gets every line drawn as an image.
@@ -42,7 +52,7 @@ public struct ReceiptDocument: Sendable, Hashable {
             }
             for b in blocks {
                 switch b {
-                case .text(let s, let style): pending.append(Self.rasterLine(s, style, width: dots))
+                case .text(let s, let style): pending.append(Self.rasterLine(s.string, style, width: dots))
                 case .feed(let n): pending.append(Bitmap(width: dots, height: n * 24))
                 case .image(let bitmap, let a): pending.append(Self.place(bitmap, a, width: dots))
                 case .barcode(let sym, let data, let height, let a):
@@ -65,7 +75,8 @@ public struct ReceiptDocument: Sendable, Hashable {
             switch b {
             case .text(let s, let style):
                 e.setStyle(style)
-                e.line(s)
+                e.text(utf8: s.utf8)
+                e.newline()
             case .feed(let n):
                 e.setStyle(.normal)
                 e.feed(n)

@@ -36,7 +36,7 @@ public enum SaleReceipt {
         var lines: [TemplateValue] = []
         for (line, a) in zip(sale.basket.lines, t.lines) where !line.voided {
             let item = line.item
-            var fields: [String: TemplateValue] = [
+            var fields: TemplateObject = [
                 "description": .text(item.description),
                 "taxCode": .text(item.taxCode),
                 "quantity": .text(item.soldByWeight ? "\(item.quantity) kg" : item.quantity.description),
@@ -50,7 +50,7 @@ public enum SaleReceipt {
             }
             lines.append(.object(fields))
         }
-        var root: [String: TemplateValue] = [
+        var root: TemplateObject = [
             "store": .object(["id": .text(sale.till.storeID), "name": .text(sale.till.storeName), "address": .list(address.map(TemplateValue.text))]),
             "till": .object(["id": .text(sale.till.tillID)]),
             "receipt": .object(["number": .text(sale.receiptNumber), "date": .text(date), "copy": .bool(copy)]),

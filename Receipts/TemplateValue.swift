@@ -1,9 +1,9 @@
 /// Data a receipt template is filled with.
-public indirect enum TemplateValue: Sendable, Hashable {
+public enum TemplateValue: Sendable, Hashable {
     case text(String)
     case bool(Bool)
     case list([TemplateValue])
-    case object([String: TemplateValue])
+    case object(TemplateObject)
 
     /// Whether a section `{#name}` on this value renders: true, non-empty text or list, an object.
     var isTruthy: Bool {
@@ -25,6 +25,36 @@ public indirect enum TemplateValue: Sendable, Hashable {
     }
 }
 
+/// Named fields, in the order given. A receipt's objects have a handful of short keys, so a
+/// linear search over inline small strings beats hashing (it showed in profiles).
+public struct TemplateObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
+    public struct Field: Sendable, Hashable {
+        public var key: String
+        public var value: TemplateValue
+    }
+
+    public private(set) var fields: [Field]
+
+    public init(dictionaryLiteral elements: (String, TemplateValue)...) {
+        fields = elements.map { Field(key: $0.0, value: $0.1) }
+    }
+
+    public subscript(key: String) -> TemplateValue? {
+        get {
+            // By index, comparing keys only: copying each field would retain its value.
+            for i in fields.indices where fields[i].key == key { return fields[i].value }
+            return nil
+        }
+        set {
+            if let i = fields.firstIndex(where: { $0.key == key }) {
+                if let newValue { fields[i].value = newValue } else { fields.remove(at: i) }
+            } else if let newValue {
+                fields.append(Field(key: key, value: newValue))
+            }
+        }
+    }
+}
+
 /// The shape of a template's data: which fields exist and what they hold. Templates are checked
 /// against it when they load.
 public indirect enum TemplateSchema: Sendable, Hashable {
@@ -39,8 +69,8 @@ public indirect enum TemplateSchema: Sendable, Hashable {
         switch (self, value) {
         case (.text, .text), (.bool, .bool): return true
         case (.list(let s), .list(let items)): return items.allSatisfy(s.accepts)
-        case (.object(let fields), .object(let values)):
-            return values.allSatisfy { k, v in fields[k]?.accepts(v) ?? false }
+        case (.object(let fields), .object(let object)):
+            return object.fields.allSatisfy { f in fields[f.key]?.accepts(f.value) ?? false }
         default: return false
         }
     }

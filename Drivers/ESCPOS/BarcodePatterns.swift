@@ -5,6 +5,17 @@ public enum BarcodePatterns {
         public var description: String
     }
 
+    /// Checks that `data` can be encoded, without drawing it (for printers that draw barcodes).
+    public static func validate(_ symbology: ESCPOSEncoder.Symbology, _ data: String) throws(Failure) {
+        switch symbology {
+        case .ean13: _ = try ean13(data)
+        case .code128:
+            guard data.utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) else {
+                throw Failure(description: "CODE128 set B takes printable ASCII only, not '\(data)'")
+            }
+        }
+    }
+
     /// The 95 modules of an EAN-13 from 12 or 13 digits (the check digit is computed or checked).
     public static func ean13(_ digits: String) throws(Failure) -> [Bool] {
         let d = digits.compactMap(\.wholeNumberValue)

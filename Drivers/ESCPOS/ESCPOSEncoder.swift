@@ -36,6 +36,7 @@ public struct ESCPOSEncoder: Sendable {
     public init(profile: PrinterProfile) {
         self.profile = profile
         self.pages = profile.availableCodePages
+        bytes.reserveCapacity(8_192)
         initialize()
     }
 
@@ -65,6 +66,16 @@ public struct ESCPOSEncoder: Sendable {
 
     /// Text without a line feed.
     public mutating func text(_ s: String) {
+        // Fast path: printable ASCII is the same byte in every code page.
+        var ascii = true
+        for b in s.utf8 where b < 0x20 || b >= 0x7F {
+            ascii = false
+            break
+        }
+        if ascii {
+            bytes.append(contentsOf: s.utf8)
+            return
+        }
         for c in s {
             guard let scalar = c.singleScalar, scalar.value >= 0x20 else { bytes.append(0x3F); continue }
             if scalar.value < 0x7F { bytes.append(UInt8(scalar.value)); continue }
@@ -77,6 +88,12 @@ public struct ESCPOSEncoder: Sendable {
                 bytes.append(0x3F)
             }
         }
+    }
+
+    /// Text given as UTF-8 bytes; printable ASCII goes straight through.
+    public mutating func text(utf8: ArraySlice<UInt8>) {
+        let ascii = utf8.withUnsafeBufferPointer { buf in buf.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
+        if ascii { bytes.append(contentsOf: utf8) } else { text(String(decoding: utf8, as: UTF8.self)) }
     }
 
     public mutating func newline() { bytes.append(ESCPOS.LF) }
@@ -111,12 +128,8 @@ public struct ESCPOSEncoder: Sendable {
     /// A barcode with its digits printed below; sent as GS k, or as an image where the printer
     /// cannot print barcodes itself.
     public mutating func barcode(_ symbology: Symbology, _ data: String, height: Int = 80, moduleWidth: Int = 2) throws(BarcodePatterns.Failure) {
-        let modules: [Bool]
-        switch symbology {
-        case .ean13: modules = try BarcodePatterns.ean13(data)
-        case .code128: modules = try BarcodePatterns.code128(data)
-        }
         if profile.features.barcodes && !profile.features.rasterOnly {
+            try BarcodePatterns.validate(symbology, data)
             bytes += ESCPOS.barcodeHeight(UInt8(min(255, height)))
             bytes += ESCPOS.barcodeModuleWidth(UInt8(moduleWidth))
             bytes += ESCPOS.barcodeText(2)
@@ -125,6 +138,7 @@ public struct ESCPOSEncoder: Sendable {
             case .code128: bytes += ESCPOS.code128(Array(data.utf8))
             }
         } else {
+            let modules = try symbology == .ean13 ? BarcodePatterns.ean13(data) : BarcodePatterns.code128(data)
             var image = BarcodePatterns.bitmap(modules, moduleWidth: moduleWidth, height: height)
             let label = BitmapFont.regular.render(data)
             image = Bitmap.stack([image, Bitmap(width: image.width, height: 4), label.centered(in: image.width)], width: max(image.width, label.width))

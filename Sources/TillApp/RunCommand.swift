@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Receipts
+import Printers
 import TillCore
 import TillProtocol
 public import TillStore
@@ -29,51 +30,47 @@ extension TillCommand {
             if try db.productCount() == 0 {
                 printError("Warning: the catalog in \(config.databasePath) is empty: run `till demo` or `till import catalog FILE.csv`.")
             }
-            let controller = makeTillController(config: config, database: db)
-            let app = TerminalApp(controller: controller, scanGapMilliseconds: config.scanGapMilliseconds) {
+            let parts = try makeTill(config: config, database: db)
+            parts.spooler?.start()
+            defer { parts.spooler?.stop() }
+            let app = TerminalApp(controller: parts.controller, scanGapMilliseconds: config.scanGapMilliseconds) {
                 let unsent = (try? db.pendingOutboxCount()) ?? 0
-                return ["Printer: text file", "Unsent: \(unsent)", "Programme: -"]
+                return ["Printer: \(parts.receipts.statusLine)", "Unsent: \(unsent)", "Programme: -"]
             }
             app.run()
         }
     }
 }
 
-/// The till's controller as `till run` builds it: the database, the system clock, random UUIDs
-/// and receipts written as text files. `till-bench` measures this same assembly.
-public func makeTillController(config: TillConfig, database db: TillDatabase) -> TillController {
+/// The parts of a running till.
+public struct TillParts {
+    public let controller: TillController
+    let receipts: ReceiptService
+    public let spooler: PrintSpooler?
+}
+
+/// Builds the till as `till run` does: the database, the system clock, random UUIDs, receipts
+/// from the templates for the configured printer, and a print spooler when there is a printer.
+/// `till-bench` measures this same assembly. Template and printer-profile errors are reported
+/// here, at start, never mid-sale.
+public func makeTill(config: TillConfig, database db: TillDatabase) throws -> TillParts {
+    let now: @Sendable () -> Timestamp = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    let spooler = config.printerConnection.makeTransport(
+        cupsServer: config.cupsServer, askStatus: config.printerStatus, timeoutMilliseconds: config.printerTimeoutMilliseconds
+    ).map { PrintSpooler(database: db, transport: $0, askStatus: config.printerStatus, giveUpAfterSeconds: config.printGiveUpSeconds, now: now) }
+    let receipts: ReceiptService
+    do { receipts = try ReceiptService(config: config, database: db, spooler: spooler) } catch let e as TemplateError {
+        throw CLIError("Receipt template error in \(config.templatesDirectory ?? "the built-in templates"): \(e). Fix the template; the till starts once it loads.")
+    } catch {
+        throw CLIError("\(error)")
+    }
     var settings = config.settings
     if (try? db.isDemo()) == true {
         settings.signOnHint = "Demo store: cashier \(DemoCatalog.cashier.number), PIN \(DemoCatalog.cashierPIN)"
             + " (supervisor \(DemoCatalog.supervisor.number), PIN \(DemoCatalog.supervisorPIN))"
     }
-    return TillController(settings: settings, environment: config.environment(db))
-}
-
-extension TillConfig {
-    func environment(_ db: TillDatabase) -> TillEnvironment {
-        TillEnvironment(
-            catalog: db, cashiers: db, journal: db,
-            receipts: FileReceiptSink(
-                directory: receiptsDirectory,
-                layout: PlainTextReceipt(width: receiptWidth, header: storeAddress, footer: receiptFooter)),
-            now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
-            makeSaleID: { UUID().uuidString.lowercased() })
-    }
-}
-
-/// Writes each completed sale's receipt as a text file `<receipt number>.txt` (atomically:
-/// a temporary file renamed into place) and returns its lines for the screen.
-struct FileReceiptSink: ReceiptSink {
-    let directory: String
-    let layout: PlainTextReceipt
-    var timeZone: TimeZone = .current
-
-    func saleCompleted(_ sale: CompletedSale) throws -> [String] {
-        let lines = layout.render(sale, date: ProtocolTime.display(sale.completedAt, timeZone: timeZone))
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let url = URL(fileURLWithPath: directory).appendingPathComponent(sale.receiptNumber + ".txt")
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url, options: .atomic)
-        return lines
-    }
+    let controller = TillController(settings: settings, environment: TillEnvironment(
+        catalog: db, cashiers: db, journal: db, printer: receipts, now: now,
+        makeSaleID: { UUID().uuidString.lowercased() }))
+    return TillParts(controller: controller, receipts: receipts, spooler: spooler)
 }

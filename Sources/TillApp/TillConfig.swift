@@ -2,6 +2,8 @@ public import Foundation
 public import TillCore
 import TOMLKit
 public import TillUI
+public import Printers
+import ESCPOS
 
 /// The till's configuration: `--config FILE`, else `$TILL_CONFIG`, else `./till.toml`, else the
 /// embedded defaults. Every setting has a default, so an empty file is a valid configuration.
@@ -27,8 +29,22 @@ public struct TillConfig: Sendable {
     ]
     public var barcodeRules = BarcodeRules()
 
-    public var receiptWidth = 42
+    public var receiptHeader: [String] = []
     public var receiptFooter = ["Thank you for shopping with us"]
+    /// A directory with the store's own templates (header.receipt, footer.receipt, logo.png…);
+    /// files not in it come from the built-in set.
+    public var templatesDirectory: String?
+
+    /// How the till reaches its printer (`none`: receipts are kept as files only).
+    public var printerConnection = PrinterConnection.none
+    public var printerProfile = "generic-80"
+    public var paperWidthMM = 80
+    public var cupsServer: String?
+    /// Ask the printer for its status (paper, cover) before each receipt.
+    public var printerStatus = true
+    public var printerTimeoutMilliseconds = 5_000
+    /// A receipt not printed after this long is no longer retried (it can still be reprinted).
+    public var printGiveUpSeconds = 900
 
     public var keymap = Keymap.standard
 
@@ -103,7 +119,7 @@ extension TillConfig {
         }
         var c = TillConfig()
         let reader = TableReader(file: file)
-        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "keymap"], section: nil)
+        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "printer", "keymap"], section: nil)
 
         if let till = try reader.table(root, "till") {
             try reader.only(till, keys: ["id", "data_dir", "scan_gap_ms"], section: "till")
@@ -169,12 +185,41 @@ extension TillConfig {
             }
         }
         if let r = try reader.table(root, "receipt") {
-            try reader.only(r, keys: ["width", "footer"], section: "receipt")
-            if let w = try reader.int(r, "width", section: "receipt") {
-                guard (24...64).contains(w) else { throw reader.bad("receipt", "width", "\(w) must be 24 to 64 characters (42 for 80 mm paper, 32 for 58 mm)") }
-                c.receiptWidth = w
-            }
+            try reader.only(r, keys: ["header", "footer", "templates"], section: "receipt")
+            if let h = try reader.strings(r, "header", section: "receipt") { c.receiptHeader = h }
             if let f = try reader.strings(r, "footer", section: "receipt") { c.receiptFooter = f }
+            if let d = try reader.string(r, "templates", section: "receipt"), !d.isEmpty {
+                c.templatesDirectory = (d as NSString).expandingTildeInPath
+            }
+        }
+        if let p = try reader.table(root, "printer") {
+            try reader.only(p, keys: ["connection", "profile", "paper_mm", "cups_server", "status", "timeout_ms", "give_up_after_s"], section: "printer")
+            if let v = try reader.string(p, "connection", section: "printer") {
+                do { c.printerConnection = try PrinterConnection.parse(v) } catch {
+                    throw reader.bad("printer", "connection", error.description)
+                }
+            }
+            if let v = try reader.string(p, "profile", section: "printer") {
+                do { _ = try PrinterProfile.named(v) } catch { throw reader.bad("printer", "profile", error.message) }
+                c.printerProfile = v.lowercased()
+            }
+            if let v = try reader.int(p, "paper_mm", section: "printer") {
+                guard v == 58 || v == 80 else { throw reader.bad("printer", "paper_mm", "\(v) must be 58 or 80") }
+                c.paperWidthMM = v
+            }
+            if let v = try reader.string(p, "cups_server", section: "printer"), !v.isEmpty { c.cupsServer = v }
+            if let v = try reader.bool(p, "status", section: "printer") { c.printerStatus = v }
+            if let v = try reader.int(p, "timeout_ms", section: "printer") {
+                guard (500...60_000).contains(v) else { throw reader.bad("printer", "timeout_ms", "\(v) must be 500 to 60000") }
+                c.printerTimeoutMilliseconds = v
+            }
+            if let v = try reader.int(p, "give_up_after_s", section: "printer") {
+                guard (60...86_400).contains(v) else { throw reader.bad("printer", "give_up_after_s", "\(v) must be 60 to 86400") }
+                c.printGiveUpSeconds = v
+            }
+            do { _ = try PrinterProfile.named(c.printerProfile).paper(widthMM: c.paperWidthMM) } catch {
+                throw reader.bad("printer", "paper_mm", error.message)
+            }
         }
         if let km = try reader.table(root, "keymap") {
             var overrides: [String: [String]] = [:]
@@ -224,8 +269,18 @@ extension TillConfig {
             weight_prefixes = \(list(d.barcodeRules.weightPrefixes.sorted()))   # VVVVV is the weight in grams
 
             [receipt]
-            width = \(d.receiptWidth)                       # characters per line: 42 for 80 mm paper, 32 for 58 mm
+            header = []                       # extra lines under the store's address
             footer = \(list(d.receiptFooter))
+            templates = ""                    # a directory with the store's own header.receipt, footer.receipt, logo.png…
+
+            [printer]
+            connection = "none"               # usb:04b8:0202, cups:receipt, device:/dev/usb/lp0, tcp:192.168.1.50:9100 or none
+            profile = "\(d.printerProfile)"          # \(PrinterProfile.builtIn.map(\.name).joined(separator: ", "))
+            paper_mm = \(d.paperWidthMM)                     # 80 or 58
+            cups_server = ""                  # for cups: a host or socket path; empty uses CUPS's default
+            status = true                     # ask the printer about paper and cover before each receipt
+            timeout_ms = \(d.printerTimeoutMilliseconds)
+            give_up_after_s = \(d.printGiveUpSeconds)            # a receipt not printed after this long is left for reprint
 
             [keymap]                          # action = key names: F1-F24, Enter, Esc, Up, Down, PgUp, PgDn, Ctrl-X, or one character
             \(keymapLines.joined(separator: "\n"))
@@ -259,6 +314,12 @@ private struct TableReader {
         guard let v = t[key] else { return nil }
         guard let s = v.string else { throw bad(section, key, "\(v.debugDescription) must be text in quotes, e.g. \(key) = \"…\"") }
         return s
+    }
+
+    func bool(_ t: TOMLTable, _ key: String, section: String) throws(ConfigError) -> Bool? {
+        guard let v = t[key] else { return nil }
+        guard let b = v.bool else { throw bad(section, key, "\(v.debugDescription) must be true or false") }
+        return b
     }
 
     func int(_ t: TOMLTable, _ key: String, section: String) throws(ConfigError) -> Int? {

@@ -31,7 +31,7 @@ struct BasketScenario: ParsableCommand {
         let setup = Date().timeIntervalSince(setupStart)
         let barcodes = products.compactMap(\.barcodes.first)
 
-        let till = makeTillController(config: config, database: db)
+        let till = try makeTill(config: config, database: db).controller
         for c in DemoCatalog.cashier.number { till.handle(.key(.char(c))) }
         till.handle(.key(.enter))
         for c in DemoCatalog.cashierPIN { till.handle(.key(.char(c))) }

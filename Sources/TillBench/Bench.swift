@@ -59,3 +59,7 @@ final class ScratchDirectory {
     }
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

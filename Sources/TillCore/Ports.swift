@@ -42,8 +42,11 @@ public protocol SaleJournal: Sendable {
     func recordEvent(of sale: OpenSale) throws
     /// The sale that was open when the till stopped, rebuilt from its events.
     func openSale(currency: Currency) throws -> OpenSale?
-    /// Completes a paid sale: assigns the next sequence number and journals it durably.
-    func commit(_ sale: OpenSale, at time: Timestamp, till: TillIdentity) throws -> CompletedSale
+    /// Completes a paid sale: assigns the next sequence number and journals it durably, together
+    /// with the print job `receipt` builds for it (nil: nothing to print).
+    func commit(
+        _ sale: OpenSale, at time: Timestamp, till: TillIdentity, receipt: (CompletedSale) -> PrintJobDraft?
+    ) throws -> CompletedSale
     /// Puts the open sale aside.
     func suspend(_ sale: OpenSale, at time: Timestamp) throws
     func suspendedSales() throws -> [SuspendedSale]
@@ -53,4 +56,23 @@ public protocol SaleJournal: Sendable {
     func cancel(_ sale: OpenSale, at time: Timestamp) throws
     /// The highest sequence number journalled for this till (0 when none).
     func lastSequence(tillID: String) throws -> Int64
+    /// The last sale this till journalled, rebuilt from the journal.
+    func lastCompletedSale(till: TillIdentity) throws -> CompletedSale?
+}
+
+/// A print job to queue: the exact bytes for the printer.
+public struct PrintJobDraft: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case receipt, reprint, test
+    }
+
+    public var kind: Kind
+    public var receiptNumber: String?
+    public var payload: [UInt8]
+
+    public init(kind: Kind, receiptNumber: String?, payload: [UInt8]) {
+        self.kind = kind
+        self.receiptNumber = receiptNumber
+        self.payload = payload
+    }
 }

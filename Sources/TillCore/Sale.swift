@@ -96,4 +96,18 @@ public struct CompletedSale: Sendable, Hashable {
     public let basket: Basket
 
     public var totals: BasketTotals { basket.totals }
+
+    public init(
+        id: String, sequence: Int64, receiptNumber: String, till: TillIdentity, cashier: Cashier, startedAt: Timestamp,
+        completedAt: Timestamp, basket: Basket
+    ) {
+        self.id = id
+        self.sequence = sequence
+        self.receiptNumber = receiptNumber
+        self.till = till
+        self.cashier = cashier
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+        self.basket = basket
+    }
 }

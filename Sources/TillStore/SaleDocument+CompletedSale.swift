@@ -37,3 +37,40 @@ extension SaleDocument.DiscountInfo {
         }
     }
 }
+
+extension CompletedSale {
+    /// Rebuilds a journalled sale from its document (for reprints, `till receipt`, returns).
+    /// The basket is replayed through the core and must come to the document's totals exactly.
+    public init(document d: SaleDocument, storeName: String?) throws {
+        guard let currency = Currency(code: d.currency) else {
+            throw TillStoreError.failed(context: "read sale \(d.receiptNumber)", reason: "unknown currency \(d.currency)")
+        }
+        let lines = d.lines.sorted { $0.lineNumber < $1.lineNumber }
+        var events: [BasketEvent] = lines.map { l in
+            .addLine(item: LineItem(
+                sku: l.sku, description: l.description, category: l.category, taxCode: l.taxCode,
+                taxBasisPoints: l.taxRateBasisPoints, unitPrice: l.unitPrice, quantity: Quantity(milli: l.quantityMilli),
+                soldByWeight: l.soldByWeight, code: l.code, priceFromLabel: l.priceFromLabel))
+        }
+        events += lines.filter(\.voided).map { .voidLine(number: $0.lineNumber) }
+        events += lines.compactMap { l in l.discount.map { .discountLine(number: l.lineNumber, discount: Discount($0)) } }
+        if let s = d.saleDiscount { events.append(.discountSale(discount: Discount(s))) }
+        events += d.tenders.map { .addTender(tender: Tender(kind: TenderKind(rawValue: $0.kind) ?? .cash, amount: $0.amount, reference: $0.reference)) }
+        let basket = try Basket(currency: currency, replaying: events)
+        let t = basket.totals
+        guard t.total == d.totals.total, t.paid == d.totals.paid, t.change == d.totals.change, t.saleDiscount == d.totals.saleDiscount else {
+            throw TillStoreError.failed(context: "read sale \(d.receiptNumber)", reason: "its lines do not add up to its journalled total")
+        }
+        self.init(
+            id: d.saleID, sequence: d.sequence, receiptNumber: d.receiptNumber,
+            till: TillIdentity(storeID: d.storeID, storeName: storeName ?? d.storeID, tillID: d.tillID, currency: currency),
+            cashier: Cashier(number: d.cashier.number, name: d.cashier.name),
+            startedAt: ProtocolTime.parse(d.startedAt) ?? 0, completedAt: ProtocolTime.parse(d.completedAt) ?? 0, basket: basket)
+    }
+}
+
+extension Discount {
+    init(_ info: SaleDocument.DiscountInfo) {
+        self = info.kind == "percent" ? .percent(basisPoints: info.value) : .amount(minor: info.value)
+    }
+}

@@ -46,7 +46,9 @@ extension TillDatabase: SaleJournal {
             id: row["sale_id"], startedAt: row["started_at"], cashier: cashier, currency: currency, events: events)
     }
 
-    public func commit(_ sale: OpenSale, at time: Timestamp, till: TillIdentity) throws -> CompletedSale {
+    public func commit(
+        _ sale: OpenSale, at time: Timestamp, till: TillIdentity, receipt: (CompletedSale) -> PrintJobDraft?
+    ) throws -> CompletedSale {
         let encoder = SaleDocument.makeEncoder()
         return try journal("record the sale") {
             try pool.write { db -> CompletedSale in
@@ -59,6 +61,9 @@ extension TillDatabase: SaleJournal {
                 try db.cachedStatement(sql: """
                     INSERT INTO outbox (kind, ref_id, sequence, payload, created_at) VALUES ('sale', ?, ?, ?, ?)
                     """).execute(arguments: [completed.id, completed.sequence, json, time])
+                if let job = receipt(completed) {
+                    try Self.insertPrintJob(job, saleID: completed.id, at: time, db: db)
+                }
                 try db.execute(sql: "DELETE FROM open_sale WHERE sale_id = ?", arguments: [sale.id])
                 return completed
             }

@@ -206,6 +206,26 @@ public final class TillDatabase: Sendable {
                     """)
             }
         }
+        m.registerMigration("v2-print-queue") { db in
+            try db.execute(sql: """
+                -- Receipts and other jobs for the printer; a sale's receipt is written with the sale.
+                CREATE TABLE print_job (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    sale_id TEXT,
+                    receipt_number TEXT,
+                    payload BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_attempt_at INTEGER,
+                    last_error TEXT,
+                    printed_at INTEGER
+                );
+                CREATE INDEX print_job_state ON print_job(state, id);
+                CREATE INDEX print_job_sale ON print_job(sale_id);
+                """)
+        }
         return m
     }
 

@@ -86,6 +86,7 @@ public enum TillAction: String, CaseIterable, Sendable {
     case lineDown = "line_down"
     case pageUp = "page_up"
     case pageDown = "page_down"
+    case reprint
     case quit
 
     /// What the help overlay says the key does.
@@ -108,6 +109,7 @@ public enum TillAction: String, CaseIterable, Sendable {
         case .lineDown: "Select next line"
         case .pageUp: "Scroll up"
         case .pageDown: "Scroll down"
+        case .reprint: "Reprint the last receipt (marked COPY)"
         case .quit: "Quit the till (sign-on screen only)"
         }
     }

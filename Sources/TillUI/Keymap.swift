@@ -22,6 +22,7 @@ public struct Keymap: Sendable, Equatable {
         .lineDown: ["Down"],
         .pageUp: ["PgUp"],
         .pageDown: ["PgDn"],
+        .reprint: ["F11", "Ctrl-R"],
         .quit: ["Ctrl-Q"],
     ]
 

@@ -9,7 +9,7 @@ public final class TerminalApp {
     let controller: TillController
     var decoder: ScanBurstDecoder
     let timeZone: TimeZone
-    /// Extra status-bar items (printer, sync queue, programme version…), refreshed about once a second.
+    /// Status-bar items (printer, sync queue, programme version…), refreshed about once a second.
     let statusItems: () -> [String]
     private let epoch = ContinuousClock.now
 
@@ -40,6 +40,7 @@ public final class TerminalApp {
             if now - statusAt >= 1000 {
                 status = statusItems()
                 statusAt = now
+                if let problem = controller.env.printer.takeProblem() { controller.notify(problem) }
             }
             screen.draw(controller, clock: clockText(), status: status)
             if controller.bell {

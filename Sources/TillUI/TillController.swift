@@ -1,9 +1,19 @@
 public import TillCore
 
-/// Receives each completed (already journalled) sale: writes or prints its receipt and returns
-/// the text to show the cashier.
-public protocol ReceiptSink: Sendable {
-    func saleCompleted(_ sale: CompletedSale) throws -> [String]
+/// Receipts: builds each sale's print job (inside the sale's commit), shows what the paper will
+/// show, queues reprints, and reports the printer's state. Printing itself happens elsewhere
+/// (the spooler), so a missing printer never holds up a sale.
+public protocol ReceiptPrinting: Sendable {
+    /// The print job for a just-completed sale; called inside its commit. Nil: nothing to print.
+    func receiptJob(for sale: CompletedSale) -> PrintJobDraft?
+    /// After the commit: the receipt as the paper will show it, for the screen.
+    func saleCompleted(_ sale: CompletedSale) -> [String]
+    /// Queues a copy of a sale's receipt, marked COPY.
+    func reprint(_ sale: CompletedSale) throws
+    /// The printer's state for the status bar, e.g. "ready", "paper out (2 waiting)".
+    var statusLine: String { get }
+    /// A new printing problem to tell the cashier about (each problem once), if any.
+    func takeProblem() -> String?
 }
 
 /// Everything the controller needs from outside, wired by the `till` executable.
@@ -11,7 +21,7 @@ public struct TillEnvironment: Sendable {
     public var catalog: any ProductCatalog
     public var cashiers: any CashierDirectory
     public var journal: any SaleJournal
-    public var receipts: any ReceiptSink
+    public var printer: any ReceiptPrinting
     /// Wall-clock time (epoch ms).
     public var now: @Sendable () -> Timestamp
     /// A new sale UUID.
@@ -19,12 +29,12 @@ public struct TillEnvironment: Sendable {
 
     public init(
         catalog: any ProductCatalog, cashiers: any CashierDirectory, journal: any SaleJournal,
-        receipts: any ReceiptSink, now: @escaping @Sendable () -> Timestamp, makeSaleID: @escaping @Sendable () -> String
+        printer: any ReceiptPrinting, now: @escaping @Sendable () -> Timestamp, makeSaleID: @escaping @Sendable () -> String
     ) {
         self.catalog = catalog
         self.cashiers = cashiers
         self.journal = journal
-        self.receipts = receipts
+        self.printer = printer
         self.now = now
         self.makeSaleID = makeSaleID
     }
@@ -96,6 +106,8 @@ public final class TillController {
     public private(set) var showingHelp = false
     public private(set) var shouldQuit = false
     public private(set) var lastSequence: Int64 = 0
+    /// The sale completed last in this session (for reprints).
+    public private(set) var lastCompleted: CompletedSale?
     /// Set when the cashier should hear a beep (a refused action); the screen clears it.
     public var bell = false
 
@@ -277,6 +289,7 @@ public final class TillController {
         case .pageUp: moveSelection(-10)
         case .pageDown: moveSelection(10)
         case .help: showingHelp = true
+        case .reprint: reprint()
         case .quit: fail("Sign off (\(keymap.label(.signOff))) before quitting the till")
         }
     }
@@ -425,26 +438,40 @@ public final class TillController {
     private func complete(_ open: OpenSale) {
         let done: CompletedSale
         do {
-            done = try env.journal.commit(open, at: env.now(), till: settings.identity)
+            done = try env.journal.commit(open, at: env.now(), till: settings.identity, receipt: env.printer.receiptJob)
         } catch {
             return fail("The sale could not be recorded and is still open: \(error). Try the tender key again.")
         }
         lastSequence = done.sequence
+        lastCompleted = done
         sale = nil
         resetEntry()
         split = false
         totalled = false
         selectedLine = nil
+        let lines = env.printer.saleCompleted(done)
+        mode = .receipt(CompletedReceipt(sale: done, lines: lines, scroll: 0))
+        message = Message(text: done.totals.change > 0
+            ? "Change \(currency.format(done.totals.change)). Sale \(done.receiptNumber) complete."
+            : "Sale \(done.receiptNumber) complete.", isError: false)
+    }
+
+    /// Queues a copy of the last receipt.
+    private func reprint() {
         do {
-            let lines = try env.receipts.saleCompleted(done)
-            mode = .receipt(CompletedReceipt(sale: done, lines: lines, scroll: 0))
-            message = Message(text: done.totals.change > 0
-                ? "Change \(currency.format(done.totals.change)). Sale \(done.receiptNumber) complete."
-                : "Sale \(done.receiptNumber) complete.", isError: false)
+            guard let last = try lastCompleted ?? env.journal.lastCompletedSale(till: settings.identity) else {
+                return fail("There is no receipt to reprint yet")
+            }
+            try env.printer.reprint(last)
+            message = Message(text: "Copy of receipt \(last.receiptNumber) sent to the printer", isError: false)
         } catch {
-            mode = .receipt(CompletedReceipt(sale: done, lines: [], scroll: 0))
-            fail("Sale \(done.receiptNumber) is recorded, but its receipt failed: \(error)")
+            fail("\(error)")
         }
+    }
+
+    /// Shows a problem reported from outside a keystroke (the printer), without touching the sale.
+    public func notify(_ text: String) {
+        fail(text)
     }
 
     private func cardReferenceKey(_ key: Key, _ action: TillAction?, amount: Int64) {

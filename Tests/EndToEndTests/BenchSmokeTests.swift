@@ -17,4 +17,16 @@ struct BenchSmokeTests {
             #expect(v > 0)
         }
     }
+
+    @Test func receiptPrintsItsJSONLineWithThePythonComparison() throws {
+        let r = try runProcess(PackagePaths.binary("till-bench"), ["receipt", "--iterations", "20", "--python-iterations", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let last = try #require(r.stdout.split(separator: "\n").last)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(json["scenario"] as? String == "receipt")
+        for key in ["receipt_us", "python_escpos_us", "ratio"] {
+            let v = try #require(json[key] as? Double, "missing \(key)")
+            #expect(v > 0, "\(key) not measured: \(r.stderr)")
+        }
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TillApp
 import TillCore
+import Printers
 import TillTestSupport
 import TillUI
 
@@ -43,7 +44,7 @@ struct TillConfigTests {
             price_prefixes = ["20"]
             weight_prefixes = ["29"]
             [keymap]
-            total = "F11"
+            total = "F13"
             """, file: "t.toml")
         #expect(c.tillID == "07")
         #expect(c.dataDirectory == "/srv/till7")
@@ -51,13 +52,13 @@ struct TillConfigTests {
         #expect(c.currency == .gbp)
         #expect(c.taxRates == ["S": TaxRate(code: "S", basisPoints: 2000), "R": TaxRate(code: "R", basisPoints: 550)])
         #expect(c.barcodeRules == BarcodeRules(pricePrefixes: ["20"], weightPrefixes: ["29"]))
-        #expect(c.keymap.action(for: .function(11)) == .total)
+        #expect(c.keymap.action(for: .function(13)) == .total)
     }
 
     @Test("bad files get a message naming the file, place and fix", arguments: [
         ("[store]\nname = \n", "t.toml line 2, column 8:"),
         ("[store]\nnmae = \"x\"\n", "t.toml: [store] has an unknown key 'nmae': the keys are id, name, address, currency"),
-        ("[stor]\n", "t.toml: unknown section [stor]: the sections are till, store, tax, barcodes, receipt, keymap"),
+        ("[stor]\n", "t.toml: unknown section [stor]: the sections are till, store, tax, barcodes, receipt, printer, keymap"),
         ("[store]\ncurrency = 12\n", "t.toml: [store] currency: 12 must be text in quotes, e.g. currency = \"…\""),
         ("[store]\ncurrency = \"XYZ\"\n", "t.toml: [store] currency: 'XYZ' is not a currency this till knows: use an ISO code such as EUR, GBP, USD, RUB"),
         ("[tax]\nA = \"120%\"\n", "t.toml: [tax] A: '120%' is not a percentage from 0 to 100, e.g. \"20%\" or \"5.5%\""),
@@ -69,6 +70,38 @@ struct TillConfigTests {
     func badFiles(text: String, message: String) {
         let error = #expect(throws: ConfigError.self) { try TillConfig.parse(text, file: "t.toml") }
         #expect(error?.description.hasPrefix(message) == true, "got: \(error?.description ?? "nil")")
+    }
+
+    @Test func printerSettings() throws {
+        let c = try TillConfig.parse("""
+            [printer]
+            connection = "usb:04b8:0e15:X1"
+            profile = "Epson-TM-T20"
+            paper_mm = 58
+            status = false
+            [receipt]
+            header = ["VAT no. 123"]
+            templates = "/etc/till/receipts"
+            """, file: "t.toml")
+        #expect(c.printerConnection == .usb(vendor: 0x04B8, product: 0x0E15, serial: "X1"))
+        #expect(c.printerProfile == "epson-tm-t20")
+        #expect(c.paperWidthMM == 58)
+        #expect(!c.printerStatus)
+        #expect(c.receiptHeader == ["VAT no. 123"])
+        #expect(c.templatesDirectory == "/etc/till/receipts")
+        #expect(TillConfig().printerConnection == .none)
+    }
+
+    @Test("bad printer settings name the key", arguments: [
+        ("[printer]\nconnection = \"lpt1\"\n", "t.toml: [printer] connection: Printer connection 'lpt1' is not a kind of connection: write one of usb:04b8:0202"),
+        ("[printer]\nprofile = \"star\"\n", "t.toml: [printer] profile: Unknown printer profile 'star'. Try one that does exist"),
+        ("[printer]\nprofile = \"generic-58\"\n", "t.toml: [printer] paper_mm: Printer profile generic-58 has no 80 mm paper: it takes 58 mm"),
+        ("[printer]\npaper_mm = 76\n", "t.toml: [printer] paper_mm: 76 must be 58 or 80"),
+        ("[printer]\nstatus = \"yes\"\n", "t.toml: [printer] status: \"yes\" must be true or false"),
+    ])
+    func badPrinterSettings(text: String, message: String) {
+        let e = #expect(throws: ConfigError.self) { try TillConfig.parse(text, file: "t.toml") }
+        #expect(e?.description.hasPrefix(message) == true, "got: \(e?.description ?? "nil")")
     }
 
     @Test func aMissingConfigFileIsAnErrorNotASilentDefault() {

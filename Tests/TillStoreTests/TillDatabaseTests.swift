@@ -35,7 +35,9 @@ struct TillDatabaseTests {
         }
         #expect(try db.openSale(currency: .eur) == sale)
 
-        let done = try db.commit(sale, at: 1_795_000_060_000, till: till)
+        let done = try db.commit(sale, at: 1_795_000_060_000, till: till) { completed in
+            PrintJobDraft(kind: .receipt, receiptNumber: completed.receiptNumber, payload: Array("receipt \(completed.sequence)".utf8))
+        }
         #expect(done.sequence == 1)
         #expect(done.receiptNumber == "0001-01-000001")
         #expect(try db.openSale(currency: .eur) == nil)
@@ -55,6 +57,47 @@ struct TillDatabaseTests {
             #expect(doc.totals.total == 491)
             #expect(doc.completedAt == "2026-11-18T11:07:40.000Z")
         }
+        // The receipt job was written in the same transaction, with the sale's final number.
+        let job = try #require(try db.nextPendingPrintJob())
+        #expect(job.saleID == sale.id)
+        #expect(job.receiptNumber == "0001-01-000001")
+        #expect(job.payload == Array("receipt 1".utf8))
+    }
+
+    @Test func aSaleIsRebuiltExactlyFromItsJournalledDocument() throws {
+        let dir = TemporaryDirectory()
+        let db = try makeDemoDatabase(in: dir)
+        var s = try paidSale()
+        s = try OpenSale(id: s.id, startedAt: s.startedAt, cashier: ann, currency: .eur, events: Array(s.events.dropLast()) + [
+            .addLine(item: LineItem(sku: "V", description: "Voided", taxCode: "A", taxBasisPoints: 2000, unitPrice: 999, quantity: .one)),
+            .voidLine(number: 3),
+            .discountSale(discount: .percent(basisPoints: 500)),
+            .addTender(tender: Tender(kind: .card, amount: 200, reference: "R1")),
+            .addTender(tender: Tender(kind: .cash, amount: 1000)),
+        ])
+        let done = try db.commit(s, at: 1_795_000_060_000, till: till, receipt: { _ in nil })
+        let rebuilt = try #require(try db.completedSale(receipt: "0001-01-000001", till: till))
+        #expect(rebuilt.basket.totals == done.basket.totals)
+        #expect(rebuilt.basket.lines == done.basket.lines)
+        #expect(rebuilt.receiptNumber == done.receiptNumber)
+        #expect(try db.completedSale(receipt: "1", till: till)?.id == done.id)
+        #expect(try db.lastCompletedSale(till: till)?.id == done.id)
+        #expect(try db.completedSale(receipt: "0001-01-000099", till: till) == nil)
+    }
+
+    @Test func printJobsRecordAttemptsAndGiveUp() throws {
+        let dir = TemporaryDirectory()
+        let db = try makeDemoDatabase(in: dir)
+        let id = try db.enqueuePrintJob(PrintJobDraft(kind: .reprint, receiptNumber: "R", payload: [1, 2]), saleID: nil, at: 10)
+        try db.recordPrintFailure(id, error: "paper out", at: 20)
+        #expect(try db.nextPendingPrintJob()?.attempts == 1)
+        #expect(try db.nextPendingPrintJob()?.lastError == "paper out")
+        try db.recordPrintFailure(id, error: "paper out", at: 30, giveUp: true)
+        #expect(try db.nextPendingPrintJob() == nil)
+        #expect(try db.printJobs().map(\.state) == [.failed])
+        let other = try db.enqueuePrintJob(PrintJobDraft(kind: .receipt, receiptNumber: "S", payload: [3]), saleID: nil, at: 40)
+        try db.markPrinted(other, at: 50)
+        #expect(try db.pendingPrintJobCount() == 0)
     }
 
     @Test func sequenceNumbersAreConsecutivePerTill() throws {
@@ -62,7 +105,7 @@ struct TillDatabaseTests {
         let db = try makeDemoDatabase(in: dir)
         for i in 1...3 {
             let s = try paidSale(id: "00000000-0000-4000-8000-00000000000\(i)")
-            #expect(try db.commit(s, at: 1_795_000_000_000 + Int64(i), till: till).sequence == Int64(i))
+            #expect(try db.commit(s, at: 1_795_000_000_000 + Int64(i), till: till, receipt: { _ in nil }).sequence == Int64(i))
         }
         #expect(try db.lastSequence(tillID: "01") == 3)
         #expect(try db.saleDocuments().map(\.sequence) == [1, 2, 3])
@@ -71,7 +114,7 @@ struct TillDatabaseTests {
     @Test func theJournalIsAppendOnly() throws {
         let dir = TemporaryDirectory()
         let db = try makeDemoDatabase(in: dir)
-        _ = try db.commit(try paidSale(), at: 1_795_000_060_000, till: till)
+        _ = try db.commit(try paidSale(), at: 1_795_000_060_000, till: till, receipt: { _ in nil })
         let q = try DatabaseQueue(path: db.path)
         for sql in ["UPDATE sale SET total = 1", "DELETE FROM sale", "UPDATE sale_line SET net = 0", "DELETE FROM sale_tender"] {
             #expect(throws: DatabaseError.self) { try q.write { try $0.execute(sql: sql) } }
@@ -83,8 +126,11 @@ struct TillDatabaseTests {
         let db = try makeDemoDatabase(in: dir)
         var s = OpenSale(id: "u", startedAt: 0, cashier: ann, currency: .eur)
         s = try s.trying(.addLine(item: LineItem(sku: "X", description: "X", taxCode: "A", taxBasisPoints: 2000, unitPrice: 100, quantity: .one)))
-        #expect(throws: SaleError.notFullyPaid(due: Money(minor: 100, currency: .eur))) { try db.commit(s, at: 0, till: till) }
+        #expect(throws: SaleError.notFullyPaid(due: Money(minor: 100, currency: .eur))) {
+            try db.commit(s, at: 0, till: till, receipt: { _ in PrintJobDraft(kind: .receipt, receiptNumber: nil, payload: [1]) })
+        }
         #expect(try db.saleDocuments().isEmpty)
+        #expect(try db.nextPendingPrintJob() == nil)
         #expect(try db.pendingOutboxCount() == 0)
     }
 
@@ -187,7 +233,7 @@ struct TillDatabaseTests {
         let dir = TemporaryDirectory()
         let db = try makeDemoDatabase(in: dir)
         for i in 1...3 {
-            _ = try db.commit(try paidSale(id: "id-\(i)"), at: Int64(i) * 1_000, till: till)
+            _ = try db.commit(try paidSale(id: "id-\(i)"), at: Int64(i) * 1_000, till: till, receipt: { _ in nil })
         }
         #expect(try db.saleDocuments(from: 2_000).map(\.saleID) == ["id-2", "id-3"])
         #expect(try db.saleDocuments(to: 2_000).map(\.saleID) == ["id-1"])

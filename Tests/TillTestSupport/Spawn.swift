@@ -16,12 +16,35 @@ public func spawnAndWait(
         unlink(base + ".out")
         unlink(base + ".err")
     }
+    let pid = try spawn(path, arguments, environment: environment, stdout: base + ".out", stderr: base + ".err")
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let exited = (status & 0x7f) == 0
+    let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    let out = FileManager.default.contents(atPath: base + ".out") ?? Data()
+    let err = FileManager.default.contents(atPath: base + ".err") ?? Data()
+    return (code, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}
+
+public struct SpawnError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Starts a program in the background (output discarded, no signals blocked); returns its pid.
+public func spawnBackground(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Int32 {
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { $1 }
+    return try spawn(path, arguments, environment: env, stdout: "/dev/null", stderr: "/dev/null")
+}
+
+func spawn(_ path: String, _ arguments: [String], environment: [String: String], stdout: String, stderr: String) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
 
     // Start with no blocked signals and default handlers: posix_spawn copies the calling
     // thread's mask, and test-runner threads block most signals (SIGWINCH among them).
@@ -49,16 +72,5 @@ public func spawnAndWait(
     guard rc == 0 else {
         throw SpawnError(message: "cannot start \(path): \(String(cString: strerror(rc)))")
     }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    let exited = (status & 0x7f) == 0
-    let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    let out = FileManager.default.contents(atPath: base + ".out") ?? Data()
-    let err = FileManager.default.contents(atPath: base + ".err") ?? Data()
-    return (code, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-}
-
-public struct SpawnError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+    return pid
 }

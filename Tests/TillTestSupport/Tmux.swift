@@ -32,7 +32,7 @@ public final class Tmux: @unchecked Sendable { // immutable after init; tmux ser
 
     /// The screen as text, one string per row.
     public func screen() throws -> String {
-        try run(["capture-pane", "-p", "-t", session])
+        try run(["capture-pane", "-p", "-J", "-t", session])
     }
 
     /// Waits until the screen contains `text`; returns the screen. Throws with the last screen

@@ -6,12 +6,23 @@ import TillStore
 import TillTestSupport
 import TillUI
 
-/// Collects receipts instead of writing files.
-final class CapturingReceipts: ReceiptSink, @unchecked Sendable { // only touched from the test's thread
+/// Records receipts instead of rendering and printing them.
+final class CapturingReceipts: ReceiptPrinting, @unchecked Sendable { // only touched from the test's thread
     var sales: [CompletedSale] = []
-    func saleCompleted(_ sale: CompletedSale) throws -> [String] {
+    var reprints: [String] = []
+    var problem: String?
+    func receiptJob(for sale: CompletedSale) -> PrintJobDraft? {
+        PrintJobDraft(kind: .receipt, receiptNumber: sale.receiptNumber, payload: Array(sale.receiptNumber.utf8))
+    }
+    func saleCompleted(_ sale: CompletedSale) -> [String] {
         sales.append(sale)
         return ["RECEIPT \(sale.receiptNumber)"]
+    }
+    func reprint(_ sale: CompletedSale) throws { reprints.append(sale.receiptNumber) }
+    var statusLine: String { "test" }
+    func takeProblem() -> String? {
+        defer { problem = nil }
+        return problem
     }
 }
 
@@ -36,7 +47,7 @@ final class Harness {
                 identity: TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur),
                 taxRates: standardTaxRates, barcodeRules: BarcodeRules(), keymap: .standard),
             environment: TillEnvironment(
-                catalog: db, cashiers: db, journal: db, receipts: receipts,
+                catalog: db, cashiers: db, journal: db, printer: receipts,
                 now: { clock.now() }, makeSaleID: { ids.next() }))
     }
 
@@ -100,6 +111,25 @@ struct TillControllerTests {
         #expect(docs[0].totals.total == 3043)
         #expect(docs[0].lines.map(\.voided) == [true, false, false, false, false])
         #expect(h.controller.nextSaleNumber == 2)
+        // The receipt job went into the journal with the sale.
+        #expect(try h.db.receiptJob(saleID: docs[0].saleID)?.payload == Array("0001-01-000001".utf8))
+    }
+
+    @Test func reprintQueuesACopyOfTheLastReceiptEvenAfterARestart() throws {
+        let h = try Harness()
+        h.key(.ctrl("r"))
+        #expect(h.error == "There is no receipt to reprint yet")
+        h.scan("5012345678900"); h.key(.function(6))
+        h.key(.ctrl("r"))
+        #expect(h.receipts.reprints == ["0001-01-000001"])
+        #expect(h.controller.message?.text == "Copy of receipt 0001-01-000001 sent to the printer")
+        let again = Harness.makeController(db: try TillDatabase(path: h.db.path), receipts: h.receipts, ids: h.ids, clock: h.clock)
+        for c in "1" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        for c in "1234" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        again.handle(.key(.function(11)))
+        #expect(h.receipts.reprints == ["0001-01-000001", "0001-01-000001"])
     }
 
     @Test("bad input leaves the sale as it was and quotes the value", arguments: [

@@ -1,0 +1,125 @@
+import ESCPOS
+import Foundation
+import Printers
+import Receipts
+import Synchronization
+import TillCore
+import TillProtocol
+import TillStore
+import TillUI
+
+/// Receipts for the till: renders them from the templates for the configured printer, queues them
+/// with the sale, keeps a text copy in the data directory, and reports the spooler's view.
+final class ReceiptService: ReceiptPrinting {
+    let config: TillConfig
+    let database: TillDatabase
+    let template: ReceiptTemplate
+    let profile: PrinterProfile
+    let columns: Int
+    let spooler: PrintSpooler?
+    let timeZone: TimeZone
+    private let lastRendered = Mutex<(id: String, bytes: [UInt8])?>(nil)
+    private let toldProblem = Mutex(0)
+
+    init(config: TillConfig, database: TillDatabase, spooler: PrintSpooler?, timeZone: TimeZone = .current) throws {
+        self.config = config
+        self.database = database
+        self.spooler = spooler
+        self.timeZone = timeZone
+        let loaded = try ReceiptLayout(config: config)
+        self.template = loaded.sale
+        self.profile = loaded.profile
+        self.columns = loaded.columns
+    }
+
+    /// The receipt's bytes for this printer; `copy` marks a reprint.
+    func render(_ sale: CompletedSale, copy: Bool = false) -> [UInt8] {
+        let data = SaleReceipt.data(
+            sale, date: ProtocolTime.display(sale.completedAt, timeZone: timeZone), copy: copy,
+            address: config.storeAddress, header: config.receiptHeader, footer: config.receiptFooter)
+        let document = template.render(data, columns: columns)
+        // Templates are checked when they load and the paper width with the configuration, so
+        // this only fails on data no barcode can hold; print the rest of the receipt then.
+        if let bytes = try? document.escpos(profile: profile, paperWidthMM: config.paperWidthMM) { return bytes }
+        var safe = document
+        safe.blocks = safe.blocks.filter { if case .barcode = $0 { return false }; if case .qrCode = $0 { return false }; return true }
+        return (try? safe.escpos(profile: profile, paperWidthMM: config.paperWidthMM)) ?? []
+    }
+
+    func receiptJob(for sale: CompletedSale) -> PrintJobDraft? {
+        let bytes = render(sale)
+        lastRendered.withLock { $0 = (sale.id, bytes) }
+        guard config.printerConnection != .none else { return nil }
+        return PrintJobDraft(kind: .receipt, receiptNumber: sale.receiptNumber, payload: bytes)
+    }
+
+    func saleCompleted(_ sale: CompletedSale) -> [String] {
+        spooler?.jobQueued()
+        let bytes = lastRendered.withLock { $0?.id == sale.id ? $0?.bytes : nil } ?? render(sale)
+        let lines = paperText(bytes)
+        // A text copy for people; failing to write it never affects the sale.
+        let dir = config.receiptsDirectory
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? Data((lines.joined(separator: "\n") + "\n").utf8)
+            .write(to: URL(fileURLWithPath: dir + "/" + sale.receiptNumber + ".txt"), options: .atomic)
+        return lines
+    }
+
+    func reprint(_ sale: CompletedSale) throws {
+        guard config.printerConnection != .none else {
+            throw CLIError("No printer is configured ([printer] connection = \"none\"): the receipt is in \(config.receiptsDirectory)/\(sale.receiptNumber).txt")
+        }
+        try database.enqueuePrintJob(
+            PrintJobDraft(kind: .reprint, receiptNumber: sale.receiptNumber, payload: render(sale, copy: true)),
+            saleID: sale.id, at: Int64(Date().timeIntervalSince1970 * 1000))
+        spooler?.jobQueued()
+    }
+
+    /// What the paper shows, read back from the bytes by the virtual printer.
+    func paperText(_ bytes: [UInt8]) -> [String] {
+        guard var v = try? VirtualPrinter(profile: profile, paperWidthMM: config.paperWidthMM) else { return [] }
+        v.feed(bytes)
+        return v.text
+    }
+
+    var statusLine: String {
+        guard let spooler else { return "none" }
+        let s = spooler.snapshot
+        return s.waiting > 0 ? "\(s.printer) (\(s.waiting) waiting)" : s.printer
+    }
+
+    func takeProblem() -> String? {
+        guard let s = spooler?.snapshot, let problem = s.problem else { return nil }
+        return toldProblem.withLock { told in
+            guard s.problemNumber > told else { return nil }
+            told = s.problemNumber
+            return problem
+        }
+    }
+}
+
+/// The configured printer's profile, paper and templates, loaded and checked.
+struct ReceiptLayout {
+    let profile: PrinterProfile
+    let columns: Int
+    let dots: Int
+    let source: any TemplateSource
+    let sale: ReceiptTemplate
+
+    init(config: TillConfig) throws {
+        profile = try PrinterProfile.named(config.printerProfile)
+        let paper = try profile.paper(widthMM: config.paperWidthMM)
+        columns = paper.columns["A"] ?? 48
+        dots = paper.dots
+        source = config.templatesDirectory.map { DirectoryTemplates(directory: $0) as any TemplateSource } ?? BuiltInTemplates()
+        sale = try ReceiptTemplate(named: "sale.receipt", from: source, schema: SaleReceipt.schema, maxImageWidth: dots)
+    }
+
+    func testPage(config: TillConfig, connection: String, date: String) throws -> [UInt8] {
+        let t = try ReceiptTemplate(named: "testpage.receipt", from: source, schema: TestPage.schema, maxImageWidth: dots)
+        let data = TestPage.data(
+            storeID: config.storeID, storeName: config.storeName, address: config.storeAddress, tillID: config.tillID,
+            profile: profile.name, paperWidthMM: config.paperWidthMM, columns: columns, connection: connection, date: date)
+        return try t.render(data, columns: columns).escpos(profile: profile, paperWidthMM: config.paperWidthMM)
+    }
+}

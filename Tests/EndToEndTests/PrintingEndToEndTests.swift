@@ -1,0 +1,211 @@
+import ESCPOS
+import Foundation
+import GRDB
+import Testing
+import TillCore
+import TillStore
+import TillTestSupport
+
+private let fixtures: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    url.deleteLastPathComponent()
+    return url.appendingPathComponent("Fixtures/umockdev").path
+}()
+
+private let statusRequests: [UInt8] = [0x10, 0x04, 1, 0x10, 0x04, 2, 0x10, 0x04, 4]
+
+/// What the fake USB printer saw.
+private struct USBReport: Decodable {
+    var rc: Int32
+    var written: String
+    var detached: Bool
+    var log: [String]
+    var bytes: [UInt8] {
+        var out: [UInt8] = []
+        var i = written.startIndex
+        while i < written.endIndex {
+            let j = written.index(i, offsetBy: 2)
+            out.append(UInt8(written[i..<j], radix: 16)!)
+            i = j
+        }
+        return out
+    }
+}
+
+/// Runs `till ARGS` against a umockdev-emulated USB printer (Fixtures/umockdev/fakeprinter.py).
+private func underFakeUSBPrinter(_ f: TillFixture, _ args: [String], status: String = "online", device: Bool = true) throws
+    -> (report: USBReport, stdout: String, stderr: String) {
+    let report = f.dir.file("usb-report-\(UUID().uuidString.prefix(6)).json")
+    var fake = ["/usr/bin/python3", fixtures + "/fakeprinter.py", "--report", report, "--status", status]
+    if !device { fake.append("--no-device") }
+    let r = try spawnAndWait("/usr/bin/umockdev-wrapper", fake + ["--", f.till] + args + ["--config", f.config],
+                             environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": f.dir.path])
+    guard let data = FileManager.default.contents(atPath: report) else {
+        throw FixtureError("the fake printer wrote no report (umockdev-wrapper status \(r.status)): \(r.stderr)")
+    }
+    return (try JSONDecoder().decode(USBReport.self, from: data), r.stdout, r.stderr)
+}
+
+/// A receipt-like job put straight into the print queue.
+private func queueJob(_ f: TillFixture, _ payload: [UInt8]) throws -> Int64 {
+    let db = try TillDatabase(path: f.databasePath)
+    return try db.enqueuePrintJob(PrintJobDraft(kind: .receipt, receiptNumber: "0001-01-000009", payload: payload), saleID: nil, at: 1)
+}
+
+private func jobState(_ f: TillFixture, _ id: Int64) throws -> (String, String?) {
+    try f.database().read { d in
+        let row = try Row.fetchOne(d, sql: "SELECT state, last_error FROM print_job WHERE id = ?", arguments: [id])!
+        return (row["state"], row["last_error"])
+    }
+}
+
+private let usbConfig = "[printer]\nconnection = \"usb:04b8:0202\"\nprofile = \"epson-tm-t88\"\n"
+
+@Suite("Printing end to end", .serialized)
+struct PrintingEndToEndTests {
+    @Test func theTestPagePrintsOverUSBThroughLibusbAfterDetachingUsblp() throws {
+        let f = try TillFixture(items: 100, extraConfig: usbConfig)
+        let (report, stdout, stderr) = try underFakeUSBPrinter(f, ["print-test"])
+        #expect(report.rc == 0, "\(stderr)")
+        #expect(report.detached, "the usblp detach path did not run: \(report.log)")
+        #expect(stdout.contains("Test page printed on USB printer 04b8:0202 (epson-tm-t88, 80 mm)."))
+        let bytes = report.bytes
+        #expect(Array(bytes.prefix(9)) == statusRequests)
+        var v = try VirtualPrinter(profile: try PrinterProfile.named("epson-tm-t88"), paperWidthMM: 80)
+        v.feed(Array(bytes.dropFirst(9)))
+        #expect(v.text.contains { $0.contains("P R I N T E R   T E S T") })
+        #expect(v.text.contains("Connection           USB printer 04b8:0202"))
+        #expect(v.text.contains("Cyrillic: Итого к оплате: 100,00 ? Ёё"))
+        #expect(v.elements.last == .cut(partial: false))
+    }
+
+    @Test func aQueuedReceiptGoesOutOverUSBByteForByte() throws {
+        let f = try TillFixture(items: 100, extraConfig: usbConfig)
+        let payload: [UInt8] = [0x1B, 0x40] + Array("Receipt 0001-01-000009".utf8) + [0x0A, 0x1B, 0x74, 19, 0xD5, 0x0A, 0x1D, 0x56, 0x42, 3]
+        let id = try queueJob(f, payload)
+        let (report, stdout, stderr) = try underFakeUSBPrinter(f, ["print-queue", "--retry"])
+        #expect(report.rc == 0, "\(stderr)")
+        #expect(stdout.contains("Printed receipt 0001-01-000009."))
+        #expect(report.bytes == statusRequests + payload)      // the whole transcript, exactly
+        #expect(try jobState(f, id).0 == "printed")
+    }
+
+    @Test func paperOutIsReadOverUSBAndTheJobStaysQueued() throws {
+        let f = try TillFixture(items: 100, extraConfig: usbConfig)
+        let id = try queueJob(f, [0x1B, 0x40, 0x41, 0x0A])
+        let (report, _, stderr) = try underFakeUSBPrinter(f, ["print-queue", "--retry"], status: "paperout")
+        #expect(report.rc == 1)
+        #expect(stderr.contains("Not printed: receipt 0001-01-000009: USB printer 04b8:0202: paper out. Load a new roll; the receipt prints then."))
+        #expect(report.bytes == statusRequests)                 // asked, did not send
+        let (state, error) = try jobState(f, id)
+        #expect(state == "pending")
+        #expect(error?.contains("paper out") == true)
+
+        let doctor = try underFakeUSBPrinter(f, ["doctor"], status: "paperout")
+        #expect(doctor.report.rc == 1)
+        #expect(doctor.stdout.contains("[!!] USB printer 04b8:0202 answers: paper out"))
+        #expect(doctor.stdout.contains("fix: load a new paper roll"))
+    }
+
+    @Test func anUnpluggedPrinterIsAClearErrorAndTheJobStaysQueued() throws {
+        let f = try TillFixture(items: 100, extraConfig: usbConfig)
+        let id = try queueJob(f, [0x1B, 0x40, 0x41, 0x0A])
+        let (report, _, stderr) = try underFakeUSBPrinter(f, ["print-queue", "--retry"], device: false)
+        #expect(report.rc == 1)
+        #expect(stderr.contains("USB printer 04b8:0202 is not there: is it plugged in and switched on?"))
+        #expect(try jobState(f, id).0 == "pending")
+    }
+
+    @Test func theKernelUsblpDeviceFileIsAnotherWayIn() throws {
+        let f = try TillFixture(items: 100, extraConfig: "[printer]\nconnection = \"device:/dev/usb/lp0\"\n")
+        let payload: [UInt8] = [0x1B, 0x40] + Array("Hello".utf8) + [0x0A, 0x1D, 0x56, 0x41, 3]
+        let id = try queueJob(f, payload)
+        // The script fails the run on any byte that differs from it (umockdev's strict replay).
+        func script(_ job: [UInt8]) -> String {
+            func esc(_ b: [UInt8]) -> String {
+                String(decoding: b.flatMap { $0 < 32 ? [UInt8(ascii: "^"), $0 + 64] : $0 == UInt8(ascii: "^") ? Array("^`".utf8) : [$0] }, as: UTF8.self)
+            }
+            return "w 0 \(esc([0x10, 0x04, 1]))\nr 0 \(esc([0x16]))\nw 0 \(esc([0x10, 0x04, 2]))\nr 0 \(esc([0x12]))\n"
+                + "w 0 \(esc([0x10, 0x04, 4]))\nr 0 \(esc([0x12]))\nw 0 \(esc(job))\n"
+        }
+        let good = f.dir.write("lp.script", script(payload))
+        let run = try spawnAndWait("/usr/bin/umockdev-run", ["-d", fixtures + "/lp.umockdev", "-s", "/dev/usb/lp0=" + good, "--",
+                                                             f.till, "print-queue", "--retry", "--config", f.config],
+                                   environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"])
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+        #expect(try jobState(f, id).0 == "printed")
+
+        // The replay is strict: a script expecting other bytes makes umockdev fail the run.
+        _ = try queueJob(f, payload)
+        let bad = f.dir.write("lp-bad.script", script(payload.map { $0 == 0x48 ? 0x4A : $0 }))
+        let mismatch = try spawnAndWait("/usr/bin/umockdev-run", ["-d", fixtures + "/lp.umockdev", "-s", "/dev/usb/lp0=" + bad, "--",
+                                                                  f.till, "print-queue", "--retry", "--config", f.config],
+                                        environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"])
+        #expect(mismatch.status != 0)
+        #expect(mismatch.stderr.contains("data mismatch"))
+    }
+}
+
+@Suite("Receipts from the till in tmux", .serialized)
+struct ReceiptTmuxTests {
+    @Test func aCompletedSalePrintsAReceiptWhoseBytesShowTheLinesTotalsAndChange() throws {
+        let printer = try FakeNetworkPrinter()
+        defer { printer.stop() }
+        let f = try TillFixture(extraConfig: "[printer]\nconnection = \"tcp:127.0.0.1:\(printer.port)\"\nprofile = \"generic-80\"\n")
+        let t = try f.startTill()
+        try f.signOn(t)
+        try t.send("5012345678900", "Enter")
+        try t.waitFor("Milk 1L")
+        try t.send("3", "*")
+        try t.waitFor("3 x  Item / PLU:")
+        try t.send("4006381333931", "Enter")
+        try t.waitFor("Highlighter pen")
+        try t.send("1000", "F6")
+        try t.waitFor("CHANGE 4.34")
+        let deadline = Date().addingTimeInterval(10)
+        while printer.received.isEmpty && Date() < deadline { usleep(20_000) }
+        var v = try VirtualPrinter(profile: try PrinterProfile.named("generic-80"), paperWidthMM: 80)
+        v.feed(printer.received)
+        #expect(v.elements.first == .drawerPulse(pin: 2))       // cash: the drawer opens
+        #expect(v.text.contains("Milk 1L B                                   1.19"))
+        #expect(v.text.contains("  3 x 1.49                                  4.47"))
+        #expect(v.text.contains("TOTAL EUR                                   5.66"))
+        #expect(v.text.contains("Cash                                       10.00"))
+        #expect(v.text.contains("Change                                      4.34"))
+        #expect(v.text.contains { $0.contains("[CODE128 0001-01-000001]") })
+        let screen = try t.waitFor("Printer: ready")
+        #expect(screen.contains("Milk 1L"))
+    }
+
+    @Test func aFailingPrinterNeverBlocksTheNextSaleAndTheReceiptPrintsWhenItIsBack() throws {
+        let printer = try FakeNetworkPrinter(.answering(paperOut: true))
+        defer { printer.stop() }
+        let f = try TillFixture(extraConfig: "[printer]\nconnection = \"tcp:127.0.0.1:\(printer.port)\"\n")
+        let t = try f.startTill()
+        try f.signOn(t)
+        try t.send("5012345678900", "Enter")
+        try t.waitFor("Milk 1L")
+        try t.send("F6")
+        try t.waitFor("Sale 0001-01-000001 complete")
+        try t.waitFor("Receipt 0001-01-000001 not printed yet: network printer 127.0.0.1:\(printer.port): paper out. Load a new roll")
+        try t.waitFor("Printer: paper out (1 waiting)")
+        // The next sale goes on as usual.
+        try t.send("96385074", "Enter")
+        try t.waitFor("Chewing gum")
+        try t.send("F6")
+        try t.waitFor("Sale 0001-01-000002 complete")
+        #expect(printer.received.isEmpty)
+        // A new roll: both receipts print, oldest first, without anyone pressing a key.
+        printer.setBehaviour(.answering(paperOut: false))
+        try t.waitUntil(timeout: 45, "both receipts to print") { _ in
+            var v = try! VirtualPrinter(profile: try! PrinterProfile.named("generic-80"), paperWidthMM: 80)
+            v.feed(printer.received)
+            return v.elements.filter { $0 == .cut(partial: true) }.count == 2
+        }
+        var v = try VirtualPrinter(profile: try PrinterProfile.named("generic-80"), paperWidthMM: 80)
+        v.feed(printer.received)
+        let numbers = v.text.filter { $0.hasPrefix("Receipt ") }.map { String($0.prefix(22)) }
+        #expect(numbers == ["Receipt 0001-01-000001", "Receipt 0001-01-000002"])
+        try t.waitFor("Printer: ready")
+    }
+}

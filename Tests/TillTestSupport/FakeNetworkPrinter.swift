@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A network printer on 127.0.0.1 (a random port) for tests: it keeps every byte it receives and,
+/// as an answering ESC/POS printer, replies to DLE EOT status requests; or, `silent`, it accepts
+/// connections and never reads or answers (a hung printer).
+public final class FakeNetworkPrinter: Sendable {
+    public enum Behaviour: Sendable {
+        case answering(paperOut: Bool)
+        case silent
+    }
+
+    public let port: UInt16
+    private let listener: Int32
+    private let behaviourNow: Mutex<Behaviour>
+    private var behaviour: Behaviour { behaviourNow.withLock { $0 } }
+    private let data = Mutex<(jobs: [UInt8], requests: Int, connections: Int, open: [Int32])>(([], 0, 0, []))
+
+    public init(_ behaviour: Behaviour = .answering(paperOut: false)) throws {
+        self.behaviourNow = Mutex(behaviour)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        guard bound == 0, listen(fd, 8) == 0 else { throw SpawnError(message: "cannot listen on 127.0.0.1") }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        port = UInt16(bigEndian: addr.sin_port)
+        listener = fd
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    /// Stops listening and closes every connection (the port is then refused).
+    public func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        for fd in data.withLock({ $0.open }) { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    /// Changes how the printer behaves from now on (say, the paper runs out or is replaced).
+    public func setBehaviour(_ b: Behaviour) { behaviourNow.withLock { $0 = b } }
+
+    /// The bytes received, without the status requests.
+    public var received: [UInt8] { data.withLock { $0.jobs } }
+    public var statusRequests: Int { data.withLock { $0.requests } }
+    public var connections: Int { data.withLock { $0.connections } }
+
+    private func acceptLoop() {
+        while true {
+            let c = accept(listener, nil, nil)
+            guard c >= 0 else { return }
+            data.withLock {
+                $0.connections += 1
+                $0.open.append(c)
+            }
+            if case .silent = behaviour { continue } // never read, never answer
+            let t = Thread { [self] in serve(c) }
+            t.start()
+        }
+    }
+
+    private func serve(_ c: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = read(c, &buffer, buffer.count)
+            if n <= 0 { return }
+            var chunk = Array(buffer.prefix(n))
+            // A status request (DLE EOT n) comes last in what has arrived: answer it at once.
+            // TCP may deliver it glued to the end of the job it follows.
+            if chunk.count >= 3, chunk[chunk.count - 3] == 0x10, chunk[chunk.count - 2] == 0x04, [1, 2, 4].contains(chunk[chunk.count - 1]),
+               case .answering(let paperOut) = behaviour {
+                let request = chunk.removeLast()
+                chunk.removeLast(2)
+                if !chunk.isEmpty { data.withLock { $0.jobs += chunk } }
+                let answer: UInt8
+                switch request {
+                case 1: answer = paperOut ? 0x1E : 0x16
+                case 2: answer = paperOut ? 0x32 : 0x12
+                default: answer = paperOut ? 0x72 : 0x12
+                }
+                data.withLock { $0.requests += 1 }
+                _ = [answer].withUnsafeBufferPointer { write(c, $0.baseAddress, 1) }
+            } else {
+                data.withLock { $0.jobs += chunk }
+            }
+        }
+    }
+}
