@@ -41,7 +41,7 @@ extension ReceiptTemplate {
                         guard open.path == path else {
                             throw TemplateError(file: file, line: i + 1, reason: "{/\(path.joined(separator: "."))} closes {#\(open.path.joined(separator: "."))} opened on line \(open.loc.line): close that one first")
                         }
-                        add(.section(open.path, inverted: open.inverted, open.nodes, open.loc))
+                        add(.section(FieldRef(path: open.path), inverted: open.inverted, open.nodes, open.loc))
                     }
                     continue
                 }
@@ -181,7 +181,7 @@ extension ReceiptTemplate {
                 guard let close = chars.firstIndex(of: "}") else { throw fail("a '{' is never closed: write \\{ for a literal brace") }
                 let body = String(chars[chars.startIndex..<close])
                 chars = chars[(close + 1)...]
-                if !literal.isEmpty { out.append(.literal(literal)); literal = "" }
+                if !literal.isEmpty { out.append(.literal(Array(literal.utf8))); literal = "" }
                 var (name, spec) = body.splitOnce(":")
                 // {'Net':>25%}: a literal with a format, for table headings.
                 if name.hasPrefix("'") {
@@ -200,9 +200,9 @@ extension ReceiptTemplate {
                     throw fail("{\(body)}: section tags go alone on their own line")
                 }
                 let format = body.contains(":") ? try self.format(spec, body, loc) : nil
-                out.append(.field(name == "." ? ["."] : name.split(separator: ".").map(String.init), format))
+                out.append(.field(FieldRef(path: name == "." ? ["."] : name.split(separator: ".").map(String.init)), format))
             }
-            if !literal.isEmpty { out.append(.literal(literal)) }
+            if !literal.isEmpty { out.append(.literal(Array(literal.utf8))) }
             return out
         }
 

@@ -55,8 +55,8 @@ extension ReceiptTemplate {
                         cells.append(start..<scratch.count)
                     }
                     layoutLine()
-                case .section(let path, let inverted, let body, _):
-                    let value = lookup(path, scopes)
+                case .section(let ref, let inverted, let body, _):
+                    let value = lookup(ref, scopes)
                     if inverted {
                         if !(value?.isTruthy ?? false) { render(body, scopes: &scopes) }
                         continue
@@ -85,7 +85,8 @@ extension ReceiptTemplate {
             case .style(let s): style = s
             case .rule(let c):
                 let start = out.count
-                out.append(contentsOf: String(repeating: c, count: width).utf8)
+                let bytes = Array(String(c).utf8)
+                for _ in 0..<width { out.append(contentsOf: bytes) }
                 pending.append(.text(start..<out.count, style))
             case .feed(let n): pending.append(.block(.feed(n)))
             case .cut(let p): pending.append(.block(.cut(partial: p)))
@@ -100,26 +101,28 @@ extension ReceiptTemplate {
             }
         }
 
-        func lookup(_ path: [String], _ scopes: [TemplateValue]) -> TemplateValue? {
-            if path.count == 1 && path[0] == "." { return scopes.last }
-            for i in scopes.indices.reversed() {
-                guard case .object(let fields) = scopes[i], var v = fields[path[0]] else { continue }
-                for key in path.dropFirst() {
-                    guard case .object(let f) = v, let next = f[key] else { return nil }
-                    v = next
-                }
-                return v
+        /// The value a checked field names: straight to its scope, then down its path.
+        func lookup(_ ref: FieldRef, _ scopes: [TemplateValue]) -> TemplateValue? {
+            let path = ref.path
+            guard ref.depth >= 0, ref.depth < scopes.count else { return nil }
+            if path.count == 1 && path[0] == "." { return scopes[ref.depth] }
+            guard case .object(let fields) = scopes[ref.depth], var v = fields[path[0]] else { return nil }
+            var i = 1
+            while i < path.count {
+                guard case .object(let f) = v, let next = f[path[i]] else { return nil }
+                v = next
+                i += 1
             }
-            return nil
+            return v
         }
 
         /// Appends a cell's text to `scratch`.
         mutating func append(_ pieces: [Piece], _ scopes: [TemplateValue]) {
             for p in pieces {
                 switch p {
-                case .literal(let l): scratch.append(contentsOf: l.utf8)
-                case .field(let path, let format):
-                    let v = lookup(path, scopes)?.textValue ?? ""
+                case .literal(let l): scratch.append(contentsOf: l)
+                case .field(let ref, let format):
+                    let v = lookup(ref, scopes)?.textValue ?? ""
                     if let format { pad(v, format) } else { scratch.append(contentsOf: v.utf8) }
                 case .quoted(let q, let format):
                     if let format { pad(q, format) } else { scratch.append(contentsOf: q.utf8) }
@@ -145,8 +148,8 @@ extension ReceiptTemplate {
             var s = ""
             for p in pieces {
                 switch p {
-                case .literal(let l): s += l
-                case .field(let path, _): s += lookup(path, scopes)?.textValue ?? ""
+                case .literal(let l): s += String(decoding: l, as: UTF8.self)
+                case .field(let ref, _): s += lookup(ref, scopes)?.textValue ?? ""
                 case .quoted(let q, _): s += q
                 }
             }
@@ -154,43 +157,39 @@ extension ReceiptTemplate {
         }
 
         /// One template line: a paragraph (aligned, wrapped if too long) or cells (the first
-        /// flexible, the others right-aligned at the end of the line).
+        /// flexible, the others right-aligned at the end of the line, a space between them).
         mutating func layoutLine() {
             let w = width
             if cells.count == 1 {
                 let c = cells[0]
                 let cols = columns(c)
                 if cols <= w {
-                    emit(pieces: [c], leading: alignedGap(cols, w))
+                    emit(c, leading: alignedGap(cols, w))
                 } else {
                     for l in wrap(text(c), w) { emitString(l, leading: alignedGap(l.columns, w)) }
                 }
                 return
             }
-            // The right-hand cells, trailing spaces off, joined by a space, after the scratch text.
-            let rightStart = scratch.count
-            for (i, c) in cells.dropFirst().enumerated() {
-                if i > 0 { scratch.append(UInt8(ascii: " ")) }
-                scratch.append(contentsOf: scratch[c.lowerBound..<trimmedEnd(c)])
+            var rightColumns = cells.count - 2 // the spaces between right-hand cells
+            for i in 1..<cells.count {
+                cells[i] = cells[i].lowerBound..<trimmedEnd(cells[i])
+                rightColumns += columns(cells[i])
             }
-            let right = rightStart..<scratch.count
-            let rightColumns = columns(right)
             let left = cells[0].lowerBound..<trimmedEnd(cells[0])
             let leftColumns = columns(left)
             let room = max(1, w - rightColumns - 1)
             if leftColumns <= room {
-                emit(pieces: [left, right], gapAfterFirst: max(1, w - leftColumns - rightColumns))
+                emit(left, leading: 0, thenRightCellsAfter: max(1, w - leftColumns - rightColumns))
             } else if leftColumns <= w {
                 // Too long to share a line with the right-hand cells, short enough for a line alone.
-                emit(pieces: [left], leading: 0)
-                emit(pieces: [right], leading: max(0, w - rightColumns))
+                emit(left, leading: 0)
+                emitRightCells(leading: max(0, w - rightColumns))
             } else {
                 let whole = text(left)
                 let first = wrap(whole, room).first ?? ""
-                var line = first
-                line += String(repeating: " ", count: max(1, w - first.columns - rightColumns))
-                line += text(right)
-                emitString(line, leading: 0)
+                var right = ""
+                for i in 1..<cells.count { right += (i > 1 ? " " : "") + text(cells[i]) }
+                emitString(first + String(repeating: " ", count: max(1, w - first.columns - rightColumns)) + right, leading: 0)
                 let rest = String(whole.dropFirst(first.count)).trimmingSpacesBothEnds
                 if !rest.isEmpty { for l in wrap(rest, w) { emitString(l, leading: 0) } }
             }
@@ -204,15 +203,40 @@ extension ReceiptTemplate {
             }
         }
 
-        /// Writes a printed line: `leading` spaces, the scratch ranges (a gap after the first),
-        /// trailing spaces trimmed.
-        mutating func emit(pieces: [Range<Int>], leading: Int = 0, gapAfterFirst: Int = 0) {
+        /// Writes a printed line: `leading` spaces, a scratch range, optionally the right-hand
+        /// cells after a gap; trailing spaces trimmed.
+        mutating func emit(_ r: Range<Int>, leading: Int, thenRightCellsAfter gap: Int? = nil) {
             let start = out.count
             appendSpaces(&out, leading)
-            for (i, r) in pieces.enumerated() {
-                if i == 1 { appendSpaces(&out, gapAfterFirst) }
-                out.append(contentsOf: scratch[r])
+            copyScratch(r)
+            if let gap {
+                appendSpaces(&out, gap)
+                appendRightCells()
             }
+            finishLine(from: start)
+        }
+
+        mutating func emitRightCells(leading: Int) {
+            let start = out.count
+            appendSpaces(&out, leading)
+            appendRightCells()
+            finishLine(from: start)
+        }
+
+        mutating func appendRightCells() {
+            for i in 1..<cells.count {
+                if i > 1 { out.append(UInt8(ascii: " ")) }
+                copyScratch(cells[i])
+            }
+        }
+
+        /// Copies scratch bytes to the output without making a slice (which would share, and
+        /// then copy, the buffer).
+        mutating func copyScratch(_ r: Range<Int>) {
+            scratch.withUnsafeBufferPointer { buf in out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[r])) }
+        }
+
+        mutating func finishLine(from start: Int) {
             while out.count > start, out.last == UInt8(ascii: " ") { out.removeLast() }
             pending.append(.text(start..<out.count, style))
         }
@@ -221,8 +245,7 @@ extension ReceiptTemplate {
             let start = out.count
             appendSpaces(&out, leading)
             out.append(contentsOf: s.utf8)
-            while out.count > start, out.last == UInt8(ascii: " ") { out.removeLast() }
-            pending.append(.text(start..<out.count, style))
+            finishLine(from: start)
         }
 
         func trimmedEnd(_ r: Range<Int>) -> Int {
@@ -233,11 +256,13 @@ extension ReceiptTemplate {
 
         /// Printed columns of a scratch range: its bytes when ASCII, else its characters.
         func columns(_ r: Range<Int>) -> Int {
-            for i in r where scratch[i] >= 0x80 { return text(r).count }
-            return r.count
+            let ascii = scratch.withUnsafeBufferPointer { buf in !buf[r].contains { $0 >= 0x80 } }
+            return ascii ? r.count : text(r).count
         }
 
-        func text(_ r: Range<Int>) -> String { String(decoding: scratch[r], as: UTF8.self) }
+        func text(_ r: Range<Int>) -> String {
+            scratch.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[r]), as: UTF8.self) }
+        }
 
         /// Word wrap; words longer than the width are cut.
         func wrap(_ s: String, _ w: Int) -> [String] {
@@ -262,8 +287,15 @@ extension ReceiptTemplate {
     }
 }
 
+private let sixtyFourSpaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
+
 func appendSpaces(_ buffer: inout [UInt8], _ n: Int) {
-    if n > 0 { buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: n)) }
+    var left = n
+    while left > 0 {
+        let k = min(left, 64)
+        sixtyFourSpaces.withUnsafeBufferPointer { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<k])) }
+        left -= k
+    }
 }
 
 extension String {

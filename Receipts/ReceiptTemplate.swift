@@ -32,9 +32,18 @@ public struct ReceiptTemplate: Sendable {
         var line: Int
     }
 
+    /// A field path and, once checked, the depth of the scope it is found in (0 = the data's
+    /// root; each list item or object section adds one), so rendering goes straight to it.
+    struct FieldRef: Sendable, Hashable {
+        var path: [String]
+        var depth = -1
+        var name: String { path.joined(separator: ".") }
+    }
+
     enum Piece: Sendable, Hashable {
-        case literal(String)
-        case field([String], Format?)
+        /// Literal text, as UTF-8.
+        case literal([UInt8])
+        case field(FieldRef, Format?)
         /// A quoted literal with a format: `{'Net':>25%}`.
         case quoted(String, Format?)
     }
@@ -57,10 +66,12 @@ public struct ReceiptTemplate: Sendable {
         case image(Bitmap)
     }
 
-    enum Node: Sendable, Hashable {
+    /// Indirect: a node is then one reference, so walking the tree copies a pointer rather than
+    /// every payload (the copies showed up in profiles).
+    indirect enum Node: Sendable, Hashable {
         case directive(Directive, Location)
         case line([[Piece]], Location)
-        case section([String], inverted: Bool, [Node], Location)
+        case section(FieldRef, inverted: Bool, [Node], Location)
     }
 
     /// Loads `name` from `source`, expanding `@include`s, and checks every field against `schema`.
@@ -68,57 +79,75 @@ public struct ReceiptTemplate: Sendable {
         self.name = name
         var parser = Parser(source: source, maxImageWidth: maxImageWidth)
         let nodes = try parser.parse(file: name, includedFrom: nil, depth: 0)
-        try Self.check(nodes, schema: [schema])
-        self.nodes = nodes
+        self.nodes = try Self.checked(nodes, schema: [schema])
     }
 
     // MARK: Checking
 
-    private static func check(_ nodes: [Node], schema scopes: [TemplateSchema]) throws(TemplateError) {
+    /// Checks every field against the schema and records the scope depth it resolves to.
+    private static func checked(_ nodes: [Node], schema scopes: [TemplateSchema]) throws(TemplateError) -> [Node] {
+        var out: [Node] = []
         for n in nodes {
             switch n {
-            case .directive(.barcode(_, let pieces, _), let loc), .directive(.qr(let pieces, _), let loc):
-                try checkPieces(pieces, scopes, at: loc)
-            case .directive: break
+            case .directive(.barcode(let sym, let pieces, let h), let loc):
+                out.append(.directive(.barcode(sym, try checked(pieces, scopes, at: loc), height: h), loc))
+            case .directive(.qr(let pieces, let size), let loc):
+                out.append(.directive(.qr(try checked(pieces, scopes, at: loc), size: size), loc))
+            case .directive:
+                out.append(n)
             case .line(let cells, let loc):
-                for c in cells { try checkPieces(c, scopes, at: loc) }
-            case .section(let path, _, let body, let loc):
-                guard let s = resolve(path, scopes) else {
-                    throw TemplateError(file: loc.file, line: loc.line, reason: unknownField(path, scopes))
+                var checkedCells: [[Piece]] = []
+                for c in cells { checkedCells.append(try checked(c, scopes, at: loc)) }
+                out.append(.line(checkedCells, loc))
+            case .section(var ref, let inverted, let body, let loc):
+                guard let (s, depth) = resolve(ref.path, scopes) else {
+                    throw TemplateError(file: loc.file, line: loc.line, reason: unknownField(ref.path, scopes))
                 }
+                ref.depth = depth
+                // The body sees what rendering gives it: an inverted section adds no scope (there is
+                // no item when it renders); a list adds its item, an object or text itself.
                 var inner = scopes
-                switch s {
-                case .list(let element): inner.append(element)
-                case .object: inner.append(s)
-                case .text: inner.append(.text)
-                case .bool: break
+                if !inverted {
+                    switch s {
+                    case .list(let element): inner.append(element)
+                    case .object: inner.append(s)
+                    case .text: inner.append(.text)
+                    case .bool: break
+                    }
                 }
-                try check(body, schema: inner)
+                out.append(.section(ref, inverted: inverted, try checked(body, schema: inner), loc))
             }
         }
+        return out
     }
 
-    private static func checkPieces(_ pieces: [Piece], _ scopes: [TemplateSchema], at loc: Location) throws(TemplateError) {
-        for case .field(let path, _) in pieces {
-            guard let s = resolve(path, scopes) else {
-                throw TemplateError(file: loc.file, line: loc.line, reason: unknownField(path, scopes))
+    private static func checked(_ pieces: [Piece], _ scopes: [TemplateSchema], at loc: Location) throws(TemplateError) -> [Piece] {
+        var out: [Piece] = []
+        for p in pieces {
+            guard case .field(var ref, let format) = p else { out.append(p); continue }
+            guard let (s, depth) = resolve(ref.path, scopes) else {
+                throw TemplateError(file: loc.file, line: loc.line, reason: unknownField(ref.path, scopes))
             }
             if case .object = s {
                 throw TemplateError(file: loc.file, line: loc.line,
-                                    reason: "{\(path.joined(separator: "."))} is a group of fields, not text: name one of its fields")
+                                    reason: "{\(ref.name)} is a group of fields, not text: name one of its fields")
             }
+            ref.depth = depth
+            out.append(.field(ref, format))
         }
+        return out
     }
 
-    private static func resolve(_ path: [String], _ scopes: [TemplateSchema]) -> TemplateSchema? {
-        if path == ["."] { return scopes.last }
-        for scope in scopes.reversed() {
-            guard case .object(let fields) = scope, var s = fields[path[0]] else { continue }
+    /// The schema a path names, and the depth of the scope it starts in.
+    private static func resolve(_ path: [String], _ scopes: [TemplateSchema]) -> (TemplateSchema, Int)? {
+        if path == ["."] { return scopes.last.map { ($0, scopes.count - 1) } }
+        for depth in scopes.indices.reversed() {
+            guard case .object(let fields) = scopes[depth], var s = fields[path[0]] else { continue }
             for key in path.dropFirst() {
                 guard case .object(let f) = s, let next = f[key] else { return nil }
                 s = next
             }
-            return s
+            return (s, depth)
         }
         return nil
     }
@@ -128,7 +157,7 @@ public struct ReceiptTemplate: Sendable {
         let name = "{\(path.joined(separator: "."))}"
         var candidates: [String] = []
         var prefix = ""
-        if path.count > 1, let parent = resolve(Array(path.dropLast()), scopes), case .object(let fields) = parent {
+        if path.count > 1, let (parent, _) = resolve(Array(path.dropLast()), scopes), case .object(let fields) = parent {
             candidates = fields.keys.sorted()
             prefix = path.dropLast().joined(separator: ".") + "."
         } else {

@@ -34,21 +34,22 @@ public enum SaleReceipt {
         let c = sale.till.currency
         let t = sale.totals
         var lines: [TemplateValue] = []
+        lines.reserveCapacity(sale.basket.lines.count)
         for (line, a) in zip(sale.basket.lines, t.lines) where !line.voided {
             let item = line.item
-            var fields: TemplateObject = [
-                "description": .text(item.description),
-                "taxCode": .text(item.taxCode),
-                "quantity": .text(item.soldByWeight ? "\(item.quantity) kg" : item.quantity.description),
-                "unitPrice": .text(c.format(item.unitPrice) + (item.soldByWeight ? "/kg" : "")),
-                "amount": .text(c.format(a.gross)),
-                "single": .bool(item.quantity == .one && !item.soldByWeight),
-                "weighed": .bool(item.soldByWeight),
-            ]
+            var fields = [TemplateObject.Field]()
+            fields.reserveCapacity(8)
+            fields.append(.init("description", .text(item.description)))
+            fields.append(.init("taxCode", .text(item.taxCode)))
+            fields.append(.init("quantity", .text(item.soldByWeight ? "\(item.quantity) kg" : item.quantity.description)))
+            fields.append(.init("unitPrice", .text(item.soldByWeight ? c.format(item.unitPrice) + "/kg" : c.format(item.unitPrice))))
+            fields.append(.init("amount", .text(c.format(a.gross))))
+            fields.append(.init("single", .bool(item.quantity == .one && !item.soldByWeight)))
+            fields.append(.init("weighed", .bool(item.soldByWeight)))
             if let d = line.discount {
-                fields["discount"] = .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(a.lineDiscount))])
+                fields.append(.init("discount", .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(a.lineDiscount))])))
             }
-            lines.append(.object(fields))
+            lines.append(.object(TemplateObject(fields: fields)))
         }
         var root: TemplateObject = [
             "store": .object(["id": .text(sale.till.storeID), "name": .text(sale.till.storeName), "address": .list(address.map(TemplateValue.text))]),

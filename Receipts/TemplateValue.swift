@@ -31,13 +31,20 @@ public struct TemplateObject: Sendable, Hashable, ExpressibleByDictionaryLiteral
     public struct Field: Sendable, Hashable {
         public var key: String
         public var value: TemplateValue
+        public init(_ key: String, _ value: TemplateValue) {
+            self.key = key
+            self.value = value
+        }
     }
 
     public private(set) var fields: [Field]
 
     public init(dictionaryLiteral elements: (String, TemplateValue)...) {
-        fields = elements.map { Field(key: $0.0, value: $0.1) }
+        fields = elements.map { Field($0.0, $0.1) }
     }
+
+    /// Fields given in one array: one allocation (for data built per line of a receipt).
+    public init(fields: [Field]) { self.fields = fields }
 
     public subscript(key: String) -> TemplateValue? {
         get {
@@ -49,7 +56,7 @@ public struct TemplateObject: Sendable, Hashable, ExpressibleByDictionaryLiteral
             if let i = fields.firstIndex(where: { $0.key == key }) {
                 if let newValue { fields[i].value = newValue } else { fields.remove(at: i) }
             } else if let newValue {
-                fields.append(Field(key: key, value: newValue))
+                fields.append(Field(key, newValue))
             }
         }
     }

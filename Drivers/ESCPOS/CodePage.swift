@@ -24,6 +24,9 @@ public enum CodePage: String, CaseIterable, Sendable, Codable, Hashable {
         return Unicode.Scalar(v)
     }
 
+    /// Unicode scalar → byte for the upper half of a code page.
+    static func reverseTable(_ page: CodePage) -> [UInt32: UInt8] { reverse[page] ?? [:] }
+
     private static let reverse: [CodePage: [UInt32: UInt8]] = {
         var r: [CodePage: [UInt32: UInt8]] = [:]
         for (page, table) in upperHalves {

@@ -30,7 +30,11 @@ public struct ESCPOSEncoder: Sendable {
     public let profile: PrinterProfile
     private var style = TextStyle.normal
     private var alignment = Alignment.left
-    private var codePage: CodePage?
+    private var codePage: CodePage? {
+        didSet { table = codePage.map(CodePage.reverseTable) }
+    }
+    /// Unicode scalar → byte for the current code page's upper half.
+    private var table: [UInt32: UInt8]?
     private let pages: [(CodePage, UInt8)]
 
     public init(profile: PrinterProfile) {
@@ -76,6 +80,12 @@ public struct ESCPOSEncoder: Sendable {
             bytes.append(contentsOf: s.utf8)
             return
         }
+        // Scalar by scalar; a combining mark (decomposed accents) needs whole characters, so
+        // such text takes the character path below.
+        if !s.unicodeScalars.contains(where: { (0x300...0x36F).contains($0.value) }) {
+            for scalar in s.unicodeScalars { encode(scalar) }
+            return
+        }
         for c in s {
             guard let scalar = c.singleScalar, scalar.value >= 0x20 else { bytes.append(0x3F); continue }
             if scalar.value < 0x7F { bytes.append(UInt8(scalar.value)); continue }
@@ -90,10 +100,44 @@ public struct ESCPOSEncoder: Sendable {
         }
     }
 
+    /// One scalar: ASCII as is, else the current code page, else the first page that has it
+    /// (switching with ESC t), else '?'.
+    private mutating func encode(_ scalar: Unicode.Scalar) {
+        let v = scalar.value
+        if v >= 0x20 && v < 0x7F { bytes.append(UInt8(v)); return }
+        if v < 0x20 { bytes.append(0x3F); return }
+        if let b = table?[v] { bytes.append(b); return }
+        if let (page, number) = pages.first(where: { $0.0.byte(for: scalar) != nil }) {
+            bytes += ESCPOS.codeTable(number)
+            codePage = page
+            bytes.append(page.byte(for: scalar)!)
+        } else {
+            bytes.append(0x3F)
+        }
+    }
+
     /// Text given as UTF-8 bytes; printable ASCII goes straight through.
     public mutating func text(utf8: ArraySlice<UInt8>) {
         let ascii = utf8.withUnsafeBufferPointer { buf in buf.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
-        if ascii { bytes.append(contentsOf: utf8) } else { text(String(decoding: utf8, as: UTF8.self)) }
+        if ascii {
+            bytes.append(contentsOf: utf8)
+            return
+        }
+        // Decode UTF-8 here rather than build a String; fall back to it for combining marks.
+        var scalars: [Unicode.Scalar] = []
+        scalars.reserveCapacity(utf8.count)
+        var decoder = UTF8()
+        var it = utf8.makeIterator()
+        loop: while true {
+            switch decoder.decode(&it) {
+            case .scalarValue(let sc):
+                if (0x300...0x36F).contains(sc.value) { text(String(decoding: utf8, as: UTF8.self)); return }
+                scalars.append(sc)
+            case .emptyInput: break loop
+            case .error: scalars.append("?")
+            }
+        }
+        for sc in scalars { encode(sc) }
     }
 
     public mutating func newline() { bytes.append(ESCPOS.LF) }

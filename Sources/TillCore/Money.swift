@@ -40,26 +40,27 @@ public struct Currency: Hashable, Sendable, Codable {
 
     /// Formats minor units as a plain decimal: 1234 → "12.34", -5 → "-0.05".
     public func format(_ minor: Int64) -> String {
-        // Digits written backwards into a small buffer: this runs for every amount on every receipt.
-        var digits = [UInt8](repeating: 0, count: 24)
-        var i = digits.count
-        var m = minor.magnitude
-        var written = 0
-        repeat {
-            if written == minorDigits && minorDigits > 0 {
+        // Digits written backwards into a stack buffer: this runs for every amount on every receipt.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
+            var i = digits.count
+            var m = minor.magnitude
+            var written = 0
+            repeat {
+                if written == minorDigits && minorDigits > 0 {
+                    i -= 1
+                    digits[i] = UInt8(ascii: ".")
+                }
                 i -= 1
-                digits[i] = UInt8(ascii: ".")
+                digits[i] = UInt8(ascii: "0") + UInt8(m % 10)
+                m /= 10
+                written += 1
+            } while m > 0 || written <= minorDigits
+            if minor < 0 {
+                i -= 1
+                digits[i] = UInt8(ascii: "-")
             }
-            i -= 1
-            digits[i] = UInt8(ascii: "0") + UInt8(m % 10)
-            m /= 10
-            written += 1
-        } while m > 0 || written <= minorDigits
-        if minor < 0 {
-            i -= 1
-            digits[i] = UInt8(ascii: "-")
+            return String(decoding: UnsafeBufferPointer(rebasing: digits[i...]), as: UTF8.self)
         }
-        return String(decoding: digits[i...], as: UTF8.self)
     }
 
     /// Parses a plain decimal amount ("12", "12.3", "12.34") into minor units, exactly.

@@ -126,6 +126,17 @@ struct ReceiptTemplateTests {
         #expect(e?.description == message)
     }
 
+    @Test func anInvertedSectionAddsNoScope() throws {
+        // Inside {^items} there is no item, so an item's field is an error when the template loads…
+        let e = #expect(throws: TemplateError.self) {
+            try ReceiptTemplate(named: "t.receipt", from: MemoryTemplates(files: ["t.receipt": "{^items}\n{label}\n{/items}"]), schema: schema)
+        }
+        #expect(e?.description.hasPrefix("t.receipt line 2: unknown field {label}") == true)
+        // …while the outer fields are there.
+        let empty: TemplateValue = .object(["name": .text("Shop"), "items": .list([])])
+        #expect(try render("{^items}\nNo items at {name}\n{/items}", empty) == ["No items at Shop"])
+    }
+
     @Test func aBadImageIsATemplateError() {
         let src = MemoryTemplatesWithBytes(files: ["t.receipt": Array("@image logo.png".utf8), "logo.png": [0x89, 0x50]])
         let e = #expect(throws: TemplateError.self) { try ReceiptTemplate(named: "t.receipt", from: src, schema: schema) }
