@@ -1,0 +1,104 @@
+import Foundation
+import Printers
+import Testing
+import TillApp
+import TillCore
+import TillStore
+import TillTestSupport
+
+@Suite("Print retry policy")
+struct PrintRetryPolicyTests {
+    @Test func failuresBackOffFromOneToThirtySeconds() {
+        var p = PrintRetryPolicy()
+        #expect(p.due(at: 0))
+        var delays: [Int64] = []
+        var t: Int64 = 0
+        for _ in 0..<7 {
+            p.failed(at: t)
+            delays.append(p.nextAttemptAt - t)
+            #expect(!p.due(at: t + 1))
+            t = p.nextAttemptAt
+        }
+        #expect(delays == [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000])
+        p.succeeded(at: t)
+        #expect(p.due(at: t))
+        #expect(p.delay == 0)
+    }
+
+    @Test func aNewReceiptIsTriedAtOnceEvenWhileBackingOff() {
+        var p = PrintRetryPolicy()
+        p.failed(at: 0); p.failed(at: 1_000); p.failed(at: 3_000) // next at 7 s
+        #expect(!p.due(at: 4_000))
+        p.jobQueued(at: 4_000)
+        #expect(p.due(at: 4_000))
+    }
+
+    @Test func idleLooksAtThePrinterEveryTenSeconds() {
+        var p = PrintRetryPolicy()
+        p.idle(at: 5_000)
+        #expect(p.nextAttemptAt == 15_000)
+    }
+}
+
+@Suite("Print spooler")
+struct PrintSpoolerTests {
+    func queue(_ db: TillDatabase, _ bytes: [UInt8]) throws -> Int64 {
+        try db.enqueuePrintJob(PrintJobDraft(kind: .receipt, receiptNumber: "0001-01-000001", payload: bytes), saleID: nil, at: 0)
+    }
+
+    @Test func aPrinterThatNeverAnswersKeepsTheJobQueuedWithTheReason() throws {
+        let dir = TemporaryDirectory()
+        let db = try makeDemoDatabase(in: dir)
+        let printer = try FakeNetworkPrinter(.silent)
+        defer { printer.stop() }
+        let clock = SteppingClock(start: 1_000, step: 0)
+        let spooler = PrintSpooler(
+            database: db, transport: TCPPrinterTransport(host: "127.0.0.1", port: printer.port, timeoutMilliseconds: 200),
+            askStatus: true, giveUpAfterSeconds: 900, now: { clock.now() })
+        let id = try queue(db, [0x1B, 0x40, 0x41, 0x0A])
+        spooler.step()
+        let jobs = try db.printJobs()
+        #expect(jobs.map(\.id) == [id])
+        #expect(jobs.first?.state == .pending)
+        #expect(jobs.first?.attempts == 1)
+        #expect(jobs.first?.lastError?.contains("did not answer in time") == true)
+        #expect(spooler.snapshot.printer == "not answering")
+        #expect(spooler.snapshot.waiting == 1)
+        #expect(spooler.snapshot.problem?.hasPrefix("Receipt 0001-01-000001 not printed yet: network printer 127.0.0.1:\(printer.port) did not answer in time") == true)
+    }
+
+    @Test func aJobOlderThanTheGiveUpTimeIsLeftForReprint() throws {
+        let dir = TemporaryDirectory()
+        let db = try makeDemoDatabase(in: dir)
+        let printer = try FakeNetworkPrinter(.answering(paperOut: true))
+        defer { printer.stop() }
+        let clock = SteppingClock(start: 901_000, step: 0) // the job was queued at 0
+        let spooler = PrintSpooler(
+            database: db, transport: TCPPrinterTransport(host: "127.0.0.1", port: printer.port, timeoutMilliseconds: 500),
+            askStatus: true, giveUpAfterSeconds: 900, now: { clock.now() })
+        _ = try queue(db, [0x1B, 0x40])
+        spooler.step()
+        #expect(try db.printJobs().map(\.state) == [.failed])
+        #expect(spooler.snapshot.problem?.contains("it is no longer retried: reprint it with the reprint key") == true)
+        #expect(try db.nextPendingPrintJob() == nil)
+    }
+
+    @Test func aWorkingPrinterPrintsTheQueueOldestFirst() throws {
+        let dir = TemporaryDirectory()
+        let db = try makeDemoDatabase(in: dir)
+        let printer = try FakeNetworkPrinter()
+        defer { printer.stop() }
+        let clock = SteppingClock(start: 1_000, step: 0)
+        let spooler = PrintSpooler(
+            database: db, transport: TCPPrinterTransport(host: "127.0.0.1", port: printer.port, timeoutMilliseconds: 2_000),
+            askStatus: true, giveUpAfterSeconds: 900, now: { clock.now() })
+        _ = try queue(db, Array("first\n".utf8))
+        _ = try queue(db, Array("second\n".utf8))
+        spooler.step()
+        spooler.step()
+        usleep(100_000)
+        #expect(printer.received == Array("first\nsecond\n".utf8))
+        #expect(try db.pendingPrintJobCount() == 0)
+        #expect(spooler.snapshot.printer == "ready")
+    }
+}
