@@ -35,7 +35,7 @@ let package = Package(
             resources: [
                 .embedInCode("templates/sale.receipt"), .embedInCode("templates/header.receipt"),
                 .embedInCode("templates/footer.receipt"), .embedInCode("templates/testpage.receipt"),
-                .embedInCode("templates/logo.png"),
+                .embedInCode("templates/registration.receipt"), .embedInCode("templates/logo.png"),
             ],
             swiftSettings: strictSettings
         ),
@@ -48,6 +48,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            resources: [.embedInCode("Resources/demo-programme.json")],
             swiftSettings: strictSettings
         ),
         // Terminal UI: controller (state machine), key decoding, ncurses drawing.
@@ -60,7 +61,7 @@ let package = Package(
         .target(
             name: "TillApp",
             dependencies: [
-                "TillCore", "TillProtocol", "TillStore", "TillUI", "Receipts", "ESCPOS", "Printers",
+                "TillCore", "TillProtocol", "TillStore", "TillUI", "Receipts", "ESCPOS", "Printers", "CardReaders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -110,6 +111,13 @@ let package = Package(
             name: "Printers",
             dependencies: ["CCups", "CLibUSB"],
             path: "Drivers/Printers",
+            swiftSettings: strictSettings
+        ),
+        // Card readers the till reads directly: evdev (grabbed) and USB HID through libusb.
+        .target(
+            name: "CardReaders",
+            dependencies: ["CLibUSB"],
+            path: "Drivers/CardReaders",
             swiftSettings: strictSettings
         ),
         .target(

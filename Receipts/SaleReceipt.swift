@@ -24,12 +24,14 @@ public enum SaleReceipt {
         "items": .text,
         "header": .list(.text),
         "footer": .list(.text),
+        "loyalty": LoyaltyBlock.schema,
     ])
 
     /// The template data for a sale. `date` is its local date and time, formatted; `copy` marks a reprint.
+    /// `spendBasis`: tiers are reached by spend (money), not points, so "to next tier" is an amount.
     public static func data(
         _ sale: CompletedSale, date: String, copy: Bool = false, address: [String] = [], header: [String] = [],
-        footer: [String] = []
+        footer: [String] = [], spendBasis: Bool = true
     ) -> TemplateValue {
         let c = sale.till.currency
         let t = sale.totals
@@ -77,6 +79,7 @@ public enum SaleReceipt {
         if let d = sale.basket.saleDiscount {
             root["saleDiscount"] = .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(t.saleDiscount))])
         }
+        if let o = sale.loyalty { root["loyalty"] = LoyaltyBlock.data(o, currency: c, spendBasis: spendBasis) }
         return .object(root)
     }
 }
@@ -104,6 +107,78 @@ public enum TestPage {
                                 "connection": .text(connection)]),
             "date": .text(date),
             "ruler": .text(ruler),
+            "header": .list([]),
+        ])
+    }
+}
+
+/// The points block of a sale receipt (`loyalty.*`).
+public enum LoyaltyBlock {
+    public static let schema: TemplateSchema = .object([
+        "card": .text, "name": .text, "previous": .text,
+        "earned": .list(.object(["label": .text, "points": .text, "rule": .text])),
+        "earnedTotal": .text, "welcome": .text, "redeemed": .text, "redeemedValue": .text, "balance": .text,
+        "tier": .text, "nextTier": .text, "toNextTier": .text, "provisional": .bool,
+    ])
+
+    static func data(_ o: LoyaltyOutcome, currency c: Currency, spendBasis: Bool) -> TemplateValue {
+        var block: TemplateObject = [
+            "card": .text(LoyaltyCardNumber.masked(o.customer.cardNumber)),
+            "name": .text(o.customer.name),
+            "previous": .text(String(o.balanceBefore)),
+            "earned": .list(o.earned.parts.filter { $0.points != 0 }.map { p in
+                .object(["label": .text(p.label), "points": .text(String(p.points)), "rule": .text(p.rule)])
+            }),
+            "earnedTotal": .text(String(o.earned.total)),
+            "welcome": .text(o.welcome.total > 0 ? String(o.welcome.total) : ""),
+            "redeemed": .text(o.redeemed > 0 ? String(o.redeemed) : ""),
+            "redeemedValue": .text(o.redeemed > 0 ? c.format(o.redeemedValue) : ""),
+            "balance": .text(String(o.balanceAfter)),
+            "tier": .text(o.tierName ?? ""),
+            "nextTier": .text(o.nextTierName ?? ""),
+            // The balance the till started from includes movements head office has not confirmed.
+            "provisional": .bool(o.customer.provisional),
+        ]
+        if let n = o.toNextTier { block["toNextTier"] = .text(spendBasis ? c.format(n) : "\(n) points") }
+        return .object(block)
+    }
+}
+
+/// The data of `registration.receipt`: the slip printed when a card is issued at the till.
+public enum RegistrationSlip {
+    public static let schema: TemplateSchema = .object([
+        "store": .object(["id": .text, "name": .text, "address": .list(.text)]),
+        "till": .object(["id": .text]),
+        "date": .text,
+        "programme": .text,
+        "card": .text,
+        "name": .text,
+        "phone": .text,
+        "email": .text,
+        "postcode": .text,
+        "birthDate": .text,
+        "consent": .bool,
+        "welcome": .text,
+        "header": .list(.text),
+    ])
+
+    public static func data(
+        _ r: Registration, programme: String, welcome: Int64, storeID: String, storeName: String, address: [String], tillID: String,
+        date: String
+    ) -> TemplateValue {
+        .object([
+            "store": .object(["id": .text(storeID), "name": .text(storeName), "address": .list(address.map(TemplateValue.text))]),
+            "till": .object(["id": .text(tillID)]),
+            "date": .text(date),
+            "programme": .text(programme),
+            "card": .text(LoyaltyCardNumber.masked(r.cardNumber)),
+            "name": .text(r.fullName),
+            "phone": .text(r.phone ?? ""),
+            "email": .text(r.email ?? ""),
+            "postcode": .text(r.postcode ?? ""),
+            "birthDate": .text(r.birthDate ?? ""),
+            "consent": .bool(r.marketingConsent),
+            "welcome": .text(welcome > 0 ? String(welcome) : ""),
             "header": .list([]),
         ])
     }

@@ -9,6 +9,7 @@ public struct BuiltInTemplates: TemplateSource {
         "header.receipt": PackageResources.header_receipt,
         "footer.receipt": PackageResources.footer_receipt,
         "testpage.receipt": PackageResources.testpage_receipt,
+        "registration.receipt": PackageResources.registration_receipt,
         "logo.png": PackageResources.logo_png,
     ]
 

@@ -18,9 +18,15 @@ extension TillCommand {
         @Flag(help: "Replace the catalog even if the till already has one.")
         var reset = false
 
+        @Option(help: "Number of loyalty members to generate.")
+        var cards: Int = DemoCatalog.demoMembers
+
         func validate() throws {
             guard (DemoCatalog.featured.count...1_000_000).contains(items) else {
                 throw ValidationError("--items \(items) must be \(DemoCatalog.featured.count) to 1000000")
+            }
+            guard (4...1_000_000).contains(cards) else {
+                throw ValidationError("--cards \(cards) must be 4 to 1000000")
             }
         }
 
@@ -40,12 +46,18 @@ extension TillCommand {
                 try db.saveCashier(DemoCatalog.cashier, pin: DemoCatalog.cashierPIN)
                 try db.saveCashier(DemoCatalog.supervisor, pin: DemoCatalog.supervisorPIN)
             }
+            if try db.programme() == nil || reset {
+                try db.installProgramme(DemoCatalog.programme, at: Int64(Date().timeIntervalSince1970 * 1000))
+                try db.importCards(DemoCatalog.cards(members: cards, stock: DemoCatalog.demoStockCards))
+            }
             print("""
 
                 Demo store "\(config.storeName)" (store \(config.storeID), till \(config.tillID)) is ready in \(config.dataDirectory).
                   Sign on as cashier \(DemoCatalog.cashier.number), PIN \(DemoCatalog.cashierPIN)   (supervisor: \(DemoCatalog.supervisor.number), PIN \(DemoCatalog.supervisorPIN))
                   Try: 5012345678900 Enter (milk), 3 * 4006381333931 Enter (3 pens), 0.750 * 1 Enter (bananas),
                        2100042012509 Enter (cheese label, 1.250 kg), 2300012009953 Enter (salad label, 9.95)
+                  Loyalty: at total key \(DemoCatalog.cardNumber(1)) Enter (Anna Ivanova, Silver), \(DemoCatalog.cardNumber(2)) (Boris Petrov, Gold);
+                       Ctrl-N issues stock card \(DemoCatalog.cardNumber(DemoCatalog.firstStockCard)); Ctrl-P pays with points
                 Start the till with: till
                 """)
         }
@@ -53,8 +65,8 @@ extension TillCommand {
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import the catalog or the cashiers from a CSV file.",
-            subcommands: [Catalog.self, Cashiers.self])
+            abstract: "Import the catalog, the cashiers, the loyalty programme or loyalty cards.",
+            subcommands: [Catalog.self, Cashiers.self, Programme.self, Cards.self])
 
         struct Catalog: ParsableCommand {
             static let configuration = CommandConfiguration(

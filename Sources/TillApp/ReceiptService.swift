@@ -14,6 +14,7 @@ final class ReceiptService: ReceiptPrinting {
     let config: TillConfig
     let database: TillDatabase
     let template: ReceiptTemplate
+    let slipTemplate: ReceiptTemplate
     let profile: PrinterProfile
     let columns: Int
     let spooler: PrintSpooler?
@@ -28,16 +29,51 @@ final class ReceiptService: ReceiptPrinting {
         self.timeZone = timeZone
         let loaded = try ReceiptLayout(config: config)
         self.template = loaded.sale
+        self.slipTemplate = loaded.registration
         self.profile = loaded.profile
         self.columns = loaded.columns
     }
 
-    /// The receipt's bytes for this printer; `copy` marks a reprint.
+    /// The programme the last loyalty sale was computed with (for how "to next tier" reads).
+    private let programme = Mutex<LoyaltyProgramme?>(nil)
+
+    private func programme(version: String) -> LoyaltyProgramme? {
+        programme.withLock { p in
+            if p?.version != version { p = (try? database.programme()) ?? p }
+            return p
+        }
+    }
+
+    /// The receipt's bytes for this printer; `copy` marks a reprint. A sale that issued a card
+    /// is followed by the registration slip.
     func render(_ sale: CompletedSale, copy: Bool = false) -> [UInt8] {
+        let spendBasis = sale.loyalty.map { programme(version: $0.programmeVersion)?.tierQualification.basis != .points } ?? true
         let data = SaleReceipt.data(
             sale, date: ProtocolTime.display(sale.completedAt, timeZone: timeZone), copy: copy,
-            address: config.storeAddress, header: config.receiptHeader, footer: config.receiptFooter)
-        let document = template.render(data, columns: columns)
+            address: config.storeAddress, header: config.receiptHeader, footer: config.receiptFooter, spendBasis: spendBasis)
+        var bytes = escpos(template.render(data, columns: columns))
+        if !copy, let o = sale.loyalty, let r = o.customer.registration {
+            bytes += renderSlip(r, welcome: o.welcome.total, programmeName: programme(version: o.programmeVersion)?.name ?? "Loyalty", at: sale.completedAt)
+        }
+        return bytes
+    }
+
+    /// The registration slip's bytes.
+    func renderSlip(_ r: Registration, welcome: Int64, programmeName: String, at time: Timestamp) -> [UInt8] {
+        let data = RegistrationSlip.data(
+            r, programme: programmeName, welcome: welcome, storeID: config.storeID, storeName: config.storeName,
+            address: config.storeAddress, tillID: config.tillID, date: ProtocolTime.display(time, timeZone: timeZone))
+        return escpos(slipTemplate.render(data, columns: columns))
+    }
+
+    func registrationSlip(for r: Registration, welcome: Int64, programmeName: String) -> PrintJobDraft? {
+        guard config.printerConnection != .none else { return nil }
+        return PrintJobDraft(kind: .registration, receiptNumber: nil, payload: renderSlip(r, welcome: welcome, programmeName: programmeName, at: r.registeredAt))
+    }
+
+    func queued() { spooler?.jobQueued() }
+
+    private func escpos(_ document: ReceiptDocument) -> [UInt8] {
         // Templates are checked when they load and the paper width with the configuration, so
         // this only fails on data no barcode can hold; print the rest of the receipt then.
         if let bytes = try? document.escpos(profile: profile, paperWidthMM: config.paperWidthMM) { return bytes }
@@ -105,6 +141,7 @@ struct ReceiptLayout {
     let dots: Int
     let source: any TemplateSource
     let sale: ReceiptTemplate
+    let registration: ReceiptTemplate
 
     init(config: TillConfig) throws {
         profile = try PrinterProfile.named(config.printerProfile)
@@ -113,6 +150,7 @@ struct ReceiptLayout {
         dots = paper.dots
         source = config.templatesDirectory.map { DirectoryTemplates(directory: $0) as any TemplateSource } ?? BuiltInTemplates()
         sale = try ReceiptTemplate(named: "sale.receipt", from: source, schema: SaleReceipt.schema, maxImageWidth: dots)
+        registration = try ReceiptTemplate(named: "registration.receipt", from: source, schema: RegistrationSlip.schema, maxImageWidth: dots)
     }
 
     func testPage(config: TillConfig, connection: String, date: String) throws -> [UInt8] {

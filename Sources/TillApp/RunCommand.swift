@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Receipts
 import Printers
+import CardReaders
 import TillCore
 import TillProtocol
 public import TillStore
@@ -33,9 +34,19 @@ extension TillCommand {
             let parts = try makeTill(config: config, database: db)
             parts.spooler?.start()
             defer { parts.spooler?.stop() }
-            let app = TerminalApp(controller: parts.controller, scanGapMilliseconds: config.scanGapMilliseconds) {
+            let readers = config.cardReaders.isEmpty ? nil : CardReaderHub(sources: config.cardReaders)
+            readers?.start()
+            defer { readers?.stop() }
+            let readerState = ReaderStatus()
+            let app = TerminalApp(
+                controller: parts.controller, scanGapMilliseconds: config.scanGapMilliseconds,
+                external: readers.map { hub in { readerState.absorb(hub.take()) } }
+            ) {
                 let unsent = (try? db.pendingOutboxCount()) ?? 0
-                return ["Printer: \(parts.receipts.statusLine)", "Unsent: \(unsent)", "Programme: -"]
+                var items = ["Printer: \(parts.receipts.statusLine)", "Unsent: \(unsent)",
+                             "Programme: \(parts.controller.programme?.version ?? "none")"]
+                if readers != nil { items.append("Readers: \(readerState.summary)") }
+                return items
             }
             app.run()
         }
@@ -69,8 +80,36 @@ public func makeTill(config: TillConfig, database db: TillDatabase) throws -> Ti
         settings.signOnHint = "Demo store: cashier \(DemoCatalog.cashier.number), PIN \(DemoCatalog.cashierPIN)"
             + " (supervisor \(DemoCatalog.supervisor.number), PIN \(DemoCatalog.supervisorPIN))"
     }
+    let zone = TimeZone.current
     let controller = TillController(settings: settings, environment: TillEnvironment(
         catalog: db, cashiers: db, journal: db, printer: receipts, now: now,
-        makeSaleID: { UUID().uuidString.lowercased() }))
+        makeSaleID: { UUID().uuidString.lowercased() }, loyalty: db,
+        localTime: { LocalDateTime(minutes: ($0 / 1000 + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0) / 1000)))) / 60) }))
     return TillParts(controller: controller, receipts: receipts, spooler: spooler)
+}
+
+/// What the directly-read card readers last said, for the status bar; their reads and problems go
+/// to the controller.
+final class ReaderStatus {
+    private var ready = 0
+    private var problems: [String: String] = [:]
+    private(set) var summary = "starting"
+
+    func absorb(_ events: [CardReaderEvent]) -> [ExternalInput] {
+        var out: [ExternalInput] = []
+        for e in events {
+            switch e {
+            case .read(let text, _): out.append(.scan(text))
+            case .ready(_, let source):
+                ready += 1
+                problems[source] = nil
+                summary = problems.isEmpty ? "ready" : "\(problems.count) not ready"
+            case .problem(let text, let source):
+                problems[source] = text
+                summary = "\(problems.count) not ready"
+                out.append(.problem(text))
+            }
+        }
+        return out
+    }
 }

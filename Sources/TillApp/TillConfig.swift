@@ -4,6 +4,7 @@ import TOMLKit
 public import TillUI
 public import Printers
 import ESCPOS
+public import CardReaders
 
 /// The till's configuration: `--config FILE`, else `$TILL_CONFIG`, else `./till.toml`, else the
 /// embedded defaults. Every setting has a default, so an empty file is a valid configuration.
@@ -48,6 +49,11 @@ public struct TillConfig: Sendable {
 
     public var keymap = Keymap.standard
 
+    /// At total, ask for the customer's loyalty card.
+    public var loyaltyPromptAtTotal = true
+    /// Card readers read directly (evdev, USB HID). Keyboard-wedge readers need no setting.
+    public var cardReaders: [CardReaderSource] = []
+
     public init() {}
 
     /// `$XDG_DATA_HOME/till`, else `~/.local/share/till`.
@@ -65,7 +71,8 @@ public struct TillConfig: Sendable {
     }
 
     public var settings: TillSettings {
-        TillSettings(identity: identity, taxRates: taxRates, barcodeRules: barcodeRules, keymap: keymap)
+        TillSettings(identity: identity, taxRates: taxRates, barcodeRules: barcodeRules, keymap: keymap,
+                     loyaltyPromptAtTotal: loyaltyPromptAtTotal)
     }
 }
 
@@ -119,7 +126,7 @@ extension TillConfig {
         }
         var c = TillConfig()
         let reader = TableReader(file: file)
-        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "printer", "keymap"], section: nil)
+        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "printer", "keymap", "loyalty", "readers"], section: nil)
 
         if let till = try reader.table(root, "till") {
             try reader.only(till, keys: ["id", "data_dir", "scan_gap_ms"], section: "till")
@@ -221,6 +228,25 @@ extension TillConfig {
                 throw reader.bad("printer", "paper_mm", error.message)
             }
         }
+        if let l = try reader.table(root, "loyalty") {
+            try reader.only(l, keys: ["prompt_at_total"], section: "loyalty")
+            if let v = try reader.bool(l, "prompt_at_total", section: "loyalty") { c.loyaltyPromptAtTotal = v }
+        }
+        if let r = try reader.table(root, "readers") {
+            try reader.only(r, keys: ["evdev", "hid"], section: "readers")
+            for path in try reader.strings(r, "evdev", section: "readers") ?? [] {
+                guard path.hasPrefix("/dev/") else {
+                    throw reader.bad("readers", "evdev", "'\(path)' must be a device path, e.g. \"/dev/input/by-id/usb-MagTek_USB_Swipe_Reader-event-kbd\"")
+                }
+                c.cardReaders.append(.evdev(path: path))
+            }
+            for text in try reader.strings(r, "hid", section: "readers") ?? [] {
+                guard let source = CardReaderSource.parseHID(text) else {
+                    throw reader.bad("readers", "hid", "'\(text)' must be the reader's USB vendor:product ID in hex, as `lsusb` shows it, e.g. \"0801:0002\"")
+                }
+                c.cardReaders.append(source)
+            }
+        }
         if let km = try reader.table(root, "keymap") {
             var overrides: [String: [String]] = [:]
             for action in km.keys {
@@ -281,6 +307,13 @@ extension TillConfig {
             status = true                     # ask the printer about paper and cover before each receipt
             timeout_ms = \(d.printerTimeoutMilliseconds)
             give_up_after_s = \(d.printGiveUpSeconds)            # a receipt not printed after this long is left for reprint
+
+            [loyalty]
+            prompt_at_total = true            # at total, ask for the customer's loyalty card
+
+            [readers]                         # card readers read directly; keyboard-wedge readers need nothing here
+            evdev = []                        # e.g. ["/dev/input/by-id/usb-MagTek_USB_Swipe_Reader-event-kbd"]: grabbed, keys never reach the till's input line
+            hid = []                          # e.g. ["0801:0002"]: USB HID (boot keyboard) readers through libusb
 
             [keymap]                          # action = key names: F1-F24, Enter, Esc, Up, Down, PgUp, PgDn, Ctrl-X, or one character
             \(keymapLines.joined(separator: "\n"))

@@ -98,6 +98,8 @@ public enum BasketEvent: Hashable, Sendable, Codable {
     case discountLine(number: Int, discount: Discount)
     case discountSale(discount: Discount)
     case addTender(tender: Tender)
+    /// The sale is for this loyalty member (a card was scanned, or issued and registered).
+    case identifyCustomer(customer: SaleCustomer)
 }
 
 /// The sale being rung up: lines, discounts and tenders, with totals always up to date.
@@ -110,6 +112,8 @@ public struct Basket: Sendable, Hashable {
     public private(set) var saleDiscount: Discount?
     public private(set) var tenders: [Tender] = []
     public private(set) var totals: BasketTotals = .empty
+    /// The loyalty member, once their card is scanned.
+    public private(set) var customer: SaleCustomer?
 
     public init(currency: Currency) { self.currency = currency }
 
@@ -160,8 +164,12 @@ public struct Basket: Sendable, Hashable {
             guard tenders.isEmpty else { throw .paymentStarted }
             guard !activeLines.isEmpty else { throw .noLines }
             saleDiscount = discount.isZero ? nil : discount
+        case .identifyCustomer(let c):
+            if tenders.contains(where: { $0.kind == .points }) { throw .paymentStarted }
+            customer = c
         case .addTender(let tender):
             guard !activeLines.isEmpty else { throw .noLines }
+            if tender.kind == .points && customer == nil { throw .noCustomer }
             let due = totals.due
             guard due > 0 else { throw .alreadyPaid }
             guard tender.amount > 0 else { throw .zeroTender(kind: tender.kind) }

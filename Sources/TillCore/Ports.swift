@@ -43,27 +43,66 @@ public protocol SaleJournal: Sendable {
     /// The sale that was open when the till stopped, rebuilt from its events.
     func openSale(currency: Currency) throws -> OpenSale?
     /// Completes a paid sale: assigns the next sequence number and journals it durably, together
-    /// with the print job `receipt` builds for it (nil: nothing to print).
+    /// with its loyalty (registration, points movements) and the print job `receipt` builds for
+    /// it (nil: nothing to print).
     func commit(
-        _ sale: OpenSale, at time: Timestamp, till: TillIdentity, receipt: (CompletedSale) -> PrintJobDraft?
+        _ sale: OpenSale, at time: Timestamp, till: TillIdentity, loyalty: LoyaltyOutcome?,
+        receipt: (CompletedSale) -> PrintJobDraft?
     ) throws -> CompletedSale
     /// Puts the open sale aside.
     func suspend(_ sale: OpenSale, at time: Timestamp) throws
     func suspendedSales() throws -> [SuspendedSale]
     /// Takes a suspended sale back as the open sale.
     func resume(_ suspended: SuspendedSale, cashier: Cashier, currency: Currency) throws -> OpenSale
-    /// Abandons the open sale; it is kept for audit, never journalled as a sale.
-    func cancel(_ sale: OpenSale, at time: Timestamp) throws
+    /// Abandons the open sale; it is kept for audit, never journalled as a sale. A card issued
+    /// during the sale (`member`) is registered in the same transaction, so cancelling a sale never
+    /// loses a registration.
+    func cancel(_ sale: OpenSale, at time: Timestamp, registering member: NewMember?) throws
+    /// Registers a member whose card was issued outside a sale: the customer, the card, the
+    /// welcome bonus, the outbox row and the slip's print job, in one transaction.
+    func register(_ member: NewMember, at time: Timestamp) throws
     /// The highest sequence number journalled for this till (0 when none).
     func lastSequence(tillID: String) throws -> Int64
     /// The last sale this till journalled, rebuilt from the journal.
     func lastCompletedSale(till: TillIdentity) throws -> CompletedSale?
 }
 
+/// A card issued at the till, with what goes with it.
+public struct NewMember: Sendable, Hashable {
+    public var registration: Registration
+    public var welcome: PointsAward
+    public var programmeVersion: String
+    public var till: TillIdentity
+    /// The registration slip to print (nil: no printer).
+    public var slip: PrintJobDraft?
+
+    public init(registration: Registration, welcome: PointsAward, programmeVersion: String, till: TillIdentity, slip: PrintJobDraft?) {
+        self.registration = registration
+        self.welcome = welcome
+        self.programmeVersion = programmeVersion
+        self.till = till
+        self.slip = slip
+    }
+}
+
+extension SaleJournal {
+    /// Abandons a sale with no card issued in it.
+    public func cancel(_ sale: OpenSale, at time: Timestamp) throws {
+        try cancel(sale, at: time, registering: nil)
+    }
+
+    /// Completes a sale without a loyalty member.
+    public func commit(
+        _ sale: OpenSale, at time: Timestamp, till: TillIdentity, receipt: (CompletedSale) -> PrintJobDraft?
+    ) throws -> CompletedSale {
+        try commit(sale, at: time, till: till, loyalty: nil, receipt: receipt)
+    }
+}
+
 /// A print job to queue: the exact bytes for the printer.
 public struct PrintJobDraft: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
-        case receipt, reprint, test
+        case receipt, reprint, test, registration
     }
 
     public var kind: Kind
@@ -75,4 +114,54 @@ public struct PrintJobDraft: Sendable, Hashable {
         self.receiptNumber = receiptNumber
         self.payload = payload
     }
+}
+
+/// What the card cache knows of a scanned card.
+public enum CardLookup: Sendable, Hashable {
+    /// A member's card.
+    case member(SaleCustomer)
+    /// A card of the programme not issued yet (store stock, or not in the cache): it can be issued.
+    case notIssued(String)
+}
+
+/// A customer found by the till's customer search (CRM at the till).
+public struct CustomerSummary: Sendable, Hashable {
+    public var cardNumber: String
+    public var name: String
+    public var phone: String?
+    public var email: String?
+    public var status: String
+    public init(cardNumber: String, name: String, phone: String?, email: String?, status: String) {
+        self.cardNumber = cardNumber
+        self.name = name
+        self.phone = phone
+        self.email = email
+        self.status = status
+    }
+}
+
+/// A purchase the till knows for a card.
+public struct PurchaseSummary: Sendable, Hashable {
+    public var receiptNumber: String
+    public var completedAt: Timestamp
+    public var total: Int64
+    public var items: Int64
+    public init(receiptNumber: String, completedAt: Timestamp, total: Int64, items: Int64) {
+        self.receiptNumber = receiptNumber
+        self.completedAt = completedAt
+        self.total = total
+        self.items = items
+    }
+}
+
+/// The loyalty programme and the card cache, as the till sees them.
+public protocol LoyaltyDirectory: Sendable {
+    /// The programme in force, if any.
+    func programme() throws -> LoyaltyProgramme?
+    /// The member behind a card (blocked and lost cards throw `CardError`).
+    func lookupCard(_ number: String, programme: LoyaltyProgramme, now: Timestamp) throws -> CardLookup
+    /// Customers by card number, phone, e-mail or surname.
+    func searchCustomers(_ query: String, limit: Int) throws -> [CustomerSummary]
+    /// Purchases at this till for a card, newest first.
+    func purchases(card: String, limit: Int) throws -> [PurchaseSummary]
 }

@@ -75,12 +75,12 @@ public struct OpenSale: Sendable, Hashable {
     }
 
     /// Finishes the sale; it must be paid in full.
-    public func complete(sequence: Int64, at time: Timestamp, till: TillIdentity) throws(SaleError) -> CompletedSale {
+    public func complete(sequence: Int64, at time: Timestamp, till: TillIdentity, loyalty: LoyaltyOutcome? = nil) throws(SaleError) -> CompletedSale {
         guard !basket.activeLines.isEmpty else { throw .noLines }
         guard basket.isPaid else { throw .notFullyPaid(due: basket.money(basket.totals.due)) }
         return CompletedSale(
             id: id, sequence: sequence, receiptNumber: till.receiptNumber(sequence: sequence), till: till,
-            cashier: cashier, startedAt: startedAt, completedAt: time, basket: basket)
+            cashier: cashier, startedAt: startedAt, completedAt: time, basket: basket, loyalty: loyalty)
     }
 }
 
@@ -94,13 +94,16 @@ public struct CompletedSale: Sendable, Hashable {
     public let startedAt: Timestamp
     public let completedAt: Timestamp
     public let basket: Basket
+    /// What the sale did for its loyalty member, if a card was scanned.
+    public let loyalty: LoyaltyOutcome?
 
     public var totals: BasketTotals { basket.totals }
 
     public init(
         id: String, sequence: Int64, receiptNumber: String, till: TillIdentity, cashier: Cashier, startedAt: Timestamp,
-        completedAt: Timestamp, basket: Basket
+        completedAt: Timestamp, basket: Basket, loyalty: LoyaltyOutcome? = nil
     ) {
+        self.loyalty = loyalty
         self.id = id
         self.sequence = sequence
         self.receiptNumber = receiptNumber

@@ -26,6 +26,7 @@ public enum SaleError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadyPaid
     case notFullyPaid(due: Money)
     case invalidReference(String)
+    case noCustomer
 
     public var description: String {
         switch self {
@@ -78,6 +79,8 @@ public enum SaleError: Error, Equatable, Sendable, CustomStringConvertible {
             return "The sale is already paid"
         case .notFullyPaid(let due):
             return "\(due) is still due: take another tender"
+        case .noCustomer:
+            return "Scan the customer's loyalty card before paying with points"
         case .invalidReference(let s):
             return "Card reference '\(s)' is not valid: key the reference the card terminal printed (letters and digits)"
         }

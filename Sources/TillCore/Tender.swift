@@ -3,11 +3,14 @@ public enum TenderKind: String, Hashable, Sendable, Codable, CaseIterable {
     case cash
     /// A card paid on the store's external card terminal; the till records its reference.
     case card
+    /// Loyalty points redeemed at the programme's rate.
+    case points
 
     public var label: String {
         switch self {
         case .cash: "Cash"
         case .card: "Card"
+        case .points: "Points"
         }
     }
 
@@ -21,11 +24,14 @@ public struct Tender: Hashable, Sendable, Codable {
     public var amount: Int64
     /// The external card terminal's reference (authorisation code), for card tenders.
     public var reference: String?
+    /// The points redeemed, for a points tender.
+    public var points: Int64?
 
-    public init(kind: TenderKind, amount: Int64, reference: String? = nil) {
+    public init(kind: TenderKind, amount: Int64, reference: String? = nil, points: Int64? = nil) {
         self.kind = kind
         self.amount = amount
         self.reference = reference
+        self.points = points
     }
 
     /// Validates a card terminal reference: 1–32 letters, digits, '-' or '/'.

@@ -21,14 +21,18 @@ public struct SaleDocument: Codable, Sendable, Equatable {
     public var vat: [VAT]
     public var tenders: [TenderInfo]
     public var totals: Totals
+    /// The loyalty member and their points, when a card was scanned.
+    public var loyalty: LoyaltyInfo?
 
     public static let currentSchemaVersion = 1
 
     public init(
         schemaVersion: Int = SaleDocument.currentSchemaVersion, saleID: String, storeID: String, tillID: String,
         sequence: Int64, receiptNumber: String, cashier: CashierInfo, startedAt: String, completedAt: String,
-        currency: String, lines: [Line], saleDiscount: DiscountInfo?, vat: [VAT], tenders: [TenderInfo], totals: Totals
+        currency: String, lines: [Line], saleDiscount: DiscountInfo?, vat: [VAT], tenders: [TenderInfo], totals: Totals,
+        loyalty: LoyaltyInfo? = nil
     ) {
+        self.loyalty = loyalty
         self.schemaVersion = schemaVersion
         self.saleID = saleID
         self.storeID = storeID
@@ -130,14 +134,108 @@ public struct SaleDocument: Codable, Sendable, Equatable {
     }
 
     public struct TenderInfo: Codable, Sendable, Equatable {
-        /// "cash" or "card".
+        /// "cash", "card" or "points".
         public var kind: String
         public var amount: Int64
         public var reference: String?
-        public init(kind: String, amount: Int64, reference: String?) {
+        /// Points redeemed, for a points tender.
+        public var points: Int64?
+        public init(kind: String, amount: Int64, reference: String?, points: Int64? = nil) {
             self.kind = kind
             self.amount = amount
             self.reference = reference
+            self.points = points
+        }
+    }
+
+    /// Loyalty: the card, the programme version and context the points were computed with (so
+    /// head office can recompute them), the award rule by rule, redemption, balances, and the
+    /// registration when the card was issued at this sale.
+    public struct LoyaltyInfo: Codable, Sendable, Equatable {
+        public var cardNumber: String
+        public var customerID: String?
+        public var customerName: String
+        public var programmeVersion: String
+        /// Local minutes since 1970-01-01T00:00 at the sale (promotion windows).
+        public var localMinutes: Int64
+        public var tierCode: String?
+        public var tierName: String?
+        public var priorPurchases: [String: Int64]
+        public var qualifying: Int64
+        public var earned: [AwardPart]
+        public var welcome: [AwardPart]
+        public var redeemed: Int64
+        public var redeemedValue: Int64
+        public var balanceBefore: Int64
+        public var balanceAfter: Int64
+        public var provisional: Bool
+        public var offlineLeft: Int64?
+        public var nextTierName: String?
+        public var toNextTier: Int64?
+        public var registration: RegistrationInfo?
+
+        public init(
+            cardNumber: String, customerID: String?, customerName: String, programmeVersion: String, localMinutes: Int64,
+            tierCode: String?, tierName: String?, priorPurchases: [String: Int64], qualifying: Int64, earned: [AwardPart],
+            welcome: [AwardPart], redeemed: Int64, redeemedValue: Int64, balanceBefore: Int64, balanceAfter: Int64,
+            provisional: Bool, offlineLeft: Int64?, nextTierName: String?, toNextTier: Int64?, registration: RegistrationInfo?
+        ) {
+            self.cardNumber = cardNumber
+            self.customerID = customerID
+            self.customerName = customerName
+            self.programmeVersion = programmeVersion
+            self.localMinutes = localMinutes
+            self.tierCode = tierCode
+            self.tierName = tierName
+            self.priorPurchases = priorPurchases
+            self.qualifying = qualifying
+            self.earned = earned
+            self.welcome = welcome
+            self.redeemed = redeemed
+            self.redeemedValue = redeemedValue
+            self.balanceBefore = balanceBefore
+            self.balanceAfter = balanceAfter
+            self.provisional = provisional
+            self.offlineLeft = offlineLeft
+            self.nextTierName = nextTierName
+            self.toNextTier = toNextTier
+            self.registration = registration
+        }
+    }
+
+    public struct AwardPart: Codable, Sendable, Equatable {
+        public var rule: String
+        public var label: String
+        public var points: Int64
+        public init(rule: String, label: String, points: Int64) {
+            self.rule = rule
+            self.label = label
+            self.points = points
+        }
+    }
+
+    /// A member registered at the till (their card was issued during the sale).
+    public struct RegistrationInfo: Codable, Sendable, Equatable {
+        public var cardNumber: String
+        public var firstName: String
+        public var lastName: String
+        public var phone: String?
+        public var email: String?
+        public var postcode: String?
+        public var birthDate: String?
+        public var marketingConsent: Bool
+        public var registeredAt: String
+        public init(cardNumber: String, firstName: String, lastName: String, phone: String?, email: String?, postcode: String?,
+                    birthDate: String?, marketingConsent: Bool, registeredAt: String) {
+            self.cardNumber = cardNumber
+            self.firstName = firstName
+            self.lastName = lastName
+            self.phone = phone
+            self.email = email
+            self.postcode = postcode
+            self.birthDate = birthDate
+            self.marketingConsent = marketingConsent
+            self.registeredAt = registeredAt
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 public import TillCore
 
@@ -87,6 +88,69 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension DemoCatalog {
+    /// The demo loyalty programme (Sources/TillStore/Resources/demo-programme.json).
+    public static var programme: LoyaltyProgramme {
+        try! JSONDecoder().decode(LoyaltyProgramme.self, from: Data(PackageResources.demo_programme_json))
+    }
+
+    /// Demo card numbers: 6034, ten digits, the Luhn digit: index 1… are members', from 900000 the
+    /// store's stock of unissued cards.
+    public static func cardNumber(_ index: Int) -> String {
+        let body = "60340" + String(repeating: "0", count: 10 - String(index).count) + String(index)
+        return body + String(LoyaltyCardNumber.luhnDigit(body))
+    }
+
+    public static let firstStockCard = 900_000
+    public static let demoMembers = 2_000
+    public static let demoStockCards = 500
+
+    private static let firstNames = ["Anna", "Boris", "Clara", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Irina", "Jonas", "Katya",
+                                     "Lukas", "Maria", "Nikolai", "Olga", "Pavel", "Rosa", "Sergei", "Tanya", "Viktor"]
+    private static let lastNames = ["Ivanova", "Brown", "Schmidt", "Petrov", "Martin", "Novak", "Kowalski", "Smirnova", "Dubois",
+                                     "Rossi", "Jansen", "Horvat", "Popescu", "Nielsen", "Silva", "Kuznetsova", "Moreau", "Wagner"]
+
+    /// `members` registered cards (deterministic names, balances, spend) and `stock` unissued ones.
+    /// Card 1 is Anna Ivanova (Silver, 1500 points), 2 Boris Petrov (Gold, 2500), 3 is blocked, 4 lost.
+    public static func cards(members: Int, stock: Int, seed: UInt64 = 7) -> [CardRecord] {
+        var rng = SplitMix64(seed: seed)
+        var out: [CardRecord] = []
+        out.reserveCapacity(members + stock)
+        // Cards worth knowing by heart (README "Loyalty"): a Silver and a Gold member, a blocked
+        // and a lost card.
+        let known: [(String, String, String, Int64, Int64)] = [
+            ("Anna", "Ivanova", "active", 1_500, 60_000), ("Boris", "Petrov", "active", 2_500, 160_000),
+            ("Clara", "Schmidt", "blocked", 300, 0), ("Dmitri", "Novak", "lost", 800, 0),
+        ]
+        for (i, k) in known.enumerated() where i < members {
+            let n = i + 1
+            out.append(CardRecord(
+                number: cardNumber(n), status: k.2,
+                member: .init(id: "M\(n)", firstName: k.0, lastName: k.1, phone: "+7 900 000 000\(n)",
+                              email: "\(k.0.lowercased()).\(k.1.lowercased())@example.com", postcode: "10115", birthDate: nil,
+                              marketingConsent: n == 1, registeredAt: 1_700_000_000_000),
+                balance: k.3, confirmedAt: 1_790_000_000_000, tierCode: nil, qualifying: k.4))
+        }
+        for i in (known.count + 1)...max(known.count + 1, members) where i <= members {
+            let first = firstNames[Int(rng.next() % UInt64(firstNames.count))], last = lastNames[Int(rng.next() % UInt64(lastNames.count))]
+            let number = cardNumber(i)
+            let phone = "+7 9\(String(100_000_000 + Int(rng.next() % 899_999_999)))"
+            out.append(CardRecord(
+                number: number, status: "active",
+                member: .init(id: "M\(i)", firstName: first, lastName: last, phone: phone,
+                              email: "\(first.lowercased()).\(last.lowercased())\(i)@example.com", postcode: nil, birthDate: nil,
+                              marketingConsent: i % 3 == 0, registeredAt: 1_700_000_000_000),
+                balance: Int64(rng.next() % 5_000), confirmedAt: 1_790_000_000_000, tierCode: nil,
+                qualifying: Int64(rng.next() % 200_000)))
+        }
+        for i in 0..<stock {
+            out.append(CardRecord(number: cardNumber(firstStockCard + i), status: "stock", member: nil, balance: 0,
+                                  confirmedAt: nil, tierCode: nil, qualifying: 0))
+        }
+        return out
     }
 }
 

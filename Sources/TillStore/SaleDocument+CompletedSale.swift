@@ -22,11 +22,58 @@ extension SaleDocument {
             completedAt: ProtocolTime.format(s.completedAt, timeZone: timeZone),
             currency: s.till.currency.code, lines: lines, saleDiscount: s.basket.saleDiscount.map(DiscountInfo.init),
             vat: t.vat.map { VAT(code: $0.code, rateBasisPoints: $0.basisPoints, gross: $0.gross, vat: $0.vat, net: $0.net) },
-            tenders: s.basket.tenders.map { TenderInfo(kind: $0.kind.rawValue, amount: $0.amount, reference: $0.reference) },
+            tenders: s.basket.tenders.map { TenderInfo(kind: $0.kind.rawValue, amount: $0.amount, reference: $0.reference, points: $0.points) },
             totals: Totals(
                 subtotal: t.subtotal, lineDiscounts: t.lineDiscounts, saleDiscount: t.saleDiscount, total: t.total,
-                paid: t.paid, change: t.change, itemCount: t.itemCount))
+                paid: t.paid, change: t.change, itemCount: t.itemCount),
+            loyalty: s.loyalty.map { LoyaltyInfo($0, timeZone: timeZone) })
     }
+}
+
+extension SaleDocument.LoyaltyInfo {
+    init(_ o: LoyaltyOutcome, timeZone: TimeZone) {
+        let c = o.customer
+        self.init(
+            cardNumber: c.cardNumber, customerID: c.customerID, customerName: c.name, programmeVersion: o.programmeVersion,
+            localMinutes: o.context.time.minutes, tierCode: c.tierCode, tierName: o.tierName, priorPurchases: c.priorPurchases,
+            qualifying: c.qualifying, earned: o.earned.parts.map(SaleDocument.AwardPart.init),
+            welcome: o.welcome.parts.map(SaleDocument.AwardPart.init), redeemed: o.redeemed, redeemedValue: o.redeemedValue,
+            balanceBefore: o.balanceBefore, balanceAfter: o.balanceAfter, provisional: c.provisional, offlineLeft: c.offlineLeft,
+            nextTierName: o.nextTierName, toNextTier: o.toNextTier,
+            registration: c.registration.map { SaleDocument.RegistrationInfo($0, timeZone: timeZone) })
+    }
+
+    /// The outcome back from a document (reprints, returns, head office).
+    public func outcome(storeID: String) -> LoyaltyOutcome {
+        let registration = self.registration.map {
+            Registration(cardNumber: $0.cardNumber, firstName: $0.firstName, lastName: $0.lastName, phone: $0.phone, email: $0.email,
+                         postcode: $0.postcode, birthDate: $0.birthDate, marketingConsent: $0.marketingConsent,
+                         registeredAt: ProtocolTime.parse($0.registeredAt) ?? 0)
+        }
+        let customer = SaleCustomer(
+            cardNumber: cardNumber, customerID: customerID, name: customerName, tierCode: tierCode, tierName: tierName,
+            balance: balanceBefore, qualifying: qualifying, offlineLeft: offlineLeft, provisional: provisional,
+            priorPurchases: priorPurchases, registration: registration)
+        return LoyaltyOutcome(
+            customer: customer, programmeVersion: programmeVersion,
+            context: EarnContext(time: LocalDateTime(minutes: localMinutes), storeID: storeID, tierCode: tierCode, priorPurchases: priorPurchases),
+            earned: PointsAward(parts: earned.map { .init(rule: $0.rule, label: $0.label, points: $0.points) }),
+            welcome: PointsAward(parts: welcome.map { .init(rule: $0.rule, label: $0.label, points: $0.points) }),
+            redeemed: redeemed, redeemedValue: redeemedValue, tierName: tierName, nextTierName: nextTierName, toNextTier: toNextTier)
+    }
+}
+
+extension SaleDocument.RegistrationInfo {
+    init(_ r: Registration, timeZone: TimeZone) {
+        self.init(
+            cardNumber: r.cardNumber, firstName: r.firstName, lastName: r.lastName, phone: r.phone, email: r.email,
+            postcode: r.postcode, birthDate: r.birthDate, marketingConsent: r.marketingConsent,
+            registeredAt: ProtocolTime.format(r.registeredAt, timeZone: timeZone))
+    }
+}
+
+extension SaleDocument.AwardPart {
+    init(_ p: PointsAward.Part) { self.init(rule: p.rule, label: p.label, points: p.points) }
 }
 
 extension SaleDocument.DiscountInfo {
@@ -55,7 +102,9 @@ extension CompletedSale {
         events += lines.filter(\.voided).map { .voidLine(number: $0.lineNumber) }
         events += lines.compactMap { l in l.discount.map { .discountLine(number: l.lineNumber, discount: Discount($0)) } }
         if let s = d.saleDiscount { events.append(.discountSale(discount: Discount(s))) }
-        events += d.tenders.map { .addTender(tender: Tender(kind: TenderKind(rawValue: $0.kind) ?? .cash, amount: $0.amount, reference: $0.reference)) }
+        let outcome = d.loyalty?.outcome(storeID: d.storeID)
+        if let outcome { events.append(.identifyCustomer(customer: outcome.customer)) }
+        events += d.tenders.map { .addTender(tender: Tender(kind: TenderKind(rawValue: $0.kind) ?? .cash, amount: $0.amount, reference: $0.reference, points: $0.points)) }
         let basket = try Basket(currency: currency, replaying: events)
         let t = basket.totals
         guard t.total == d.totals.total, t.paid == d.totals.paid, t.change == d.totals.change, t.saleDiscount == d.totals.saleDiscount else {
@@ -65,7 +114,8 @@ extension CompletedSale {
             id: d.saleID, sequence: d.sequence, receiptNumber: d.receiptNumber,
             till: TillIdentity(storeID: d.storeID, storeName: storeName ?? d.storeID, tillID: d.tillID, currency: currency),
             cashier: Cashier(number: d.cashier.number, name: d.cashier.name),
-            startedAt: ProtocolTime.parse(d.startedAt) ?? 0, completedAt: ProtocolTime.parse(d.completedAt) ?? 0, basket: basket)
+            startedAt: ProtocolTime.parse(d.startedAt) ?? 0, completedAt: ProtocolTime.parse(d.completedAt) ?? 0, basket: basket,
+            loyalty: outcome)
     }
 }
 

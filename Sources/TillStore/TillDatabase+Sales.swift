@@ -47,20 +47,21 @@ extension TillDatabase: SaleJournal {
     }
 
     public func commit(
-        _ sale: OpenSale, at time: Timestamp, till: TillIdentity, receipt: (CompletedSale) -> PrintJobDraft?
+        _ sale: OpenSale, at time: Timestamp, till: TillIdentity, loyalty: LoyaltyOutcome?, receipt: (CompletedSale) -> PrintJobDraft?
     ) throws -> CompletedSale {
         let encoder = SaleDocument.makeEncoder()
         return try journal("record the sale") {
             try pool.write { db -> CompletedSale in
                 let last = try Int64.fetchOne(
                     db, sql: "SELECT MAX(sequence) FROM sale WHERE till_id = ?", arguments: [till.tillID]) ?? 0
-                let completed = try sale.complete(sequence: last + 1, at: time, till: till)
+                let completed = try sale.complete(sequence: last + 1, at: time, till: till, loyalty: loyalty)
                 let document = SaleDocument(completed, timeZone: timeZone)
                 let json = String(decoding: try encoder.encode(document), as: UTF8.self)
                 try Self.insertJournal(completed, document: json, db: db)
                 try db.cachedStatement(sql: """
                     INSERT INTO outbox (kind, ref_id, sequence, payload, created_at) VALUES ('sale', ?, ?, ?, ?)
                     """).execute(arguments: [completed.id, completed.sequence, json, time])
+                if let o = completed.loyalty { try Self.insertLoyalty(o, saleID: completed.id, at: time, db: db) }
                 if let job = receipt(completed) {
                     try Self.insertPrintJob(job, saleID: completed.id, at: time, db: db)
                 }
@@ -74,22 +75,24 @@ extension TillDatabase: SaleJournal {
         let t = s.totals
         try db.cachedStatement(sql: """
             INSERT INTO sale (id, store_id, till_id, sequence, receipt_number, cashier_number, started_at,
-                completed_at, currency, subtotal, line_discounts, sale_discount, total, paid, change, item_count, document)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                completed_at, currency, subtotal, line_discounts, sale_discount, total, paid, change, item_count, document,
+                card_number, loyalty_spend)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
             s.id, s.till.storeID, s.till.tillID, s.sequence, s.receiptNumber, s.cashier.number, s.startedAt,
             s.completedAt, s.till.currency.code, t.subtotal, t.lineDiscounts, t.saleDiscount, t.total, t.paid,
-            t.change, t.itemCount, document,
+            t.change, t.itemCount, document, s.loyalty?.customer.cardNumber,
+            s.loyalty.map { max(0, t.total - $0.redeemedValue) } ?? 0,
         ])
         let line = try db.cachedStatement(sql: """
             INSERT INTO sale_line (sale_id, line_number, sku, description, quantity_milli, unit_price, amount,
-                line_discount, sale_discount_share, net, tax_code, tax_rate_bp, voided)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                line_discount, sale_discount_share, net, tax_code, tax_rate_bp, voided, category)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (l, a) in zip(s.basket.lines, t.lines) {
             try line.execute(arguments: [
                 s.id, l.number, l.item.sku, l.item.description, l.item.quantity.milli, l.item.unitPrice, a.gross,
-                a.lineDiscount, a.saleDiscountShare, a.net, l.item.taxCode, l.item.taxBasisPoints, l.voided,
+                a.lineDiscount, a.saleDiscountShare, a.net, l.item.taxCode, l.item.taxBasisPoints, l.voided, l.item.category,
             ])
         }
         let vat = try db.cachedStatement(sql: """
@@ -153,10 +156,11 @@ extension TillDatabase: SaleJournal {
         return sale
     }
 
-    public func cancel(_ sale: OpenSale, at time: Timestamp) throws {
+    public func cancel(_ sale: OpenSale, at time: Timestamp, registering member: NewMember?) throws {
         let events = try Self.encodeEvents(sale.events)
-        try run("cancel the sale") {
+        try journal("cancel the sale") {
             try pool.write { db in
+                if let member { try insertStandaloneRegistration(member, cancelledSaleID: sale.id, at: time, db: db) }
                 try db.execute(
                     sql: """
                         INSERT OR REPLACE INTO cancelled_sale (sale_id, started_at, cancelled_at, cashier_number,
@@ -193,6 +197,13 @@ extension TillDatabase: SaleJournal {
         let decoder = JSONDecoder()
         return try run("read the sales journal") {
             try texts.map { try decoder.decode(SaleDocument.self, from: Data($0.utf8)) }
+        }
+    }
+
+    /// The outbox's documents of a kind ("sale", "registration"), oldest first, as JSON.
+    public func outboxPayloads(kind: String) throws(TillStoreError) -> [String] {
+        try run("read the outbox") {
+            try pool.read { try String.fetchAll($0, sql: "SELECT payload FROM outbox WHERE kind = ? ORDER BY id", arguments: [kind]) }
         }
     }
 

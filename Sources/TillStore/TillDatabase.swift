@@ -226,6 +226,60 @@ public final class TillDatabase: Sendable {
                 CREATE INDEX print_job_sale ON print_job(sale_id);
                 """)
         }
+        m.registerMigration("v3-loyalty") { db in
+            try db.execute(sql: """
+                -- The loyalty programme in force (versioned JSON).
+                CREATE TABLE programme (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    version TEXT NOT NULL,
+                    json TEXT NOT NULL,
+                    applied_at INTEGER NOT NULL
+                );
+                CREATE TABLE customer (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    first_name TEXT NOT NULL,
+                    last_name TEXT NOT NULL COLLATE NOCASE,
+                    phone TEXT,
+                    phone_digits TEXT,
+                    email TEXT,
+                    postcode TEXT,
+                    birth_date TEXT,
+                    marketing_consent INTEGER NOT NULL DEFAULT 0,
+                    registered_at INTEGER NOT NULL
+                );
+                CREATE INDEX customer_phone ON customer(phone_digits);
+                CREATE INDEX customer_email ON customer(email);
+                CREATE INDEX customer_last_name ON customer(last_name);
+                -- The card cache: every card of the programme, so the till identifies any of them offline.
+                CREATE TABLE card (
+                    number TEXT PRIMARY KEY NOT NULL,
+                    customer_id TEXT REFERENCES customer(id),
+                    status TEXT NOT NULL DEFAULT 'active',
+                    confirmed_balance INTEGER NOT NULL DEFAULT 0,
+                    confirmed_at INTEGER,
+                    tier_code TEXT,
+                    qualifying INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE INDEX card_customer ON card(customer_id);
+                -- Points movements made by this till: appended, never changed but for head office's confirmation.
+                CREATE TABLE loyalty_movement (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    card_number TEXT NOT NULL,
+                    sale_id TEXT,
+                    kind TEXT NOT NULL,
+                    points INTEGER NOT NULL,
+                    rule TEXT,
+                    label TEXT,
+                    created_at INTEGER NOT NULL,
+                    confirmed INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX loyalty_movement_card ON loyalty_movement(card_number, confirmed);
+                ALTER TABLE sale ADD COLUMN card_number TEXT;
+                ALTER TABLE sale ADD COLUMN loyalty_spend INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX sale_card ON sale(card_number, completed_at);
+                ALTER TABLE sale_line ADD COLUMN category TEXT NOT NULL DEFAULT '';
+                """)
+        }
         return m
     }
 
@@ -272,7 +326,7 @@ public final class TillDatabase: Sendable {
     /// Like `run`, but lets a `SaleError` through unchanged: for journal operations that apply
     /// sale rules inside their transaction.
     func journal<T>(_ context: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as SaleError { throw e } catch let e as TillStoreError { throw e } catch {
+        do { return try body() } catch let e as SaleError { throw e } catch let e as CardError { throw e } catch let e as TillStoreError { throw e } catch {
             throw TillStoreError.failed(context: context, reason: Self.reason(error))
         }
     }

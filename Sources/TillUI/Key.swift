@@ -88,6 +88,10 @@ public enum TillAction: String, CaseIterable, Sendable {
     case pageDown = "page_down"
     case reprint
     case quit
+    case points
+    case newCard = "new_card"
+    case findCustomer = "find_customer"
+    case pointsDetail = "points_detail"
 
     /// What the help overlay says the key does.
     public var summary: String {
@@ -111,6 +115,10 @@ public enum TillAction: String, CaseIterable, Sendable {
         case .pageDown: "Scroll down"
         case .reprint: "Reprint the last receipt (marked COPY)"
         case .quit: "Quit the till (sign-on screen only)"
+        case .points: "Pay with loyalty points (amount first, none = the most allowed)"
+        case .newCard: "Issue a new loyalty card and register the customer"
+        case .findCustomer: "Find a customer by card, phone, e-mail or surname"
+        case .pointsDetail: "This sale's points, rule by rule"
         }
     }
 }

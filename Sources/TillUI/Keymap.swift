@@ -24,6 +24,10 @@ public struct Keymap: Sendable, Equatable {
         .pageDown: ["PgDn"],
         .reprint: ["F11", "Ctrl-R"],
         .quit: ["Ctrl-Q"],
+        .points: ["Ctrl-P"],
+        .newCard: ["Ctrl-N"],
+        .findCustomer: ["Ctrl-F"],
+        .pointsDetail: ["Ctrl-E"],
     ]
 
     public static let standard = try! Keymap(overrides: [:])

@@ -7,6 +7,8 @@ struct SaleScreen {
     static let minCols = 80
 
     let t: Terminal
+    /// A timestamp as a local date and time.
+    var dateText: (Timestamp) -> String = { String($0) }
 
     func draw(_ c: TillController, clock: String, status: [String]) {
         t.clear()
@@ -27,11 +29,16 @@ struct SaleScreen {
             case .receipt(let r): receipt(c, r)
             case .resumeList(let sales, let selected): resumeList(c, sales, selected)
             case .confirmCancel: confirmCancel(c)
+            case .loyaltyPrompt: loyaltyPrompt(c)
+            case .registration(let form): registration(c, form)
+            case .customerSearch(let search): customerSearch(c, search)
+            case .customerDetail(let detail): customerDetail(c, detail)
             default: break
             }
         }
         messageLine(c)
         if c.showingHelp { help(c) }
+        if c.showingPoints { pointsDetail(c) }
         placeCursor(c)
         t.refresh()
     }
@@ -143,6 +150,7 @@ struct SaleScreen {
         }
 
         t.hline(t.rows - 6, 0, t.cols)
+        if let customer = c.customerLine { t.put(t.rows - 6, 2, " " + customer + " ", [.accent, .bold], width: t.cols - 4) }
         let totals = c.displayedBasket?.totals ?? .empty
         var summary = "Items \(totals.itemCount)"
         if totals.lineDiscounts > 0 || totals.saleDiscount > 0 {
@@ -169,11 +177,26 @@ struct SaleScreen {
         case .resumeList: prompt = "Resume sale number:"
         case .confirmCancel: prompt = "Cancel the sale? Enter = yes, \(c.settings.keymap.label(.clear)) = no"
         case .receipt: prompt = "Next item:"
+        case .loyaltyPrompt: prompt = "Loyalty card number:"
+        case .registration, .customerSearch, .customerDetail: prompt = ""
         default: prompt = "Item / PLU:"
         }
         if let q = c.pendingQuantity { prompt = "\(q) x  " + prompt }
         t.put(y, 1, prompt, .bold)
         t.put(y, prompt.count + 2, c.input)
+    }
+
+    static func inputPrompt(_ c: TillController) -> String {
+        var prompt: String
+        switch c.mode {
+        case .cardReference(let amount): prompt = "Card reference for \(c.settings.identity.currency.format(amount)):"
+        case .resumeList: prompt = "Resume sale number:"
+        case .receipt: prompt = "Next item:"
+        case .loyaltyPrompt: prompt = "Loyalty card number:"
+        default: prompt = "Item / PLU:"
+        }
+        if let q = c.pendingQuantity { prompt = "\(q) x  " + prompt }
+        return prompt
     }
 
     private func placeCursor(_ c: TillController) {
@@ -183,18 +206,18 @@ struct SaleScreen {
             let w = 56, h = 10
             let y = max(2, (t.rows - h) / 2 - 1), x = (t.cols - w) / 2
             t.moveCursor(number == nil ? y + 2 : y + 4, x + 20 + c.input.count)
-        case .confirmCancel:
+        case .confirmCancel, .customerDetail:
             t.hideCursor()
+        case .registration(let form):
+            let (y, x, _, _) = registrationBox()
+            let row = form.focus.rawValue
+            let text = form.value(form.focus)
+            t.moveCursor(y + 2 + row, x + 26 + (form.focus == .consent ? 0 : text.count))
+        case .customerSearch(let search):
+            let (y, x, _, _) = searchBox()
+            t.moveCursor(y + 2, x + 11 + search.query.count)
         default:
-            var prompt = 0
-            switch c.mode {
-            case .cardReference(let amount): prompt = "Card reference for \(c.settings.identity.currency.format(amount)):".count
-            case .resumeList: prompt = "Resume sale number:".count
-            case .receipt: prompt = "Next item:".count
-            default: prompt = "Item / PLU:".count
-            }
-            if let q = c.pendingQuantity { prompt += "\(q) x  ".count }
-            t.moveCursor(t.rows - 2, prompt + 2 + c.input.count)
+            t.moveCursor(t.rows - 2, Self.inputPrompt(c).count + 2 + c.input.count)
         }
     }
 
@@ -244,6 +267,101 @@ struct SaleScreen {
         t.put(y + 2, x + 3, "Cancel this sale of \(totals.itemCount) items, \(cur.format(totals.total))?")
         if totals.paid > 0 { t.put(y + 3, x + 3, "Give back the \(cur.format(totals.paid)) already paid.", .bold) }
         t.put(y + 4, x + 3, "Enter = cancel it     \(c.settings.keymap.label(.clear)) = keep selling", .bold)
+    }
+
+    private func loyaltyPrompt(_ c: TillController) {
+        let km = c.settings.keymap
+        let cur = c.settings.identity.currency
+        let w = 62, h = 9
+        let x = (t.cols - w) / 2, y = max(2, (t.rows - h) / 2 - 2)
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " LOYALTY CARD ", .bold)
+        t.put(y + 2, x + 3, "Total \(cur.format(c.basket?.totals.due ?? 0)) due.", .bold)
+        t.put(y + 3, x + 3, "Ask for the customer's loyalty card and scan or swipe it,")
+        t.put(y + 4, x + 3, "or key its number and Enter.")
+        t.put(y + 6, x + 3, "\(km.label(.clear)) / Enter: no card   \(km.label(.newCard)): new card   \(km.label(.findCustomer)): find", .dim, width: w - 5)
+        t.put(y + 7, x + 3, "\(km.label(.cash)) / \(km.label(.card)): pay without a card", .dim, width: w - 5)
+    }
+
+    private func registrationBox() -> (y: Int, x: Int, h: Int, w: Int) {
+        let w = min(72, t.cols - 4), h = 14
+        return (max(1, (t.rows - h) / 2 - 2), (t.cols - w) / 2, h, w)
+    }
+
+    private func registration(_ c: TillController, _ form: RegistrationForm) {
+        let (y, x, h, w) = registrationBox()
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " NEW LOYALTY CARD ", .bold)
+        for f in RegistrationForm.Field.allCases {
+            let row = y + 2 + f.rawValue
+            let focused = f == form.focus
+            t.put(row, x + 3, f.label + ":", focused ? .bold : [])
+            let width = min(f == .consent ? 3 : 40, w - 29)
+            var value = form.value(f)
+            if f == .card, !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }) { value = String(value.suffix(width)) }
+            t.put(row, x + 26, value + String(repeating: " ", count: max(0, width - value.count)), focused ? [.underline, .bold] : .underline, width: width)
+        }
+        t.put(y + h - 3, x + 3, form.focus.hint, .accent, width: w - 6)
+        t.put(y + h - 2, x + 3, "Enter/Tab: next field   Up: back   \(c.settings.keymap.label(.clear)): cancel", .dim, width: w - 6)
+    }
+
+    private func searchBox() -> (y: Int, x: Int, h: Int, w: Int) {
+        let w = min(76, t.cols - 4), h = min(t.rows - 8, 16)
+        return (2, (t.cols - w) / 2, h, w)
+    }
+
+    private func customerSearch(_ c: TillController, _ search: CustomerSearch) {
+        let (y, x, h, w) = searchBox()
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " FIND CUSTOMER ", .bold)
+        t.put(y + 2, x + 3, "Search:", .bold)
+        t.put(y + 2, x + 11, search.query + String(repeating: " ", count: max(0, 40 - search.query.count)), .underline, width: w - 14)
+        t.put(y + 3, x + 3, "Card number, phone, e-mail or surname (the start of it)", .dim, width: w - 6)
+        let body = h - 7
+        let first = max(0, min(search.selected - body + 1, search.results.count - body))
+        for (i, r) in search.results.enumerated().dropFirst(first).prefix(body) {
+            let contact = r.phone ?? r.email ?? ""
+            let text = pad(LoyaltyCardNumber.masked(r.cardNumber), 21) + pad(r.name, 24) + pad(contact, 20) + (r.status == "active" ? "" : r.status.uppercased())
+            t.put(y + 5 + i - first, x + 2, pad(text, w - 4), i == search.selected ? .reverse : [], width: w - 4)
+        }
+        t.put(y + h - 1, x + 2, " Enter: search / open   Up/Down: choose   \(c.settings.keymap.label(.clear)): back ", .dim)
+    }
+
+    private func customerDetail(_ c: TillController, _ d: CustomerDetail) {
+        let cur = c.settings.identity.currency
+        let (y, x, h, w) = searchBox()
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " CUSTOMER ", .bold)
+        let m = d.customer
+        t.put(y + 1, x + 3, d.summary.name, .bold, width: w - 6)
+        t.put(y + 2, x + 3, "Card \(LoyaltyCardNumber.masked(m.cardNumber))   \(d.summary.status.uppercased())", [], width: w - 6)
+        t.put(y + 3, x + 3, [d.summary.phone, d.summary.email].compactMap { $0 }.joined(separator: "   "), [], width: w - 6)
+        t.put(y + 4, x + 3, "Balance \(m.balance) points\(m.provisional ? " (provisional)" : "")   Tier \(m.tierName ?? "-")", .bold, width: w - 6)
+        if let next = d.nextTier { t.put(y + 5, x + 3, next, .accent, width: w - 6) }
+        t.put(y + 6, x + 3, d.purchases.isEmpty ? "No purchases at this till yet" : "Purchases at this till:", .underline)
+        for (i, p) in d.purchases.prefix(h - 9).enumerated() {
+            let date = dateText(p.completedAt)
+            t.put(y + 7 + i, x + 3, pad(date, 18) + pad(p.receiptNumber, 18) + pad("\(p.items) items", 10, right: true) + pad(cur.format(p.total), 12, right: true))
+        }
+        t.put(y + h - 1, x + 2, " Enter: this customer for the sale   \(c.settings.keymap.label(.clear)): back ", .dim)
+    }
+
+    private func pointsDetail(_ c: TillController) {
+        let award = c.projectedAward() ?? PointsAward(parts: [])
+        let customer = c.displayedBasket?.customer
+        let w = min(66, t.cols - 4), h = min(t.rows - 2, award.parts.count + 7)
+        let x = (t.cols - w) / 2, y = 2
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " POINTS THIS SALE ", .bold)
+        if let customer { t.put(y + 1, x + 3, "\(customer.name): \(customer.balance) points now", [], width: w - 6) }
+        for (i, p) in award.parts.prefix(h - 7).enumerated() {
+            t.put(y + 3 + i, x + 3, pad(p.label, w - 16), [], width: w - 16)
+            t.put(y + 3 + i, x + w - 12, pad("+\(p.points)", 9, right: true))
+        }
+        let row = y + 3 + min(award.parts.count, h - 7)
+        t.put(row + 1, x + 3, pad("Total earned", w - 16), .bold)
+        t.put(row + 1, x + w - 12, pad("+\(award.total)", 9, right: true), .bold)
+        t.put(y + h - 1, x + 2, " Any key closes this ", .dim)
     }
 
     private func help(_ c: TillController) {

@@ -7,12 +7,15 @@ public enum InputEvent: Hashable, Sendable {
 
 /// Tells scanner bursts from typing.
 ///
-/// A keyboard-wedge scanner types its 8–14 digits and Enter within a few milliseconds; a person
+/// A keyboard-wedge scanner types its 8–19 digits and Enter within a few milliseconds; a person
 /// leaves tens of milliseconds or more between keys. Keys closer together than `gap` form a
-/// *run*. A run that is exactly 8–14 digits followed by Enter is one `.scan`, handled apart from
+/// *run*. A run that is exactly 8–19 digits followed by Enter is one `.scan`, handled apart from
 /// whatever the cashier had half-typed, so a scan is never split, dropped, or glued to the
-/// previous entry. Every other run is released as ordinary keys, in order, once `gap` has passed
-/// with no further key (so typing sees at most `gap` of delay).
+/// previous entry. A magnetic-stripe reader types its track data the same way: a run that starts
+/// with a start sentinel (`%` track 1, `;` track 2) and ends with the end sentinel `?` — both
+/// tracks, with or without the Enter readers send after them — is one `.scan` of the raw track
+/// text, on any screen. Every other run is released as ordinary keys, in order, once `gap` has
+/// passed with no further key (so typing sees at most `gap` of delay).
 ///
 /// A value-type state machine fed timestamps (milliseconds on a monotonic clock): no clock inside.
 public struct ScanBurstDecoder: Sendable {
@@ -22,7 +25,7 @@ public struct ScanBurstDecoder: Sendable {
     private var run: [Key] = []
     private var lastKeyAt: Int64?
 
-    public init(gapMilliseconds: Int64 = 30, digitRange: ClosedRange<Int> = 8...14) {
+    public init(gapMilliseconds: Int64 = 30, digitRange: ClosedRange<Int> = 8...19) {
         self.gap = gapMilliseconds
         self.digitRange = digitRange
     }
@@ -35,6 +38,11 @@ public struct ScanBurstDecoder: Sendable {
         if key == .enter, let digits = runDigits(), digitRange.contains(digits.count) {
             run.removeAll()
             out.append(.scan(digits))
+            return out
+        }
+        if key == .enter, let track = runTrack() {
+            run.removeAll()
+            out.append(.scan(track))
             return out
         }
         run.append(key)
@@ -52,7 +60,20 @@ public struct ScanBurstDecoder: Sendable {
 
     private mutating func release() -> [InputEvent] {
         defer { run.removeAll() }
+        if let track = runTrack() { return [.scan(track)] }
         return run.map(InputEvent.key)
+    }
+
+    /// The run as magnetic-stripe track text: a start sentinel, printable characters, `?` last.
+    private func runTrack() -> String? {
+        guard run.count >= 3, case .char(let first) = run[0], first == "%" || first == ";",
+              case .char(let last) = run[run.count - 1], last == "?" else { return nil }
+        var s = ""
+        for k in run {
+            guard case .char(let c) = k, c.isASCII, !c.isNewline else { return nil }
+            s.append(c)
+        }
+        return s
     }
 
     private func runDigits() -> String? {

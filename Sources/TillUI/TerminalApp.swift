@@ -2,6 +2,14 @@ public import Foundation
 import TillCore
 import TillProtocol
 
+/// Input that does not come through the terminal: card readers read directly.
+public enum ExternalInput: Sendable, Equatable {
+    /// A card read (digits or track text), handled like a wedge scan on any screen.
+    case scan(String)
+    /// A reader problem for the cashier (shown once).
+    case problem(String)
+}
+
 /// Runs the till in the terminal: reads keys, tells scans from typing, feeds the controller,
 /// redraws. Single-threaded; returns when the cashier quits at the sign-on screen or the process
 /// is asked to stop (SIGTERM, SIGHUP), always restoring the terminal.
@@ -11,15 +19,18 @@ public final class TerminalApp {
     let timeZone: TimeZone
     /// Status-bar items (printer, sync queue, programme version…), refreshed about once a second.
     let statusItems: () -> [String]
+    /// Card readers read directly, polled every 50 ms; nil: none configured.
+    let external: (() -> [ExternalInput])?
     private let epoch = ContinuousClock.now
 
     public init(
         controller: TillController, scanGapMilliseconds: Int64, timeZone: TimeZone = .current,
-        statusItems: @escaping () -> [String] = { [] }
+        external: (() -> [ExternalInput])? = nil, statusItems: @escaping () -> [String] = { [] }
     ) {
         self.controller = controller
         self.decoder = ScanBurstDecoder(gapMilliseconds: scanGapMilliseconds)
         self.timeZone = timeZone
+        self.external = external
         self.statusItems = statusItems
     }
 
@@ -32,7 +43,8 @@ public final class TerminalApp {
         let terminal = Terminal()
         terminal.start()
         defer { terminal.stop() }
-        let screen = SaleScreen(t: terminal)
+        let zone = timeZone
+        let screen = SaleScreen(t: terminal, dateText: { ProtocolTime.display($0, timeZone: zone, seconds: false) })
         var status = statusItems()
         var statusAt = monotonicMilliseconds
         while !controller.shouldQuit && !terminal.signalReceived {
@@ -47,7 +59,8 @@ public final class TerminalApp {
                 terminal.beep()
                 controller.bell = false
             }
-            let wait = decoder.deadline.map { max(1, Int($0 - now)) } ?? 500
+            var wait = decoder.deadline.map { max(1, Int($0 - now)) } ?? 500
+            if external != nil { wait = min(wait, 50) }
             let input = terminal.read(timeoutMilliseconds: wait)
             let at = monotonicMilliseconds
             var events: [InputEvent]
@@ -56,6 +69,12 @@ public final class TerminalApp {
             case .resize, .timeout: events = decoder.flush(at: at)
             }
             for e in events { controller.handle(e) }
+            for e in external?() ?? [] {
+                switch e {
+                case .scan(let code): controller.handle(.scan(code))
+                case .problem(let text): controller.notify(text)
+                }
+            }
         }
     }
 

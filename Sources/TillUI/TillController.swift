@@ -14,6 +14,10 @@ public protocol ReceiptPrinting: Sendable {
     var statusLine: String { get }
     /// A new printing problem to tell the cashier about (each problem once), if any.
     func takeProblem() -> String?
+    /// The slip for a card issued at the till (nil: nothing to print).
+    func registrationSlip(for registration: Registration, welcome: Int64, programmeName: String) -> PrintJobDraft?
+    /// Tells the printer a job was queued outside a sale.
+    func queued()
 }
 
 /// Everything the controller needs from outside, wired by the `till` executable.
@@ -26,10 +30,16 @@ public struct TillEnvironment: Sendable {
     public var now: @Sendable () -> Timestamp
     /// A new sale UUID.
     public var makeSaleID: @Sendable () -> String
+    /// The loyalty programme and card cache; nil: the till runs without loyalty.
+    public var loyalty: (any LoyaltyDirectory)?
+    /// Local date and time of a timestamp in the store's time zone (promotion windows).
+    public var localTime: @Sendable (Timestamp) -> LocalDateTime
 
     public init(
         catalog: any ProductCatalog, cashiers: any CashierDirectory, journal: any SaleJournal,
-        printer: any ReceiptPrinting, now: @escaping @Sendable () -> Timestamp, makeSaleID: @escaping @Sendable () -> String
+        printer: any ReceiptPrinting, now: @escaping @Sendable () -> Timestamp, makeSaleID: @escaping @Sendable () -> String,
+        loyalty: (any LoyaltyDirectory)? = nil,
+        localTime: @escaping @Sendable (Timestamp) -> LocalDateTime = { LocalDateTime(minutes: $0 / 60_000) }
     ) {
         self.catalog = catalog
         self.cashiers = cashiers
@@ -37,6 +47,8 @@ public struct TillEnvironment: Sendable {
         self.printer = printer
         self.now = now
         self.makeSaleID = makeSaleID
+        self.loyalty = loyalty
+        self.localTime = localTime
     }
 }
 
@@ -48,16 +60,19 @@ public struct TillSettings: Sendable {
     public var keymap: Keymap
     /// A line shown on the sign-on screen (the demo store shows its demo PINs).
     public var signOnHint: String?
+    /// At total, ask for the customer's loyalty card (terminal setting `[loyalty] prompt_at_total`).
+    public var loyaltyPromptAtTotal: Bool
 
     public init(
         identity: TillIdentity, taxRates: [String: TaxRate], barcodeRules: BarcodeRules, keymap: Keymap,
-        signOnHint: String? = nil
+        signOnHint: String? = nil, loyaltyPromptAtTotal: Bool = true
     ) {
         self.identity = identity
         self.taxRates = taxRates
         self.barcodeRules = barcodeRules
         self.keymap = keymap
         self.signOnHint = signOnHint
+        self.loyaltyPromptAtTotal = loyaltyPromptAtTotal
     }
 }
 
@@ -77,6 +92,14 @@ public final class TillController {
         case resumeList(sales: [SuspendedSale], selected: Int)
         /// A sale just completed: its receipt is on screen.
         case receipt(CompletedReceipt)
+        /// At total: waiting for the customer's loyalty card.
+        case loyaltyPrompt
+        /// Issuing a new card: the registration form.
+        case registration(RegistrationForm)
+        /// Finding a customer by card, phone, e-mail or surname.
+        case customerSearch(CustomerSearch)
+        /// One customer's details and purchases.
+        case customerDetail(CustomerDetail)
     }
 
     public struct Message: Equatable, Sendable {
@@ -93,17 +116,23 @@ public final class TillController {
     public let settings: TillSettings
     let env: TillEnvironment
 
-    public private(set) var mode: Mode = .signOn(cashierNumber: nil)
+    public internal(set) var mode: Mode = .signOn(cashierNumber: nil)
     public private(set) var cashier: Cashier?
-    public private(set) var sale: OpenSale?
-    public private(set) var input = ""
+    public internal(set) var sale: OpenSale?
+    public internal(set) var input = ""
     public private(set) var pendingQuantity: Quantity?
     public private(set) var split = false
-    public private(set) var totalled = false
+    public internal(set) var totalled = false
     /// The selected line number (1-based), if any.
     public private(set) var selectedLine: Int?
-    public private(set) var message: Message?
-    public private(set) var showingHelp = false
+    public internal(set) var message: Message?
+    public internal(set) var showingHelp = false
+    /// The points overlay: this sale's points, rule by rule.
+    public internal(set) var showingPoints = false
+    /// The loyalty programme in force (reloaded at sign-on); nil: no loyalty at this till.
+    public internal(set) var programme: LoyaltyProgramme?
+    /// The loyalty prompt was shown for the open sale (it is shown once per sale).
+    var promptedForCard = false
     public private(set) var shouldQuit = false
     public private(set) var lastSequence: Int64 = 0
     /// The sale completed last in this session (for reprints).
@@ -117,6 +146,7 @@ public final class TillController {
         self.settings = settings
         self.env = environment
         self.lastSequence = (try? environment.journal.lastSequence(tillID: settings.identity.tillID)) ?? 0
+        self.programme = try? environment.loyalty?.programme()
     }
 
     var currency: Currency { settings.identity.currency }
@@ -141,30 +171,58 @@ public final class TillController {
 
     private func handleScan(_ code: String) {
         showingHelp = false
+        showingPoints = false
+        let card = isCardCode(code)
         switch mode {
         case .signOn:
-            fail("Sign on before scanning items")
-        case .receipt:
+            fail(card ? "Sign on before scanning a loyalty card" : "Sign on before scanning items")
+        case .receipt, .selling:
             mode = .selling
-            addItem(code)
-        case .selling:
-            addItem(code)
+            card ? identifyCard(code) : addItem(code)
+        case .loyaltyPrompt:
+            // At the prompt everything scanned is taken as a card: a wrong one is reported as such.
+            if card || !isProductCode(code) {
+                identifyCard(code)
+            } else {
+                mode = .selling
+                addItem(code)
+            }
+        case .registration(var form):
+            form.values[RegistrationForm.Field.card.rawValue] = code
+            form.focus = .firstName
+            mode = .registration(form)
+            if let problem = cardProblem(code) { fail(problem) } else { message = nil }
+        case .customerSearch, .customerDetail:
+            showCustomer(card: code)
         case .cardReference, .confirmCancel, .resumeList:
-            fail("Finish this step first (Esc goes back), then scan \(code) again")
+            fail("Finish this step first (Esc goes back), then scan \(card ? "the card" : code) again")
         }
     }
 
     private func handleKey(_ key: Key) {
         let action = keymap.action(for: key)
-        if showingHelp {
+        if showingHelp || showingPoints {
             showingHelp = false
+            showingPoints = false
             return
+        }
+        // Forms take printable characters as text, even those bound to actions ('?', '+', '*').
+        if case .char = key {
+            switch mode {
+            case .registration(let form): return registrationKey(key, action, form: form)
+            case .customerSearch(let search): return customerSearchKey(key, action, search: search)
+            default: break
+            }
         }
         if action == .help {
             showingHelp = true
             return
         }
         switch mode {
+        case .loyaltyPrompt: loyaltyPromptKey(key, action)
+        case .registration(let form): registrationKey(key, action, form: form)
+        case .customerSearch(let search): customerSearchKey(key, action, search: search)
+        case .customerDetail(let detail): customerDetailKey(key, action, detail: detail)
         case .signOn(let number): signOnKey(key, action, number: number)
         case .selling: sellingKey(key, action)
         case .cardReference(let amount): cardReferenceKey(key, action, amount: amount)
@@ -231,6 +289,7 @@ public final class TillController {
 
     private func signedOn(_ c: Cashier) {
         cashier = c
+        reloadProgramme()
         mode = .selling
         resetEntry()
         message = Message(text: "Signed on: \(c.name). Scan or key an item.", isError: false)
@@ -261,7 +320,7 @@ public final class TillController {
             guard !input.isEmpty else { return }
             let code = input
             input = ""
-            addItem(code)
+            isCardCode(code) ? identifyCard(code) : addItem(code)
             return
         case .backspace:
             if !input.isEmpty { input.removeLast() }
@@ -291,6 +350,10 @@ public final class TillController {
         case .help: showingHelp = true
         case .reprint: reprint()
         case .quit: fail("Sign off (\(keymap.label(.signOff))) before quitting the till")
+        case .points: payWithPoints()
+        case .newCard: startRegistration(card: input.isEmpty ? "" : input)
+        case .findCustomer: startCustomerSearch()
+        case .pointsDetail: showPointsDetail()
         }
     }
 
@@ -328,7 +391,7 @@ public final class TillController {
     }
 
     /// Validates the event against the sale, records it, and only then makes it current.
-    private func apply(_ event: BasketEvent) throws {
+    func apply(_ event: BasketEvent) throws {
         guard let cashier else { throw NotSignedOn() }
         let current = sale ?? OpenSale(id: env.makeSaleID(), startedAt: env.now(), cashier: cashier, currency: currency)
         let next = try current.trying(event)
@@ -387,12 +450,18 @@ public final class TillController {
         } catch { fail("\(error)") }
     }
 
-    private func total() {
+    func total() {
         guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
         totalled = true
-        message = Message(
-            text: "Total \(currency.format(basket.totals.due)) due: \(keymap.label(.cash)) cash, \(keymap.label(.card)) card, \(keymap.label(.split)) split",
-            isError: false)
+        applyTierDiscount()
+        if settings.loyaltyPromptAtTotal, programme != nil, basket.customer == nil, !promptedForCard, !basket.paymentStarted {
+            promptedForCard = true
+            mode = .loyaltyPrompt
+            input = ""
+            message = Message(text: "Ask for the loyalty card: scan it, or key its number and Enter", isError: false)
+            return
+        }
+        message = Message(text: totalMessage, isError: false)
     }
 
     private func toggleSplit() {
@@ -411,7 +480,7 @@ public final class TillController {
         return amount
     }
 
-    private func tender(_ kind: TenderKind) {
+    func tender(_ kind: TenderKind) {
         guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
         do {
             let amount = try keyedAmount(default: basket.totals.due)
@@ -426,7 +495,7 @@ public final class TillController {
         } catch { fail("\(error)") }
     }
 
-    private func addTender(_ t: Tender) throws {
+    func addTender(_ t: Tender) throws {
         try apply(.addTender(tender: t))
         guard let sale, sale.basket.isPaid else {
             message = Message(text: "\(currency.format(sale?.basket.totals.due ?? 0)) still due: take another tender", isError: false)
@@ -438,22 +507,27 @@ public final class TillController {
     private func complete(_ open: OpenSale) {
         let done: CompletedSale
         do {
-            done = try env.journal.commit(open, at: env.now(), till: settings.identity, receipt: env.printer.receiptJob)
+            let now = env.now()
+            done = try env.journal.commit(open, at: now, till: settings.identity, loyalty: loyaltyOutcome(of: open.basket, at: now),
+                                          receipt: env.printer.receiptJob)
         } catch {
             return fail("The sale could not be recorded and is still open: \(error). Try the tender key again.")
         }
         lastSequence = done.sequence
         lastCompleted = done
         sale = nil
+        promptedForCard = false
         resetEntry()
         split = false
         totalled = false
         selectedLine = nil
         let lines = env.printer.saleCompleted(done)
         mode = .receipt(CompletedReceipt(sale: done, lines: lines, scroll: 0))
-        message = Message(text: done.totals.change > 0
+        var text = done.totals.change > 0
             ? "Change \(currency.format(done.totals.change)). Sale \(done.receiptNumber) complete."
-            : "Sale \(done.receiptNumber) complete.", isError: false)
+            : "Sale \(done.receiptNumber) complete."
+        if let o = done.loyalty { text += " \(o.customer.name): +\(o.earned.total + o.welcome.total) points, balance \(o.balanceAfter)." }
+        message = Message(text: text, isError: false)
     }
 
     /// Queues a copy of the last receipt.
@@ -506,9 +580,13 @@ public final class TillController {
     private func suspendOrResume() {
         if let sale, !sale.basket.isEmpty {
             guard !sale.basket.paymentStarted else { return fail(SaleError.paymentStarted.description) }
+            if sale.basket.customer?.registration != nil {
+                return fail("A card was issued in this sale: finish it, or cancel it (\(keymap.label(.cancelSale)); the card stays registered)")
+            }
             do {
                 try env.journal.suspend(sale, at: env.now())
                 self.sale = nil
+                promptedForCard = false
                 resetEntry()
                 split = false
                 totalled = false
@@ -583,17 +661,20 @@ public final class TillController {
     private func confirmCancelKey(_ key: Key, _ action: TillAction?) {
         if key == .enter, let sale {
             do {
-                try env.journal.cancel(sale, at: env.now())
+                let member = keptRegistration(of: sale)
+                try env.journal.cancel(sale, at: env.now(), registering: member)
+                if member?.slip != nil { env.printer.queued() }
                 let paid = sale.basket.totals.paid
                 self.sale = nil
+                promptedForCard = false
                 resetEntry()
                 split = false
                 totalled = false
                 selectedLine = nil
                 mode = .selling
-                message = Message(
-                    text: paid > 0 ? "Sale cancelled: give back the \(currency.format(paid)) already paid" : "Sale cancelled",
-                    isError: false)
+                var text = paid > 0 ? "Sale cancelled: give back the \(currency.format(paid)) already paid" : "Sale cancelled"
+                if let member { text += "; card \(LoyaltyCardNumber.masked(member.registration.cardNumber)) stays registered to \(member.registration.fullName)" }
+                message = Message(text: text, isError: false)
             } catch {
                 mode = .selling
                 fail("\(error)")
@@ -624,12 +705,12 @@ public final class TillController {
         selectedLine = min(count, max(1, current + delta))
     }
 
-    private func resetEntry() {
+    func resetEntry() {
         input = ""
         pendingQuantity = nil
     }
 
-    private func fail(_ text: String) {
+    func fail(_ text: String) {
         message = Message(text: text, isError: true)
         bell = true
     }

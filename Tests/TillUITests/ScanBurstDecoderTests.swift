@@ -42,7 +42,7 @@ struct ScanBurstDecoderTests {
         #expect(out == [.key(.char("3")), .scan("4006381333931")])
     }
 
-    @Test("short or long bursts are keys, not scans", arguments: ["1001", "1234567", "123456789012345"])
+    @Test("short or long bursts are keys, not scans", arguments: ["1001", "1234567", "12345678901234567890"])
     func notScanLength(digits: String) {
         var d = ScanBurstDecoder(gapMilliseconds: 30)
         var (out, last) = feed(&d, keys(digits) + [.enter], start: 0, every: 1)
@@ -50,7 +50,8 @@ struct ScanBurstDecoderTests {
         #expect(out == (keys(digits) + [.enter]).map(InputEvent.key))
     }
 
-    @Test("EAN-8, UPC-A and GTIN-14 lengths scan", arguments: ["96385074", "036000291452", "04006381333931"])
+    @Test("EAN-8, UPC-A, GTIN-14 and 16-19 digit card lengths scan",
+          arguments: ["96385074", "036000291452", "04006381333931", "6034000000000015", "6034000000000000015"])
     func scanLengths(code: String) {
         var d = ScanBurstDecoder(gapMilliseconds: 30)
         #expect(feed(&d, keys(code) + [.enter], start: 0, every: 3).0 == [.scan(code)])
@@ -61,6 +62,28 @@ struct ScanBurstDecoderTests {
         var (out, last) = feed(&d, keys("3*") + keys("5012345678900") + [.enter], start: 0, every: 1)
         out += d.flush(at: last + 30)
         #expect(out == (keys("3*5012345678900") + [.enter]).map(InputEvent.key))
+    }
+
+    @Test("magnetic-stripe track data is one scan, with or without Enter", arguments: [
+        ";6034000000000015=2812101?", "%B6034000000000015^IVANOVA/ANNA^2812101?", "%B6034000000000015^IVANOVA/ANNA^2812101?;6034000000000015=2812101?",
+    ])
+    func trackData(track: String) {
+        var d = ScanBurstDecoder(gapMilliseconds: 30)
+        #expect(feed(&d, keys(track) + [.enter], start: 0, every: 2).0 == [.scan(track)])
+        // A reader set up to send no Enter: the burst ends with the end sentinel and a pause.
+        var (out, last) = feed(&d, keys(track), start: 1_000, every: 2)
+        out += d.flush(at: last + 30)
+        #expect(out == [.scan(track)])
+    }
+
+    @Test func aTypedQuestionMarkIsAKey() {
+        var d = ScanBurstDecoder(gapMilliseconds: 30)
+        var (out, last) = feed(&d, keys("?"), start: 0, every: 100)
+        out += d.flush(at: last + 30)
+        #expect(out == [.key(.char("?"))])
+        // A swipe's error sentinel is a scan: the till reports a bad read.
+        (out, last) = feed(&d, keys(";E?") + [.enter], start: 1_000, every: 2)
+        #expect(out == [.scan(";E?")])
     }
 
     @Test func twoScansBackToBackAreTwoScans() {

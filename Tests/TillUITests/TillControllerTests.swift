@@ -11,6 +11,13 @@ final class CapturingReceipts: ReceiptPrinting, @unchecked Sendable { // only to
     var sales: [CompletedSale] = []
     var reprints: [String] = []
     var problem: String?
+    var slips: [Registration] = []
+    var queuedCount = 0
+    func registrationSlip(for registration: Registration, welcome: Int64, programmeName: String) -> PrintJobDraft? {
+        slips.append(registration)
+        return PrintJobDraft(kind: .registration, receiptNumber: nil, payload: Array("SLIP \(registration.cardNumber) +\(welcome)".utf8))
+    }
+    func queued() { queuedCount += 1 }
     func receiptJob(for sale: CompletedSale) -> PrintJobDraft? {
         PrintJobDraft(kind: .receipt, receiptNumber: sale.receiptNumber, payload: Array(sale.receiptNumber.utf8))
     }
@@ -35,20 +42,27 @@ final class Harness {
     let ids = SequentialIDs()
     let clock = SteppingClock()
 
-    init(signedOn: Bool = true) throws {
+    /// `loyalty`: the demo programme and cards (10 members, 5 stock cards) and the prompt at total.
+    init(signedOn: Bool = true, loyalty: Bool = false, prompt: Bool = true) throws {
         db = try makeDemoDatabase(in: dir)
-        controller = Self.makeController(db: db, receipts: receipts, ids: ids, clock: clock)
+        if loyalty {
+            try db.installProgramme(DemoCatalog.programme, at: clock.now())
+            try db.importCards(DemoCatalog.cards(members: 10, stock: 5))
+        }
+        controller = Self.makeController(db: db, receipts: receipts, ids: ids, clock: clock, loyalty: loyalty, prompt: prompt)
         if signedOn { signOn() }
     }
 
-    static func makeController(db: TillDatabase, receipts: CapturingReceipts, ids: SequentialIDs, clock: SteppingClock) -> TillController {
+    static func makeController(
+        db: TillDatabase, receipts: CapturingReceipts, ids: SequentialIDs, clock: SteppingClock, loyalty: Bool = false, prompt: Bool = true
+    ) -> TillController {
         TillController(
             settings: TillSettings(
                 identity: TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur),
-                taxRates: standardTaxRates, barcodeRules: BarcodeRules(), keymap: .standard),
+                taxRates: standardTaxRates, barcodeRules: BarcodeRules(), keymap: .standard, loyaltyPromptAtTotal: prompt),
             environment: TillEnvironment(
                 catalog: db, cashiers: db, journal: db, printer: receipts,
-                now: { clock.now() }, makeSaleID: { ids.next() }))
+                now: { clock.now() }, makeSaleID: { ids.next() }, loyalty: loyalty ? db : nil))
     }
 
     func signOn(_ number: String = "1", _ pin: String = "1234") {

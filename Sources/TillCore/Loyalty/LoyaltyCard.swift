@@ -1,0 +1,117 @@
+/// A range of card numbers the programme issues, like an issuer range table: a prefix and a
+/// length. Numbers carry a Luhn check digit.
+public struct CardRange: Codable, Sendable, Hashable {
+    public var name: String
+    public var prefix: String
+    public var length: Int
+
+    public init(name: String, prefix: String, length: Int) {
+        self.name = name
+        self.prefix = prefix
+        self.length = length
+    }
+
+    public func contains(_ number: String) -> Bool { number.count == length && number.hasPrefix(prefix) }
+}
+
+/// Why a card could not be used. Messages quote the card masked, and say what to do.
+public enum CardError: Error, Equatable, Sendable, CustomStringConvertible {
+    case badCheckDigit(String)
+    case outsideRanges(String)
+    case malformedTrack(String)
+    case blocked(String)
+    case lost(String)
+    case unknown(String)
+    case alreadyIssued(String)
+    case invalidEmail(String)
+    case invalidPhone(String)
+    case invalidPostcode(String)
+    case invalidBirthDate(String)
+    case nameRequired
+    case contactRequired
+
+    public var description: String {
+        switch self {
+        case .badCheckDigit(let n): "Card \(LoyaltyCardNumber.grouped(n)) failed its check digit: scan again or key it in"
+        case .outsideRanges(let n): "Card \(LoyaltyCardNumber.masked(n)) is not one of this programme's cards: check the card, or issue a new one"
+        case .malformedTrack(let t): "The card's magnetic stripe was not read ('\(t.prefix(12))…'): swipe again, steadily"
+        case .blocked(let n): "Card \(LoyaltyCardNumber.masked(n)) is blocked: ask the customer to contact the loyalty desk"
+        case .lost(let n): "Card \(LoyaltyCardNumber.masked(n)) was reported lost: keep it and issue a new card"
+        case .unknown(let n): "Card \(LoyaltyCardNumber.masked(n)) is not registered yet: issue it to the customer (new card)"
+        case .alreadyIssued(let n): "Card \(LoyaltyCardNumber.masked(n)) already belongs to a customer: take another card from stock"
+        case .invalidEmail(let e): "E-mail '\(e)' is not valid: key it as name@domain, e.g. anna@example.com"
+        case .invalidPhone(let p): "Phone '\(p)' is not a phone number: digits, spaces and + only, at least 6 digits"
+        case .invalidPostcode(let p): "Postcode '\(p)' is not valid: letters, digits, spaces and '-' only, up to 10"
+        case .invalidBirthDate(let d): "Date of birth '\(d)' is not a date: key it as YYYY-MM-DD"
+        case .nameRequired: "Key the customer's name"
+        case .contactRequired: "Key a phone number or an e-mail address (or both)"
+        }
+    }
+}
+
+/// Loyalty card numbers: Luhn check digits, the programme's ranges, and what readers send.
+public enum LoyaltyCardNumber {
+    /// The Luhn check digit for `digits` (without it).
+    public static func luhnDigit<S: StringProtocol>(_ digits: S) -> Character {
+        var sum = 0
+        for (i, ch) in digits.reversed().enumerated() {
+            var d = Int(ch.asciiValue! - 48)
+            if i % 2 == 0 { d *= 2; if d > 9 { d -= 9 } }
+            sum += d
+        }
+        return Character(String((10 - sum % 10) % 10))
+    }
+
+    public static func luhnValid(_ number: String) -> Bool {
+        number.count >= 2 && number.isAllASCIIDigits && number.last == luhnDigit(number.dropLast())
+    }
+
+    /// Checks a number against the programme's ranges and its check digit.
+    public static func validate(_ number: String, ranges: [CardRange]) throws(CardError) -> String {
+        guard ranges.contains(where: { $0.contains(number) }) else { throw .outsideRanges(number) }
+        guard luhnValid(number) else { throw .badCheckDigit(number) }
+        return number
+    }
+
+    /// The primary account number in magnetic-stripe data: track 1 `%B<PAN>^NAME^…?` or
+    /// track 2 `;<PAN>=…?`.
+    public static func fromTrack(_ data: String) throws(CardError) -> String {
+        var s = Substring(data)
+        if s.hasPrefix("%") {
+            s = s.dropFirst()
+            guard s.first == "B" || s.first == "b" else { throw .malformedTrack(data) }
+            s = s.dropFirst()
+            guard let caret = s.firstIndex(of: "^"), data.hasSuffix("?") else { throw .malformedTrack(data) }
+            let pan = String(s[..<caret])
+            guard (8...19).contains(pan.count), pan.isAllASCIIDigits else { throw .malformedTrack(data) }
+            return pan
+        }
+        if s.hasPrefix(";") {
+            s = s.dropFirst()
+            guard let sep = s.firstIndex(where: { $0 == "=" || $0 == "D" || $0 == "d" }), data.hasSuffix("?") else {
+                throw .malformedTrack(data)
+            }
+            let pan = String(s[..<sep])
+            guard (8...19).contains(pan.count), pan.isAllASCIIDigits else { throw .malformedTrack(data) }
+            return pan
+        }
+        throw .malformedTrack(data)
+    }
+
+    /// "**** **** **** 9012": all but the last four digits hidden (receipts, logs).
+    public static func masked(_ number: String) -> String {
+        let last = number.suffix(4)
+        let hidden = String(repeating: "*", count: max(0, number.count - 4))
+        return grouped(hidden + last)
+    }
+
+    /// "6034 1234 5678 9012": groups of four.
+    public static func grouped(_ number: String) -> String {
+        var out = ""
+        for (i, c) in number.enumerated() {
+            if i > 0 && i % 4 == 0 { out.append(" ") }
+            out.append(c)
+        }
+        return out
+    }
+}

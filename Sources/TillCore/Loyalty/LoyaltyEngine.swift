@@ -1,0 +1,220 @@
+/// What an award is computed against besides the basket: when and where the sale happens, the
+/// member's tier, and their earlier purchases for Nth-purchase rules.
+public struct EarnContext: Hashable, Sendable, Codable {
+    public var time: LocalDateTime
+    public var storeID: String
+    public var tierCode: String?
+    /// Rule id → qualifying purchases this member made in that rule's period, before this sale.
+    public var priorPurchases: [String: Int64]
+
+    public init(time: LocalDateTime, storeID: String, tierCode: String?, priorPurchases: [String: Int64] = [:]) {
+        self.time = time
+        self.storeID = storeID
+        self.tierCode = tierCode
+        self.priorPurchases = priorPurchases
+    }
+}
+
+extension LocalDateTime: Codable {
+    public init(from decoder: any Decoder) throws { minutes = try decoder.singleValueContainer().decode(Int64.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(minutes)
+    }
+}
+
+/// Points earned, rule by rule: every part names the rule that produced it.
+public struct PointsAward: Hashable, Sendable, Codable {
+    public struct Part: Hashable, Sendable, Codable {
+        public var rule: String
+        public var label: String
+        public var points: Int64
+        public init(rule: String, label: String, points: Int64) {
+            self.rule = rule
+            self.label = label
+            self.points = points
+        }
+    }
+
+    public var parts: [Part]
+    public var total: Int64 { parts.reduce(0) { $0 + $1.points } }
+    public init(parts: [Part]) { self.parts = parts }
+}
+
+/// Why points could not be redeemed. Messages quote the numbers and say what to do.
+public enum RedemptionError: Error, Equatable, Sendable, CustomStringConvertible {
+    case noCustomer
+    case belowMinimum(points: Int64, minimum: Int64)
+    case aboveBalance(points: Int64, available: Int64)
+    case aboveShare(amount: Money, limit: Money, shareText: String)
+    case aboveOfflineCap(points: Int64, left: Int64)
+    case nothingToRedeem
+
+    public var description: String {
+        switch self {
+        case .noCustomer: "Scan the customer's loyalty card before paying with points"
+        case .belowMinimum(let p, let m): "\(p) points is below the minimum of \(m) points that can be redeemed"
+        case .aboveBalance(let p, let a): "\(p) points is more than the \(a) points the card has available"
+        case .aboveShare(let amount, let limit, let share): "\(amount) in points is more than the \(share) of this sale points may pay (\(limit)): key a smaller amount"
+        case .aboveOfflineCap(let p, let left): "\(p) points is more than the \(left) points this card may redeem until head office confirms its balance"
+        case .nothingToRedeem: "There is nothing this card can pay with points now"
+        }
+    }
+}
+
+extension LoyaltyProgramme {
+    var moneyCurrency: Currency { Currency(code: currency) ?? .eur }
+
+    // MARK: Earning
+
+    /// The points a basket earns, rule by rule. Never negative; voided and excluded lines earn
+    /// nothing, and bonuses apply only to lines that earn.
+    public func award(for basket: Basket, context: EarnContext) -> PointsAward {
+        let c = moneyCurrency
+        var parts: [PointsAward.Part] = []
+        var eligible: [(line: BasketLine, net: Int64)] = []
+        for (line, a) in zip(basket.lines, basket.totals.lines) where !line.voided && a.net > 0 {
+            if earn.excludedCategories.contains(line.item.category) || earn.excludedSKUs.contains(line.item.sku) { continue }
+            eligible.append((line, a.net))
+        }
+        let eligibleNet = eligible.reduce(0) { $0 + $1.net }
+        let base = divide(eligibleNet * earn.pointsPerUnit, earn.unitMinor)
+        if base > 0 || !eligible.isEmpty {
+            parts.append(.init(rule: "base", label: "\(earn.pointsPerUnit) pt per \(c.format(earn.unitMinor)) on \(c.format(eligibleNet))", points: base))
+        }
+        for b in bonuses {
+            let matching = eligible.filter { b.skus.contains($0.line.item.sku) || b.categories.contains($0.line.item.category) }
+            guard !matching.isEmpty else { continue }
+            var points: Int64 = 0
+            if let m = b.multiplierBP, m > 10_000 {
+                let net = matching.reduce(0) { $0 + $1.net }
+                points += divide(net * earn.pointsPerUnit, earn.unitMinor, times: m - 10_000)
+            }
+            if let f = b.fixedPointsPerUnit {
+                points += f * matching.reduce(0) { $0 + ($1.line.item.soldByWeight ? 1 : $1.line.item.quantity.wholeUnits) }
+            }
+            if points > 0 { parts.append(.init(rule: b.id, label: b.name, points: points)) }
+        }
+        for q in quantityRules {
+            let units = eligible.filter { $0.line.item.sku == q.sku }
+                .reduce(0) { $0 + ($1.line.item.soldByWeight ? 1 : $1.line.item.quantity.wholeUnits) }
+            if units >= q.minQuantity { parts.append(.init(rule: q.id, label: q.name, points: q.points)) }
+        }
+        for n in nthPurchaseRules {
+            let qualifies = n.skus.isEmpty && n.categories.isEmpty
+                ? !eligible.isEmpty
+                : eligible.contains { n.skus.contains($0.line.item.sku) || n.categories.contains($0.line.item.category) }
+            guard qualifies else { continue }
+            let prior = context.priorPurchases[n.id] ?? 0
+            if (prior + 1) % n.every == 0 { parts.append(.init(rule: n.id, label: n.name, points: n.points)) }
+        }
+        if !eligible.isEmpty {
+            for p in promotions where isActive(p, context) {
+                var points: Int64 = 0
+                if let m = p.multiplierBP, m > 10_000 { points += divide(base, 1, times: m - 10_000) }
+                if let b = p.bonusPoints { points += b }
+                if points > 0 { parts.append(.init(rule: p.id, label: p.name, points: points)) }
+            }
+            if let code = context.tierCode, let t = tiers.first(where: { $0.code == code }), t.earnMultiplierBP > 10_000 {
+                let extra = divide(base, 1, times: t.earnMultiplierBP - 10_000)
+                if extra > 0 { parts.append(.init(rule: "tier-" + t.code, label: "\(t.name) tier x\(multiplierText(t.earnMultiplierBP))", points: extra)) }
+            }
+        }
+        return PointsAward(parts: parts)
+    }
+
+    /// The welcome bonus when a card is issued.
+    public var welcomeAward: PointsAward {
+        PointsAward(parts: welcomeBonus > 0 ? [.init(rule: "welcome", label: "Welcome bonus", points: welcomeBonus)] : [])
+    }
+
+    /// Whether a promotion's window, weekdays, time of day and stores include the sale.
+    public func isActive(_ p: Promotion, _ context: EarnContext) -> Bool {
+        guard let s = LocalDateTime.parseMinutes(p.starts), let e = LocalDateTime.parseMinutes(p.ends),
+              context.time.minutes >= s, context.time.minutes < e else { return false }
+        if !p.weekdays.isEmpty && !p.weekdays.contains(context.time.weekday) { return false }
+        if let from = p.timeFrom.flatMap(LocalDateTime.parseTime), let to = p.timeTo.flatMap(LocalDateTime.parseTime) {
+            let m = context.time.minuteOfDay
+            if !(m >= from && m < to) { return false }
+        }
+        if !p.stores.isEmpty && !p.stores.contains(context.storeID) { return false }
+        return true
+    }
+
+    /// (numerator × times / 10000) / denominator, rounded as the programme says.
+    func divide(_ numerator: Int64, _ denominator: Int64, times: Int64 = 10_000) -> Int64 {
+        guard numerator > 0, denominator > 0 else { return 0 }
+        guard let (q, r) = MinorUnits.mulDivTruncating(numerator, times, denominator * 10_000) else { return 0 }
+        let d = UInt64(denominator * 10_000)
+        switch earn.rounding {
+        case .down: return q
+        case .up: return r > 0 ? q + 1 : q
+        case .nearest: return r >= d - r ? q + 1 : q
+        }
+    }
+
+    func multiplierText(_ bp: Int64) -> String {
+        let whole = bp / 10_000, frac = bp % 10_000
+        if frac == 0 { return String(whole) }
+        var f = String(frac)
+        f = String(repeating: "0", count: 4 - f.count) + f
+        while f.hasSuffix("0") { f.removeLast() }
+        return "\(whole).\(f)"
+    }
+
+    // MARK: Redeeming
+
+    /// The money value of `points` redeemed at once (minor units, rounded down).
+    public func value(ofPoints points: Int64) -> Int64 {
+        Self.value(points, bands: redemption.bands)
+    }
+
+    static func value(_ points: Int64, bands: [Band]) -> Int64 {
+        guard points > 0, let band = bands.last(where: { $0.minPoints <= points }) else { return 0 }
+        return MinorUnits.mulDivTruncating(points, band.minorPer100Points, 100)?.quotient ?? 0
+    }
+
+    /// The fewest points worth at least `amount`, or nil if no number of points is.
+    public func points(forAmount amount: Int64) -> Int64? {
+        guard amount > 0 else { return 0 }
+        var best: Int64?
+        let bands = redemption.bands
+        for (i, b) in bands.enumerated() where b.minorPer100Points > 0 {
+            let upper = i + 1 < bands.count ? bands[i + 1].minPoints - 1 : Int64.max
+            guard let (q, r) = MinorUnits.mulDivTruncating(amount, 100, b.minorPer100Points) else { continue }
+            let candidate = max(b.minPoints, r > 0 ? q + 1 : q)
+            if candidate <= upper, value(ofPoints: candidate) >= amount { best = min(best ?? candidate, candidate) }
+        }
+        return best
+    }
+
+    /// The most a sale can take in points: the due amount, the programme's share of the total,
+    /// and the value of the points available, whichever is least.
+    public func redemptionLimit(available: Int64, total: Int64, due: Int64) -> Int64 {
+        let share = MinorUnits.mulDivTruncating(total, redemption.maxShareBP, 10_000)?.quotient ?? 0
+        return max(0, min(due, share, value(ofPoints: available)))
+    }
+
+    /// Checks a redemption of `points` worth `amount` against the programme and the card.
+    /// `offlineLeft` is what the card may still redeem before head office confirms it (nil: confirmed).
+    public func checkRedemption(points: Int64, amount: Int64, available: Int64, offlineLeft: Int64?, total: Int64, due: Int64) throws(RedemptionError) {
+        let c = moneyCurrency
+        if points < redemption.minimumPoints { throw .belowMinimum(points: points, minimum: redemption.minimumPoints) }
+        if points > available { throw .aboveBalance(points: points, available: available) }
+        if let left = offlineLeft, points > left { throw .aboveOfflineCap(points: points, left: left) }
+        let share = MinorUnits.mulDivTruncating(total, redemption.maxShareBP, 10_000)?.quotient ?? 0
+        if amount > min(share, due) {
+            throw .aboveShare(amount: Money(minor: amount, currency: c), limit: Money(minor: min(share, due), currency: c),
+                              shareText: TaxRate(code: "", basisPoints: redemption.maxShareBP).percentText)
+        }
+    }
+
+    // MARK: Cashback
+
+    /// What a scheduled cashback run converts for a balance: all the points, at the cashback
+    /// table's rate, if the balance reaches the minimum.
+    public func cashback(balance: Int64) -> (points: Int64, amount: Int64)? {
+        guard let c = cashback, balance >= c.minimumPoints, balance > 0 else { return nil }
+        return (balance, Self.value(balance, bands: c.bands))
+    }
+}

@@ -1,0 +1,165 @@
+/// The loyalty member a sale is for, as the till knew them when the card was scanned.
+public struct SaleCustomer: Hashable, Sendable, Codable {
+    public var cardNumber: String
+    public var customerID: String?
+    public var name: String
+    public var tierCode: String?
+    public var tierName: String?
+    /// Points available when the card was scanned: the last balance head office confirmed plus
+    /// this till's movements it has not confirmed yet.
+    public var balance: Int64
+    /// Spend (minor units) or points in the tier period, for "to next tier".
+    public var qualifying: Int64
+    /// Points this card may still redeem before head office confirms its balance; nil: no cap.
+    public var offlineLeft: Int64?
+    /// True when `balance` includes movements head office has not confirmed.
+    public var provisional: Bool
+    /// Rule id → earlier qualifying purchases in the rule's period (Nth-purchase rules).
+    public var priorPurchases: [String: Int64]
+    /// Set when the card was issued during this sale.
+    public var registration: Registration?
+
+    public init(
+        cardNumber: String, customerID: String?, name: String, tierCode: String?, tierName: String?, balance: Int64,
+        qualifying: Int64, offlineLeft: Int64?, provisional: Bool, priorPurchases: [String: Int64] = [:],
+        registration: Registration? = nil
+    ) {
+        self.cardNumber = cardNumber
+        self.customerID = customerID
+        self.name = name
+        self.tierCode = tierCode
+        self.tierName = tierName
+        self.balance = balance
+        self.qualifying = qualifying
+        self.offlineLeft = offlineLeft
+        self.provisional = provisional
+        self.priorPurchases = priorPurchases
+        self.registration = registration
+    }
+}
+
+/// A new member registered at the till when their card is issued. Contact details are checked
+/// here; marketing consent is explicit and off unless the customer says yes.
+public struct Registration: Hashable, Sendable, Codable {
+    public var cardNumber: String
+    public var firstName: String
+    public var lastName: String
+    public var phone: String?
+    public var email: String?
+    public var postcode: String?
+    /// YYYY-MM-DD.
+    public var birthDate: String?
+    public var marketingConsent: Bool
+    public var registeredAt: Timestamp
+
+    public init(cardNumber: String, firstName: String, lastName: String, phone: String?, email: String?, postcode: String?,
+                birthDate: String?, marketingConsent: Bool, registeredAt: Timestamp) {
+        self.cardNumber = cardNumber
+        self.firstName = firstName
+        self.lastName = lastName
+        self.phone = phone
+        self.email = email
+        self.postcode = postcode
+        self.birthDate = birthDate
+        self.marketingConsent = marketingConsent
+        self.registeredAt = registeredAt
+    }
+
+    /// Builds a registration from what the cashier keyed; every field is checked.
+    public static func make(
+        cardNumber: String, firstName: String, lastName: String, phone: String, email: String, postcode: String,
+        birthDate: String, marketingConsent: Bool, at time: Timestamp
+    ) throws(CardError) -> Registration {
+        let first = firstName.trimmedSpaces, last = lastName.trimmedSpaces
+        guard !first.isEmpty || !last.isEmpty else { throw .nameRequired }
+        let phone = phone.trimmedSpaces, email = email.trimmedSpaces, postcode = postcode.trimmedSpaces, dob = birthDate.trimmedSpaces
+        guard !phone.isEmpty || !email.isEmpty else { throw .contactRequired }
+        if !phone.isEmpty {
+            let digits = phone.filter(\.isASCIIDigit).count
+            guard digits >= 6, digits <= 15, phone.allSatisfy({ $0.isASCIIDigit || $0 == " " || $0 == "+" || $0 == "-" }) else {
+                throw .invalidPhone(phone)
+            }
+        }
+        if !email.isEmpty {
+            let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+                  !email.contains(" ") else { throw .invalidEmail(email) }
+        }
+        if !postcode.isEmpty {
+            guard postcode.count <= 10, postcode.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == " " || $0 == "-" }) else {
+                throw .invalidPostcode(postcode)
+            }
+        }
+        if !dob.isEmpty {
+            guard LocalDateTime.parseMinutes(dob + "T00:00") != nil else { throw .invalidBirthDate(dob) }
+        }
+        return Registration(
+            cardNumber: cardNumber, firstName: first, lastName: last, phone: phone.isEmpty ? nil : phone,
+            email: email.isEmpty ? nil : email.lowercased(), postcode: postcode.isEmpty ? nil : postcode.uppercased(),
+            birthDate: dob.isEmpty ? nil : dob, marketingConsent: marketingConsent, registeredAt: time)
+    }
+
+    public var fullName: String { [firstName, lastName].filter { !$0.isEmpty }.joined(separator: " ") }
+}
+
+/// What a sale did for its loyalty member: points earned by rule, welcome bonus, points
+/// redeemed, balances before and after, and the tier. Kept with the sale; head office recomputes
+/// `earned` with the same programme version and context to check it.
+public struct LoyaltyOutcome: Hashable, Sendable, Codable {
+    public var customer: SaleCustomer
+    public var programmeVersion: String
+    public var context: EarnContext
+    public var earned: PointsAward
+    public var welcome: PointsAward
+    public var redeemed: Int64
+    public var redeemedValue: Int64
+    public var tierName: String?
+    public var nextTierName: String?
+    /// How much more qualifying spend (minor units) or points the next tier needs.
+    public var toNextTier: Int64?
+
+    public init(customer: SaleCustomer, programmeVersion: String, context: EarnContext, earned: PointsAward, welcome: PointsAward,
+                redeemed: Int64, redeemedValue: Int64, tierName: String?, nextTierName: String?, toNextTier: Int64?) {
+        self.customer = customer
+        self.programmeVersion = programmeVersion
+        self.context = context
+        self.earned = earned
+        self.welcome = welcome
+        self.redeemed = redeemed
+        self.redeemedValue = redeemedValue
+        self.tierName = tierName
+        self.nextTierName = nextTierName
+        self.toNextTier = toNextTier
+    }
+
+    public var balanceBefore: Int64 { customer.balance }
+    public var balanceAfter: Int64 { customer.balance + earned.total + welcome.total - redeemed }
+}
+
+extension LoyaltyProgramme {
+    /// The loyalty outcome of a paid basket for its customer.
+    public func outcome(for basket: Basket, customer: SaleCustomer, context: EarnContext) -> LoyaltyOutcome {
+        let earned = award(for: basket, context: context)
+        let redeemedPoints = basket.tenders.filter { $0.kind == .points }.reduce(0) { $0 + ($1.points ?? 0) }
+        let redeemedValue = basket.tenders.filter { $0.kind == .points }.reduce(0) { $0 + $1.amount }
+        // This sale counts towards the tier: its spend (the total less what points paid), or its points.
+        let spend = max(0, basket.totals.total - redeemedValue)
+        let qualifyingAfter = customer.qualifying + (tierQualification.basis == .spend ? spend : earned.total)
+        let tier = self.tier(for: qualifyingAfter)
+        let next = nextTier(after: qualifyingAfter)
+        return LoyaltyOutcome(
+            customer: customer, programmeVersion: version, context: context, earned: earned,
+            welcome: customer.registration == nil ? PointsAward(parts: []) : welcomeAward, redeemed: redeemedPoints,
+            redeemedValue: redeemedValue, tierName: tier?.name ?? customer.tierName, nextTierName: next?.tier.name,
+            toNextTier: next?.needed)
+    }
+}
+
+extension StringProtocol {
+    var trimmedSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

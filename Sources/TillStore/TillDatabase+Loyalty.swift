@@ -1,0 +1,279 @@
+import Foundation
+import GRDB
+public import TillCore
+import TillProtocol
+
+extension TillDatabase: LoyaltyDirectory {
+    // MARK: Programme
+
+    /// The programme in force, or nil when none is installed.
+    public func programme() throws(TillStoreError) -> LoyaltyProgramme? {
+        let json = try run("read the loyalty programme") {
+            try pool.read { try String.fetchOne($0, sql: "SELECT json FROM programme WHERE id = 1") }
+        }
+        guard let json else { return nil }
+        return try run("read the loyalty programme") { try JSONDecoder().decode(LoyaltyProgramme.self, from: Data(json.utf8)) }
+    }
+
+    /// Puts a programme in force. The caller has validated it.
+    public func installProgramme(_ p: LoyaltyProgramme, at time: Timestamp) throws(TillStoreError) {
+        let json = try run("store the loyalty programme") {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys]
+            return String(decoding: try e.encode(p), as: UTF8.self)
+        }
+        try run("store the loyalty programme") {
+            try pool.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO programme (id, version, json, applied_at) VALUES (1, ?, ?, ?)",
+                               arguments: [p.version, json, time])
+            }
+        }
+    }
+
+    // MARK: Cards
+
+    /// The member behind a card, with the balance as this till knows it: the balance head office
+    /// last confirmed plus this till's movements it has not confirmed. Blocked and lost cards are
+    /// refused; a card of the programme the cache does not hold is a card that can be issued.
+    public func lookupCard(_ number: String, programme: LoyaltyProgramme, now: Timestamp) throws -> CardLookup {
+        let row = try run("look up card") {
+            try pool.read { db -> Row? in
+                try Row.fetchOne(db.cachedStatement(sql: """
+                    SELECT c.*, cu.first_name, cu.last_name,
+                        (SELECT COALESCE(SUM(points), 0) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0) AS pending,
+                        (SELECT COALESCE(SUM(-points), 0) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0
+                            AND m.kind = 'redeem') AS pending_redeemed,
+                        (SELECT COALESCE(SUM(loyalty_spend), 0) FROM sale s WHERE s.card_number = c.number
+                            AND s.completed_at > COALESCE(c.confirmed_at, 0)) AS local_spend,
+                        (SELECT COUNT(*) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0) AS unconfirmed
+                    FROM card c LEFT JOIN customer cu ON cu.id = c.customer_id WHERE c.number = ?
+                    """), arguments: [number])
+            }
+        }
+        guard let row else { return .notIssued(number) }
+        switch row["status"] as String {
+        case "blocked": throw CardError.blocked(number)
+        case "lost": throw CardError.lost(number)
+        default: break
+        }
+        guard let customerID: String = row["customer_id"] else { return .notIssued(number) }
+        let pending: Int64 = row["pending"]
+        let qualifying: Int64 = row["qualifying"] as Int64 + (programme.tierQualification.basis == .spend ? row["local_spend"] as Int64 : 0)
+        let tier = programme.tier(for: qualifying)
+        let name = [row["first_name"] as String? ?? "", row["last_name"] as String? ?? ""].filter { !$0.isEmpty }.joined(separator: " ")
+        let unconfirmed: Int64 = row["unconfirmed"]
+        let confirmedAt: Int64? = row["confirmed_at"]
+        return .member(SaleCustomer(
+            cardNumber: number, customerID: customerID, name: name.isEmpty ? "Member" : name, tierCode: tier?.code,
+            tierName: tier?.name, balance: row["confirmed_balance"] as Int64 + pending, qualifying: qualifying,
+            offlineLeft: max(0, programme.redemption.offlineCapPoints - (row["pending_redeemed"] as Int64)),
+            provisional: unconfirmed > 0 || confirmedAt == nil,
+            priorPurchases: try priorPurchases(card: number, programme: programme, now: now)))
+    }
+
+    /// For each Nth-purchase rule: the card's qualifying sales at this till within the rule's period.
+    func priorPurchases(card: String, programme: LoyaltyProgramme, now: Timestamp) throws -> [String: Int64] {
+        guard !programme.nthPurchaseRules.isEmpty else { return [:] }
+        return try run("count the card's purchases") {
+            try pool.read { db in
+                var counts: [String: Int64] = [:]
+                for rule in programme.nthPurchaseRules {
+                    let since = now - rule.periodDays * 86_400_000
+                    var sql = "SELECT COUNT(*) FROM sale s WHERE s.card_number = ? AND s.completed_at >= ?"
+                    var args: [any DatabaseValueConvertible] = [card, since]
+                    if !rule.skus.isEmpty || !rule.categories.isEmpty {
+                        let skus = rule.skus.map { _ in "?" }.joined(separator: ","), cats = rule.categories.map { _ in "?" }.joined(separator: ",")
+                        sql += " AND EXISTS (SELECT 1 FROM sale_line l WHERE l.sale_id = s.id AND l.voided = 0 AND (l.sku IN (\(skus.isEmpty ? "NULL" : skus)) OR l.category IN (\(cats.isEmpty ? "NULL" : cats))))"
+                        args += rule.skus.map { $0 as any DatabaseValueConvertible } + rule.categories.map { $0 as any DatabaseValueConvertible }
+                    }
+                    counts[rule.id] = try Int64.fetchOne(db, sql: sql, arguments: StatementArguments(args)) ?? 0
+                }
+                return counts
+            }
+        }
+    }
+
+    /// Writes a sale's loyalty: the registration (when the card was issued in the sale) and the
+    /// movements, rule by rule. Runs inside the sale's commit.
+    static func insertLoyalty(_ o: LoyaltyOutcome, saleID: String, at time: Timestamp, db: Database) throws {
+        let card = o.customer.cardNumber
+        if let r = o.customer.registration { try insertRegistration(r, customerID: o.customer.customerID ?? card, db: db) }
+        try insertMovements(card: card, saleID: saleID, welcome: o.welcome, earned: o.earned, redeemed: o.redeemed, at: time, db: db)
+    }
+
+    /// The customer (one per card number) and the card's link to them.
+    static func insertRegistration(_ r: Registration, customerID id: String, db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO customer (id, first_name, last_name, phone, phone_digits, email, postcode, birth_date,
+                    marketing_consent, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [id, r.firstName, r.lastName, r.phone, r.phone.map { $0.filter(\.isNumber) }, r.email, r.postcode,
+                        r.birthDate, r.marketingConsent, r.registeredAt])
+        try db.execute(
+            sql: """
+                INSERT INTO card (number, customer_id, status) VALUES (?, ?, 'active')
+                ON CONFLICT(number) DO UPDATE SET customer_id = excluded.customer_id, status = 'active'
+                """,
+            arguments: [r.cardNumber, id])
+    }
+
+    static func insertMovements(
+        card: String, saleID: String?, welcome: PointsAward, earned: PointsAward, redeemed: Int64, at time: Timestamp, db: Database
+    ) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO loyalty_movement (card_number, sale_id, kind, points, rule, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for p in welcome.parts { try insert.execute(arguments: [card, saleID, "welcome", p.points, p.rule, p.label, time]) }
+        for p in earned.parts where p.points != 0 { try insert.execute(arguments: [card, saleID, "earn", p.points, p.rule, p.label, time]) }
+        if redeemed > 0 { try insert.execute(arguments: [card, saleID, "redeem", -redeemed, "redeem", "Points redeemed", time]) }
+    }
+
+    /// A registration outside a completed sale: customer, card, welcome bonus, outbox row and slip.
+    func insertStandaloneRegistration(_ m: NewMember, cancelledSaleID: String?, at time: Timestamp, db: Database) throws {
+        let r = m.registration
+        // A card already linked to a customer is not issued twice.
+        if try String.fetchOne(db, sql: "SELECT customer_id FROM card WHERE number = ?", arguments: [r.cardNumber]) != nil {
+            throw CardError.alreadyIssued(r.cardNumber)
+        }
+        try Self.insertRegistration(r, customerID: r.cardNumber, db: db)
+        try Self.insertMovements(card: r.cardNumber, saleID: nil, welcome: m.welcome, earned: PointsAward(parts: []), redeemed: 0, at: time, db: db)
+        let document = RegistrationDocument(
+            storeID: m.till.storeID, tillID: m.till.tillID, programmeVersion: m.programmeVersion,
+            registration: SaleDocument.RegistrationInfo(r, timeZone: timeZone),
+            welcome: m.welcome.parts.map(SaleDocument.AwardPart.init), cancelledSaleID: cancelledSaleID)
+        let json = String(decoding: try SaleDocument.makeEncoder().encode(document), as: UTF8.self)
+        try db.execute(sql: "INSERT INTO outbox (kind, ref_id, payload, created_at) VALUES ('registration', ?, ?, ?)",
+                       arguments: [r.cardNumber, json, time])
+        if let slip = m.slip { try Self.insertPrintJob(slip, saleID: cancelledSaleID, at: time, db: db) }
+    }
+
+    /// Registers a member whose card was issued with no sale to carry it.
+    public func register(_ member: NewMember, at time: Timestamp) throws {
+        try journal("register the customer") {
+            try pool.write { db in try insertStandaloneRegistration(member, cancelledSaleID: nil, at: time, db: db) }
+        }
+    }
+
+    // MARK: Customers
+
+    /// Customers by card number, phone, e-mail or surname (a prefix), at most `limit`.
+    public func searchCustomers(_ query: String, limit: Int = 20) throws(TillStoreError) -> [CustomerSummary] {
+        let q = query.trimmingCharacters(in: .whitespaces)
+        guard !q.isEmpty else { return [] }
+        let digits = q.filter(\.isNumber)
+        return try run("search customers") {
+            try pool.read { db in
+                let select = """
+                    SELECT c.number, c.status, cu.first_name, cu.last_name, cu.phone, cu.email
+                    FROM customer cu JOIN card c ON c.customer_id = cu.id
+                    """
+                var rows: [Row]
+                if q.contains("@") {
+                    rows = try Row.fetchAll(db, sql: select + " WHERE cu.email = ? LIMIT ?", arguments: [q.lowercased(), limit])
+                } else if digits.count >= 6 && digits.count == q.filter({ $0 != " " && $0 != "+" && $0 != "-" }).count {
+                    rows = try Row.fetchAll(db, sql: select + " WHERE c.number = ? OR cu.phone_digits = ? LIMIT ?",
+                                            arguments: [digits, digits, limit])
+                } else {
+                    rows = try Row.fetchAll(db, sql: select + " WHERE cu.last_name LIKE ? ORDER BY cu.last_name, cu.first_name LIMIT ?",
+                                            arguments: [q.replacingOccurrences(of: "%", with: "") + "%", limit])
+                }
+                return rows.map { r in
+                    CustomerSummary(
+                        cardNumber: r["number"], name: [r["first_name"] as String, r["last_name"] as String].joined(separator: " "),
+                        phone: r["phone"], email: r["email"], status: r["status"])
+                }
+            }
+        }
+    }
+
+    /// The card's purchases this till knows, newest first.
+    public func purchases(card: String, limit: Int = 10) throws(TillStoreError) -> [PurchaseSummary] {
+        try run("read the card's purchases") {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT receipt_number, completed_at, total, item_count FROM sale WHERE card_number = ?
+                    ORDER BY completed_at DESC LIMIT ?
+                    """, arguments: [card, limit]).map {
+                    PurchaseSummary(receiptNumber: $0["receipt_number"], completedAt: $0["completed_at"], total: $0["total"], items: $0["item_count"])
+                }
+            }
+        }
+    }
+
+    public func cardCount() throws(TillStoreError) -> Int {
+        try run("count cards") { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM card") ?? 0 } }
+    }
+
+    /// Loads cards (with their members, when issued) in one transaction: all or none.
+    public func importCards(_ cards: [CardRecord]) throws(TillStoreError) {
+        try run("import cards") {
+            try pool.write { db in
+                let customer = try db.cachedStatement(sql: """
+                    INSERT OR REPLACE INTO customer (id, first_name, last_name, phone, phone_digits, email, postcode, birth_date,
+                        marketing_consent, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                let card = try db.cachedStatement(sql: """
+                    INSERT OR REPLACE INTO card (number, customer_id, status, confirmed_balance, confirmed_at, tier_code, qualifying)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for c in cards {
+                    var customerID: String?
+                    if let m = c.member {
+                        customerID = m.id
+                        try customer.execute(arguments: [m.id, m.firstName, m.lastName, m.phone, m.phone.map { $0.filter(\.isNumber) },
+                                                         m.email, m.postcode, m.birthDate, m.marketingConsent, m.registeredAt])
+                    }
+                    try card.execute(arguments: [c.number, customerID, c.status, c.balance, c.confirmedAt, c.tierCode, c.qualifying])
+                }
+            }
+        }
+    }
+}
+
+/// A card for the card cache (from head office or `till import cards`).
+public struct CardRecord: Sendable, Hashable {
+    public struct Member: Sendable, Hashable {
+        public var id: String
+        public var firstName: String
+        public var lastName: String
+        public var phone: String?
+        public var email: String?
+        public var postcode: String?
+        public var birthDate: String?
+        public var marketingConsent: Bool
+        public var registeredAt: Timestamp
+        public init(id: String, firstName: String, lastName: String, phone: String?, email: String?, postcode: String?,
+                    birthDate: String?, marketingConsent: Bool, registeredAt: Timestamp) {
+            self.id = id
+            self.firstName = firstName
+            self.lastName = lastName
+            self.phone = phone
+            self.email = email
+            self.postcode = postcode
+            self.birthDate = birthDate
+            self.marketingConsent = marketingConsent
+            self.registeredAt = registeredAt
+        }
+    }
+
+    public var number: String
+    /// active, blocked, lost or stock (not issued yet).
+    public var status: String
+    public var member: Member?
+    /// The balance head office confirmed, and when.
+    public var balance: Int64
+    public var confirmedAt: Timestamp?
+    public var tierCode: String?
+    public var qualifying: Int64
+
+    public init(number: String, status: String, member: Member?, balance: Int64, confirmedAt: Timestamp?, tierCode: String?, qualifying: Int64) {
+        self.number = number
+        self.status = status
+        self.member = member
+        self.balance = balance
+        self.confirmedAt = confirmedAt
+        self.tierCode = tierCode
+        self.qualifying = qualifying
+    }
+}

@@ -1,0 +1,517 @@
+public import TillCore
+
+/// The registration form for a card issued at the till.
+public struct RegistrationForm: Equatable, Sendable {
+    public enum Field: Int, CaseIterable, Sendable {
+        case card, firstName, lastName, phone, email, postcode, birthDate, consent
+
+        public var label: String {
+            switch self {
+            case .card: "Card number"
+            case .firstName: "First name"
+            case .lastName: "Last name"
+            case .phone: "Phone"
+            case .email: "E-mail"
+            case .postcode: "Postcode"
+            case .birthDate: "Date of birth"
+            case .consent: "Offers by e-mail/SMS"
+            }
+        }
+
+        /// What the cashier sees under the form while on this field.
+        public var hint: String {
+            switch self {
+            case .card: "Scan a card from the store's stock, or key its number"
+            case .firstName, .lastName: "As the customer spells it"
+            case .phone: "Phone and/or e-mail: at least one of them"
+            case .email: "e.g. anna@example.com"
+            case .postcode: "Optional"
+            case .birthDate: "Optional, YYYY-MM-DD"
+            case .consent: "Y only if the customer says yes, N = no; then Enter registers the card"
+            }
+        }
+
+        var maxLength: Int {
+            switch self {
+            case .card: 40
+            case .firstName, .lastName: 40
+            case .phone: 20
+            case .email: 80
+            case .postcode: 10
+            case .birthDate: 10
+            case .consent: 0
+            }
+        }
+    }
+
+    public var values: [String] = Array(repeating: "", count: Field.allCases.count - 1)
+    /// Marketing consent: explicit, off unless the customer says yes.
+    public var consent = false
+    public var focus: Field = .card
+    /// Esc goes back to the loyalty prompt rather than the sale.
+    public var fromPrompt = false
+
+    public func value(_ f: Field) -> String { f == .consent ? (consent ? "Yes" : "No") : values[f.rawValue] }
+}
+
+/// The customer search (CRM at the till).
+public struct CustomerSearch: Equatable, Sendable {
+    public var query = ""
+    public var results: [CustomerSummary] = []
+    public var selected = 0
+    /// The query the results are for (Enter on unchanged results opens the selected customer).
+    public var searchedFor: String?
+}
+
+/// One customer, as the till knows them.
+public struct CustomerDetail: Equatable, Sendable {
+    public var summary: CustomerSummary
+    public var customer: SaleCustomer
+    public var purchases: [PurchaseSummary]
+    public var nextTier: String?
+    /// Where Esc goes back to.
+    public var search: CustomerSearch?
+}
+
+extension TillController {
+    // MARK: - Cards
+
+    func reloadProgramme() {
+        guard let directory = env.loyalty else { return }
+        if let p = try? directory.programme() { programme = p }
+    }
+
+    /// Whether a scanned or keyed code is a loyalty card rather than a product: magnetic-stripe
+    /// data, or digits of a length and prefix of one of the programme's card ranges.
+    func isCardCode(_ code: String) -> Bool {
+        if code.first == "%" || code.first == ";" { return true }
+        guard let programme, code.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        return programme.cardRanges.contains { $0.contains(code) }
+    }
+
+    func isProductCode(_ code: String) -> Bool {
+        (try? ProductCode.classify(code, rules: settings.barcodeRules)) != nil
+    }
+
+    /// The card number in what a reader sent (track data or digits), checked against the
+    /// programme's ranges and its check digit.
+    func cardNumber(from raw: String, _ programme: LoyaltyProgramme) throws(CardError) -> String {
+        let trimmed = raw.trimmedForCard
+        let number = trimmed.first == "%" || trimmed.first == ";" ? try LoyaltyCardNumber.fromTrack(trimmed) : trimmed
+        return try LoyaltyCardNumber.validate(number, ranges: programme.cardRanges)
+    }
+
+    /// Why a card cannot be issued, if it cannot.
+    func cardProblem(_ raw: String) -> String? {
+        guard let programme, let directory = env.loyalty else { return Self.noProgramme }
+        do {
+            let number = try cardNumber(from: raw, programme)
+            if case .member = try directory.lookupCard(number, programme: programme, now: env.now()) {
+                return CardError.alreadyIssued(number).description
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    static let noProgramme = "This till has no loyalty programme yet: ask head office to send it (till import programme FILE.json)"
+
+    /// A card was scanned or keyed: the sale is for its member. A card not issued yet opens the
+    /// registration form. Anything wrong leaves the sale exactly as it was.
+    func identifyCard(_ raw: String) {
+        guard let programme, let directory = env.loyalty else { return fail(Self.noProgramme) }
+        let atPrompt = mode == .loyaltyPrompt
+        do {
+            let number = try cardNumber(from: raw, programme)
+            switch try directory.lookupCard(number, programme: programme, now: env.now()) {
+            case .member(let c):
+                if let b = basket, b.tenders.contains(where: { $0.kind == .points }), b.customer?.cardNumber != c.cardNumber {
+                    return fail("Points from card \(LoyaltyCardNumber.masked(b.customer?.cardNumber ?? "")) already pay part of this sale: finish it first")
+                }
+                try apply(.identifyCustomer(customer: c))
+                applyTierDiscount()
+                var text = "\(c.name) (\(c.tierName ?? "member")): \(c.balance) pts\(c.provisional ? "*" : "")"
+                if let b = basket, !b.activeLines.isEmpty { text += ", +\(projectedAward()?.total ?? 0) this sale" }
+                if atPrompt || totalled {
+                    mode = .selling
+                    text += ". Due \(currency.format(basket?.totals.due ?? 0)): \(keymap.label(.cash)) cash, \(keymap.label(.card)) card, \(keymap.label(.points)) points"
+                }
+                message = Message(text: text, isError: false)
+            case .notIssued(let n):
+                startRegistration(card: n)
+                message = Message(text: "Card \(LoyaltyCardNumber.masked(n)) is not registered yet: key the customer's details, or \(keymap.label(.clear)) for no card", isError: false)
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    /// What Total says: the amount due and the tender keys.
+    var totalMessage: String {
+        let due = basket?.totals.due ?? 0
+        var keys = "\(keymap.label(.cash)) cash, \(keymap.label(.card)) card"
+        if basket?.customer != nil { keys += ", \(keymap.label(.points)) points" }
+        return "Total \(currency.format(due)) due: \(keys), \(keymap.label(.split)) split"
+    }
+
+    /// A member's tier discount, as the sale discount, unless the sale already has one.
+    func applyTierDiscount() {
+        guard let b = basket, let c = b.customer, let programme,
+              let tier = programme.tiers.first(where: { $0.code == c.tierCode }), tier.discountBP > 0,
+              b.saleDiscount == nil, !b.paymentStarted, !b.activeLines.isEmpty else { return }
+        try? apply(.discountSale(discount: .percent(basisPoints: tier.discountBP)))
+    }
+
+    func earnContext(_ c: SaleCustomer, at time: Timestamp) -> EarnContext {
+        EarnContext(time: env.localTime(time), storeID: settings.identity.storeID, tierCode: c.tierCode, priorPurchases: c.priorPurchases)
+    }
+
+    /// What the sale does for its member, computed as it is committed.
+    func loyaltyOutcome(of basket: Basket, at time: Timestamp) -> LoyaltyOutcome? {
+        guard let c = basket.customer, let programme else { return nil }
+        return programme.outcome(for: basket, customer: c, context: earnContext(c, at: time))
+    }
+
+    /// The points the open sale would earn now, rule by rule.
+    public func projectedAward() -> PointsAward? {
+        guard let b = displayedBasket, b.customer != nil, let programme else { return nil }
+        if case .receipt(let r) = mode, sale == nil { return r.sale.loyalty?.earned }
+        guard let c = b.customer else { return nil }
+        return programme.award(for: b, context: earnContext(c, at: env.now()))
+    }
+
+    func showPointsDetail() {
+        guard displayedBasket?.customer != nil else {
+            return fail("Scan the customer's loyalty card first: then \(keymap.label(.pointsDetail)) shows the points by rule")
+        }
+        showingPoints = true
+    }
+
+    // MARK: - Points as a tender
+
+    func payWithPoints() {
+        guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
+        guard let c = basket.customer else { return fail(SaleError.noCustomer.description) }
+        guard let programme else { return fail(Self.noProgramme) }
+        let text = input
+        input = ""
+        if let paid = basket.tenders.first(where: { $0.kind == .points }) {
+            return fail("Points already pay \(currency.format(paid.amount)) of this sale: take cash or card for the rest")
+        }
+        let t = basket.totals
+        let amount: Int64
+        if text.isEmpty {
+            let limit = programme.redemptionLimit(available: min(c.balance, c.offlineLeft ?? c.balance), total: t.total, due: t.due)
+            guard limit > 0 else {
+                if c.balance < programme.redemption.minimumPoints {
+                    return fail(RedemptionError.belowMinimum(points: c.balance, minimum: programme.redemption.minimumPoints).description)
+                }
+                return fail(RedemptionError.nothingToRedeem.description)
+            }
+            amount = limit
+        } else {
+            guard let a = currency.parseKeyed(text), a > 0 else { return fail(SaleError.invalidAmount(text).description) }
+            amount = a
+        }
+        guard let points = programme.points(forAmount: amount) else {
+            return fail("No number of points is worth \(currency.format(amount)): key a smaller amount")
+        }
+        do {
+            try programme.checkRedemption(
+                points: points, amount: amount, available: c.balance, offlineLeft: c.offlineLeft, total: t.total, due: t.due)
+            try addTender(Tender(kind: .points, amount: amount, points: points))
+            if let open = sale, !open.basket.isPaid {
+                message = Message(
+                    text: "\(points) points pay \(currency.format(amount)). \(currency.format(open.basket.totals.due)) still due: \(keymap.label(.cash)) cash or \(keymap.label(.card)) card",
+                    isError: false)
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    // MARK: - Loyalty prompt
+
+    func loyaltyPromptKey(_ key: Key, _ action: TillAction?) {
+        switch key {
+        case .char(let c) where c.isASCII && c.isNumber:
+            if input.count < 19 { input.append(c) }
+            return
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+            return
+        case .enter:
+            guard !input.isEmpty else { return skipPrompt() }
+            let code = input
+            input = ""
+            identifyCard(code)
+            return
+        default: break
+        }
+        switch action {
+        case .clear: skipPrompt()
+        case .newCard: startRegistration(card: input, fromPrompt: true)
+        case .findCustomer: startCustomerSearch()
+        case .cash, .card, .split, .points, .lineUp, .lineDown, .voidLine, .lineDiscount, .saleDiscount, .cancelSale, .quantity:
+            // The cashier goes on without a card.
+            mode = .selling
+            handle(.key(key))
+        default:
+            fail("Scan the loyalty card or key its number and Enter; \(keymap.label(.clear)) = no card, \(keymap.label(.newCard)) = new card, \(keymap.label(.findCustomer)) = find customer")
+        }
+    }
+
+    private func skipPrompt() {
+        input = ""
+        mode = .selling
+        message = Message(text: totalMessage, isError: false)
+    }
+
+    // MARK: - Issuing a card
+
+    func startRegistration(card: String, fromPrompt: Bool = false) {
+        guard programme != nil, env.loyalty != nil else { return fail(Self.noProgramme) }
+        if let b = basket, b.tenders.contains(where: { $0.kind == .points }) {
+            return fail("Points already pay part of this sale: issue the new card after it")
+        }
+        var form = RegistrationForm()
+        form.values[RegistrationForm.Field.card.rawValue] = card
+        form.focus = card.isEmpty ? .card : .firstName
+        form.fromPrompt = fromPrompt || mode == .loyaltyPrompt
+        input = ""
+        mode = .registration(form)
+        message = Message(text: "New card: Enter or Tab moves to the next field, Up goes back, \(keymap.label(.clear)) cancels", isError: false)
+        if !card.isEmpty, let problem = cardProblem(card) {
+            form.focus = .card
+            mode = .registration(form)
+            fail(problem)
+        }
+    }
+
+    func registrationKey(_ key: Key, _ action: TillAction?, form: RegistrationForm) {
+        var form = form
+        defer { if case .registration = mode { mode = .registration(form) } }
+        let fields = RegistrationForm.Field.allCases
+        switch key {
+        case .char(let c):
+            if form.focus == .consent {
+                switch c {
+                case "y", "Y": form.consent = true
+                case "n", "N": form.consent = false
+                case " ": form.consent.toggle()
+                default: fail("Y if the customer wants offers by e-mail/SMS, N if not")
+                }
+            } else if form.values[form.focus.rawValue].count < form.focus.maxLength, !c.isNewline {
+                form.values[form.focus.rawValue].append(c)
+            }
+        case .backspace:
+            if form.focus != .consent, !form.values[form.focus.rawValue].isEmpty { form.values[form.focus.rawValue].removeLast() }
+        case .tab, .down:
+            form.focus = fields[min(fields.count - 1, form.focus.rawValue + 1)]
+        case .up:
+            form.focus = fields[max(0, form.focus.rawValue - 1)]
+        case .enter:
+            if form.focus == .card, let problem = cardProblem(form.value(.card)) { return fail(problem) }
+            if form.focus == .consent { return submitRegistration(&form) }
+            form.focus = fields[form.focus.rawValue + 1]
+        default:
+            if action == .clear {
+                mode = form.fromPrompt ? .loyaltyPrompt : .selling
+                message = Message(text: "No card issued", isError: false)
+            } else {
+                fail("Key the customer's details: Enter or Tab for the next field, Up to go back, \(keymap.label(.clear)) to cancel")
+            }
+        }
+    }
+
+    private func submitRegistration(_ form: inout RegistrationForm) {
+        guard let programme, env.loyalty != nil else { return fail(Self.noProgramme) }
+        let now = env.now()
+        let registration: Registration
+        do {
+            if let problem = cardProblem(form.value(.card)) {
+                form.focus = .card
+                return fail(problem)
+            }
+            let number = try cardNumber(from: form.value(.card), programme)
+            registration = try Registration.make(
+                cardNumber: number, firstName: form.value(.firstName), lastName: form.value(.lastName), phone: form.value(.phone),
+                email: form.value(.email), postcode: form.value(.postcode), birthDate: form.value(.birthDate),
+                marketingConsent: form.consent, at: now)
+        } catch {
+            form.focus = Self.field(for: error)
+            return fail("\(error)")
+        }
+        let welcome = programme.welcomeAward
+        let first = programme.tier(for: 0)
+        let card = registration.cardNumber
+        do {
+            if let b = basket, !b.activeLines.isEmpty {
+                // The registration rides with the sale: one transaction at commit, slip after the receipt.
+                let c = SaleCustomer(
+                    cardNumber: card, customerID: card, name: registration.fullName, tierCode: first?.code, tierName: first?.name,
+                    balance: 0, qualifying: 0, offlineLeft: programme.redemption.offlineCapPoints, provisional: true,
+                    registration: registration)
+                try apply(.identifyCustomer(customer: c))
+                mode = .selling
+                message = Message(
+                    text: "Card issued to \(registration.fullName): \(welcome.total) welcome points with this sale; the slip prints with the receipt. " + totalMessage,
+                    isError: false)
+            } else {
+                let member = NewMember(
+                    registration: registration, welcome: welcome, programmeVersion: programme.version, till: settings.identity,
+                    slip: env.printer.registrationSlip(for: registration, welcome: welcome.total, programmeName: programme.name))
+                try env.journal.register(member, at: now)
+                if member.slip != nil { env.printer.queued() }
+                mode = .selling
+                let c = SaleCustomer(
+                    cardNumber: card, customerID: card, name: registration.fullName, tierCode: first?.code, tierName: first?.name,
+                    balance: welcome.total, qualifying: 0, offlineLeft: programme.redemption.offlineCapPoints, provisional: true)
+                try? apply(.identifyCustomer(customer: c))
+                message = Message(
+                    text: "Card issued to \(registration.fullName): \(welcome.total) welcome points; the slip is printing. Scan their items.",
+                    isError: false)
+            }
+        } catch {
+            fail("The card was not issued: \(error). Try Enter again.")
+        }
+    }
+
+    /// The form field a registration problem is about.
+    static func field(for error: any Error) -> RegistrationForm.Field {
+        guard let e = error as? CardError else { return .card }
+        switch e {
+        case .invalidEmail: return .email
+        case .invalidPhone, .contactRequired: return .phone
+        case .invalidPostcode: return .postcode
+        case .invalidBirthDate: return .birthDate
+        case .nameRequired: return .firstName
+        default: return .card
+        }
+    }
+
+    /// The registration to keep when a sale that issued a card is cancelled.
+    func keptRegistration(of sale: OpenSale) -> NewMember? {
+        guard let r = sale.basket.customer?.registration else { return nil }
+        let welcome = programme?.welcomeAward ?? PointsAward(parts: [])
+        return NewMember(
+            registration: r, welcome: welcome, programmeVersion: programme?.version ?? "", till: settings.identity,
+            slip: env.printer.registrationSlip(for: r, welcome: welcome.total, programmeName: programme?.name ?? "Loyalty"))
+    }
+
+    // MARK: - Customer lookup
+
+    func startCustomerSearch() {
+        guard env.loyalty != nil, programme != nil else { return fail(Self.noProgramme) }
+        input = ""
+        mode = .customerSearch(CustomerSearch())
+        message = Message(text: "Find a customer: key a card number, phone, e-mail or surname and Enter (or scan the card)", isError: false)
+    }
+
+    func customerSearchKey(_ key: Key, _ action: TillAction?, search: CustomerSearch) {
+        var search = search
+        switch key {
+        case .char(let c):
+            if search.query.count < 60 { search.query.append(c) }
+            mode = .customerSearch(search)
+        case .backspace:
+            if !search.query.isEmpty { search.query.removeLast() }
+            mode = .customerSearch(search)
+        case .up:
+            search.selected = max(0, search.selected - 1)
+            mode = .customerSearch(search)
+        case .down:
+            search.selected = min(max(0, search.results.count - 1), search.selected + 1)
+            mode = .customerSearch(search)
+        case .enter:
+            if search.searchedFor == search.query, search.results.indices.contains(search.selected) {
+                return showCustomer(card: search.results[search.selected].cardNumber, from: search)
+            }
+            let q = search.query.trimmedForCard
+            guard !q.isEmpty else { return fail("Key a card number, phone, e-mail or surname first") }
+            do {
+                search.results = try env.loyalty?.searchCustomers(q, limit: 20) ?? []
+                search.selected = 0
+                search.searchedFor = search.query
+                mode = .customerSearch(search)
+                if search.results.isEmpty {
+                    fail("No customer matches '\(q)': check the spelling, or try the phone number or e-mail")
+                } else {
+                    message = Message(text: "\(search.results.count) found: Up/Down to choose, Enter to open", isError: false)
+                }
+            } catch {
+                fail("\(error)")
+            }
+        default:
+            if action == .clear {
+                mode = .selling
+                message = nil
+            } else {
+                fail("Key what to search for and Enter; \(keymap.label(.clear)) goes back")
+            }
+        }
+    }
+
+    /// Opens a customer by card number (scanned, keyed or chosen from the search).
+    func showCustomer(card raw: String, from search: CustomerSearch? = nil) {
+        guard let programme, let directory = env.loyalty else { return fail(Self.noProgramme) }
+        do {
+            let number = try cardNumber(from: raw, programme)
+            guard case .member(let c) = try directory.lookupCard(number, programme: programme, now: env.now()) else {
+                return fail(CardError.unknown(number).description)
+            }
+            let summary = try directory.searchCustomers(number, limit: 1).first
+                ?? CustomerSummary(cardNumber: number, name: c.name, phone: nil, email: nil, status: "active")
+            let purchases = try directory.purchases(card: number, limit: 10)
+            var next: String?
+            if let n = programme.nextTier(after: c.qualifying) {
+                next = "\(programme.tierQualification.basis == .spend ? currency.format(n.needed) : "\(n.needed) points") more to reach \(n.tier.name)"
+            }
+            mode = .customerDetail(CustomerDetail(summary: summary, customer: c, purchases: purchases, nextTier: next, search: search))
+            message = Message(text: "Enter: this customer for the sale; \(keymap.label(.clear)): back", isError: false)
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    func customerDetailKey(_ key: Key, _ action: TillAction?, detail: CustomerDetail) {
+        if key == .enter {
+            mode = .selling
+            identifyCard(detail.customer.cardNumber)
+            return
+        }
+        if action == .clear {
+            if let s = detail.search {
+                mode = .customerSearch(s)
+                message = nil
+            } else {
+                mode = .selling
+                message = nil
+            }
+            return
+        }
+        fail("Enter uses this customer for the sale; \(keymap.label(.clear)) goes back")
+    }
+
+    /// The customer line on the sale screen, e.g. "Anna Ivanova | Gold | 1234 pts | this sale +45".
+    public var customerLine: String? {
+        guard let c = displayedBasket?.customer else { return nil }
+        var parts = ["Card \(LoyaltyCardNumber.masked(c.cardNumber).suffix(9))", c.name]
+        if let t = c.tierName { parts.append(t) }
+        parts.append("\(c.balance) pts\(c.provisional ? "*" : "")")
+        if c.registration != nil { parts.append("NEW") }
+        if let a = projectedAward(), displayedBasket?.activeLines.isEmpty == false { parts.append("this sale +\(a.total)") }
+        return parts.joined(separator: " | ")
+    }
+}
+
+extension String {
+    /// Without surrounding spaces (what a cashier keys, what a reader sends).
+    var trimmedForCard: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\n" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" || l == "\n" { s.removeLast() }
+        return String(s)
+    }
+}
