@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "TillCoreTests", dependencies: ["TillCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "ReceiptsTests",
-            dependencies: ["Receipts", "ESCPOS", "TillCore", "TillTestSupport"],
+            dependencies: ["Receipts", "ESCPOS", "TillCore", "TillStore", "TillTestSupport"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

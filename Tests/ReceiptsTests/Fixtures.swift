@@ -1,6 +1,7 @@
 import ESCPOS
 import Receipts
 import TillCore
+import TillStore
 
 /// A completed sale with € and Cyrillic text, a weighed line, discounts, split tender and change.
 func sampleSale() throws -> CompletedSale {
@@ -24,4 +25,31 @@ func sampleSale() throws -> CompletedSale {
 func sampleData(copy: Bool = false) throws -> TemplateValue {
     SaleReceipt.data(try sampleSale(), date: "2026-11-18 11:06", copy: copy, address: ["ул. Тверская 1", "Москва"],
                      footer: ["Prices in € include VAT", "Спасибо за покупку!"])
+}
+
+/// A member's sale: milk and coffee (8.18), part paid with 818 points, by the demo programme; the
+/// member's balance was not yet confirmed by head office.
+func loyaltySale(registered: Bool = false) throws -> CompletedSale {
+    let till = TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur)
+    let programme = DemoCatalog.programme
+    var s = OpenSale(id: "00000000-0000-4000-8000-000000000043", startedAt: 0, cashier: Cashier(number: "1", name: "Anna"), currency: .eur)
+    for p in [DemoCatalog.featured[1], DemoCatalog.featured[14]] {
+        s = try s.trying(.addLine(item: LineItem(sku: p.sku, description: p.description, category: p.category, taxCode: p.taxCode,
+                                                 taxBasisPoints: 500, unitPrice: p.unitPrice, quantity: .one)))
+    }
+    let registration = registered
+        ? Registration(cardNumber: "6034000009000008", firstName: "Olga", lastName: "Smirnova", phone: "+7 912 345 6789",
+                       email: "olga@example.com", postcode: "10115", birthDate: nil, marketingConsent: true, registeredAt: 0)
+        : nil
+    let customer = SaleCustomer(
+        cardNumber: registered ? "6034000009000008" : "6034000000000015", customerID: "M1", name: registered ? "Olga Smirnova" : "Anna Ivanova",
+        tierCode: registered ? "MEM" : "SLV", tierName: registered ? "Member" : "Silver", balance: registered ? 0 : 1500,
+        qualifying: registered ? 0 : 60_000, offlineLeft: 2000, provisional: true, registration: registration)
+    s = try s.trying(.identifyCustomer(customer: customer))
+    if !registered { s = try s.trying(.addTender(tender: Tender(kind: .points, amount: 409, points: 818))) }
+    s = try s.trying(.addTender(tender: Tender(kind: .cash, amount: 1000)))
+    let outcome = programme.outcome(
+        for: s.basket, customer: customer,
+        context: EarnContext(time: LocalDateTime(minutes: 1_795_000_000_000 / 60_000), storeID: "0001", tierCode: customer.tierCode))
+    return try s.complete(sequence: 43, at: 1_795_000_000_000, till: till, loyalty: outcome)
 }

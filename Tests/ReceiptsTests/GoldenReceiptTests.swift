@@ -2,6 +2,7 @@ import ESCPOS
 import Foundation
 import Receipts
 import Testing
+import TillCore
 
 /// Whole receipts against golden files (`Golden/*.bin`, with the virtual printer's reading in
 /// `*.txt` beside them for review). Re-record on purpose with `TILL_RECORD_GOLDEN=1 scripts/test`.
@@ -14,7 +15,9 @@ struct GoldenReceiptTests {
     }()
 
     /// Renders the sample sale for a printer and compares with the golden file.
-    func check(_ name: String, profile: String, paper: Int, copy: Bool = false, template: String = "sale.receipt") throws -> VirtualPrinter {
+    func check(
+        _ name: String, profile: String, paper: Int, copy: Bool = false, template: String = "sale.receipt", sale: CompletedSale? = nil
+    ) throws -> VirtualPrinter {
         let p = try PrinterProfile.named(profile)
         let dots = try p.paper(widthMM: paper).dots
         let columns = try p.paper(widthMM: paper).columns["A"]!
@@ -24,9 +27,16 @@ struct GoldenReceiptTests {
             let data = TestPage.data(storeID: "0001", storeName: "Demo Store", address: ["1 High Street"], tillID: "01",
                                      profile: profile, paperWidthMM: paper, columns: columns, connection: "test", date: "2026-11-18 11:06")
             bytes = try t.render(data, columns: columns).escpos(profile: p, paperWidthMM: paper)
+        } else if template == "registration.receipt" {
+            let t = try ReceiptTemplate(named: template, from: BuiltInTemplates(), schema: RegistrationSlip.schema, maxImageWidth: dots)
+            let r = try #require(try loyaltySale(registered: true).loyalty?.customer.registration)
+            let data = RegistrationSlip.data(r, programme: "Demo Rewards", welcome: 100, storeID: "0001", storeName: "Demo Store",
+                                             address: ["1 High Street"], tillID: "01", date: "2026-11-18 11:06")
+            bytes = try t.render(data, columns: columns).escpos(profile: p, paperWidthMM: paper)
         } else {
             let t = try ReceiptTemplate(named: template, from: BuiltInTemplates(), schema: SaleReceipt.schema, maxImageWidth: dots)
-            bytes = try t.render(try sampleData(copy: copy), columns: columns).escpos(profile: p, paperWidthMM: paper)
+            let data = try sale.map { SaleReceipt.data($0, date: "2026-11-18 11:06") } ?? sampleData(copy: copy)
+            bytes = try t.render(data, columns: columns).escpos(profile: p, paperWidthMM: paper)
         }
         var v = try VirtualPrinter(profile: p, paperWidthMM: paper)
         v.feed(bytes)
@@ -92,6 +102,39 @@ struct GoldenReceiptTests {
         #expect(images.count == 1)
         #expect(images.first?.width == 576)
         #expect(!v.elements.contains { if case .text = $0 { return true } else { return false } })
+        #expect(v.elements.last == .cut(partial: true))
+    }
+
+    @Test func pointsBlock() throws {
+        let v = try check("loyalty-generic-80", profile: "generic-80", paper: 80, sale: try loyaltySale())
+        let block = Array(v.text.drop { !$0.hasPrefix("Loyalty card") }.prefix(14))
+        #expect(block == [
+            "Loyalty card **** **** **** 0015",
+            "Anna Ivanova",
+            "Previous balance                            1500",
+            "  1 pt per 1.00 on 8.18                       +8",
+            "  Double points on dairy                      +1",
+            "  Coffee beans: 10 pts a pack                +10",
+            "  Silver tier x1.25                           +2",
+            "Points earned                                +21",
+            "Points redeemed (4.09)                      -818",
+            "New balance                                  703",
+            "Tier                                      Silver",
+            "895.91 more to reach Gold",
+            "Balance provisional: not yet confirmed",
+            "            [CODE128 0001-01-000043]",
+        ])
+        #expect(v.text.contains("Points                                      4.09"))
+    }
+
+    @Test func registrationSlip() throws {
+        let v = try check("registration-generic-80", profile: "generic-80", paper: 80, template: "registration.receipt")
+        #expect(v.text.contains("Card                         **** **** **** 0008"))
+        #expect(v.text.contains("Name                               Olga Smirnova"))
+        #expect(v.text.contains("E-mail                          olga@example.com"))
+        #expect(v.text.contains("Offers by e-mail/SMS                         Yes"))
+        #expect(v.text.contains("Welcome bonus                         100 points"))
+        #expect(v.text.contains { $0.hasPrefix("Signature ___") })
         #expect(v.elements.last == .cut(partial: true))
     }
 

@@ -148,6 +148,9 @@ struct ReceiptTemplateTests {
         _ = try ReceiptTemplate(named: "testpage.receipt", from: BuiltInTemplates(), schema: TestPage.schema)
         #expect(SaleReceipt.schema.accepts(try sampleData()))
         #expect(SaleReceipt.schema.accepts(try sampleData(copy: true)))
+        _ = try ReceiptTemplate(named: "registration.receipt", from: BuiltInTemplates(), schema: RegistrationSlip.schema)
+        #expect(SaleReceipt.schema.accepts(SaleReceipt.data(try loyaltySale(), date: "")))
+        #expect(SaleReceipt.schema.accepts(SaleReceipt.data(try loyaltySale(registered: true), date: "")))
     }
 }
 

@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import Testing
+import TillCore
+import TillProtocol
+import TillStore
+import TillTestSupport
+
+private let till = TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur)
+private let programme = DemoCatalog.programme
+private let anna = DemoCatalog.cardNumber(1)
+
+private func loyaltyDatabase(_ dir: TemporaryDirectory) throws -> TillDatabase {
+    let db = try makeDemoDatabase(in: dir)
+    try db.installProgramme(programme, at: 1)
+    try db.importCards(DemoCatalog.cards(members: 10, stock: 3))
+    return db
+}
+
+private func member(_ db: TillDatabase, _ card: String) throws -> SaleCustomer {
+    guard case .member(let c) = try db.lookupCard(card, programme: programme, now: 1_795_000_000_000) else {
+        throw CardError.unknown(card)
+    }
+    return c
+}
+
+/// Milk and coffee (8.18) for `customer`, `points` of it paid with points, the rest cash.
+private func memberSale(_ customer: SaleCustomer, id: String, points: Int64 = 0) throws -> (OpenSale, LoyaltyOutcome) {
+    var s = OpenSale(id: id, startedAt: 1_795_000_000_000, cashier: DemoCatalog.cashier, currency: .eur)
+    for p in [DemoCatalog.featured[1], DemoCatalog.featured[14]] {
+        s = try s.trying(.addLine(item: LineItem(sku: p.sku, description: p.description, category: p.category, taxCode: "B",
+                                                 taxBasisPoints: 500, unitPrice: p.unitPrice, quantity: .one)))
+    }
+    s = try s.trying(.identifyCustomer(customer: customer))
+    if points > 0 { s = try s.trying(.addTender(tender: Tender(kind: .points, amount: programme.value(ofPoints: points), points: points))) }
+    s = try s.trying(.addTender(tender: Tender(kind: .cash, amount: 1000)))
+    let outcome = programme.outcome(
+        for: s.basket, customer: customer,
+        context: EarnContext(time: LocalDateTime(minutes: 29_916_666), storeID: "0001", tierCode: customer.tierCode))
+    return (s, outcome)
+}
+
+@Suite("Loyalty in the till database")
+struct LoyaltyStoreTests {
+    @Test func theProgrammeIsStoredAsData() throws {
+        let dir = TemporaryDirectory()
+        let db = try makeDemoDatabase(in: dir)
+        #expect(try db.programme() == nil)
+        try db.installProgramme(programme, at: 1)
+        #expect(try db.programme() == programme)
+    }
+
+    @Test func cardsAreMembersStockBlockedOrLost() throws {
+        let dir = TemporaryDirectory()
+        let db = try loyaltyDatabase(dir)
+        let a = try member(db, anna)
+        #expect(a.name == "Anna Ivanova")
+        #expect(a.balance == 1500)
+        #expect(a.tierName == "Silver")
+        #expect(!a.provisional)
+        #expect(a.offlineLeft == 2000)
+        let stock = DemoCatalog.cardNumber(DemoCatalog.firstStockCard)
+        #expect(try db.lookupCard(stock, programme: programme, now: 0) == .notIssued(stock))
+        let unknown = DemoCatalog.cardNumber(500)          // a programme card the cache does not hold
+        #expect(try db.lookupCard(unknown, programme: programme, now: 0) == .notIssued(unknown))
+        #expect(throws: CardError.blocked(DemoCatalog.cardNumber(3))) {
+            try db.lookupCard(DemoCatalog.cardNumber(3), programme: programme, now: 0)
+        }
+        #expect(throws: CardError.lost(DemoCatalog.cardNumber(4))) {
+            try db.lookupCard(DemoCatalog.cardNumber(4), programme: programme, now: 0)
+        }
+        #expect(try db.cardCount() == 13)
+    }
+
+    @Test func theBalanceIsTheConfirmedOnePlusThisTillsMovements() throws {
+        let dir = TemporaryDirectory()
+        let db = try loyaltyDatabase(dir)
+        let (sale, outcome) = try memberSale(try member(db, anna), id: "00000000-0000-4000-8000-000000000001", points: 818)
+        let done = try db.commit(sale, at: 1_795_000_060_000, till: till, loyalty: outcome) { _ in nil }
+        #expect(done.loyalty?.earned.total == 21)
+        let after = try member(db, anna)
+        #expect(after.balance == 1500 + 21 - 818)
+        #expect(after.provisional)
+        let left: Int64 = 2000 - 818
+        #expect(after.offlineLeft == left)
+        // The sale's spend (less what points paid) counts towards the tier at once.
+        #expect(after.qualifying == 60_000 + 818 - 409)
+        #expect(after.priorPurchases["fifth-visit"] == 1)
+        #expect(try db.purchases(card: anna, limit: 5).map(\.receiptNumber) == ["0001-01-000001"])
+        // Head office recomputes from the document: the same programme gives the same award.
+        let doc = try #require(try db.saleDocuments().first?.loyalty)
+        let replayed = try CompletedSale(document: try #require(try db.saleDocuments().first), storeName: "Demo Store")
+        #expect(replayed.loyalty?.earned == done.loyalty?.earned)
+        let recomputed = programme.award(for: replayed.basket, context: replayed.loyalty!.context)
+        #expect(recomputed.parts.map { $0.points } == doc.earned.map { $0.points })
+    }
+
+    @Test func aSaleThatCannotCompleteWritesNoPoints() throws {
+        let dir = TemporaryDirectory()
+        let db = try loyaltyDatabase(dir)
+        var s = OpenSale(id: "00000000-0000-4000-8000-000000000009", startedAt: 0, cashier: DemoCatalog.cashier, currency: .eur)
+        s = try s.trying(.addLine(item: LineItem(sku: "F0002", description: "Milk", taxCode: "B", taxBasisPoints: 500, unitPrice: 119, quantity: .one)))
+        let c = try member(db, anna)
+        s = try s.trying(.identifyCustomer(customer: c))
+        let outcome = programme.outcome(for: s.basket, customer: c, context: EarnContext(time: LocalDateTime(minutes: 0), storeID: "0001", tierCode: nil))
+        #expect(throws: SaleError.self) { try db.commit(s, at: 1, till: till, loyalty: outcome) { _ in nil } }
+        #expect(try member(db, anna).balance == 1500)
+        #expect(try db.pendingOutboxCount() == 0)
+    }
+
+    @Test func registrationsAreKeptWhetherTheSaleCompletesOrIsCancelled() throws {
+        let dir = TemporaryDirectory()
+        let db = try loyaltyDatabase(dir)
+        let stock = DemoCatalog.cardNumber(DemoCatalog.firstStockCard)
+        let r = try Registration.make(cardNumber: stock, firstName: "Olga", lastName: "Smirnova", phone: "+7 912 345 6789", email: "",
+                                      postcode: "", birthDate: "1990-04-01", marketingConsent: false, at: 5)
+        let member = NewMember(registration: r, welcome: programme.welcomeAward, programmeVersion: programme.version, till: till,
+                               slip: PrintJobDraft(kind: .registration, receiptNumber: nil, payload: [1, 2, 3]))
+        var s = OpenSale(id: "00000000-0000-4000-8000-000000000007", startedAt: 0, cashier: DemoCatalog.cashier, currency: .eur)
+        s = try s.trying(.addLine(item: LineItem(sku: "F0002", description: "Milk", taxCode: "B", taxBasisPoints: 500, unitPrice: 119, quantity: .one)))
+        try db.cancel(s, at: 10, registering: member)
+        let olga = try #require(try? lookupMember(db, stock))
+        #expect(olga.balance == 100)
+        #expect(try db.searchCustomers("+7 912 345 6789", limit: 5).map(\.cardNumber) == [stock])
+        let docs = try db.outboxPayloads(kind: "registration")
+        #expect(docs.count == 1)
+        #expect(try db.printJobs(states: [.pending]).map(\.kind) == [.registration])
+        // Registering the same card again is refused, and writes nothing.
+        #expect(throws: CardError.alreadyIssued(stock)) { try db.register(member, at: 11) }
+        #expect(try db.outboxPayloads(kind: "registration").count == 1)
+    }
+
+    @Test func customersAreFoundByCardPhoneEmailOrSurname() throws {
+        let dir = TemporaryDirectory()
+        let db = try loyaltyDatabase(dir)
+        #expect(try db.searchCustomers(anna, limit: 5).map(\.name) == ["Anna Ivanova"])
+        #expect(try db.searchCustomers("+7 900 000 0001", limit: 5).map(\.cardNumber) == [anna])
+        #expect(try db.searchCustomers("79000000001", limit: 5).map(\.cardNumber) == [anna])
+        #expect(try db.searchCustomers("Anna.Ivanova@example.com", limit: 5).map(\.cardNumber) == [anna])
+        #expect(try db.searchCustomers("ivan", limit: 50).contains { $0.cardNumber == anna })
+        #expect(try db.searchCustomers("", limit: 5).isEmpty)
+        #expect(try db.searchCustomers("100%", limit: 5).isEmpty)
+    }
+}
+
+private func lookupMember(_ db: TillDatabase, _ card: String) throws -> SaleCustomer { try member(db, card) }
