@@ -168,7 +168,7 @@ enum CardsCSV {
                 }
                 if target == 0 { balance = v } else { qualifying = v }
             }
-            var member: CardRecord.Member?
+            var member: Registration?
             if named {
                 let consentText = (f["marketing_consent"] ?? "").lowercased()
                 guard ["", "yes", "no", "1", "0", "true", "false", "y", "n"].contains(consentText) else {
@@ -176,12 +176,10 @@ enum CardsCSV {
                     continue
                 }
                 do {
-                    let reg = try Registration.make(
+                    member = try Registration.make(
                         cardNumber: number, firstName: first, lastName: last, phone: f["phone"] ?? "", email: f["email"] ?? "",
                         postcode: f["postcode"] ?? "", birthDate: f["birth_date"] ?? "",
                         marketingConsent: ["yes", "1", "true", "y"].contains(consentText), at: now)
-                    member = .init(id: number, firstName: reg.firstName, lastName: reg.lastName, phone: reg.phone, email: reg.email,
-                                   postcode: reg.postcode, birthDate: reg.birthDate, marketingConsent: reg.marketingConsent, registeredAt: now)
                 } catch {
                     issues.append(ImportIssue(line: r.line, message: "\(error)"))
                     continue

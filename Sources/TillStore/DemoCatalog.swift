@@ -129,21 +129,22 @@ extension DemoCatalog {
             let n = i + 1
             out.append(CardRecord(
                 number: cardNumber(n), status: k.2,
-                member: .init(id: "M\(n)", firstName: k.0, lastName: k.1, phone: "+7 900 000 000\(n)",
-                              email: "\(k.0.lowercased()).\(k.1.lowercased())@example.com", postcode: "10115", birthDate: nil,
-                              marketingConsent: n == 1, registeredAt: 1_700_000_000_000),
-                balance: k.3, confirmedAt: 1_790_000_000_000, tierCode: nil, qualifying: k.4))
+                member: Registration(cardNumber: cardNumber(n), firstName: k.0, lastName: k.1, phone: "+7 900 000 000\(n)",
+                                     email: "\(k.0.lowercased()).\(k.1.lowercased())@example.com", postcode: "10115", birthDate: nil,
+                                     marketingConsent: n == 1, registeredAt: 1_700_000_000_000),
+                customerID: "M\(n)", balance: k.3, confirmedAt: 1_790_000_000_000, tierCode: nil, qualifying: k.4))
         }
         for i in (known.count + 1)...max(known.count + 1, members) where i <= members {
             let first = firstNames[Int(rng.next() % UInt64(firstNames.count))], last = lastNames[Int(rng.next() % UInt64(lastNames.count))]
             let number = cardNumber(i)
-            let phone = "+7 9\(String(100_000_000 + Int(rng.next() % 899_999_999)))"
+            let digits = String(100_000_000 + Int(rng.next() % 899_999_999))
+            let phone = "+7 9\(digits.prefix(2)) \(digits.dropFirst(2).prefix(3)) \(digits.suffix(4))"
             out.append(CardRecord(
                 number: number, status: "active",
-                member: .init(id: "M\(i)", firstName: first, lastName: last, phone: phone,
-                              email: "\(first.lowercased()).\(last.lowercased())\(i)@example.com", postcode: nil, birthDate: nil,
-                              marketingConsent: i % 3 == 0, registeredAt: 1_700_000_000_000),
-                balance: Int64(rng.next() % 5_000), confirmedAt: 1_790_000_000_000, tierCode: nil,
+                member: Registration(cardNumber: number, firstName: first, lastName: last, phone: phone,
+                                     email: "\(first.lowercased()).\(last.lowercased())\(i)@example.com", postcode: nil, birthDate: nil,
+                                     marketingConsent: i % 3 == 0, registeredAt: 1_700_000_000_000),
+                customerID: "M\(i)", balance: Int64(rng.next() % 5_000), confirmedAt: 1_790_000_000_000, tierCode: nil,
                 qualifying: Int64(rng.next() % 200_000)))
         }
         for i in 0..<stock {

@@ -218,13 +218,11 @@ extension TillDatabase: LoyaltyDirectory {
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """)
                 for c in cards {
-                    var customerID: String?
-                    if let m = c.member {
-                        customerID = m.id
-                        try customer.execute(arguments: [m.id, m.firstName, m.lastName, m.phone, m.phone.map { $0.filter(\.isNumber) },
+                    if let m = c.member, let id = c.customerID {
+                        try customer.execute(arguments: [id, m.firstName, m.lastName, m.phone, m.phone.map { $0.filter(\.isNumber) },
                                                          m.email, m.postcode, m.birthDate, m.marketingConsent, m.registeredAt])
                     }
-                    try card.execute(arguments: [c.number, customerID, c.status, c.balance, c.confirmedAt, c.tierCode, c.qualifying])
+                    try card.execute(arguments: [c.number, c.customerID, c.status, c.balance, c.confirmedAt, c.tierCode, c.qualifying])
                 }
             }
         }
@@ -233,44 +231,26 @@ extension TillDatabase: LoyaltyDirectory {
 
 /// A card for the card cache (from head office or `till import cards`).
 public struct CardRecord: Sendable, Hashable {
-    public struct Member: Sendable, Hashable {
-        public var id: String
-        public var firstName: String
-        public var lastName: String
-        public var phone: String?
-        public var email: String?
-        public var postcode: String?
-        public var birthDate: String?
-        public var marketingConsent: Bool
-        public var registeredAt: Timestamp
-        public init(id: String, firstName: String, lastName: String, phone: String?, email: String?, postcode: String?,
-                    birthDate: String?, marketingConsent: Bool, registeredAt: Timestamp) {
-            self.id = id
-            self.firstName = firstName
-            self.lastName = lastName
-            self.phone = phone
-            self.email = email
-            self.postcode = postcode
-            self.birthDate = birthDate
-            self.marketingConsent = marketingConsent
-            self.registeredAt = registeredAt
-        }
-    }
-
     public var number: String
     /// active, blocked, lost or stock (not issued yet).
     public var status: String
-    public var member: Member?
+    /// The member the card is issued to (nil: stock), and their customer id.
+    public var member: Registration?
+    public var customerID: String?
     /// The balance head office confirmed, and when.
     public var balance: Int64
     public var confirmedAt: Timestamp?
     public var tierCode: String?
     public var qualifying: Int64
 
-    public init(number: String, status: String, member: Member?, balance: Int64, confirmedAt: Timestamp?, tierCode: String?, qualifying: Int64) {
+    public init(
+        number: String, status: String, member: Registration?, customerID: String? = nil, balance: Int64, confirmedAt: Timestamp?,
+        tierCode: String?, qualifying: Int64
+    ) {
         self.number = number
         self.status = status
         self.member = member
+        self.customerID = member == nil ? nil : customerID ?? number
         self.balance = balance
         self.confirmedAt = confirmedAt
         self.tierCode = tierCode

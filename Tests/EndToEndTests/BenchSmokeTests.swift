@@ -29,4 +29,18 @@ struct BenchSmokeTests {
             #expect(v > 0, "\(key) not measured: \(r.stderr)")
         }
     }
+
+    @Test func loyaltyPrintsItsJSONLine() throws {
+        let r = try runProcess(PackagePaths.binary("till-bench"),
+                               ["loyalty", "--cards", "2000", "--lookups", "50", "--baskets", "50", "--items", "2000"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("20 active rules"))
+        let last = try #require(r.stdout.split(separator: "\n").last)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(json["scenario"] as? String == "loyalty")
+        for key in ["card_lookup_p99_us", "points_p99_us"] {
+            let v = try #require(json[key] as? Double, "missing \(key)")
+            #expect(v > 0)
+        }
+    }
 }
