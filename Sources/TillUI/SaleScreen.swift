@@ -367,22 +367,26 @@ struct SaleScreen {
     private func help(_ c: TillController) {
         let km = c.settings.keymap
         var lines: [(String, String)] = [
-            ("digits Enter", "Key a PLU or barcode (a scanner does this itself)"),
+            ("digits Enter", "Key a PLU, barcode or card; Backspace deletes"),
             ("N \(km.label(.quantity))", "Quantity of the next item, e.g. 3 \(km.label(.quantity)) or 0.750 \(km.label(.quantity))"),
         ]
-        for action in TillAction.allCases where action != .quantity {
+        let navigation: [TillAction] = [.lineUp, .lineDown, .pageUp, .pageDown]
+        for action in TillAction.allCases where action != .quantity && action != .help && !navigation.contains(action) {
             let keys = km.keys(for: action).map(\.description).joined(separator: " ")
             if !keys.isEmpty { lines.append((keys, action.summary)) }
         }
-        lines.append(("Backspace", "Delete the last character keyed"))
+        let nav = navigation.flatMap { km.keys(for: $0) }.map(\.description).joined(separator: " ")
+        lines.append((nav, "Select a line, scroll"))
         lines.append(("", "Amounts: 2000 is 20.00; 20.00 is 20.00 too"))
-        let w = min(t.cols - 4, 76), h = min(t.rows - 2, lines.count + 4)
-        let x = (t.cols - w) / 2, y = 1
+        // Keys first column as wide as the longest (so "Ctrl-X F10" fits), at most 18.
+        let keyW = min(18, (lines.map(\.0.count).max() ?? 10) + 1)
+        let w = min(t.cols - 2, 78), h = min(t.rows - 1, lines.count + 2)
+        let x = (t.cols - w) / 2, y = 0
         t.box(y, x, h, w)
-        t.put(y, x + 2, " KEYS ", .bold)
-        for (i, l) in lines.prefix(h - 3).enumerated() {
-            t.put(y + 1 + i, x + 2, pad(l.0, 16), .bold)
-            t.put(y + 1 + i, x + 19, l.1, [], width: w - 21)
+        t.put(y, x + 2, " KEYS (\(km.label(.help))) ", .bold)
+        for (i, l) in lines.prefix(h - 2).enumerated() {
+            t.put(y + 1 + i, x + 2, pad(l.0, keyW), .bold)
+            t.put(y + 1 + i, x + 2 + keyW + 1, l.1, [], width: w - keyW - 5)
         }
         t.put(y + h - 1, x + 2, " Any key closes this help ", .dim)
     }

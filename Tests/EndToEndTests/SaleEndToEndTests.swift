@@ -139,13 +139,14 @@ struct SaleEndToEndTests {
         #expect(screen.contains("Milk 1L"))
     }
 
-    @Test func helpListsEveryKey() throws {
+    @Test func helpListsEveryKeyOnAnEightyByTwentyFourScreen() throws {
         let f = try TillFixture()
-        let t = try f.startTill()
+        let t = try f.startTill(width: 80, height: 24)
         try f.signOn(t)
         try t.send("F1")
         let help = try t.waitFor("KEYS")
-        for text in ["F2", "Void the selected line", "F6", "Cash", "F9", "Suspend", "Ctrl-X", "F12", "Sign off"] {
+        for text in ["F2", "Void the selected line", "F6", "Cash", "F9", "Suspend", "Ctrl-X", "F12", "Sign off", "Ctrl-P", "Pay with points",
+                     "Ctrl-N", "Ctrl-F", "Ctrl-E", "Up Down PgUp PgDn", "Amounts: 2000 is 20.00"] {
             #expect(help.contains(text), "help lacks \(text)")
         }
         try t.send("Escape")

@@ -228,6 +228,14 @@ struct LoyaltyPropertyTests {
                 #expect(points <= min(available, cap))
                 #expect(testProgramme.value(ofPoints: points) >= limit)
             }
+            // Whatever the cashier keys, an accepted redemption stays within balance, cap and share.
+            let keyed = r.next(total) + 1
+            if let points = testProgramme.points(forAmount: keyed),
+               (try? testProgramme.checkRedemption(points: points, amount: keyed, available: available, offlineLeft: cap, total: total, due: due)) != nil {
+                #expect(points <= available && points <= cap)
+                #expect(keyed <= due && keyed <= total * testProgramme.redemption.maxShareBP / 10_000)
+                #expect(available - points >= 0)
+            }
         }
     }
 
