@@ -46,7 +46,7 @@ public struct TCPPrinterTransport: PrinterTransport {
     public func status() throws(PrinterError) -> PrinterStatus? {
         let fd = try connect()
         defer { close(fd) }
-        switch FileDescriptorIO.queryStatus(fd, timeoutMilliseconds: min(timeoutMilliseconds, 2_000)) {
+        switch FileDescriptorIO.queryStatus(fd, timeoutMilliseconds: timeoutMilliseconds) {
         case .success(let s): return s
         case .failure(let e): throw .io(description, reason: FileDescriptorIO.message(e))
         }
