@@ -14,12 +14,19 @@ let package = Package(
     products: [
         .executable(name: "till", targets: ["Till"]),
         .executable(name: "till-bench", targets: ["TillBench"]),
+        .executable(name: "headoffice", targets: ["HeadOfficeServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Head office only (the till never builds these).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Domain core: pure Swift, no I/O, no Foundation.
@@ -39,11 +46,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Documents and files shared by the till and head office: sale documents to and from
+        // sales, CSV reading, the catalog and card file formats.
+        .target(name: "TillDocuments", dependencies: ["TillCore", "TillProtocol"], swiftSettings: strictSettings),
         // The till's SQLite database.
         .target(
             name: "TillStore",
             dependencies: [
-                "TillCore", "TillProtocol",
+                "TillCore", "TillProtocol", "TillDocuments",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -61,7 +71,8 @@ let package = Package(
         .target(
             name: "TillApp",
             dependencies: [
-                "TillCore", "TillProtocol", "TillStore", "TillUI", "Receipts", "ESCPOS", "Printers", "CardReaders",
+                "TillCore", "TillProtocol", "TillDocuments", "TillStore", "TillUI", "TillSync", "Receipts", "ESCPOS", "Printers",
+                "CardReaders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -72,10 +83,37 @@ let package = Package(
             dependencies: ["TillApp", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
+        // Store-and-forward from the till: the outbox forwarder and head office's card lookups (libcurl).
+        .target(
+            name: "TillSync",
+            dependencies: ["TillCore", "TillProtocol", "TillDocuments", "TillStore", "CCurl", "CCurlShim"],
+            swiftSettings: strictSettings
+        ),
+        // Head office: ingest, loyalty ledger, till credentials, HTTP API; SQLite or PostgreSQL.
+        .target(
+            name: "HeadOffice",
+            dependencies: [
+                "TillCore", "TillProtocol", "TillDocuments", "CLibPQ",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "HeadOfficeServer",
+            dependencies: ["HeadOffice", "TillCore", "TillDocuments", "TillProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "TillBench",
             dependencies: [
-                "TillApp", "TillCore", "TillStore", "TillUI", "Receipts", "ESCPOS",
+                "TillApp", "TillCore", "TillStore", "TillUI", "Receipts", "ESCPOS", "HeadOffice", "TillSync", "TillProtocol", "TillDocuments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -106,6 +144,11 @@ let package = Package(
         ),
         .systemLibrary(name: "CCups", path: "Drivers/CCups", providers: [.apt(["libcups2-dev"])]),
         .systemLibrary(name: "CLibUSB", path: "Drivers/CLibUSB", providers: [.apt(["libusb-1.0-0-dev"])]),
+        // No pkgConfig for these: Debian's libpq-dev puts its header in /usr/include/postgresql.
+        .systemLibrary(name: "CLibPQ", path: "Drivers/CLibPQ", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Drivers/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // curl_easy_setopt is variadic: typed wrappers for Swift.
+        .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Drivers/CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
         // Printer transports: USB (libusb), CUPS (libcups), device file, TCP 9100.
         .target(
             name: "Printers",
@@ -152,7 +195,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TillStoreTests",
-            dependencies: ["TillStore", "TillCore", "TillProtocol", "TillTestSupport",
+            dependencies: ["TillStore", "TillCore", "TillProtocol", "TillDocuments", "TillTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
@@ -164,6 +207,12 @@ let package = Package(
         .testTarget(
             name: "TillAppTests",
             dependencies: ["TillApp", "TillCore", "TillStore", "TillProtocol", "TillUI", "Printers", "TillTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HeadOfficeTests",
+            dependencies: ["HeadOffice", "TillSync", "TillTestSupport", "TillCore", "TillProtocol", "TillDocuments", "TillStore",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TillCore
+import TillDocuments
 import TillProtocol
 import TillStore
 

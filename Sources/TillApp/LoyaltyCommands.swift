@@ -2,6 +2,7 @@ import ArgumentParser
 import CardReaders
 import Foundation
 import TillCore
+import TillDocuments
 import TillStore
 
 extension TillCommand.Import {
@@ -113,85 +114,6 @@ enum LoyaltyProgrammeFile {
         case is Bool.Type: "true or false"
         default: type is any Collection.Type ? "a list" : "an object"
         }
-    }
-}
-
-/// The card cache's CSV file.
-enum CardsCSV {
-    static let columns = ["card_number", "status", "first_name", "last_name", "phone", "email", "postcode", "birth_date",
-                          "marketing_consent", "balance", "qualifying"]
-
-    static func parse(_ records: [CSVRecord], programme: LoyaltyProgramme, now: Int64) -> ([CardRecord], [ImportIssue]) {
-        var issues: [ImportIssue] = []
-        guard let header = records.first else { return ([], [ImportIssue(line: 1, message: "the file is empty: it needs a header row")]) }
-        let names = header.fields.map { $0.lowercased().trimmingCharacters(in: .whitespaces) }
-        for n in names where !columns.contains(n) {
-            issues.append(ImportIssue(line: header.line, message: "unknown column '\(n)': the columns are \(columns.joined(separator: ", "))"))
-        }
-        guard names.contains("card_number") else {
-            return ([], issues + [ImportIssue(line: header.line, message: "the header needs a card_number column")])
-        }
-        guard issues.isEmpty else { return ([], issues) }
-        var cards: [CardRecord] = []
-        cards.reserveCapacity(records.count)
-        var seen = Set<String>()
-        for r in records.dropFirst() {
-            guard r.fields.count == names.count else {
-                issues.append(ImportIssue(line: r.line, message: "has \(r.fields.count) fields, the header has \(names.count)"))
-                continue
-            }
-            var f: [String: String] = [:]
-            for (n, v) in zip(names, r.fields) { f[n] = v.trimmingCharacters(in: .whitespaces) }
-            let number = f["card_number"] ?? ""
-            do { _ = try LoyaltyCardNumber.validate(number, ranges: programme.cardRanges) } catch {
-                issues.append(ImportIssue(line: r.line, message: "card_number: \(error)"))
-                continue
-            }
-            guard seen.insert(number).inserted else {
-                issues.append(ImportIssue(line: r.line, message: "card \(LoyaltyCardNumber.masked(number)) is listed twice"))
-                continue
-            }
-            let first = f["first_name"] ?? "", last = f["last_name"] ?? ""
-            let named = !first.isEmpty || !last.isEmpty
-            let status = (f["status"] ?? "").isEmpty ? (named ? "active" : "stock") : f["status"]!.lowercased()
-            guard ["active", "blocked", "lost", "stock"].contains(status) else {
-                issues.append(ImportIssue(line: r.line, message: "status '\(status)' must be active, blocked, lost or stock"))
-                continue
-            }
-            var balance: Int64 = 0, qualifying: Int64 = 0
-            for (key, target) in [("balance", 0), ("qualifying", 1)] {
-                let text = f[key] ?? ""
-                guard !text.isEmpty else { continue }
-                guard let v = Int64(text), v >= 0 else {
-                    issues.append(ImportIssue(line: r.line, message: "\(key) '\(text)' must be a whole number of points (or minor units) from 0"))
-                    continue
-                }
-                if target == 0 { balance = v } else { qualifying = v }
-            }
-            var member: Registration?
-            if named {
-                let consentText = (f["marketing_consent"] ?? "").lowercased()
-                guard ["", "yes", "no", "1", "0", "true", "false", "y", "n"].contains(consentText) else {
-                    issues.append(ImportIssue(line: r.line, message: "marketing_consent '\(consentText)' must be yes or no"))
-                    continue
-                }
-                do {
-                    member = try Registration.make(
-                        cardNumber: number, firstName: first, lastName: last, phone: f["phone"] ?? "", email: f["email"] ?? "",
-                        postcode: f["postcode"] ?? "", birthDate: f["birth_date"] ?? "",
-                        marketingConsent: ["yes", "1", "true", "y"].contains(consentText), at: now)
-                } catch {
-                    issues.append(ImportIssue(line: r.line, message: "\(error)"))
-                    continue
-                }
-            } else if status == "active" {
-                issues.append(ImportIssue(line: r.line, message: "an active card needs the member's first_name or last_name (status stock for unissued cards)"))
-                continue
-            }
-            cards.append(CardRecord(number: number, status: status, member: member, balance: balance,
-                                    confirmedAt: now, tierCode: nil, qualifying: qualifying))
-        }
-        return (issues.isEmpty ? cards : [], issues)
     }
 }
 

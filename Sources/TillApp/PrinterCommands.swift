@@ -4,6 +4,7 @@ import Foundation
 import Printers
 import Receipts
 import TillCore
+import TillDocuments
 import TillProtocol
 import TillStore
 

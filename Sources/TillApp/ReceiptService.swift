@@ -4,6 +4,7 @@ import Printers
 import Receipts
 import Synchronization
 import TillCore
+import TillDocuments
 import TillProtocol
 import TillStore
 import TillUI

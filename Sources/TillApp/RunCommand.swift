@@ -3,6 +3,7 @@ import Foundation
 import Receipts
 import Printers
 import CardReaders
+public import TillSync
 import TillCore
 import TillProtocol
 public import TillStore
@@ -34,6 +35,8 @@ extension TillCommand {
             let parts = try makeTill(config: config, database: db)
             parts.spooler?.start()
             defer { parts.spooler?.stop() }
+            parts.forwarder?.start()
+            defer { parts.forwarder?.stop() }
             let readers = config.cardReaders.isEmpty ? nil : CardReaderHub(sources: config.cardReaders)
             readers?.start()
             defer { readers?.stop() }
@@ -42,9 +45,8 @@ extension TillCommand {
                 controller: parts.controller, scanGapMilliseconds: config.scanGapMilliseconds,
                 external: readers.map { hub in { readerState.absorb(hub.take()) } }
             ) {
-                let unsent = (try? db.pendingOutboxCount()) ?? 0
-                var items = ["Printer: \(parts.receipts.statusLine)", "Unsent: \(unsent)",
-                             "Programme: \(parts.controller.programme?.version ?? "none")"]
+                var items = ["Printer: \(parts.receipts.statusLine)"] + SyncStatusLine.items(db: db, forwarder: parts.forwarder)
+                items.append("Programme: \(parts.controller.programme?.version ?? "none")")
                 if readers != nil { items.append("Readers: \(readerState.summary)") }
                 return items
             }
@@ -58,6 +60,8 @@ public struct TillParts {
     public let controller: TillController
     let receipts: ReceiptService
     public let spooler: PrintSpooler?
+    /// Sends the outbox to head office, when one is configured and the till is enrolled.
+    public let forwarder: Forwarder?
 }
 
 /// Builds the till as `till run` does: the database, the system clock, random UUIDs, receipts
@@ -81,11 +85,17 @@ public func makeTill(config: TillConfig, database db: TillDatabase) throws -> Ti
             + " (supervisor \(DemoCatalog.supervisor.number), PIN \(DemoCatalog.supervisorPIN))"
     }
     let zone = TimeZone.current
+    let link = try config.headOfficeLink()
+    let forwarder = link.map { Forwarder(link: $0, database: db, storeID: config.storeID, tillID: config.tillID, now: now) }
+    let loyalty: any LoyaltyDirectory = link.map {
+        $0.lookupTimeoutMilliseconds > 0 ? OnlineLoyaltyDirectory(database: db, link: $0, forwarder: forwarder) as any LoyaltyDirectory : db
+    } ?? db
     let controller = TillController(settings: settings, environment: TillEnvironment(
         catalog: db, cashiers: db, journal: db, printer: receipts, now: now,
-        makeSaleID: { UUID().uuidString.lowercased() }, loyalty: db,
-        localTime: { LocalDateTime(minutes: ($0 / 1000 + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0) / 1000)))) / 60) }))
-    return TillParts(controller: controller, receipts: receipts, spooler: spooler)
+        makeSaleID: { UUID().uuidString.lowercased() }, loyalty: loyalty,
+        localTime: { LocalDateTime(minutes: ($0 / 1000 + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0) / 1000)))) / 60) },
+        outboxWritten: { forwarder?.nudge() }))
+    return TillParts(controller: controller, receipts: receipts, spooler: spooler, forwarder: forwarder)
 }
 
 /// What the directly-read card readers last said, for the status bar; their reads and problems go

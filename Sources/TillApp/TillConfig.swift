@@ -54,6 +54,13 @@ public struct TillConfig: Sendable {
     /// Card readers read directly (evdev, USB HID). Keyboard-wedge readers need no setting.
     public var cardReaders: [CardReaderSource] = []
 
+    /// Head office, e.g. https://headoffice.example:8470 (nil: the till keeps its outbox).
+    public var headOfficeURL: String?
+    /// The CA head office's certificate must be signed by (nil: the system's authorities).
+    public var headOfficeCA: String?
+    public var syncBatchSize = 200
+    public var cardLookupTimeoutMilliseconds = 300
+
     public init() {}
 
     /// `$XDG_DATA_HOME/till`, else `~/.local/share/till`.
@@ -65,6 +72,8 @@ public struct TillConfig: Sendable {
 
     public var databasePath: String { dataDirectory + "/till.sqlite" }
     public var receiptsDirectory: String { dataDirectory + "/receipts" }
+    /// The till's head office credential (`till sync enrol`), mode 0600.
+    public var tokenPath: String { dataDirectory + "/headoffice.token" }
 
     public var identity: TillIdentity {
         TillIdentity(storeID: storeID, storeName: storeName, tillID: tillID, currency: currency)
@@ -126,7 +135,7 @@ extension TillConfig {
         }
         var c = TillConfig()
         let reader = TableReader(file: file)
-        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "printer", "keymap", "loyalty", "readers"], section: nil)
+        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "printer", "keymap", "loyalty", "readers", "headoffice"], section: nil)
 
         if let till = try reader.table(root, "till") {
             try reader.only(till, keys: ["id", "data_dir", "scan_gap_ms"], section: "till")
@@ -247,6 +256,30 @@ extension TillConfig {
                 c.cardReaders.append(source)
             }
         }
+        if let h = try reader.table(root, "headoffice") {
+            try reader.only(h, keys: ["url", "ca", "batch_size", "lookup_timeout_ms"], section: "headoffice")
+            if let v = try reader.string(h, "url", section: "headoffice"), !v.isEmpty {
+                guard v.hasPrefix("http://") || v.hasPrefix("https://"), v.count > 8 else {
+                    throw reader.bad("headoffice", "url", "'\(v)' must start with https:// (or http:// on a trusted network), e.g. \"https://headoffice.example:8470\"")
+                }
+                c.headOfficeURL = v
+            }
+            if let v = try reader.string(h, "ca", section: "headoffice"), !v.isEmpty {
+                let path = (v as NSString).expandingTildeInPath
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw reader.bad("headoffice", "ca", "'\(v)' cannot be read: give the PEM file of the CA that signed head office's certificate")
+                }
+                c.headOfficeCA = path
+            }
+            if let v = try reader.int(h, "batch_size", section: "headoffice") {
+                guard (1...5000).contains(v) else { throw reader.bad("headoffice", "batch_size", "\(v) must be 1 to 5000") }
+                c.syncBatchSize = v
+            }
+            if let v = try reader.int(h, "lookup_timeout_ms", section: "headoffice") {
+                guard (0...5000).contains(v) else { throw reader.bad("headoffice", "lookup_timeout_ms", "\(v) must be 0 to 5000 (0: never ask head office at a card scan)") }
+                c.cardLookupTimeoutMilliseconds = v
+            }
+        }
         if let km = try reader.table(root, "keymap") {
             var overrides: [String: [String]] = [:]
             for action in km.keys {
@@ -314,6 +347,12 @@ extension TillConfig {
             [readers]                         # card readers read directly; keyboard-wedge readers need nothing here
             evdev = []                        # e.g. ["/dev/input/by-id/usb-MagTek_USB_Swipe_Reader-event-kbd"]: grabbed, keys never reach the till's input line
             hid = []                          # e.g. ["0801:0002"]: USB HID (boot keyboard) readers through libusb
+
+            [headoffice]                      # store-and-forward; without a url the till keeps its sales for later
+            url = ""                          # e.g. "https://headoffice.example:8470"; then: till sync enrol --token-file FILE
+            ca = ""                           # PEM of the CA that signed head office's certificate (empty: the system's)
+            batch_size = \(d.syncBatchSize)                 # documents per request
+            lookup_timeout_ms = \(d.cardLookupTimeoutMilliseconds)           # a card scan waits this long for head office's balance, then uses the cache
 
             [keymap]                          # action = key names: F1-F24, Enter, Esc, Up, Down, PgUp, PgDn, Ctrl-X, or one character
             \(keymapLines.joined(separator: "\n"))

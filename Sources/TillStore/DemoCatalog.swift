@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 public import TillCore
+public import TillDocuments
 
 /// The demo store: a handful of featured products (listed in README "Try it"), a generated range
 /// up to the requested size (80,000 by default, the seed retailer's range), and demo staff.

@@ -1,5 +1,6 @@
 import GRDB
 public import TillCore
+public import TillDocuments
 
 extension TillDatabase: ProductCatalog {
     public func product(gtin: String) throws -> Product? {
@@ -98,15 +99,5 @@ extension TillDatabase: ProductCatalog {
             ])
             for code in p.barcodes { try insertBarcode.execute(arguments: [code, p.sku]) }
         }
-    }
-}
-
-/// A product read from a catalog file, with the line it came from.
-public struct CatalogRow: Sendable, Equatable {
-    public var line: Int
-    public var product: Product
-    public init(line: Int, product: Product) {
-        self.line = line
-        self.product = product
     }
 }

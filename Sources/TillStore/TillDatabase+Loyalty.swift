@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 public import TillCore
+public import TillDocuments
 import TillProtocol
 
 extension TillDatabase: LoyaltyDirectory {
@@ -43,8 +44,8 @@ extension TillDatabase: LoyaltyDirectory {
                         (SELECT COALESCE(SUM(points), 0) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0) AS pending,
                         (SELECT COALESCE(SUM(-points), 0) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0
                             AND m.kind = 'redeem') AS pending_redeemed,
-                        (SELECT COALESCE(SUM(loyalty_spend), 0) FROM sale s WHERE s.card_number = c.number
-                            AND s.completed_at > COALESCE(c.confirmed_at, 0)) AS local_spend,
+                        (SELECT COALESCE(SUM(s.loyalty_spend), 0) FROM sale s JOIN outbox o ON o.kind = 'sale' AND o.ref_id = s.id
+                            WHERE s.card_number = c.number AND o.state = 'pending') AS local_spend,
                         (SELECT COUNT(*) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0) AS unconfirmed
                     FROM card c LEFT JOIN customer cu ON cu.id = c.customer_id WHERE c.number = ?
                     """), arguments: [number])
@@ -226,34 +227,5 @@ extension TillDatabase: LoyaltyDirectory {
                 }
             }
         }
-    }
-}
-
-/// A card for the card cache (from head office or `till import cards`).
-public struct CardRecord: Sendable, Hashable {
-    public var number: String
-    /// active, blocked, lost or stock (not issued yet).
-    public var status: String
-    /// The member the card is issued to (nil: stock), and their customer id.
-    public var member: Registration?
-    public var customerID: String?
-    /// The balance head office confirmed, and when.
-    public var balance: Int64
-    public var confirmedAt: Timestamp?
-    public var tierCode: String?
-    public var qualifying: Int64
-
-    public init(
-        number: String, status: String, member: Registration?, customerID: String? = nil, balance: Int64, confirmedAt: Timestamp?,
-        tierCode: String?, qualifying: Int64
-    ) {
-        self.number = number
-        self.status = status
-        self.member = member
-        self.customerID = member == nil ? nil : customerID ?? number
-        self.balance = balance
-        self.confirmedAt = confirmedAt
-        self.tierCode = tierCode
-        self.qualifying = qualifying
     }
 }

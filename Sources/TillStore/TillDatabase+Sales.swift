@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 public import TillCore
+public import TillDocuments
 public import TillProtocol
 
 extension TillDatabase: SaleJournal {

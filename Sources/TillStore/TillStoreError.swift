@@ -1,3 +1,4 @@
+public import TillDocuments
 /// Why the till's database could not do what was asked. Messages name the file and say what
 /// to do; they never include PINs or card numbers.
 public enum TillStoreError: Error, CustomStringConvertible, Equatable {
@@ -39,15 +40,5 @@ public enum TillStoreError: Error, CustomStringConvertible, Equatable {
         case .noSuchSuspendedSale(let id):
             return "Suspended sale \(id) is no longer there: it may have been resumed already"
         }
-    }
-}
-
-/// One bad row of an import: its line number in the file and what is wrong with it.
-public struct ImportIssue: Equatable, Sendable {
-    public var line: Int
-    public var message: String
-    public init(line: Int, message: String) {
-        self.line = line
-        self.message = message
     }
 }

@@ -364,6 +364,7 @@ extension TillController {
                     slip: env.printer.registrationSlip(for: registration, welcome: welcome.total, programmeName: programme.name))
                 try env.journal.register(member, at: now)
                 if member.slip != nil { env.printer.queued() }
+                env.outboxWritten()
                 mode = .selling
                 let c = SaleCustomer(
                     cardNumber: card, customerID: card, name: registration.fullName, tierCode: first?.code, tierName: first?.name,

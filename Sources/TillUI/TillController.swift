@@ -34,13 +34,17 @@ public struct TillEnvironment: Sendable {
     public var loyalty: (any LoyaltyDirectory)?
     /// Local date and time of a timestamp in the store's time zone (promotion windows).
     public var localTime: @Sendable (Timestamp) -> LocalDateTime
+    /// Called after something was written to the outbox (a sale, a registration): send it soon.
+    public var outboxWritten: @Sendable () -> Void
 
     public init(
         catalog: any ProductCatalog, cashiers: any CashierDirectory, journal: any SaleJournal,
         printer: any ReceiptPrinting, now: @escaping @Sendable () -> Timestamp, makeSaleID: @escaping @Sendable () -> String,
         loyalty: (any LoyaltyDirectory)? = nil,
-        localTime: @escaping @Sendable (Timestamp) -> LocalDateTime = { LocalDateTime(minutes: $0 / 60_000) }
+        localTime: @escaping @Sendable (Timestamp) -> LocalDateTime = { LocalDateTime(minutes: $0 / 60_000) },
+        outboxWritten: @escaping @Sendable () -> Void = {}
     ) {
+        self.outboxWritten = outboxWritten
         self.catalog = catalog
         self.cashiers = cashiers
         self.journal = journal
@@ -513,6 +517,7 @@ public final class TillController {
         } catch {
             return fail("The sale could not be recorded and is still open: \(error). Try the tender key again.")
         }
+        env.outboxWritten()
         lastSequence = done.sequence
         lastCompleted = done
         sale = nil
@@ -664,6 +669,7 @@ public final class TillController {
                 let member = keptRegistration(of: sale)
                 try env.journal.cancel(sale, at: env.now(), registering: member)
                 if member?.slip != nil { env.printer.queued() }
+                if member != nil { env.outboxWritten() }
                 let paid = sale.basket.totals.paid
                 self.sale = nil
                 promptedForCard = false

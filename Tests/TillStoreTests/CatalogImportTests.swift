@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TillCore
+import TillDocuments
 import TillStore
 import TillTestSupport
 

@@ -158,3 +158,13 @@ extension String {
 extension Character {
     var isControl: Bool { unicodeScalars.contains { $0.properties.generalCategory == .control } }
 }
+
+/// A product read from a catalog file, with the line it came from.
+public struct CatalogRow: Sendable, Equatable {
+    public var line: Int
+    public var product: Product
+    public init(line: Int, product: Product) {
+        self.line = line
+        self.product = product
+    }
+}

@@ -31,7 +31,7 @@ extension SaleDocument {
 }
 
 extension SaleDocument.LoyaltyInfo {
-    init(_ o: LoyaltyOutcome, timeZone: TimeZone) {
+    public init(_ o: LoyaltyOutcome, timeZone: TimeZone) {
         let c = o.customer
         self.init(
             cardNumber: c.cardNumber, customerID: c.customerID, customerName: c.name, programmeVersion: o.programmeVersion,
@@ -64,7 +64,7 @@ extension SaleDocument.LoyaltyInfo {
 }
 
 extension SaleDocument.RegistrationInfo {
-    init(_ r: Registration, timeZone: TimeZone) {
+    public init(_ r: Registration, timeZone: TimeZone) {
         self.init(
             cardNumber: r.cardNumber, firstName: r.firstName, lastName: r.lastName, phone: r.phone, email: r.email,
             postcode: r.postcode, birthDate: r.birthDate, marketingConsent: r.marketingConsent,
@@ -73,7 +73,7 @@ extension SaleDocument.RegistrationInfo {
 }
 
 extension SaleDocument.AwardPart {
-    init(_ p: PointsAward.Part) { self.init(rule: p.rule, label: p.label, points: p.points) }
+    public init(_ p: PointsAward.Part) { self.init(rule: p.rule, label: p.label, points: p.points) }
 }
 
 extension SaleDocument.DiscountInfo {
@@ -90,7 +90,7 @@ extension CompletedSale {
     /// The basket is replayed through the core and must come to the document's totals exactly.
     public init(document d: SaleDocument, storeName: String?) throws {
         guard let currency = Currency(code: d.currency) else {
-            throw TillStoreError.failed(context: "read sale \(d.receiptNumber)", reason: "unknown currency \(d.currency)")
+            throw DocumentError("sale \(d.receiptNumber): unknown currency '\(d.currency)'")
         }
         let lines = d.lines.sorted { $0.lineNumber < $1.lineNumber }
         var events: [BasketEvent] = lines.map { l in
@@ -105,10 +105,13 @@ extension CompletedSale {
         let outcome = d.loyalty?.outcome(storeID: d.storeID)
         if let outcome { events.append(.identifyCustomer(customer: outcome.customer)) }
         events += d.tenders.map { .addTender(tender: Tender(kind: TenderKind(rawValue: $0.kind) ?? .cash, amount: $0.amount, reference: $0.reference, points: $0.points)) }
-        let basket = try Basket(currency: currency, replaying: events)
+        let basket: Basket
+        do { basket = try Basket(currency: currency, replaying: events) } catch {
+            throw DocumentError("sale \(d.receiptNumber): \(error)")
+        }
         let t = basket.totals
         guard t.total == d.totals.total, t.paid == d.totals.paid, t.change == d.totals.change, t.saleDiscount == d.totals.saleDiscount else {
-            throw TillStoreError.failed(context: "read sale \(d.receiptNumber)", reason: "its lines do not add up to its journalled total")
+            throw DocumentError("sale \(d.receiptNumber): its lines do not add up to its total \(d.totals.total)")
         }
         self.init(
             id: d.saleID, sequence: d.sequence, receiptNumber: d.receiptNumber,
@@ -120,7 +123,51 @@ extension CompletedSale {
 }
 
 extension Discount {
-    init(_ info: SaleDocument.DiscountInfo) {
+    public init(_ info: SaleDocument.DiscountInfo) {
         self = info.kind == "percent" ? .percent(basisPoints: info.value) : .amount(minor: info.value)
+    }
+}
+
+/// A document that cannot be read back as a sale: what is wrong, naming the field.
+public struct DocumentError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension SaleDocument {
+    /// What is wrong with a document that did not come from a till's journal as it should: a
+    /// field out of range, named; nil when it is well-formed. `CompletedSale(document:)` then
+    /// checks that it adds up.
+    public func problem() -> String? {
+        if schemaVersion != SaleDocument.currentSchemaVersion {
+            return "schemaVersion \(schemaVersion) is not one this head office reads (\(SaleDocument.currentSchemaVersion))"
+        }
+        if UUID(uuidString: saleID) == nil { return "saleID '\(saleID)' is not a UUID" }
+        if sequence < 1 { return "sequence \(sequence) must be 1 or more" }
+        if Currency(code: currency) == nil { return "currency '\(currency)' is not a currency code such as EUR" }
+        if ProtocolTime.parse(completedAt) == nil { return "completedAt '\(completedAt)' is not an ISO 8601 time" }
+        if lines.isEmpty { return "a sale needs at least one line" }
+        for (i, l) in lines.enumerated() {
+            if l.quantityMilli <= 0 { return "lines[\(i)].quantityMilli \(l.quantityMilli) must be positive" }
+            if l.unitPrice < 0 { return "lines[\(i)].unitPrice \(l.unitPrice) must not be negative" }
+            if l.taxRateBasisPoints < 0 || l.taxRateBasisPoints > 10_000 { return "lines[\(i)].taxRateBasisPoints \(l.taxRateBasisPoints) must be 0 to 10000" }
+            if l.lineNumber != i + 1 { return "lines[\(i)].lineNumber \(l.lineNumber) must be \(i + 1)" }
+        }
+        for (i, t) in tenders.enumerated() {
+            if t.amount <= 0 { return "tenders[\(i)].amount \(t.amount) must be positive" }
+            if TenderKind(rawValue: t.kind) == nil { return "tenders[\(i)].kind '\(t.kind)' must be cash, card or points" }
+            if t.kind == "points" && (t.points ?? 0) <= 0 { return "tenders[\(i)].points must be positive for a points tender" }
+        }
+        if let l = loyalty {
+            if l.cardNumber.isEmpty || !l.cardNumber.allSatisfy({ $0.isASCII && $0.isNumber }) { return "loyalty.cardNumber '\(l.cardNumber)' must be digits" }
+            if l.earned.contains(where: { $0.points < 0 }) || l.welcome.contains(where: { $0.points < 0 }) { return "loyalty: points earned must not be negative" }
+            if l.redeemed < 0 { return "loyalty.redeemed \(l.redeemed) must not be negative" }
+            let tendered = tenders.filter { $0.kind == "points" }.reduce(0) { $0 + ($1.points ?? 0) }
+            if tendered != l.redeemed { return "loyalty.redeemed \(l.redeemed) is not the \(tendered) points tendered" }
+        } else if tenders.contains(where: { $0.kind == "points" }) {
+            return "a points tender needs the sale's loyalty card"
+        }
+        return nil
     }
 }

@@ -1,0 +1,418 @@
+import Foundation
+import Synchronization
+public import TillCore
+public import TillDocuments
+public import TillProtocol
+
+/// A till as head office knows it, once its credential checked out.
+public struct TillCredential: Sendable, Hashable {
+    public var storeID: String
+    public var tillID: String
+    public init(storeID: String, tillID: String) {
+        self.storeID = storeID
+        self.tillID = tillID
+    }
+    public var name: String { "\(storeID)/\(tillID)" }
+}
+
+/// Why a batch was refused as a whole (nothing in it was applied): an HTTP status and a message.
+public struct IngestRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    public var status: Int
+    public var message: String
+    public var documentID: String?
+    public init(status: Int, message: String, documentID: String? = nil) {
+        self.status = status
+        self.message = message
+        self.documentID = documentID
+    }
+    public var description: String { message }
+}
+
+/// Head office's data: tills and their credentials, sales applied exactly once, the loyalty
+/// ledger (appended, never overwritten), customers and cards, programme versions, and what
+/// ingest reports (sequence gaps, discrepancies, exceptions, rejects). The same code runs on
+/// SQLite and on PostgreSQL.
+public final class HeadOfficeStore: Sendable {
+    public let database: any SQLDatabase
+    private let programmes = Mutex<[String: LoyaltyProgramme]>([:])
+
+    public init(database: any SQLDatabase) throws {
+        self.database = database
+        try Schema.migrate(database)
+    }
+
+    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    // MARK: - Programmes
+
+    /// Keeps a programme version, so sales computed with it can be checked.
+    public func importProgramme(_ p: LoyaltyProgramme) throws {
+        let json = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
+        try database.write { c in
+            try c.execute("""
+                INSERT INTO programmes (version, json, imported_at) VALUES (?, ?, ?)
+                ON CONFLICT (version) DO UPDATE SET json = excluded.json, imported_at = excluded.imported_at
+                """, [.text(p.version), .text(json), .int(Self.now())])
+        }
+        programmes.withLock { $0[p.version] = p }
+    }
+
+    /// A programme version head office holds, if any.
+    public func programme(version: String) throws -> LoyaltyProgramme? {
+        if let p = programmes.withLock({ $0[version] }) { return p }
+        let json = try database.read { c in try c.queryOne("SELECT json FROM programmes WHERE version = ?", [.text(version)])?.text("json") }
+        guard let json, let p = try? JSONDecoder().decode(LoyaltyProgramme.self, from: Data(json.utf8)) else { return nil }
+        programmes.withLock { $0[version] = p }
+        return p
+    }
+
+    /// The newest programme (by import time), for tiers of cards head office loads itself.
+    public func latestProgramme() throws -> LoyaltyProgramme? {
+        let version = try database.read { c in
+            try c.queryOne("SELECT version FROM programmes ORDER BY imported_at DESC, version DESC LIMIT 1", [])?.text("version")
+        }
+        return try version.flatMap(programme(version:))
+    }
+
+    // MARK: - Ingest
+
+    /// Applies a batch from a till: every document atomically and at most once (by sale UUID, or
+    /// registration card number). Documents that are malformed refuse the whole batch, with
+    /// nothing applied; documents head office cannot apply (a sequence number used by another
+    /// sale) are rejected one by one, with the reason, and kept in `rejects`.
+    public func ingest(_ batch: IngestBatch, from till: TillCredential, at time: Int64? = nil) throws -> IngestResponse {
+        let received = time ?? Self.now()
+        guard batch.storeID == till.storeID, batch.tillID == till.tillID else {
+            throw IngestRefusal(status: 403, message: "This credential is till \(till.name); the batch says \(batch.storeID)/\(batch.tillID): a till submits only as itself")
+        }
+        guard batch.documents.count <= 5_000 else {
+            throw IngestRefusal(status: 413, message: "\(batch.documents.count) documents in one batch: send at most 5000")
+        }
+        // Check everything before applying anything.
+        var prepared: [Prepared] = []
+        prepared.reserveCapacity(batch.documents.count)
+        for d in batch.documents { prepared.append(try prepare(d, till: till)) }
+
+        let results = try database.write { c -> [IngestResult] in
+            var results: [IngestResult] = []
+            results.reserveCapacity(prepared.count)
+            for p in prepared {
+                switch p {
+                case .sale(let doc, let sale, let json): results.append(try applySale(doc, sale, json, till: till, at: received, c))
+                case .registration(let doc): results.append(try applyRegistration(doc, till: till, at: received, c))
+                }
+            }
+            try advanceContiguous(till, c)
+            try c.execute("UPDATE tills SET last_seen = ? WHERE store_id = ? AND till_id = ?", [.int(received), .text(till.storeID), .text(till.tillID)])
+            return results
+        }
+        return IngestResponse(results: results, gaps: try gaps(of: till))
+    }
+
+    enum Prepared {
+        case sale(SaleDocument, CompletedSale, String)
+        case registration(RegistrationDocument)
+    }
+
+    private func prepare(_ d: OutboxDocument, till: TillCredential) throws -> Prepared {
+        func refuse(_ message: String, status: Int = 422) -> IngestRefusal {
+            IngestRefusal(status: status, message: "Document \(d.kind) \(d.id): \(message)", documentID: d.id)
+        }
+        switch d.kind {
+        case "sale":
+            guard let doc = d.sale else { throw refuse("a sale document needs its 'sale'") }
+            guard doc.saleID == d.id else { throw refuse("the id is not the sale's saleID \(doc.saleID)") }
+            guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
+                throw refuse("it is a sale of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
+            }
+            if let problem = doc.problem() { throw refuse(problem) }
+            let sale: CompletedSale
+            do { sale = try CompletedSale(document: doc, storeName: nil) } catch { throw refuse("\(error)") }
+            let json = String(decoding: try JSONEncoder().encode(doc), as: UTF8.self)
+            return .sale(doc, sale, json)
+        case "registration":
+            guard let doc = d.registration else { throw refuse("a registration document needs its 'registration'") }
+            guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
+                throw refuse("it is a registration of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
+            }
+            let r = doc.registration
+            guard r.cardNumber == d.id, !r.cardNumber.isEmpty, r.cardNumber.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw refuse("registration.cardNumber '\(r.cardNumber)' must be the document's id, in digits")
+            }
+            do {
+                _ = try Registration.make(
+                    cardNumber: r.cardNumber, firstName: r.firstName, lastName: r.lastName, phone: r.phone ?? "", email: r.email ?? "",
+                    postcode: r.postcode ?? "", birthDate: r.birthDate ?? "", marketingConsent: r.marketingConsent, at: 0)
+            } catch { throw refuse("\(error)") }
+            if doc.welcome.contains(where: { $0.points < 0 }) { throw refuse("welcome points must not be negative") }
+            return .registration(doc)
+        default:
+            throw refuse("kind '\(d.kind)' must be sale or registration")
+        }
+    }
+
+    private func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, till: TillCredential, at received: Int64,
+                           _ c: any SQLConnection) throws -> IngestResult {
+        let card = doc.loyalty?.cardNumber
+        if try c.queryOne("SELECT sale_id FROM sales WHERE sale_id = ?", [.text(doc.saleID)]) != nil {
+            return IngestResult(kind: "sale", id: doc.saleID, status: .duplicate, reason: "already applied", cards: try balances([card], c))
+        }
+        if let other = try c.queryOne("SELECT sale_id FROM sales WHERE store_id = ? AND till_id = ? AND sequence = ?",
+                                      [.text(till.storeID), .text(till.tillID), .int(doc.sequence)])?.text("sale_id") {
+            let reason = "sequence \(doc.sequence) of till \(till.name) is already sale \(other)"
+            try c.execute("INSERT INTO rejects (document_id, kind, store_id, till_id, reason, received_at) VALUES (?, 'sale', ?, ?, ?, ?)",
+                          [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .text(reason), .int(received)])
+            return IngestResult(kind: "sale", id: doc.saleID, status: .rejected, reason: reason)
+        }
+        let redeemedValue = doc.loyalty?.redeemedValue ?? 0
+        try c.execute("""
+            INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
+                card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
+                  .text(doc.completedAt), .int(sale.completedAt), .int(doc.totals.total), .text(doc.currency), SQLValue(card),
+                  .int(card == nil ? 0 : max(0, doc.totals.total - redeemedValue)), .text(json), .int(received)])
+        try c.execute("""
+            UPDATE tills SET max_sequence = CASE WHEN max_sequence < ? THEN ? ELSE max_sequence END, last_lag_ms = ?
+            WHERE store_id = ? AND till_id = ?
+            """, [.int(doc.sequence), .int(doc.sequence), .int(max(0, received - sale.completedAt)), .text(till.storeID), .text(till.tillID)])
+        guard let l = doc.loyalty, let outcome = sale.loyalty else {
+            return IngestResult(kind: "sale", id: doc.saleID, status: .accepted)
+        }
+        if let r = l.registration {
+            try insertRegistration(r, saleID: doc.saleID, till: till, at: received, c)
+        }
+        let created = try c.execute("INSERT INTO cards (number, status, balance, qualifying) VALUES (?, 'active', 0, 0) ON CONFLICT (number) DO NOTHING",
+                                    [.text(l.cardNumber)])
+        if created == 1 {
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('unknown-card', ?, ?, ?, ?, ?, ?)
+                """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(doc.receiptNumber) used card \(LoyaltyCardNumber.masked(l.cardNumber)), which head office did not have: it starts from 0 here (load the cards with headoffice cards import)"),
+                      .int(received)])
+        }
+        var movements: [(String, Int64, String, String)] = []
+        for p in l.welcome { movements.append(("welcome", p.points, p.rule, p.label)) }
+        for p in l.earned where p.points != 0 { movements.append(("earn", p.points, p.rule, p.label)) }
+        if l.redeemed > 0 { movements.append(("redeem", -l.redeemed, "redeem", "Points redeemed")) }
+        for m in movements {
+            try c.execute("""
+                INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(l.cardNumber), .text(doc.saleID), .text(m.0), .int(m.1), .text(m.2), .text(m.3), .text(till.storeID),
+                      .text(till.tillID), .int(received)])
+        }
+        let delta = movements.reduce(0) { $0 + $1.1 }
+        let programme = try programme(version: l.programmeVersion)
+        let spend = max(0, doc.totals.total - l.redeemedValue)
+        let qualifyingDelta = programme?.tierQualification.basis == .points ? outcome.earned.total : spend
+        guard let row = try c.queryOne("""
+            UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ? WHERE number = ?
+            RETURNING balance, qualifying, status
+            """, [.int(delta), .int(qualifyingDelta), .int(received), .text(l.cardNumber)]) else {
+            throw SQLError("card \(l.cardNumber) vanished while applying sale \(doc.saleID)")
+        }
+        let balance = row.int("balance"), qualifying = row.int("qualifying")
+        let tier = programme?.tier(for: qualifying)?.code
+        if let tier { try c.execute("UPDATE cards SET tier_code = ? WHERE number = ?", [.text(tier), .text(l.cardNumber)]) }
+        if l.redeemed > 0 && balance < 0 {
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('overdraft', ?, ?, ?, ?, ?, ?)
+                """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(doc.receiptNumber) redeemed \(l.redeemed) points; the card's balance is now \(balance): the same points were redeemed elsewhere while offline"),
+                      .int(received)])
+        }
+        if row.text("status") != "active" {
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('card-status', ?, ?, ?, ?, ?, ?)
+                """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(doc.receiptNumber) used card \(LoyaltyCardNumber.masked(l.cardNumber)), which head office has as \(row.text("status"))"),
+                      .int(received)])
+        }
+        // The till's points stand (the customer was told them); a different recomputation is reported.
+        try checkAward(doc, sale, outcome, programme, at: received, c)
+        return IngestResult(kind: "sale", id: doc.saleID, status: .accepted,
+                            cards: [CardBalance(number: l.cardNumber, balance: balance, tierCode: tier, qualifying: qualifying)])
+    }
+
+    private func checkAward(_ doc: SaleDocument, _ sale: CompletedSale, _ outcome: LoyaltyOutcome, _ programme: LoyaltyProgramme?,
+                            at received: Int64, _ c: any SQLConnection) throws {
+        guard let l = doc.loyalty else { return }
+        let tillPoints = l.earned.reduce(0) { $0 + $1.points }
+        guard let programme else {
+            try c.execute("""
+                INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
+                VALUES (?, ?, 'unknown-programme', ?, ?, NULL, ?)
+                """, [.text(doc.saleID), .text(l.cardNumber),
+                      .text("Programme version \(l.programmeVersion) is not at head office: the points were not checked (import it with headoffice programme import)"),
+                      .int(tillPoints), .int(received)])
+            return
+        }
+        let award = programme.award(for: sale.basket, context: outcome.context)
+        let mine = award.parts.filter { $0.points != 0 }.map { "\($0.rule)=\($0.points)" }
+        let theirs = l.earned.filter { $0.points != 0 }.map { "\($0.rule)=\($0.points)" }
+        if mine != theirs {
+            try c.execute("""
+                INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
+                VALUES (?, ?, 'points', ?, ?, ?, ?)
+                """, [.text(doc.saleID), .text(l.cardNumber),
+                      .text("Sale \(doc.receiptNumber): the till awarded \(theirs.joined(separator: ", ")); programme \(programme.version) gives \(mine.joined(separator: ", "))"),
+                      .int(tillPoints), .int(award.total), .int(received)])
+        }
+    }
+
+    private func insertRegistration(_ r: SaleDocument.RegistrationInfo, saleID: String?, till: TillCredential, at received: Int64,
+                                    _ c: any SQLConnection) throws {
+        let inserted = try c.execute("""
+            INSERT INTO registrations (card_number, customer_id, store_id, till_id, sale_id, received_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (card_number) DO NOTHING
+            """, [.text(r.cardNumber), .text(r.cardNumber), .text(till.storeID), .text(till.tillID), SQLValue(saleID), .int(received)])
+        if inserted == 0 {
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('registration', ?, ?, ?, ?, ?, ?)
+                """, [.text(r.cardNumber), SQLValue(saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Card \(LoyaltyCardNumber.masked(r.cardNumber)) was registered again (to \(r.firstName) \(r.lastName)): the first registration stands"),
+                      .int(received)])
+            return
+        }
+        try c.execute("""
+            INSERT INTO customers (id, first_name, last_name, phone, email, postcode, birth_date, marketing_consent, registered_at, store_id, till_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+            """, [.text(r.cardNumber), .text(r.firstName), .text(r.lastName), SQLValue(r.phone), SQLValue(r.email), SQLValue(r.postcode),
+                  SQLValue(r.birthDate), SQLValue(r.marketingConsent), .text(r.registeredAt), .text(till.storeID), .text(till.tillID)])
+        try c.execute("""
+            INSERT INTO cards (number, customer_id, status, balance, qualifying) VALUES (?, ?, 'active', 0, 0)
+            ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, status = 'active'
+            """, [.text(r.cardNumber), .text(r.cardNumber)])
+    }
+
+    private func applyRegistration(_ doc: RegistrationDocument, till: TillCredential, at received: Int64, _ c: any SQLConnection) throws -> IngestResult {
+        let card = doc.registration.cardNumber
+        if try c.queryOne("SELECT card_number FROM registrations WHERE card_number = ?", [.text(card)]) != nil {
+            return IngestResult(kind: "registration", id: card, status: .duplicate, reason: "already registered", cards: try balances([card], c))
+        }
+        try insertRegistration(doc.registration, saleID: nil, till: till, at: received, c)
+        let welcome = doc.welcome.reduce(0) { $0 + $1.points }
+        for p in doc.welcome {
+            try c.execute("""
+                INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at)
+                VALUES (?, NULL, 'welcome', ?, ?, ?, ?, ?, ?)
+                """, [.text(card), .int(p.points), .text(p.rule), .text(p.label), .text(till.storeID), .text(till.tillID), .int(received)])
+        }
+        try c.execute("UPDATE cards SET balance = balance + ?, updated_at = ? WHERE number = ?", [.int(welcome), .int(received), .text(card)])
+        return IngestResult(kind: "registration", id: card, status: .accepted, cards: try balances([card], c))
+    }
+
+    private func balances(_ cards: [String?], _ c: any SQLConnection) throws -> [CardBalance] {
+        try cards.compactMap { $0 }.compactMap { number in
+            try c.queryOne("SELECT balance, qualifying, tier_code FROM cards WHERE number = ?", [.text(number)]).map {
+                CardBalance(number: number, balance: $0.int("balance"), tierCode: $0["tier_code"].text, qualifying: $0.int("qualifying"))
+            }
+        }
+    }
+
+    /// Moves the till's "received everything up to" mark over sales that arrived.
+    private func advanceContiguous(_ till: TillCredential, _ c: any SQLConnection) throws {
+        guard let row = try c.queryOne("SELECT contiguous_through, max_sequence FROM tills WHERE store_id = ? AND till_id = ?",
+                                       [.text(till.storeID), .text(till.tillID)]) else { return }
+        var through = row.int("contiguous_through")
+        let max = row.int("max_sequence")
+        guard through < max else { return }
+        let next = try c.query("""
+            SELECT sequence FROM sales WHERE store_id = ? AND till_id = ? AND sequence > ? ORDER BY sequence LIMIT 100000
+            """, [.text(till.storeID), .text(till.tillID), .int(through)])
+        for r in next {
+            if r.int("sequence") == through + 1 { through += 1 } else { break }
+        }
+        try c.execute("UPDATE tills SET contiguous_through = ? WHERE store_id = ? AND till_id = ?",
+                      [.int(through), .text(till.storeID), .text(till.tillID)])
+    }
+
+    /// The sequence numbers of a till head office has not received (below the highest it has).
+    public func gaps(of till: TillCredential, limit: Int = 100) throws -> [SequenceGap] {
+        try database.read { c in
+            guard let row = try c.queryOne("SELECT contiguous_through, max_sequence FROM tills WHERE store_id = ? AND till_id = ?",
+                                           [.text(till.storeID), .text(till.tillID)]) else { return [] }
+            var expected = row.int("contiguous_through") + 1
+            let max = row.int("max_sequence")
+            guard expected <= max else { return [] }
+            var gaps: [SequenceGap] = []
+            for r in try c.query("SELECT sequence FROM sales WHERE store_id = ? AND till_id = ? AND sequence >= ? ORDER BY sequence",
+                                 [.text(till.storeID), .text(till.tillID), .int(expected)]) {
+                let s = r.int("sequence")
+                if s > expected {
+                    gaps.append(SequenceGap(from: expected, to: s - 1))
+                    if gaps.count >= limit { break }
+                }
+                expected = s + 1
+            }
+            return gaps
+        }
+    }
+
+    // MARK: - Cards
+
+    /// A card's authoritative state, and which of `pending` (sale UUIDs) head office has applied.
+    public func cardStatus(_ number: String, pending: [String]) throws -> CardStatus? {
+        try database.read { c in
+            guard let row = try c.queryOne("""
+                SELECT c.balance, c.qualifying, c.tier_code, c.status, cu.first_name, cu.last_name
+                FROM cards c LEFT JOIN customers cu ON cu.id = c.customer_id WHERE c.number = ?
+                """, [.text(number)]) else { return nil }
+            var applied: [String] = []
+            for id in pending.prefix(200) where try c.queryOne("SELECT sale_id FROM sales WHERE sale_id = ?", [.text(id)]) != nil {
+                applied.append(id)
+            }
+            let name = [row["first_name"].text, row["last_name"].text].compactMap { $0 }.joined(separator: " ")
+            return CardStatus(
+                card: CardBalance(number: number, balance: row.int("balance"), tierCode: row["tier_code"].text, qualifying: row.int("qualifying")),
+                status: row.text("status"), customerName: name.isEmpty ? nil : name, applied: applied)
+        }
+    }
+
+    /// Loads cards (and their members) with opening balances, each balance an `opening` movement
+    /// of the ledger so that a balance is always the sum of its movements. All or nothing.
+    public func importCards(_ cards: [CardRecord], at time: Int64? = nil) throws {
+        let now = time ?? Self.now()
+        let programme = try latestProgramme()
+        try database.write { c in
+            for card in cards {
+                if let m = card.member, let id = card.customerID {
+                    try c.execute("""
+                        INSERT INTO customers (id, first_name, last_name, phone, email, postcode, birth_date, marketing_consent, registered_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name, phone = excluded.phone,
+                            email = excluded.email, postcode = excluded.postcode, birth_date = excluded.birth_date,
+                            marketing_consent = excluded.marketing_consent
+                        """, [.text(id), .text(m.firstName), .text(m.lastName), SQLValue(m.phone), SQLValue(m.email), SQLValue(m.postcode),
+                              SQLValue(m.birthDate), SQLValue(m.marketingConsent), .text(ProtocolTime.format(m.registeredAt, timeZone: .gmt))])
+                }
+                let previous = try c.queryOne("SELECT balance FROM cards WHERE number = ?", [.text(card.number)])?.int("balance") ?? 0
+                try c.execute("""
+                    INSERT INTO cards (number, customer_id, status, balance, qualifying, tier_code, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, status = excluded.status, balance = excluded.balance,
+                        qualifying = excluded.qualifying, tier_code = excluded.tier_code, updated_at = excluded.updated_at
+                    """, [.text(card.number), SQLValue(card.customerID), .text(card.status), .int(card.balance), .int(card.qualifying),
+                          SQLValue(card.tierCode ?? programme?.tier(for: card.qualifying)?.code), .int(now)])
+                if card.balance != previous {
+                    try c.execute("""
+                        INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, created_at) VALUES (?, NULL, 'opening', ?, 'opening', ?, ?)
+                        """, [.text(card.number), .int(card.balance - previous), .text("Balance loaded"), .int(now)])
+                }
+            }
+        }
+    }
+
+    /// Products for head office's catalog (prices are published to tills by the back office).
+    public func importProducts(_ products: [Product]) throws {
+        try database.write { c in
+            for p in products {
+                try c.execute("""
+                    INSERT INTO products (sku, description, unit_price, tax_code, category, barcodes, plu, sold_by_weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (sku) DO UPDATE SET description = excluded.description, unit_price = excluded.unit_price, tax_code = excluded.tax_code,
+                        category = excluded.category, barcodes = excluded.barcodes, plu = excluded.plu, sold_by_weight = excluded.sold_by_weight
+                    """, [.text(p.sku), .text(p.description), .int(p.unitPrice), .text(p.taxCode), .text(p.category),
+                          .text(p.barcodes.joined(separator: "|")), SQLValue(p.plu), SQLValue(p.soldByWeight)])
+            }
+        }
+    }
+}

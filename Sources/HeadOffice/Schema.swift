@@ -1,0 +1,149 @@
+import Foundation
+
+/// Head office's tables, the same on SQLite and PostgreSQL. Migrations are numbered and applied
+/// in order, each in its own transaction; a database newer than this program is refused.
+enum Schema {
+    static let migrations: [String] = [
+        // 1: tills, sales, the loyalty ledger, and what ingest reports.
+        """
+        CREATE TABLE tills (
+            store_id TEXT NOT NULL,
+            till_id TEXT NOT NULL,
+            token_hash TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT,
+            last_seen BIGINT,
+            max_sequence BIGINT NOT NULL DEFAULT 0,
+            contiguous_through BIGINT NOT NULL DEFAULT 0,
+            last_lag_ms BIGINT,
+            PRIMARY KEY (store_id, till_id)
+        );
+        CREATE TABLE sales (
+            sale_id TEXT PRIMARY KEY,
+            store_id TEXT NOT NULL,
+            till_id TEXT NOT NULL,
+            sequence BIGINT NOT NULL,
+            receipt_number TEXT NOT NULL,
+            completed_at TEXT NOT NULL,
+            completed_ms BIGINT NOT NULL,
+            total BIGINT NOT NULL,
+            currency TEXT NOT NULL,
+            card_number TEXT,
+            loyalty_spend BIGINT NOT NULL DEFAULT 0,
+            document TEXT NOT NULL,
+            received_at BIGINT NOT NULL,
+            UNIQUE (store_id, till_id, sequence)
+        );
+        CREATE INDEX sales_card ON sales (card_number, completed_ms);
+        CREATE TABLE customers (
+            id TEXT PRIMARY KEY,
+            first_name TEXT NOT NULL,
+            last_name TEXT NOT NULL,
+            phone TEXT,
+            email TEXT,
+            postcode TEXT,
+            birth_date TEXT,
+            marketing_consent BIGINT NOT NULL DEFAULT 0,
+            registered_at TEXT,
+            store_id TEXT,
+            till_id TEXT
+        );
+        CREATE TABLE cards (
+            number TEXT PRIMARY KEY,
+            customer_id TEXT,
+            status TEXT NOT NULL DEFAULT 'active',
+            balance BIGINT NOT NULL DEFAULT 0,
+            qualifying BIGINT NOT NULL DEFAULT 0,
+            tier_code TEXT,
+            updated_at BIGINT
+        );
+        CREATE TABLE registrations (
+            card_number TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            store_id TEXT NOT NULL,
+            till_id TEXT NOT NULL,
+            sale_id TEXT,
+            received_at BIGINT NOT NULL
+        );
+        CREATE TABLE ledger (
+            id {id},
+            card_number TEXT NOT NULL,
+            sale_id TEXT,
+            kind TEXT NOT NULL,
+            points BIGINT NOT NULL,
+            rule TEXT,
+            label TEXT,
+            store_id TEXT,
+            till_id TEXT,
+            created_at BIGINT NOT NULL
+        );
+        CREATE INDEX ledger_card ON ledger (card_number);
+        CREATE INDEX ledger_sale ON ledger (sale_id);
+        CREATE TABLE discrepancies (
+            id {id},
+            sale_id TEXT NOT NULL,
+            card_number TEXT,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            till_points BIGINT,
+            head_office_points BIGINT,
+            created_at BIGINT NOT NULL
+        );
+        CREATE TABLE exceptions (
+            id {id},
+            kind TEXT NOT NULL,
+            card_number TEXT,
+            sale_id TEXT,
+            store_id TEXT,
+            till_id TEXT,
+            detail TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        CREATE TABLE rejects (
+            id {id},
+            document_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            store_id TEXT NOT NULL,
+            till_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            received_at BIGINT NOT NULL
+        );
+        CREATE TABLE programmes (
+            version TEXT PRIMARY KEY,
+            json TEXT NOT NULL,
+            imported_at BIGINT NOT NULL
+        );
+        CREATE TABLE products (
+            sku TEXT PRIMARY KEY,
+            description TEXT NOT NULL,
+            unit_price BIGINT NOT NULL,
+            tax_code TEXT NOT NULL,
+            category TEXT NOT NULL DEFAULT '',
+            barcodes TEXT NOT NULL DEFAULT '',
+            plu TEXT,
+            sold_by_weight BIGINT NOT NULL DEFAULT 0
+        );
+        """,
+    ]
+
+    /// Brings the database up to date.
+    static func migrate(_ db: any SQLDatabase) throws {
+        try db.write { c in
+            if db.kind == .postgres {
+                // Several head office processes may start together on one database.
+                _ = try c.query("SELECT pg_advisory_xact_lock(7310001)", [])
+            }
+            try c.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)", [])
+            let current = try c.queryOne("SELECT MAX(version) AS v FROM schema_version", [])?.int("v") ?? 0
+            guard current <= Int64(migrations.count) else {
+                throw SQLError("The head office database \(db.location) was written by a newer head office (schema \(current), this one knows \(migrations.count)): upgrade headoffice")
+            }
+            for (i, script) in migrations.enumerated() where Int64(i + 1) > current {
+                for statement in db.ddl(script).split(separator: ";") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    try c.execute(String(statement), [])
+                }
+                try c.execute("INSERT INTO schema_version (version) VALUES (?)", [.int(Int64(i + 1))])
+            }
+        }
+    }
+}

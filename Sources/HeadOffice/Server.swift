@@ -1,0 +1,252 @@
+import Dispatch
+public import Foundation
+public import Hummingbird
+public import HummingbirdTLS
+public import Logging
+import NIOCore
+import NIOSSL
+import HTTPTypes
+import Synchronization
+import TillProtocol
+
+/// How head office serves.
+public struct ServerOptions: Sendable {
+    public var host: String
+    public var port: Int
+    /// PEM certificate chain and key: serve HTTPS instead of HTTP.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// The largest request body accepted.
+    public var maxBodyBytes: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8470, tlsCertificate: String? = nil, tlsKey: String? = nil, maxBodyBytes: Int = 32 << 20) {
+        self.host = host
+        self.port = port
+        self.tlsCertificate = tlsCertificate
+        self.tlsKey = tlsKey
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// Counters for `/metrics` (Prometheus text format).
+final class Metrics: Sendable {
+    struct Counts {
+        var batches = 0
+        var accepted = 0
+        var duplicates = 0
+        var rejected = 0
+        var refused: [Int: Int] = [:]
+        var ingestSeconds = 0.0
+        var ingestBuckets = [Int](repeating: 0, count: Metrics.bounds.count)
+    }
+    static let bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+    let counts = Mutex(Counts())
+
+    func batch(_ r: IngestResponse, seconds: Double) {
+        counts.withLock { c in
+            c.batches += 1
+            for x in r.results {
+                switch x.status {
+                case .accepted: c.accepted += 1
+                case .duplicate: c.duplicates += 1
+                case .rejected: c.rejected += 1
+                }
+            }
+            c.ingestSeconds += seconds
+            for (i, b) in Self.bounds.enumerated() where seconds <= b { c.ingestBuckets[i] += 1 }
+        }
+    }
+
+    func refused(_ status: Int) { counts.withLock { $0.refused[status, default: 0] += 1 } }
+}
+
+/// Runs blocking database work off the server's event loops and Swift's cooperative threads.
+final class BlockingWork: Sendable {
+    private let queue = DispatchQueue(label: "headoffice.db", attributes: .concurrent)
+    private let slots: DispatchSemaphore
+
+    init(width: Int) { slots = DispatchSemaphore(value: width) }
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { [slots] in
+                slots.wait()
+                defer { slots.signal() }
+                continuation.resume(with: Result { try body() })
+            }
+        }
+    }
+}
+
+/// Head office's HTTP API (docs/headoffice-api.yaml): ingest, card lookups, health, metrics.
+public struct HeadOfficeServer: Sendable {
+    public let store: HeadOfficeStore
+    public let options: ServerOptions
+    public let logger: Logger
+    let metrics = Metrics()
+    let work: BlockingWork
+
+    public init(store: HeadOfficeStore, options: ServerOptions, logger: Logger = Logger(label: "headoffice")) {
+        self.store = store
+        self.options = options
+        self.logger = logger
+        work = BlockingWork(width: store.database.kind == .sqlite ? 2 : 8)
+    }
+
+    static let json: HTTPFields = [.contentType: "application/json"]
+
+    func respond(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {
+        let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
+        return Response(status: status, headers: Self.json, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    func refuse(_ status: Int, _ message: String, documentID: String? = nil) -> Response {
+        metrics.refused(status)
+        return respond(HTTPResponse.Status(code: status), APIError(error: message, documentID: documentID))
+    }
+
+    func authenticate(_ request: Request) async throws -> Result<TillCredential, AuthFailure> {
+        let header = request.headers[.authorization]
+        return try await work.run { [store] in
+            do { return .success(try store.authenticate(header)) } catch let e as AuthFailure { return .failure(e) }
+        }
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/health") { _, _ -> Response in
+            do {
+                let sales = try await work.run { [store] in try store.saleCount() }
+                return respond(.ok, ["status": "ok", "database": store.database.kind.rawValue, "sales": String(sales)])
+            } catch {
+                return respond(.serviceUnavailable, ["status": "unavailable", "error": "\(error)"])
+            }
+        }
+        router.get("/metrics") { _, _ -> Response in
+            let tills = (try? await work.run { [store] in try store.tills() }) ?? []
+            let text = renderMetrics(tills)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.post("/api/v1/ingest") { request, _ -> Response in
+            let till: TillCredential
+            switch try await authenticate(request) {
+            case .success(let t): till = t
+            case .failure(let f): return refuse(401, f.description)
+            }
+            let body: ByteBuffer
+            do { body = try await request.body.collect(upTo: options.maxBodyBytes) } catch {
+                return refuse(413, "The batch is larger than \(options.maxBodyBytes) bytes: send fewer documents at a time")
+            }
+            let batch: IngestBatch
+            do { batch = try JSONDecoder().decode(IngestBatch.self, from: Data(body.readableBytesView)) } catch let e as DecodingError {
+                return refuse(400, "The batch is not valid: \(Self.describe(e))")
+            } catch {
+                return refuse(400, "The batch is not JSON: \(error)")
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
+            do {
+                let response = try await work.run { [store] in try store.ingest(batch, from: till) }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                metrics.batch(response, seconds: seconds)
+                let accepted = response.results.filter { $0.status == .accepted }.count
+                let rejected = response.results.filter { $0.status == .rejected }.count
+                logger.info("ingest", metadata: [
+                    "till": "\(till.name)", "documents": "\(batch.documents.count)", "accepted": "\(accepted)",
+                    "duplicates": "\(batch.documents.count - accepted - rejected)", "rejected": "\(rejected)",
+                    "ms": "\(Int(seconds * 1000))", "gaps": "\(response.gaps.count)",
+                ])
+                return respond(.ok, response)
+            } catch let r as IngestRefusal {
+                logger.warning("ingest refused", metadata: ["till": "\(till.name)", "status": "\(r.status)", "reason": "\(r.message)"])
+                return refuse(r.status, r.message, documentID: r.documentID)
+            } catch {
+                logger.error("ingest failed", metadata: ["till": "\(till.name)", "error": "\(error)"])
+                return refuse(503, "Head office could not store the batch (\(error)); nothing of it was applied: send it again later")
+            }
+        }
+        router.get("/api/v1/cards/{number}") { request, context -> Response in
+            switch try await authenticate(request) {
+            case .success: break
+            case .failure(let f): return refuse(401, f.description)
+            }
+            guard let number = context.parameters.get("number"), (8...19).contains(number.count), number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                return refuse(400, "A card number is 8 to 19 digits")
+            }
+            let pending = request.uri.queryParameters["pending"].map { $0.split(separator: ",").map(String.init) } ?? []
+            do {
+                guard let status = try await work.run({ [store] in try store.cardStatus(number, pending: pending) }) else {
+                    return refuse(404, "Head office does not know this card")
+                }
+                return respond(.ok, status)
+            } catch {
+                return refuse(503, "Head office could not read the card: \(error)")
+            }
+        }
+        return router
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            var out = ""
+            for k in keys {
+                if let i = k.intValue { out += "[\(i)]" } else { out += (out.isEmpty ? "" : ".") + k.stringValue }
+            }
+            return out.isEmpty ? "the body" : out
+        }
+        switch error {
+        case .keyNotFound(let key, let c): return "\(path(c.codingPath + [key])) is missing"
+        case .typeMismatch(let type, let c): return "\(path(c.codingPath)) has the wrong type (expected \(type))"
+        case .valueNotFound(let type, let c): return "\(path(c.codingPath)) must be a \(type), not null"
+        case .dataCorrupted(let c): return c.codingPath.isEmpty ? "not valid JSON" : "\(path(c.codingPath)): \(c.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    func renderMetrics(_ tills: [TillSummary]) -> String {
+        let c = metrics.counts.withLock { $0 }
+        var out = """
+            # HELP headoffice_ingest_batches_total Batches ingested.
+            # TYPE headoffice_ingest_batches_total counter
+            headoffice_ingest_batches_total \(c.batches)
+            # HELP headoffice_documents_total Documents ingested, by result.
+            # TYPE headoffice_documents_total counter
+            headoffice_documents_total{result="accepted"} \(c.accepted)
+            headoffice_documents_total{result="duplicate"} \(c.duplicates)
+            headoffice_documents_total{result="rejected"} \(c.rejected)
+            # HELP headoffice_requests_refused_total Requests refused, by HTTP status.
+            # TYPE headoffice_requests_refused_total counter
+
+            """
+        for (status, n) in c.refused.sorted(by: { $0.key < $1.key }) { out += "headoffice_requests_refused_total{status=\"\(status)\"} \(n)\n" }
+        out += "# HELP headoffice_ingest_seconds Time to apply a batch.\n# TYPE headoffice_ingest_seconds histogram\n"
+        for (i, b) in Metrics.bounds.enumerated() { out += "headoffice_ingest_seconds_bucket{le=\"\(b)\"} \(c.ingestBuckets[i])\n" }
+        out += "headoffice_ingest_seconds_bucket{le=\"+Inf\"} \(c.batches)\nheadoffice_ingest_seconds_sum \(c.ingestSeconds)\nheadoffice_ingest_seconds_count \(c.batches)\n"
+        out += "# HELP headoffice_till_lag_seconds Time from a till completing its last sale to head office receiving it.\n# TYPE headoffice_till_lag_seconds gauge\n"
+        for t in tills {
+            if let lag = t.lastLagMilliseconds {
+                out += "headoffice_till_lag_seconds{store=\"\(t.till.storeID)\",till=\"\(t.till.tillID)\"} \(Double(lag) / 1000)\n"
+            }
+        }
+        out += "# HELP headoffice_till_missing_sales Sequence numbers below a till's highest that head office has not received.\n# TYPE headoffice_till_missing_sales gauge\n"
+        for t in tills where t.revokedAt == nil {
+            out += "headoffice_till_missing_sales{store=\"\(t.till.storeID)\",till=\"\(t.till.tillID)\"} \(max(0, t.maxSequence - t.contiguousThrough))\n"
+        }
+        return out
+    }
+
+    /// Serves until cancelled or until SIGTERM/SIGINT; `onReady` gets the port actually bound.
+    public func run(onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let configuration = ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: "headoffice")
+        let ready: @Sendable (any Channel) async -> Void = { channel in await onReady(channel.localAddress?.port ?? 0) }
+        if let cert = options.tlsCertificate, let key = options.tlsKey {
+            let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            let app = Application(router: router(), server: try .tls(tlsConfiguration: tls), configuration: configuration,
+                                  onServerRunning: ready, logger: logger)
+            try await app.runService()
+        } else {
+            let app = Application(router: router(), configuration: configuration, onServerRunning: ready, logger: logger)
+            try await app.runService()
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import ArgumentParser
+import Foundation
+import HeadOffice
+import TillCore
+import TillDocuments
+import TillProtocol
+
+/// `headoffice`: the server all tills of a chain report to, and its administration.
+@main
+struct HeadOfficeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "headoffice",
+        abstract: "Head office: takes every till's sales and points exactly once; registers tills; reports.",
+        discussion: """
+            The database is a SQLite file (default ./headoffice.sqlite, or $HEADOFFICE_DATABASE) or a \
+            postgres://user@host:port/database URL shared by several head office processes.
+            """,
+        subcommands: [Serve.self, TillCommand.self, Programme.self, Cards.self, Report.self])
+}
+
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A SQLite file or a postgres:// URL.", valueName: "database"))
+    var database: String = ProcessInfo.processInfo.environment["HEADOFFICE_DATABASE"] ?? "headoffice.sqlite"
+
+    func open() throws -> HeadOfficeStore {
+        do {
+            let db: any SQLDatabase = database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")
+                ? try PostgresDatabase(url: database) : try SQLiteDatabase(path: database)
+            return try HeadOfficeStore(database: db)
+        } catch {
+            throw CLIFailure("\(error)")
+        }
+    }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the tills' API (ingest, card lookups), /health and /metrics.")
+
+    @OptionGroup var db: DatabaseOption
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0: any free port, printed).") var port = 8470
+    @Option(help: ArgumentHelp("PEM certificate chain: serve HTTPS.", valueName: "file")) var tlsCert: String?
+    @Option(help: ArgumentHelp("PEM private key for --tls-cert.", valueName: "file")) var tlsKey: String?
+    @Option(help: "Largest request body accepted, in bytes.") var maxBody = 32 << 20
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+    }
+
+    func run() async throws {
+        let store = try db.open()
+        let options = ServerOptions(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, maxBodyBytes: maxBody)
+        let server = HeadOfficeServer(store: store, options: options)
+        let scheme = tlsCert == nil ? "http" : "https"
+        let location = store.database.location
+        try await server.run { bound in
+            // One line, flushed: scripts and tests wait for it.
+            FileHandle.standardOutput.write(Data("headoffice listening on \(scheme)://\(host):\(bound) (database \(location))\n".utf8))
+        }
+    }
+}
+
+struct TillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "till", abstract: "Register, revoke and list tills.",
+                                                    subcommands: [Register.self, Revoke.self, List.self])
+
+    struct Register: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a till its credential (printed, or written to --output with mode 0600).",
+            discussion: "On the till: till sync enrol --url https://headoffice:8470 --token-file FILE")
+        @OptionGroup var db: DatabaseOption
+        @Option var store: String
+        @Option var till: String
+        @Flag(help: "Issue a new token to a till already registered (the old one stops working).") var replace = false
+        @Option(help: ArgumentHelp("Write the token to this file (mode 0600) instead of printing it.", valueName: "file")) var output: String?
+
+        func run() throws {
+            let s = try db.open()
+            let token: TillToken
+            do { token = try s.registerTill(TillCredential(storeID: store, tillID: till), replace: replace) } catch { throw CLIFailure("\(error)") }
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: Data((token.description + "\n").utf8), attributes: [.posixPermissions: 0o600])
+                else { throw CLIFailure("Cannot write \(output)") }
+                print("Till \(store)/\(till) registered; its token is in \(output) (mode 0600).")
+            } else {
+                print(token.description)
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a till's credential: its requests get 401.")
+        @OptionGroup var db: DatabaseOption
+        @Option var store: String
+        @Option var till: String
+        func run() throws {
+            do { try db.open().revokeTill(TillCredential(storeID: store, tillID: till)) } catch { throw CLIFailure("\(error)") }
+            print("Till \(store)/\(till) revoked.")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tills: last contact, highest sale number, missing sales.")
+        @OptionGroup var db: DatabaseOption
+        func run() throws {
+            let tills = try db.open().tills()
+            if tills.isEmpty { print("No tills are registered: headoffice till register --store S --till T") }
+            for t in tills {
+                let seen = t.lastSeen.map { Date(timeIntervalSince1970: Double($0) / 1000).description } ?? "never"
+                let state = t.revokedAt == nil ? "" : "  REVOKED"
+                print("\(t.till.name)  last contact \(seen)  sales up to \(t.maxSequence), missing \(t.maxSequence - t.contiguousThrough)\(state)")
+            }
+        }
+    }
+}
+
+struct Programme: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Keep loyalty programme versions, to check the points of tills' sales.",
+                                                    subcommands: [Import.self])
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import a programme version (JSON, as the tills have it).")
+        @OptionGroup var db: DatabaseOption
+        @Argument(help: ArgumentHelp("The programme file.", valueName: "programme.json")) var file: String
+        func run() throws {
+            guard let data = FileManager.default.contents(atPath: file) else { throw CLIFailure("Cannot read \(file)") }
+            let p: LoyaltyProgramme
+            do { p = try JSONDecoder().decode(LoyaltyProgramme.self, from: data) } catch { throw CLIFailure("\(file) is not a programme: \(error)") }
+            let issues = p.validate()
+            guard issues.isEmpty else { throw CLIFailure("\(file) is not valid:\n" + issues.map { "  \($0)" }.joined(separator: "\n")) }
+            try db.open().importProgramme(p)
+            print("Programme '\(p.name)' version \(p.version) imported.")
+        }
+    }
+}
+
+struct Cards: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load loyalty cards.", subcommands: [Import.self])
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load cards from CSV (the till's cards file format), all or none.")
+        @OptionGroup var db: DatabaseOption
+        @Argument(help: ArgumentHelp("The CSV file.", valueName: "cards.csv")) var file: String
+        func run() throws {
+            let store = try db.open()
+            guard let programme = try store.latestProgramme() else {
+                throw CLIFailure("Import the programme first (headoffice programme import FILE.json): card numbers are checked against its ranges")
+            }
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                throw CLIFailure("Cannot read \(file) as UTF-8 text")
+            }
+            let records: [CSVRecord]
+            do { records = try CSVReader.records(text) } catch { throw CLIFailure("\(file) line \(error.line): \(error.message)") }
+            let (cards, issues) = CardsCSV.parse(records, programme: programme, now: Int64(Date().timeIntervalSince1970 * 1000))
+            guard issues.isEmpty else {
+                throw CLIFailure("\(file): nothing was loaded:\n" + issues.prefix(50).map { "  line \($0.line): \($0.message)" }.joined(separator: "\n"))
+            }
+            try store.importCards(cards)
+            print("Loaded \(cards.count) cards.")
+        }
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What ingest reports: exceptions (offline overdrafts…), discrepancies, rejects, sequence gaps, ledger check.")
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case exceptions, discrepancies, rejects, gaps, ledger, summary }
+
+    @OptionGroup var db: DatabaseOption
+    @Argument(help: "exceptions, discrepancies, rejects, gaps, ledger or summary") var kind: Kind = .summary
+    @Flag(help: "JSON instead of text.") var json = false
+
+    func run() throws {
+        let store = try db.open()
+        func show(_ entries: [ReportEntry], _ empty: String) throws {
+            if json {
+                print(String(decoding: try JSONEncoder().encode(entries), as: UTF8.self))
+            } else if entries.isEmpty {
+                print(empty)
+            } else {
+                for e in entries {
+                    print([e.kind, e.till, e.document, e.card.map { LoyaltyCardNumber.masked($0) }, e.detail].compactMap { $0 }.joined(separator: "  "))
+                }
+            }
+        }
+        switch kind {
+        case .exceptions: try show(store.exceptions(), "No exceptions.")
+        case .discrepancies: try show(store.discrepancies(), "No discrepancies.")
+        case .rejects: try show(store.rejects(), "No rejected documents.")
+        case .gaps:
+            var any = false
+            for t in try store.tills() {
+                let gaps = try store.gaps(of: t.till)
+                for g in gaps { print("\(t.till.name)  missing \(g.from == g.to ? "\(g.from)" : "\(g.from)-\(g.to)")") }
+                any = any || !gaps.isEmpty
+            }
+            if !any { print("No till has missing sales.") }
+        case .ledger:
+            let bad = try store.ledgerMismatches()
+            if bad.isEmpty { print("Every card's balance is the sum of its movements.") }
+            for b in bad { print("\(LoyaltyCardNumber.masked(b.card))  balance \(b.balance), movements \(b.movements)") }
+            if !bad.isEmpty { throw ExitCode(1) }
+        case .summary:
+            print("Sales: \(try store.saleCount())")
+            print("Tills: \(try store.tills().count)")
+            print("Exceptions: \(try store.exceptions().count), discrepancies: \(try store.discrepancies().count), rejects: \(try store.rejects().count)")
+        }
+    }
+}
+
+

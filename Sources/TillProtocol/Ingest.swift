@@ -1,0 +1,128 @@
+/// What a till posts to head office (`POST /api/v1/ingest`, docs/headoffice-api.yaml): documents
+/// from its outbox, in the order they were written. Each is applied atomically and idempotently
+/// by its id: a sale by its UUID, a registration by its card number.
+public struct IngestBatch: Codable, Sendable, Equatable {
+    public var storeID: String
+    public var tillID: String
+    public var documents: [OutboxDocument]
+
+    public init(storeID: String, tillID: String, documents: [OutboxDocument]) {
+        self.storeID = storeID
+        self.tillID = tillID
+        self.documents = documents
+    }
+}
+
+public struct OutboxDocument: Codable, Sendable, Equatable {
+    /// "sale" or "registration".
+    public var kind: String
+    /// The sale's UUID, or the registered card's number.
+    public var id: String
+    public var sale: SaleDocument?
+    public var registration: RegistrationDocument?
+
+    public init(sale: SaleDocument) {
+        kind = "sale"
+        id = sale.saleID
+        self.sale = sale
+    }
+
+    public init(registration: RegistrationDocument) {
+        kind = "registration"
+        id = registration.registration.cardNumber
+        self.registration = registration
+    }
+}
+
+/// Head office's answer to a batch: one result per document, in order, and the sequence
+/// numbers of this till it has not received.
+public struct IngestResponse: Codable, Sendable, Equatable {
+    public var results: [IngestResult]
+    public var gaps: [SequenceGap]
+
+    public init(results: [IngestResult], gaps: [SequenceGap]) {
+        self.results = results
+        self.gaps = gaps
+    }
+}
+
+public struct IngestResult: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// Applied now.
+        case accepted
+        /// Applied before: this is the original result.
+        case duplicate
+        /// Not applied, for `reason`; the till keeps it and shows it to the manager.
+        case rejected
+    }
+
+    public var kind: String
+    public var id: String
+    public var status: Status
+    public var reason: String?
+    /// The balances head office confirms after applying the document.
+    public var cards: [CardBalance]
+
+    public init(kind: String, id: String, status: Status, reason: String? = nil, cards: [CardBalance] = []) {
+        self.kind = kind
+        self.id = id
+        self.status = status
+        self.reason = reason
+        self.cards = cards
+    }
+}
+
+/// A card as head office knows it: the authoritative balance and tier.
+public struct CardBalance: Codable, Sendable, Equatable {
+    public var number: String
+    public var balance: Int64
+    public var tierCode: String?
+    /// Qualifying spend (minor units) or points for the tier.
+    public var qualifying: Int64
+
+    public init(number: String, balance: Int64, tierCode: String?, qualifying: Int64) {
+        self.number = number
+        self.balance = balance
+        self.tierCode = tierCode
+        self.qualifying = qualifying
+    }
+}
+
+/// Sequence numbers `from`…`to` of a till that head office has not received.
+public struct SequenceGap: Codable, Sendable, Equatable {
+    public var from: Int64
+    public var to: Int64
+    public init(from: Int64, to: Int64) {
+        self.from = from
+        self.to = to
+    }
+}
+
+/// `GET /api/v1/cards/{number}?pending=ID,ID`: the card's authoritative state, and which of the
+/// till's pending sales (not yet acknowledged to it) head office has already applied.
+public struct CardStatus: Codable, Sendable, Equatable {
+    public var card: CardBalance
+    /// active, blocked, lost or stock.
+    public var status: String
+    public var customerName: String?
+    public var applied: [String]
+
+    public init(card: CardBalance, status: String, customerName: String?, applied: [String]) {
+        self.card = card
+        self.status = status
+        self.customerName = customerName
+        self.applied = applied
+    }
+}
+
+/// The body of every 4xx and 5xx answer.
+public struct APIError: Codable, Sendable, Equatable, Error {
+    public var error: String
+    /// The document the error is about, when it is about one.
+    public var documentID: String?
+
+    public init(error: String, documentID: String? = nil) {
+        self.error = error
+        self.documentID = documentID
+    }
+}

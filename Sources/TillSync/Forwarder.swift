@@ -1,0 +1,253 @@
+public import Foundation
+import Synchronization
+public import TillCore
+public import TillProtocol
+public import TillStore
+
+/// Where head office is and how the till proves who it is.
+public struct HeadOfficeLink: Sendable, Equatable {
+    /// e.g. https://headoffice.example:8470
+    public var url: String
+    /// The CA head office's certificate must be signed by (nil: the system's).
+    public var ca: String?
+    /// The till's token, STORE.TILL.SECRET (`till sync enrol` writes it, mode 0600).
+    public var token: String
+    public var batchSize: Int
+    /// How long a card scan waits for head office's balance before using the card cache.
+    public var lookupTimeoutMilliseconds: Int
+
+    public init(url: String, ca: String?, token: String, batchSize: Int = 200, lookupTimeoutMilliseconds: Int = 300) {
+        self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.ca = ca
+        self.token = token
+        self.batchSize = batchSize
+        self.lookupTimeoutMilliseconds = lookupTimeoutMilliseconds
+    }
+}
+
+/// What the forwarder last knew, for the status bar and `till sync status`.
+public struct SyncState: Sendable, Equatable {
+    public enum Connection: Sendable, Equatable {
+        case unknown, online, offline, revoked
+    }
+    public var connection: Connection = .unknown
+    /// The last time head office answered.
+    public var lastContact: Timestamp?
+    public var lastError: String?
+    /// Documents head office refused since the till started (they stay in the outbox).
+    public var rejectedNow = 0
+}
+
+/// The result of one drain.
+public struct DrainResult: Sendable, Equatable {
+    public var sent = 0
+    public var accepted = 0
+    public var duplicates = 0
+    public var rejected = 0
+    public var gaps: [SequenceGap] = []
+    /// Why the drain stopped before the outbox was empty, if it did.
+    public var stoppedBy: String?
+}
+
+/// Drains the outbox to head office: in the order the till wrote it, in batches, each document
+/// acknowledged one by one. Nothing is removed: an acknowledged document is marked acked, a
+/// refused one rejected with the reason. A failure leaves everything pending, to be sent again
+/// (head office applies each document once, so sending twice is safe).
+public final class Forwarder: Sendable {
+    public let link: HeadOfficeLink
+    let database: TillDatabase
+    let storeID: String
+    let tillID: String
+    let now: @Sendable () -> Timestamp
+    private let state = Mutex(SyncState())
+    private let wake = NSCondition()
+    private let nudged = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+    private let finished = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+
+    public init(
+        link: HeadOfficeLink, database: TillDatabase, storeID: String, tillID: String,
+        now: @escaping @Sendable () -> Timestamp = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
+        self.link = link
+        self.database = database
+        self.storeID = storeID
+        self.tillID = tillID
+        self.now = now
+    }
+
+    public var snapshot: SyncState { state.withLock { $0 } }
+
+    var authorization: String { "Authorization: Bearer \(link.token)" }
+
+    /// Sends batches until the outbox is empty, head office fails, or `maxBatches` were sent.
+    /// `connection` is reused across batches (keep-alive).
+    public func drain(using connection: HTTPConnection? = nil, maxBatches: Int = .max) -> DrainResult {
+        let http = connection ?? HTTPConnection(ca: link.ca)
+        var result = DrainResult()
+        var size = max(1, link.batchSize)
+        var batches = 0
+        while batches < maxBatches && !stopping.load(ordering: .relaxed) {
+            let entries: [OutboxEntry]
+            do { entries = try database.pendingOutbox(limit: size) } catch {
+                result.stoppedBy = "\(error)"
+                return result
+            }
+            guard !entries.isEmpty else { return result }
+            batches += 1
+            let answer: HTTPAnswer
+            do {
+                answer = try http.send("POST", link.url + "/api/v1/ingest", headers: [authorization, "Content-Type: application/json"],
+                                       body: Self.batchBody(entries, storeID: storeID, tillID: tillID), timeoutMilliseconds: 60_000)
+            } catch {
+                try? database.recordSendAttempt(entries.map(\.id), at: now())
+                note(.offline, error: error.message)
+                result.stoppedBy = error.message
+                return result
+            }
+            switch answer.status {
+            case 200:
+                guard let response = try? JSONDecoder().decode(IngestResponse.self, from: Data(answer.body)) else {
+                    note(.online, error: "Head office's answer could not be read; the batch will be sent again")
+                    result.stoppedBy = "unreadable answer"
+                    return result
+                }
+                do { try database.recordAcks(response.results, at: now()) } catch {
+                    result.stoppedBy = "\(error)"
+                    return result
+                }
+                result.sent += entries.count
+                for r in response.results {
+                    switch r.status {
+                    case .accepted: result.accepted += 1
+                    case .duplicate: result.duplicates += 1
+                    case .rejected: result.rejected += 1
+                    }
+                }
+                result.gaps = response.gaps
+                note(.online, error: nil, rejected: response.results.filter { $0.status == .rejected }.count)
+            case 401:
+                let message = Self.message(answer) ?? "head office does not accept this till's credential"
+                note(.revoked, error: message)
+                result.stoppedBy = message
+                return result
+            case 413 where size > 1:
+                size = max(1, size / 4)
+            case 400, 403, 413, 422:
+                // A document head office cannot take: keep it, marked, and go on with the rest.
+                let error = (try? JSONDecoder().decode(APIError.self, from: Data(answer.body)))
+                let id = error?.documentID
+                let reason = error?.error ?? "refused with HTTP \(answer.status)"
+                guard let entry = entries.first(where: { $0.refID == id }) ?? (entries.count == 1 ? entries.first : nil) else {
+                    // Not one document's fault: send them one at a time to find out.
+                    if size > 1 { size = 1; continue }
+                    note(.online, error: reason)
+                    result.stoppedBy = reason
+                    return result
+                }
+                try? database.markRejected(outboxID: entry.id, reason: reason, at: now())
+                result.rejected += 1
+                note(.online, error: nil, rejected: 1)
+            default:
+                try? database.recordSendAttempt(entries.map(\.id), at: now())
+                let message = Self.message(answer) ?? "head office answered HTTP \(answer.status)"
+                note(.offline, error: message)
+                result.stoppedBy = message
+                return result
+            }
+        }
+        return result
+    }
+
+    static func message(_ a: HTTPAnswer) -> String? {
+        (try? JSONDecoder().decode(APIError.self, from: Data(a.body)))?.error
+    }
+
+    /// The request body, built around the journalled JSON of each document (not re-encoded).
+    static func batchBody(_ entries: [OutboxEntry], storeID: String, tillID: String) -> [UInt8] {
+        var out = "{\"storeID\":\(jsonString(storeID)),\"tillID\":\(jsonString(tillID)),\"documents\":["
+        out.reserveCapacity(entries.reduce(64) { $0 + $1.payload.utf8.count + 80 })
+        for (i, e) in entries.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"kind\":\(jsonString(e.kind)),\"id\":\(jsonString(e.refID)),\"\(e.kind)\":\(e.payload)}"
+        }
+        out += "]}"
+        return Array(out.utf8)
+    }
+
+    /// The body `drain` sends, for tests that post it themselves.
+    public static func batchBodyForTests(_ entries: [OutboxEntry], storeID: String, tillID: String) -> [UInt8] {
+        batchBody(entries, storeID: storeID, tillID: tillID)
+    }
+
+    static func jsonString(_ s: String) -> String {
+        String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
+    }
+
+    private func note(_ c: SyncState.Connection, error: String?, rejected: Int = 0) {
+        let t = now()
+        state.withLock {
+            $0.connection = c
+            if c != .offline && c != .revoked { $0.lastContact = t }
+            $0.lastError = error
+            $0.rejectedNow += rejected
+        }
+    }
+
+    // MARK: - In the background
+
+    /// Starts draining in the background: at once, after each sale (`nudge`), and after failures
+    /// with exponential backoff and jitter (1 s doubling to 60 s).
+    public func start() {
+        started.store(true, ordering: .relaxed)
+        let t = Thread { [self] in loop() }
+        t.name = "till-forwarder"
+        t.start()
+    }
+
+    /// A sale was committed: send it soon.
+    public func nudge() {
+        wake.lock()
+        nudged.store(true, ordering: .relaxed)
+        wake.signal()
+        wake.unlock()
+    }
+
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        nudge()
+        for _ in 0..<100 where started.load(ordering: .relaxed) && !finished.load(ordering: .relaxed) { usleep(20_000) }
+    }
+
+    private func loop() {
+        defer { finished.store(true, ordering: .relaxed) }
+        let http = HTTPConnection(ca: link.ca)
+        var failures = 0
+        var rng = SystemRandomNumberGenerator()
+        while !stopping.load(ordering: .relaxed) {
+            nudged.store(false, ordering: .relaxed)
+            let r = drain(using: http)
+            let wait: Double
+            if r.stoppedBy == nil {
+                failures = 0
+                wait = 30                               // idle: look again now and then
+            } else {
+                failures += 1
+                let cap = min(60, pow(2, Double(min(failures, 6) - 1)))
+                wait = snapshot.connection == .revoked ? 60 : Double.random(in: cap / 2...cap, using: &rng)
+            }
+            wake.lock()
+            let deadline = Date().addingTimeInterval(wait)
+            while !nudged.load(ordering: .relaxed) && !stopping.load(ordering: .relaxed) {
+                if !wake.wait(until: deadline) { break }
+            }
+            wake.unlock()
+            // After a failure, a sale does not make the till hammer a head office that is down.
+            if r.stoppedBy != nil && failures > 0 && !stopping.load(ordering: .relaxed) {
+                let settle = Date().addingTimeInterval(min(wait, 1))
+                while Date() < settle && !stopping.load(ordering: .relaxed) { usleep(50_000) }
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import HeadOffice
+import Testing
+import TillCore
+import TillDocuments
+import TillProtocol
+import TillStore
+import TillTestSupport
+
+@Suite("Ingest: exactly once, on SQLite and PostgreSQL")
+struct IngestTests {
+    @Test(arguments: Backend.allCases)
+    func salesAreAppliedOnceAndAReplayAnswersDuplicate(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let t = try TillSide()
+        try t.generator.ring(30)
+        let batch = try t.batch()
+        let first = try store.ingest(batch, from: till1)
+        #expect(first.results.count == 30)
+        #expect(first.results.allSatisfy { $0.status == .accepted })
+        #expect(first.gaps.isEmpty)
+        try expectConsistent(store, [t])
+        // The same batch again, twice: nothing changes, each answer says duplicate.
+        for _ in 0..<2 {
+            let again = try store.ingest(batch, from: till1)
+            #expect(again.results.map(\.status) == Array(repeating: .duplicate, count: 30))
+            try expectConsistent(store, [t])
+        }
+        // The acks carry each card's confirmed balance.
+        let withCard = try #require(first.results.last { !$0.cards.isEmpty })
+        let card = withCard.cards[0]
+        #expect(try store.balance(of: card.number) ?? 0 >= card.balance - 10_000)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func duplicatedAndReorderedDeliveriesComeOutTheSame(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let t = try TillSide(seed: 7)
+        try t.generator.ring(40)
+        let all = try t.batch().documents
+        var rng = SplitMix64(seed: 3)
+        // Deliveries in random order, in random chunks, every document at least twice.
+        var deliveries = (all + all + Array(all.prefix(10))).map { $0 }
+        deliveries.shuffle(using: &rng)
+        var i = 0
+        while i < deliveries.count {
+            let n = 1 + Int(rng.next() % 9)
+            let chunk = Array(deliveries[i..<min(deliveries.count, i + n)])
+            _ = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: chunk), from: till1)
+            i += n
+        }
+        try expectConsistent(store, [t])
+        #expect(try store.gaps(of: till1).isEmpty)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func sequenceGapsAreReportedUntilTheMissingSalesArrive(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let t = try TillSide()
+        try t.generator.ring(6)
+        let docs = try t.batch().documents
+        let r = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: [docs[0], docs[1], docs[3], docs[5]]), from: till1)
+        #expect(r.gaps == [SequenceGap(from: 3, to: 3), SequenceGap(from: 5, to: 5)])
+        let later = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: [docs[2], docs[4]]), from: till1)
+        #expect(later.gaps.isEmpty)
+        #expect(try store.tills().first?.contiguousThrough == 6)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aSequenceNumberUsedByAnotherSaleIsRejectedAndKept(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let t = try TillSide()
+        try t.generator.ring(2)
+        var docs = try t.batch().documents
+        _ = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: [docs[0]]), from: till1)
+        // Another sale claiming sequence 1 (a till restored from an old backup, say).
+        var impostor = try #require(docs[1].sale)
+        impostor.sequence = 1
+        docs[1] = OutboxDocument(sale: impostor)
+        let r = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: [docs[1]]), from: till1)
+        #expect(r.results[0].status == .rejected)
+        #expect(r.results[0].reason == "sequence 1 of till 0001/01 is already sale \(docs[0].id)")
+        #expect(try store.rejects().map(\.document) == [impostor.saleID])
+        #expect(try store.saleCount() == 1)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func pointsThatDoNotMatchTheProgrammeAreAppliedAndReported(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let t = try TillSide()
+        try t.generator.ring(10, redeemEvery: 0)
+        var docs = try t.batch().documents
+        let index = try #require(docs.firstIndex { $0.sale?.loyalty != nil })
+        var sale = try #require(docs[index].sale)
+        sale.loyalty!.earned[0].points += 5                      // a till with a bug, or a tampered document
+        docs[index] = OutboxDocument(sale: sale)
+        var unknown = try #require(docs[(index + 1)...].first { $0.sale?.loyalty != nil }?.sale)
+        unknown.loyalty!.programmeVersion = "2099.1"
+        let unknownIndex = docs.firstIndex { $0.id == unknown.saleID }!
+        docs[unknownIndex] = OutboxDocument(sale: unknown)
+        let r = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: docs), from: till1)
+        #expect(r.results.allSatisfy { $0.status == .accepted })
+        let d = try store.discrepancies()
+        #expect(d.map(\.kind) == ["points", "unknown-programme"])
+        #expect(d[0].document == sale.saleID)
+        #expect(d[0].detail.contains("the till awarded base="))
+        // The customer keeps what the till told them: the ledger has the till's points.
+        #expect(try store.ledgerMismatches().isEmpty)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func twoTillsRedeemingTheSamePointsOfflineIsAnOverdraftException(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        _ = try store.registerTill(till2)
+        // Anna has 1500 points; both tills, offline, let her redeem 1,200 of them.
+        var docs: [(TillCredential, OutboxDocument)] = []
+        for till in [till1, till2] {
+            let side = try TillSide(till: till)
+            let card = DemoCatalog.cardNumber(1)
+            guard case .member(let anna) = try side.db.lookupCard(card, programme: DemoCatalog.programme, now: 0) else { Issue.record("no card"); return }
+            var sale = OpenSale(id: UUID().uuidString.lowercased(), startedAt: 1, cashier: DemoCatalog.cashier, currency: .eur)
+            sale = try sale.trying(.addLine(item: LineItem(sku: "F0013", description: "Gift card", category: "Gift cards", taxCode: "Z",
+                                                           taxBasisPoints: 0, unitPrice: 2500, quantity: .units(1))))
+            sale = try sale.trying(.identifyCustomer(customer: anna))
+            sale = try sale.trying(.addTender(tender: Tender(kind: .points, amount: 720, points: 1_200)))
+            sale = try sale.trying(.addTender(tender: Tender(kind: .cash, amount: 1_780)))
+            let outcome = DemoCatalog.programme.outcome(for: sale.basket, customer: anna,
+                                                        context: EarnContext(time: LocalDateTime(minutes: 0), storeID: "0001", tierCode: anna.tierCode))
+            _ = try side.db.commit(sale, at: 2, till: side.identity, loyalty: outcome) { _ in nil }
+            docs.append((till, try side.batch().documents[0]))
+        }
+        for (till, d) in docs { _ = try store.ingest(IngestBatch(storeID: till.storeID, tillID: till.tillID, documents: [d]), from: till) }
+        #expect(try store.balance(of: DemoCatalog.cardNumber(1)) == 1500 - 2_400)
+        let overdrafts = try store.exceptions().filter { $0.kind == "overdraft" }
+        #expect(overdrafts.count == 1)
+        #expect(overdrafts.first?.till == "0001/02")
+        #expect(overdrafts.first?.detail.contains("balance is now -900") == true)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func registrationsCreateOneCustomerPerCard(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let t = try TillSide()
+        let stock = DemoCatalog.cardNumber(DemoCatalog.firstStockCard)
+        let r = try Registration.make(cardNumber: stock, firstName: "Olga", lastName: "O'Brien; DROP TABLE sales; --", phone: "+7 912 345 6789",
+                                      email: "", postcode: "", birthDate: "", marketingConsent: true, at: 5)
+        try t.db.register(NewMember(registration: r, welcome: DemoCatalog.programme.welcomeAward, programmeVersion: DemoCatalog.programme.version,
+                                    till: t.identity, slip: nil), at: 5)
+        let batch = try t.batch()
+        let first = try store.ingest(batch, from: till1)
+        #expect(first.results.map(\.status) == [.accepted])
+        #expect(first.results[0].cards.first?.balance == 100)
+        #expect(try store.ingest(batch, from: till1).results.map(\.status) == [.duplicate])
+        #expect(try store.balance(of: stock) == 100)
+        let status = try #require(try store.cardStatus(stock, pending: []))
+        #expect(status.customerName == "Olga O'Brien; DROP TABLE sales; --")
+        #expect(try store.saleCount() == 0)
+        try expectConsistent(store, [t])
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aMalformedDocumentRefusesTheBatchAndNothingIsStored(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let t = try TillSide()
+        try t.generator.ring(3)
+        var docs = try t.batch().documents
+        var bad = try #require(docs[2].sale)
+        bad.lines[0].quantityMilli = -1000
+        docs[2] = OutboxDocument(sale: bad)
+        let refusal = #expect(throws: IngestRefusal.self) {
+            try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: docs), from: till1)
+        }
+        #expect(refusal?.status == 422)
+        #expect(refusal?.documentID == bad.saleID)
+        #expect(refusal?.message == "Document sale \(bad.saleID): lines[0].quantityMilli -1000 must be positive")
+        #expect(try store.saleCount() == 0)
+        // A total that does not add up is refused the same way.
+        var wrong = try #require(docs[0].sale)
+        wrong.totals.total += 1
+        let e = #expect(throws: IngestRefusal.self) {
+            try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: [OutboxDocument(sale: wrong)]), from: till1)
+        }
+        #expect(e?.message.contains("its lines do not add up to its total") == true)
+        #expect(try store.saleCount() == 0)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aTillSubmitsOnlyAsItself(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        _ = try store.registerTill(till2)
+        let t = try TillSide(till: till1)
+        try t.generator.ring(1)
+        let batch = try t.batch()
+        let asOther = #expect(throws: IngestRefusal.self) { try store.ingest(batch, from: till2) }
+        #expect(asOther?.status == 403)
+        var relabelled = batch
+        relabelled.storeID = "0001"
+        relabelled.tillID = "02"
+        let inside = #expect(throws: IngestRefusal.self) { try store.ingest(relabelled, from: till2) }
+        #expect(inside?.status == 403)
+        #expect(inside?.message.contains("it is a sale of till 0001/01; this credential is till 0001/02") == true)
+        #expect(try store.saleCount() == 0)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func tokensAreCheckedAndRevocable(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        let token = try store.registerTill(till1)
+        #expect(try store.authenticate("Bearer \(token)") == till1)
+        #expect(throws: AuthFailure.missing) { try store.authenticate(nil) }
+        #expect(throws: AuthFailure.malformed) { try store.authenticate("Basic abc") }
+        #expect(throws: AuthFailure.unknown("0001/01")) { try store.authenticate("Bearer 0001.01.deadbeef") }
+        #expect(throws: IngestRefusal.self) { try store.registerTill(till1) }
+        try store.revokeTill(till1)
+        #expect(throws: AuthFailure.revoked("0001/01")) { try store.authenticate("Bearer \(token)") }
+        let renewed = try store.registerTill(till1, replace: true)
+        #expect(try store.authenticate("Bearer \(renewed)") == till1)
+        #expect(throws: AuthFailure.unknown("0001/01")) { try store.authenticate("Bearer \(token)") }
+    }
+}
