@@ -29,6 +29,7 @@ public func spawnAndWait(
 public struct SpawnError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 /// Starts a program in the background (output discarded, no signals blocked); returns its pid.

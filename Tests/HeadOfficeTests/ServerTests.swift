@@ -1,0 +1,264 @@
+import Foundation
+import HeadOffice
+import Testing
+import TillCore
+import TillDocuments
+import TillProtocol
+import TillStore
+import TillSync
+import TillTestSupport
+
+/// The HTTP API with real requests over loopback, on both databases.
+@Suite("Head office over HTTP")
+struct ServerTests {
+    static func link(_ server: RunningServer, _ token: TillToken, batchSize: Int = 200, ca: String? = nil) -> HeadOfficeLink {
+        HeadOfficeLink(url: server.url, ca: ca, token: token.description, batchSize: batchSize)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theForwarderDrainsTheOutboxAndTheAcksReachTheCardCache(backend: Backend) async throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        let token = try store.registerTill(till1)
+        let server = try await RunningServer(store)
+        defer { Task { await server.stop() } }
+        let t = try TillSide()
+        try t.generator.ring(25)
+        let forwarder = Forwarder(link: Self.link(server, token, batchSize: 7), database: t.db, storeID: "0001", tillID: "01")
+        let result = try await onThread { forwarder.drain() }
+        #expect(result.accepted == 25 && result.stoppedBy == nil)
+        #expect(try t.db.outboxSummary().pending == 0)
+        #expect(forwarder.snapshot.connection == .online)
+        try expectConsistent(store, [t])
+        // Every card the sales touched now holds head office's confirmed balance.
+        for (number, balance) in try expectedBalances([t]) {
+            guard case .member(let c) = try? t.db.lookupCard(number, programme: DemoCatalog.programme, now: 1_795_000_000_000) else { continue }
+            #expect(c.balance == balance, "card \(number)")
+            #expect(!c.provisional, "card \(number)")
+        }
+        // More sales later go out the same way; nothing is sent twice.
+        try t.generator.ring(5)
+        let again = try await onThread { forwarder.drain() }
+        #expect(again.accepted == 5 && again.duplicates == 0)
+        try expectConsistent(store, [t])
+        let idle = try await onThread { forwarder.drain() }
+        #expect(idle.sent == 0)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func badRequestsGetAClearFourHundredAndNothingIsStored(backend: Backend) async throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        let token = try store.registerTill(till1)
+        let other = try store.registerTill(till2)
+        let revokedTill = TillCredential(storeID: "0002", tillID: "01")
+        let revoked = try store.registerTill(revokedTill)
+        try store.revokeTill(revokedTill)
+        let server = try await RunningServer(store, options: ServerOptions(port: 0, maxBodyBytes: 64 << 10))
+        defer { Task { await server.stop() } }
+        let ingest = server.url + "/api/v1/ingest"
+        let t = try TillSide()
+        try t.generator.ring(3)
+        let good = Forwarder.batchBodyForTests(try t.db.pendingOutbox(limit: 10), storeID: "0001", tillID: "01")
+        let text = String(decoding: good, as: UTF8.self)
+
+        func refused(_ status: Int, _ answer: HTTPAnswer, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(answer.status == status, "\(answer.text)", sourceLocation: sourceLocation)
+            let error = try? JSONDecoder().decode(APIError.self, from: Data(answer.body))
+            #expect(error?.error.contains(message) == true, "\(answer.text)", sourceLocation: sourceLocation)
+        }
+        refused(401, try await request("POST", ingest, body: good), "No credential")
+        refused(401, try await request("POST", ingest, token: "0001.01.0000000000", body: good), "0001/01")
+        refused(401, try await request("POST", ingest, token: revoked.description, body: good), "revoked")
+        refused(403, try await request("POST", ingest, token: other.description, body: good), "0001/02")
+        refused(400, try await request("POST", ingest, token: token.description, body: Array("{\"storeID\": \"0001\", ".utf8)), "not valid JSON")
+        let wrongType = text.replacingOccurrences(of: "\"quantityMilli\":", with: "\"quantityMilli\":\"x\",\"was\":")
+        refused(400, try await request("POST", ingest, token: token.description, body: Array(wrongType.utf8)), "quantityMilli has the wrong type")
+        let missing = text.replacingOccurrences(of: "\"tillID\":\"01\",", with: "")
+        refused(400, try await request("POST", ingest, token: token.description, body: Array(missing.utf8)), "tillID is missing")
+        let negative = text.replacingOccurrences(of: "\"quantityMilli\":1000", with: "\"quantityMilli\":-1000")
+        #expect(negative != text)
+        refused(422, try await request("POST", ingest, token: token.description, body: Array(negative.utf8)), "must be positive")
+        let huge = Array(text.utf8) + Array(repeating: UInt8(ascii: " "), count: 70 << 10)
+        refused(413, try await request("POST", ingest, token: token.description, body: huge), "larger than 65536 bytes")
+        refused(400, try await request("GET", server.url + "/api/v1/cards/12ab';--", token: token.description), "8 to 19 digits")
+        #expect(try store.saleCount() == 0)
+
+        // SQL meta-characters in text fields are data, stored as they came.
+        let sneaky = "Robert'); DROP TABLE sales;--"
+        var docs = try t.batch().documents
+        var sale = try #require(docs[0].sale)
+        sale.lines[0].description = sneaky
+        sale.cashier.name = "\"; DELETE FROM ledger; --"
+        docs[0] = OutboxDocument(sale: sale)
+        let body = try JSONEncoder().encode(IngestBatch(storeID: "0001", tillID: "01", documents: docs))
+        let accepted = try await request("POST", ingest, token: token.description, body: Array(body))
+        #expect(accepted.status == 200, "\(accepted.text)")
+        let held = try store.sales(of: till1)
+        #expect(held.count == 3)
+        #expect(held.first { $0.saleID == sale.saleID }?.lines[0].description == sneaky)
+        #expect(try store.ledgerMismatches().isEmpty)
+
+        // The server kept serving throughout, and counted what it refused.
+        let health = try await request("GET", server.url + "/health")
+        #expect(health.status == 200 && health.text.contains("\"sales\":\"3\""))
+        let metrics = try await request("GET", server.url + "/metrics")
+        #expect(metrics.text.contains("headoffice_requests_refused_total{status=\"401\"} 3"))
+        #expect(metrics.text.contains("headoffice_requests_refused_total{status=\"400\"} 4"))
+        #expect(metrics.text.contains("headoffice_documents_total{result=\"accepted\"} 3"))
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aRevokedTillKnowsItAndKeepsItsSales(backend: Backend) async throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        let token = try store.registerTill(till1)
+        let server = try await RunningServer(store)
+        defer { Task { await server.stop() } }
+        let t = try TillSide()
+        try t.generator.ring(4)
+        try store.revokeTill(till1)
+        let forwarder = Forwarder(link: Self.link(server, token), database: t.db, storeID: "0001", tillID: "01")
+        let result = try await onThread { forwarder.drain() }
+        #expect(result.sent == 0)
+        #expect(forwarder.snapshot.connection == .revoked)
+        #expect(forwarder.snapshot.lastError?.contains("revoked") == true)
+        #expect(try t.db.outboxSummary().pending == 4)
+        #expect(try store.saleCount() == 0)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aRejectedSaleStaysOnTheTillForTheManagerAndTheRestGoThrough(backend: Backend) async throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        let token = try store.registerTill(till1)
+        let server = try await RunningServer(store)
+        defer { Task { await server.stop() } }
+        // Another till database that claims to be till 0001/01 took sequence 1 first.
+        let impostor = try TillSide(seed: 9)
+        try impostor.generator.ring(1)
+        _ = try store.ingest(try impostor.batch(), from: till1)
+        let t = try TillSide()
+        try t.generator.ring(6)
+        let forwarder = Forwarder(link: Self.link(server, token, batchSize: 4), database: t.db, storeID: "0001", tillID: "01")
+        let result = try await onThread { forwarder.drain() }
+        #expect(result.rejected == 1 && result.accepted == 5)
+        let rejected = try t.db.rejectedDocuments()
+        #expect(rejected.count == 1)
+        #expect(rejected.first?.sequence == 1)
+        #expect(rejected.first?.reason.contains("sequence 1") == true)
+        #expect(forwarder.snapshot.rejectedNow == 1)
+        #expect(try t.db.outboxSummary().rejected == 1)
+        #expect(try store.rejects().count == 1)
+    }
+
+    @Test func theTillTrustsOnlyTheCertificateAuthorityItIsGiven() async throws {
+        let dir = TemporaryDirectory("ho-tls")
+        let ours = try TestCertificates(in: dir, name: "ours")
+        let theirs = try TestCertificates(in: dir, name: "theirs")
+        let store = try makeHeadOffice(.sqlite, dir)
+        let token = try store.registerTill(till1)
+        let server = try await RunningServer(store, options: ServerOptions(port: 0, tlsCertificate: ours.certificate, tlsKey: ours.key))
+        defer { Task { await server.stop() } }
+        #expect(server.url.hasPrefix("https://"))
+        let health = try await request("GET", server.url + "/health", ca: ours.ca)
+        #expect(health.status == 200)
+        await #expect {
+            _ = try await request("GET", server.url + "/health", ca: theirs.ca)
+        } throws: { error in
+            (error as? HTTPFailure)?.kind == .certificate && "\(error)".contains("not trusted")
+        }
+        // The forwarder over TLS: drains with the right CA, refuses with the wrong one.
+        let t = try TillSide()
+        try t.generator.ring(3)
+        let wrong = Forwarder(link: Self.link(server, token, ca: theirs.ca), database: t.db, storeID: "0001", tillID: "01")
+        let refused = try await onThread { wrong.drain() }
+        #expect(refused.sent == 0 && refused.stoppedBy?.contains("not trusted") == true)
+        #expect(try store.saleCount() == 0)
+        let right = Forwarder(link: Self.link(server, token, ca: ours.ca), database: t.db, storeID: "0001", tillID: "01")
+        let drained = try await onThread { right.drain() }
+        #expect(drained.accepted == 3)
+        try expectConsistent(store, [t])
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aCardScanTakesHeadOfficesBalanceWithoutCountingUnsentSalesTwice(backend: Backend) async throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        let token = try store.registerTill(till1)
+        let server = try await RunningServer(store)
+        defer { Task { await server.stop() } }
+        // Till 2 sold to card 1 and head office has it; till 1 has not heard of it.
+        let elsewhere = try TillSide(till: till2, seed: 5)
+        _ = try store.registerTill(till2)
+        elsewhere.generator = SaleGenerator(database: elsewhere.db, till: elsewhere.identity, cards: 1, seed: 5)
+        try elsewhere.generator.ring(10)
+        _ = try store.ingest(try elsewhere.batch(), from: till2)
+        let card = DemoCatalog.cardNumber(1)
+        let atHeadOffice = try #require(try store.balance(of: card))
+        let t = try TillSide(seed: 11)
+        t.generator = SaleGenerator(database: t.db, till: t.identity, cards: 1, seed: 11)
+        let programme = DemoCatalog.programme
+        let now: Int64 = 1_795_000_000_000
+        guard case .member(let before) = try t.db.lookupCard(card, programme: programme, now: now) else { Issue.record("card 1 is a member"); return }
+        #expect(before.balance != atHeadOffice)
+
+        let forwarder = Forwarder(link: Self.link(server, token), database: t.db, storeID: "0001", tillID: "01")
+        let online = OnlineLoyaltyDirectory(database: t.db, link: Self.link(server, token), forwarder: forwarder)
+        let looked = try await onThread { try online.lookupCard(card, programme: programme, now: now) }
+        guard case .member(let fresh) = looked else { Issue.record("card 1 is a member"); return }
+        #expect(fresh.balance == atHeadOffice)
+        #expect(!fresh.provisional)
+        #expect(online.answered == 1)
+
+        // A sale here, not yet sent: the till adds its points once, head office does not know them.
+        try t.generator.ring(12)
+        let local = try t.db.saleDocuments().filter { $0.loyalty?.cardNumber == card }
+        #expect(!local.isEmpty)
+        let localDelta = local.reduce(Int64(0)) { s, d in
+            let l = d.loyalty!
+            return s + l.earned.reduce(0) { $0 + $1.points } + l.welcome.reduce(0) { $0 + $1.points } - l.redeemed
+        }
+        guard case .member(let pending) = try await onThread({ try online.lookupCard(card, programme: programme, now: now) }) else { return }
+        #expect(pending.balance == atHeadOffice + localDelta)
+        // Half of them reach head office by another path (the acks were lost): still counted once.
+        let some = Array(try t.batch().documents.prefix(6))
+        _ = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: some), from: till1)
+        guard case .member(let half) = try await onThread({ try online.lookupCard(card, programme: programme, now: now) }) else { return }
+        #expect(half.balance == atHeadOffice + localDelta)
+        // All sent and acknowledged: the same balance, now confirmed.
+        _ = try await onThread { forwarder.drain() }
+        guard case .member(let after) = try await onThread({ try online.lookupCard(card, programme: programme, now: now) }) else { return }
+        #expect(after.balance == atHeadOffice + localDelta)
+        #expect(after.balance == (try store.balance(of: card)))
+        #expect(!after.provisional)
+    }
+
+    @Test func aCardScanDoesNotWaitForAHeadOfficeThatDoesNotAnswer() async throws {
+        // A listener that accepts connections and never answers.
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, len) } }
+        listen(silent, 8)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(silent, $0, &len) } }
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+
+        let t = try TillSide()
+        let link = HeadOfficeLink(url: "http://127.0.0.1:\(port)", ca: nil, token: "0001.01.x", lookupTimeoutMilliseconds: 300)
+        let online = OnlineLoyaltyDirectory(database: t.db, link: link, forwarder: nil)
+        let card = DemoCatalog.cardNumber(1)
+        let cached = try t.db.lookupCard(card, programme: DemoCatalog.programme, now: 1_795_000_000_000)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let looked = try online.lookupCard(card, programme: DemoCatalog.programme, now: 1_795_000_000_000)
+        let waited = clock.now - start
+        #expect(looked == cached)
+        #expect(online.answered == 0)
+        // The lookup gave up at its timeout (300 ms), not at some network default.
+        #expect(waited < .seconds(2))
+    }
+}
