@@ -107,7 +107,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "HeadOfficeServer",
-            dependencies: ["HeadOffice", "TillCore", "TillDocuments", "TillProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["HeadOffice", "TillCore", "TillDocuments", "TillProtocol", "TillStore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -4,6 +4,7 @@ import HeadOffice
 import TillCore
 import TillDocuments
 import TillProtocol
+import TillStore
 
 /// `headoffice`: the server all tills of a chain report to, and its administration.
 @main
@@ -15,7 +16,7 @@ struct HeadOfficeCommand: AsyncParsableCommand {
             The database is a SQLite file (default ./headoffice.sqlite, or $HEADOFFICE_DATABASE) or a \
             postgres://user@host:port/database URL shared by several head office processes.
             """,
-        subcommands: [Serve.self, TillCommand.self, Programme.self, Cards.self, Report.self])
+        subcommands: [Serve.self, TillCommand.self, Programme.self, Cards.self, Report.self, Demo.self])
 }
 
 struct DatabaseOption: ParsableArguments {
@@ -161,6 +162,27 @@ struct Cards: ParsableCommand {
             try store.importCards(cards)
             print("Loaded \(cards.count) cards.")
         }
+    }
+}
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load the demo loyalty programme and the demo cards: the same ones `till demo` gives a till.")
+    @OptionGroup var db: DatabaseOption
+    @Option(help: "Member cards (as till demo --cards).") var cards = DemoCatalog.demoMembers
+
+    func validate() throws {
+        guard (4...1_000_000).contains(cards) else { throw ValidationError("--cards \(cards) must be 4 to 1000000") }
+    }
+
+    func run() throws {
+        let store = try db.open()
+        let p = DemoCatalog.programme
+        try store.importProgramme(p)
+        let records = DemoCatalog.cards(members: cards, stock: DemoCatalog.demoStockCards)
+        try store.importCards(records)
+        print("Demo programme '\(p.name)' version \(p.version) and \(records.count) cards loaded into \(store.database.location).")
+        print("Next: headoffice till register --store 0001 --till 01 --output till-01.token, then on the till: till sync enrol --token-file till-01.token")
     }
 }
 

@@ -197,8 +197,12 @@ public final class Forwarder: Sendable {
 
     // MARK: - In the background
 
+    /// The longest wait between attempts while head office is down: short enough that a head
+    /// office coming back hears from every till within seconds, long enough not to hammer it.
+    static let maxBackoffSeconds = 10.0
+
     /// Starts draining in the background: at once, after each sale (`nudge`), and after failures
-    /// with exponential backoff and jitter (1 s doubling to 60 s).
+    /// with exponential backoff and jitter (1 s doubling to 10 s, each wait drawn from its upper half).
     public func start() {
         started.store(true, ordering: .relaxed)
         let t = Thread { [self] in loop() }
@@ -234,7 +238,7 @@ public final class Forwarder: Sendable {
                 wait = 30                               // idle: look again now and then
             } else {
                 failures += 1
-                let cap = min(60, pow(2, Double(min(failures, 6) - 1)))
+                let cap = min(Self.maxBackoffSeconds, pow(2, Double(min(failures, 6) - 1)))
                 wait = snapshot.connection == .revoked ? 60 : Double.random(in: cap / 2...cap, using: &rng)
             }
             wake.lock()

@@ -39,7 +39,7 @@ public func spawnBackground(_ path: String, _ arguments: [String], environment: 
     return try spawn(path, arguments, environment: env, stdout: "/dev/null", stderr: "/dev/null")
 }
 
-func spawn(_ path: String, _ arguments: [String], environment: [String: String], stdout: String, stderr: String) throws -> pid_t {
+public func spawn(_ path: String, _ arguments: [String], environment: [String: String], stdout: String, stderr: String) throws -> Int32 {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

@@ -1,0 +1,156 @@
+import Foundation
+import HeadOffice
+import Testing
+import TillCore
+import TillDocuments
+import TillProtocol
+import TillStore
+import TillSync
+import TillTestSupport
+
+/// The `headoffice` binary serving on a fixed loopback port (so a till finds it again after a
+/// restart), with the demo programme and cards loaded.
+final class HeadOfficeProcess: @unchecked Sendable { // used by one test at a time
+    let binary = PackagePaths.binary("headoffice")
+    let dir: TemporaryDirectory
+    let database: String
+    let port = PrivatePostgres.freePort()
+    private(set) var pid: Int32?
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    init(_ backend: Backend, dir: TemporaryDirectory, cards: Int = 20) throws {
+        self.dir = dir
+        database = try backend.databaseArgument(in: dir)
+        try admin(["demo", "--cards", String(cards)])
+    }
+
+    deinit { kill() }
+
+    /// Runs an administration command against the database; returns its output.
+    @discardableResult
+    func admin(_ args: [String]) throws -> String {
+        let r = try runProcess(binary, args + ["--database", database])
+        guard r.status == 0 else { throw SpawnError(message: "headoffice \(args.joined(separator: " ")) failed: \(r.stderr)") }
+        return r.stdout
+    }
+
+    /// Registers a till and writes its token to a file; returns the file.
+    func register(store: String = "0001", till: String) throws -> String {
+        let file = dir.file("till-\(store)-\(till).token")
+        try admin(["till", "register", "--store", store, "--till", till, "--output", file])
+        return file
+    }
+
+    /// Starts serving and waits until /health answers.
+    func start() throws {
+        precondition(pid == nil)
+        pid = try spawn(binary, ["serve", "--database", database, "--port", String(port)],
+                        environment: ProcessInfo.processInfo.environment, stdout: dir.file("serve.out"), stderr: dir.file("serve.err"))
+        let deadline = Date().addingTimeInterval(30)
+        let http = HTTPConnection()
+        while Date() < deadline {
+            if let a = try? http.send("GET", url + "/health", timeoutMilliseconds: 1_000), a.status == 200 { return }
+            var status: Int32 = 0
+            if let pid, waitpid(pid, &status, WNOHANG) == pid {
+                self.pid = nil
+                let err = (try? String(contentsOfFile: dir.file("serve.err"), encoding: .utf8)) ?? ""
+                throw SpawnError(message: "headoffice serve exited: \(err)")
+            }
+            usleep(50_000)
+        }
+        throw SpawnError(message: "headoffice serve did not answer /health within 30 s")
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    func kill() {
+        guard let pid else { return }
+        _ = Glibc.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        self.pid = nil
+    }
+
+    /// How many sales /health reports (nil when it does not answer).
+    func salesCount() -> Int? {
+        guard let a = try? HTTPConnection().send("GET", url + "/health", timeoutMilliseconds: 2_000), a.status == 200,
+              let o = try? JSONDecoder().decode([String: String].self, from: Data(a.body)) else { return nil }
+        return o["sales"].flatMap(Int.init)
+    }
+
+    /// The database, opened directly, to check what head office holds.
+    func store() throws -> HeadOfficeStore {
+        let db: any SQLDatabase = database.hasPrefix("postgres://") ? try PostgresDatabase(url: database) : try SQLiteDatabase(path: database)
+        return try HeadOfficeStore(database: db)
+    }
+}
+
+/// A till set up by its own CLI (`till demo`, `till sync enrol`) pointing at a head office.
+final class TillProcess: @unchecked Sendable {
+    let binary = PackagePaths.binary("till")
+    let dir = TemporaryDirectory("till-proc")
+    let config: String
+    let tillID: String
+
+    init(headOffice: HeadOfficeProcess, tillID: String = "01", batchSize: Int = 200, cards: Int = 20) throws {
+        self.tillID = tillID
+        config = dir.write("till.toml", """
+            [till]
+            id = "\(tillID)"
+            data_dir = "\(dir.file("data"))"
+
+            [headoffice]
+            url = "\(headOffice.url)"
+            batch_size = \(batchSize)
+            """)
+        try run(["demo", "--items", "2000", "--cards", String(cards)])
+        try run(["sync", "enrol", "--token-file", try headOffice.register(till: tillID)])
+    }
+
+    var command: String { "\(binary) --config \(config)" }
+    var credential: TillCredential { TillCredential(storeID: "0001", tillID: tillID) }
+
+    @discardableResult
+    func run(_ args: [String]) throws -> String {
+        let r = try runProcess(binary, args + ["--config", config], environment: ["LANG": "C.UTF-8"])
+        guard r.status == 0 else { throw SpawnError(message: "till \(args.joined(separator: " ")) failed (\(r.status)): \(r.stderr)") }
+        return r.stdout
+    }
+
+    /// `till sync now` in the background; returns its pid.
+    func startSync() throws -> Int32 {
+        try spawn(binary, ["sync", "now", "--config", config], environment: ProcessInfo.processInfo.environment,
+                  stdout: dir.file("sync.out"), stderr: dir.file("sync.err"))
+    }
+
+    func database() throws -> TillDatabase { try TillDatabase(path: dir.file("data") + "/till.sqlite") }
+
+    /// Rings sales straight into the till's journal and outbox, as the till does.
+    func ring(_ count: Int, seed: UInt64) throws {
+        var g = SaleGenerator(database: try database(), till: TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: tillID, currency: .eur),
+                              seed: seed, start: 1_795_000_000_000 + Int64(seed) * 100_000_000)
+        try g.ring(count)
+    }
+}
+
+/// Head office holds every till's journal exactly once and every card its expected balance.
+func expectConsistent(_ ho: HeadOfficeProcess, _ tills: [TillProcess], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let store = try ho.store()
+    var total = 0
+    var balances: [String: Int64] = [:]
+    for c in demoCards { balances[c.number] = c.balance }
+    for t in tills {
+        let db = try t.database()
+        let journal = try db.saleDocuments()
+        #expect(try store.sales(of: t.credential) == journal, "head office's sales differ from till \(t.tillID)'s journal", sourceLocation: sourceLocation)
+        total += journal.count
+        for d in journal {
+            guard let l = d.loyalty else { continue }
+            balances[l.cardNumber, default: 0] += l.welcome.reduce(0) { $0 + $1.points } + l.earned.reduce(0) { $0 + $1.points } - l.redeemed
+        }
+    }
+    #expect(try store.saleCount() == total, "duplicates or strays at head office", sourceLocation: sourceLocation)
+    for (card, balance) in balances {
+        #expect(try store.balance(of: card) == balance, "card \(card)", sourceLocation: sourceLocation)
+    }
+    #expect(try store.ledgerMismatches().isEmpty, sourceLocation: sourceLocation)
+}
