@@ -115,7 +115,8 @@ let package = Package(
             name: "TillBench",
             dependencies: [
                 "TillApp", "TillCore", "TillStore", "TillUI", "Receipts", "ESCPOS", "HeadOffice", "TillSync", "TillProtocol", "TillDocuments",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "TillTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -80,7 +80,9 @@ public final class HeadOfficeStore: Sendable {
     /// registration card number). Documents that are malformed refuse the whole batch, with
     /// nothing applied; documents head office cannot apply (a sequence number used by another
     /// sale) are rejected one by one, with the reason, and kept in `rejects`.
-    public func ingest(_ batch: IngestBatch, from till: TillCredential, at time: Int64? = nil) throws -> IngestResponse {
+    /// `rawSales`: for each document, the JSON of its sale exactly as received (stored as is);
+    /// nil: the decoded document is encoded again.
+    public func ingest(_ batch: IngestBatch, rawSales: [String?]? = nil, from till: TillCredential, at time: Int64? = nil) throws -> IngestResponse {
         let received = time ?? Self.now()
         guard batch.storeID == till.storeID, batch.tillID == till.tillID else {
             throw IngestRefusal(status: 403, message: "This credential is till \(till.name); the batch says \(batch.storeID)/\(batch.tillID): a till submits only as itself")
@@ -91,30 +93,48 @@ public final class HeadOfficeStore: Sendable {
         // Check everything before applying anything.
         var prepared: [Prepared] = []
         prepared.reserveCapacity(batch.documents.count)
-        for d in batch.documents { prepared.append(try prepare(d, till: till)) }
+        let raw = rawSales?.count == batch.documents.count ? rawSales : nil
+        for (i, d) in batch.documents.enumerated() { prepared.append(try prepare(d, raw: raw?[i], till: till)) }
 
         let results = try database.write { c -> [IngestResult] in
             var results: [IngestResult] = []
             results.reserveCapacity(prepared.count)
+            var mark = TillMark()
             for p in prepared {
                 switch p {
-                case .sale(let doc, let sale, let json): results.append(try applySale(doc, sale, json, till: till, at: received, c))
+                case .sale(let doc, let sale, let json, let check): results.append(try applySale(doc, sale, json, check, till: till, at: received, c, mark: &mark))
                 case .registration(let doc): results.append(try applyRegistration(doc, till: till, at: received, c))
                 }
             }
+            try c.execute("""
+                UPDATE tills SET last_seen = ?, max_sequence = CASE WHEN max_sequence < ? THEN ? ELSE max_sequence END,
+                    last_lag_ms = COALESCE(?, last_lag_ms), sales_count = sales_count + ? WHERE store_id = ? AND till_id = ?
+                """, [.int(received), .int(mark.maxSequence), .int(mark.maxSequence), SQLValue(mark.lastLag), .int(mark.count),
+                      .text(till.storeID), .text(till.tillID)])
             try advanceContiguous(till, c)
-            try c.execute("UPDATE tills SET last_seen = ? WHERE store_id = ? AND till_id = ?", [.int(received), .text(till.storeID), .text(till.tillID)])
             return results
         }
         return IngestResponse(results: results, gaps: try gaps(of: till))
     }
 
+    /// What a batch moves in its till's row: the highest sequence received, the last sale's lag.
+    struct TillMark {
+        var maxSequence: Int64 = 0
+        var lastLag: Int64?
+        var count: Int64 = 0
+        mutating func accepted(sequence: Int64, lag: Int64) {
+            maxSequence = max(maxSequence, sequence)
+            lastLag = lag
+            count += 1
+        }
+    }
+
     enum Prepared {
-        case sale(SaleDocument, CompletedSale, String)
+        case sale(SaleDocument, CompletedSale, String, AwardCheck?)
         case registration(RegistrationDocument)
     }
 
-    private func prepare(_ d: OutboxDocument, till: TillCredential) throws -> Prepared {
+    private func prepare(_ d: OutboxDocument, raw: String?, till: TillCredential) throws -> Prepared {
         func refuse(_ message: String, status: Int = 422) -> IngestRefusal {
             IngestRefusal(status: status, message: "Document \(d.kind) \(d.id): \(message)", documentID: d.id)
         }
@@ -128,8 +148,8 @@ public final class HeadOfficeStore: Sendable {
             if let problem = doc.problem() { throw refuse(problem) }
             let sale: CompletedSale
             do { sale = try CompletedSale(document: doc, storeName: nil) } catch { throw refuse("\(error)") }
-            let json = String(decoding: try JSONEncoder().encode(doc), as: UTF8.self)
-            return .sale(doc, sale, json)
+            let json = try raw ?? String(decoding: JSONEncoder().encode(doc), as: UTF8.self)
+            return .sale(doc, sale, json, try checkAward(doc, sale))
         case "registration":
             guard let doc = d.registration else { throw refuse("a registration document needs its 'registration'") }
             guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
@@ -151,69 +171,75 @@ public final class HeadOfficeStore: Sendable {
         }
     }
 
-    private func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, till: TillCredential, at received: Int64,
-                           _ c: any SQLConnection) throws -> IngestResult {
+    private func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ check: AwardCheck?, till: TillCredential, at received: Int64,
+                           _ c: any SQLConnection, mark: inout TillMark) throws -> IngestResult {
         let card = doc.loyalty?.cardNumber
-        if try c.queryOne("SELECT sale_id FROM sales WHERE sale_id = ?", [.text(doc.saleID)]) != nil {
-            return IngestResult(kind: "sale", id: doc.saleID, status: .duplicate, reason: "already applied", cards: try balances([card], c))
-        }
-        if let other = try c.queryOne("SELECT sale_id FROM sales WHERE store_id = ? AND till_id = ? AND sequence = ?",
-                                      [.text(till.storeID), .text(till.tillID), .int(doc.sequence)])?.text("sale_id") {
+        let redeemedValue = doc.loyalty?.redeemedValue ?? 0
+        // Insert first: the usual case is one statement. Nothing inserted means this sale or its
+        // sequence number is already there.
+        let inserted = try c.execute("""
+            INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
+                card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING
+            """, [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
+                  .text(doc.completedAt), .int(sale.completedAt), .int(doc.totals.total), .text(doc.currency), SQLValue(card),
+                  .int(card == nil ? 0 : max(0, doc.totals.total - redeemedValue)), .text(json), .int(received)])
+        if inserted == 0 {
+            if try c.queryOne("SELECT sale_id FROM sales WHERE sale_id = ?", [.text(doc.saleID)]) != nil {
+                return IngestResult(kind: "sale", id: doc.saleID, status: .duplicate, reason: "already applied", cards: try balances([card], c))
+            }
+            let other = try c.queryOne("SELECT sale_id FROM sales WHERE store_id = ? AND till_id = ? AND sequence = ?",
+                                       [.text(till.storeID), .text(till.tillID), .int(doc.sequence)])?.text("sale_id") ?? "?"
             let reason = "sequence \(doc.sequence) of till \(till.name) is already sale \(other)"
             try c.execute("INSERT INTO rejects (document_id, kind, store_id, till_id, reason, received_at) VALUES (?, 'sale', ?, ?, ?, ?)",
                           [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .text(reason), .int(received)])
             return IngestResult(kind: "sale", id: doc.saleID, status: .rejected, reason: reason)
         }
-        let redeemedValue = doc.loyalty?.redeemedValue ?? 0
-        try c.execute("""
-            INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
-                card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
-                  .text(doc.completedAt), .int(sale.completedAt), .int(doc.totals.total), .text(doc.currency), SQLValue(card),
-                  .int(card == nil ? 0 : max(0, doc.totals.total - redeemedValue)), .text(json), .int(received)])
-        try c.execute("""
-            UPDATE tills SET max_sequence = CASE WHEN max_sequence < ? THEN ? ELSE max_sequence END, last_lag_ms = ?
-            WHERE store_id = ? AND till_id = ?
-            """, [.int(doc.sequence), .int(doc.sequence), .int(max(0, received - sale.completedAt)), .text(till.storeID), .text(till.tillID)])
+        mark.accepted(sequence: doc.sequence, lag: max(0, received - sale.completedAt))
         guard let l = doc.loyalty, let outcome = sale.loyalty else {
             return IngestResult(kind: "sale", id: doc.saleID, status: .accepted)
         }
         if let r = l.registration {
             try insertRegistration(r, saleID: doc.saleID, till: till, at: received, c)
         }
-        let created = try c.execute("INSERT INTO cards (number, status, balance, qualifying) VALUES (?, 'active', 0, 0) ON CONFLICT (number) DO NOTHING",
-                                    [.text(l.cardNumber)])
-        if created == 1 {
+        var movements: [(String, Int64, String, String)] = []
+        for p in l.welcome { movements.append(("welcome", p.points, p.rule, p.label)) }
+        for p in l.earned where p.points != 0 { movements.append(("earn", p.points, p.rule, p.label)) }
+        if l.redeemed > 0 { movements.append(("redeem", -l.redeemed, "redeem", "Points redeemed")) }
+        let delta = movements.reduce(0) { $0 + $1.1 }
+        let programme = try programme(version: l.programmeVersion)
+        let spend = max(0, doc.totals.total - l.redeemedValue)
+        let qualifyingDelta = programme?.tierQualification.basis == .points ? outcome.earned.total : spend
+        let update = "UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ? WHERE number = ? RETURNING balance, qualifying, status, tier_code"
+        let updateArguments: [SQLValue] = [.int(delta), .int(qualifyingDelta), .int(received), .text(l.cardNumber)]
+        var updated = try c.queryOne(update, updateArguments)
+        if updated == nil {
+            try c.execute("INSERT INTO cards (number, status, balance, qualifying) VALUES (?, 'active', 0, 0) ON CONFLICT (number) DO NOTHING",
+                          [.text(l.cardNumber)])
             try c.execute("""
                 INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('unknown-card', ?, ?, ?, ?, ?, ?)
                 """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
                       .text("Sale \(doc.receiptNumber) used card \(LoyaltyCardNumber.masked(l.cardNumber)), which head office did not have: it starts from 0 here (load the cards with headoffice cards import)"),
                       .int(received)])
+            updated = try c.queryOne(update, updateArguments)
         }
-        var movements: [(String, Int64, String, String)] = []
-        for p in l.welcome { movements.append(("welcome", p.points, p.rule, p.label)) }
-        for p in l.earned where p.points != 0 { movements.append(("earn", p.points, p.rule, p.label)) }
-        if l.redeemed > 0 { movements.append(("redeem", -l.redeemed, "redeem", "Points redeemed")) }
-        for m in movements {
-            try c.execute("""
-                INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [.text(l.cardNumber), .text(doc.saleID), .text(m.0), .int(m.1), .text(m.2), .text(m.3), .text(till.storeID),
-                      .text(till.tillID), .int(received)])
-        }
-        let delta = movements.reduce(0) { $0 + $1.1 }
-        let programme = try programme(version: l.programmeVersion)
-        let spend = max(0, doc.totals.total - l.redeemedValue)
-        let qualifyingDelta = programme?.tierQualification.basis == .points ? outcome.earned.total : spend
-        guard let row = try c.queryOne("""
-            UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ? WHERE number = ?
-            RETURNING balance, qualifying, status
-            """, [.int(delta), .int(qualifyingDelta), .int(received), .text(l.cardNumber)]) else {
-            throw SQLError("card \(l.cardNumber) vanished while applying sale \(doc.saleID)")
+        guard let row = updated else { throw SQLError("card \(l.cardNumber) vanished while applying sale \(doc.saleID)") }
+        // The movements, appended in one statement.
+        if !movements.isEmpty {
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: movements.count).joined(separator: ", ")
+            var arguments: [SQLValue] = []
+            arguments.reserveCapacity(movements.count * 9)
+            for m in movements {
+                arguments += [.text(l.cardNumber), .text(doc.saleID), .text(m.0), .int(m.1), .text(m.2), .text(m.3), .text(till.storeID),
+                              .text(till.tillID), .int(received)]
+            }
+            try c.execute("INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at) VALUES " + values, arguments)
         }
         let balance = row.int("balance"), qualifying = row.int("qualifying")
         let tier = programme?.tier(for: qualifying)?.code
-        if let tier { try c.execute("UPDATE cards SET tier_code = ? WHERE number = ?", [.text(tier), .text(l.cardNumber)]) }
+        if let tier, tier != row["tier_code"].text {
+            try c.execute("UPDATE cards SET tier_code = ? WHERE number = ?", [.text(tier), .text(l.cardNumber)])
+        }
         if l.redeemed > 0 && balance < 0 {
             try c.execute("""
                 INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('overdraft', ?, ?, ?, ?, ?, ?)
@@ -229,35 +255,42 @@ public final class HeadOfficeStore: Sendable {
                       .int(received)])
         }
         // The till's points stand (the customer was told them); a different recomputation is reported.
-        try checkAward(doc, sale, outcome, programme, at: received, c)
+        if let check {
+            try c.execute("""
+                INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [.text(doc.saleID), .text(l.cardNumber), .text(check.kind), .text(check.detail), .int(check.tillPoints),
+                      SQLValue(check.headOfficePoints), .int(received)])
+        }
         return IngestResult(kind: "sale", id: doc.saleID, status: .accepted,
                             cards: [CardBalance(number: l.cardNumber, balance: balance, tierCode: tier, qualifying: qualifying)])
     }
 
-    private func checkAward(_ doc: SaleDocument, _ sale: CompletedSale, _ outcome: LoyaltyOutcome, _ programme: LoyaltyProgramme?,
-                            at received: Int64, _ c: any SQLConnection) throws {
-        guard let l = doc.loyalty else { return }
+    /// A discrepancy to record if the sale is applied: what head office's recomputation says.
+    struct AwardCheck {
+        var kind: String
+        var detail: String
+        var tillPoints: Int64
+        var headOfficePoints: Int64?
+    }
+
+    /// Recomputes the points with the programme version the till used (before the write
+    /// transaction: it is the costly part); nil when they agree.
+    private func checkAward(_ doc: SaleDocument, _ sale: CompletedSale) throws -> AwardCheck? {
+        guard let l = doc.loyalty, let outcome = sale.loyalty else { return nil }
         let tillPoints = l.earned.reduce(0) { $0 + $1.points }
-        guard let programme else {
-            try c.execute("""
-                INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
-                VALUES (?, ?, 'unknown-programme', ?, ?, NULL, ?)
-                """, [.text(doc.saleID), .text(l.cardNumber),
-                      .text("Programme version \(l.programmeVersion) is not at head office: the points were not checked (import it with headoffice programme import)"),
-                      .int(tillPoints), .int(received)])
-            return
+        guard let programme = try programme(version: l.programmeVersion) else {
+            return AwardCheck(kind: "unknown-programme",
+                              detail: "Programme version \(l.programmeVersion) is not at head office: the points were not checked (import it with headoffice programme import)",
+                              tillPoints: tillPoints, headOfficePoints: nil)
         }
         let award = programme.award(for: sale.basket, context: outcome.context)
         let mine = award.parts.filter { $0.points != 0 }.map { "\($0.rule)=\($0.points)" }
         let theirs = l.earned.filter { $0.points != 0 }.map { "\($0.rule)=\($0.points)" }
-        if mine != theirs {
-            try c.execute("""
-                INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
-                VALUES (?, ?, 'points', ?, ?, ?, ?)
-                """, [.text(doc.saleID), .text(l.cardNumber),
-                      .text("Sale \(doc.receiptNumber): the till awarded \(theirs.joined(separator: ", ")); programme \(programme.version) gives \(mine.joined(separator: ", "))"),
-                      .int(tillPoints), .int(award.total), .int(received)])
-        }
+        guard mine != theirs else { return nil }
+        return AwardCheck(kind: "points",
+                          detail: "Sale \(doc.receiptNumber): the till awarded \(theirs.joined(separator: ", ")); programme \(programme.version) gives \(mine.joined(separator: ", "))",
+                          tillPoints: tillPoints, headOfficePoints: award.total)
     }
 
     private func insertRegistration(_ r: SaleDocument.RegistrationInfo, saleID: String?, till: TillCredential, at received: Int64,
@@ -374,45 +407,77 @@ public final class HeadOfficeStore: Sendable {
     public func importCards(_ cards: [CardRecord], at time: Int64? = nil) throws {
         let now = time ?? Self.now()
         let programme = try latestProgramme()
+        // The last record of a card (or customer) wins, as if loaded one by one.
+        var byNumber: [String: Int] = [:]
+        for (i, card) in cards.enumerated() { byNumber[card.number] = i }
+        let unique = cards.indices.filter { byNumber[cards[$0].number] == $0 }.map { cards[$0] }
         try database.write { c in
-            for card in cards {
-                if let m = card.member, let id = card.customerID {
-                    try c.execute("""
-                        INSERT INTO customers (id, first_name, last_name, phone, email, postcode, birth_date, marketing_consent, registered_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name, phone = excluded.phone,
-                            email = excluded.email, postcode = excluded.postcode, birth_date = excluded.birth_date,
-                            marketing_consent = excluded.marketing_consent
-                        """, [.text(id), .text(m.firstName), .text(m.lastName), SQLValue(m.phone), SQLValue(m.email), SQLValue(m.postcode),
-                              SQLValue(m.birthDate), SQLValue(m.marketingConsent), .text(ProtocolTime.format(m.registeredAt, timeZone: .gmt))])
+            for chunk in stride(from: 0, to: unique.count, by: Self.rowsPerStatement).map({ unique[$0..<min(unique.count, $0 + Self.rowsPerStatement)] }) {
+                let numbers = chunk.map { SQLValue.text($0.number) }
+                var previous: [String: Int64] = [:]
+                for row in try c.query("SELECT number, balance FROM cards WHERE number IN (\(Self.placeholders(chunk.count)))", numbers) {
+                    previous[row.text("number")] = row.int("balance")
                 }
-                let previous = try c.queryOne("SELECT balance FROM cards WHERE number = ?", [.text(card.number)])?.int("balance") ?? 0
-                try c.execute("""
-                    INSERT INTO cards (number, customer_id, status, balance, qualifying, tier_code, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                var customers: [String: [SQLValue]] = [:]
+                for card in chunk {
+                    guard let m = card.member, let id = card.customerID else { continue }
+                    customers[id] = [.text(id), .text(m.firstName), .text(m.lastName), SQLValue(m.phone), SQLValue(m.email), SQLValue(m.postcode),
+                                     SQLValue(m.birthDate), SQLValue(m.marketingConsent), .text(ProtocolTime.format(m.registeredAt, timeZone: .gmt))]
+                }
+                try Self.insertRows(c, """
+                    INSERT INTO customers (id, first_name, last_name, phone, email, postcode, birth_date, marketing_consent, registered_at)
+                    """, Array(customers.values), suffix: """
+                    ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name, phone = excluded.phone,
+                        email = excluded.email, postcode = excluded.postcode, birth_date = excluded.birth_date,
+                        marketing_consent = excluded.marketing_consent
+                    """)
+                try Self.insertRows(c, "INSERT INTO cards (number, customer_id, status, balance, qualifying, tier_code, updated_at)", chunk.map { card in
+                    [.text(card.number), SQLValue(card.customerID), .text(card.status), .int(card.balance), .int(card.qualifying),
+                     SQLValue(card.tierCode ?? programme?.tier(for: card.qualifying)?.code), .int(now)]
+                }, suffix: """
                     ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, status = excluded.status, balance = excluded.balance,
                         qualifying = excluded.qualifying, tier_code = excluded.tier_code, updated_at = excluded.updated_at
-                    """, [.text(card.number), SQLValue(card.customerID), .text(card.status), .int(card.balance), .int(card.qualifying),
-                          SQLValue(card.tierCode ?? programme?.tier(for: card.qualifying)?.code), .int(now)])
-                if card.balance != previous {
-                    try c.execute("""
-                        INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, created_at) VALUES (?, NULL, 'opening', ?, 'opening', ?, ?)
-                        """, [.text(card.number), .int(card.balance - previous), .text("Balance loaded"), .int(now)])
+                    """)
+                let openings: [[SQLValue]] = chunk.compactMap { card in
+                    let delta = card.balance - (previous[card.number] ?? 0)
+                    return delta == 0 ? nil : [.text(card.number), .int(delta), .text("Balance loaded"), .int(now)]
                 }
+                try Self.insertRows(c, "INSERT INTO ledger (card_number, kind, points, rule, label, created_at)", openings,
+                                    values: "(?, 'opening', ?, 'opening', ?, ?)")
             }
+        }
+    }
+
+    /// Rows per multi-row statement when loading (well inside both databases' parameter limits).
+    static let rowsPerStatement = 500
+
+    static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ", ") }
+
+    /// `INSERT … VALUES (…), (…), … suffix`, `rowsPerStatement` rows at a time.
+    static func insertRows(_ c: any SQLConnection, _ insert: String, _ rows: [[SQLValue]], values: String? = nil, suffix: String = "") throws {
+        guard let width = rows.first?.count else { return }
+        let one = values ?? "(" + placeholders(width) + ")"
+        for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
+            let chunk = rows[start..<min(rows.count, start + rowsPerStatement)]
+            let sql = insert + " VALUES " + Array(repeating: one, count: chunk.count).joined(separator: ", ") + " " + suffix
+            try c.execute(sql, Array(chunk.joined()))
         }
     }
 
     /// Products for head office's catalog (prices are published to tills by the back office).
     public func importProducts(_ products: [Product]) throws {
+        var bySKU: [String: Int] = [:]
+        for (i, p) in products.enumerated() { bySKU[p.sku] = i }
+        let rows: [[SQLValue]] = products.indices.filter { bySKU[products[$0].sku] == $0 }.map { i in
+            let p = products[i]
+            return [.text(p.sku), .text(p.description), .int(p.unitPrice), .text(p.taxCode), .text(p.category),
+                    .text(p.barcodes.joined(separator: "|")), SQLValue(p.plu), SQLValue(p.soldByWeight)]
+        }
         try database.write { c in
-            for p in products {
-                try c.execute("""
-                    INSERT INTO products (sku, description, unit_price, tax_code, category, barcodes, plu, sold_by_weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (sku) DO UPDATE SET description = excluded.description, unit_price = excluded.unit_price, tax_code = excluded.tax_code,
-                        category = excluded.category, barcodes = excluded.barcodes, plu = excluded.plu, sold_by_weight = excluded.sold_by_weight
-                    """, [.text(p.sku), .text(p.description), .int(p.unitPrice), .text(p.taxCode), .text(p.category),
-                          .text(p.barcodes.joined(separator: "|")), SQLValue(p.plu), SQLValue(p.soldByWeight)])
-            }
+            try Self.insertRows(c, "INSERT INTO products (sku, description, unit_price, tax_code, category, barcodes, plu, sold_by_weight)", rows, suffix: """
+                ON CONFLICT (sku) DO UPDATE SET description = excluded.description, unit_price = excluded.unit_price, tax_code = excluded.tax_code,
+                    category = excluded.category, barcodes = excluded.barcodes, plu = excluded.plu, sold_by_weight = excluded.sold_by_weight
+                """)
         }
     }
 }

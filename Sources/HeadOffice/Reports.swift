@@ -57,6 +57,12 @@ extension HeadOfficeStore {
         try database.read { c in Int(try c.queryOne("SELECT COUNT(*) AS n FROM sales", [])?.int("n") ?? 0) }
     }
 
+    /// The sales head office holds, from each till's running count (cheap, for /health and
+    /// /metrics; `saleCount` counts the rows).
+    public func receivedCount() throws -> Int {
+        try database.read { c in Int(try c.queryOne("SELECT COALESCE(SUM(sales_count), 0) AS n FROM tills", [])?.int("n") ?? 0) }
+    }
+
     /// A card's balance, or nil when head office does not know the card.
     public func balance(of card: String) throws -> Int64? {
         try database.read { c in try c.queryOne("SELECT balance FROM cards WHERE number = ?", [.text(card)])?.int("balance") }

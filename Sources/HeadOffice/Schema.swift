@@ -15,6 +15,7 @@ enum Schema {
             last_seen BIGINT,
             max_sequence BIGINT NOT NULL DEFAULT 0,
             contiguous_through BIGINT NOT NULL DEFAULT 0,
+            sales_count BIGINT NOT NULL DEFAULT 0,
             last_lag_ms BIGINT,
             PRIMARY KEY (store_id, till_id)
         );
@@ -34,7 +35,6 @@ enum Schema {
             received_at BIGINT NOT NULL,
             UNIQUE (store_id, till_id, sequence)
         );
-        CREATE INDEX sales_card ON sales (card_number, completed_ms);
         CREATE TABLE customers (
             id TEXT PRIMARY KEY,
             first_name TEXT NOT NULL,
@@ -78,7 +78,6 @@ enum Schema {
             created_at BIGINT NOT NULL
         );
         CREATE INDEX ledger_card ON ledger (card_number);
-        CREATE INDEX ledger_sale ON ledger (sale_id);
         CREATE TABLE discrepancies (
             id {id},
             sale_id TEXT NOT NULL,

@@ -37,6 +37,9 @@ extension TillDatabase: LoyaltyDirectory {
     /// last confirmed plus this till's movements it has not confirmed. Blocked and lost cards are
     /// refused; a card of the programme the cache does not hold is a card that can be issued.
     public func lookupCard(_ number: String, programme: LoyaltyProgramme, now: Timestamp) throws -> CardLookup {
+        // CROSS JOIN keeps SQLite's join order: the card's sales (index sale_card), then their
+        // outbox rows. A plain JOIN let it walk every pending outbox row instead, which made a
+        // card scan slow on a till holding a week of unsent sales (till-bench drain found it).
         let row = try run("look up card") {
             try pool.read { db -> Row? in
                 try Row.fetchOne(db.cachedStatement(sql: """
@@ -44,7 +47,7 @@ extension TillDatabase: LoyaltyDirectory {
                         (SELECT COALESCE(SUM(points), 0) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0) AS pending,
                         (SELECT COALESCE(SUM(-points), 0) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0
                             AND m.kind = 'redeem') AS pending_redeemed,
-                        (SELECT COALESCE(SUM(s.loyalty_spend), 0) FROM sale s JOIN outbox o ON o.kind = 'sale' AND o.ref_id = s.id
+                        (SELECT COALESCE(SUM(s.loyalty_spend), 0) FROM sale s CROSS JOIN outbox o ON o.kind = 'sale' AND o.ref_id = s.id
                             WHERE s.card_number = c.number AND o.state = 'pending') AS local_spend,
                         (SELECT COUNT(*) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0) AS unconfirmed
                     FROM card c LEFT JOIN customer cu ON cu.id = c.customer_id WHERE c.number = ?

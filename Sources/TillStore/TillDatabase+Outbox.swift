@@ -15,6 +15,16 @@ public struct OutboxEntry: Sendable, Hashable {
     public var payload: String
     public var createdAt: Timestamp
     public var attempts: Int64
+
+    public init(id: Int64, kind: String, refID: String, sequence: Int64?, payload: String, createdAt: Timestamp, attempts: Int64 = 0) {
+        self.id = id
+        self.kind = kind
+        self.refID = refID
+        self.sequence = sequence
+        self.payload = payload
+        self.createdAt = createdAt
+        self.attempts = attempts
+    }
 }
 
 /// The outbox at a glance, for the status bar and `till sync status`.
@@ -113,7 +123,7 @@ extension TillDatabase {
         try run("read the card's unsent sales") {
             try pool.read { db in
                 try String.fetchAll(db.cachedStatement(sql: """
-                    SELECT s.id FROM sale s JOIN outbox o ON o.kind = 'sale' AND o.ref_id = s.id WHERE s.card_number = ? AND o.state = 'pending'
+                    SELECT s.id FROM sale s CROSS JOIN outbox o ON o.kind = 'sale' AND o.ref_id = s.id WHERE s.card_number = ? AND o.state = 'pending'
                     """), arguments: [card])
             }
         }

@@ -280,6 +280,11 @@ public final class TillDatabase: Sendable {
                 ALTER TABLE sale_line ADD COLUMN category TEXT NOT NULL DEFAULT '';
                 """)
         }
+        m.registerMigration("v4-store-and-forward") { db in
+            // Head office's acks confirm a sale's points movements by sale: without this index
+            // each ack read every movement, and a week of unsent sales took hours to drain.
+            try db.execute(sql: "CREATE INDEX loyalty_movement_sale ON loyalty_movement(sale_id)")
+        }
         return m
     }
 

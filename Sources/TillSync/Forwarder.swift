@@ -87,6 +87,8 @@ public final class Forwarder: Sendable {
         let http = connection ?? HTTPConnection(ca: link.ca)
         var result = DrainResult()
         var size = max(1, link.batchSize)
+        // A backlog (a week offline) goes out in bigger batches: fewer round trips and commits.
+        if let pending = try? database.outboxSummary().pending, pending > size * 10 { size = min(5_000, size * 5) }
         var batches = 0
         while batches < maxBatches && !stopping.load(ordering: .relaxed) {
             let entries: [OutboxEntry]
@@ -165,7 +167,7 @@ public final class Forwarder: Sendable {
     }
 
     /// The request body, built around the journalled JSON of each document (not re-encoded).
-    static func batchBody(_ entries: [OutboxEntry], storeID: String, tillID: String) -> [UInt8] {
+    public static func batchBody(_ entries: [OutboxEntry], storeID: String, tillID: String) -> [UInt8] {
         var out = "{\"storeID\":\(jsonString(storeID)),\"tillID\":\(jsonString(tillID)),\"documents\":["
         out.reserveCapacity(entries.reduce(64) { $0 + $1.payload.utf8.count + 80 })
         for (i, e) in entries.enumerated() {
@@ -176,12 +178,7 @@ public final class Forwarder: Sendable {
         return Array(out.utf8)
     }
 
-    /// The body `drain` sends, for tests that post it themselves.
-    public static func batchBodyForTests(_ entries: [OutboxEntry], storeID: String, tillID: String) -> [UInt8] {
-        batchBody(entries, storeID: storeID, tillID: tillID)
-    }
-
-    static func jsonString(_ s: String) -> String {
+    public static func jsonString(_ s: String) -> String {
         String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 

@@ -43,4 +43,33 @@ struct BenchSmokeTests {
             #expect(v > 0)
         }
     }
+
+    @Test func ingestPrintsOneJSONLinePerBackend() throws {
+        let r = try runProcess(PackagePaths.binary("till-bench"),
+                               ["ingest", "--cards", "2000", "--items", "500", "--tills", "2", "--sales", "60", "--batch", "25"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count == 2)
+        for (line, backend) in zip(lines, ["sqlite", "postgres"]) {
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(json["scenario"] as? String == "ingest")
+            #expect(json["backend"] as? String == backend)
+            for key in ["sales_per_s", "sale_p99_ms", "raw_rows_per_s"] {
+                let v = try #require(json[key] as? Double, "missing \(key)")
+                #expect(v > 0)
+            }
+        }
+        #expect(r.stdout.contains("120, each once"))
+    }
+
+    @Test func drainPrintsItsJSONLine() throws {
+        let r = try runProcess(PackagePaths.binary("till-bench"), ["drain", "--sales", "300", "--cards", "2000", "--items", "500", "--batch", "20"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let last = try #require(r.stdout.split(separator: "\n").last)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(json["scenario"] as? String == "drain")
+        #expect(json["sales"] as? Int == 300)
+        #expect((json["drain_s"] as? Double ?? 0) > 0)
+        #expect(r.stdout.contains("300 accepted, 0 duplicates, 0 rejected"))
+    }
 }

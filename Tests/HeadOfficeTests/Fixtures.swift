@@ -67,7 +67,7 @@ final class TillSide {
     /// The outbox as a batch (what the forwarder sends).
     func batch(limit: Int = 100_000) throws -> IngestBatch {
         let entries = try db.pendingOutbox(limit: limit)
-        let body = Forwarder.batchBodyForTests(entries, storeID: identity.storeID, tillID: identity.tillID)
+        let body = Forwarder.batchBody(entries, storeID: identity.storeID, tillID: identity.tillID)
         return try JSONDecoder().decode(IngestBatch.self, from: Data(body))
     }
 
@@ -103,6 +103,7 @@ func expectConsistent(_ store: HeadOfficeStore, _ tills: [TillSide], sourceLocat
         total += journal.count
     }
     #expect(try store.saleCount() == total, "duplicates or strays at head office", sourceLocation: sourceLocation)
+    #expect(try store.receivedCount() == total, "the tills' running counts differ from the rows", sourceLocation: sourceLocation)
     for (card, balance) in try expectedBalances(tills) {
         #expect(try store.balance(of: card) == balance, "card \(card)", sourceLocation: sourceLocation)
     }

@@ -149,6 +149,7 @@ func expectConsistent(_ ho: HeadOfficeProcess, _ tills: [TillProcess], sourceLoc
         }
     }
     #expect(try store.saleCount() == total, "duplicates or strays at head office", sourceLocation: sourceLocation)
+    #expect(try store.receivedCount() == total, "the tills' running counts differ from the rows", sourceLocation: sourceLocation)
     for (card, balance) in balances {
         #expect(try store.balance(of: card) == balance, "card \(card)", sourceLocation: sourceLocation)
     }

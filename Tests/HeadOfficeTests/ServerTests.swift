@@ -61,7 +61,7 @@ struct ServerTests {
         let ingest = server.url + "/api/v1/ingest"
         let t = try TillSide()
         try t.generator.ring(3)
-        let good = Forwarder.batchBodyForTests(try t.db.pendingOutbox(limit: 10), storeID: "0001", tillID: "01")
+        let good = Forwarder.batchBody(try t.db.pendingOutbox(limit: 10), storeID: "0001", tillID: "01")
         let text = String(decoding: good, as: UTF8.self)
 
         func refused(_ status: Int, _ answer: HTTPAnswer, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import TillCore
+import TillProtocol
+import TillStore
+import TillTestSupport
+
+/// docs/headoffice-api.yaml keeps up with the code: every route, and every field a till sends.
+@Suite("The OpenAPI document")
+struct APIDocumentTests {
+    static let yaml = (try? String(contentsOfFile: PackagePaths.root + "/docs/headoffice-api.yaml", encoding: .utf8)) ?? ""
+
+    @Test func namesEveryRoute() {
+        for route in ["/api/v1/ingest:", "/api/v1/cards/{number}:", "/health:", "/metrics:"] {
+            #expect(Self.yaml.contains(route), "\(route) is not documented")
+        }
+    }
+
+    /// Every key of a sale document with loyalty, a registration and a points tender.
+    @Test func describesEveryFieldOfTheDocuments() throws {
+        let dir = TemporaryDirectory("api-doc")
+        let db = try makeDemoDatabase(in: dir)
+        try db.installProgramme(DemoCatalog.programme, at: 1)
+        try db.importCards(DemoCatalog.cards(members: 20, stock: 5))
+        var generator = SaleGenerator(database: db, seed: 3)
+        try generator.ring(10, redeemEvery: 2)
+        var keys = Set<String>()
+        func collect(_ value: Any) {
+            if let o = value as? [String: Any] {
+                for (k, v) in o {
+                    if Int(k) == nil && !k.contains("-") { keys.insert(k) }   // priorPurchases is a map of rule ids
+                    collect(v)
+                }
+            } else if let a = value as? [Any] {
+                a.forEach(collect)
+            }
+        }
+        for payload in try db.outboxPayloads(kind: "sale") {
+            collect(try JSONSerialization.jsonObject(with: Data(payload.utf8)))
+        }
+        let registration = RegistrationDocument(
+            storeID: "0001", tillID: "01", programmeVersion: "1",
+            registration: SaleDocument.RegistrationInfo(cardNumber: "6034", firstName: "A", lastName: "B", phone: "1", email: "e", postcode: "p",
+                                                        birthDate: "2000-01-01", marketingConsent: true, registeredAt: "2026-11-23T10:00:00Z"),
+            welcome: [], cancelledSaleID: "x")
+        collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(registration)))
+        collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(IngestResponse(
+            results: [IngestResult(kind: "sale", id: "x", status: .rejected, reason: "r", cards: [CardBalance(number: "1", balance: 1, tierCode: "S", qualifying: 1)])],
+            gaps: [SequenceGap(from: 1, to: 2)]))))
+        #expect(keys.count > 60)
+        for k in keys.sorted() {
+            #expect(Self.yaml.contains("\(k):") || Self.yaml.contains("\(k),") || Self.yaml.contains("\(k)]"), "field '\(k)' is not in docs/headoffice-api.yaml")
+        }
+    }
+}
