@@ -54,6 +54,8 @@ public final class FakeNetworkPrinter: Sendable {
     private func acceptLoop() {
         while true {
             let c = accept(listener, nil, nil)
+            // A signal (the suite starts and reaps many processes) is not the end of the listener.
+            if c < 0 && errno == EINTR { continue }
             guard c >= 0 else { return }
             data.withLock {
                 $0.connections += 1
@@ -69,6 +71,7 @@ public final class FakeNetworkPrinter: Sendable {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let n = read(c, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
             var chunk = Array(buffer.prefix(n))
             // A status request (DLE EOT n) comes last in what has arrived: answer it at once.
