@@ -17,13 +17,18 @@ struct ServerTests {
         HeadOfficeLink(url: server.url, ca: ca, token: token.description, batchSize: batchSize, lookupTimeoutMilliseconds: 5_000)
     }
 
-    @Test(arguments: Backend.allCases)
-    func theForwarderDrainsTheOutboxAndTheAcksReachTheCardCache(backend: Backend) async throws {
+    /// Head office with the demo programme and cards, till 0001/01 registered, serving on loopback.
+    static func serving(_ backend: Backend) async throws -> (TemporaryDirectory, HeadOfficeStore, TillToken, RunningServer) {
         let dir = TemporaryDirectory("ho")
         let store = try makeHeadOffice(backend, dir)
         let token = try store.registerTill(till1)
-        let server = try await RunningServer(store)
-        defer { Task { await server.stop() } }
+        return (dir, store, token, try await RunningServer(store))
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theForwarderDrainsTheOutboxAndTheAcksReachTheCardCache(backend: Backend) async throws {
+        let (dir, store, token, server) = try await Self.serving(backend)
+        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
         let t = try TillSide()
         try t.generator.ring(25)
         let forwarder = Forwarder(link: Self.link(server, token, batchSize: 7), database: t.db, storeID: "0001", tillID: "01")
@@ -112,11 +117,8 @@ struct ServerTests {
 
     @Test(arguments: Backend.allCases)
     func aRevokedTillKnowsItAndKeepsItsSales(backend: Backend) async throws {
-        let dir = TemporaryDirectory("ho")
-        let store = try makeHeadOffice(backend, dir)
-        let token = try store.registerTill(till1)
-        let server = try await RunningServer(store)
-        defer { Task { await server.stop() } }
+        let (dir, store, token, server) = try await Self.serving(backend)
+        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
         let t = try TillSide()
         try t.generator.ring(4)
         try store.revokeTill(till1)
@@ -131,11 +133,8 @@ struct ServerTests {
 
     @Test(arguments: Backend.allCases)
     func aRejectedSaleStaysOnTheTillForTheManagerAndTheRestGoThrough(backend: Backend) async throws {
-        let dir = TemporaryDirectory("ho")
-        let store = try makeHeadOffice(backend, dir)
-        let token = try store.registerTill(till1)
-        let server = try await RunningServer(store)
-        defer { Task { await server.stop() } }
+        let (dir, store, token, server) = try await Self.serving(backend)
+        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
         // Another till database that claims to be till 0001/01 took sequence 1 first.
         let impostor = try TillSide(seed: 9)
         try impostor.generator.ring(1)
@@ -185,11 +184,8 @@ struct ServerTests {
 
     @Test(arguments: Backend.allCases)
     func aCardScanTakesHeadOfficesBalanceWithoutCountingUnsentSalesTwice(backend: Backend) async throws {
-        let dir = TemporaryDirectory("ho")
-        let store = try makeHeadOffice(backend, dir)
-        let token = try store.registerTill(till1)
-        let server = try await RunningServer(store)
-        defer { Task { await server.stop() } }
+        let (dir, store, token, server) = try await Self.serving(backend)
+        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
         // Till 2 sold to card 1 and head office has it; till 1 has not heard of it.
         let elsewhere = try TillSide(till: till2, seed: 5)
         _ = try store.registerTill(till2)
