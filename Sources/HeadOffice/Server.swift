@@ -137,17 +137,24 @@ public struct HeadOfficeServer: Sendable {
             do { body = try await request.body.collect(upTo: options.maxBodyBytes) } catch {
                 return refuse(413, "The batch is larger than \(options.maxBodyBytes) bytes: send fewer documents at a time")
             }
-            let batch: IngestBatch
-            do { batch = try JSONDecoder().decode(IngestBatch.self, from: Data(body.readableBytesView)) } catch let e as DecodingError {
-                return refuse(400, "The batch is not valid: \(Self.describe(e))")
-            } catch {
-                return refuse(400, "The batch is not JSON: \(error)")
-            }
             let start = DispatchTime.now().uptimeNanoseconds
-            // The sales' JSON as the till sent it, stored as is (cheaper than encoding it again).
-            let raw: [String?]? = body.readableBytesView.withUnsafeBytes { bytes in
-                RawDocuments.saleRanges(in: bytes).map { ranges in
-                    ranges.map { $0.map { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0]), as: UTF8.self) } }
+            let batch: IngestBatch
+            let raw: [String?]?
+            // The fast reader takes well-formed batches; JSONDecoder anything else, and says what is wrong.
+            if let (fast, sales) = body.readableBytesView.withUnsafeBytes({ FastIngestDecoder.decode($0) }) {
+                batch = fast
+                raw = sales
+            } else {
+                do { batch = try JSONDecoder().decode(IngestBatch.self, from: Data(body.readableBytesView)) } catch let e as DecodingError {
+                    return refuse(400, "The batch is not valid: \(Self.describe(e))")
+                } catch {
+                    return refuse(400, "The batch is not JSON: \(error)")
+                }
+                // The sales' JSON as the till sent it, stored as is (cheaper than encoding it again).
+                raw = body.readableBytesView.withUnsafeBytes { bytes in
+                    RawDocuments.saleRanges(in: bytes).map { ranges in
+                        ranges.map { $0.map { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0]), as: UTF8.self) } }
+                    }
                 }
             }
             do {

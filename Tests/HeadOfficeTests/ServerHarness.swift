@@ -17,7 +17,9 @@ final class RunningServer: Sendable {
         logger.logLevel = .critical
         let server = HeadOfficeServer(store: store, options: options, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        task = Task { try await server.run { continuation.yield($0) } }
+        // On threads of its own: the suite's other tests block the shared concurrency pool, and a
+        // starved server would make these tests fail for the wrong reason.
+        task = Task(executorPreference: ServerThreads.shared) { try await server.run { continuation.yield($0) } }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw SpawnError(message: "head office did not start") }
         self.port = port
@@ -27,6 +29,39 @@ final class RunningServer: Sendable {
     func stop() async {
         task.cancel()
         _ = await task.result
+    }
+}
+
+/// A task executor on dedicated threads for the in-process server.
+final class ServerThreads: TaskExecutor, @unchecked Sendable { // `jobs` is guarded by `condition`
+    static let shared = ServerThreads(threads: 4)
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+
+    init(threads: Int) {
+        for i in 0..<threads {
+            let t = Thread { [self] in loop() }
+            t.name = "test-server-\(i)"
+            t.start()
+        }
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        condition.lock()
+        jobs.append(unowned)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
     }
 }
 

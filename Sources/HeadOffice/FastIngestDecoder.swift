@@ -1,0 +1,548 @@
+import Foundation
+import TillProtocol
+
+/// Reads an ingest request's body straight into `IngestBatch`, without `Codable`'s containers
+/// (Foundation's JSONDecoder took a quarter of head office's CPU at full ingest). It accepts
+/// exactly what JSONDecoder accepts for well-formed bodies and gives up — nil — on anything
+/// else: a wrong type, a missing field, a repeated key, a number with a fraction. The caller then
+/// decodes with JSONDecoder, whose error message names the field. Tests check both decoders
+/// agree on generated documents.
+///
+/// Also returns each sale's JSON exactly as sent (stored as is).
+enum FastIngestDecoder {
+    static func decode(_ body: UnsafeRawBufferPointer) -> (IngestBatch, [String?])? {
+        var r = Reader(bytes: body)
+        do {
+            var storeID: String?, tillID: String?
+            var documents: [OutboxDocument]?
+            var raws: [String?] = []
+            try r.object { r, key throws(Fail) in
+                switch key {
+                case "storeID": try once(&storeID, r.string())
+                case "tillID": try once(&tillID, r.string())
+                case "documents":
+                    guard documents == nil else { throw Fail() }
+                    var docs: [OutboxDocument] = []
+                    try r.array { r throws(Fail) in
+                        let (d, raw) = try document(&r)
+                        docs.append(d)
+                        raws.append(raw)
+                    }
+                    documents = docs
+                default: try r.skipValue()
+                }
+            }
+            try r.end()
+            guard let storeID, let tillID, let documents else { return nil }
+            return (IngestBatch(storeID: storeID, tillID: tillID, documents: documents), raws)
+        } catch {
+            return nil
+        }
+    }
+
+    struct Fail: Error {}
+
+    static func once<T>(_ slot: inout T?, _ value: T) throws(Fail) {
+        guard slot == nil else { throw Fail() }
+        slot = value
+    }
+
+    static func document(_ r: inout Reader) throws(Fail) -> (OutboxDocument, String?) {
+        var kind: String?, id: String?
+        var sale: SaleDocument?, raw: String?
+        var registration: RegistrationDocument?
+        var sawSale = false, sawRegistration = false
+        try r.object { r, key throws(Fail) in
+            switch key {
+            case "kind": try once(&kind, r.string())
+            case "id": try once(&id, r.string())
+            case "sale":
+                guard !sawSale else { throw Fail() }
+                sawSale = true
+                if r.null() { break }
+                let start = r.at
+                sale = try saleDocument(&r)
+                raw = r.text(start..<r.at)
+            case "registration":
+                guard !sawRegistration else { throw Fail() }
+                sawRegistration = true
+                if r.null() { break }
+                let start = r.at
+                try r.skipValue()
+                // Rare (a card issued without a sale): Codable is fine here.
+                guard let d = try? JSONDecoder().decode(RegistrationDocument.self, from: Data(r.bytes[start..<r.at])) else { throw Fail() }
+                registration = d
+            default: try r.skipValue()
+            }
+        }
+        guard let kind, let id, var d = registration.map(OutboxDocument.init(registration:)) ?? sale.map(OutboxDocument.init(sale:)) else {
+            throw Fail()
+        }
+        d.kind = kind
+        d.id = id
+        d.sale = sale
+        d.registration = registration
+        return (d, raw)
+    }
+
+    static func saleDocument(_ r: inout Reader) throws(Fail) -> SaleDocument {
+        var schemaVersion: Int?, saleID: String?, storeID: String?, tillID: String?, sequence: Int64?, receiptNumber: String?
+        var cashier: SaleDocument.CashierInfo?, startedAt: String?, completedAt: String?, currency: String?
+        var lines: [SaleDocument.Line]?, saleDiscount: SaleDocument.DiscountInfo??, vat: [SaleDocument.VAT]?
+        var tenders: [SaleDocument.TenderInfo]?, totals: SaleDocument.Totals?, loyalty: SaleDocument.LoyaltyInfo??
+        try r.object { r, key throws(Fail) in
+            switch key {
+            case "schemaVersion": try once(&schemaVersion, Int(r.int()))
+            case "saleID": try once(&saleID, r.string())
+            case "storeID": try once(&storeID, r.string())
+            case "tillID": try once(&tillID, r.string())
+            case "sequence": try once(&sequence, r.int())
+            case "receiptNumber": try once(&receiptNumber, r.string())
+            case "cashier":
+                var number: String?, name: String?
+                try r.object { r, k throws(Fail) in
+                    switch k {
+                    case "number": try once(&number, r.string())
+                    case "name": try once(&name, r.string())
+                    default: try r.skipValue()
+                    }
+                }
+                guard let number, let name else { throw Fail() }
+                try once(&cashier, SaleDocument.CashierInfo(number: number, name: name))
+            case "startedAt": try once(&startedAt, r.string())
+            case "completedAt": try once(&completedAt, r.string())
+            case "currency": try once(&currency, r.string())
+            case "lines":
+                var out: [SaleDocument.Line] = []
+                try r.array { r throws(Fail) in out.append(try line(&r)) }
+                try once(&lines, out)
+            case "saleDiscount": try once(&saleDiscount, r.null() ? nil : discount(&r))
+            case "vat":
+                var out: [SaleDocument.VAT] = []
+                try r.array { r throws(Fail) in out.append(try vatRow(&r)) }
+                try once(&vat, out)
+            case "tenders":
+                var out: [SaleDocument.TenderInfo] = []
+                try r.array { r throws(Fail) in out.append(try tender(&r)) }
+                try once(&tenders, out)
+            case "totals": try once(&totals, totalsRow(&r))
+            case "loyalty": try once(&loyalty, r.null() ? nil : loyaltyInfo(&r))
+            default: try r.skipValue()
+            }
+        }
+        guard let schemaVersion, let saleID, let storeID, let tillID, let sequence, let receiptNumber, let cashier, let startedAt,
+              let completedAt, let currency, let lines, let vat, let tenders, let totals else { throw Fail() }
+        return SaleDocument(schemaVersion: schemaVersion, saleID: saleID, storeID: storeID, tillID: tillID, sequence: sequence,
+                            receiptNumber: receiptNumber, cashier: cashier, startedAt: startedAt, completedAt: completedAt,
+                            currency: currency, lines: lines, saleDiscount: saleDiscount ?? nil, vat: vat, tenders: tenders,
+                            totals: totals, loyalty: loyalty ?? nil)
+    }
+
+    static func discount(_ r: inout Reader) throws(Fail) -> SaleDocument.DiscountInfo {
+        var kind: String?, value: Int64?
+        try r.object { r, k throws(Fail) in
+            switch k {
+            case "kind": try once(&kind, r.string())
+            case "value": try once(&value, r.int())
+            default: try r.skipValue()
+            }
+        }
+        guard let kind, let value else { throw Fail() }
+        return SaleDocument.DiscountInfo(kind: kind, value: value)
+    }
+
+    static func line(_ r: inout Reader) throws(Fail) -> SaleDocument.Line {
+        var lineNumber: Int64?, sku: String?, description: String?, category: String?, code: String??, quantityMilli: Int64?
+        var soldByWeight: Bool?, unitPrice: Int64?, priceFromLabel: Bool?, amount: Int64?, discount: SaleDocument.DiscountInfo??
+        var lineDiscount: Int64?, saleDiscountShare: Int64?, net: Int64?, taxCode: String?, taxRate: Int64?, voided: Bool?
+        try r.object { r, k throws(Fail) in
+            switch k {
+            case "lineNumber": try once(&lineNumber, r.int())
+            case "sku": try once(&sku, r.string())
+            case "description": try once(&description, r.string())
+            case "category": try once(&category, r.string())
+            case "code": try once(&code, r.null() ? nil : r.string())
+            case "quantityMilli": try once(&quantityMilli, r.int())
+            case "soldByWeight": try once(&soldByWeight, r.bool())
+            case "unitPrice": try once(&unitPrice, r.int())
+            case "priceFromLabel": try once(&priceFromLabel, r.bool())
+            case "amount": try once(&amount, r.int())
+            case "discount": try once(&discount, r.null() ? nil : FastIngestDecoder.discount(&r))
+            case "lineDiscount": try once(&lineDiscount, r.int())
+            case "saleDiscountShare": try once(&saleDiscountShare, r.int())
+            case "net": try once(&net, r.int())
+            case "taxCode": try once(&taxCode, r.string())
+            case "taxRateBasisPoints": try once(&taxRate, r.int())
+            case "voided": try once(&voided, r.bool())
+            default: try r.skipValue()
+            }
+        }
+        guard let lineNumber, let lineNo = Int(exactly: lineNumber), let sku, let description, let category, let quantityMilli,
+              let soldByWeight, let unitPrice, let priceFromLabel, let amount, let lineDiscount, let saleDiscountShare, let net,
+              let taxCode, let taxRate, let voided else { throw Fail() }
+        return SaleDocument.Line(lineNumber: lineNo, sku: sku, description: description, category: category, code: code ?? nil,
+                                 quantityMilli: quantityMilli, soldByWeight: soldByWeight, unitPrice: unitPrice, priceFromLabel: priceFromLabel,
+                                 amount: amount, discount: discount ?? nil, lineDiscount: lineDiscount, saleDiscountShare: saleDiscountShare,
+                                 net: net, taxCode: taxCode, taxRateBasisPoints: taxRate, voided: voided)
+    }
+
+    static func vatRow(_ r: inout Reader) throws(Fail) -> SaleDocument.VAT {
+        var code: String?, rate: Int64?, gross: Int64?, vat: Int64?, net: Int64?
+        try r.object { r, k throws(Fail) in
+            switch k {
+            case "code": try once(&code, r.string())
+            case "rateBasisPoints": try once(&rate, r.int())
+            case "gross": try once(&gross, r.int())
+            case "vat": try once(&vat, r.int())
+            case "net": try once(&net, r.int())
+            default: try r.skipValue()
+            }
+        }
+        guard let code, let rate, let gross, let vat, let net else { throw Fail() }
+        return SaleDocument.VAT(code: code, rateBasisPoints: rate, gross: gross, vat: vat, net: net)
+    }
+
+    static func tender(_ r: inout Reader) throws(Fail) -> SaleDocument.TenderInfo {
+        var kind: String?, amount: Int64?, reference: String??, points: Int64??
+        try r.object { r, k throws(Fail) in
+            switch k {
+            case "kind": try once(&kind, r.string())
+            case "amount": try once(&amount, r.int())
+            case "reference": try once(&reference, r.null() ? nil : r.string())
+            case "points": try once(&points, r.null() ? nil : r.int())
+            default: try r.skipValue()
+            }
+        }
+        guard let kind, let amount else { throw Fail() }
+        return SaleDocument.TenderInfo(kind: kind, amount: amount, reference: reference ?? nil, points: points ?? nil)
+    }
+
+    static func totalsRow(_ r: inout Reader) throws(Fail) -> SaleDocument.Totals {
+        var subtotal: Int64?, lineDiscounts: Int64?, saleDiscount: Int64?, total: Int64?, paid: Int64?, change: Int64?, itemCount: Int64?
+        try r.object { r, k throws(Fail) in
+            switch k {
+            case "subtotal": try once(&subtotal, r.int())
+            case "lineDiscounts": try once(&lineDiscounts, r.int())
+            case "saleDiscount": try once(&saleDiscount, r.int())
+            case "total": try once(&total, r.int())
+            case "paid": try once(&paid, r.int())
+            case "change": try once(&change, r.int())
+            case "itemCount": try once(&itemCount, r.int())
+            default: try r.skipValue()
+            }
+        }
+        guard let subtotal, let lineDiscounts, let saleDiscount, let total, let paid, let change, let itemCount else { throw Fail() }
+        return SaleDocument.Totals(subtotal: subtotal, lineDiscounts: lineDiscounts, saleDiscount: saleDiscount, total: total, paid: paid,
+                                   change: change, itemCount: itemCount)
+    }
+
+    static func awardParts(_ r: inout Reader) throws(Fail) -> [SaleDocument.AwardPart] {
+        var out: [SaleDocument.AwardPart] = []
+        try r.array { r throws(Fail) in
+            var rule: String?, label: String?, points: Int64?
+            try r.object { r, k throws(Fail) in
+                switch k {
+                case "rule": try once(&rule, r.string())
+                case "label": try once(&label, r.string())
+                case "points": try once(&points, r.int())
+                default: try r.skipValue()
+                }
+            }
+            guard let rule, let label, let points else { throw Fail() }
+            out.append(SaleDocument.AwardPart(rule: rule, label: label, points: points))
+        }
+        return out
+    }
+
+    static func loyaltyInfo(_ r: inout Reader) throws(Fail) -> SaleDocument.LoyaltyInfo {
+        var cardNumber: String?, customerID: String??, customerName: String?, programmeVersion: String?, localMinutes: Int64?
+        var tierCode: String??, tierName: String??, priorPurchases: [String: Int64]?, qualifying: Int64?
+        var earned: [SaleDocument.AwardPart]?, welcome: [SaleDocument.AwardPart]?, redeemed: Int64?, redeemedValue: Int64?
+        var balanceBefore: Int64?, balanceAfter: Int64?, provisional: Bool?, offlineLeft: Int64??, nextTierName: String??
+        var toNextTier: Int64??, registration: SaleDocument.RegistrationInfo??
+        try r.object { r, k throws(Fail) in
+            switch k {
+            case "cardNumber": try once(&cardNumber, r.string())
+            case "customerID": try once(&customerID, r.null() ? nil : r.string())
+            case "customerName": try once(&customerName, r.string())
+            case "programmeVersion": try once(&programmeVersion, r.string())
+            case "localMinutes": try once(&localMinutes, r.int())
+            case "tierCode": try once(&tierCode, r.null() ? nil : r.string())
+            case "tierName": try once(&tierName, r.null() ? nil : r.string())
+            case "priorPurchases":
+                var map: [String: Int64] = [:]
+                try r.object { r, k throws(Fail) in
+                    guard map[k] == nil else { throw Fail() }
+                    map[k] = try r.int()
+                }
+                try once(&priorPurchases, map)
+            case "qualifying": try once(&qualifying, r.int())
+            case "earned": try once(&earned, awardParts(&r))
+            case "welcome": try once(&welcome, awardParts(&r))
+            case "redeemed": try once(&redeemed, r.int())
+            case "redeemedValue": try once(&redeemedValue, r.int())
+            case "balanceBefore": try once(&balanceBefore, r.int())
+            case "balanceAfter": try once(&balanceAfter, r.int())
+            case "provisional": try once(&provisional, r.bool())
+            case "offlineLeft": try once(&offlineLeft, r.null() ? nil : r.int())
+            case "nextTierName": try once(&nextTierName, r.null() ? nil : r.string())
+            case "toNextTier": try once(&toNextTier, r.null() ? nil : r.int())
+            case "registration": try once(&registration, r.null() ? nil : registrationInfo(&r))
+            default: try r.skipValue()
+            }
+        }
+        guard let cardNumber, let customerName, let programmeVersion, let localMinutes, let priorPurchases, let qualifying, let earned,
+              let welcome, let redeemed, let redeemedValue, let balanceBefore, let balanceAfter, let provisional else { throw Fail() }
+        return SaleDocument.LoyaltyInfo(
+            cardNumber: cardNumber, customerID: customerID ?? nil, customerName: customerName, programmeVersion: programmeVersion,
+            localMinutes: localMinutes, tierCode: tierCode ?? nil, tierName: tierName ?? nil, priorPurchases: priorPurchases,
+            qualifying: qualifying, earned: earned, welcome: welcome, redeemed: redeemed, redeemedValue: redeemedValue,
+            balanceBefore: balanceBefore, balanceAfter: balanceAfter, provisional: provisional, offlineLeft: offlineLeft ?? nil,
+            nextTierName: nextTierName ?? nil, toNextTier: toNextTier ?? nil, registration: registration ?? nil)
+    }
+
+    static func registrationInfo(_ r: inout Reader) throws(Fail) -> SaleDocument.RegistrationInfo {
+        var cardNumber: String?, firstName: String?, lastName: String?, phone: String??, email: String??, postcode: String??
+        var birthDate: String??, consent: Bool?, registeredAt: String?
+        try r.object { r, k throws(Fail) in
+            switch k {
+            case "cardNumber": try once(&cardNumber, r.string())
+            case "firstName": try once(&firstName, r.string())
+            case "lastName": try once(&lastName, r.string())
+            case "phone": try once(&phone, r.null() ? nil : r.string())
+            case "email": try once(&email, r.null() ? nil : r.string())
+            case "postcode": try once(&postcode, r.null() ? nil : r.string())
+            case "birthDate": try once(&birthDate, r.null() ? nil : r.string())
+            case "marketingConsent": try once(&consent, r.bool())
+            case "registeredAt": try once(&registeredAt, r.string())
+            default: try r.skipValue()
+            }
+        }
+        guard let cardNumber, let firstName, let lastName, let consent, let registeredAt else { throw Fail() }
+        return SaleDocument.RegistrationInfo(cardNumber: cardNumber, firstName: firstName, lastName: lastName, phone: phone ?? nil,
+                                             email: email ?? nil, postcode: postcode ?? nil, birthDate: birthDate ?? nil,
+                                             marketingConsent: consent, registeredAt: registeredAt)
+    }
+
+    /// A cursor over JSON text.
+    struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var at = 0
+
+        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        mutating func space() {
+            while at < bytes.count {
+                switch bytes[at] {
+                case 0x20, 0x09, 0x0A, 0x0D: at += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func expect(_ c: UInt8) throws(Fail) {
+            space()
+            guard at < bytes.count, bytes[at] == c else { throw Fail() }
+            at += 1
+        }
+
+        mutating func peek(_ c: UInt8) -> Bool {
+            space()
+            return at < bytes.count && bytes[at] == c
+        }
+
+        mutating func end() throws(Fail) {
+            space()
+            guard at == bytes.count else { throw Fail() }
+        }
+
+        func text(_ range: Range<Int>) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+
+        /// `null` (consumed) or not (nothing consumed).
+        mutating func null() -> Bool {
+            space()
+            guard at + 4 <= bytes.count, bytes[at] == 0x6E, bytes[at + 1] == 0x75, bytes[at + 2] == 0x6C, bytes[at + 3] == 0x6C else { return false }
+            at += 4
+            return true
+        }
+
+        mutating func object(_ field: (inout Reader, String) throws(Fail) -> Void) throws(Fail) {
+            try expect(0x7B)
+            if peek(0x7D) {
+                at += 1
+                return
+            }
+            while true {
+                let key = try string()
+                try expect(0x3A)
+                try field(&self, key)
+                space()
+                guard at < bytes.count else { throw Fail() }
+                if bytes[at] == 0x2C {
+                    at += 1
+                    continue
+                }
+                guard bytes[at] == 0x7D else { throw Fail() }
+                at += 1
+                return
+            }
+        }
+
+        mutating func array(_ element: (inout Reader) throws(Fail) -> Void) throws(Fail) {
+            try expect(0x5B)
+            if peek(0x5D) {
+                at += 1
+                return
+            }
+            while true {
+                try element(&self)
+                space()
+                guard at < bytes.count else { throw Fail() }
+                if bytes[at] == 0x2C {
+                    at += 1
+                    continue
+                }
+                guard bytes[at] == 0x5D else { throw Fail() }
+                at += 1
+                return
+            }
+        }
+
+        mutating func string() throws(Fail) -> String {
+            try expect(0x22)
+            let start = at
+            var ascii = true
+            while at < bytes.count {
+                let c = bytes[at]
+                if c == 0x22 {
+                    let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<at])
+                    // Invalid UTF-8 is JSONDecoder's to refuse, not this reader's to repair.
+                    guard let s = ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self) else { throw Fail() }
+                    at += 1
+                    return s
+                }
+                if c >= 0x80 { ascii = false }
+                if c == 0x5C { return try escaped(from: start) }
+                if c < 0x20 { throw Fail() }
+                at += 1
+            }
+            throw Fail()
+        }
+
+        /// A string with escapes, from its first byte.
+        private mutating func escaped(from start: Int) throws(Fail) -> String {
+            var out = Array(bytes[start..<at])
+            while at < bytes.count {
+                let c = bytes[at]
+                if c == 0x22 {
+                    at += 1
+                    guard let s = String(validating: out, as: UTF8.self) else { throw Fail() }
+                    return s
+                }
+                if c < 0x20 { throw Fail() }
+                guard c == 0x5C else {
+                    out.append(c)
+                    at += 1
+                    continue
+                }
+                guard at + 1 < bytes.count else { throw Fail() }
+                let e = bytes[at + 1]
+                at += 2
+                switch e {
+                case 0x22, 0x5C, 0x2F: out.append(e)
+                case 0x62: out.append(0x08)
+                case 0x66: out.append(0x0C)
+                case 0x6E: out.append(0x0A)
+                case 0x72: out.append(0x0D)
+                case 0x74: out.append(0x09)
+                case 0x75:
+                    var scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard at + 1 < bytes.count, bytes[at] == 0x5C, bytes[at + 1] == 0x75 else { throw Fail() }
+                        at += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw Fail() }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw Fail()
+                    }
+                    guard let u = Unicode.Scalar(scalar) else { throw Fail() }
+                    out.append(contentsOf: Array(String(Character(u)).utf8))
+                default: throw Fail()
+                }
+            }
+            throw Fail()
+        }
+
+        private mutating func hex4() throws(Fail) -> UInt32 {
+            guard at + 4 <= bytes.count else { throw Fail() }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = bytes[at]
+                let d: UInt8
+                switch c {
+                case 0x30...0x39: d = c - 0x30
+                case 0x41...0x46: d = c - 0x41 + 10
+                case 0x61...0x66: d = c - 0x61 + 10
+                default: throw Fail()
+                }
+                v = v << 4 | UInt32(d)
+                at += 1
+            }
+            return v
+        }
+
+        /// An integer written without fraction or exponent; anything else is left to JSONDecoder.
+        mutating func int() throws(Fail) -> Int64 {
+            space()
+            var negative = false
+            if at < bytes.count, bytes[at] == 0x2D {
+                negative = true
+                at += 1
+            }
+            let start = at
+            var v: Int64 = 0
+            while at < bytes.count, (0x30...0x39).contains(bytes[at]) {
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (s, o2) = m.addingReportingOverflow(Int64(bytes[at] - 0x30))
+                guard !o1, !o2 else { throw Fail() }
+                v = s
+                at += 1
+            }
+            guard at > start, !(at - start > 1 && bytes[start] == 0x30) else { throw Fail() }
+            if at < bytes.count, [0x2E, 0x65, 0x45].contains(bytes[at]) { throw Fail() }
+            return negative ? -v : v
+        }
+
+        mutating func bool() throws(Fail) -> Bool {
+            space()
+            if at + 4 <= bytes.count, bytes[at] == 0x74, bytes[at + 1] == 0x72, bytes[at + 2] == 0x75, bytes[at + 3] == 0x65 {
+                at += 4
+                return true
+            }
+            if at + 5 <= bytes.count, bytes[at] == 0x66, bytes[at + 1] == 0x61, bytes[at + 2] == 0x6C, bytes[at + 3] == 0x73, bytes[at + 4] == 0x65 {
+                at += 5
+                return false
+            }
+            throw Fail()
+        }
+
+        /// Skips any value (for keys the documents do not have); checked only for its brackets
+        /// and strings.
+        mutating func skipValue() throws(Fail) {
+            space()
+            guard at < bytes.count else { throw Fail() }
+            switch bytes[at] {
+            case 0x22: _ = try string()
+            case 0x7B: try object { r, _ throws(Fail) in try r.skipValue() }
+            case 0x5B: try array { r throws(Fail) in try r.skipValue() }
+            case 0x74, 0x66: _ = try bool()
+            case 0x6E: guard null() else { throw Fail() }
+            default:
+                let start = at
+                while at < bytes.count, (0x30...0x39).contains(bytes[at]) || [0x2D, 0x2B, 0x2E, 0x65, 0x45].contains(bytes[at]) { at += 1 }
+                guard at > start, Double(text(start..<at)) != nil else { throw Fail() }
+            }
+        }
+    }
+}
