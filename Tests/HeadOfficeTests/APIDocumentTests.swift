@@ -18,12 +18,9 @@ struct APIDocumentTests {
 
     /// Every key of a sale document with loyalty, a registration and a points tender.
     @Test func describesEveryFieldOfTheDocuments() throws {
-        let dir = TemporaryDirectory("api-doc")
-        let db = try makeDemoDatabase(in: dir)
-        try db.installProgramme(DemoCatalog.programme, at: 1)
-        try db.importCards(DemoCatalog.cards(members: 20, stock: 5))
-        var generator = SaleGenerator(database: db, seed: 3)
-        try generator.ring(10, redeemEvery: 2)
+        let till = try TillSide(seed: 3)
+        try till.generator.ring(10, redeemEvery: 2)
+        let db = till.db
         var keys = Set<String>()
         func collect(_ value: Any) {
             if let o = value as? [String: Any] {

@@ -19,13 +19,9 @@ struct FastIngestDecoderTests {
     func slow(_ text: String) -> IngestBatch? { try? JSONDecoder().decode(IngestBatch.self, from: Data(text.utf8)) }
 
     @Test func agreesWithJSONDecoderOnGeneratedSales() throws {
-        let dir = TemporaryDirectory("fast-decoder")
-        let db = try makeDemoDatabase(in: dir)
-        try db.installProgramme(DemoCatalog.programme, at: 1)
-        try db.importCards(DemoCatalog.cards(members: 20, stock: 5))
-        var generator = SaleGenerator(database: db, seed: 11)
-        try generator.ring(120, redeemEvery: 3)
-        let entries = try db.pendingOutbox(limit: 1_000)
+        let till = try TillSide(seed: 11)
+        try till.generator.ring(120, redeemEvery: 3)
+        let entries = try till.db.pendingOutbox(limit: 1_000)
         let body = String(decoding: Forwarder.batchBody(entries, storeID: "0001", tillID: "01"), as: UTF8.self)
         let (batch, raws) = try #require(fast(body))
         #expect(batch == slow(body))
