@@ -53,6 +53,33 @@ struct ServerTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func duplicatedAndReorderedDeliveriesOverHTTPComeOutTheSame(backend: Backend) async throws {
+        let (dir, store, token, server) = try await Self.serving(backend)
+        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
+        let t = try TillSide(seed: 17)
+        try t.generator.ring(40)
+        let all = try t.batch().documents
+        var rng = SplitMix64(seed: 5)
+        // Every document at least twice, in random order and random chunks, over the wire.
+        var deliveries = all + all + Array(all.suffix(7))
+        deliveries.shuffle(using: &rng)
+        var i = 0, duplicates = 0
+        while i < deliveries.count {
+            let n = 1 + Int(rng.next() % 9)
+            let chunk = Array(deliveries[i..<min(deliveries.count, i + n)])
+            let body = try JSONEncoder().encode(IngestBatch(storeID: "0001", tillID: "01", documents: chunk))
+            let answer = try await request("POST", server.url + "/api/v1/ingest", token: token.description, body: Array(body))
+            #expect(answer.status == 200, "\(answer.text)")
+            let response = try JSONDecoder().decode(IngestResponse.self, from: Data(answer.body))
+            duplicates += response.results.filter { $0.status == .duplicate }.count
+            i += n
+        }
+        #expect(duplicates == deliveries.count - all.count)
+        try expectConsistent(store, [t])
+        #expect(try store.gaps(of: till1).isEmpty)
+    }
+
+    @Test(arguments: Backend.allCases)
     func badRequestsGetAClearFourHundredAndNothingIsStored(backend: Backend) async throws {
         let dir = TemporaryDirectory("ho")
         let store = try makeHeadOffice(backend, dir)
