@@ -69,13 +69,15 @@ public final class FakeNetworkPrinter: Sendable {
 
     private func serve(_ c: Int32) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
+        var held: [UInt8] = []   // the start of a status request split across reads
         while true {
             let n = read(c, &buffer, buffer.count)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
-            var chunk = Array(buffer.prefix(n))
+            var chunk = held + Array(buffer.prefix(n))
+            held = []
             // A status request (DLE EOT n) comes last in what has arrived: answer it at once.
-            // TCP may deliver it glued to the end of the job it follows.
+            // TCP may deliver it glued to the end of the job it follows, or split in two.
             if chunk.count >= 3, chunk[chunk.count - 3] == 0x10, chunk[chunk.count - 2] == 0x04, [1, 2, 4].contains(chunk[chunk.count - 1]),
                case .answering(let paperOut) = behaviour {
                 let request = chunk.removeLast()
@@ -88,9 +90,15 @@ public final class FakeNetworkPrinter: Sendable {
                 default: answer = paperOut ? 0x72 : 0x12
                 }
                 data.withLock { $0.requests += 1 }
-                _ = [answer].withUnsafeBufferPointer { write(c, $0.baseAddress, 1) }
+                while [answer].withUnsafeBufferPointer({ write(c, $0.baseAddress, 1) }) < 0 && errno == EINTR {}
             } else {
-                data.withLock { $0.jobs += chunk }
+                if chunk.last == 0x10 {
+                    held = [chunk.removeLast()]
+                } else if chunk.count >= 2, chunk[chunk.count - 2] == 0x10, chunk[chunk.count - 1] == 0x04 {
+                    held = Array(chunk.suffix(2))
+                    chunk.removeLast(2)
+                }
+                if !chunk.isEmpty { data.withLock { $0.jobs += chunk } }
             }
         }
     }
