@@ -140,7 +140,8 @@ public struct HeadOfficeServer: Sendable {
             let start = DispatchTime.now().uptimeNanoseconds
             let batch: IngestBatch
             let raw: [String?]?
-            // The fast reader takes well-formed batches; JSONDecoder anything else, and says what is wrong.
+            // The fast reader takes well-formed batches and gives each sale's JSON as sent (stored
+            // as is); JSONDecoder takes anything else, and says what is wrong.
             if let (fast, sales) = body.readableBytesView.withUnsafeBytes({ FastIngestDecoder.decode($0) }) {
                 batch = fast
                 raw = sales
@@ -150,12 +151,7 @@ public struct HeadOfficeServer: Sendable {
                 } catch {
                     return refuse(400, "The batch is not JSON: \(error)")
                 }
-                // The sales' JSON as the till sent it, stored as is (cheaper than encoding it again).
-                raw = body.readableBytesView.withUnsafeBytes { bytes in
-                    RawDocuments.saleRanges(in: bytes).map { ranges in
-                        ranges.map { $0.map { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0]), as: UTF8.self) } }
-                    }
-                }
+                raw = nil   // rare: the decoded sales are encoded again for storage
             }
             do {
                 let response = try await work.run { [store] in try store.ingest(batch, rawSales: raw, from: till) }

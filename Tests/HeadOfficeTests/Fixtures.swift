@@ -76,16 +76,16 @@ final class TillSide {
 
 /// Each card's balance as the tills' journals say it must be: the loaded balance plus every
 /// movement in their sales and registrations.
-func expectedBalances(_ tills: [TillSide]) throws -> [String: Int64] {
+func expectedBalances(_ journals: [TillDatabase]) throws -> [String: Int64] {
     var balances: [String: Int64] = [:]
     for c in demoCards { balances[c.number] = c.balance }
-    for t in tills {
-        for d in try t.db.saleDocuments() {
+    for db in journals {
+        for d in try db.saleDocuments() {
             guard let l = d.loyalty else { continue }
             let delta = l.welcome.reduce(0) { $0 + $1.points } + l.earned.reduce(0) { $0 + $1.points } - l.redeemed
             balances[l.cardNumber, default: 0] += delta
         }
-        for p in try t.db.outboxPayloads(kind: "registration") {
+        for p in try db.outboxPayloads(kind: "registration") {
             let r = try JSONDecoder().decode(RegistrationDocument.self, from: Data(p.utf8))
             balances[r.registration.cardNumber, default: 0] += r.welcome.reduce(0) { $0 + $1.points }
         }
@@ -93,19 +93,24 @@ func expectedBalances(_ tills: [TillSide]) throws -> [String: Int64] {
     return balances
 }
 
-/// Head office holds exactly the till's journal, once, and every card's expected balance.
-func expectConsistent(_ store: HeadOfficeStore, _ tills: [TillSide], sourceLocation: SourceLocation = #_sourceLocation) throws {
+/// Head office holds exactly each till's journal, once, and every card's expected balance.
+func expectConsistent(_ store: HeadOfficeStore, journals: [(TillCredential, TillDatabase)],
+                      sourceLocation: SourceLocation = #_sourceLocation) throws {
     var total = 0
-    for t in tills {
-        let journal = try t.db.saleDocuments()
-        let held = try store.sales(of: t.credential)
-        #expect(held == journal, "head office's sales differ from till \(t.credential.name)'s journal", sourceLocation: sourceLocation)
+    for (till, db) in journals {
+        let journal = try db.saleDocuments()
+        let held = try store.sales(of: till)
+        #expect(held == journal, "head office's sales differ from till \(till.name)'s journal", sourceLocation: sourceLocation)
         total += journal.count
     }
     #expect(try store.saleCount() == total, "duplicates or strays at head office", sourceLocation: sourceLocation)
     #expect(try store.receivedCount() == total, "the tills' running counts differ from the rows", sourceLocation: sourceLocation)
-    for (card, balance) in try expectedBalances(tills) {
+    for (card, balance) in try expectedBalances(journals.map(\.1)) {
         #expect(try store.balance(of: card) == balance, "card \(card)", sourceLocation: sourceLocation)
     }
     #expect(try store.ledgerMismatches().isEmpty, sourceLocation: sourceLocation)
+}
+
+func expectConsistent(_ store: HeadOfficeStore, _ tills: [TillSide], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    try expectConsistent(store, journals: tills.map { ($0.credential, $0.db) }, sourceLocation: sourceLocation)
 }

@@ -65,8 +65,7 @@ final class HeadOfficeProcess: @unchecked Sendable { // used by one test at a ti
     func kill() {
         guard let pid else { return }
         _ = Glibc.kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        _ = waitForExit(pid)
         self.pid = nil
     }
 
@@ -134,24 +133,5 @@ final class TillProcess: @unchecked Sendable {
 
 /// Head office holds every till's journal exactly once and every card its expected balance.
 func expectConsistent(_ ho: HeadOfficeProcess, _ tills: [TillProcess], sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let store = try ho.store()
-    var total = 0
-    var balances: [String: Int64] = [:]
-    for c in demoCards { balances[c.number] = c.balance }
-    for t in tills {
-        let db = try t.database()
-        let journal = try db.saleDocuments()
-        #expect(try store.sales(of: t.credential) == journal, "head office's sales differ from till \(t.tillID)'s journal", sourceLocation: sourceLocation)
-        total += journal.count
-        for d in journal {
-            guard let l = d.loyalty else { continue }
-            balances[l.cardNumber, default: 0] += l.welcome.reduce(0) { $0 + $1.points } + l.earned.reduce(0) { $0 + $1.points } - l.redeemed
-        }
-    }
-    #expect(try store.saleCount() == total, "duplicates or strays at head office", sourceLocation: sourceLocation)
-    #expect(try store.receivedCount() == total, "the tills' running counts differ from the rows", sourceLocation: sourceLocation)
-    for (card, balance) in balances {
-        #expect(try store.balance(of: card) == balance, "card \(card)", sourceLocation: sourceLocation)
-    }
-    #expect(try store.ledgerMismatches().isEmpty, sourceLocation: sourceLocation)
+    try expectConsistent(ho.store(), journals: tills.map { ($0.credential, try $0.database()) }, sourceLocation: sourceLocation)
 }

@@ -38,7 +38,7 @@ struct ServerTests {
         #expect(forwarder.snapshot.connection == .online)
         try expectConsistent(store, [t])
         // Every card the sales touched now holds head office's confirmed balance.
-        for (number, balance) in try expectedBalances([t]) {
+        for (number, balance) in try expectedBalances([t.db]) {
             guard case .member(let c) = try? t.db.lookupCard(number, programme: DemoCatalog.programme, now: 1_795_000_000_000) else { continue }
             #expect(c.balance == balance, "card \(number)")
             #expect(!c.provisional, "card \(number)")

@@ -12,13 +12,6 @@ import TillTestSupport
 /// journal exactly once and every card the expected balance.
 @Suite("Store-and-forward with real processes", .serialized)
 struct StoreAndForwardProcessTests {
-    /// Waits for a background `till sync now`; returns its exit status.
-    static func wait(_ pid: Int32) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    }
-
     /// Waits until head office reports at least `count` sales.
     static func waitForSales(_ ho: HeadOfficeProcess, atLeast count: Int, timeout: Double = 60) throws -> Int {
         let deadline = Date().addingTimeInterval(timeout)
@@ -41,7 +34,7 @@ struct StoreAndForwardProcessTests {
             let sync = try till.startSync()
             seen.append(try Self.waitForSales(ho, atLeast: target))
             ho.kill()                                            // mid-stream: most likely mid-batch
-            #expect(Self.wait(sync) != 0, "till sync now must fail when head office dies")
+            #expect(waitForExit(sync) != 0, "till sync now must fail when head office dies")
             let err = try String(contentsOfFile: till.dir.file("sync.err"), encoding: .utf8)
             #expect(err.contains("nothing is lost"), "\(err)")
             try ho.start()
@@ -65,7 +58,7 @@ struct StoreAndForwardProcessTests {
             let sync = try till.startSync()
             _ = try Self.waitForSales(ho, atLeast: target)
             kill(sync, SIGKILL)
-            #expect(Self.wait(sync) == 128 + SIGKILL)
+            #expect(waitForExit(sync) == 128 + SIGKILL)
         }
         let pendingAfterKills = try till.database().outboxSummary().pending
         #expect(pendingAfterKills > 0 && pendingAfterKills < 1_000)

@@ -17,13 +17,17 @@ public func spawnAndWait(
         unlink(base + ".err")
     }
     let pid = try spawn(path, arguments, environment: environment, stdout: base + ".out", stderr: base + ".err")
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    let exited = (status & 0x7f) == 0
-    let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    let code = waitForExit(pid)
     let out = FileManager.default.contents(atPath: base + ".out") ?? Data()
     let err = FileManager.default.contents(atPath: base + ".err") ?? Data()
     return (code, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}
+
+/// Waits for a child to end; returns its exit status, or 128 + the signal that ended it.
+public func waitForExit(_ pid: Int32) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }
 
 public struct SpawnError: Error, CustomStringConvertible {
