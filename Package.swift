@@ -43,6 +43,7 @@ let package = Package(
                 .embedInCode("templates/sale.receipt"), .embedInCode("templates/header.receipt"),
                 .embedInCode("templates/footer.receipt"), .embedInCode("templates/testpage.receipt"),
                 .embedInCode("templates/registration.receipt"), .embedInCode("templates/logo.png"),
+                .embedInCode("templates/refund.receipt"), .embedInCode("templates/report.receipt"),
             ],
             swiftSettings: strictSettings
         ),

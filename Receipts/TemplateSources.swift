@@ -11,6 +11,8 @@ public struct BuiltInTemplates: TemplateSource {
         "testpage.receipt": PackageResources.testpage_receipt,
         "registration.receipt": PackageResources.registration_receipt,
         "logo.png": PackageResources.logo_png,
+        "refund.receipt": PackageResources.refund_receipt,
+        "report.receipt": PackageResources.report_receipt,
     ]
 
     /// The names of the built-in files, for `till receipt templates`.

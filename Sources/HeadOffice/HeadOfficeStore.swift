@@ -104,6 +104,8 @@ public final class HeadOfficeStore: Sendable {
                 switch p {
                 case .sale(let doc, let sale, let json, let check): results.append(try applySale(doc, sale, json, check, till: till, at: received, c, mark: &mark))
                 case .registration(let doc): results.append(try applyRegistration(doc, till: till, at: received, c))
+                case .refund(let doc, let json): results.append(try applyRefund(doc, json, till: till, at: received, c))
+                case .zreport(let doc, let json): results.append(try applyZReport(doc, json, id: ZReportSummary.documentID(storeID: doc.storeID, tillID: doc.tillID, number: doc.number), till: till, at: received, c))
                 }
             }
             try c.execute("""
@@ -132,6 +134,8 @@ public final class HeadOfficeStore: Sendable {
     enum Prepared {
         case sale(SaleDocument, CompletedSale, String, AwardCheck?)
         case registration(RegistrationDocument)
+        case refund(RefundDocument, String)
+        case zreport(ZReportSummary, String)
     }
 
     private func prepare(_ d: OutboxDocument, raw: String?, till: TillCredential) throws -> Prepared {
@@ -166,9 +170,79 @@ public final class HeadOfficeStore: Sendable {
             } catch { throw refuse("\(error)") }
             if doc.welcome.contains(where: { $0.points < 0 }) { throw refuse("welcome points must not be negative") }
             return .registration(doc)
+        case "refund":
+            guard let doc = d.refund else { throw refuse("a refund document needs its 'refund'") }
+            guard doc.refundID == d.id else { throw refuse("the id is not the refund's refundID \(doc.refundID)") }
+            guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
+                throw refuse("it is a refund of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
+            }
+            guard doc.total >= 0, doc.lines.allSatisfy({ $0.amount >= 0 && $0.quantityMilli > 0 }), doc.tenders.allSatisfy({ $0.amount >= 0 }) else {
+                throw refuse("refund amounts and quantities must not be negative")
+            }
+            if let l = doc.loyalty, l.pointsTakenBack < 0 || l.pointsRestored < 0 { throw refuse("refund points must not be negative") }
+            return .refund(doc, String(decoding: try JSONEncoder().encode(doc), as: UTF8.self))
+        case "zreport":
+            guard let doc = d.zreport else { throw refuse("a zreport document needs its 'zreport'") }
+            guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
+                throw refuse("it is a Z report of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
+            }
+            guard ZReportSummary.documentID(storeID: doc.storeID, tillID: doc.tillID, number: doc.number) == d.id, doc.kind == "Z" else {
+                throw refuse("the id must be \(ZReportSummary.documentID(storeID: doc.storeID, tillID: doc.tillID, number: doc.number)) for Z report \(doc.number)")
+            }
+            return .zreport(doc, String(decoding: try JSONEncoder().encode(doc), as: UTF8.self))
         default:
-            throw refuse("kind '\(d.kind)' must be sale or registration")
+            throw refuse("kind '\(d.kind)' must be sale, registration, refund or zreport")
         }
+    }
+
+    /// A refund: kept, and its points (taken back, given back) on the card's ledger, once.
+    private func applyRefund(_ doc: RefundDocument, _ json: String, till: TillCredential, at received: Int64, _ c: any SQLConnection) throws -> IngestResult {
+        let card = doc.loyalty?.cardNumber
+        if try c.queryOne("SELECT refund_id FROM refunds WHERE refund_id = ?", [.text(doc.refundID)]) != nil {
+            return IngestResult(kind: "refund", id: doc.refundID, status: .duplicate, reason: "already applied", cards: try balances([card], c))
+        }
+        let l = doc.loyalty
+        try c.execute("""
+            INSERT INTO refunds (refund_id, store_id, till_id, sequence, receipt_number, original_sale_id, card_number, total,
+                points_taken_back, points_restored, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(doc.refundID), .text(doc.storeID), .text(doc.tillID), .int(doc.sequence), .text(doc.receiptNumber),
+                  SQLValue(doc.originalSaleID), SQLValue(card), .int(doc.total), .int(l?.pointsTakenBack ?? 0), .int(l?.pointsRestored ?? 0),
+                  .text(json), .int(received)])
+        guard let l, l.pointsTakenBack > 0 || l.pointsRestored > 0 else {
+            return IngestResult(kind: "refund", id: doc.refundID, status: .accepted, cards: try balances([card], c))
+        }
+        for (kind, points, label) in [("return-earn", -l.pointsTakenBack, "Points of returned items"), ("return-redeem", l.pointsRestored, "Redeemed points given back")]
+        where points != 0 {
+            try c.execute("""
+                INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at)
+                VALUES (?, ?, ?, ?, 'return', ?, ?, ?, ?)
+                """, [.text(l.cardNumber), .text(doc.refundID), .text(kind), .int(points), .text(label), .text(till.storeID), .text(till.tillID), .int(received)])
+        }
+        let delta = l.pointsRestored - l.pointsTakenBack
+        try c.execute("""
+            INSERT INTO cards (number, customer_id, status, balance, qualifying) VALUES (?, NULL, 'active', 0, 0) ON CONFLICT (number) DO NOTHING
+            """, [.text(l.cardNumber)])
+        try c.execute("UPDATE cards SET balance = balance + ?, updated_at = ? WHERE number = ?", [.int(delta), .int(received), .text(l.cardNumber)])
+        if let b = try c.queryOne("SELECT balance FROM cards WHERE number = ?", [.text(l.cardNumber)])?.int("balance"), b < 0 {
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('overdraft', ?, ?, ?, ?, ?, ?)
+                """, [.text(l.cardNumber), .text(doc.refundID), .text(till.storeID), .text(till.tillID),
+                      .text("Refund \(doc.receiptNumber) took back \(l.pointsTakenBack) points the card had already spent: balance \(b)"), .int(received)])
+        }
+        return IngestResult(kind: "refund", id: doc.refundID, status: .accepted, cards: try balances([card], c))
+    }
+
+    /// A till's Z report, kept as sent, once.
+    private func applyZReport(_ doc: ZReportSummary, _ json: String, id: String, till: TillCredential, at received: Int64, _ c: any SQLConnection) throws -> IngestResult {
+        if try c.queryOne("SELECT document_id FROM z_reports WHERE document_id = ?", [.text(id)]) != nil {
+            return IngestResult(kind: "zreport", id: id, status: .duplicate, reason: "already received")
+        }
+        try c.execute("""
+            INSERT INTO z_reports (document_id, store_id, till_id, number, period_from, period_to, sales_count, net_sales, document, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(id), .text(doc.storeID), .text(doc.tillID), .int(doc.number), .int(doc.from), .int(doc.to), .int(doc.salesCount),
+                  .int(doc.netSales), .text(json), .int(received)])
+        return IngestResult(kind: "zreport", id: id, status: .accepted)
     }
 
     private func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ check: AwardCheck?, till: TillCredential, at received: Int64,

@@ -123,6 +123,36 @@ enum Schema {
             sold_by_weight BIGINT NOT NULL DEFAULT 0
         );
         """,
+        // 2: the cash office: refunds (their points go to the ledger) and the tills' Z reports.
+        """
+        CREATE TABLE refunds (
+            refund_id TEXT PRIMARY KEY,
+            store_id TEXT NOT NULL,
+            till_id TEXT NOT NULL,
+            sequence BIGINT NOT NULL,
+            receipt_number TEXT NOT NULL,
+            original_sale_id TEXT,
+            card_number TEXT,
+            total BIGINT NOT NULL,
+            points_taken_back BIGINT NOT NULL,
+            points_restored BIGINT NOT NULL,
+            document TEXT NOT NULL,
+            received_at BIGINT NOT NULL
+        );
+        CREATE INDEX refunds_original ON refunds (original_sale_id);
+        CREATE TABLE z_reports (
+            document_id TEXT PRIMARY KEY,
+            store_id TEXT NOT NULL,
+            till_id TEXT NOT NULL,
+            number BIGINT NOT NULL,
+            period_from BIGINT NOT NULL,
+            period_to BIGINT NOT NULL,
+            sales_count BIGINT NOT NULL,
+            net_sales BIGINT NOT NULL,
+            document TEXT NOT NULL,
+            received_at BIGINT NOT NULL
+        );
+        """,
     ]
 
     /// Brings the database up to date.

@@ -16,6 +16,8 @@ final class ReceiptService: ReceiptPrinting {
     let database: TillDatabase
     let template: ReceiptTemplate
     let slipTemplate: ReceiptTemplate
+    let refundTemplate: ReceiptTemplate
+    let reportTemplate: ReceiptTemplate
     let profile: PrinterProfile
     let columns: Int
     let spooler: PrintSpooler?
@@ -31,6 +33,8 @@ final class ReceiptService: ReceiptPrinting {
         let loaded = try ReceiptLayout(config: config)
         self.template = loaded.sale
         self.slipTemplate = loaded.registration
+        self.refundTemplate = loaded.refund
+        self.reportTemplate = loaded.report
         self.profile = loaded.profile
         self.columns = loaded.columns
     }
@@ -73,6 +77,48 @@ final class ReceiptService: ReceiptPrinting {
     }
 
     func queued() { spooler?.jobQueued() }
+
+    // MARK: Cash office
+
+    func renderRefund(_ r: CompletedRefund) -> [UInt8] {
+        let data = RefundSlip.data(r, date: ProtocolTime.display(r.at, timeZone: timeZone), address: config.storeAddress,
+                                   header: config.receiptHeader, footer: config.receiptFooter)
+        return escpos(refundTemplate.render(data, columns: columns))
+    }
+
+    func renderReport(_ r: PeriodReport) -> [UInt8] {
+        let data = ReportSlip.data(
+            r, storeName: config.storeName, from: ProtocolTime.display(r.from, timeZone: timeZone),
+            to: ProtocolTime.display(r.to, timeZone: timeZone), address: config.storeAddress, header: config.receiptHeader)
+        return escpos(reportTemplate.render(data, columns: columns))
+    }
+
+    func refundJob(for r: CompletedRefund) -> PrintJobDraft? {
+        guard config.printerConnection != .none else { return nil }
+        return PrintJobDraft(kind: .refund, receiptNumber: r.receiptNumber, payload: renderRefund(r))
+    }
+
+    func reportJob(for r: PeriodReport) -> PrintJobDraft? {
+        guard config.printerConnection != .none else { return nil }
+        return PrintJobDraft(kind: .report, receiptNumber: "\(r.kind)\(r.number)", payload: renderReport(r))
+    }
+
+    func drawerJob(for m: CashMovement) -> PrintJobDraft? {
+        guard config.printerConnection != .none, m.kind != .pickup || m.amount > 0 else { return nil }
+        return PrintJobDraft(kind: .drawer, receiptNumber: nil, payload: escpos(ReceiptDocument(columns: columns, blocks: [.drawer])))
+    }
+
+    func reportLines(for r: PeriodReport) -> [String] { keepText(paperText(renderReport(r)), name: "\(r.kind)-\(r.number)") }
+    func refundLines(for r: CompletedRefund) -> [String] { keepText(paperText(renderRefund(r)), name: r.receiptNumber) }
+
+    /// A text copy for people in the receipts directory; failing to write it never matters.
+    private func keepText(_ lines: [String], name: String) -> [String] {
+        spooler?.jobQueued()
+        let dir = config.receiptsDirectory
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/" + name + ".txt"), options: .atomic)
+        return lines
+    }
 
     private func escpos(_ document: ReceiptDocument) -> [UInt8] {
         // Templates are checked when they load and the paper width with the configuration, so
@@ -143,6 +189,8 @@ struct ReceiptLayout {
     let source: any TemplateSource
     let sale: ReceiptTemplate
     let registration: ReceiptTemplate
+    let refund: ReceiptTemplate
+    let report: ReceiptTemplate
 
     init(config: TillConfig) throws {
         profile = try PrinterProfile.named(config.printerProfile)
@@ -152,6 +200,8 @@ struct ReceiptLayout {
         source = config.templatesDirectory.map { DirectoryTemplates(directory: $0) as any TemplateSource } ?? BuiltInTemplates()
         sale = try ReceiptTemplate(named: "sale.receipt", from: source, schema: SaleReceipt.schema, maxImageWidth: dots)
         registration = try ReceiptTemplate(named: "registration.receipt", from: source, schema: RegistrationSlip.schema, maxImageWidth: dots)
+        refund = try ReceiptTemplate(named: "refund.receipt", from: source, schema: RefundSlip.schema, maxImageWidth: dots)
+        report = try ReceiptTemplate(named: "report.receipt", from: source, schema: ReportSlip.schema, maxImageWidth: dots)
     }
 
     func testPage(config: TillConfig, connection: String, date: String) throws -> [UInt8] {

@@ -51,6 +51,10 @@ public struct TillConfig: Sendable {
 
     /// At total, ask for the customer's loyalty card.
     public var loyaltyPromptAtTotal = true
+    /// A discount above this percentage of the value needs a supervisor (basis points).
+    public var discountLimitBasisPoints: Int64 = 1000
+    /// Lock the till after this many minutes without a key (0: never).
+    public var autoLockMinutes = 5
     /// Card readers read directly (evdev, USB HID). Keyboard-wedge readers need no setting.
     public var cardReaders: [CardReaderSource] = []
 
@@ -80,8 +84,11 @@ public struct TillConfig: Sendable {
     }
 
     public var settings: TillSettings {
-        TillSettings(identity: identity, taxRates: taxRates, barcodeRules: barcodeRules, keymap: keymap,
-                     loyaltyPromptAtTotal: loyaltyPromptAtTotal)
+        var s = TillSettings(identity: identity, taxRates: taxRates, barcodeRules: barcodeRules, keymap: keymap,
+                             loyaltyPromptAtTotal: loyaltyPromptAtTotal)
+        s.discountLimitBasisPoints = discountLimitBasisPoints
+        s.autoLockMilliseconds = Int64(autoLockMinutes) * 60_000
+        return s
     }
 }
 
@@ -135,7 +142,7 @@ extension TillConfig {
         }
         var c = TillConfig()
         let reader = TableReader(file: file)
-        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "printer", "keymap", "loyalty", "readers", "headoffice"], section: nil)
+        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "printer", "keymap", "loyalty", "readers", "headoffice", "cash_office"], section: nil)
 
         if let till = try reader.table(root, "till") {
             try reader.only(till, keys: ["id", "data_dir", "scan_gap_ms"], section: "till")
@@ -241,6 +248,19 @@ extension TillConfig {
             try reader.only(l, keys: ["prompt_at_total"], section: "loyalty")
             if let v = try reader.bool(l, "prompt_at_total", section: "loyalty") { c.loyaltyPromptAtTotal = v }
         }
+        if let o = try reader.table(root, "cash_office") {
+            try reader.only(o, keys: ["discount_limit", "auto_lock_minutes"], section: "cash_office")
+            if let v = try reader.string(o, "discount_limit", section: "cash_office") {
+                guard v.hasSuffix("%"), let bp = TaxRate.parsePercent(v), (0...10_000).contains(bp) else {
+                    throw reader.bad("cash_office", "discount_limit", "'\(v)' must be a percentage from 0% to 100%, e.g. \"10%\"")
+                }
+                c.discountLimitBasisPoints = bp
+            }
+            if let v = try reader.int(o, "auto_lock_minutes", section: "cash_office") {
+                guard (0...240).contains(v) else { throw reader.bad("cash_office", "auto_lock_minutes", "\(v) must be 0 (never) to 240") }
+                c.autoLockMinutes = v
+            }
+        }
         if let r = try reader.table(root, "readers") {
             try reader.only(r, keys: ["evdev", "hid"], section: "readers")
             for path in try reader.strings(r, "evdev", section: "readers") ?? [] {
@@ -343,6 +363,10 @@ extension TillConfig {
 
             [loyalty]
             prompt_at_total = true            # at total, ask for the customer's loyalty card
+
+            [cash_office]
+            discount_limit = "10%"            # a bigger discount needs a supervisor's number and PIN
+            auto_lock_minutes = 5             # lock the till after this long without a key (0: never); the cashier's PIN unlocks
 
             [readers]                         # card readers read directly; keyboard-wedge readers need nothing here
             evdev = []                        # e.g. ["/dev/input/by-id/usb-MagTek_USB_Swipe_Reader-event-kbd"]: grabbed, keys never reach the till's input line

@@ -97,6 +97,8 @@ public enum BasketEvent: Hashable, Sendable, Codable {
     case voidLine(number: Int)
     case discountLine(number: Int, discount: Discount)
     case discountSale(discount: Discount)
+    /// A new unit price for a line (a price override, authorised by a supervisor).
+    case overridePrice(number: Int, unitPrice: Int64)
     case addTender(tender: Tender)
     /// The sale is for this loyalty member (a card was scanned, or issued and registered).
     case identifyCustomer(customer: SaleCustomer)
@@ -160,6 +162,16 @@ public struct Basket: Sendable, Hashable {
                     discount: money(discount.amount(of: value) ?? Money.maximumMinor), line: n, value: money(value))
             }
             lines[i].discount = discount
+        case .overridePrice(let n, let price):
+            guard tenders.isEmpty else { throw .paymentStarted }
+            let i = try index(ofLine: n)
+            guard price >= 0, price <= Money.maximumMinor,
+                  let amount = MinorUnits.mulDivRounded(price, lines[i].item.quantity.milli, 1000), amount <= Money.maximumMinor
+            else { throw .amountTooLarge(item: lines[i].item.description) }
+            lines[i].item.unitPrice = price
+            lines[i].item.priceFromLabel = false
+            lines[i].amount = amount
+            if let d = lines[i].discount, (d.amount(of: amount) ?? Int64.max) > amount { lines[i].discount = nil }
         case .discountSale(let discount):
             guard tenders.isEmpty else { throw .paymentStarted }
             guard !activeLines.isEmpty else { throw .noLines }

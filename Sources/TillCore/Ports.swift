@@ -102,7 +102,7 @@ extension SaleJournal {
 /// A print job to queue: the exact bytes for the printer.
 public struct PrintJobDraft: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
-        case receipt, reprint, test, registration
+        case receipt, reprint, test, registration, refund, report, drawer
     }
 
     public var kind: Kind
@@ -164,4 +164,79 @@ public protocol LoyaltyDirectory: Sendable {
     func searchCustomers(_ query: String, limit: Int) throws -> [CustomerSummary]
     /// Purchases at this till for a card, newest first.
     func purchases(card: String, limit: Int) throws -> [PurchaseSummary]
+}
+
+/// A journalled sale with what earlier refunds took from it.
+public struct ReturnableSale: Sendable, Hashable {
+    public var sale: CompletedSale
+    public var returned: ReturnedSoFar
+    public init(sale: CompletedSale, returned: ReturnedSoFar) {
+        self.sale = sale
+        self.returned = returned
+    }
+
+    /// What is left to return of a line (milli), 0 for a voided line.
+    public func left(line n: Int) -> Int64 {
+        guard n >= 1, n <= sale.basket.lines.count, !sale.basket.lines[n - 1].voided else { return 0 }
+        return sale.basket.lines[n - 1].item.quantity.milli - (returned.lines[n]?.milli ?? 0)
+    }
+}
+
+/// A refund as journalled: numbered, with who did it and who authorised it.
+public struct CompletedRefund: Sendable, Hashable {
+    public var id: String
+    public var sequence: Int64
+    public var receiptNumber: String
+    public var till: TillIdentity
+    public var cashier: Cashier
+    public var supervisor: String?
+    public var at: Timestamp
+    public var plan: RefundPlan
+
+    public init(id: String, sequence: Int64, receiptNumber: String, till: TillIdentity, cashier: Cashier, supervisor: String?,
+                at: Timestamp, plan: RefundPlan) {
+        self.id = id
+        self.sequence = sequence
+        self.receiptNumber = receiptNumber
+        self.till = till
+        self.cashier = cashier
+        self.supervisor = supervisor
+        self.at = at
+        self.plan = plan
+    }
+
+    /// Refund receipt numbers: store-till-R and a sequence of their own.
+    public static func receiptNumber(till: TillIdentity, sequence: Int64) -> String {
+        let s = String(sequence)
+        return "\(till.storeID)-\(till.tillID)-R" + String(repeating: "0", count: max(0, 5 - s.count)) + s
+    }
+}
+
+/// What a refund is: lines of a receipt, or items without one.
+public enum RefundRequest: Sendable, Hashable {
+    case receipt(saleID: String, selections: [ReturnSelection], toCash: Bool)
+    case withoutReceipt(items: [LineItem])
+}
+
+/// The cash office's durable records: refunds, cash movements, the audit trail and the X/Z
+/// reports. Every method is one transaction; a refund's lines, tenders, points, outbox row, audit
+/// line and slip are written together or not at all.
+public protocol CashOfficeStore: Sendable {
+    /// A sale of this till by receipt number (or sequence) with its earlier refunds.
+    func returnableSale(receipt: String, till: TillIdentity) throws -> ReturnableSale?
+    /// Works out the refund inside the transaction (so a line is never returned twice, even by two
+    /// tills at once) and journals it.
+    func commitRefund(
+        _ request: RefundRequest, id: String, cashier: Cashier, supervisor: String?, at time: Timestamp, till: TillIdentity,
+        programme: LoyaltyProgramme?, slip: (CompletedRefund) -> PrintJobDraft?
+    ) throws -> CompletedRefund
+    /// Records cash into or out of the drawer (and opens it, `slip`); `detail` goes to the audit trail.
+    func recordCash(_ movement: CashMovement, detail: String, slip: PrintJobDraft?) throws
+    /// Appends to the audit trail.
+    func audit(_ entry: AuditEntry) throws
+    /// The X report (z: false) or closes the period with the Z report: numbered, kept, queued for
+    /// head office and printed, in one transaction.
+    func report(
+        z: Bool, counted: Int64?, at time: Timestamp, till: TillIdentity, print: (PeriodReport) -> PrintJobDraft?
+    ) throws -> PeriodReport
 }

@@ -14,12 +14,14 @@ public struct IngestBatch: Codable, Sendable, Equatable {
 }
 
 public struct OutboxDocument: Codable, Sendable, Equatable {
-    /// "sale" or "registration".
+    /// "sale", "registration", "refund" or "zreport".
     public var kind: String
-    /// The sale's UUID, or the registered card's number.
+    /// The sale's UUID, the registered card's number, the refund's UUID or the Z report's id.
     public var id: String
     public var sale: SaleDocument?
     public var registration: RegistrationDocument?
+    public var refund: RefundDocument?
+    public var zreport: ZReportSummary?
 
     public init(sale: SaleDocument) {
         kind = "sale"
@@ -31,6 +33,18 @@ public struct OutboxDocument: Codable, Sendable, Equatable {
         kind = "registration"
         id = registration.registration.cardNumber
         self.registration = registration
+    }
+
+    public init(refund: RefundDocument) {
+        kind = "refund"
+        id = refund.refundID
+        self.refund = refund
+    }
+
+    public init(zreport: ZReportSummary) {
+        kind = "zreport"
+        id = ZReportSummary.documentID(storeID: zreport.storeID, tillID: zreport.tillID, number: zreport.number)
+        self.zreport = zreport
     }
 }
 

@@ -83,9 +83,9 @@ extension TillDatabase {
                     let state = r.status == .rejected ? "rejected" : "acked"
                     try ack.execute(arguments: [state, time, r.status == .rejected ? r.reason : r.status.rawValue, time, r.kind, r.id])
                     guard r.status != .rejected else { continue }
-                    if r.kind == "sale" {
+                    if r.kind == "sale" || r.kind == "refund" {
                         try db.execute(sql: "UPDATE loyalty_movement SET confirmed = 1 WHERE sale_id = ? AND confirmed = 0", arguments: [r.id])
-                    } else {
+                    } else if r.kind == "registration" {
                         try db.execute(sql: """
                             UPDATE loyalty_movement SET confirmed = 1 WHERE card_number = ? AND sale_id IS NULL AND kind = 'welcome' AND confirmed = 0
                             """, arguments: [r.id])

@@ -285,6 +285,106 @@ public final class TillDatabase: Sendable {
             // each ack read every movement, and a week of unsent sales took hours to drain.
             try db.execute(sql: "CREATE INDEX loyalty_movement_sale ON loyalty_movement(sale_id)")
         }
+        m.registerMigration("v5-cash-office") { db in
+            try db.execute(sql: """
+                -- Refunds: append-only like the sales journal. A refund of a receipt names its sale.
+                CREATE TABLE refund (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    store_id TEXT NOT NULL,
+                    till_id TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    receipt_number TEXT NOT NULL UNIQUE,
+                    original_sale_id TEXT REFERENCES sale(id),
+                    cashier_number TEXT NOT NULL,
+                    supervisor_number TEXT,
+                    created_at INTEGER NOT NULL,
+                    total INTEGER NOT NULL,
+                    cash INTEGER NOT NULL,
+                    to_card INTEGER NOT NULL,
+                    points_value INTEGER NOT NULL,
+                    points_restored INTEGER NOT NULL,
+                    points_taken_back INTEGER NOT NULL,
+                    card_number TEXT,
+                    document TEXT NOT NULL,
+                    UNIQUE (till_id, sequence)
+                );
+                CREATE INDEX refund_original ON refund(original_sale_id);
+                CREATE TABLE refund_line (
+                    refund_id TEXT NOT NULL REFERENCES refund(id),
+                    line_number INTEGER NOT NULL,
+                    original_sale_id TEXT,
+                    sku TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    quantity_milli INTEGER NOT NULL CHECK (quantity_milli > 0),
+                    amount INTEGER NOT NULL CHECK (amount >= 0),
+                    tax_code TEXT NOT NULL,
+                    tax_rate_bp INTEGER NOT NULL,
+                    PRIMARY KEY (refund_id, line_number)
+                ) WITHOUT ROWID;
+                CREATE INDEX refund_line_original ON refund_line(original_sale_id, line_number);
+                CREATE TABLE refund_tender (
+                    refund_id TEXT NOT NULL REFERENCES refund(id),
+                    position INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    amount INTEGER NOT NULL,
+                    reference TEXT,
+                    points INTEGER,
+                    PRIMARY KEY (refund_id, position)
+                ) WITHOUT ROWID;
+                CREATE TABLE refund_vat (
+                    refund_id TEXT NOT NULL REFERENCES refund(id),
+                    tax_code TEXT NOT NULL,
+                    rate_bp INTEGER NOT NULL,
+                    gross INTEGER NOT NULL,
+                    vat INTEGER NOT NULL,
+                    net INTEGER NOT NULL,
+                    PRIMARY KEY (refund_id, tax_code)
+                ) WITHOUT ROWID;
+                -- Cash into and out of the drawer outside sales.
+                CREATE TABLE cash_movement (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    amount INTEGER NOT NULL CHECK (amount >= 0),
+                    reason TEXT,
+                    cashier_number TEXT NOT NULL,
+                    supervisor_number TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                -- Every key action: who, when, which sale.
+                CREATE TABLE audit_event (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    action TEXT NOT NULL,
+                    cashier_number TEXT,
+                    supervisor_number TEXT,
+                    sale_id TEXT,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX audit_event_at ON audit_event(at);
+                -- Z reports: each closes a period; the marks say where the next period starts.
+                CREATE TABLE z_report (
+                    number INTEGER PRIMARY KEY,
+                    opened_at INTEGER NOT NULL,
+                    closed_at INTEGER NOT NULL,
+                    last_sale_sequence INTEGER NOT NULL,
+                    last_refund_sequence INTEGER NOT NULL,
+                    last_cash_id INTEGER NOT NULL,
+                    last_audit_id INTEGER NOT NULL,
+                    last_cancel_rowid INTEGER NOT NULL,
+                    last_movement_id INTEGER NOT NULL,
+                    counted INTEGER,
+                    document TEXT NOT NULL
+                );
+                """)
+            for table in ["refund", "refund_line", "refund_tender", "refund_vat", "cash_movement", "audit_event", "z_report"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table)
+                    BEGIN SELECT RAISE(ABORT, 'the cash office journal is append-only'); END;
+                    CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table)
+                    BEGIN SELECT RAISE(ABORT, 'the cash office journal is append-only'); END;
+                    """)
+            }
+        }
         return m
     }
 
@@ -331,7 +431,7 @@ public final class TillDatabase: Sendable {
     /// Like `run`, but lets a `SaleError` through unchanged: for journal operations that apply
     /// sale rules inside their transaction.
     func journal<T>(_ context: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as SaleError { throw e } catch let e as CardError { throw e } catch let e as TillStoreError { throw e } catch {
+        do { return try body() } catch let e as SaleError { throw e } catch let e as CardError { throw e } catch let e as ReturnError { throw e } catch let e as TillStoreError { throw e } catch {
             throw TillStoreError.failed(context: context, reason: Self.reason(error))
         }
     }

@@ -92,6 +92,43 @@ public enum TillAction: String, CaseIterable, Sendable {
     case newCard = "new_card"
     case findCustomer = "find_customer"
     case pointsDetail = "points_detail"
+    case refund
+    case cashOffice = "cash_office"
+    case priceOverride = "price_override"
+    case lock
+
+    /// The summary in at most 24 characters, for the two-column help on a small screen.
+    public var shortSummary: String {
+        switch self {
+        case .help: "This help"
+        case .quantity: "Quantity, then the item"
+        case .voidLine: "Void the selected line"
+        case .lineDiscount: "Line discount (10%/1.50)"
+        case .saleDiscount: "Sale discount (10%/1.50)"
+        case .total: "Total"
+        case .cash: "Cash (amount given)"
+        case .card: "Card, then its reference"
+        case .split: "Split tender on/off"
+        case .suspendResume: "Suspend / resume a sale"
+        case .cancelSale: "Cancel (void) the sale"
+        case .signOff: "Sign off"
+        case .clear: "Clear / go back"
+        case .lineUp: "Previous line"
+        case .lineDown: "Next line"
+        case .pageUp: "Scroll up"
+        case .pageDown: "Scroll down"
+        case .reprint: "Reprint last receipt"
+        case .quit: "Quit (sign-on screen)"
+        case .points: "Pay with points"
+        case .newCard: "Issue a loyalty card"
+        case .findCustomer: "Find a customer"
+        case .pointsDetail: "This sale's points"
+        case .refund: "Return / refund"
+        case .cashOffice: "Cash office, X and Z"
+        case .priceOverride: "Price override"
+        case .lock: "Lock the till"
+        }
+    }
 
     /// What the help overlay says the key does.
     public var summary: String {
@@ -119,6 +156,10 @@ public enum TillAction: String, CaseIterable, Sendable {
         case .newCard: "Issue a new loyalty card and register the customer"
         case .findCustomer: "Find a customer by card, phone, e-mail or surname"
         case .pointsDetail: "This sale's points, rule by rule"
+        case .refund: "Return / refund: scan the receipt (again: no receipt)"
+        case .cashOffice: "Cash office: float, pickup, paid in/out, no sale, X, Z"
+        case .priceOverride: "Price override: key the new price first (supervisor)"
+        case .lock: "Lock the till (your PIN unlocks)"
         }
     }
 }

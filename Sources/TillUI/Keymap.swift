@@ -28,6 +28,10 @@ public struct Keymap: Sendable, Equatable {
         .newCard: ["Ctrl-N"],
         .findCustomer: ["Ctrl-F"],
         .pointsDetail: ["Ctrl-E"],
+        .refund: ["Ctrl-U"],
+        .cashOffice: ["Ctrl-O"],
+        .priceOverride: ["Ctrl-K"],
+        .lock: ["Ctrl-L"],
     ]
 
     public static let standard = try! Keymap(overrides: [:])

@@ -33,6 +33,18 @@ struct SaleScreen {
             case .registration(let form): registration(c, form)
             case .customerSearch(let search): customerSearch(c, search)
             case .customerDetail(let detail): customerDetail(c, detail)
+            case .override(let request): overridePanel(c, request)
+            case .returnReceipt: returnReceipt(c)
+            case .returnLines(let draft): returnLines(c, draft)
+            case .returnItems(let items): returnItems(c, items)
+            case .document(let view): document(c, view)
+            case .cashOffice: cashOffice(c)
+            case .cashAmount(let kind): smallPanel(c, kind.label.uppercased(), ["Key the amount and Enter."])
+            case .cashReason(let kind, let amount):
+                smallPanel(c, kind.label.uppercased(), [kind == .noSale ? "Why open the drawer?" : "\(kind.label) \(c.settings.identity.currency.format(amount)): what for?",
+                                                       "Reason: " + c.input])
+            case .closeCount: smallPanel(c, "CLOSE THE DAY", ["Count every note and coin in the drawer", "and key the total, then Enter.", "The Z report then closes the day."])
+            case .locked: lockedPanel(c)
             default: break
             }
         }
@@ -170,20 +182,13 @@ struct SaleScreen {
 
     private func inputLine(_ c: TillController) {
         let y = t.rows - 2
-        let cur = c.settings.identity.currency
-        var prompt: String
-        switch c.mode {
-        case .cardReference(let amount): prompt = "Card reference for \(cur.format(amount)):"
-        case .resumeList: prompt = "Resume sale number:"
-        case .confirmCancel: prompt = "Cancel the sale? Enter = yes, \(c.settings.keymap.label(.clear)) = no"
-        case .receipt: prompt = "Next item:"
-        case .loyaltyPrompt: prompt = "Loyalty card number:"
-        case .registration, .customerSearch, .customerDetail: prompt = ""
-        default: prompt = "Item / PLU:"
-        }
-        if let q = c.pendingQuantity { prompt = "\(q) x  " + prompt }
+        let prompt = Self.inputPrompt(c)
         t.put(y, 1, prompt, .bold)
-        t.put(y, prompt.count + 2, c.input)
+        switch c.mode {
+        case .confirmCancel, .registration, .customerSearch, .customerDetail, .locked, .cashOffice: return
+        case .override(let r) where r.supervisorNumber != nil: t.put(y, prompt.count + 2, String(repeating: "*", count: c.input.count))
+        default: t.put(y, prompt.count + 2, c.input)
+        }
     }
 
     static func inputPrompt(_ c: TillController) -> String {
@@ -191,8 +196,17 @@ struct SaleScreen {
         switch c.mode {
         case .cardReference(let amount): prompt = "Card reference for \(c.settings.identity.currency.format(amount)):"
         case .resumeList: prompt = "Resume sale number:"
-        case .receipt: prompt = "Next item:"
+        case .confirmCancel: prompt = "Cancel the sale? Enter = yes, \(c.settings.keymap.label(.clear)) = no"
+        case .receipt, .document: prompt = "Next item:"
         case .loyaltyPrompt: prompt = "Loyalty card number:"
+        case .registration, .customerSearch, .customerDetail, .locked, .cashOffice: prompt = ""
+        case .override(let r): prompt = r.supervisorNumber == nil ? "Supervisor number:" : "Supervisor \(r.supervisorNumber!) PIN:"
+        case .returnReceipt: prompt = "Receipt number:"
+        case .returnLines: prompt = c.pendingQuantityText.map { "\($0) x  Line number:" } ?? "Line number:"
+        case .returnItems: prompt = "Item returned:"
+        case .cashAmount(let kind): prompt = "\(kind.label) amount:"
+        case .cashReason: prompt = "Reason:"
+        case .closeCount: prompt = "Cash counted:"
         default: prompt = "Item / PLU:"
         }
         if let q = c.pendingQuantity { prompt = "\(q) x  " + prompt }
@@ -206,8 +220,11 @@ struct SaleScreen {
             let w = 56, h = 10
             let y = max(2, (t.rows - h) / 2 - 1), x = (t.cols - w) / 2
             t.moveCursor(number == nil ? y + 2 : y + 4, x + 20 + c.input.count)
-        case .confirmCancel, .customerDetail:
+        case .confirmCancel, .customerDetail, .cashOffice, .document:
             t.hideCursor()
+        case .locked:
+            let (y, x, _, _) = lockedBox()
+            t.moveCursor(y + 4, x + 20 + c.input.count)
         case .registration(let form):
             let (y, x, _, _) = registrationBox()
             let row = form.focus.rawValue
@@ -366,6 +383,8 @@ struct SaleScreen {
 
     private func help(_ c: TillController) {
         let km = c.settings.keymap
+        let allActions = TillAction.allCases.filter { $0 != .quantity && $0 != .help && ![.lineUp, .lineDown, .pageUp, .pageDown].contains($0) }
+        if allActions.count + 6 > t.rows - 1 { return helpInTwoColumns(c, allActions) }
         var lines: [(String, String)] = [
             ("digits Enter", "Key a PLU, barcode or card; Backspace deletes"),
             ("N \(km.label(.quantity))", "Quantity of the next item, e.g. 3 \(km.label(.quantity)) or 0.750 \(km.label(.quantity))"),
@@ -389,6 +408,155 @@ struct SaleScreen {
             t.put(y + 1 + i, x + 2 + keyW + 1, l.1, [], width: w - keyW - 5)
         }
         t.put(y + h - 1, x + 2, " Any key closes this help ", .dim)
+    }
+
+    /// Help on a screen too short for one column: the short summaries, side by side.
+    private func helpInTwoColumns(_ c: TillController, _ actions: [TillAction]) {
+        let km = c.settings.keymap
+        var lines: [(String, String)] = [("digits Enter", "PLU, barcode or card"), ("N \(km.label(.quantity))", "Quantity (0.750 = kg)")]
+        for action in actions {
+            let keys = km.keys(for: action).map(\.description).joined(separator: " ")
+            if !keys.isEmpty { lines.append((keys, action.shortSummary)) }
+        }
+        let nav = [TillAction.lineUp, .lineDown, .pageUp, .pageDown].flatMap { km.keys(for: $0) }.map(\.description).joined(separator: " ")
+        lines.append(("", nav + " lines"))
+        lines.append(("", "Amounts: 2000 is 20.00"))
+        let w = min(t.cols - 2, 78), perColumn = (lines.count + 1) / 2
+        let h = min(t.rows - 1, perColumn + 2)
+        let x = (t.cols - w) / 2, y = 0
+        let colW = (w - 4) / 2
+        let keyW = min(12, (lines.map(\.0.count).max() ?? 10) + 1)
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " KEYS (\(km.label(.help))) ", .bold)
+        for (i, l) in lines.enumerated() {
+            let col = i / perColumn, row = i % perColumn
+            guard row < h - 2 else { continue }
+            let cx = x + 2 + col * (colW + 1)
+            t.put(y + 1 + row, cx, pad(l.0, keyW), .bold, width: keyW)
+            t.put(y + 1 + row, cx + keyW + 1, l.1, [], width: colW - keyW - 1)
+        }
+        t.put(y + h - 1, x + 2, " Any key closes this help ", .dim)
+    }
+
+    // MARK: Cash office
+
+    private func box(_ title: String, width: Int, height: Int, top: Int? = nil, titleStyle: TextStyle = .bold) -> (y: Int, x: Int, w: Int, h: Int) {
+        let w = min(width, t.cols - 2), h = min(height, t.rows - 8)
+        let x = (t.cols - w) / 2, y = top ?? max(2, (t.rows - 6 - h) / 2)
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " \(title) ", titleStyle)
+        return (y, x, w, h)
+    }
+
+    private func smallPanel(_ c: TillController, _ title: String, _ lines: [String]) {
+        let (y, x, w, h) = box(title, width: 60, height: lines.count + 4)
+        for (i, l) in lines.enumerated() { t.put(y + 2 + i, x + 3, l, [], width: w - 6) }
+        t.put(y + h - 1, x + 2, " Enter: go on   \(c.settings.keymap.label(.clear)): back ", .dim)
+    }
+
+    private func overridePanel(_ c: TillController, _ r: OverrideRequest) {
+        let (y, x, w, h) = box("SUPERVISOR OVERRIDE", width: 66, height: 9, titleStyle: [.bold, .error])
+        t.put(y + 2, x + 3, r.action.label, .bold, width: w - 6)
+        t.put(y + 3, x + 3, r.detail, [], width: w - 6)
+        t.put(y + 5, x + 3, "Supervisor number: " + (r.supervisorNumber ?? c.input), r.supervisorNumber == nil ? .bold : [])
+        if r.supervisorNumber != nil { t.put(y + 6, x + 3, "PIN: " + String(repeating: "*", count: c.input.count), .bold) }
+        t.put(y + h - 1, x + 2, " Enter: go on   \(c.settings.keymap.label(.clear)): not now ", .dim)
+    }
+
+    private func returnReceipt(_ c: TillController) {
+        let km = c.settings.keymap
+        smallPanel(c, "RETURN", ["Scan the barcode on the customer's receipt,", "or key the receipt number and Enter.",
+                                 "\(km.label(.refund)): no receipt (supervisor, cash at today's price)"])
+    }
+
+    private func returnLines(_ c: TillController, _ d: ReturnDraft) {
+        let cur = c.settings.identity.currency
+        let sale = d.original.sale
+        let (y, x, w, h) = box("RETURN OF RECEIPT \(sale.receiptNumber)", width: 78, height: t.rows - 8, top: 1)
+        t.put(y + 1, x + 2, pad("#", 3, right: true) + "  " + pad("Description", w - 48) + pad("Sold", 8, right: true) + pad("Left", 8, right: true)
+              + pad("Return", 8, right: true) + pad("Paid", 12, right: true), [.bold, .underline], width: w - 4)
+        let lines = sale.basket.lines
+        let body = h - 7
+        let first = max(0, min(d.selected - body, lines.count - body))
+        for (i, l) in lines.enumerated().dropFirst(first).prefix(body) {
+            let left = d.original.left(line: l.number)
+            let chosen = d.chosen[l.number].map { Quantity(milli: $0).description } ?? ""
+            let paid = l.voided ? "VOID" : cur.format(sale.totals.lines[i].net)
+            var style: TextStyle = l.voided || left == 0 ? .dim : []
+            if !chosen.isEmpty { style.insert(.accent) }
+            if l.number == d.selected { style.insert(.reverse) }
+            t.put(y + 2 + i - first, x + 2, pad(String(l.number), 3, right: true) + "  " + pad(l.item.description, w - 48)
+                  + pad(l.item.quantity.description, 8, right: true) + pad(Quantity(milli: left).description, 8, right: true)
+                  + pad(chosen, 8, right: true) + pad(paid, 12, right: true), style, width: w - 4)
+        }
+        var summary = "Choose lines: number Enter (N \(c.settings.keymap.label(.quantity)) number for part)"
+        if !d.chosen.isEmpty, case .success(let p) = c.previewRefund(d) {
+            summary = "Refund \(cur.format(p.total)):"
+            for tender in p.tenders {
+                switch tender.kind {
+                case .cash: summary += " cash \(cur.format(tender.amount))"
+                case .card: summary += " card \(cur.format(tender.amount))"
+                case .points: summary += " points +\(tender.points ?? 0)"
+                }
+            }
+            if p.pointsTakenBack > 0 { summary += "; points taken back \(p.pointsTakenBack)" }
+        }
+        t.put(y + h - 3, x + 3, summary, .bold, width: w - 6)
+        if let customer = sale.loyalty?.customer { t.put(y + h - 4, x + 3, "Loyalty: \(customer.name), card \(LoyaltyCardNumber.masked(customer.cardNumber))", .accent, width: w - 6) }
+        let km = c.settings.keymap
+        t.put(y + h - 1, x + 2, " \(km.label(.total)): refund to how it was paid   \(km.label(.cash)): all in cash   \(km.label(.clear)): abandon ", .dim, width: w - 4)
+    }
+
+    private func returnItems(_ c: TillController, _ items: [LineItem]) {
+        let cur = c.settings.identity.currency
+        let (y, x, w, h) = box("REFUND WITHOUT RECEIPT", width: 70, height: max(8, min(t.rows - 8, items.count + 6)))
+        for (i, item) in items.suffix(h - 5).enumerated() {
+            t.put(y + 2 + i, x + 3, pad(item.description, w - 20) + pad(cur.format(item.unitPrice), 12, right: true), [], width: w - 6)
+        }
+        if items.isEmpty { t.put(y + 2, x + 3, "Scan or key each item the customer brings back.", .dim) }
+        let total = items.reduce(0) { $0 + (MinorUnits.mulDivRounded($1.unitPrice, $1.quantity.milli, 1000) ?? 0) }
+        t.put(y + h - 2, x + 3, "Refund in cash: \(cur.format(total))", .bold)
+        let km = c.settings.keymap
+        t.put(y + h - 1, x + 2, " \(km.label(.total)): refund   \(km.label(.voidLine)): remove last   \(km.label(.clear)): abandon ", .dim, width: w - 4)
+    }
+
+    private func document(_ c: TillController, _ v: DocumentView) {
+        let w = min(50, t.cols - 4)
+        let h = t.rows - 8
+        let x = t.cols - w - 2, y = 2
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " \(v.title) ", .bold)
+        let body = h - 2
+        let start = min(v.scroll, max(0, v.lines.count - body))
+        for (i, line) in v.lines.dropFirst(start).prefix(body).enumerated() {
+            t.put(y + 1 + i, x + 2, line, [], width: w - 4)
+        }
+        if v.lines.count > body { t.put(y + h - 1, x + w - 16, " Up/Down more ", .dim) }
+    }
+
+    private func cashOffice(_ c: TillController) {
+        let items = CashOfficeItem.allCases
+        let (y, x, w, h) = box("CASH OFFICE", width: 60, height: items.count + 4)
+        for (i, item) in items.enumerated() {
+            t.put(y + 2 + i, x + 3, "\(item.rawValue)  \(item.label)", [], width: w - 6)
+        }
+        t.put(y + h - 1, x + 2, " Key a number   \(c.settings.keymap.label(.clear)): back ", .dim)
+    }
+
+    private func lockedBox() -> (y: Int, x: Int, h: Int, w: Int) {
+        let w = 56, h = 8
+        return (max(2, (t.rows - h) / 2 - 1), (t.cols - w) / 2, h, w)
+    }
+
+    private func lockedPanel(_ c: TillController) {
+        let (y, x, h, w) = lockedBox()
+        for row in 0..<h { t.put(y + row, x, String(repeating: " ", count: w)) }
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " LOCKED ", [.bold, .error])
+        t.put(y + 2, x + 3, "\(c.cashier?.name ?? "Cashier") (\(c.cashier?.number ?? ""))", .bold)
+        t.put(y + 4, x + 3, "PIN:")
+        t.put(y + 4, x + 20, String(repeating: "*", count: c.input.count) + String(repeating: " ", count: max(0, 8 - c.input.count)), .underline)
+        t.put(y + 6, x + 3, "Key your PIN and Enter to carry on", .dim)
     }
 
     private func pad(_ s: String, _ n: Int, right: Bool = false) -> String {

@@ -69,6 +69,7 @@ public final class TerminalApp {
             case .resize, .timeout: events = decoder.flush(at: at)
             }
             for e in events { controller.handle(e) }
+            controller.tick()
             for e in external?() ?? [] {
                 switch e {
                 case .scan(let code): controller.handle(.scan(code))

@@ -18,6 +18,24 @@ public protocol ReceiptPrinting: Sendable {
     func registrationSlip(for registration: Registration, welcome: Int64, programmeName: String) -> PrintJobDraft?
     /// Tells the printer a job was queued outside a sale.
     func queued()
+    /// The refund slip (the customer's receipt for a refund; opens the drawer for cash).
+    func refundJob(for refund: CompletedRefund) -> PrintJobDraft?
+    /// An X or Z report for the printer.
+    func reportJob(for report: PeriodReport) -> PrintJobDraft?
+    /// A slip that opens the cash drawer for a cash movement or a no sale.
+    func drawerJob(for movement: CashMovement) -> PrintJobDraft?
+    /// The report as the paper will show it, for the screen.
+    func reportLines(for report: PeriodReport) -> [String]
+    /// The refund slip as the paper will show it, for the screen.
+    func refundLines(for refund: CompletedRefund) -> [String]
+}
+
+extension ReceiptPrinting {
+    public func refundJob(for refund: CompletedRefund) -> PrintJobDraft? { nil }
+    public func reportJob(for report: PeriodReport) -> PrintJobDraft? { nil }
+    public func drawerJob(for movement: CashMovement) -> PrintJobDraft? { nil }
+    public func reportLines(for report: PeriodReport) -> [String] { ["\(report.kind) report \(report.number)"] }
+    public func refundLines(for refund: CompletedRefund) -> [String] { ["Refund \(refund.receiptNumber)"] }
 }
 
 /// Everything the controller needs from outside, wired by the `till` executable.
@@ -36,14 +54,17 @@ public struct TillEnvironment: Sendable {
     public var localTime: @Sendable (Timestamp) -> LocalDateTime
     /// Called after something was written to the outbox (a sale, a registration): send it soon.
     public var outboxWritten: @Sendable () -> Void
+    /// Refunds, cash movements, audit trail, X/Z; nil: the till has no cash office (tests of selling alone).
+    public var cashOffice: (any CashOfficeStore)?
 
     public init(
         catalog: any ProductCatalog, cashiers: any CashierDirectory, journal: any SaleJournal,
         printer: any ReceiptPrinting, now: @escaping @Sendable () -> Timestamp, makeSaleID: @escaping @Sendable () -> String,
         loyalty: (any LoyaltyDirectory)? = nil,
         localTime: @escaping @Sendable (Timestamp) -> LocalDateTime = { LocalDateTime(minutes: $0 / 60_000) },
-        outboxWritten: @escaping @Sendable () -> Void = {}
+        outboxWritten: @escaping @Sendable () -> Void = {}, cashOffice: (any CashOfficeStore)? = nil
     ) {
+        self.cashOffice = cashOffice
         self.outboxWritten = outboxWritten
         self.catalog = catalog
         self.cashiers = cashiers
@@ -66,6 +87,10 @@ public struct TillSettings: Sendable {
     public var signOnHint: String?
     /// At total, ask for the customer's loyalty card (terminal setting `[loyalty] prompt_at_total`).
     public var loyaltyPromptAtTotal: Bool
+    /// A discount above this share of the value (basis points; 1000 = 10%) needs a supervisor.
+    public var discountLimitBasisPoints: Int64 = 1000
+    /// Lock the till after this long without a key (milliseconds; 0: never).
+    public var autoLockMilliseconds: Int64 = 0
 
     public init(
         identity: TillIdentity, taxRates: [String: TaxRate], barcodeRules: BarcodeRules, keymap: Keymap,
@@ -104,6 +129,26 @@ public final class TillController {
         case customerSearch(CustomerSearch)
         /// One customer's details and purchases.
         case customerDetail(CustomerDetail)
+        /// A guarded action waiting for a supervisor's number and PIN.
+        case override(OverrideRequest)
+        /// A return: waiting for the receipt's barcode or number.
+        case returnReceipt
+        /// A return: choosing the receipt's lines to give back.
+        case returnLines(ReturnDraft)
+        /// A refund without a receipt: the items scanned so far.
+        case returnItems([LineItem])
+        /// A refund slip or an X/Z report on screen.
+        case document(DocumentView)
+        /// The cash office menu.
+        case cashOffice
+        /// Keying the amount of a cash movement.
+        case cashAmount(CashMovementKind)
+        /// Keying the reason for a paid in, paid out or no sale.
+        case cashReason(CashMovementKind, amount: Int64)
+        /// The blind count before the Z report.
+        case closeCount
+        /// Locked (idle or on request): the cashier's PIN carries on.
+        case locked
     }
 
     public struct Message: Equatable, Sendable {
@@ -143,6 +188,14 @@ public final class TillController {
     public private(set) var lastCompleted: CompletedSale?
     /// Set when the cashier should hear a beep (a refused action); the screen clears it.
     public var bell = false
+    /// A quantity keyed (N *) before a line number on the return screen.
+    public internal(set) var pendingQuantityText: String?
+    /// Who authorised the refund without a receipt being rung.
+    var noReceiptSupervisor: String?
+    /// Where unlocking goes back to.
+    var modeBeforeLock: Mode?
+    /// When the last key or scan came (for the auto-lock).
+    var lastActivity: Timestamp = 0
 
     public static let maxInputLength = 24
 
@@ -167,6 +220,7 @@ public final class TillController {
     // MARK: - Events
 
     public func handle(_ event: InputEvent) {
+        lastActivity = env.now()
         switch event {
         case .scan(let code): handleScan(code)
         case .key(let key): handleKey(key)
@@ -198,7 +252,17 @@ public final class TillController {
             if let problem = cardProblem(code) { fail(problem) } else { message = nil }
         case .customerSearch, .customerDetail:
             showCustomer(card: code)
-        case .cardReference, .confirmCancel, .resumeList:
+        case .returnReceipt:
+            input = ""
+            findReceipt(code)
+        case .returnItems(let items):
+            addReturnItem(code, to: items)
+        case .document:
+            mode = .selling
+            card ? identifyCard(code) : addItem(code)
+        case .locked:
+            fail("The till is locked: \(cashier?.name ?? "cashier"), key your PIN and Enter")
+        case .cardReference, .confirmCancel, .resumeList, .override, .returnLines, .cashOffice, .cashAmount, .cashReason, .closeCount:
             fail("Finish this step first (Esc goes back), then scan \(card ? "the card" : code) again")
         }
     }
@@ -215,9 +279,11 @@ public final class TillController {
             switch mode {
             case .registration(let form): return registrationKey(key, action, form: form)
             case .customerSearch(let search): return customerSearchKey(key, action, search: search)
+            case .cashReason(let kind, let amount): return cashReasonKey(key, action, kind: kind, amount: amount)
             default: break
             }
         }
+        if case .locked = mode { return lockedKey(key, action) }
         if action == .help {
             showingHelp = true
             return
@@ -232,6 +298,16 @@ public final class TillController {
         case .cardReference(let amount): cardReferenceKey(key, action, amount: amount)
         case .confirmCancel: confirmCancelKey(key, action)
         case .resumeList(let sales, let selected): resumeListKey(key, action, sales: sales, selected: selected)
+        case .override(let request): overrideKey(key, action, request: request)
+        case .returnReceipt: returnReceiptKey(key, action)
+        case .returnLines(let draft): returnLinesKey(key, action, draft: draft)
+        case .returnItems(let items): returnItemsKey(key, action, items: items)
+        case .document(let view): documentKey(key, action, view: view)
+        case .cashOffice: cashOfficeKey(key, action)
+        case .cashAmount(let kind): cashAmountKey(key, action, kind: kind)
+        case .cashReason(let kind, let amount): cashReasonKey(key, action, kind: kind, amount: amount)
+        case .closeCount: cashAmountKey(key, action, kind: nil)
+        case .locked: lockedKey(key, action)
         case .receipt(var r):
             switch action {
             case .lineUp, .pageUp: r.scroll = max(0, r.scroll - (action == .pageUp ? 10 : 1)); mode = .receipt(r)
@@ -274,6 +350,7 @@ public final class TillController {
             do {
                 guard let c = try env.cashiers.authenticate(number: number, pin: pin) else {
                     mode = .signOn(cashierNumber: nil)
+                    audit("sign-on-refused", "cashier \(number): wrong number or PIN")
                     fail("Cashier \(number) and that PIN do not match: key your cashier number again")
                     return
                 }
@@ -293,6 +370,7 @@ public final class TillController {
 
     private func signedOn(_ c: Cashier) {
         cashier = c
+        audit("sign-on", "\(c.name) (\(c.role.rawValue))")
         reloadProgramme()
         mode = .selling
         resetEntry()
@@ -358,6 +436,10 @@ public final class TillController {
         case .newCard: startRegistration(card: input.isEmpty ? "" : input)
         case .findCustomer: startCustomerSearch()
         case .pointsDetail: showPointsDetail()
+        case .refund: startReturn()
+        case .cashOffice: openCashOffice()
+        case .priceOverride: priceOverride()
+        case .lock: lock(auto: false)
         }
     }
 
@@ -429,6 +511,7 @@ public final class TillController {
         input = ""
         do {
             try apply(.voidLine(number: number))
+            audit("void-line", "line \(number) \(basket.lines[number - 1].item.description) \(currency.format(basket.lines[number - 1].amount))")
             message = Message(text: "Line \(number) voided", isError: false)
             totalled = false
         } catch { fail("\(error)") }
@@ -442,14 +525,30 @@ public final class TillController {
         guard !text.isEmpty else { return fail("Key the discount first, e.g. 10% or 1.50, then \(key)") }
         do {
             let d = try Discount.parseKeyed(text, currency: currency)
+            let number = selectedLine ?? basket.lines.count
+            // Checked before asking anyone: a discount the sale refuses needs no supervisor.
+            _ = try sale?.trying(isSale ? .discountSale(discount: d) : .discountLine(number: number, discount: d))
+            let value = isSale ? basket.totals.subtotal : basket.lines[number - 1].amount
+            if d.exceeds(limitBasisPoints: settings.discountLimitBasisPoints, of: value) {
+                let limit = TaxRate(code: "", basisPoints: settings.discountLimitBasisPoints).percentText
+                let what = isSale ? "sale discount" : "line \(number) discount"
+                return authorise(.discountAboveLimit, "\(what) \(d.label(currency: currency)) above \(limit)",
+                                 .discount(isSale: isSale, line: number, discount: d))
+            }
+            applyDiscount(isSale: isSale, line: number, d, supervisor: nil)
+        } catch { fail("\(error)") }
+    }
+
+    func applyDiscount(isSale: Bool, line number: Int, _ d: Discount, supervisor: String?) {
+        do {
             if isSale {
                 try apply(.discountSale(discount: d))
                 message = Message(text: d.isZero ? "Sale discount removed" : "Sale discount \(d.label(currency: currency))", isError: false)
             } else {
-                let number = selectedLine ?? basket.lines.count
                 try apply(.discountLine(number: number, discount: d))
                 message = Message(text: d.isZero ? "Discount removed from line \(number)" : "Line \(number): discount \(d.label(currency: currency))", isError: false)
             }
+            if supervisor != nil || !d.isZero { audit(isSale ? "sale-discount" : "line-discount", supervisor: supervisor, isSale ? d.label(currency: currency) : "line \(number): \(d.label(currency: currency))") }
             totalled = false
         } catch { fail("\(error)") }
     }
@@ -542,6 +641,7 @@ public final class TillController {
                 return fail("There is no receipt to reprint yet")
             }
             try env.printer.reprint(last)
+            audit("reprint", saleID: last.id, last.receiptNumber)
             message = Message(text: "Copy of receipt \(last.receiptNumber) sent to the printer", isError: false)
         } catch {
             fail("\(error)")
@@ -665,6 +765,18 @@ public final class TillController {
 
     private func confirmCancelKey(_ key: Key, _ action: TillAction?) {
         if key == .enter, let sale {
+            authorise(.voidSale, "sale of \(sale.basket.totals.itemCount) items, \(currency.format(sale.basket.totals.total))", .voidSale)
+        } else if action == .clear || action == .cancelSale {
+            mode = .selling
+            message = Message(text: "The sale goes on", isError: false)
+        } else {
+            fail("Enter cancels the sale, \(keymap.label(.clear)) keeps it")
+        }
+    }
+
+    /// Cancels (voids) the open sale, once authorised.
+    func cancelConfirmed(supervisor: String?) {
+        if let sale {
             do {
                 let member = keptRegistration(of: sale)
                 try env.journal.cancel(sale, at: env.now(), registering: member)
@@ -680,16 +792,13 @@ public final class TillController {
                 mode = .selling
                 var text = paid > 0 ? "Sale cancelled: give back the \(currency.format(paid)) already paid" : "Sale cancelled"
                 if let member { text += "; card \(LoyaltyCardNumber.masked(member.registration.cardNumber)) stays registered to \(member.registration.fullName)" }
+                audit("void-sale", supervisor: supervisor, saleID: sale.id,
+                      "\(sale.basket.totals.itemCount) items, \(currency.format(sale.basket.totals.total))")
                 message = Message(text: text, isError: false)
             } catch {
                 mode = .selling
                 fail("\(error)")
             }
-        } else if action == .clear || action == .cancelSale {
-            mode = .selling
-            message = Message(text: "The sale goes on", isError: false)
-        } else {
-            fail("Enter cancels the sale, \(keymap.label(.clear)) keeps it")
         }
     }
 
@@ -697,6 +806,7 @@ public final class TillController {
         if let sale, !sale.basket.isEmpty {
             return fail("Finish, suspend (\(keymap.label(.suspendResume))) or cancel (\(keymap.label(.cancelSale))) the sale before signing off")
         }
+        audit("sign-off", "")
         cashier = nil
         resetEntry()
         mode = .signOn(cashierNumber: nil)

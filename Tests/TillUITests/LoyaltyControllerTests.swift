@@ -241,6 +241,7 @@ struct LoyaltyControllerTests {
         #expect(h.error?.hasPrefix("A card was issued in this sale") == true)
         h.key(.function(10))
         h.key(.enter)
+        h.supervise()
         #expect(h.controller.message?.text == "Sale cancelled; card **** **** **** 0008 stays registered to Olga Smirnova")
         let outbox = try h.db.outboxPayloads(kind: "registration")
         let doc = try JSONDecoder().decode(RegistrationDocument.self, from: Data(outbox[0].utf8))

@@ -43,26 +43,30 @@ final class Harness {
     let clock = SteppingClock()
 
     /// `loyalty`: the demo programme and cards (10 members, 5 stock cards) and the prompt at total.
-    init(signedOn: Bool = true, loyalty: Bool = false, prompt: Bool = true) throws {
+    init(signedOn: Bool = true, loyalty: Bool = false, prompt: Bool = true, autoLockMilliseconds: Int64 = 0) throws {
         db = try makeDemoDatabase(in: dir)
         if loyalty {
             try db.installProgramme(DemoCatalog.programme, at: clock.now())
             try db.importCards(DemoCatalog.cards(members: 10, stock: 5))
         }
-        controller = Self.makeController(db: db, receipts: receipts, ids: ids, clock: clock, loyalty: loyalty, prompt: prompt)
+        controller = Self.makeController(db: db, receipts: receipts, ids: ids, clock: clock, loyalty: loyalty, prompt: prompt,
+                                         autoLockMilliseconds: autoLockMilliseconds)
         if signedOn { signOn() }
     }
 
     static func makeController(
-        db: TillDatabase, receipts: CapturingReceipts, ids: SequentialIDs, clock: SteppingClock, loyalty: Bool = false, prompt: Bool = true
+        db: TillDatabase, receipts: CapturingReceipts, ids: SequentialIDs, clock: SteppingClock, loyalty: Bool = false, prompt: Bool = true,
+        autoLockMilliseconds: Int64 = 0
     ) -> TillController {
-        TillController(
-            settings: TillSettings(
-                identity: TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur),
-                taxRates: standardTaxRates, barcodeRules: BarcodeRules(), keymap: .standard, loyaltyPromptAtTotal: prompt),
+        var settings = TillSettings(
+            identity: TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur),
+            taxRates: standardTaxRates, barcodeRules: BarcodeRules(), keymap: .standard, loyaltyPromptAtTotal: prompt)
+        settings.autoLockMilliseconds = autoLockMilliseconds
+        return TillController(
+            settings: settings,
             environment: TillEnvironment(
                 catalog: db, cashiers: db, journal: db, printer: receipts,
-                now: { clock.now() }, makeSaleID: { ids.next() }, loyalty: loyalty ? db : nil))
+                now: { clock.now() }, makeSaleID: { ids.next() }, loyalty: loyalty ? db : nil, cashOffice: db))
     }
 
     func signOn(_ number: String = "1", _ pin: String = "1234") {
@@ -73,6 +77,13 @@ final class Harness {
     }
 
     func type(_ s: String) { for c in s { controller.handle(.key(.char(c))) } }
+    /// A supervisor keys their number and PIN at the override prompt.
+    func supervise(_ number: String = "9", _ pin: String = "9999") {
+        type(number)
+        key(.enter)
+        type(pin)
+        key(.enter)
+    }
     func key(_ k: Key) { controller.handle(.key(k)) }
     func scan(_ code: String) { controller.handle(.scan(code)) }
     /// Keys `text` then presses `k`.
@@ -249,6 +260,9 @@ struct TillControllerTests {
         h.key(.escape)
         #expect(h.controller.sale != nil)
         h.key(.function(10)); h.key(.enter)
+        // Voiding a sale needs a supervisor.
+        #expect(h.controller.sale != nil)
+        h.supervise()
         #expect(h.controller.sale == nil)
         #expect(try h.db.saleDocuments().isEmpty)
     }

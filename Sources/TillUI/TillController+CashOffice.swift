@@ -1,0 +1,610 @@
+public import TillCore
+
+/// A guarded action waiting for a supervisor's number and PIN.
+public struct OverrideRequest: Equatable, Sendable {
+    public enum Pending: Equatable, Sendable {
+        case voidSale
+        case discount(isSale: Bool, line: Int, discount: Discount)
+        case priceOverride(line: Int, unitPrice: Int64)
+        case refund(ReturnDraft, toCash: Bool)
+        case refundWithoutReceipt
+        case refundItems([LineItem])
+        case noSale(reason: String)
+    }
+
+    public var action: GuardedAction
+    public var pending: Pending
+    /// What is being authorised, for the screen and the audit trail.
+    public var detail: String
+    /// The supervisor's number once keyed (then the PIN is keyed).
+    public var supervisorNumber: String?
+}
+
+/// A return being put together: the original sale and the lines chosen so far.
+public struct ReturnDraft: Equatable, Sendable {
+    public var original: ReturnableSale
+    /// Line number → quantity (milli) chosen to return.
+    public var chosen: [Int: Int64] = [:]
+    public var selected = 1
+
+    public var selections: [ReturnSelection] {
+        chosen.keys.sorted().map { ReturnSelection(line: $0, quantity: Quantity(milli: chosen[$0]!)) }
+    }
+}
+
+/// A document on screen: a refund slip or an X/Z report, as the paper shows it.
+public struct DocumentView: Equatable, Sendable {
+    public var title: String
+    public var lines: [String]
+    public var scroll = 0
+}
+
+/// What the cash office menu offers, in order (the cashier keys the number).
+public enum CashOfficeItem: Int, CaseIterable, Sendable {
+    case float = 1, pickup, paidIn, paidOut, noSale, xReport, zReport
+
+    public var label: String {
+        switch self {
+        case .float: "Opening float"
+        case .pickup: "Pickup (cash lift to the safe)"
+        case .paidIn: "Paid in"
+        case .paidOut: "Paid out"
+        case .noSale: "No sale (open the drawer; supervisor)"
+        case .xReport: "X report (the day so far)"
+        case .zReport: "Z report: count the drawer and close the day"
+        }
+    }
+
+    var movement: CashMovementKind? {
+        switch self {
+        case .float: .float
+        case .pickup: .pickup
+        case .paidIn: .paidIn
+        case .paidOut: .paidOut
+        case .noSale: .noSale
+        case .xReport, .zReport: nil
+        }
+    }
+}
+
+extension TillController {
+    // MARK: - Audit
+
+    /// Appends to the audit trail. A till without a cash office records nothing; a write that
+    /// fails is shown, never hidden.
+    func audit(_ action: String, supervisor: String? = nil, saleID: String? = nil, _ detail: String) {
+        guard let office = env.cashOffice else { return }
+        do {
+            try office.audit(AuditEntry(at: env.now(), action: action, cashier: cashier?.number, supervisor: supervisor,
+                                        saleID: saleID ?? sale?.id, detail: detail))
+        } catch {
+            fail("The audit trail could not be written: \(error)")
+        }
+    }
+
+    // MARK: - Supervisor overrides
+
+    /// Runs `pending` at once when the signed-on person may supervise; otherwise asks for a
+    /// supervisor's number and PIN first.
+    func authorise(_ action: GuardedAction, _ detail: String, _ pending: OverrideRequest.Pending) {
+        guard let cashier else { return }
+        if cashier.role.maySupervise {
+            perform(pending, supervisor: nil)
+            return
+        }
+        input = ""
+        mode = .override(OverrideRequest(action: action, pending: pending, detail: detail, supervisorNumber: nil))
+        message = Message(text: "\(action.label) needs a supervisor: supervisor, key your number and Enter", isError: false)
+    }
+
+    func overrideKey(_ key: Key, _ action: TillAction?, request: OverrideRequest) {
+        switch key {
+        case .char(let c) where c.isASCII && c.isNumber:
+            if input.count < 8 { input.append(c) }
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+        case .enter:
+            guard !input.isEmpty else {
+                return fail(request.supervisorNumber == nil ? "Supervisor: key your number, then Enter" : "Supervisor: key your PIN, then Enter")
+            }
+            guard let number = request.supervisorNumber else {
+                var next = request
+                next.supervisorNumber = input
+                input = ""
+                mode = .override(next)
+                message = Message(text: "Supervisor \(number(next)): key your PIN and Enter", isError: false)
+                return
+            }
+            let pin = input
+            input = ""
+            let who: Cashier?
+            do { who = try env.cashiers.authenticate(number: number, pin: pin) } catch {
+                return leaveOverride(request, refused: "\(error)")
+            }
+            guard let who else {
+                audit("override-refused", supervisor: number, "\(request.action.label): \(request.detail): wrong number or PIN")
+                return leaveOverride(request, refused: "Supervisor \(number) and that PIN do not match: \(request.action.label.lowercased()) not done")
+            }
+            guard who.role.maySupervise else {
+                audit("override-refused", supervisor: number, "\(request.action.label): \(request.detail): \(who.name) is a cashier")
+                return leaveOverride(request, refused: "\(who.name) (\(number)) is a cashier, not a supervisor: \(request.action.label.lowercased()) not done")
+            }
+            guard who.number != cashier?.number else {
+                return leaveOverride(request, refused: "A supervisor cannot authorise their own action")
+            }
+            audit("override", supervisor: who.number, "\(request.action.label): \(request.detail)")
+            perform(request.pending, supervisor: who.number)
+        default:
+            if action == .clear {
+                input = ""
+                leaveOverride(request, refused: nil)
+            } else {
+                fail("Supervisor: key your number and PIN with the digit keys, then Enter; \(keymap.label(.clear)) goes back")
+            }
+        }
+    }
+
+    private func number(_ r: OverrideRequest) -> String { r.supervisorNumber ?? "" }
+
+    /// Back to where the action was asked for, the sale or return unchanged.
+    private func leaveOverride(_ request: OverrideRequest, refused: String?) {
+        switch request.pending {
+        case .refund(let draft, _): mode = .returnLines(draft)
+        default: mode = .selling
+        }
+        if let refused { fail(refused) } else { message = Message(text: "\(request.action.label) not done", isError: false) }
+    }
+
+    /// Does what was authorised; `supervisor` is who authorised it (nil: the signed-on supervisor).
+    func perform(_ pending: OverrideRequest.Pending, supervisor: String?) {
+        switch pending {
+        case .voidSale:
+            mode = .confirmCancel
+            cancelConfirmed(supervisor: supervisor)
+        case .discount(let isSale, let line, let d):
+            mode = .selling
+            applyDiscount(isSale: isSale, line: line, d, supervisor: supervisor)
+        case .priceOverride(let line, let price):
+            mode = .selling
+            do {
+                try apply(.overridePrice(number: line, unitPrice: price))
+                totalled = false
+                audit("price-override", supervisor: supervisor, "line \(line): \(currency.format(price))")
+                message = Message(text: "Line \(line): price \(currency.format(price))", isError: false)
+            } catch { fail("\(error)") }
+        case .refund(let draft, let toCash):
+            commitRefund(.receipt(saleID: draft.original.sale.id, selections: draft.selections, toCash: toCash), draft: draft, supervisor: supervisor)
+        case .refundWithoutReceipt:
+            noReceiptSupervisor = supervisor
+            mode = .returnItems([])
+            message = Message(text: "Refund without a receipt: scan or key each item, then \(keymap.label(.total))", isError: false)
+        case .refundItems(let items):
+            commitRefund(.withoutReceipt(items: items), draft: nil, supervisor: supervisor)
+        case .noSale(let reason):
+            recordCash(.noSale, amount: 0, reason: reason, supervisor: supervisor)
+        }
+    }
+
+    // MARK: - Price override
+
+    func priceOverride() {
+        guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
+        let text = input
+        input = ""
+        let line = selectedLine ?? basket.lines.count
+        guard !text.isEmpty else { return fail("Key the new price first, e.g. 1.99, then \(keymap.label(.priceOverride)) (it changes the selected line)") }
+        guard let price = currency.parseKeyed(text) else { return fail(SaleError.invalidAmount(text).description) }
+        do {
+            _ = try sale?.trying(.overridePrice(number: line, unitPrice: price))
+        } catch { return fail("\(error)") }
+        let item = basket.lines[line - 1].item
+        authorise(.priceOverride, "line \(line) \(item.description) \(currency.format(item.unitPrice)) -> \(currency.format(price))",
+                  .priceOverride(line: line, unitPrice: price))
+    }
+
+    // MARK: - Returns
+
+    func startReturn() {
+        if let sale, !sale.basket.isEmpty { return fail("Finish or suspend this sale before a return") }
+        guard env.cashOffice != nil else { return fail("Returns are not available on this till") }
+        input = ""
+        mode = .returnReceipt
+        message = Message(text: "Return: scan the barcode on the receipt, or key its number and Enter (\(keymap.label(.refund)) again: no receipt)", isError: false)
+    }
+
+    func returnReceiptKey(_ key: Key, _ action: TillAction?) {
+        switch key {
+        case .char(let c) where c.isASCII && (c.isNumber || c.isLetter || c == "-"):
+            if input.count < 32 { input.append(c) }
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+        case .enter:
+            let text = input
+            input = ""
+            findReceipt(text)
+        default:
+            switch action {
+            case .clear: mode = .selling; input = ""; message = Message(text: "No return", isError: false)
+            case .refund: authorise(.refundWithoutReceipt, "items refunded in cash at today's price", .refundWithoutReceipt)
+            default: fail("Scan or key the receipt number, then Enter; \(keymap.label(.refund)): no receipt; \(keymap.label(.clear)): back")
+            }
+        }
+    }
+
+    func findReceipt(_ text: String) {
+        let receipt = text.trimmingSpaces
+        guard !receipt.isEmpty else { return fail("Scan the barcode on the receipt, or key its number and Enter") }
+        guard let office = env.cashOffice else { return }
+        do {
+            let parts = receipt.split(separator: "-")
+            if parts.count == 3, String(parts[0]) != settings.identity.storeID { throw ReturnError.notThisStore(receipt) }
+            guard let found = try office.returnableSale(receipt: receipt, till: settings.identity) else {
+                throw ReturnError.noSuchReceipt(receipt)
+            }
+            let draft = ReturnDraft(original: found)
+            mode = .returnLines(draft)
+            let left = found.sale.basket.lines.indices.contains { found.left(line: $0 + 1) > 0 }
+            message = left
+                ? Message(text: "Receipt \(found.sale.receiptNumber): key a line number and Enter (N \(keymap.label(.quantity)) for part), then \(keymap.label(.total))", isError: false)
+                : Message(text: "Everything on receipt \(found.sale.receiptNumber) has already been returned", isError: true)
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    func returnLinesKey(_ key: Key, _ action: TillAction?, draft: ReturnDraft) {
+        var draft = draft
+        let sale = draft.original.sale
+        if key.isEntryCharacter, case .char(let c) = key {
+            if input.count < 8 { input.append(c) }
+            return
+        }
+        switch key {
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+            return
+        case .enter:
+            let text = input
+            input = ""
+            guard !text.isEmpty else { return refund(draft, toCash: false) }
+            guard let n = Int(text), n >= 1, n <= sale.basket.lines.count else {
+                pendingQuantityText = nil
+                return fail("'\(text)' is not a line of receipt \(sale.receiptNumber): key 1 to \(sale.basket.lines.count)")
+            }
+            let line = sale.basket.lines[n - 1]
+            let left = draft.original.left(line: n)
+            if line.voided { pendingQuantityText = nil; return fail(ReturnError.voidedLine(n).description) }
+            if left <= 0 { pendingQuantityText = nil; return fail(ReturnError.alreadyReturned(line: n, description: line.item.description).description) }
+            var milli = left
+            if let q = pendingQuantityText {
+                pendingQuantityText = nil
+                guard let qty = Quantity.parse(q), qty.milli > 0, qty.isWhole, !line.item.soldByWeight else {
+                    return fail(line.item.soldByWeight ? ReturnError.weighedLinePart(line: n, description: line.item.description).description
+                                                       : "'\(q)' is not a whole number of items to return")
+                }
+                guard qty.milli <= left else {
+                    return fail(ReturnError.moreThanLeft(line: n, description: line.item.description, asked: qty, left: Quantity(milli: left)).description)
+                }
+                milli = qty.milli
+            } else if draft.chosen[n] != nil {
+                draft.chosen[n] = nil
+                draft.selected = n
+                mode = .returnLines(draft)
+                message = Message(text: "Line \(n) taken off the return", isError: false)
+                return
+            }
+            draft.chosen[n] = milli
+            draft.selected = n
+            mode = .returnLines(draft)
+            message = Message(text: "Line \(n): return \(Quantity(milli: milli)) of \(line.item.description)", isError: false)
+            return
+        default: break
+        }
+        switch action {
+        case .quantity:
+            guard !input.isEmpty else { return fail("Key how many first, then \(keymap.label(.quantity)), then the line number") }
+            pendingQuantityText = input
+            input = ""
+        case .total: refund(draft, toCash: false)
+        case .cash: refund(draft, toCash: true)
+        case .clear:
+            input = ""
+            pendingQuantityText = nil
+            mode = .selling
+            message = Message(text: "Return abandoned: nothing was refunded", isError: false)
+        case .lineUp: draft.selected = max(1, draft.selected - 1); mode = .returnLines(draft)
+        case .lineDown: draft.selected = min(sale.basket.lines.count, draft.selected + 1); mode = .returnLines(draft)
+        default:
+            fail("Key a line number and Enter to choose it; \(keymap.label(.total)) refunds; \(keymap.label(.clear)) abandons the return")
+        }
+    }
+
+    /// The refund the draft would make now (for the screen), or the reason it cannot.
+    public func previewRefund(_ draft: ReturnDraft, toCash: Bool = false) -> Result<RefundPlan, ReturnError> {
+        do {
+            return .success(try RefundPlanner.plan(
+                sale: draft.original.sale, prior: draft.original.returned, selections: draft.selections, toCash: toCash, programme: programme))
+        } catch { return .failure(error) }
+    }
+
+    private func refund(_ draft: ReturnDraft, toCash: Bool) {
+        let plan: RefundPlan
+        switch previewRefund(draft, toCash: toCash) {
+        case .failure(let e): return fail(e.description)
+        case .success(let p): plan = p
+        }
+        let detail = "\(currency.format(plan.total)) of receipt \(draft.original.sale.receiptNumber)"
+        let paidCashOnly = draft.original.sale.basket.tenders.allSatisfy { $0.kind == .cash || $0.kind == .points }
+        if toCash && !paidCashOnly {
+            // Money that went on a card coming back in cash: a supervisor decides, and it counts as the refund's override.
+            authorise(.refundToCash, detail + " in cash", .refund(draft, toCash: true))
+        } else {
+            authorise(.refund, detail, .refund(draft, toCash: toCash))
+        }
+    }
+
+    func returnItemsKey(_ key: Key, _ action: TillAction?, items: [LineItem]) {
+        if key.isEntryCharacter, case .char(let c) = key {
+            if input.count < Self.maxInputLength { input.append(c) }
+            return
+        }
+        switch key {
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+            return
+        case .enter:
+            let code = input
+            input = ""
+            if !code.isEmpty { addReturnItem(code, to: items) }
+            return
+        default: break
+        }
+        switch action {
+        case .total, .cash:
+            guard !items.isEmpty else { return fail("Scan or key the items being returned first") }
+            // Already authorised when the mode started; the supervisor's number is on the audit trail.
+            commitRefund(.withoutReceipt(items: items), draft: nil, supervisor: noReceiptSupervisor)
+        case .voidLine:
+            guard !items.isEmpty else { return }
+            var next = items
+            next.removeLast()
+            mode = .returnItems(next)
+            message = Message(text: "Last item taken off the return", isError: false)
+        case .clear:
+            mode = .selling
+            input = ""
+            message = Message(text: "Return abandoned: nothing was refunded", isError: false)
+        default:
+            fail("Scan or key each item; \(keymap.label(.total)) refunds in cash; \(keymap.label(.voidLine)) takes the last off; \(keymap.label(.clear)) abandons")
+        }
+    }
+
+    /// Scans during a return without a receipt add the item at today's price.
+    func addReturnItem(_ code: String, to items: [LineItem]) {
+        do {
+            let productCode = try ProductCode.classify(code, rules: settings.barcodeRules)
+            let product: Product?
+            switch productCode {
+            case .gtin(let g): product = try env.catalog.product(gtin: g)
+            case .plu(let p), .priceEmbedded(let p, _, _), .weightEmbedded(let p, _, _): product = try env.catalog.product(plu: p)
+            }
+            guard let product else { throw SaleError.unknownBarcode(code) }
+            guard let rate = settings.taxRates[product.taxCode] else { return fail("\(product.description): unknown tax code '\(product.taxCode)'") }
+            let item = try LineItem.make(product: product, code: productCode, keyedQuantity: nil, taxRate: rate)
+            mode = .returnItems(items + [item])
+            message = Message(text: "Return \(item.description) \(currency.format(item.unitPrice))", isError: false)
+        } catch { fail("\(error)") }
+    }
+
+    private func commitRefund(_ request: RefundRequest, draft: ReturnDraft?, supervisor: String?) {
+        guard let office = env.cashOffice, let cashier else { return }
+        do {
+            let refund = try office.commitRefund(
+                request, id: env.makeSaleID(), cashier: cashier, supervisor: supervisor, at: env.now(), till: settings.identity,
+                programme: programme, slip: env.printer.refundJob)
+            env.outboxWritten()
+            noReceiptSupervisor = nil
+            let p = refund.plan
+            var text = "Refund \(refund.receiptNumber):"
+            for t in p.tenders {
+                switch t.kind {
+                case .cash: text += " give \(currency.format(t.amount)) cash;"
+                case .card: text += " \(currency.format(t.amount)) back to the card;"
+                case .points: text += " \(t.points ?? 0) points back;"
+                }
+            }
+            if p.pointsTakenBack > 0 { text += " \(p.pointsTakenBack) points taken back;" }
+            if text.hasSuffix(";") { text.removeLast() }
+            mode = .document(DocumentView(title: "REFUND \(refund.receiptNumber)", lines: env.printer.refundLines(for: refund)))
+            message = Message(text: text, isError: false)
+        } catch {
+            if let draft { mode = .returnLines(draft) } else { mode = .selling }
+            fail("\(error)")
+        }
+    }
+
+    // MARK: - Cash office
+
+    func openCashOffice() {
+        if let sale, !sale.basket.isEmpty { return fail("Finish or suspend this sale before the cash office") }
+        guard env.cashOffice != nil else { return fail("The cash office is not available on this till") }
+        input = ""
+        mode = .cashOffice
+        message = Message(text: "Cash office: key a number", isError: false)
+    }
+
+    func cashOfficeKey(_ key: Key, _ action: TillAction?) {
+        if case .char(let c) = key, let n = c.wholeNumberValue, let item = CashOfficeItem(rawValue: n) {
+            return choose(item)
+        }
+        if action == .clear || action == .cashOffice {
+            mode = .selling
+            message = nil
+            return
+        }
+        fail("Key 1 to \(CashOfficeItem.allCases.count) to choose; \(keymap.label(.clear)) goes back")
+    }
+
+    private func choose(_ item: CashOfficeItem) {
+        input = ""
+        switch item {
+        case .xReport: runReport(z: false, counted: nil)
+        case .zReport:
+            mode = .closeCount
+            message = Message(text: "Count the cash in the drawer and key the total (the till does not show what it expects)", isError: false)
+        case .noSale:
+            mode = .cashReason(.noSale, amount: 0)
+            message = Message(text: "Why open the drawer? Key the reason and Enter", isError: false)
+        default:
+            let kind = item.movement!
+            mode = .cashAmount(kind)
+            message = Message(text: "\(kind.label): key the amount and Enter", isError: false)
+        }
+    }
+
+    func cashAmountKey(_ key: Key, _ action: TillAction?, kind: CashMovementKind?) {
+        if key.isEntryCharacter, case .char(let c) = key {
+            if input.count < 12 { input.append(c) }
+            return
+        }
+        switch key {
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+        case .enter:
+            let text = input
+            input = ""
+            guard let amount = currency.parseKeyed(text), !text.isEmpty else {
+                return fail("'\(text)' is not an amount: key e.g. 150.00 or 15000, then Enter")
+            }
+            guard let kind else { return runReport(z: true, counted: amount) }
+            guard amount > 0 else { return fail("\(kind.label) of \(currency.format(0)): key the amount, then Enter") }
+            if kind.needsReason {
+                mode = .cashReason(kind, amount: amount)
+                message = Message(text: "\(kind.label) \(currency.format(amount)): key the reason and Enter", isError: false)
+            } else {
+                recordCash(kind, amount: amount, reason: nil, supervisor: nil)
+            }
+        default:
+            if action == .clear { mode = .cashOffice; input = ""; message = nil } else {
+                fail("Key the amount with the digit keys, then Enter; \(keymap.label(.clear)) goes back")
+            }
+        }
+    }
+
+    func cashReasonKey(_ key: Key, _ action: TillAction?, kind: CashMovementKind, amount: Int64) {
+        switch key {
+        case .char(let c) where !c.isNewline:
+            if input.count < 60 { input.append(c) }
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+        case .enter:
+            let reason = input.trimmingSpaces
+            guard !reason.isEmpty else { return fail("Key the reason (e.g. 'window cleaner'), then Enter") }
+            input = ""
+            if kind == .noSale {
+                authorise(.noSale, reason, .noSale(reason: reason))
+            } else {
+                recordCash(kind, amount: amount, reason: reason, supervisor: nil)
+            }
+        default:
+            if action == .clear { mode = .cashOffice; input = ""; message = nil } else {
+                fail("Key the reason, then Enter; \(keymap.label(.clear)) goes back")
+            }
+        }
+    }
+
+    private func recordCash(_ kind: CashMovementKind, amount: Int64, reason: String?, supervisor: String?) {
+        guard let office = env.cashOffice, let cashier else { return }
+        let m = CashMovement(kind: kind, amount: amount, reason: reason, cashier: cashier.number, supervisor: supervisor, at: env.now())
+        var detail = kind == .noSale ? "drawer opened" : currency.format(amount)
+        if let reason { detail += ": " + reason }
+        do {
+            try office.recordCash(m, detail: detail, slip: env.printer.drawerJob(for: m))
+            env.printer.queued()
+            mode = .selling
+            message = Message(text: kind == .noSale ? "Drawer open (no sale)" : "\(kind.label) \(currency.format(amount)) recorded", isError: false)
+        } catch {
+            mode = .cashOffice
+            fail("\(error)")
+        }
+    }
+
+    private func runReport(z: Bool, counted: Int64?) {
+        guard let office = env.cashOffice else { return }
+        do {
+            let r = try office.report(z: z, counted: counted, at: env.now(), till: settings.identity, print: env.printer.reportJob)
+            env.printer.queued()
+            if z { env.outboxWritten() }
+            mode = .document(DocumentView(title: "\(r.kind) REPORT \(r.number)", lines: env.printer.reportLines(for: r)))
+            var text = "\(r.kind) report \(r.number): \(r.salesCount) sales, net \(currency.format(r.netSales))"
+            if let os = r.cash.overShort { text += os == 0 ? "; the drawer balances" : os > 0 ? "; drawer over by \(currency.format(os))" : "; drawer short by \(currency.format(-os))" }
+            message = Message(text: text, isError: false)
+        } catch {
+            mode = .cashOffice
+            fail("\(error)")
+        }
+    }
+
+    func documentKey(_ key: Key, _ action: TillAction?, view: DocumentView) {
+        var v = view
+        switch action {
+        case .lineUp, .pageUp: v.scroll = max(0, v.scroll - (action == .pageUp ? 10 : 1)); mode = .document(v)
+        case .lineDown, .pageDown: v.scroll = min(max(0, v.lines.count - 1), v.scroll + (action == .pageDown ? 10 : 1)); mode = .document(v)
+        default:
+            mode = .selling
+            message = nil
+        }
+    }
+
+    // MARK: - Lock
+
+    /// Called by the terminal loop: locks the till after the configured idle time.
+    public func tick() {
+        guard settings.autoLockMilliseconds > 0, cashier != nil, !isLocked else { return }
+        if env.now() - lastActivity >= settings.autoLockMilliseconds { lock(auto: true) }
+    }
+
+    public var isLocked: Bool { if case .locked = mode { return true } else { return false } }
+
+    func lock(auto: Bool) {
+        guard let cashier else { return }
+        modeBeforeLock = mode
+        input = ""
+        mode = .locked
+        audit("lock", auto ? "locked after \(settings.autoLockMilliseconds / 60_000) min idle" : "locked by \(cashier.name)")
+        message = Message(text: "Locked. \(cashier.name): key your PIN and Enter to carry on", isError: false)
+    }
+
+    func lockedKey(_ key: Key, _ action: TillAction?) {
+        switch key {
+        case .char(let c) where c.isASCII && c.isNumber:
+            if input.count < 8 { input.append(c) }
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+        case .enter:
+            guard let cashier else { return }
+            let pin = input
+            input = ""
+            let ok = (try? env.cashiers.authenticate(number: cashier.number, pin: pin)) != nil
+            guard ok else {
+                audit("unlock-refused", "wrong PIN")
+                return fail("That is not \(cashier.name)'s PIN: the till stays locked")
+            }
+            mode = modeBeforeLock ?? .selling
+            modeBeforeLock = nil
+            audit("unlock", "")
+            message = Message(text: "Unlocked", isError: false)
+        default:
+            fail("The till is locked: \(cashier?.name ?? "cashier"), key your PIN and Enter")
+        }
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " { s.removeFirst() }
+        while let l = s.last, l == " " { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import TillCore
+import TillProtocol
+import TillStore
+import TillTestSupport
+import TillUI
+
+@Suite("Cash office at the till")
+struct CashOfficeControllerTests {
+    @Test func anOverrideWithAWrongPINOrACashiersPINIsRefusedAndRecorded() throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        h.key(.function(10)); h.key(.enter)
+        guard case .override(let r) = h.controller.mode else { Issue.record("no override prompt"); return }
+        #expect(r.action == .voidSale)
+        h.supervise("9", "0000")
+        #expect(h.error == "Supervisor 9 and that PIN do not match: void sale not done")
+        #expect(h.controller.sale != nil)
+        h.key(.function(10)); h.key(.enter)
+        h.supervise("1", "1234")                           // the cashier's own number and PIN
+        #expect(h.error == "Demo Cashier (1) is a cashier, not a supervisor: void sale not done")
+        #expect(h.controller.sale != nil)
+        h.key(.function(10)); h.key(.enter)
+        h.supervise()
+        #expect(h.controller.sale == nil)
+        let trail = try h.db.auditTrail()
+        let refused = trail.filter { $0.action == "override-refused" }
+        #expect(refused.count == 2)
+        #expect(refused.allSatisfy { $0.cashier == "1" && $0.saleID == "00000000-0000-4000-8000-000000000001" })
+        #expect(refused.map(\.supervisor) == ["9", "1"])
+        let granted = trail.filter { $0.action == "override" }
+        #expect(granted.count == 1 && granted[0].cashier == "1" && granted[0].supervisor == "9")
+        #expect(trail.contains { $0.action == "void-sale" && $0.supervisor == "9" && $0.cashier == "1" })
+        // The Z report counts them.
+        let z = try h.db.report(z: true, counted: 0, at: h.clock.now(), till: h.controller.settings.identity) { _ in nil }
+        #expect(z.overrides == 1 && z.overridesRefused == 2 && z.cancelledSales == 1)
+    }
+
+    @Test func aDiscountAboveTheLimitNeedsASupervisorAndAPriceOverrideToo() throws {
+        let h = try Harness()
+        h.scan("4006381333931")                           // pens 1.49
+        h.keyed("25%", .function(3))
+        guard case .override(let r) = h.controller.mode else { Issue.record("no override prompt"); return }
+        #expect(r.action == .discountAboveLimit)
+        h.key(.escape)
+        #expect(h.controller.basket?.totals.lineDiscounts == 0)
+        h.keyed("25%", .function(3))
+        h.supervise()
+        #expect(h.controller.basket?.totals.lineDiscounts == 37)
+        h.keyed("10%", .function(3))                      // within the limit: no supervisor
+        #expect(h.controller.mode == .selling)
+        #expect(h.controller.basket?.totals.lineDiscounts == 15)
+        h.keyed("0.99", .ctrl("k"))
+        h.supervise()
+        #expect(h.controller.basket?.lines[0].item.unitPrice == 99)
+        #expect(try h.db.auditTrail().contains { $0.action == "price-override" && $0.supervisor == "9" })
+    }
+
+    @Test func aReturnByReceiptTakesBackThePointsAndCannotBeRepeated() throws {
+        let h = try Harness(loyalty: true, prompt: false)
+        h.scan("5012345678900")                          // milk 1.19, dairy double points
+        h.scan("4000000000013")                          // coffee 6.99, 10 points a pack
+        h.scan(DemoCatalog.cardNumber(1))
+        let before = h.customer!.balance
+        h.key(.function(5)); h.key(.function(6))
+        guard case .receipt(let r) = h.controller.mode, let outcome = r.sale.loyalty else { Issue.record("no sale"); return }
+        let earned = outcome.earned.total
+        // The return: scan the receipt's barcode, choose the coffee (line 2), refund.
+        h.key(.ctrl("u"))
+        h.scan(r.sale.receiptNumber)
+        guard case .returnLines = h.controller.mode else { Issue.record("no return screen: \(h.error ?? "")"); return }
+        h.keyed("2", .enter)
+        h.key(.function(5))
+        h.supervise()
+        guard case .document(let slip) = h.controller.mode else { Issue.record("no refund: \(h.error ?? "")"); return }
+        #expect(slip.title == "REFUND 0001-01-R00001")
+        let refunds = try h.db.outboxPayloads(kind: "refund").map { try JSONDecoder().decode(RefundDocument.self, from: Data($0.utf8)) }
+        #expect(refunds.count == 1)
+        #expect(refunds[0].total == 699)
+        #expect(refunds[0].supervisor == "9")
+        // Coffee earned 6 base points (of 8.18 -> 8) and its 10 a pack: kept milk 1.19 earns 1 + 1 (double dairy) = 2.
+        let kept = DemoCatalog.programme.award(for: try {
+            var b = Basket(currency: .eur)
+            try b.apply(.addLine(item: r.sale.basket.lines[0].item))
+            return b
+        }(), context: outcome.context).total
+        #expect(refunds[0].loyalty?.pointsTakenBack == earned - kept)
+        #expect(h.controller.message?.text == "Refund 0001-01-R00001: give 6.99 cash; \(earned - kept) points taken back")
+        guard case .member(let after) = try h.db.lookupCard(DemoCatalog.cardNumber(1), programme: DemoCatalog.programme, now: h.clock.now()) else { return }
+        #expect(after.balance == before + kept)
+        // Again: refused, nothing written.
+        h.key(.escape)
+        h.key(.ctrl("u"))
+        h.scan(r.sale.receiptNumber)
+        h.keyed("2", .enter)
+        #expect(h.error == "Line 2 (\(r.sale.basket.lines[1].item.description)) has already been returned in full: it cannot be returned twice")
+        #expect(try h.db.outboxPayloads(kind: "refund").count == 1)
+        // An unknown receipt says so.
+        h.key(.escape); h.key(.ctrl("u"))
+        h.scan("0001-01-999999")
+        #expect(h.error?.hasPrefix("No sale with receipt 0001-01-999999") == true)
+    }
+
+    @Test func aRefundWithoutAReceiptNeedsASupervisorAndPaysCash() throws {
+        let h = try Harness()
+        h.key(.ctrl("u")); h.key(.ctrl("u"))
+        guard case .override(let r) = h.controller.mode else { Issue.record("no override prompt"); return }
+        #expect(r.action == .refundWithoutReceipt)
+        h.supervise()
+        h.scan("4006381333931")
+        h.key(.function(5))
+        guard case .document = h.controller.mode else { Issue.record("no refund: \(h.error ?? "")"); return }
+        #expect(h.controller.message?.text == "Refund 0001-01-R00001: give 1.49 cash")
+        let x = try h.db.report(z: false, counted: nil, at: h.clock.now(), till: h.controller.settings.identity) { _ in nil }
+        #expect(x.refundsWithoutReceipt == 1 && x.refundsValue == 149 && x.cash.expected == -149)
+    }
+
+    @Test func floatPickupAndABlindCountCloseTheDay() throws {
+        let h = try Harness()
+        h.key(.ctrl("o")); h.type("1"); h.keyed("15000", .enter)   // float 150.00
+        #expect(h.controller.message?.text == "Opening float 150.00 recorded")
+        h.scan("4006381333931"); h.key(.function(5)); h.keyed("2000", .function(6))   // 1.49 cash
+        h.key(.escape)
+        h.key(.ctrl("o")); h.type("2"); h.keyed("10000", .enter)   // pickup 100.00
+        h.key(.ctrl("o")); h.type("4"); h.keyed("500", .enter); h.keyed("window cleaner", .enter)
+        #expect(h.controller.message?.text == "Paid out 5.00 recorded")
+        h.key(.ctrl("o")); h.type("5"); h.keyed("change for the market", .enter)
+        h.supervise()
+        #expect(h.controller.message?.text == "Drawer open (no sale)")
+        h.key(.ctrl("o")); h.type("7")
+        #expect(h.controller.mode == .closeCount)
+        h.keyed("4649", .enter)                                     // 150 + 1.49 - 100 - 5 = 46.49
+        guard case .document(let v) = h.controller.mode else { Issue.record("no Z: \(h.error ?? "")"); return }
+        #expect(v.title == "Z REPORT 1")
+        #expect(h.controller.message?.text == "Z report 1: 1 sales, net 1.49; the drawer balances")
+        h.key(.escape)
+        h.key(.ctrl("o")); h.type("7"); h.keyed("0", .enter)
+        #expect(h.controller.message?.text == "Z report 2: 0 sales, net 0.00; the drawer balances")
+    }
+
+    @Test func theTillLocksWhenIdleAndOnlyThePINUnlocksIt() throws {
+        let h = try Harness(autoLockMilliseconds: 60_000)
+        h.scan("4006381333931")
+        for _ in 0..<100 { h.controller.tick() }                  // the clock steps 1 s a call
+        #expect(h.controller.isLocked)
+        h.scan("4006381333931")
+        #expect(h.error?.hasPrefix("The till is locked") == true)
+        h.keyed("9999", .enter)
+        #expect(h.controller.isLocked)
+        h.keyed("1234", .enter)
+        #expect(h.controller.mode == .selling)
+        #expect(h.controller.basket?.lines.count == 1)
+        #expect(try h.db.auditTrail().map(\.action).suffix(3) == ["lock", "unlock-refused", "unlock"])
+    }
+}
