@@ -1,0 +1,122 @@
+import ESCPOS
+import Foundation
+import GRDB
+import Testing
+import TillCore
+import TillProtocol
+import TillStore
+import TillTestSupport
+
+/// The lines a printer has received so far, once they contain `text`, as the virtual printer reads them.
+private func printed(_ printer: FakeNetworkPrinter, containing text: String) throws -> [String] {
+    let deadline = Date().addingTimeInterval(10)
+    var lines: [String] = []
+    while Date() < deadline {
+        var v = try VirtualPrinter(profile: try PrinterProfile.named("generic-80"), paperWidthMM: 80)
+        v.feed(printer.received)
+        lines = v.text
+        if lines.contains(where: { $0.contains(text) }) { return lines }
+        usleep(20_000)
+    }
+    throw FixtureError("the printer never printed '\(text)'; it printed:\n\(lines.joined(separator: "\n"))")
+}
+
+/// One line of the paper, label on the left and figure at the right margin of 48 columns.
+private func row(_ label: String, _ value: String) -> String {
+    label + String(repeating: " ", count: max(1, 48 - label.count - value.count)) + value
+}
+
+@Suite("Cash office end to end (tmux)", .serialized)
+struct CashOfficeEndToEndTests {
+    @Test func aReturnByReceiptBarcodeTakesThePointsBackAndTheZReportPrintsTheDay() throws {
+        let printer = try FakeNetworkPrinter()
+        defer { printer.stop() }
+        let f = try TillFixture(extraConfig: "[printer]\nconnection = \"tcp:127.0.0.1:\(printer.port)\"\n")
+        try f.installSteadyProgramme()
+        let t = try f.startTill()
+        try f.signOn(t)
+
+        // Opening float 150.00.
+        try t.send("C-o")
+        try t.waitFor("CASH OFFICE")
+        try t.send("1")
+        try t.send("15000", "Enter")
+        try t.waitFor("Opening float 150.00 recorded")
+
+        // Milk 1.19 and coffee beans 6.99 for Anna (1500 points): +21 points, cash.
+        try t.send("5012345678900", "Enter")
+        try t.waitFor("Milk 1L")
+        try t.send("4000000000013", "Enter")
+        try t.waitFor("Coffee beans")
+        try t.send("F5")
+        try t.waitFor("LOYALTY CARD")
+        try t.send(";\(DemoCatalog.cardNumber(1))=2812101?", "Enter")
+        try t.waitFor("+21 this sale")
+        try t.send("F6")
+        try t.waitFor("Anna Ivanova: +21 points, balance 1521")
+        try t.send("Escape")
+
+        // The customer brings the coffee back: the receipt's barcode is scanned.
+        try t.send("C-u")
+        try t.waitFor("Receipt number:")
+        try t.send("0001-01-000001", "Enter")
+        let lines = try t.waitFor("RETURN OF RECEIPT 0001-01-000001")
+        #expect(lines.contains("Coffee beans"))
+        #expect(lines.contains("Loyalty: Anna Ivanova"))
+        try t.send("2", "Enter")
+        // Kept: the milk, which earns 1 + 1 (dairy, double): 19 of the 21 points go back.
+        try t.waitFor("Refund 6.99: cash 6.99; points taken back 19")
+        try t.send("F5")
+        try t.waitFor("SUPERVISOR OVERRIDE")                 // a cashier cannot refund alone
+        try t.send("9", "Enter")
+        try t.send("9999", "Enter")
+        try t.waitFor("Refund 0001-01-R00001: give 6.99 cash; 19 points taken back")
+        let slip = try printed(printer, containing: "Points taken back")
+        #expect(slip.contains(row("Of receipt", "0001-01-000001")))
+        #expect(slip.contains(row("Points taken back", "-19")))
+        #expect(slip.contains(row("Authorised by supervisor", "9")))
+        #expect(slip.contains { $0.contains("[CODE128 0001-01-R00001]") })
+
+        // The same line again is refused.
+        try t.send("Escape", "C-u")
+        try t.waitFor("Receipt number:")
+        try t.send("0001-01-000001", "Enter")
+        try t.waitFor("RETURN OF RECEIPT")
+        try t.send("2", "Enter")
+        try t.waitFor("has already been returned in full")
+        try t.send("Escape")
+        try t.waitFor("Return abandoned")
+
+        // Anna's balance: 1521 - 19.
+        try t.send(";\(DemoCatalog.cardNumber(1))=2812101?", "Enter")
+        try t.waitFor("1502 pts")
+        try t.send("5012345678900", "Enter")
+        try t.waitFor("Milk 1L")
+        try t.send("F10", "Enter")
+        try t.waitFor("SUPERVISOR OVERRIDE")
+        try t.send("9", "Enter", "9999", "Enter")
+        try t.waitFor("Sale cancelled")
+
+        // Close the day: a blind count of 151.19 (150.00 + 8.18 - 6.99).
+        try t.send("C-o")
+        try t.waitFor("CASH OFFICE")
+        try t.send("7")
+        try t.waitFor("Cash counted:")
+        try t.send("15119", "Enter")
+        try t.waitFor("Z report 1: 1 sales, net 1.19; the drawer balances")
+        let z = try printed(printer, containing: "END OF DAY")
+        #expect(z.contains { $0.contains("Z   R E P O R T   1") })     // double width on paper
+        for (label, value) in [
+            ("Sales", "1"), ("Sales value", "8.18"), ("Refunds (1)", "-6.99"), ("NET SALES EUR", "1.19"), ("Cash (1)", "1.19"),
+            ("Voided sales (1)", "1.19"), ("Overrides", "2"), ("Issued", "21"), ("Taken back (returns)", "19"),
+            ("Opening float", "150.00"), ("Cash sales", "8.18"), ("Cash refunds", "-6.99"), ("Expected in drawer", "151.19"),
+            ("Counted", "151.19"), ("Over/short", "0.00"),
+        ] {
+            #expect(z.contains(row(label, value)), "Z report lacks \(label) \(value)")
+        }
+        // The Z goes to head office with the day's sales, after the refund.
+        let db = try f.database()
+        let kinds = try db.read { try String.fetchAll($0, sql: "SELECT kind FROM outbox ORDER BY id") }
+        #expect(kinds == ["sale", "refund", "zreport"])
+    }
+}
