@@ -53,6 +53,19 @@ extension HeadOfficeStore {
         return try texts.map { try decoder.decode(SaleDocument.self, from: Data($0.utf8)) }
     }
 
+    /// The refunds head office holds (each once).
+    public func refundCount() throws -> Int {
+        try database.read { c in Int(try c.queryOne("SELECT COUNT(*) AS n FROM refunds", [])?.int("n") ?? 0) }
+    }
+
+    /// A till's Z reports as received: number and net sales, oldest first.
+    public func zReports(of till: TillCredential) throws -> [(number: Int64, netSales: Int64)] {
+        try database.read { c in
+            try c.query("SELECT number, net_sales FROM z_reports WHERE store_id = ? AND till_id = ? ORDER BY number",
+                        [.text(till.storeID), .text(till.tillID)]).map { ($0.int("number"), $0.int("net_sales")) }
+        }
+    }
+
     public func saleCount() throws -> Int {
         try database.read { c in Int(try c.queryOne("SELECT COUNT(*) AS n FROM sales", [])?.int("n") ?? 0) }
     }

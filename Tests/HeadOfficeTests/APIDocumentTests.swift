@@ -41,6 +41,16 @@ struct APIDocumentTests {
                                                         birthDate: "2000-01-01", marketingConsent: true, registeredAt: "2026-11-23T10:00:00Z"),
             welcome: [], cancelledSaleID: "x")
         collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(registration)))
+        let refund = RefundDocument(
+            refundID: "r", storeID: "0001", tillID: "01", sequence: 1, receiptNumber: "0001-01-R00001", originalSaleID: "s",
+            originalReceipt: "0001-01-000001", cashier: "1", supervisor: "9", createdAt: "2026-11-23T10:00:00Z", currency: "EUR", total: 1,
+            lines: [.init(lineNumber: 1, sku: "A", description: "A", quantityMilli: 1000, amount: 1, taxCode: "B")],
+            tenders: [.init(kind: "points", amount: 1, reference: "x", points: 2)],
+            loyalty: .init(cardNumber: "6034", pointsTakenBack: 1, pointsRestored: 2))
+        collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(OutboxDocument(refund: refund))))
+        collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(OutboxDocument(zreport: ZReportSummary(
+            kind: "Z", number: 1, storeID: "0001", tillID: "01", currency: "EUR", from: 0, to: 1, salesCount: 1, salesValue: 1,
+            refundsValue: 0, netSales: 1)))))
         collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(IngestResponse(
             results: [IngestResult(kind: "sale", id: "x", status: .rejected, reason: "r", cards: [CardBalance(number: "1", balance: 1, tierCode: "S", qualifying: 1)])],
             gaps: [SequenceGap(from: 1, to: 2)]))))

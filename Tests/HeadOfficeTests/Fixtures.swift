@@ -85,6 +85,10 @@ func expectedBalances(_ journals: [TillDatabase]) throws -> [String: Int64] {
             let delta = l.welcome.reduce(0) { $0 + $1.points } + l.earned.reduce(0) { $0 + $1.points } - l.redeemed
             balances[l.cardNumber, default: 0] += delta
         }
+        for p in try db.outboxPayloads(kind: "refund") {
+            let r = try JSONDecoder().decode(RefundDocument.self, from: Data(p.utf8))
+            if let l = r.loyalty { balances[l.cardNumber, default: 0] += l.pointsRestored - l.pointsTakenBack }
+        }
         for p in try db.outboxPayloads(kind: "registration") {
             let r = try JSONDecoder().decode(RegistrationDocument.self, from: Data(p.utf8))
             balances[r.registration.cardNumber, default: 0] += r.welcome.reduce(0) { $0 + $1.points }

@@ -35,6 +35,41 @@ struct IngestTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func refundsPutTheirPointsOnTheLedgerOnceAndZReportsAreKept(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let t = try TillSide(seed: 5)
+        let sales = try t.generator.ring(20, redeemEvery: 2)
+        // Refund every line of every other sale with a card (some part-paid with points), then close the day.
+        var refunds = 0
+        for (i, sale) in sales.enumerated() where i % 2 == 0 && sale.loyalty != nil {
+            let selections = sale.basket.lines.map { ReturnSelection(line: $0.number, quantity: $0.item.quantity) }
+            _ = try t.db.commitRefund(.receipt(saleID: sale.id, selections: selections, toCash: false), id: "refund-\(i)",
+                                      cashier: DemoCatalog.supervisor, supervisor: nil, at: sale.completedAt + 1_000, till: t.identity,
+                                      programme: DemoCatalog.programme) { _ in nil }
+            refunds += 1
+        }
+        #expect(refunds >= 5)
+        let z = try t.db.report(z: true, counted: 0, at: 1_796_000_000_000, till: t.identity) { _ in nil }
+        let batch = try t.batch()
+        #expect(batch.documents.map(\.kind).filter { $0 == "refund" }.count == refunds)
+        let first = try store.ingest(batch, from: till1)
+        #expect(first.results.allSatisfy { $0.status == .accepted })
+        // Delivered again, shuffled: every refund and the Z answer duplicate; balances do not move.
+        var rng = SplitMix64(seed: 9)
+        let again = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: batch.documents.shuffled(using: &rng)), from: till1)
+        #expect(again.results.allSatisfy { $0.status == .duplicate })
+        try expectConsistent(store, [t])
+        #expect(try store.refundCount() == refunds)
+        #expect(try store.zReports(of: till1).map(\.number) == [1])
+        #expect(try store.zReports(of: till1).first?.netSales == z.netSales)
+        // A refund of another till is refused.
+        let foreign = batch.documents.first { $0.kind == "refund" }!
+        #expect(throws: IngestRefusal.self) { try store.ingest(IngestBatch(storeID: "0001", tillID: "02", documents: [foreign]), from: till2) }
+    }
+
+    @Test(arguments: Backend.allCases)
     func duplicatedAndReorderedDeliveriesComeOutTheSame(backend: Backend) throws {
         let dir = TemporaryDirectory("ho")
         let store = try makeHeadOffice(backend, dir)
