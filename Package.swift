@@ -49,7 +49,14 @@ let package = Package(
         ),
         // Documents and files shared by the till and head office: sale documents to and from
         // sales, CSV reading, the catalog and card file formats.
-        .target(name: "TillDocuments", dependencies: ["TillCore", "TillProtocol"], swiftSettings: strictSettings),
+        .target(
+            name: "TillDocuments",
+            dependencies: [
+                "TillCore", "TillProtocol",
+                .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The till's SQLite database.
         .target(
             name: "TillStore",

@@ -41,7 +41,7 @@ public final class HeadOfficeStore: Sendable {
         try Schema.migrate(database)
     }
 
-    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    public static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
     // MARK: - Programmes
 

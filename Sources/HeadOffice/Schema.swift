@@ -153,6 +153,17 @@ enum Schema {
             received_at BIGINT NOT NULL
         );
         """,
+        // 3: staff and their roles, for the tills (PINs only as slow hashes).
+        """
+        CREATE TABLE staff (
+            number TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            pin_hash TEXT NOT NULL,
+            store_id TEXT,
+            updated_at BIGINT NOT NULL
+        );
+        """,
     ]
 
     /// Brings the database up to date.

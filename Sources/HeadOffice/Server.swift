@@ -173,6 +173,19 @@ public struct HeadOfficeServer: Sendable {
                 return refuse(503, "Head office could not store the batch (\(error)); nothing of it was applied: send it again later")
             }
         }
+        router.get("/api/v1/staff") { request, _ -> Response in
+            let till: TillCredential
+            switch try await authenticate(request) {
+            case .success(let t): till = t
+            case .failure(let f): return refuse(401, f.description)
+            }
+            do {
+                let list = try await work.run({ [store] in try store.staff(store: till.storeID) })
+                return respond(.ok, list)
+            } catch {
+                return refuse(503, "Head office could not read the staff list: \(error)")
+            }
+        }
         router.get("/api/v1/cards/{number}") { request, context -> Response in
             switch try await authenticate(request) {
             case .success: break

@@ -16,7 +16,7 @@ struct HeadOfficeCommand: AsyncParsableCommand {
             The database is a SQLite file (default ./headoffice.sqlite, or $HEADOFFICE_DATABASE) or a \
             postgres://user@host:port/database URL shared by several head office processes.
             """,
-        subcommands: [Serve.self, TillCommand.self, Programme.self, Cards.self, Report.self, Demo.self])
+        subcommands: [Serve.self, TillCommand.self, Staff.self, Programme.self, Cards.self, Report.self, Demo.self])
 }
 
 struct DatabaseOption: ParsableArguments {
@@ -116,6 +116,50 @@ struct TillCommand: ParsableCommand {
                 let state = t.revokedAt == nil ? "" : "  REVOKED"
                 print("\(t.till.name)  last contact \(seen)  sales up to \(t.maxSequence), missing \(t.maxSequence - t.contiguousThrough)\(state)")
             }
+        }
+    }
+}
+
+struct Staff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Staff and their roles (cashier, supervisor, manager) for the tills; PINs are kept only as slow hashes.",
+        subcommands: [Import.self, List.self, Remove.self])
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add or replace staff from CSV, all or none: number,name,role,pin,store (store empty: every store).",
+            discussion: "Tills take the list within 5 minutes (or at once with `till sync staff`).")
+        @OptionGroup var db: DatabaseOption
+        @Argument(help: ArgumentHelp("The CSV file.", valueName: "staff.csv")) var file: String
+        func run() throws {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                throw CLIFailure("Cannot read \(file) as UTF-8 text")
+            }
+            let records: [StaffRecord]
+            do { records = try StaffRecord.parse(csv: text) } catch { throw CLIFailure("\(file): \(error)") }
+            try db.open().importStaff(records)
+            print("Imported \(records.count) staff.")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List staff (never their PINs).")
+        @OptionGroup var db: DatabaseOption
+        @Option(help: "Only the staff a store's tills take.") var store: String?
+        func run() throws {
+            let list = try db.open().staff(store: store)
+            if list.staff.isEmpty { print("No staff yet: headoffice staff import FILE.csv") }
+            for m in list.staff { print("\(m.number)  \(m.role.padding(toLength: 10, withPad: " ", startingAt: 0))  \(m.name)") }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a member of staff: the tills refuse them after their next update.")
+        @OptionGroup var db: DatabaseOption
+        @Argument var number: String
+        func run() throws {
+            guard try db.open().removeStaff(number: number) else { throw CLIFailure("No staff member has number \(number)") }
+            print("Staff member \(number) removed.")
         }
     }
 }

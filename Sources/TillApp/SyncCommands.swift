@@ -62,7 +62,7 @@ extension TillCommand {
     struct Sync: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Store-and-forward to head office: status, send now, enrol this till.",
-            subcommands: [Status.self, Now.self, Enrol.self, Retry.self])
+            subcommands: [Status.self, Now.self, Enrol.self, Retry.self, Staff.self])
 
         struct Status: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "What is waiting for head office, what it refused, and whether it answers.")
@@ -139,6 +139,28 @@ extension TillCommand {
                 chmod(config.tokenPath, 0o600)
                 print("Enrolled: till \(config.storeID)/\(config.tillID)'s credential is in \(config.tokenPath) (mode 0600).")
                 if config.headOfficeURL == nil { print("Set [headoffice] url in \(config.source) to start sending.") }
+            }
+        }
+
+        struct Staff: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Take head office's staff (numbers, names, roles, PIN hashes) as this till's cashiers now.",
+                discussion: "The running till does this by itself every 5 minutes. Anyone head office no longer lists can no longer sign on.")
+            @OptionGroup var global: GlobalOptions
+            func run() throws {
+                let config = try global.loadConfig()
+                let db = try config.openDatabase()
+                guard config.headOfficeURL != nil else { throw CLIError("No head office is configured: set [headoffice] url in \(config.source)") }
+                guard let link = try config.headOfficeLink() else {
+                    throw CLIError("This till is not enrolled: run till sync enrol --token-file FILE (the file headoffice till register wrote)")
+                }
+                let f = Forwarder(link: link, database: db, storeID: config.storeID, tillID: config.tillID)
+                do {
+                    let n = try f.pullStaff()
+                    print("This till now has \(n) staff from head office.")
+                } catch {
+                    throw CLIError("The staff list was not taken (\(error)); the till keeps its cashiers as they were.")
+                }
             }
         }
 

@@ -124,3 +124,26 @@ public struct ZReportSummary: Codable, Sendable, Equatable {
         return "\(storeID)-\(tillID)-Z" + String(repeating: "0", count: max(0, 6 - n.count)) + n
     }
 }
+
+/// A member of staff as head office defines them for a store's tills (`GET /api/v1/staff`).
+/// The PIN travels and is stored only as its slow hash (`pbkdf2-sha256$rounds$salt$hash`).
+public struct StaffMember: Codable, Sendable, Equatable {
+    public var number: String
+    public var name: String
+    /// cashier, supervisor or manager.
+    public var role: String
+    public var pinHash: String
+
+    public init(number: String, name: String, role: String, pinHash: String) {
+        self.number = number
+        self.name = name
+        self.role = role
+        self.pinHash = pinHash
+    }
+}
+
+/// The staff of a till's store (the chain's and the store's own).
+public struct StaffList: Codable, Sendable, Equatable {
+    public var staff: [StaffMember]
+    public init(staff: [StaffMember]) { self.staff = staff }
+}

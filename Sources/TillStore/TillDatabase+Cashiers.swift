@@ -1,5 +1,7 @@
 import GRDB
 public import TillCore
+import TillDocuments
+public import TillProtocol
 
 extension TillDatabase: CashierDirectory {
     public func authenticate(number: String, pin: String) throws -> Cashier? {
@@ -40,5 +42,31 @@ extension TillDatabase {
                 }
             }
         }
+    }
+}
+
+extension TillDatabase {
+    /// Takes head office's staff list as the till's cashiers, all or nothing: anyone not on it can
+    /// no longer sign on. An empty list (head office defines no staff yet) changes nothing.
+    /// Returns the number of staff now on the till.
+    @discardableResult
+    public func replaceStaff(_ list: StaffList) throws(TillStoreError) -> Int {
+        guard !list.staff.isEmpty else { return try cashierCount() }
+        for m in list.staff {
+            guard Cashier.Role(rawValue: m.role) != nil, PINHasher.isWellFormed(m.pinHash), !m.number.isEmpty,
+                  m.number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw .failed(context: "take head office's staff", reason: "staff member '\(m.number)' (\(m.name)) is not valid: role '\(m.role)', number in digits, PIN hash")
+            }
+        }
+        try run("take head office's staff") {
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM cashier")
+                for m in list.staff {
+                    try db.execute(sql: "INSERT INTO cashier (number, name, role, pin_hash) VALUES (?, ?, ?, ?)",
+                                   arguments: [m.number, m.name, m.role, m.pinHash])
+                }
+            }
+        }
+        return list.staff.count
     }
 }

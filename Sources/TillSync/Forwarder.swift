@@ -65,6 +65,13 @@ public final class Forwarder: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
+    private let staffPulledAt = Atomic<Int64>(Int64.min / 2)
+    /// How often the running till takes head office's staff list.
+    static let staffRefreshMilliseconds: Int64 = 300_000
+    var lastStaffPull: Int64 {
+        get { staffPulledAt.load(ordering: .relaxed) }
+        set { staffPulledAt.store(newValue, ordering: .relaxed) }
+    }
 
     public init(
         link: HeadOfficeLink, database: TillDatabase, storeID: String, tillID: String,
@@ -162,6 +169,23 @@ public final class Forwarder: Sendable {
         return result
     }
 
+    /// Takes head office's staff list for this till's store as the till's cashiers (roles, PIN
+    /// hashes). Returns how many staff the till now has; throws what went wrong.
+    @discardableResult
+    public func pullStaff(using connection: HTTPConnection? = nil) throws -> Int {
+        let http = connection ?? HTTPConnection(ca: link.ca)
+        let answer = try http.send("GET", link.url + "/api/v1/staff", headers: [authorization], timeoutMilliseconds: 30_000)
+        guard answer.status == 200 else {
+            throw HTTPFailure(kind: .other, message: Self.message(answer) ?? "head office answered HTTP \(answer.status) for the staff list")
+        }
+        guard let list = try? JSONDecoder().decode(StaffList.self, from: Data(answer.body)) else {
+            throw HTTPFailure(kind: .other, message: "head office's staff list could not be read")
+        }
+        let count = try database.replaceStaff(list)
+        lastStaffPull = now()
+        return count
+    }
+
     static func message(_ a: HTTPAnswer) -> String? {
         (try? JSONDecoder().decode(APIError.self, from: Data(a.body)))?.error
     }
@@ -229,6 +253,8 @@ public final class Forwarder: Sendable {
         while !stopping.load(ordering: .relaxed) {
             nudged.store(false, ordering: .relaxed)
             let r = drain(using: http)
+            // Staff changes at head office (a new supervisor, someone who left) reach the till within minutes.
+            if r.stoppedBy == nil && now() - lastStaffPull >= Self.staffRefreshMilliseconds { _ = try? pullStaff(using: http) }
             let wait: Double
             if r.stoppedBy == nil {
                 failures = 0

@@ -1,8 +1,8 @@
 import Crypto
 import _CryptoExtras
-import Foundation
+public import Foundation
 
-/// Hashes cashier PINs with PBKDF2-HMAC-SHA256 and a random salt. PINs are short, so the
+/// Hashes staff PINs with PBKDF2-HMAC-SHA256 and a random salt. PINs are short, so the
 /// hash is deliberately slow; the till never stores or logs a PIN.
 ///
 /// Stored form: `pbkdf2-sha256$<rounds>$<salt base64>$<hash base64>`.
@@ -28,6 +28,13 @@ public enum PINHasher {
         var diff: UInt8 = 0
         for (a, b) in zip(actual, expected) { diff |= a ^ b }
         return diff == 0
+    }
+
+    /// True when `stored` has the form `hash` writes (so a hash from head office can be stored as is).
+    public static func isWellFormed(_ stored: String) -> Bool {
+        let parts = stored.split(separator: "$")
+        return parts.count == 4 && parts[0] == "pbkdf2-sha256" && (Int(parts[1]) ?? 0) >= 1_000
+            && Data(base64Encoded: String(parts[2])) != nil && Data(base64Encoded: String(parts[3]))?.count == 32
     }
 
     private static func derive(_ pin: String, salt: [UInt8], rounds: Int) -> [UInt8] {
