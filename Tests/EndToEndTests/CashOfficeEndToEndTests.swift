@@ -118,5 +118,21 @@ struct CashOfficeEndToEndTests {
         let db = try f.database()
         let kinds = try db.read { try String.fetchAll($0, sql: "SELECT kind FROM outbox ORDER BY id") }
         #expect(kinds == ["sale", "refund", "zreport"])
+
+        // The audit trail, exported: who did what, with both identities on each override.
+        let audit = try f.runTill(["audit", "--format", "csv"])
+        #expect(audit.status == 0)
+        let rows = audit.stdout.split(separator: "\n").map(String.init)
+        #expect(rows.first == "at,action,cashier,supervisor,sale_id,detail")
+        for action in ["sign-on", "float", "override", "refund", "void-sale", "z-report"] {
+            #expect(rows.contains { $0.split(separator: ",").dropFirst().first.map(String.init) == action }, "the audit trail lacks \(action)")
+        }
+        #expect(rows.contains { $0.contains(",override,1,9,") && $0.contains("Refund: 6.99 of receipt 0001-01-000001") })
+        // The kept Z report, and an X report of the new (empty) period, from the command line.
+        let zText = try f.runTill(["report", "z"])
+        #expect(zText.status == 0 && zText.stdout.contains(row("Expected in drawer", "151.19")))
+        let x = try f.runTill(["report", "x", "--format", "json"])
+        let period = try JSONDecoder().decode(PeriodReport.self, from: Data(x.stdout.utf8))
+        #expect(period.kind == "X" && period.number == 2 && period.salesCount == 0)
     }
 }
