@@ -208,6 +208,7 @@ public final class HeadOfficeStore: Sendable {
             """, [.text(doc.refundID), .text(doc.storeID), .text(doc.tillID), .int(doc.sequence), .text(doc.receiptNumber),
                   SQLValue(doc.originalSaleID), SQLValue(card), .int(doc.total), .int(l?.pointsTakenBack ?? 0), .int(l?.pointsRestored ?? 0),
                   .text(json), .int(received)])
+        try checkReturnedOnce(doc, till: till, at: received, c)
         guard let l, l.pointsTakenBack > 0 || l.pointsRestored > 0 else {
             return IngestResult(kind: "refund", id: doc.refundID, status: .accepted, cards: try balances([card], c))
         }
@@ -230,6 +231,40 @@ public final class HeadOfficeStore: Sendable {
                       .text("Refund \(doc.receiptNumber) took back \(l.pointsTakenBack) points the card had already spent: balance \(b)"), .int(received)])
         }
         return IngestResult(kind: "refund", id: doc.refundID, status: .accepted, cards: try balances([card], c))
+    }
+
+    /// Two tills that refunded the same line while offline: the money has been given, so the refund
+    /// stands, and the double return is recorded as an exception for the store to follow up.
+    private func checkReturnedOnce(_ doc: RefundDocument, till: TillCredential, at received: Int64, _ c: any SQLConnection) throws {
+        guard let original = doc.originalSaleID,
+              let json = try c.queryOne("SELECT document FROM sales WHERE sale_id = ?", [.text(original)])?["document"].text,
+              let sale = try? JSONDecoder().decode(SaleDocument.self, from: Data(json.utf8)) else { return }
+        var returned: [Int: Int64] = [:]
+        for row in try c.query("SELECT document FROM refunds WHERE original_sale_id = ?", [.text(original)]) {
+            guard let r = row["document"].text.flatMap({ try? JSONDecoder().decode(RefundDocument.self, from: Data($0.utf8)) }) else { continue }
+            for l in r.lines { returned[l.lineNumber, default: 0] += l.quantityMilli }
+        }
+        for line in sale.lines where (returned[line.lineNumber] ?? 0) > line.quantityMilli {
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('double-return', ?, ?, ?, ?, ?, ?)
+                """, [SQLValue(doc.loyalty?.cardNumber), .text(original), .text(till.storeID), .text(till.tillID),
+                      .text("Line \(line.lineNumber) (\(line.description)) of receipt \(sale.receiptNumber) has been refunded for \(Quantity(milli: returned[line.lineNumber] ?? 0)) but \(Quantity(milli: line.quantityMilli)) were sold (refund \(doc.receiptNumber))"),
+                      .int(received)])
+        }
+    }
+
+    /// A sale of the till's store by receipt number, with the refunds head office has of it, for a
+    /// return at any till of the store. Nil: head office does not have it.
+    public func saleForReturn(receipt: String, store: String) throws -> SaleForReturn? {
+        try database.read { c in
+            guard let json = try c.queryOne("SELECT document FROM sales WHERE receipt_number = ? AND store_id = ?", [.text(receipt), .text(store)])?["document"].text
+            else { return nil }
+            let sale = try JSONDecoder().decode(SaleDocument.self, from: Data(json.utf8))
+            let refunds = try c.query("SELECT document FROM refunds WHERE original_sale_id = ?", [.text(sale.saleID)]).compactMap {
+                $0["document"].text.flatMap { try? JSONDecoder().decode(RefundDocument.self, from: Data($0.utf8)) }
+            }
+            return SaleForReturn(sale: sale, refunds: refunds)
+        }
     }
 
     /// A till's Z report, kept as sent, once.

@@ -173,6 +173,25 @@ public struct HeadOfficeServer: Sendable {
                 return refuse(503, "Head office could not store the batch (\(error)); nothing of it was applied: send it again later")
             }
         }
+        router.get("/api/v1/sales/{receipt}") { request, context -> Response in
+            let till: TillCredential
+            switch try await authenticate(request) {
+            case .success(let t): till = t
+            case .failure(let f): return refuse(401, f.description)
+            }
+            guard let receipt = context.parameters.get("receipt"), (1...40).contains(receipt.count),
+                  receipt.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter || $0 == "-") }) else {
+                return refuse(400, "A receipt number is letters, digits and '-', e.g. 0001-01-000042")
+            }
+            do {
+                guard let found = try await work.run({ [store] in try store.saleForReturn(receipt: receipt, store: till.storeID) }) else {
+                    return refuse(404, "Head office has no sale \(receipt) of store \(till.storeID)")
+                }
+                return respond(.ok, found)
+            } catch {
+                return refuse(503, "Head office could not read the sale: \(error)")
+            }
+        }
         router.get("/api/v1/staff") { request, _ -> Response in
             let till: TillCredential
             switch try await authenticate(request) {

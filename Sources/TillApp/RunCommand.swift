@@ -94,7 +94,8 @@ public func makeTill(config: TillConfig, database db: TillDatabase) throws -> Ti
         catalog: db, cashiers: db, journal: db, printer: receipts, now: now,
         makeSaleID: { UUID().uuidString.lowercased() }, loyalty: loyalty,
         localTime: { LocalDateTime(minutes: ($0 / 1000 + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0) / 1000)))) / 60) },
-        outboxWritten: { forwarder?.nudge() }, cashOffice: db))
+        outboxWritten: { forwarder?.nudge() },
+        cashOffice: link.map { OnlineCashOffice(database: db, link: $0, forwarder: forwarder) as any CashOfficeStore } ?? db))
     return TillParts(controller: controller, receipts: receipts, spooler: spooler, forwarder: forwarder)
 }
 

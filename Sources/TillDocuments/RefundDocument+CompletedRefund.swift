@@ -26,3 +26,21 @@ extension ZReportSummary {
                   salesCount: r.salesCount, salesValue: r.salesValue, refundsValue: r.refundsValue, netSales: r.netSales)
     }
 }
+
+extension ReturnedSoFar {
+    /// What these refunds of one sale took from it, together.
+    public init(refunds: [RefundDocument]) {
+        self = .none
+        for r in refunds {
+            for l in r.lines {
+                let before = lines[l.lineNumber] ?? .init(milli: 0, amount: 0)
+                lines[l.lineNumber] = .init(milli: before.milli + l.quantityMilli, amount: before.amount + l.amount)
+            }
+            value += r.total
+            pointsValue += r.tenders.filter { $0.kind == TenderKind.points.rawValue }.reduce(0) { $0 + $1.amount }
+            toCard += r.tenders.filter { $0.kind == TenderKind.card.rawValue }.reduce(0) { $0 + $1.amount }
+            pointsRestored += r.loyalty?.pointsRestored ?? 0
+            pointsTakenBack += r.loyalty?.pointsTakenBack ?? 0
+        }
+    }
+}

@@ -147,3 +147,14 @@ public struct StaffList: Codable, Sendable, Equatable {
     public var staff: [StaffMember]
     public init(staff: [StaffMember]) { self.staff = staff }
 }
+
+/// `GET /api/v1/sales/{receipt}`: a sale of the till's store, for a return at any of its tills,
+/// with the refunds head office has of it.
+public struct SaleForReturn: Codable, Sendable, Equatable {
+    public var sale: SaleDocument
+    public var refunds: [RefundDocument]
+    public init(sale: SaleDocument, refunds: [RefundDocument]) {
+        self.sale = sale
+        self.refunds = refunds
+    }
+}

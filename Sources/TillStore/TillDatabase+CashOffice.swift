@@ -14,28 +14,40 @@ extension TillDatabase: CashOfficeStore {
     }
 
     static func returnable(receipt: String, till: TillIdentity, db: Database) throws -> ReturnableSale? {
-        let text: String?
+        var text: String?
         if let seq = Int64(receipt) {
             text = try String.fetchOne(db, sql: "SELECT document FROM sale WHERE till_id = ? AND sequence = ?", arguments: [till.tillID, seq])
         } else {
             text = try String.fetchOne(db, sql: "SELECT document FROM sale WHERE receipt_number = ?", arguments: [receipt])
+                ?? String.fetchOne(db, sql: "SELECT document FROM remote_sale WHERE receipt_number = ?", arguments: [receipt])
         }
         guard let text else { return nil }
         let sale = try CompletedSale(document: try JSONDecoder().decode(SaleDocument.self, from: Data(text.utf8)), storeName: till.storeName)
-        var lines: [Int: ReturnedSoFar.Line] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT line_number, SUM(quantity_milli) AS milli, SUM(amount) AS amount FROM refund_line
-            WHERE original_sale_id = ? GROUP BY line_number
-            """, arguments: [sale.id]) {
-            lines[row["line_number"]] = .init(milli: row["milli"], amount: row["amount"])
+        // Every refund of the sale, once: this till's, and those head office told of (other tills').
+        var refunds: [String: RefundDocument] = [:]
+        if let json = try String.fetchOne(db, sql: "SELECT refunds FROM remote_sale WHERE id = ?", arguments: [sale.id]) {
+            for r in try JSONDecoder().decode([RefundDocument].self, from: Data(json.utf8)) { refunds[r.refundID] = r }
         }
-        let t = try Row.fetchOne(db, sql: """
-            SELECT COALESCE(SUM(total), 0) AS value, COALESCE(SUM(points_value), 0) AS pv, COALESCE(SUM(points_restored), 0) AS pr,
-                COALESCE(SUM(points_taken_back), 0) AS pt, COALESCE(SUM(to_card), 0) AS card
-            FROM refund WHERE original_sale_id = ?
-            """, arguments: [sale.id])!
-        return ReturnableSale(sale: sale, returned: ReturnedSoFar(
-            lines: lines, value: t["value"], pointsValue: t["pv"], pointsRestored: t["pr"], pointsTakenBack: t["pt"], toCard: t["card"]))
+        for json in try String.fetchAll(db, sql: "SELECT document FROM refund WHERE original_sale_id = ?", arguments: [sale.id]) {
+            let r = try JSONDecoder().decode(RefundDocument.self, from: Data(json.utf8))
+            refunds[r.refundID] = r
+        }
+        return ReturnableSale(sale: sale, returned: ReturnedSoFar(refunds: Array(refunds.values)))
+    }
+
+    /// Keeps a sale of another till (from head office) so it can be returned here; the refunds
+    /// head office knew of it come with it.
+    public func rememberRemoteSale(_ s: SaleForReturn, at time: Timestamp) throws(TillStoreError) {
+        let doc = try run("keep the sale from head office") { String(decoding: try JSONEncoder().encode(s.sale), as: UTF8.self) }
+        let refunds = try run("keep the sale from head office") { String(decoding: try JSONEncoder().encode(s.refunds), as: UTF8.self) }
+        try run("keep the sale from head office") {
+            try pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO remote_sale (id, receipt_number, document, refunds, fetched_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET refunds = excluded.refunds, fetched_at = excluded.fetched_at
+                    """, arguments: [s.sale.saleID, s.sale.receiptNumber, doc, refunds, time])
+            }
+        }
     }
 
     public func commitRefund(
@@ -49,6 +61,7 @@ extension TillDatabase: CashOfficeStore {
                 switch request {
                 case .receipt(let saleID, let selections, let toCash):
                     let receipt = try String.fetchOne(db, sql: "SELECT receipt_number FROM sale WHERE id = ?", arguments: [saleID])
+                        ?? String.fetchOne(db, sql: "SELECT receipt_number FROM remote_sale WHERE id = ?", arguments: [saleID])
                     guard let receipt, let original = try Self.returnable(receipt: receipt, till: till, db: db) else {
                         throw ReturnError.noSuchReceipt(saleID)
                     }

@@ -294,7 +294,7 @@ public final class TillDatabase: Sendable {
                     till_id TEXT NOT NULL,
                     sequence INTEGER NOT NULL,
                     receipt_number TEXT NOT NULL UNIQUE,
-                    original_sale_id TEXT REFERENCES sale(id),
+                    original_sale_id TEXT,
                     cashier_number TEXT NOT NULL,
                     supervisor_number TEXT,
                     created_at INTEGER NOT NULL,
@@ -340,6 +340,15 @@ public final class TillDatabase: Sendable {
                     net INTEGER NOT NULL,
                     PRIMARY KEY (refund_id, tax_code)
                 ) WITHOUT ROWID;
+                -- Sales of other tills of the store, fetched from head office for a return here,
+                -- with the refunds head office knew of them.
+                CREATE TABLE remote_sale (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    receipt_number TEXT NOT NULL UNIQUE,
+                    document TEXT NOT NULL,
+                    refunds TEXT NOT NULL,
+                    fetched_at INTEGER NOT NULL
+                );
                 -- Cash into and out of the drawer outside sales.
                 CREATE TABLE cash_movement (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
