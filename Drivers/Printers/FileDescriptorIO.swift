@@ -29,13 +29,23 @@ enum FileDescriptorIO {
 
     /// Reads up to `count` bytes, waiting at most the timeout for the first one.
     static func read(_ fd: Int32, count: Int, timeoutMilliseconds: Int) -> ([UInt8], Outcome) {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let r = poll(&p, 1, Int32(timeoutMilliseconds))
-        if r == 0 { return ([], .timedOut) }
-        if r < 0 { return ([], .failed(errno)) }
+        let deadline = now() + timeoutMilliseconds
         var buffer = [UInt8](repeating: 0, count: count)
-        let n = Glibc.read(fd, &buffer, count)
-        if n < 0 { return ([], errno == EAGAIN ? .timedOut : .failed(errno)) }
+        var n = -1
+        while true {
+            // A signal (SIGCHLD from a process the till started, say) is not the printer's silence.
+            let left = deadline - now()
+            if left <= 0 { return ([], .timedOut) }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let r = poll(&p, 1, Int32(left))
+            if r < 0 && errno == EINTR { continue }
+            if r == 0 { return ([], .timedOut) }
+            if r < 0 { return ([], .failed(errno)) }
+            n = Glibc.read(fd, &buffer, count)
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            break
+        }
+        if n < 0 { return ([], .failed(errno)) }
         if n == 0 { return ([], .failed(EPIPE)) }
         return (Array(buffer.prefix(n)), .done)
     }

@@ -41,9 +41,8 @@ struct TCPTransportTests {
         let t = TCPPrinterTransport(host: "127.0.0.1", port: printer.port, timeoutMilliseconds: 2_000)
         #expect(try t.status() == PrinterStatus())
         try t.send(job)
-        usleep(100_000)
         #expect(printer.received == job)
-        #expect(printer.statusRequests == 6) // three for status(), three to confirm the job
+        #expect(printer.statusRequests == 6) // three for status(), three to confirm the job (counted before each answer)
     }
 
     @Test func paperOutIsReported() throws {
