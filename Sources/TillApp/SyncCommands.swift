@@ -14,6 +14,15 @@ extension TillConfig {
                               lookupTimeoutMilliseconds: cardLookupTimeoutMilliseconds)
     }
 
+    /// The link for a command that needs head office, or a message saying what to set up.
+    func requireHeadOfficeLink() throws -> HeadOfficeLink {
+        guard headOfficeURL != nil else { throw CLIError("No head office is configured: set [headoffice] url in \(source)") }
+        guard let link = try headOfficeLink() else {
+            throw CLIError("This till is not enrolled: run till sync enrol --token-file FILE (the file headoffice till register wrote)")
+        }
+        return link
+    }
+
     static func readToken(_ path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -96,10 +105,7 @@ extension TillCommand {
             func run() throws {
                 let config = try global.loadConfig()
                 let db = try config.openDatabase()
-                guard config.headOfficeURL != nil else { throw CLIError("No head office is configured: set [headoffice] url in \(config.source)") }
-                guard let link = try config.headOfficeLink() else {
-                    throw CLIError("This till is not enrolled: run till sync enrol --token-file FILE (the file headoffice till register wrote)")
-                }
+                let link = try config.requireHeadOfficeLink()
                 let before = try db.outboxSummary().pending
                 let f = Forwarder(link: link, database: db, storeID: config.storeID, tillID: config.tillID)
                 let r = f.drain()
@@ -150,10 +156,7 @@ extension TillCommand {
             func run() throws {
                 let config = try global.loadConfig()
                 let db = try config.openDatabase()
-                guard config.headOfficeURL != nil else { throw CLIError("No head office is configured: set [headoffice] url in \(config.source)") }
-                guard let link = try config.headOfficeLink() else {
-                    throw CLIError("This till is not enrolled: run till sync enrol --token-file FILE (the file headoffice till register wrote)")
-                }
+                let link = try config.requireHeadOfficeLink()
                 let f = Forwarder(link: link, database: db, storeID: config.storeID, tillID: config.tillID)
                 do {
                     let n = try f.pullStaff()

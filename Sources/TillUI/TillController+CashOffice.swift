@@ -204,12 +204,18 @@ extension TillController {
 
     // MARK: - Returns
 
-    func startReturn() {
-        if let sale, !sale.basket.isEmpty { return fail("Finish or suspend this sale before a return") }
-        guard env.cashOffice != nil else { return fail("Returns are not available on this till") }
+    /// Leaves selling for a cash office screen: only with no sale open, on a till with a cash office.
+    private func leaveSelling(to next: Mode, before what: String, unavailable: String, _ text: String) {
+        if let sale, !sale.basket.isEmpty { return fail("Finish or suspend this sale before \(what)") }
+        guard env.cashOffice != nil else { return fail("\(unavailable) not available on this till") }
         input = ""
-        mode = .returnReceipt
-        message = Message(text: "Return: scan the barcode on the receipt, or key its number and Enter (\(keymap.label(.refund)) again: no receipt)", isError: false)
+        mode = next
+        message = Message(text: text, isError: false)
+    }
+
+    func startReturn() {
+        leaveSelling(to: .returnReceipt, before: "a return", unavailable: "Returns are",
+                     "Return: scan the barcode on the receipt, or key its number and Enter (\(keymap.label(.refund)) again: no receipt)")
     }
 
     func returnReceiptKey(_ key: Key, _ action: TillAction?) {
@@ -426,11 +432,7 @@ extension TillController {
     // MARK: - Cash office
 
     func openCashOffice() {
-        if let sale, !sale.basket.isEmpty { return fail("Finish or suspend this sale before the cash office") }
-        guard env.cashOffice != nil else { return fail("The cash office is not available on this till") }
-        input = ""
-        mode = .cashOffice
-        message = Message(text: "Cash office: key a number", isError: false)
+        leaveSelling(to: .cashOffice, before: "the cash office", unavailable: "The cash office is", "Cash office: key a number")
     }
 
     func cashOfficeKey(_ key: Key, _ action: TillAction?) {
