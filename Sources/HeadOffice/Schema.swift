@@ -164,6 +164,34 @@ enum Schema {
             updated_at BIGINT NOT NULL
         );
         """,
+        // 4: publications to the tills, the store groups they can target, and what each till runs.
+        """
+        CREATE TABLE publications (
+            version {id},
+            kind TEXT NOT NULL,
+            scope_kind TEXT NOT NULL,
+            scope_value TEXT,
+            created_by TEXT NOT NULL,
+            note TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            effective_at BIGINT NOT NULL,
+            payload TEXT NOT NULL
+        );
+        CREATE INDEX publications_effective ON publications (effective_at);
+        CREATE TABLE store_groups (
+            group_name TEXT NOT NULL,
+            store_id TEXT NOT NULL,
+            PRIMARY KEY (group_name, store_id)
+        );
+        CREATE TABLE till_versions (
+            store_id TEXT NOT NULL,
+            till_id TEXT NOT NULL,
+            version BIGINT NOT NULL DEFAULT 0,
+            acked_at BIGINT,
+            last_poll BIGINT,
+            PRIMARY KEY (store_id, till_id)
+        );
+        """,
     ]
 
     /// Brings the database up to date.

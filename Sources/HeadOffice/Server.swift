@@ -85,6 +85,7 @@ public struct HeadOfficeServer: Sendable {
     public let logger: Logger
     let metrics = Metrics()
     let work: BlockingWork
+    let updates = UpdateSignal()
 
     public init(store: HeadOfficeStore, options: ServerOptions, logger: Logger = Logger(label: "headoffice")) {
         self.store = store
@@ -192,6 +193,47 @@ public struct HeadOfficeServer: Sendable {
                 return refuse(503, "Head office could not read the sale: \(error)")
             }
         }
+        router.get("/api/v1/updates") { request, _ -> Response in
+            let till: TillCredential
+            switch try await authenticate(request) {
+            case .success(let t): till = t
+            case .failure(let f): return refuse(401, f.description)
+            }
+            let query = request.uri.queryParameters
+            guard let after = query["after"].map({ Int64(String($0)) }) ?? 0, after >= 0 else {
+                return refuse(400, "after must be the highest publication version the till has, e.g. ?after=12")
+            }
+            let wait = min(60, max(0, query["wait"].flatMap { Double(String($0)) } ?? 25))
+            do {
+                let seen = await updates.current
+                try await work.run({ [store] in try store.recordPoll(till) })
+                var found = try await work.run({ [store] in try store.updates(for: till, after: after) })
+                if found.isEmpty && wait > 0 {
+                    await updates.waitForChange(from: seen, seconds: wait)
+                    found = try await work.run({ [store] in try store.updates(for: till, after: after) })
+                }
+                return respond(.ok, UpdateBatch(publications: found))
+            } catch {
+                return refuse(503, "Head office could not read the publications: \(error)")
+            }
+        }
+        router.post("/api/v1/updates/ack") { request, _ -> Response in
+            let till: TillCredential
+            switch try await authenticate(request) {
+            case .success(let t): till = t
+            case .failure(let f): return refuse(401, f.description)
+            }
+            let body = try await request.body.collect(upTo: 4096)
+            guard let ack = try? JSONDecoder().decode(UpdateAck.self, from: Data(body.readableBytesView)), ack.version >= 0 else {
+                return refuse(400, "The body must be {\"version\": N}, the highest publication version the till runs")
+            }
+            do {
+                try await work.run({ [store] in try store.acknowledge(till, version: ack.version) })
+                return respond(.ok, ["version": ack.version])
+            } catch {
+                return refuse(503, "Head office could not record the version: \(error)")
+            }
+        }
         router.get("/api/v1/staff") { request, _ -> Response in
             let till: TillCredential
             switch try await authenticate(request) {
@@ -277,6 +319,14 @@ public struct HeadOfficeServer: Sendable {
 
     /// Serves until cancelled or until SIGTERM/SIGINT; `onReady` gets the port actually bound.
     public func run(onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        // Publications made or coming into force wake the tills' long polls.
+        let watcher = Task { [store, updates, work] in
+            while !Task.isCancelled {
+                if let s = try? await work.run({ try store.visibleState() }) { await updates.update(s) }
+                try? await Task.sleep(nanoseconds: 200_000_000)
+            }
+        }
+        defer { watcher.cancel() }
         let configuration = ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: "headoffice")
         let ready: @Sendable (any Channel) async -> Void = { channel in await onReady(channel.localAddress?.port ?? 0) }
         if let cert = options.tlsCertificate, let key = options.tlsKey {

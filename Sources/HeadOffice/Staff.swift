@@ -54,7 +54,7 @@ public struct StaffRecord: Sendable, Equatable {
 public struct StaffFileError: Error, CustomStringConvertible, Equatable {
     public var problems: [String]
     public init(problems: [String]) { self.problems = problems }
-    public var description: String { "The staff file has \(problems.count) problem(s); nothing was imported:\n" + problems.joined(separator: "\n") }
+    public var description: String { "\(problems.count) problem(s); nothing was taken:\n" + problems.joined(separator: "\n") }
 }
 
 extension HeadOfficeStore {

@@ -23,6 +23,8 @@ final class ReceiptService: ReceiptPrinting {
     let spooler: PrintSpooler?
     let timeZone: TimeZone
     private let lastRendered = Mutex<(id: String, bytes: [UInt8])?>(nil)
+    /// The receipt's extra header and footer lines: the configuration's, or head office's when it published some.
+    private let lines: Mutex<(header: [String], footer: [String])>
     private let toldProblem = Mutex(0)
 
     init(config: TillConfig, database: TillDatabase, spooler: PrintSpooler?, timeZone: TimeZone = .current) throws {
@@ -30,6 +32,7 @@ final class ReceiptService: ReceiptPrinting {
         self.database = database
         self.spooler = spooler
         self.timeZone = timeZone
+        self.lines = Mutex((config.receiptHeader, config.receiptFooter))
         let loaded = try ReceiptLayout(config: config)
         self.template = loaded.sale
         self.slipTemplate = loaded.registration
@@ -55,7 +58,7 @@ final class ReceiptService: ReceiptPrinting {
         let spendBasis = sale.loyalty.map { programme(version: $0.programmeVersion)?.tierQualification.basis != .points } ?? true
         let data = SaleReceipt.data(
             sale, date: ProtocolTime.display(sale.completedAt, timeZone: timeZone), copy: copy,
-            address: config.storeAddress, header: config.receiptHeader, footer: config.receiptFooter, spendBasis: spendBasis)
+            address: config.storeAddress, header: lines.withLock { $0.header }, footer: lines.withLock { $0.footer }, spendBasis: spendBasis)
         var bytes = escpos(template.render(data, columns: columns))
         if !copy, let o = sale.loyalty, let r = o.customer.registration {
             bytes += renderSlip(r, welcome: o.welcome.total, programmeName: programme(version: o.programmeVersion)?.name ?? "Loyalty", at: sale.completedAt)
@@ -78,18 +81,25 @@ final class ReceiptService: ReceiptPrinting {
 
     func queued() { spooler?.jobQueued() }
 
+    func settingsChanged(_ t: TerminalSettings) {
+        lines.withLock { l in
+            if let h = t.receiptHeader { l.header = h }
+            if let f = t.receiptFooter { l.footer = f }
+        }
+    }
+
     // MARK: Cash office
 
     func renderRefund(_ r: CompletedRefund) -> [UInt8] {
         let data = RefundSlip.data(r, date: ProtocolTime.display(r.at, timeZone: timeZone), address: config.storeAddress,
-                                   header: config.receiptHeader, footer: config.receiptFooter)
+                                   header: lines.withLock { $0.header }, footer: lines.withLock { $0.footer })
         return escpos(refundTemplate.render(data, columns: columns))
     }
 
     func renderReport(_ r: PeriodReport) -> [UInt8] {
         let data = ReportSlip.data(
             r, storeName: config.storeName, from: ProtocolTime.display(r.from, timeZone: timeZone),
-            to: ProtocolTime.display(r.to, timeZone: timeZone), address: config.storeAddress, header: config.receiptHeader)
+            to: ProtocolTime.display(r.to, timeZone: timeZone), address: config.storeAddress, header: lines.withLock { $0.header })
         return escpos(reportTemplate.render(data, columns: columns))
     }
 

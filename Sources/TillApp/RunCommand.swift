@@ -37,6 +37,8 @@ extension TillCommand {
             defer { parts.spooler?.stop() }
             parts.forwarder?.start()
             defer { parts.forwarder?.stop() }
+            parts.updates?.start()
+            defer { parts.updates?.stop() }
             let readers = config.cardReaders.isEmpty ? nil : CardReaderHub(sources: config.cardReaders)
             readers?.start()
             defer { readers?.stop() }
@@ -47,6 +49,7 @@ extension TillCommand {
             ) {
                 var items = ["Printer: \(parts.receipts.statusLine)"] + SyncStatusLine.items(db: db, forwarder: parts.forwarder)
                 items.append("Programme: \(parts.controller.programme?.version ?? "none")")
+                if parts.updates != nil, let v = try? db.appliedPublicationVersion() { items.append("Config v\(v)") }
                 if readers != nil { items.append("Readers: \(readerState.summary)") }
                 return items
             }
@@ -62,13 +65,19 @@ public struct TillParts {
     public let spooler: PrintSpooler?
     /// Sends the outbox to head office, when one is configured and the till is enrolled.
     public let forwarder: Forwarder?
+    /// Takes head office's publications, likewise.
+    public let updates: UpdateService?
 }
 
 /// Builds the till as `till run` does: the database, the system clock, random UUIDs, receipts
 /// from the templates for the configured printer, and a print spooler when there is a printer.
 /// `till-bench` measures this same assembly. Template and printer-profile errors are reported
 /// here, at start, never mid-sale.
-public func makeTill(config: TillConfig, database db: TillDatabase) throws -> TillParts {
+public func makeTill(config configured: TillConfig, database db: TillDatabase) throws -> TillParts {
+    // Terminal settings head office published count over the file's (the printer profile and
+    // keymap take effect here, at start).
+    var config = configured
+    if let t = try? db.terminalSettings() { config.adopt(t) }
     let now: @Sendable () -> Timestamp = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
     let spooler = config.printerConnection.makeTransport(
         cupsServer: config.cupsServer, askStatus: config.printerStatus, timeoutMilliseconds: config.printerTimeoutMilliseconds
@@ -87,6 +96,7 @@ public func makeTill(config: TillConfig, database db: TillDatabase) throws -> Ti
     let zone = TimeZone.current
     let link = try config.headOfficeLink()
     let forwarder = link.map { Forwarder(link: $0, database: db, storeID: config.storeID, tillID: config.tillID, now: now) }
+    let updates = link.map { UpdateService(link: $0, database: db, now: now) }
     let loyalty: any LoyaltyDirectory = link.map {
         $0.lookupTimeoutMilliseconds > 0 ? OnlineLoyaltyDirectory(database: db, link: $0, forwarder: forwarder) as any LoyaltyDirectory : db
     } ?? db
@@ -95,8 +105,9 @@ public func makeTill(config: TillConfig, database db: TillDatabase) throws -> Ti
         makeSaleID: { UUID().uuidString.lowercased() }, loyalty: loyalty,
         localTime: { LocalDateTime(minutes: ($0 / 1000 + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0) / 1000)))) / 60) },
         outboxWritten: { forwarder?.nudge() },
-        cashOffice: link.map { OnlineCashOffice(database: db, link: $0, forwarder: forwarder) as any CashOfficeStore } ?? db))
-    return TillParts(controller: controller, receipts: receipts, spooler: spooler, forwarder: forwarder)
+        cashOffice: link.map { OnlineCashOffice(database: db, link: $0, forwarder: forwarder) as any CashOfficeStore } ?? db,
+        updates: db, publicationsApplied: { updates?.applied() }))
+    return TillParts(controller: controller, receipts: receipts, spooler: spooler, forwarder: forwarder, updates: updates)
 }
 
 /// What the directly-read card readers last said, for the status bar; their reads and problems go

@@ -1,6 +1,7 @@
 public import Foundation
 public import TillCore
 import TOMLKit
+import TillProtocol
 public import TillUI
 public import Printers
 import ESCPOS
@@ -89,6 +90,20 @@ public struct TillConfig: Sendable {
         s.discountLimitBasisPoints = discountLimitBasisPoints
         s.autoLockMilliseconds = Int64(autoLockMinutes) * 60_000
         return s
+    }
+}
+
+extension TillConfig {
+    /// Takes terminal settings published by head office over the file's. A value the till cannot
+    /// use (an unknown printer profile, a bad keymap) is left as the file has it.
+    mutating func adopt(_ t: TerminalSettings) {
+        if let v = t.loyaltyPromptAtTotal { loyaltyPromptAtTotal = v }
+        if let v = t.receiptHeader { receiptHeader = v }
+        if let v = t.receiptFooter { receiptFooter = v }
+        if let v = t.printerProfile, (try? PrinterProfile.named(v).paper(widthMM: paperWidthMM)) != nil { printerProfile = v }
+        if let v = t.keymap, let k = try? Keymap(overrides: v) { keymap = k }
+        if let v = t.discountLimit, v.hasSuffix("%"), let bp = TaxRate.parsePercent(v), (0...10_000).contains(bp) { discountLimitBasisPoints = bp }
+        if let v = t.autoLockMinutes, (0...240).contains(v) { autoLockMinutes = v }
     }
 }
 

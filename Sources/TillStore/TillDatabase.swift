@@ -394,6 +394,25 @@ public final class TillDatabase: Sendable {
                     """)
             }
         }
+        m.registerMigration("v6-publications") { db in
+            try db.execute(sql: """
+                -- Publications from head office: received, then applied between sales, in version order.
+                CREATE TABLE publication (
+                    version INTEGER PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    applied_at INTEGER,
+                    problem TEXT
+                );
+                -- Terminal settings from head office (over the configuration file's).
+                CREATE TABLE terminal_setting (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    json TEXT NOT NULL,
+                    version INTEGER NOT NULL
+                );
+                """)
+        }
         return m
     }
 

@@ -1,4 +1,6 @@
 public import TillCore
+import TillProtocol
+import TillStore
 
 /// A guarded action waiting for a supervisor's number and PIN.
 public struct OverrideRequest: Equatable, Sendable {
@@ -41,7 +43,7 @@ public struct DocumentView: Equatable, Sendable {
 
 /// What the cash office menu offers, in order (the cashier keys the number).
 public enum CashOfficeItem: Int, CaseIterable, Sendable {
-    case float = 1, pickup, paidIn, paidOut, noSale, xReport, zReport
+    case float = 1, pickup, paidIn, paidOut, noSale, xReport, zReport, updates
 
     public var label: String {
         switch self {
@@ -52,6 +54,7 @@ public enum CashOfficeItem: Int, CaseIterable, Sendable {
         case .noSale: "No sale (open the drawer; supervisor)"
         case .xReport: "X report (the day so far)"
         case .zReport: "Z report: count the drawer and close the day"
+        case .updates: "What changed: updates from head office"
         }
     }
 
@@ -62,7 +65,7 @@ public enum CashOfficeItem: Int, CaseIterable, Sendable {
         case .paidIn: .paidIn
         case .paidOut: .paidOut
         case .noSale: .noSale
-        case .xReport, .zReport: nil
+        case .xReport, .zReport, .updates: nil
         }
     }
 }
@@ -451,6 +454,7 @@ extension TillController {
         input = ""
         switch item {
         case .xReport: runReport(z: false, counted: nil)
+        case .updates: showUpdates()
         case .zReport:
             mode = .closeCount
             message = Message(text: "Count the cash in the drawer and key the total (the till does not show what it expects)", isError: false)
@@ -558,10 +562,63 @@ extension TillController {
         }
     }
 
+    // MARK: - Updates from head office
+
+    /// Applies head office's publications when no sale is open (never in the middle of one), at
+    /// most twice a second.
+    func applyUpdatesBetweenSales() {
+        guard let updates = env.updates, sale == nil else { return }
+        switch mode {
+        case .selling, .receipt, .signOn, .document, .locked: break
+        default: return
+        }
+        let now = env.now()
+        guard now - lastUpdateCheck >= 500 else { return }
+        lastUpdateCheck = now
+        do {
+            guard try updates.hasPendingPublications() else { return }
+            let applied = try updates.applyPendingPublications(at: now)
+            guard !applied.isEmpty else { return }
+            reloadProgramme()
+            if let t = try updates.terminalSettings() { adopt(t) }
+            env.publicationsApplied()
+            let versions = applied.map { "v\($0.publication.version)" }.joined(separator: ", ")
+            let text = "Update from head office (\(versions)): " + applied.map(\.summary).joined(separator: "; ")
+            if case .signOn = mode { return }
+            message = Message(text: text, isError: applied.contains { $0.problem != nil })
+        } catch {
+            fail("Head office's update could not be applied: \(error); the till carries on as before")
+        }
+    }
+
+    /// Takes the terminal settings that apply at once (the printer profile and keymap wait for a restart).
+    func adopt(_ t: TerminalSettings) {
+        if let v = t.loyaltyPromptAtTotal { settings.loyaltyPromptAtTotal = v }
+        if let v = t.discountLimit, v.hasSuffix("%"), let bp = TaxRate.parsePercent(v) { settings.discountLimitBasisPoints = bp }
+        if let v = t.autoLockMinutes, v >= 0 { settings.autoLockMilliseconds = Int64(v) * 60_000 }
+        env.printer.settingsChanged(t)
+    }
+
+    private func showUpdates() {
+        guard let updates = env.updates else { return fail("This till takes no updates from head office") }
+        do {
+            let list = try updates.appliedPublications(limit: 30)
+            var lines: [String] = list.isEmpty ? ["No update from head office yet."] : []
+            for (p, at, problem) in list {
+                lines.append("v\(p.version) \(p.kind.rawValue) for \(p.scope)")
+                lines.append("  by \(p.createdBy): \(p.note.isEmpty ? "-" : p.note)")
+                lines.append("  applied \(at / 1000)s" + (problem.map { ", NOT APPLIED: \($0)" } ?? ""))
+            }
+            mode = .document(DocumentView(title: "WHAT CHANGED", lines: lines))
+            message = nil
+        } catch { fail("\(error)") }
+    }
+
     // MARK: - Lock
 
     /// Called by the terminal loop: locks the till after the configured idle time.
     public func tick() {
+        applyUpdatesBetweenSales()
         guard settings.autoLockMilliseconds > 0, cashier != nil, !isLocked else { return }
         if env.now() - lastActivity >= settings.autoLockMilliseconds { lock(auto: true) }
     }

@@ -1,4 +1,6 @@
 public import TillCore
+public import TillProtocol
+public import TillStore
 
 /// Receipts: builds each sale's print job (inside the sale's commit), shows what the paper will
 /// show, queues reprints, and reports the printer's state. Printing itself happens elsewhere
@@ -28,6 +30,8 @@ public protocol ReceiptPrinting: Sendable {
     func reportLines(for report: PeriodReport) -> [String]
     /// The refund slip as the paper will show it, for the screen.
     func refundLines(for refund: CompletedRefund) -> [String]
+    /// Head office published terminal settings (receipt header and footer).
+    func settingsChanged(_ settings: TerminalSettings)
 }
 
 extension ReceiptPrinting {
@@ -36,7 +40,19 @@ extension ReceiptPrinting {
     public func drawerJob(for movement: CashMovement) -> PrintJobDraft? { nil }
     public func reportLines(for report: PeriodReport) -> [String] { ["\(report.kind) report \(report.number)"] }
     public func refundLines(for refund: CompletedRefund) -> [String] { ["Refund \(refund.receiptNumber)"] }
+    public func settingsChanged(_ settings: TerminalSettings) {}
 }
+
+/// Publications from head office, applied between sales.
+public protocol PublicationApplier: Sendable {
+    func hasPendingPublications() throws -> Bool
+    /// Applies everything received, in one transaction; what was applied.
+    func applyPendingPublications(at time: Timestamp) throws -> [AppliedPublication]
+    func terminalSettings() throws -> TerminalSettings?
+    func appliedPublications(limit: Int) throws -> [(Publication, Timestamp, String?)]
+}
+
+extension TillDatabase: PublicationApplier {}
 
 /// Everything the controller needs from outside, wired by the `till` executable.
 public struct TillEnvironment: Sendable {
@@ -56,15 +72,22 @@ public struct TillEnvironment: Sendable {
     public var outboxWritten: @Sendable () -> Void
     /// Refunds, cash movements, audit trail, X/Z; nil: the till has no cash office (tests of selling alone).
     public var cashOffice: (any CashOfficeStore)?
+    /// Head office's publications; nil: the till takes no updates.
+    public var updates: (any PublicationApplier)?
+    /// Called after publications were applied: tell head office the version the till runs.
+    public var publicationsApplied: @Sendable () -> Void = {}
 
     public init(
         catalog: any ProductCatalog, cashiers: any CashierDirectory, journal: any SaleJournal,
         printer: any ReceiptPrinting, now: @escaping @Sendable () -> Timestamp, makeSaleID: @escaping @Sendable () -> String,
         loyalty: (any LoyaltyDirectory)? = nil,
         localTime: @escaping @Sendable (Timestamp) -> LocalDateTime = { LocalDateTime(minutes: $0 / 60_000) },
-        outboxWritten: @escaping @Sendable () -> Void = {}, cashOffice: (any CashOfficeStore)? = nil
+        outboxWritten: @escaping @Sendable () -> Void = {}, cashOffice: (any CashOfficeStore)? = nil,
+        updates: (any PublicationApplier)? = nil, publicationsApplied: @escaping @Sendable () -> Void = {}
     ) {
         self.cashOffice = cashOffice
+        self.updates = updates
+        self.publicationsApplied = publicationsApplied
         self.outboxWritten = outboxWritten
         self.catalog = catalog
         self.cashiers = cashiers
@@ -162,7 +185,7 @@ public final class TillController {
         public var scroll: Int
     }
 
-    public let settings: TillSettings
+    public internal(set) var settings: TillSettings
     let env: TillEnvironment
 
     public internal(set) var mode: Mode = .signOn(cashierNumber: nil)
@@ -196,6 +219,8 @@ public final class TillController {
     var modeBeforeLock: Mode?
     /// When the last key or scan came (for the auto-lock).
     var lastActivity: Timestamp = 0
+    /// When the till last looked for head office's publications.
+    var lastUpdateCheck: Timestamp = Int64.min / 2
 
     public static let maxInputLength = 24
 

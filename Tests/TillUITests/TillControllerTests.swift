@@ -66,7 +66,7 @@ final class Harness {
             settings: settings,
             environment: TillEnvironment(
                 catalog: db, cashiers: db, journal: db, printer: receipts,
-                now: { clock.now() }, makeSaleID: { ids.next() }, loyalty: loyalty ? db : nil, cashOffice: db))
+                now: { clock.now() }, makeSaleID: { ids.next() }, loyalty: loyalty ? db : nil, cashOffice: db, updates: db))
     }
 
     func signOn(_ number: String = "1", _ pin: String = "1234") {

@@ -1,0 +1,216 @@
+import Foundation
+public import TillCore
+public import TillProtocol
+
+/// Why a publication was refused.
+public struct PublicationError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// One till on the rollout page: the version it runs, when it last asked, what it has not applied.
+public struct RolloutRow: Sendable, Equatable, Codable {
+    public var till: String
+    public var storeID: String
+    /// The highest publication version the till reports it runs (0: none yet).
+    public var version: Int64
+    public var ackedAt: Int64?
+    public var lastPoll: Int64?
+    /// The newest version in force for this till.
+    public var latest: Int64
+    /// Publications in force for this till that it has not applied yet.
+    public var pending: Int
+}
+
+extension HeadOfficeStore {
+    /// Publishes to the tills of `scope`, now or at `effectiveAt`. Programmes are validated with
+    /// the tills' own rules; price changes must name known items.
+    @discardableResult
+    public func publish(
+        _ kind: PublicationKind, scope: PublicationScope, by user: String, note: String, effectiveAt: Int64? = nil,
+        programme: LoyaltyProgramme? = nil, prices: [PriceChange]? = nil, settings: TerminalSettings? = nil, at time: Int64 = HeadOfficeStore.now()
+    ) throws -> Publication {
+        var p = Publication(version: 0, kind: kind, scope: scope, createdBy: user, note: note, createdAt: time, effectiveAt: effectiveAt ?? time)
+        switch kind {
+        case .programme:
+            guard let programme else { throw PublicationError("A programme publication needs the programme") }
+            let issues = programme.validate()
+            guard issues.isEmpty else { throw PublicationError("The programme is not valid: " + issues.map { "\($0)" }.joined(separator: "; ")) }
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys]
+            p.programme = String(decoding: try e.encode(programme), as: UTF8.self)
+        case .prices:
+            guard let prices, !prices.isEmpty else { throw PublicationError("A price publication needs at least one price change") }
+            if let bad = prices.first(where: { $0.unitPrice < 0 }) { throw PublicationError("Item \(bad.sku): a price cannot be negative") }
+            let known = try productCount() > 0
+            if known {
+                let unknown = try prices.map(\.sku).filter { try product(sku: $0) == nil }
+                guard unknown.isEmpty else { throw PublicationError("Unknown items: \(unknown.prefix(10).joined(separator: ", ")); load the catalog first") }
+            }
+            p.prices = prices
+        case .settings:
+            guard let settings else { throw PublicationError("A settings publication needs the settings") }
+            p.settings = settings
+        }
+        try checkScope(scope)
+        var payload = p
+        payload.version = 0
+        let json = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
+        let version = try database.write { c -> Int64 in
+            try c.execute("""
+                INSERT INTO publications (kind, scope_kind, scope_value, created_by, note, created_at, effective_at, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(kind.rawValue), .text(scope.kind.rawValue), SQLValue(scope.value), .text(user), .text(note), .int(time),
+                      .int(p.effectiveAt), .text(json)])
+            return try c.queryOne("SELECT MAX(version) AS v FROM publications", [])?.int("v") ?? 0
+        }
+        p.version = version
+        if kind == .programme, let programme { try importProgramme(programme) }
+        return p
+    }
+
+    func checkScope(_ scope: PublicationScope) throws {
+        switch scope.kind {
+        case .chain: return
+        case .group:
+            guard try database.read({ c in try c.queryOne("SELECT store_id FROM store_groups WHERE group_name = ?", [SQLValue(scope.value)]) }) != nil else {
+                throw PublicationError("There is no store group '\(scope.value ?? "")': make it first (headoffice group set NAME STORE…)")
+            }
+        case .store:
+            guard try database.read({ c in try c.queryOne("SELECT till_id FROM tills WHERE store_id = ?", [SQLValue(scope.value)]) }) != nil else {
+                throw PublicationError("No till of store '\(scope.value ?? "")' is registered: check the store id")
+            }
+        case .till:
+            let parts = (scope.value ?? "").split(separator: "/").map(String.init)
+            guard parts.count == 2, try database.read({ c in
+                try c.queryOne("SELECT till_id FROM tills WHERE store_id = ? AND till_id = ?", [.text(parts[0]), .text(parts[1])])
+            }) != nil else {
+                throw PublicationError("Till '\(scope.value ?? "")' is not registered: write it STORE/TILL, e.g. till:0001/01")
+            }
+        }
+    }
+
+    /// Makes (or replaces) a store group.
+    public func setGroup(_ name: String, stores: [String]) throws {
+        try database.write { c in
+            try c.execute("DELETE FROM store_groups WHERE group_name = ?", [.text(name)])
+            for s in stores { try c.execute("INSERT INTO store_groups (group_name, store_id) VALUES (?, ?)", [.text(name), .text(s)]) }
+        }
+    }
+
+    /// The publications in force for a till newer than `after`, in version order.
+    public func updates(for till: TillCredential, after: Int64, at time: Int64 = HeadOfficeStore.now()) throws -> [Publication] {
+        try database.read { c in
+            try c.query("""
+                SELECT * FROM publications WHERE version > ? AND effective_at <= ? AND (
+                    scope_kind = 'chain'
+                    OR (scope_kind = 'store' AND scope_value = ?)
+                    OR (scope_kind = 'till' AND scope_value = ?)
+                    OR (scope_kind = 'group' AND scope_value IN (SELECT group_name FROM store_groups WHERE store_id = ?)))
+                ORDER BY version
+                """, [.int(after), .int(time), .text(till.storeID), .text(till.name), .text(till.storeID)]).map(Self.publication)
+        }
+    }
+
+    /// Every publication, newest first.
+    public func publications(limit: Int = 100) throws -> [Publication] {
+        try database.read { c in try c.query("SELECT * FROM publications ORDER BY version DESC LIMIT ?", [.int(Int64(limit))]).map(Self.publication) }
+    }
+
+    static func publication(_ row: SQLRow) throws -> Publication {
+        var p = try JSONDecoder().decode(Publication.self, from: Data(row.text("payload").utf8))
+        p.version = row.int("version")
+        p.effectiveAt = row.int("effective_at")
+        return p
+    }
+
+    /// The newest version any till may see now, and how many are in force (changes wake long polls).
+    public func visibleState(at time: Int64 = HeadOfficeStore.now()) throws -> Int64 {
+        try database.read { c in try c.queryOne("SELECT COALESCE(MAX(version), 0) AS v FROM publications WHERE effective_at <= ?", [.int(time)])?.int("v") ?? 0 }
+    }
+
+    public func recordPoll(_ till: TillCredential, at time: Int64 = HeadOfficeStore.now()) throws {
+        try database.write { c in
+            try c.execute("""
+                INSERT INTO till_versions (store_id, till_id, version, last_poll) VALUES (?, ?, 0, ?)
+                ON CONFLICT (store_id, till_id) DO UPDATE SET last_poll = excluded.last_poll
+                """, [.text(till.storeID), .text(till.tillID), .int(time)])
+        }
+    }
+
+    /// A till says which version it runs now.
+    public func acknowledge(_ till: TillCredential, version: Int64, at time: Int64 = HeadOfficeStore.now()) throws {
+        try database.write { c in
+            try c.execute("""
+                INSERT INTO till_versions (store_id, till_id, version, acked_at, last_poll) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (store_id, till_id) DO UPDATE SET version = excluded.version, acked_at = excluded.acked_at, last_poll = excluded.last_poll
+                """, [.text(till.storeID), .text(till.tillID), .int(version), .int(time), .int(time)])
+        }
+    }
+
+    /// Every registered till: the version it runs and what it has not applied.
+    public func rollout(at time: Int64 = HeadOfficeStore.now()) throws -> [RolloutRow] {
+        let tills = try self.tills().filter { $0.revokedAt == nil }
+        let versions = try database.read { c in
+            try c.query("SELECT * FROM till_versions", []).reduce(into: [String: SQLRow]()) { $0[$1.text("store_id") + "/" + $1.text("till_id")] = $1 }
+        }
+        return try tills.map { t in
+            let row = versions[t.till.name]
+            let version = row?.int("version") ?? 0
+            let inForce = try updates(for: t.till, after: 0, at: time)
+            return RolloutRow(
+                till: t.till.name, storeID: t.till.storeID, version: version, ackedAt: row.flatMap { $0["acked_at"].int },
+                lastPoll: row.flatMap { $0["last_poll"].int }, latest: inForce.last?.version ?? 0,
+                pending: inForce.filter { $0.version > version }.count)
+        }
+    }
+
+    /// Publishes again the publication before the latest one of this kind and scope (a rollback is
+    /// a new version, so every till moves forward to it).
+    @discardableResult
+    public func rollback(_ kind: PublicationKind, scope: PublicationScope, by user: String, at time: Int64 = HeadOfficeStore.now()) throws -> Publication {
+        let same = try publications(limit: 10_000).filter { $0.kind == kind && $0.scope == scope }
+        guard same.count >= 2 else {
+            throw PublicationError("There is no earlier \(kind.rawValue) publication for \(scope) to go back to")
+        }
+        let previous = same[1]
+        let programme = try previous.programme.map { try JSONDecoder().decode(LoyaltyProgramme.self, from: Data($0.utf8)) }
+        return try publish(kind, scope: scope, by: user, note: "Rollback to version \(previous.version) (\(previous.note))", programme: programme,
+                           prices: previous.prices, settings: previous.settings, at: time)
+    }
+}
+
+extension HeadOfficeStore {
+    /// How many items head office's catalog holds.
+    public func productCount() throws -> Int {
+        try database.read { c in Int(try c.queryOne("SELECT COUNT(*) AS n FROM products", [])?.int("n") ?? 0) }
+    }
+
+    /// One item of head office's catalog.
+    public func product(sku: String) throws -> Product? {
+        try database.read { c in
+            try c.queryOne("SELECT * FROM products WHERE sku = ?", [.text(sku)]).map {
+                Product(sku: $0.text("sku"), barcodes: $0.text("barcodes").split(separator: "|").map(String.init), plu: $0["plu"].text,
+                        description: $0.text("description"), unitPrice: $0.int("unit_price"), taxCode: $0.text("tax_code"),
+                        category: $0.text("category"), soldByWeight: $0.int("sold_by_weight") != 0)
+            }
+        }
+    }
+}
+
+/// A price change file: `sku,price` with the price as written (1.99), every row checked.
+public enum PriceFile {
+    public static func parse(_ text: String, currency: Currency = .eur) throws(StaffFileError) -> [PriceChange] {
+        var rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+        guard rows.first == ["sku", "price"] else { throw StaffFileError(problems: ["line 1: the header must be sku,price"]) }
+        rows.removeFirst()
+        var out: [PriceChange] = [], problems: [String] = []
+        for (i, r) in rows.enumerated() where !(r.count == 1 && r[0].isEmpty) {
+            guard r.count == 2, !r[0].isEmpty else { problems.append("line \(i + 2): expected sku,price"); continue }
+            guard let minor = currency.parse(r[1]), minor >= 0 else { problems.append("line \(i + 2): price '\(r[1])' must be an amount such as 1.99"); continue }
+            out.append(PriceChange(sku: r[0], unitPrice: minor))
+        }
+        guard problems.isEmpty else { throw StaffFileError(problems: problems) }
+        return out
+    }
+}

@@ -1,0 +1,125 @@
+/// Where a publication applies: the whole chain, a store group, one store or one till.
+public struct PublicationScope: Codable, Sendable, Equatable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case chain, group, store, till
+    }
+
+    public var kind: Kind
+    /// The group's name, the store's id, or "STORE/TILL"; nil for the chain.
+    public var value: String?
+
+    public init(kind: Kind, value: String?) {
+        self.kind = kind
+        self.value = kind == .chain ? nil : value
+    }
+
+    public static let chain = PublicationScope(kind: .chain, value: nil)
+    public static func store(_ id: String) -> PublicationScope { PublicationScope(kind: .store, value: id) }
+    public static func till(store: String, till: String) -> PublicationScope { PublicationScope(kind: .till, value: "\(store)/\(till)") }
+
+    /// Reads "chain", "group:NAME", "store:0001" or "till:0001/01".
+    public static func parse(_ text: String) -> PublicationScope? {
+        if text == "chain" { return .chain }
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let kind = Kind(rawValue: parts[0]), kind != .chain, !parts[1].isEmpty else { return nil }
+        if kind == .till {
+            let t = parts[1].split(separator: "/")
+            guard t.count == 2 else { return nil }
+        }
+        return PublicationScope(kind: kind, value: parts[1])
+    }
+
+    public var description: String { kind == .chain ? "chain" : "\(kind.rawValue):\(value ?? "")" }
+}
+
+/// What a publication carries.
+public enum PublicationKind: String, Codable, Sendable, CaseIterable {
+    /// The loyalty programme (the whole programme JSON, as the tills have it).
+    case programme
+    /// Price changes: `prices` (sku → new price), in force from the publication's effective time.
+    case prices
+    /// Terminal settings (`settings`).
+    case settings
+}
+
+/// A price change for one item.
+public struct PriceChange: Codable, Sendable, Equatable {
+    public var sku: String
+    /// VAT-inclusive, minor units.
+    public var unitPrice: Int64
+    public init(sku: String, unitPrice: Int64) {
+        self.sku = sku
+        self.unitPrice = unitPrice
+    }
+}
+
+/// Terminal settings a manager sets from head office. Absent fields are left as the till has them.
+public struct TerminalSettings: Codable, Sendable, Equatable {
+    /// At total, ask for the loyalty card.
+    public var loyaltyPromptAtTotal: Bool?
+    public var receiptHeader: [String]?
+    public var receiptFooter: [String]?
+    /// A printer profile name (applied when the till next starts).
+    public var printerProfile: String?
+    /// Action name → key names (applied when the till next starts).
+    public var keymap: [String: [String]]?
+    /// A discount above this percentage needs a supervisor, e.g. "10%".
+    public var discountLimit: String?
+    public var autoLockMinutes: Int?
+
+    public init(loyaltyPromptAtTotal: Bool? = nil, receiptHeader: [String]? = nil, receiptFooter: [String]? = nil, printerProfile: String? = nil,
+                keymap: [String: [String]]? = nil, discountLimit: String? = nil, autoLockMinutes: Int? = nil) {
+        self.loyaltyPromptAtTotal = loyaltyPromptAtTotal
+        self.receiptHeader = receiptHeader
+        self.receiptFooter = receiptFooter
+        self.printerProfile = printerProfile
+        self.keymap = keymap
+        self.discountLimit = discountLimit
+        self.autoLockMinutes = autoLockMinutes
+    }
+}
+
+/// A versioned publication from head office. Versions are one sequence for the whole chain; a till
+/// applies the publications of its scope in version order and reports the highest it runs.
+public struct Publication: Codable, Sendable, Equatable {
+    public var version: Int64
+    public var kind: PublicationKind
+    public var scope: PublicationScope
+    /// Who published it, and why (shown on the till's "what changed").
+    public var createdBy: String
+    public var note: String
+    /// Epoch milliseconds.
+    public var createdAt: Int64
+    /// Not sent to tills before this time (epoch milliseconds).
+    public var effectiveAt: Int64
+    /// The programme JSON, for a programme publication (kept as the manager saved it).
+    public var programme: String?
+    public var prices: [PriceChange]?
+    public var settings: TerminalSettings?
+
+    public init(version: Int64, kind: PublicationKind, scope: PublicationScope, createdBy: String, note: String, createdAt: Int64,
+                effectiveAt: Int64, programme: String? = nil, prices: [PriceChange]? = nil, settings: TerminalSettings? = nil) {
+        self.version = version
+        self.kind = kind
+        self.scope = scope
+        self.createdBy = createdBy
+        self.note = note
+        self.createdAt = createdAt
+        self.effectiveAt = effectiveAt
+        self.programme = programme
+        self.prices = prices
+        self.settings = settings
+    }
+}
+
+/// `GET /api/v1/updates?after=N`: the publications for this till newer than N, in version order.
+public struct UpdateBatch: Codable, Sendable, Equatable {
+    public var publications: [Publication]
+    public init(publications: [Publication]) { self.publications = publications }
+}
+
+/// `POST /api/v1/updates/ack`: the highest publication version the till has applied.
+public struct UpdateAck: Codable, Sendable, Equatable {
+    public var version: Int64
+    public init(version: Int64) { self.version = version }
+}

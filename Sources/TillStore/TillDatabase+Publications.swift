@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+public import TillCore
+public import TillProtocol
+
+/// What applying publications did, for the till's screen and its "what changed" view.
+public struct AppliedPublication: Sendable, Equatable {
+    public var publication: Publication
+    /// What changed, in a line (e.g. "Programme 2026-2: 2 pt per 1.00").
+    public var summary: String
+    /// Set when the publication could not be applied (it is skipped, never half-applied).
+    public var problem: String?
+    public var appliedAt: Timestamp
+}
+
+extension TillDatabase {
+    /// Keeps publications head office sent (each once); they wait to be applied between sales.
+    public func receive(_ publications: [Publication], at time: Timestamp) throws(TillStoreError) {
+        guard !publications.isEmpty else { return }
+        let rows = try run("keep head office's publications") {
+            try publications.map { ($0.version, $0.kind.rawValue, String(decoding: try JSONEncoder().encode($0), as: UTF8.self)) }
+        }
+        try run("keep head office's publications") {
+            try pool.write { db in
+                for (v, kind, json) in rows {
+                    try db.execute(sql: "INSERT OR IGNORE INTO publication (version, kind, payload, received_at) VALUES (?, ?, ?, ?)",
+                                   arguments: [v, kind, json, time])
+                }
+            }
+        }
+    }
+
+    /// The highest version received (what the till asks head office for more than).
+    public func receivedPublicationVersion() throws(TillStoreError) -> Int64 {
+        try run("read the publications") { try pool.read { try Int64.fetchOne($0, sql: "SELECT COALESCE(MAX(version), 0) FROM publication") ?? 0 } }
+    }
+
+    /// The version the till runs: every publication up to it has been applied (or skipped with its problem).
+    public func appliedPublicationVersion() throws(TillStoreError) -> Int64 {
+        try run("read the publications") {
+            try pool.read { db in
+                let pending = try Int64.fetchOne(db, sql: "SELECT MIN(version) FROM publication WHERE applied_at IS NULL")
+                let applied = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM publication WHERE applied_at IS NOT NULL") ?? 0
+                return pending.map { min(applied, $0 - 1) } ?? applied
+            }
+        }
+    }
+
+    public func hasPendingPublications() throws(TillStoreError) -> Bool {
+        try run("read the publications") {
+            try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM publication WHERE applied_at IS NULL") ?? 0 } > 0
+        }
+    }
+
+    /// Applies every received publication in version order, all in one transaction (a sale never
+    /// sees half an update). A publication that cannot be applied is skipped with its reason.
+    public func applyPendingPublications(at time: Timestamp) throws(TillStoreError) -> [AppliedPublication] {
+        try run("apply head office's publications") {
+            try pool.write { db -> [AppliedPublication] in
+                var done: [AppliedPublication] = []
+                for row in try Row.fetchAll(db, sql: "SELECT version, payload FROM publication WHERE applied_at IS NULL ORDER BY version") {
+                    let version: Int64 = row["version"]
+                    guard let p = try? JSONDecoder().decode(Publication.self, from: Data((row["payload"] as String).utf8)) else {
+                        try db.execute(sql: "UPDATE publication SET applied_at = ?, problem = ? WHERE version = ?",
+                                       arguments: [time, "unreadable", version])
+                        continue
+                    }
+                    var summary = ""
+                    var problem: String?
+                    do {
+                        summary = try Self.apply(p, at: time, db: db)
+                    } catch {
+                        problem = "\(error)"
+                    }
+                    try db.execute(sql: "UPDATE publication SET applied_at = ?, problem = ? WHERE version = ?", arguments: [time, problem, version])
+                    done.append(AppliedPublication(publication: p, summary: problem.map { "Not applied: \($0)" } ?? summary, problem: problem, appliedAt: time))
+                }
+                return done
+            }
+        }
+    }
+
+    struct PublicationProblem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func apply(_ p: Publication, at time: Timestamp, db: Database) throws -> String {
+        switch p.kind {
+        case .programme:
+            guard let json = p.programme, let programme = try? JSONDecoder().decode(LoyaltyProgramme.self, from: Data(json.utf8)) else {
+                throw PublicationProblem(description: "the programme could not be read")
+            }
+            let issues = programme.validate()
+            guard issues.isEmpty else { throw PublicationProblem(description: issues.map { "\($0)" }.joined(separator: "; ")) }
+            try db.execute(sql: "INSERT OR REPLACE INTO programme (id, version, json, applied_at) VALUES (1, ?, ?, ?)",
+                           arguments: [programme.version, json, time])
+            let c = Currency(code: programme.currency) ?? .eur
+            return "Programme \(programme.version): \(programme.earn.pointsPerUnit) pt per \(c.format(programme.earn.unitMinor))"
+        case .prices:
+            let changes = p.prices ?? []
+            var changed = 0
+            for ch in changes where ch.unitPrice >= 0 {
+                try db.execute(sql: "UPDATE product SET unit_price = ? WHERE sku = ?", arguments: [ch.unitPrice, ch.sku])
+                changed += db.changesCount
+            }
+            return "Prices of \(changed) item\(changed == 1 ? "" : "s")" + (changed < changes.count ? " (\(changes.count - changed) not sold here)" : "")
+        case .settings:
+            guard let new = p.settings else { throw PublicationProblem(description: "no settings") }
+            var merged = try terminalSettings(db) ?? TerminalSettings()
+            if let v = new.loyaltyPromptAtTotal { merged.loyaltyPromptAtTotal = v }
+            if let v = new.receiptHeader { merged.receiptHeader = v }
+            if let v = new.receiptFooter { merged.receiptFooter = v }
+            if let v = new.printerProfile { merged.printerProfile = v }
+            if let v = new.keymap { merged.keymap = v }
+            if let v = new.discountLimit { merged.discountLimit = v }
+            if let v = new.autoLockMinutes { merged.autoLockMinutes = v }
+            try db.execute(sql: "INSERT OR REPLACE INTO terminal_setting (id, json, version) VALUES (1, ?, ?)",
+                           arguments: [String(decoding: try JSONEncoder().encode(merged), as: UTF8.self), p.version])
+            return "Terminal settings (\(p.note.isEmpty ? "from head office" : p.note))"
+        }
+    }
+
+    static func terminalSettings(_ db: Database) throws -> TerminalSettings? {
+        try String.fetchOne(db, sql: "SELECT json FROM terminal_setting WHERE id = 1")
+            .map { try JSONDecoder().decode(TerminalSettings.self, from: Data($0.utf8)) }
+    }
+
+    /// The terminal settings head office published (nil: none yet).
+    public func terminalSettings() throws(TillStoreError) -> TerminalSettings? {
+        try run("read the terminal settings") { try pool.read { try Self.terminalSettings($0) } }
+    }
+
+    /// The publications applied, newest first, for "what changed".
+    public func appliedPublications(limit: Int = 20) throws(TillStoreError) -> [(Publication, Timestamp, String?)] {
+        try run("read the publications") {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT payload, applied_at, problem FROM publication WHERE applied_at IS NOT NULL ORDER BY version DESC LIMIT ?",
+                                 arguments: [limit]).compactMap { row in
+                    guard let p = try? JSONDecoder().decode(Publication.self, from: Data((row["payload"] as String).utf8)) else { return nil }
+                    return (p, row["applied_at"], row["problem"])
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+public import Foundation
+import Synchronization
+public import TillCore
+import TillProtocol
+public import TillStore
+
+/// Takes head office's publications for this till: a long poll (head office answers as soon as
+/// there is something, or after 25 s), kept in the till's database for the till to apply between
+/// sales; then it tells head office the version the till runs. Runs on threads of its own; the
+/// till never waits for it.
+public final class UpdateService: Sendable {
+    public let link: HeadOfficeLink
+    let database: TillDatabase
+    let now: @Sendable () -> Timestamp
+    let waitSeconds: Int
+    private let stopping = Atomic<Bool>(false)
+    private let ackWanted = Atomic<Bool>(true)
+    private let acked = Atomic<Int64>(-1)
+    private let wake = NSCondition()
+    /// How many publications came, for the status line and tests.
+    private let receivedCount = Atomic<Int>(0)
+
+    public init(link: HeadOfficeLink, database: TillDatabase, waitSeconds: Int = 25,
+                now: @escaping @Sendable () -> Timestamp = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.link = link
+        self.database = database
+        self.waitSeconds = waitSeconds
+        self.now = now
+    }
+
+    public var received: Int { receivedCount.load(ordering: .relaxed) }
+    /// The version head office last heard this till runs (-1: not yet told).
+    public var acknowledged: Int64 { acked.load(ordering: .relaxed) }
+
+    public func start() {
+        let poller = Thread { [self] in pollLoop() }
+        let acker = Thread { [self] in ackLoop() }
+        poller.start()
+        acker.start()
+    }
+
+    /// Call after the till applied publications: head office hears the new version at once.
+    public func applied() {
+        ackWanted.store(true, ordering: .relaxed)
+        wake.lock()
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        applied()
+        // The long poll ends within its timeout; the till does not wait for it.
+    }
+
+    var authorization: String { "Authorization: Bearer \(link.token)" }
+
+    /// One long poll: asks for what is newer than the till has, keeps it. Returns how many came.
+    @discardableResult
+    public func pollOnce(using connection: HTTPConnection? = nil, wait: Int? = nil) throws -> Int {
+        let http = connection ?? HTTPConnection(ca: link.ca)
+        let after = try database.receivedPublicationVersion()
+        let w = wait ?? waitSeconds
+        let answer = try http.send("GET", link.url + "/api/v1/updates?after=\(after)&wait=\(w)", headers: [authorization],
+                                   timeoutMilliseconds: (w + 15) * 1000)
+        guard answer.status == 200, let batch = try? JSONDecoder().decode(UpdateBatch.self, from: Data(answer.body)) else {
+            throw HTTPFailure(kind: .other, message: Forwarder.message(answer) ?? "head office answered HTTP \(answer.status) for updates")
+        }
+        try database.receive(batch.publications, at: now())
+        receivedCount.add(batch.publications.count, ordering: .relaxed)
+        return batch.publications.count
+    }
+
+    /// Tells head office the version the till runs, if it has not heard it.
+    public func ackOnce(using connection: HTTPConnection? = nil) throws {
+        let version = try database.appliedPublicationVersion()
+        guard version != acked.load(ordering: .relaxed) else { return }
+        let http = connection ?? HTTPConnection(ca: link.ca)
+        let answer = try http.send("POST", link.url + "/api/v1/updates/ack", headers: [authorization, "Content-Type: application/json"],
+                                   body: Array(#"{"version":\#(version)}"#.utf8), timeoutMilliseconds: 10_000)
+        guard answer.status == 200 else {
+            throw HTTPFailure(kind: .other, message: Forwarder.message(answer) ?? "head office answered HTTP \(answer.status) for the version")
+        }
+        acked.store(version, ordering: .relaxed)
+    }
+
+    private func pollLoop() {
+        let http = HTTPConnection(ca: link.ca)
+        var failures = 0
+        while !stopping.load(ordering: .relaxed) {
+            do {
+                try pollOnce(using: http)
+                failures = 0
+            } catch {
+                failures += 1
+                let pause = min(10.0, pow(2, Double(min(failures, 5) - 1))) * Double.random(in: 0.5...1)
+                let until = Date().addingTimeInterval(pause)
+                while Date() < until && !stopping.load(ordering: .relaxed) { usleep(100_000) }
+            }
+        }
+    }
+
+    private func ackLoop() {
+        let http = HTTPConnection(ca: link.ca)
+        while !stopping.load(ordering: .relaxed) {
+            if ackWanted.exchange(false, ordering: .relaxed) {
+                if (try? ackOnce(using: http)) == nil { ackWanted.store(true, ordering: .relaxed) }
+            }
+            wake.lock()
+            if !ackWanted.load(ordering: .relaxed) && !stopping.load(ordering: .relaxed) { _ = wake.wait(until: Date().addingTimeInterval(5)) }
+            wake.unlock()
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HeadOffice
+import Testing
+import TillCore
+import TillProtocol
+import TillStore
+import TillSync
+import TillTestSupport
+
+@Suite("Publications: head office to the tills of a scope")
+struct PublicationTests {
+    func tripled() -> LoyaltyProgramme {
+        var p = DemoCatalog.programme
+        p.version = "2026-triple"
+        p.earn.pointsPerUnit = 3
+        return p
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aStoresTillHearsAtOnceAppliesAndSaysSoAnotherStoreDoesNot(backend: Backend) async throws {
+        let (dir, store, token, server) = try await ServerTests.serving(backend)
+        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
+        let other = TillCredential(storeID: "0002", tillID: "01")
+        let otherToken = try store.registerTill(other)
+        let here = try TillSide()
+        let there = try TillSide(till: other)
+        let updates = UpdateService(link: ServerTests.link(server, token), database: here.db)
+        let elsewhere = UpdateService(link: ServerTests.link(server, otherToken), database: there.db)
+
+        // The till is already waiting (long poll) when the publication is made: it hears at once.
+        let started = Date()
+        async let heard = onThread { try updates.pollOnce(wait: 20) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let pub = try store.publish(.programme, scope: .store("0001"), by: "marketing", note: "Triple points", programme: tripled())
+        #expect(try await heard == 1)
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(try await onThread { try elsewhere.pollOnce(wait: 0) } == 0)
+
+        // Applied between sales, then acknowledged: the rollout page shows both tills.
+        let applied = try here.db.applyPendingPublications(at: 1)
+        #expect(applied.map(\.publication.version) == [pub.version])
+        #expect(try here.db.programme()?.version == "2026-triple")
+        try await onThread { try updates.ackOnce() }
+        try await onThread { try elsewhere.ackOnce() }
+        let rollout = try store.rollout()
+        let mine = try #require(rollout.first { $0.till == "0001/01" })
+        let theirs = try #require(rollout.first { $0.till == "0002/01" })
+        #expect(mine.version == pub.version && mine.latest == pub.version && mine.pending == 0 && mine.lastPoll != nil)
+        #expect(theirs.version == 0 && theirs.latest == 0 && theirs.pending == 0)
+        #expect(try there.db.programme()?.version == DemoCatalog.programme.version)
+
+        // Rollback: the previous programme comes back as a new version.
+        _ = try store.publish(.programme, scope: .store("0001"), by: "marketing", note: "Quadruple", programme: {
+            var p = tripled(); p.version = "2026-quad"; p.earn.pointsPerUnit = 4; return p }())
+        let back = try store.rollback(.programme, scope: .store("0001"), by: "manager")
+        #expect(back.note.hasPrefix("Rollback to version \(pub.version)"))
+        #expect(try await onThread { try updates.pollOnce(wait: 0) } == 2)
+        _ = try here.db.applyPendingPublications(at: 2)
+        #expect(try here.db.programme()?.version == "2026-triple")
+        #expect(try store.rollout().first { $0.till == "0001/01" }?.pending == 2)   // applied, not yet acknowledged
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aScheduledPublicationWaitsForItsTimeAndBadOnesAreRefused(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let now: Int64 = 1_795_000_000_000
+        _ = try store.publish(.prices, scope: .chain, by: "admin", note: "Sale starts", effectiveAt: now + 3_600_000,
+                              prices: [PriceChange(sku: "F0001", unitPrice: 99)], at: now)
+        #expect(try store.updates(for: till1, after: 0, at: now).isEmpty)
+        #expect(try store.updates(for: till1, after: 0, at: now + 3_600_000).count == 1)
+        #expect(throws: PublicationError("No till of store '0009' is registered: check the store id")) {
+            try store.publish(.settings, scope: .store("0009"), by: "admin", note: "", settings: TerminalSettings())
+        }
+        var bad = DemoCatalog.programme
+        bad.earn.pointsPerUnit = -2
+        #expect(throws: PublicationError.self) { try store.publish(.programme, scope: .chain, by: "admin", note: "", programme: bad) }
+        #expect(throws: PublicationError("Item x: a price cannot be negative")) {
+            try store.publish(.prices, scope: .chain, by: "admin", note: "", prices: [PriceChange(sku: "x", unitPrice: -1)])
+        }
+        try store.setGroup("north", stores: ["0001"])
+        _ = try store.publish(.settings, scope: PublicationScope(kind: .group, value: "north"), by: "admin", note: "", settings: TerminalSettings(autoLockMinutes: 2), at: now)
+        #expect(try store.updates(for: till1, after: 0, at: now + 3_600_000).map(\.kind) == [.prices, .settings])
+        #expect(try store.updates(for: TillCredential(storeID: "0002", tillID: "01"), after: 0, at: now + 3_600_000).map(\.kind) == [.prices])
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import TillCore
+import TillProtocol
+import TillStore
+import TillTestSupport
+import TillUI
+
+@Suite("Updates from head office at the till")
+struct UpdatesControllerTests {
+    /// The demo programme at 3 points per 1.00 (instead of 1), as head office would publish it.
+    func tripled(version: Int64) throws -> Publication {
+        var p = DemoCatalog.programme
+        p.version = "2026-triple"
+        p.earn.pointsPerUnit = 3
+        p.promotions = []
+        return Publication(version: version, kind: .programme, scope: .store("0001"), createdBy: "marketing", note: "Triple points",
+                           createdAt: 0, effectiveAt: 0, programme: String(decoding: try JSONEncoder().encode(p), as: UTF8.self))
+    }
+
+    @Test func aPublicationArrivingMidSaleIsAppliedOnlyAfterThatSale() throws {
+        let h = try Harness(loyalty: true, prompt: false)
+        h.scan("4006381333931")                                      // a sale is open
+        try h.db.receive([try tripled(version: 7)], at: 0)
+        for _ in 0..<5 { h.controller.tick() }
+        #expect(h.controller.programme?.version != "2026-triple")    // not in the middle of a sale
+        #expect(try h.db.appliedPublicationVersion() == 0)
+        h.scan(DemoCatalog.cardNumber(1))
+        h.key(.function(5)); h.key(.function(6))
+        guard case .receipt(let first) = h.controller.mode else { Issue.record("no sale"); return }
+        let before = first.sale.loyalty?.earned.parts.first { $0.rule == "base" }?.points
+        h.controller.tick()
+        #expect(h.controller.programme?.version == "2026-triple")    // between sales: applied
+        #expect(try h.db.appliedPublicationVersion() == 7)
+        #expect(h.controller.message?.text.hasPrefix("Update from head office (v7): Programme 2026-triple: 3 pt per 1.00") == true)
+        // The next sale earns by the new rate: the same 1.49 pens, 3 x the base points.
+        h.scan("4006381333931")
+        h.scan(DemoCatalog.cardNumber(1))
+        h.key(.function(5)); h.key(.function(6))
+        guard case .receipt(let second) = h.controller.mode else { Issue.record("no second sale"); return }
+        #expect(before == 1)
+        #expect(second.sale.loyalty?.programmeVersion == "2026-triple")
+        #expect(second.sale.loyalty?.earned.parts.first { $0.rule == "base" }?.points == 4)   // floor(1.49 x 3)
+        // The manager sees what changed.
+        h.key(.escape); h.key(.ctrl("o")); h.type("8")
+        guard case .document(let v) = h.controller.mode else { Issue.record("no what-changed view"); return }
+        #expect(v.lines.contains("v7 programme for store:0001"))
+        #expect(v.lines.contains("  by marketing: Triple points"))
+    }
+
+    @Test func pricesAndSettingsApplyTogetherAndABadPublicationIsSkippedNotHalfApplied() throws {
+        let h = try Harness()
+        let settings = Publication(version: 3, kind: .settings, scope: .chain, createdBy: "it", note: "", createdAt: 0, effectiveAt: 0,
+                                   settings: TerminalSettings(loyaltyPromptAtTotal: false, discountLimit: "25%"))
+        let sku = DemoCatalog.featured.first { $0.barcodes.contains("4006381333931") }!.sku
+        let prices = Publication(version: 4, kind: .prices, scope: .chain, createdBy: "it", note: "", createdAt: 0, effectiveAt: 0,
+                                 prices: [PriceChange(sku: sku, unitPrice: 99)])
+        var broken = DemoCatalog.programme
+        broken.earn.pointsPerUnit = -1
+        let bad = Publication(version: 5, kind: .programme, scope: .chain, createdBy: "it", note: "", createdAt: 0, effectiveAt: 0,
+                              programme: String(decoding: try JSONEncoder().encode(broken), as: UTF8.self))
+        try h.db.receive([prices, settings, bad], at: 0)
+        h.controller.tick()
+        #expect(h.controller.settings.loyaltyPromptAtTotal == false)
+        #expect(h.controller.settings.discountLimitBasisPoints == 2500)
+        #expect(h.controller.message?.isError == true)
+        #expect(try h.db.appliedPublicationVersion() == 5)
+        h.scan("4006381333931")
+        #expect(h.controller.basket?.lines.last?.item.unitPrice == 99)
+        h.keyed("20%", .function(3))                                    // within the new limit: no supervisor
+        #expect(h.controller.mode == .selling)
+    }
+}
