@@ -154,14 +154,41 @@ extension HeadOfficeStore {
         let versions = try database.read { c in
             try c.query("SELECT * FROM till_versions", []).reduce(into: [String: SQLRow]()) { $0[$1.text("store_id") + "/" + $1.text("till_id")] = $1 }
         }
-        return try tills.map { t in
+        // Publications in force and the groups, once; each till's share worked out here.
+        let all = try database.read { c in
+            try c.query("SELECT * FROM publications WHERE effective_at <= ? ORDER BY version", [.int(time)]).map(Self.publication)
+        }
+        let groups = try database.read { c in
+            try c.query("SELECT group_name, store_id FROM store_groups", []).reduce(into: [String: Set<String>]()) {
+                $0[$1.text("group_name"), default: []].insert($1.text("store_id"))
+            }
+        }
+        func applies(_ p: Publication, _ till: TillCredential) -> Bool {
+            switch p.scope.kind {
+            case .chain: true
+            case .store: p.scope.value == till.storeID
+            case .till: p.scope.value == till.name
+            case .group: groups[p.scope.value ?? ""]?.contains(till.storeID) == true
+            }
+        }
+        return tills.map { t in
             let row = versions[t.till.name]
             let version = row?.int("version") ?? 0
-            let inForce = try updates(for: t.till, after: 0, at: time)
+            let inForce = all.filter { applies($0, t.till) }
             return RolloutRow(
                 till: t.till.name, storeID: t.till.storeID, version: version, ackedAt: row.flatMap { $0["acked_at"].int },
                 lastPoll: row.flatMap { $0["last_poll"].int }, latest: inForce.last?.version ?? 0,
                 pending: inForce.filter { $0.version > version }.count)
+        }
+    }
+
+    /// How many tills have asked for updates, and how many run at least `version` (cheap, for waiting on a broadcast).
+    public func tillVersionCounts(atLeast version: Int64) throws -> (polled: Int, running: Int) {
+        try database.read { c in
+            let r = try c.queryOne("""
+                SELECT COUNT(last_poll) AS polled, COALESCE(SUM(CASE WHEN version >= ? THEN 1 ELSE 0 END), 0) AS running FROM till_versions
+                """, [.int(version)])
+            return (Int(r?.int("polled") ?? 0), Int(r?.int("running") ?? 0))
         }
     }
 

@@ -72,4 +72,15 @@ struct BenchSmokeTests {
         #expect((json["drain_s"] as? Double ?? 0) > 0)
         #expect(r.stdout.contains("300 accepted, 0 duplicates, 0 rejected"))
     }
+
+    @Test func broadcastPrintsItsJSONLine() throws {
+        let r = try runProcess(PackagePaths.binary("till-bench"), ["broadcast", "--tills", "50"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let last = try #require(r.stdout.split(separator: "\n").last)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(json["scenario"] as? String == "broadcast")
+        #expect(json["tills"] as? Int == 50)
+        #expect((json["all_acked_s"] as? Double ?? 0) > 0)
+        #expect(r.stdout.contains("failed requests                              0"))
+    }
 }
