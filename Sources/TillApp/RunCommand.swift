@@ -48,8 +48,8 @@ extension TillCommand {
                 external: readers.map { hub in { readerState.absorb(hub.take()) } }
             ) {
                 var items = ["Printer: \(parts.receipts.statusLine)"] + SyncStatusLine.items(db: db, forwarder: parts.forwarder)
-                items.append("Programme: \(parts.controller.programme?.version ?? "none")")
                 if parts.updates != nil, let v = try? db.appliedPublicationVersion() { items.append("Config v\(v)") }
+                items.append("Programme: \(parts.controller.programme?.version ?? "none")")
                 if readers != nil { items.append("Readers: \(readerState.summary)") }
                 return items
             }

@@ -585,7 +585,12 @@ extension TillController {
             let versions = applied.map { "v\($0.publication.version)" }.joined(separator: ", ")
             let text = "Update from head office (\(versions)): " + applied.map(\.summary).joined(separator: "; ")
             if case .signOn = mode { return }
-            message = Message(text: text, isError: applied.contains { $0.problem != nil })
+            // Just after a sale its change and receipt message stay first on the line.
+            if case .receipt = mode, let m = message, !m.isError {
+                message = Message(text: m.text + " " + text, isError: applied.contains { $0.problem != nil })
+            } else {
+                message = Message(text: text, isError: applied.contains { $0.problem != nil })
+            }
         } catch {
             fail("Head office's update could not be applied: \(error); the till carries on as before")
         }

@@ -89,24 +89,29 @@ final class TillProcess: @unchecked Sendable {
     let dir = TemporaryDirectory("till-proc")
     let config: String
     let tillID: String
+    let storeID: String
 
-    init(headOffice: HeadOfficeProcess, tillID: String = "01", batchSize: Int = 200, cards: Int = 20) throws {
+    init(headOffice: HeadOfficeProcess, storeID: String = "0001", tillID: String = "01", batchSize: Int = 200, cards: Int = 20) throws {
         self.tillID = tillID
+        self.storeID = storeID
         config = dir.write("till.toml", """
             [till]
             id = "\(tillID)"
             data_dir = "\(dir.file("data"))"
+
+            [store]
+            id = "\(storeID)"
 
             [headoffice]
             url = "\(headOffice.url)"
             batch_size = \(batchSize)
             """)
         try run(["demo", "--items", "2000", "--cards", String(cards)])
-        try run(["sync", "enrol", "--token-file", try headOffice.register(till: tillID)])
+        try run(["sync", "enrol", "--token-file", try headOffice.register(store: storeID, till: tillID)])
     }
 
     var command: String { "\(binary) --config \(config)" }
-    var credential: TillCredential { TillCredential(storeID: "0001", tillID: tillID) }
+    var credential: TillCredential { TillCredential(storeID: storeID, tillID: tillID) }
 
     @discardableResult
     func run(_ args: [String]) throws -> String {

@@ -32,7 +32,9 @@ struct UpdatesControllerTests {
         h.controller.tick()
         #expect(h.controller.programme?.version == "2026-triple")    // between sales: applied
         #expect(try h.db.appliedPublicationVersion() == 7)
-        #expect(h.controller.message?.text.hasPrefix("Update from head office (v7): Programme 2026-triple: 3 pt per 1.00") == true)
+        // The sale's own message stays first; the update follows it.
+        #expect(h.controller.message?.text.hasPrefix("Sale 0001-01-000001 complete.") == true)
+        #expect(h.controller.message?.text.contains("Update from head office (v7): Programme 2026-triple: 3 pt per 1.00") == true)
         // The next sale earns by the new rate: the same 1.49 pens, 3 x the base points.
         h.scan("4006381333931")
         h.scan(DemoCatalog.cardNumber(1))

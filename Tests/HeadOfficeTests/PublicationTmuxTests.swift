@@ -1,0 +1,105 @@
+import Foundation
+import HeadOffice
+import Testing
+import TillCore
+import TillProtocol
+import TillStore
+import TillTestSupport
+
+/// `headoffice publish` to one store, with a till of that store and a till of another running in
+/// tmux against a real `headoffice serve`.
+@Suite("Publications reach the tills (tmux)", .serialized)
+struct PublicationTmuxTests {
+    static func signOn(_ t: Tmux) throws {
+        try t.waitFor("SIGN ON")
+        try t.send("1", "Enter")
+        try t.waitFor("PIN:")
+        try t.send("1234", "Enter")
+        try t.waitFor("Signed on")
+    }
+
+    /// The base points of each sale the till journalled, in order.
+    static func basePoints(_ till: TillProcess) throws -> [(String, Int64)] {
+        let sales = try JSONDecoder().decode([SaleDocument].self, from: Data(try till.run(["export", "sales", "--format", "json"]).utf8))
+        return sales.compactMap { s in s.loyalty.map { ($0.programmeVersion, $0.earned.first { $0.rule == "base" }?.points ?? 0) } }
+    }
+
+    @Test func aPublicationToOneStoreReachesItsTillBetweenSalesAndNotAnotherStores() throws {
+        let dir = TemporaryDirectory("pub-tmux")
+        let ho = try HeadOfficeProcess(.sqlite, dir: dir)
+        try ho.start()
+        let mine = try TillProcess(headOffice: ho, storeID: "0001")
+        let other = try TillProcess(headOffice: ho, storeID: "0002")
+        let env = ["LANG": "C.UTF-8", "TZ": "UTC"]
+        let a = try Tmux(command: mine.command, width: 140, height: 30, environment: env)
+        let b = try Tmux(command: other.command, width: 140, height: 30, environment: env)
+        try Self.signOn(a)
+        try Self.signOn(b)
+        try a.waitFor("Config v0")
+        try b.waitFor("Config v0")
+
+        // A sale is open at store 0001's till when the programme is published.
+        try a.send("5012345678900", "Enter")
+        try a.waitFor("Milk 1L")
+        var triple = DemoCatalog.programme
+        triple.version = "e2e-triple"
+        triple.earn.pointsPerUnit = 3
+        triple.promotions = []
+        let file = dir.write("triple.json", String(decoding: try JSONEncoder().encode(triple), as: UTF8.self))
+        #expect(try ho.admin(["publish", "programme", file, "--scope", "store:0001", "--note", "Triple points"]).contains("Published version 1"))
+        try ho.store().waitForPoll(of: mine.credential)
+        usleep(1_500_000)
+        var screen = try a.screen()
+        #expect(!screen.contains("Programme: e2e-triple"), "applied in the middle of a sale")
+        try a.send("F5")
+        try a.waitFor("LOYALTY CARD")
+        try a.send(DemoCatalog.cardNumber(1), "Enter")
+        try a.waitFor("this sale")
+        try a.send("F6")
+        try a.waitFor("0001-01-000001 complete")
+        // Between sales: applied, and head office hears the version.
+        screen = try a.waitFor("Config v1", timeout: 15)
+        #expect(screen.contains("Programme: e2e-triple"))
+        try a.send("Escape")
+        try a.send("5012345678900", "Enter")
+        try a.waitFor("Milk 1L")
+        try a.send("F5")
+        try a.waitFor("LOYALTY CARD")
+        try a.send(DemoCatalog.cardNumber(1), "Enter")
+        try a.waitFor("this sale")
+        try a.send("F6")
+        try a.waitFor("0001-01-000002 complete")
+        let points = try Self.basePoints(mine)
+        #expect(points.count == 2)
+        #expect(points.first?.0 == DemoCatalog.programme.version && points.first?.1 == 1)   // 1 pt per 1.00 on 1.19
+        #expect(points.last?.0 == "e2e-triple" && points.last?.1 == 3)                      // 3 pt per 1.00 on 1.19
+
+        // The other store's till does not change; the rollout shows both.
+        screen = try b.screen()
+        #expect(screen.contains("Config v0"))
+        #expect(!screen.contains("e2e-triple"))
+        let deadline = Date().addingTimeInterval(15)
+        var rollout = ""
+        while Date() < deadline {
+            rollout = try ho.admin(["rollout"])
+            if rollout.contains("0001/01  runs v1") { break }
+            usleep(200_000)
+        }
+        #expect(rollout.contains("0001/01  runs v1  latest v1  pending 0"))
+        #expect(rollout.contains("0002/01  runs v0  latest v0  pending 0"))
+        try a.send("F12"); try a.send("C-q")
+        try b.send("F12"); try b.send("C-q")
+    }
+}
+
+extension HeadOfficeStore {
+    /// Waits until a till has asked for updates (its long poll is in place).
+    func waitForPoll(of till: TillCredential, timeout: Double = 15) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try rollout().contains(where: { $0.till == till.name && $0.lastPoll != nil }) { return }
+            usleep(100_000)
+        }
+        throw SpawnError(message: "till \(till.name) never asked head office for updates")
+    }
+}
