@@ -11,7 +11,7 @@ struct APIDocumentTests {
     static let yaml = (try? String(contentsOfFile: PackagePaths.root + "/docs/headoffice-api.yaml", encoding: .utf8)) ?? ""
 
     @Test func namesEveryRoute() {
-        for route in ["/api/v1/ingest:", "/api/v1/cards/{number}:", "/api/v1/staff:", "/api/v1/sales/{receipt}:", "/health:", "/metrics:"] {
+        for route in ["/api/v1/ingest:", "/api/v1/cards/{number}:", "/api/v1/staff:", "/api/v1/sales/{receipt}:", "/api/v1/updates:", "/api/v1/updates/ack:", "/health:", "/metrics:"] {
             #expect(Self.yaml.contains(route), "\(route) is not documented")
         }
     }
@@ -51,6 +51,11 @@ struct APIDocumentTests {
         collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(OutboxDocument(zreport: ZReportSummary(
             kind: "Z", number: 1, storeID: "0001", tillID: "01", currency: "EUR", from: 0, to: 1, salesCount: 1, salesValue: 1,
             refundsValue: 0, netSales: 1)))))
+        collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(UpdateBatch(publications: [Publication(
+            version: 1, kind: .settings, scope: .store("0001"), createdBy: "a", note: "n", createdAt: 0, effectiveAt: 0, programme: "{}",
+            prices: [PriceChange(sku: "A", unitPrice: 1)],
+            settings: TerminalSettings(loyaltyPromptAtTotal: true, receiptHeader: ["h"], receiptFooter: ["f"], printerProfile: "p",
+                                       keymap: ["total": ["F5"]], discountLimit: "10%", autoLockMinutes: 5))]))))
         collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(StaffList(staff: [StaffMember(number: "1", name: "A", role: "cashier", pinHash: "x")]))))
         collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(IngestResponse(
             results: [IngestResult(kind: "sale", id: "x", status: .rejected, reason: "r", cards: [CardBalance(number: "1", balance: 1, tierCode: "S", qualifying: 1)])],
