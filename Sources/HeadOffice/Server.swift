@@ -319,14 +319,22 @@ public struct HeadOfficeServer: Sendable {
 
     /// Serves until cancelled or until SIGTERM/SIGINT; `onReady` gets the port actually bound.
     public func run(onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        // Publications made or coming into force wake the tills' long polls.
-        let watcher = Task { [store, updates, work] in
-            while !Task.isCancelled {
-                if let s = try? await work.run({ try store.visibleState() }) { await updates.update(s) }
-                try? await Task.sleep(nanoseconds: 200_000_000)
+        // Publications made or coming into force wake the tills' long polls. A child task, so it
+        // runs where the server runs (a test server's own threads), and ends with it.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [store, updates, work] in
+                while !Task.isCancelled {
+                    if let s = try? await work.run({ try store.visibleState() }) { await updates.update(s) }
+                    try? await Task.sleep(nanoseconds: 200_000_000)
+                }
             }
+            group.addTask { try await serve(onReady: onReady) }
+            try await group.next()
+            group.cancelAll()
         }
-        defer { watcher.cancel() }
+    }
+
+    private func serve(onReady: @escaping @Sendable (Int) async -> Void) async throws {
         let configuration = ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: "headoffice")
         let ready: @Sendable (any Channel) async -> Void = { channel in await onReady(channel.localAddress?.port ?? 0) }
         if let cert = options.tlsCertificate, let key = options.tlsKey {

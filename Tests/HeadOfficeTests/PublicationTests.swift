@@ -33,7 +33,8 @@ struct PublicationTests {
         try await Task.sleep(nanoseconds: 300_000_000)
         let pub = try store.publish(.programme, scope: .store("0001"), by: "marketing", note: "Triple points", programme: tripled())
         #expect(try await heard == 1)
-        #expect(Date().timeIntervalSince(started) < 5)
+        // Woken by the publication, not by the end of its 20 s wait (speed is till-bench broadcast's to measure).
+        #expect(Date().timeIntervalSince(started) < 15)
         #expect(try await onThread { try elsewhere.pollOnce(wait: 0) } == 0)
 
         // Applied between sales, then acknowledged: the rollout page shows both tills.
