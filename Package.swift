@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "HeadOffice",
             dependencies: [
-                "TillCore", "TillProtocol", "TillDocuments", "CLibPQ",
+                "TillCore", "TillProtocol", "TillDocuments", "CLibPQ", "Receipts", "ESCPOS",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -192,6 +192,31 @@ enum Schema {
             PRIMARY KEY (store_id, till_id)
         );
         """,
+        // 5: the back office: its users (slow password hashes, lockout), sessions, drafts.
+        """
+        CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            store_id TEXT,
+            password_hash TEXT NOT NULL,
+            failed BIGINT NOT NULL DEFAULT 0,
+            locked_until BIGINT,
+            created_at BIGINT NOT NULL
+        );
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            username TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        );
+        CREATE TABLE drafts (
+            kind TEXT PRIMARY KEY,
+            json TEXT NOT NULL,
+            updated_by TEXT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        """,
     ]
 
     /// Brings the database up to date.

@@ -265,6 +265,7 @@ public struct HeadOfficeServer: Sendable {
                 return refuse(503, "Head office could not read the card: \(error)")
             }
         }
+        addBackOffice(router)
         return router
     }
 

@@ -16,7 +16,7 @@ struct HeadOfficeCommand: AsyncParsableCommand {
             The database is a SQLite file (default ./headoffice.sqlite, or $HEADOFFICE_DATABASE) or a \
             postgres://user@host:port/database URL shared by several head office processes.
             """,
-        subcommands: [Serve.self, TillCommand.self, Staff.self, Publish.self, Rollout.self, Rollback.self, Group.self, Programme.self, Cards.self,
+        subcommands: [Serve.self, TillCommand.self, User.self, Staff.self, Publish.self, Rollout.self, Rollback.self, Group.self, Programme.self, Cards.self,
                       Report.self, Demo.self])
 }
 
@@ -161,6 +161,37 @@ struct Staff: ParsableCommand {
         func run() throws {
             guard try db.open().removeStaff(number: number) else { throw CLIFailure("No staff member has number \(number)") }
             print("Staff member \(number) removed.")
+        }
+    }
+}
+
+struct User: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Back office accounts: admin, marketing (the programme) or store (one store's prices and settings).",
+        subcommands: [Add.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add or replace an account; the password is read from a file or standard input (-), kept only as a slow hash.")
+        @OptionGroup var db: DatabaseOption
+        @Argument var name: String
+        @Option(help: "admin, marketing or store.") var role: String
+        @Option(help: "The store a store manager acts for.") var store: String?
+        @Option(help: ArgumentHelp("A file holding the password (- reads standard input).", valueName: "file")) var passwordFile: String = "-"
+        func run() throws {
+            guard let r = BackOfficeRole(rawValue: role) else { throw CLIFailure("--role '\(role)' must be admin, marketing or store") }
+            let data = passwordFile == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: passwordFile)
+            guard let data, let text = String(data: data, encoding: .utf8) else { throw CLIFailure("Cannot read the password from \(passwordFile)") }
+            let password = text.trimmingCharacters(in: .newlines)
+            do { try db.open().saveUser(name, role: r, storeID: store, password: password) } catch let e as PublicationError { throw CLIFailure(e.description) }
+            print("Account \(name) (\(r.label)\(store.map { ", store " + $0 } ?? "")) saved.")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List back office accounts.")
+        @OptionGroup var db: DatabaseOption
+        func run() throws {
+            for u in try db.open().users() { print("\(u.username)  \(u.role.rawValue)\(u.storeID.map { "  store " + $0 } ?? "")") }
         }
     }
 }
@@ -366,7 +397,9 @@ struct Demo: ParsableCommand {
         try store.importProgramme(p)
         let records = DemoCatalog.cards(members: cards, stock: DemoCatalog.demoStockCards)
         try store.importCards(records)
-        print("Demo programme '\(p.name)' version \(p.version) and \(records.count) cards loaded into \(store.database.location).")
+        // The demo's featured items (the till demo's first ones), for the back office's catalog and previews.
+        try store.importProducts(DemoCatalog.featured)
+        print("Demo programme '\(p.name)' version \(p.version), \(records.count) cards and \(DemoCatalog.featured.count) items loaded into \(store.database.location).")
         print("Next: headoffice till register --store 0001 --till 01 --output till-01.token, then on the till: till sync enrol --token-file till-01.token")
     }
 }

@@ -242,7 +242,7 @@ struct SaleScreen {
 
     private func receipt(_ c: TillController, _ r: TillController.CompletedReceipt) {
         let cur = c.settings.identity.currency
-        let w = min(48, t.cols - 4)
+        let w = min(52, t.cols - 4)   // 48 columns of paper and the frame
         let h = t.rows - 8
         let x = t.cols - w - 2, y = 2
         t.box(y, x, h, w)
@@ -521,7 +521,7 @@ struct SaleScreen {
     }
 
     private func document(_ c: TillController, _ v: DocumentView) {
-        let w = min(50, t.cols - 4)
+        let w = min(52, t.cols - 4)   // 48 columns of paper and the frame
         let h = t.rows - 8
         let x = t.cols - w - 2, y = 2
         t.box(y, x, h, w)

@@ -87,6 +87,14 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
         public var threshold: Int64
         public var earnMultiplierBP: Int64
         public var discountBP: Int64
+
+        public init(code: String, name: String, threshold: Int64, earnMultiplierBP: Int64, discountBP: Int64) {
+            self.code = code
+            self.name = name
+            self.threshold = threshold
+            self.earnMultiplierBP = earnMultiplierBP
+            self.discountBP = discountBP
+        }
     }
 
     public struct TierQualification: Codable, Sendable, Hashable {
@@ -109,6 +117,11 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
     public struct Band: Codable, Sendable, Hashable {
         public var minPoints: Int64
         public var minorPer100Points: Int64
+
+        public init(minPoints: Int64, minorPer100Points: Int64) {
+            self.minPoints = minPoints
+            self.minorPer100Points = minorPer100Points
+        }
     }
 
     /// Converting points to money on the card, on a schedule (run by head office).

@@ -1,0 +1,134 @@
+import Foundation
+import TillCore
+
+/// The programme editor's fields, named by the programme's own field paths (so the validation
+/// messages land next to their field), with amounts and percentages as people write them.
+enum ProgrammeForm {
+    static func money(_ minor: Int64, _ c: Currency) -> String { c.format(minor) }
+    static func percent(_ bp: Int64) -> String { TaxRate(code: "", basisPoints: bp).percentText }
+
+    static func values(_ p: LoyaltyProgramme) -> [String: String] {
+        let c = Currency(code: p.currency) ?? .eur
+        var v: [String: String] = [
+            "name": p.name, "version": p.version,
+            "earn.pointsPerUnit": String(p.earn.pointsPerUnit), "earn.unitMinor": money(p.earn.unitMinor, c),
+            "welcomeBonus": String(p.welcomeBonus), "redemption.minimumPoints": String(p.redemption.minimumPoints),
+            "redemption.maxShareBP": percent(p.redemption.maxShareBP), "redemption.offlineCapPoints": String(p.redemption.offlineCapPoints),
+        ]
+        let spend = p.tierQualification.basis == .spend
+        for (i, t) in p.tiers.enumerated() {
+            v["tiers[\(i)].code"] = t.code
+            v["tiers[\(i)].name"] = t.name
+            v["tiers[\(i)].threshold"] = spend ? money(t.threshold, c) : String(t.threshold)
+            v["tiers[\(i)].earnMultiplierBP"] = percent(t.earnMultiplierBP)
+            v["tiers[\(i)].discountBP"] = percent(t.discountBP)
+        }
+        for (i, b) in p.redemption.bands.enumerated() {
+            v["redemption.bands[\(i)].minPoints"] = String(b.minPoints)
+            v["redemption.bands[\(i)].minorPer100Points"] = money(b.minorPer100Points, c)
+        }
+        for (i, r) in p.cardRanges.enumerated() {
+            v["cardRanges[\(i)].name"] = r.name
+            v["cardRanges[\(i)].prefix"] = r.prefix
+            v["cardRanges[\(i)].length"] = String(r.length)
+        }
+        return v
+    }
+
+    /// The programme the form describes (the rules it does not show come from `base`), and the
+    /// problems by field. The programme is nil unless there are none.
+    static func parse(_ f: [String: String], base: LoyaltyProgramme) -> (LoyaltyProgramme?, [String: String]) {
+        var p = base
+        var errors: [String: String] = [:]
+        let c = Currency(code: base.currency) ?? .eur
+        func text(_ k: String) -> String { (f[k] ?? "").trimmingCharacters(in: .whitespaces) }
+        func int(_ k: String) -> Int64? {
+            let t = text(k)
+            guard let v = Int64(t) else { errors[k] = "'\(t)' is not a whole number"; return nil }
+            return v
+        }
+        func amount(_ k: String) -> Int64? {
+            let t = text(k)
+            guard let v = c.parse(t) else { errors[k] = "'\(t)' is not an amount such as 1.00"; return nil }
+            return v
+        }
+        func pct(_ k: String) -> Int64? {
+            guard let v = basisPoints(text(k)) else { errors[k] = "'\(text(k))' is not a percentage such as 125%"; return nil }
+            return v
+        }
+        p.name = text("name")
+        p.version = text("version")
+        if let v = int("earn.pointsPerUnit") { p.earn.pointsPerUnit = v }
+        if let v = amount("earn.unitMinor") { p.earn.unitMinor = v }
+        if let v = int("welcomeBonus") { p.welcomeBonus = v }
+        if let v = int("redemption.minimumPoints") { p.redemption.minimumPoints = v }
+        if let v = pct("redemption.maxShareBP") { p.redemption.maxShareBP = v }
+        if let v = int("redemption.offlineCapPoints") { p.redemption.offlineCapPoints = v }
+        func rows(_ prefix: String, _ keys: [String]) -> [Int] {
+            (0..<50).filter { i in keys.contains { !text("\(prefix)[\(i)].\($0)").isEmpty } }
+        }
+        let spend = base.tierQualification.basis == .spend
+        var tiers: [LoyaltyProgramme.Tier] = []
+        for i in rows("tiers", ["code", "name", "threshold", "earnMultiplierBP", "discountBP"]) {
+            let k = "tiers[\(tiers.count)]", src = "tiers[\(i)]"
+            let threshold = spend ? amount(src + ".threshold") : int(src + ".threshold")
+            let m = pct(src + ".earnMultiplierBP"), d = pct(src + ".discountBP")
+            if src != k { for key in ["threshold", "earnMultiplierBP", "discountBP"] { if let e = errors.removeValue(forKey: "\(src).\(key)") { errors["\(k).\(key)"] = e } } }
+            tiers.append(.init(code: text(src + ".code"), name: text(src + ".name"), threshold: threshold ?? 0, earnMultiplierBP: m ?? 10_000, discountBP: d ?? 0))
+        }
+        p.tiers = tiers
+        var bands: [LoyaltyProgramme.Band] = []
+        for i in rows("redemption.bands", ["minPoints", "minorPer100Points"]) {
+            let src = "redemption.bands[\(i)]"
+            bands.append(.init(minPoints: int(src + ".minPoints") ?? 0, minorPer100Points: amount(src + ".minorPer100Points") ?? 0))
+        }
+        p.redemption.bands = bands
+        var ranges: [CardRange] = []
+        for i in rows("cardRanges", ["name", "prefix", "length"]) {
+            let src = "cardRanges[\(i)]"
+            let length = int(src + ".length").map(Int.init) ?? 16
+            ranges.append(CardRange(name: text(src + ".name"), prefix: text(src + ".prefix"), length: length))
+        }
+        p.cardRanges = ranges
+        for issue in p.validate() where errors[issue.field] == nil {
+            // A message about a whole row (e.g. "tiers[1]") goes next to its first field.
+            errors[issue.field] = issue.message
+        }
+        return (errors.isEmpty ? p : nil, errors)
+    }
+
+    /// "125%", "125", "12.5%" → basis points (12500, 12500, 1250); at most two decimals.
+    static func basisPoints(_ text: String) -> Int64? {
+        var t = text
+        if t.hasSuffix("%") { t.removeLast() }
+        let negative = t.hasPrefix("-")
+        if negative { t.removeFirst() }
+        let parts = t.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].count <= 9, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), let whole = Int64(parts[0]) else { return nil }
+        var frac: Int64 = 0
+        if parts.count == 2 {
+            guard (1...2).contains(parts[1].count), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            frac = Int64(parts[1])! * (parts[1].count == 1 ? 10 : 1)
+        }
+        return (whole * 100 + frac) * (negative ? -1 : 1)
+    }
+
+    /// What differs between two programmes, field by field, as people read them.
+    static func diff(from old: LoyaltyProgramme, to new: LoyaltyProgramme) -> [(field: String, old: String, new: String)] {
+        let a = values(old), b = values(new)
+        var out: [(String, String, String)] = []
+        for k in Set(a.keys).union(b.keys).sorted() where a[k] != b[k] {
+            out.append((k, a[k] ?? "—", b[k] ?? "—"))
+        }
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        func rules(_ p: LoyaltyProgramme) -> String {
+            String(decoding: (try? e.encode([String(decoding: (try? e.encode(p.bonuses)) ?? Data(), as: UTF8.self),
+                                             String(decoding: (try? e.encode(p.promotions)) ?? Data(), as: UTF8.self),
+                                             String(decoding: (try? e.encode(p.quantityRules)) ?? Data(), as: UTF8.self),
+                                             String(decoding: (try? e.encode(p.nthPurchaseRules)) ?? Data(), as: UTF8.self)])) ?? Data(), as: UTF8.self)
+        }
+        if rules(old) != rules(new) { out.append(("bonuses, promotions and other rules", "as published", "changed")) }
+        return out
+    }
+}

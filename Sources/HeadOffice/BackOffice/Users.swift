@@ -1,0 +1,149 @@
+import Crypto
+import Foundation
+import TillDocuments
+public import TillProtocol
+
+/// Who may do what in the back office.
+public enum BackOfficeRole: String, Sendable, CaseIterable, Codable {
+    /// Everything, every store.
+    case admin
+    /// The loyalty programme (edit, preview, publish), for any scope.
+    case marketing
+    /// Prices and terminal settings of their own store only.
+    case store
+
+    public var label: String {
+        switch self {
+        case .admin: "Administrator"
+        case .marketing: "Marketing manager"
+        case .store: "Store manager"
+        }
+    }
+}
+
+public struct BackOfficeUser: Sendable, Equatable {
+    public var username: String
+    public var role: BackOfficeRole
+    /// The store a store manager acts for.
+    public var storeID: String?
+
+    /// Whether this user may publish to `scope` at all (a store manager: only their store and its tills).
+    public func mayPublish(to scope: PublicationScope) -> Bool {
+        guard role == .store else { return true }
+        switch scope.kind {
+        case .store: return scope.value == storeID
+        case .till: return scope.value?.split(separator: "/").first.map(String.init) == storeID
+        case .chain, .group: return false
+        }
+    }
+}
+
+/// Why signing in failed (the message the page shows).
+public enum SignInFailure: Error, Equatable, CustomStringConvertible {
+    case wrong
+    case locked(until: Int64)
+    public var description: String {
+        switch self {
+        case .wrong: "That user name and password do not match."
+        case .locked(let until):
+            "Too many failed attempts: this account is locked until \(ProtocolTime.format(until)) (UTC). Ask an administrator, or try again then."
+        }
+    }
+}
+
+extension HeadOfficeStore {
+    static let maxFailures: Int64 = 5
+    static let lockMilliseconds: Int64 = 15 * 60_000
+    static let sessionMilliseconds: Int64 = 8 * 3_600_000
+
+    /// Adds or replaces a back office user; the password is kept only as a slow (PBKDF2) hash.
+    public func saveUser(_ username: String, role: BackOfficeRole, storeID: String?, password: String) throws {
+        guard !username.isEmpty, username.count <= 40, username.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") }) else {
+            throw PublicationError("User name '\(username)' must be 1 to 40 letters, digits, '.', '-' or '_'")
+        }
+        guard password.count >= 8 else { throw PublicationError("The password must have at least 8 characters") }
+        if role == .store && (storeID ?? "").isEmpty { throw PublicationError("A store manager needs --store: the store they act for") }
+        let hash = PINHasher.hash(password, rounds: 200_000)
+        try database.write { c in
+            try c.execute("DELETE FROM users WHERE username = ?", [.text(username)])
+            try c.execute("INSERT INTO users (username, role, store_id, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                          [.text(username), .text(role.rawValue), SQLValue(role == .store ? storeID : nil), .text(hash), .int(Self.now())])
+        }
+    }
+
+    /// Checks a password: on success a new session (its cookie token and CSRF token); failures
+    /// count towards a 15-minute lockout after 5 in a row.
+    public func signIn(_ username: String, password: String, at time: Int64 = HeadOfficeStore.now()) throws -> (token: String, csrf: String) {
+        let row = try database.read { c in try c.queryOne("SELECT * FROM users WHERE username = ?", [.text(username)]) }
+        guard let row else {
+            _ = PINHasher.verify(password, against: "pbkdf2-sha256$200000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=") // same time as a real check
+            throw SignInFailure.wrong
+        }
+        if let until = row["locked_until"].int, until > time { throw SignInFailure.locked(until: until) }
+        guard PINHasher.verify(password, against: row.text("password_hash")) else {
+            let failed = row.int("failed") + 1
+            let lock: Int64? = failed >= Self.maxFailures ? time + Self.lockMilliseconds : nil
+            try database.write { c in
+                try c.execute("UPDATE users SET failed = ?, locked_until = ? WHERE username = ?",
+                              [.int(lock == nil ? failed : 0), SQLValue(lock), .text(username)])
+            }
+            if let lock { throw SignInFailure.locked(until: lock) }
+            throw SignInFailure.wrong
+        }
+        let token = Self.randomToken(), csrf = Self.randomToken()
+        try database.write { c in
+            try c.execute("UPDATE users SET failed = 0, locked_until = NULL WHERE username = ?", [.text(username)])
+            try c.execute("DELETE FROM sessions WHERE expires_at < ?", [.int(time)])
+            try c.execute("INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                          [.text(Self.sha256(token)), .text(username), .text(csrf), .int(time), .int(time + Self.sessionMilliseconds)])
+        }
+        return (token, csrf)
+    }
+
+    /// The signed-in user and the session's CSRF token, for a session cookie.
+    public func session(_ token: String, at time: Int64 = HeadOfficeStore.now()) throws -> (BackOfficeUser, csrf: String)? {
+        try database.read { c in
+            guard let s = try c.queryOne("SELECT * FROM sessions WHERE token_hash = ?", [.text(Self.sha256(token))]), s.int("expires_at") > time,
+                  let u = try c.queryOne("SELECT * FROM users WHERE username = ?", [.text(s.text("username"))]),
+                  let role = BackOfficeRole(rawValue: u.text("role")) else { return nil }
+            return (BackOfficeUser(username: u.text("username"), role: role, storeID: u["store_id"].text), s.text("csrf"))
+        }
+    }
+
+    public func signOut(_ token: String) throws {
+        try database.write { c in try c.execute("DELETE FROM sessions WHERE token_hash = ?", [.text(Self.sha256(token))]) }
+    }
+
+    public func users() throws -> [BackOfficeUser] {
+        try database.read { c in
+            try c.query("SELECT * FROM users ORDER BY username", []).compactMap { r in
+                BackOfficeRole(rawValue: r.text("role")).map { BackOfficeUser(username: r.text("username"), role: $0, storeID: r["store_id"].text) }
+            }
+        }
+    }
+
+    // MARK: Drafts
+
+    public func saveDraft(_ kind: String, json: String, by user: String) throws {
+        try database.write { c in
+            try c.execute("DELETE FROM drafts WHERE kind = ?", [.text(kind)])
+            try c.execute("INSERT INTO drafts (kind, json, updated_by, updated_at) VALUES (?, ?, ?, ?)",
+                          [.text(kind), .text(json), .text(user), .int(Self.now())])
+        }
+    }
+
+    public func draft(_ kind: String) throws -> String? {
+        try database.read { c in try c.queryOne("SELECT json FROM drafts WHERE kind = ?", [.text(kind)])?.text("json") }
+    }
+
+    public func deleteDraft(_ kind: String) throws {
+        try database.write { c in try c.execute("DELETE FROM drafts WHERE kind = ?", [.text(kind)]) }
+    }
+
+    static func randomToken() -> String {
+        var g = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+    }
+
+    static func sha256(_ s: String) -> String { SHA256.hash(data: Data(s.utf8)).map { String(format: "%02x", $0) }.joined() }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import HeadOffice
+import Testing
+import TillCore
+import TillProtocol
+import TillStore
+import TillTestSupport
+
+/// The back office served by a real `headoffice serve`, driven in real headless Chromium
+/// (Selenium and chromedriver), with real tills in tmux.
+@Suite("The back office in headless Chromium", .serialized)
+struct BackOfficeBrowserTests {
+    static let script = PackagePaths.root + "/Tests/HeadOfficeTests/Browser/backoffice.py"
+    static let screenshots = PackagePaths.root + "/docs/screenshots"
+
+    static func drive(_ args: [String]) throws -> [String: Any] {
+        let r = try runProcess("/usr/bin/python3", [script] + args, environment: ["HOME": NSTemporaryDirectory(), "LANG": "C.UTF-8"])
+        guard r.status == 0, let line = r.stdout.split(separator: "\n").last,
+              let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw SpawnError(message: "backoffice.py \(args.first ?? "") failed (\(r.status)): \(r.stderr.prefix(1800))")
+        }
+        return json
+    }
+
+    /// Head office with the demo, three accounts and tills 0001/01 and 0002/01, serving.
+    static func headOffice(_ dir: TemporaryDirectory) throws -> HeadOfficeProcess {
+        let ho = try HeadOfficeProcess(.sqlite, dir: dir)
+        for (name, role, store, password) in [("anna", "marketing", nil, "anna-secret-1"), ("sam", "store", "0001", "sam-secret-12"),
+                                              ("lock-me", "store", "0001", "lock-me-secret")] as [(String, String, String?, String)] {
+            let file = dir.write("\(name).pw", password)
+            try ho.admin(["user", "add", name, "--role", role, "--password-file", file] + (store.map { ["--store", $0] } ?? []))
+        }
+        return ho
+    }
+
+    static func signOn(_ t: Tmux) throws {
+        try t.waitFor("SIGN ON")
+        try t.send("1", "Enter")
+        try t.waitFor("PIN:")
+        try t.send("1234", "Enter")
+        try t.waitFor("Signed on")
+    }
+
+    @Test func signInChangeTheEarnRatePreviewPublishToOneStoreAndItsTillEarnsByIt() throws {
+        let dir = TemporaryDirectory("bo-browser")
+        let ho = try Self.headOffice(dir)
+        try ho.start()
+        let mine = try TillProcess(headOffice: ho, storeID: "0001")
+        let other = try TillProcess(headOffice: ho, storeID: "0002")
+        let env = ["LANG": "C.UTF-8", "TZ": "UTC"]
+        let a = try Tmux(command: mine.command, width: 100, height: 30, environment: env)
+        let b = try Tmux(command: other.command, width: 100, height: 30, environment: env)
+        try Self.signOn(a)
+        try Self.signOn(b)
+        try ho.store().waitForPoll(of: mine.credential)
+        try ho.store().waitForPoll(of: other.credential)
+
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let r = try Self.drive(["publish", ho.url, Self.screenshots])
+        #expect((r["unsigned"] as? String)?.hasSuffix("/login") == true)
+        #expect(r["before"] as? String == "1")
+        #expect((r["saved"] as? String)?.hasPrefix("Draft saved") == true)
+        // The preview is the tills' engine on the draft: milk 1.19 and 2 pens 2.98 at 3 points per 1.00.
+        var triple = DemoCatalog.programme
+        triple.version = "bo-triple"
+        triple.earn.pointsPerUnit = 3
+        var basket = Basket(currency: .eur)
+        for (p, q) in [(DemoCatalog.featured[1], Int64(1)), (DemoCatalog.featured[0], 2)] {
+            try basket.apply(.addLine(item: LineItem(sku: p.sku, description: p.description, category: p.category, taxCode: p.taxCode,
+                                                     taxBasisPoints: 0, unitPrice: p.unitPrice, quantity: .units(q))))
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let expected = triple.award(for: basket, context: EarnContext(time: LocalDateTime(minutes: now / 60_000), storeID: "", tierCode: triple.tiers.first?.code))
+        #expect(r["preview_total"] as? String == String(expected.total))
+        let diff = r["diff"] as? [String] ?? []
+        #expect(diff.contains("earn.pointsPerUnit 1 3"))
+        #expect(diff.contains { $0.hasPrefix("version ") && $0.hasSuffix(" bo-triple") })
+        #expect((r["after_publish"] as? String)?.contains("/rollout?published=1") == true)
+        #expect((r["overflow"] as? [String: Bool])?.isEmpty == true, "pages wider than the window: \(r["overflow"] ?? "")")
+        let rollout = r["rollout"] as? [String: String] ?? [:]
+        #expect(rollout["0001/01"]?.hasPrefix("0001/01 v1 v1 0") == true, "\(rollout)")
+        #expect(rollout["0002/01"]?.hasPrefix("0002/01 v0 v0 0") == true, "\(rollout)")
+
+        // The till of store 0001 took it between sales; its next sale earns by the new rate.
+        try a.waitFor("Config v1", timeout: 15)
+        try a.send("5012345678900", "Enter")
+        try a.waitFor("Milk 1L")
+        try a.send("F5")
+        try a.waitFor("LOYALTY CARD")
+        try a.send(DemoCatalog.cardNumber(1), "Enter")
+        try a.waitFor("this sale")
+        try a.send("F6")
+        try a.waitFor("0001-01-000001 complete")
+        let sales = try JSONDecoder().decode([SaleDocument].self, from: Data(try mine.run(["export", "sales", "--format", "json"]).utf8))
+        #expect(sales.first?.loyalty?.programmeVersion == "bo-triple")
+        #expect(sales.first?.loyalty?.earned.first { $0.rule == "base" }?.points == 3)
+        // The other store's till did not change.
+        let otherScreen = try b.screen()
+        #expect(otherScreen.contains("Config v0") && !otherScreen.contains("bo-triple"))
+        // README's picture of the till, from this run.
+        let shot = dir.write("till.txt", try a.screen())
+        _ = try Self.drive(["till-shot", shot, Self.screenshots + "/till.png"])
+        #expect(FileManager.default.fileExists(atPath: Self.screenshots + "/till.png"))
+        #expect(FileManager.default.fileExists(atPath: Self.screenshots + "/backoffice-rollout.png"))
+        try a.send("F12"); try a.send("C-q")
+        try b.send("F12"); try b.send("C-q")
+    }
+
+    @Test func anInvalidProgrammeAndACatalogWithBadRowsAreRefusedFieldByFieldRowByRow() throws {
+        let dir = TemporaryDirectory("bo-bad")
+        let ho = try Self.headOffice(dir)
+        _ = try ho.register(store: "0001", till: "01")
+        try ho.start()
+        let csv = dir.write("catalog.csv", """
+            sku,barcodes,plu,description,unit_price,tax_code,category,sold_by_weight
+            NEW1,,,Good item,1.99,A,Test,0
+            NEW2,,,,2.50,A,Test,0
+            NEW3,,,Bad price,-1.00,A,Test,0
+            NEW4,,,Bad tax,1.00,Q,Test,0
+
+            """)
+        let r = try Self.drive(["bad-input", ho.url, csv])
+        #expect((r["programme_notice"] as? String)?.hasPrefix("Nothing was saved: ") == true)
+        let errors = r["programme_errors"] as? [String: String] ?? [:]
+        #expect(errors["earn.pointsPerUnit"] == "-2 must not be negative")
+        #expect(errors["tiers[1].threshold"]?.contains("overlaps tiers[0]") == true, "\(errors)")
+        #expect(errors["redemption.bands[1].minorPer100Points"]?.contains("must not decrease") == true, "\(errors)")
+        let issues = r["csv_issues"] as? String ?? ""
+        #expect(issues.hasPrefix("Nothing was loaded."))
+        #expect(issues.contains("line 3:") && issues.contains("line 4:") && issues.contains("line 5:") && !issues.contains("line 2:"), "\(issues)")
+        let store = try ho.store()
+        #expect(try store.product(sku: "NEW1") == nil)          // the good row was not applied either
+        #expect(try store.draft("programme") == nil)
+        #expect(try store.publications().isEmpty)
+    }
+
+    @Test func everyPageNeedsSignInFormsNeedTheTokenAStoreManagerStaysInTheirStoreAndNamesAreEscaped() throws {
+        let dir = TemporaryDirectory("bo-sec")
+        let ho = try Self.headOffice(dir)
+        _ = try ho.register(store: "0001", till: "01")
+        _ = try ho.register(store: "0002", till: "01")
+        try ho.store().importProducts([Product(sku: "EVIL", description: "Evil <script>alert(1)</script>", unitPrice: 100, taxCode: "A")])
+        try ho.start()
+        let r = try Self.drive(["security", ho.url])
+        for (page, answer) in r["pages"] as? [String: [Any]] ?? [:] {
+            #expect(answer.first as? Int == 303 && (answer.last as? String)?.hasSuffix("/login") == true, "\(page) answered \(answer) without a session")
+        }
+        #expect((r["pages"] as? [String: Any])?.count == 14)
+        #expect((r["no_csrf"] as? [Any])?.first as? Int == 403)
+        #expect((r["no_csrf"] as? [Any])?.last as? Bool == true)
+        #expect(r["wrong_csrf"] as? Int == 403)
+        #expect(r["store_options"] as? [String] == ["store:0001", "till:0001/01"])
+        #expect((r["other_store"] as? [Any])?.first as? Int == 403)
+        #expect((r["other_store"] as? [Any])?.last as? Bool == true)
+        #expect((r["own_store"] as? [Any])?.first as? Int == 303)
+        #expect(r["store_programme"] as? Int == 403)
+        #expect(r["escaped"] as? Bool == true)
+        #expect(r["raw_script"] as? Bool == false)
+        let lockout = r["lockout"] as? [Any] ?? []
+        #expect(lockout.first as? [Int] == [401, 401, 401, 401, 401])
+        #expect(lockout.dropFirst().first as? Int == 401)
+        #expect(lockout.last as? Bool == true)
+        // Only the store manager's own-store publication was made.
+        let pubs = try ho.store().publications()
+        #expect(pubs.map(\.scope) == [.store("0001")])
+    }
+}

@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""Drives the back office for the Swift tests: headless Chromium through Selenium (chromedriver),
+or plain HTTP for the security checks. Prints one JSON object of what it saw; the Swift tests
+make the assertions. Usage: backoffice.py SCENARIO BASE_URL [ARGS...]"""
+import http.cookiejar, json, sys, time, urllib.error, urllib.parse, urllib.request
+
+
+def browser(width=1280, height=800):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    o = webdriver.ChromeOptions()
+    for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={width},{height}"]:
+        o.add_argument(a)
+    o.binary_location = "/usr/bin/chromium"
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+
+
+def by_id(d, i):
+    from selenium.webdriver.common.by import By
+    return d.find_element(By.ID, i)
+
+
+def css(d, sel):
+    from selenium.webdriver.common.by import By
+    return d.find_elements(By.CSS_SELECTOR, sel)
+
+
+def sign_in(d, base, user, password):
+    d.get(base + "/login")
+    by_id(d, "username").send_keys(user)
+    by_id(d, "password").send_keys(password)
+    submit(d, "signin", "header")
+
+
+def submit(d, button_id, then):
+    """Clicks a form's button and waits for the next page (an element matching `then`)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = d.find_element("tag name", "html")
+    by_id(d, button_id).click()
+    WebDriverWait(d, 20).until(lambda drv: old != drv.find_element("tag name", "html") and css(drv, then))
+
+
+def set_field(d, name, value):
+    e = by_id(d, name)
+    e.clear()
+    e.send_keys(value)
+
+
+def errors(d):
+    return {e.get_attribute("data-field"): e.text for e in css(d, ".err[data-field]")}
+
+
+def publish(base, shots):
+    """Sign in; change the earn rate; preview a basket; publish to store 0001; the rollout page."""
+    out = {}
+    d = browser()
+    try:
+        d.get(base + "/programme")
+        out["unsigned"] = d.current_url
+        sign_in(d, base, "anna", "anna-secret-1")
+        d.get(base + "/programme")
+        out["before"] = by_id(d, "earn.pointsPerUnit").get_attribute("value")
+        set_field(d, "version", "bo-triple")
+        set_field(d, "earn.pointsPerUnit", "3")
+        submit(d, "save", "h1")
+        out["saved"] = css(d, ".notice")[0].text if css(d, ".notice") else ""
+        by_id(d, "basket").send_keys("F0002 1\nF0001 2")
+        submit(d, "preview", "#total-points")
+        out["preview_total"] = by_id(d, "total-points").text
+        out["preview_rows"] = [r.text for r in css(d, "#award tr")]
+        d.get(base + "/programme/diff")
+        out["diff"] = [r.text for r in css(d, "#diff tr")]
+        d.get(base + "/programme")
+        from selenium.webdriver.support.ui import Select
+        Select(by_id(d, "scope")).select_by_value("store:0001")
+        by_id(d, "note").send_keys("Triple points for the opening week")
+        submit(d, "publish", "h1")
+        out["after_publish"] = d.current_url
+        out["notice"] = css(d, ".notice")[0].text if css(d, ".notice") else ""
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            d.get(base + "/rollout")
+            rows = {r.get_attribute("data-till"): r.text for r in css(d, "#rollout tr[data-till]")}
+            if "runs v1" in " ".join(v for k, v in rows.items() if k == "0001/01") or "v1 v1 0" in rows.get("0001/01", ""):
+                break
+            time.sleep(0.5)
+        out["rollout"] = rows
+        if shots:
+            d.save_screenshot(shots + "/backoffice-rollout.png")
+        # Readable at 1280x800 and on a tablet: no page scrolls sideways.
+        out["overflow"] = {}
+        for w, h in [(1280, 800), (768, 1024)]:
+            d.set_window_size(w, h)
+            for p in ["/", "/programme", "/catalog", "/settings", "/rollout", "/receipts"]:
+                d.get(base + p)
+                if d.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1"):
+                    out["overflow"][f"{p} at {w}x{h}"] = True
+        d.set_window_size(1280, 800)
+        if shots:
+            d.get(base + "/programme")
+            d.save_screenshot(shots + "/backoffice-programme.png")
+    finally:
+        d.quit()
+    return out
+
+
+def bad_input(base, csv_path):
+    """An invalid programme and a catalog file with bad rows."""
+    out = {}
+    d = browser()
+    try:
+        sign_in(d, base, "anna", "anna-secret-1")
+        d.get(base + "/programme")
+        set_field(d, "earn.pointsPerUnit", "-2")
+        set_field(d, "tiers[1].threshold", "0.00")                 # overlaps tier 0
+        set_field(d, "redemption.bands[1].minorPer100Points", "0.10")   # below band 0: the table decreases
+        submit(d, "save", "h1")
+        out["programme_notice"] = css(d, ".notice")[0].text if css(d, ".notice") else ""
+        out["programme_errors"] = errors(d)
+        d.get(base + "/catalog")
+        by_id(d, "file").send_keys(csv_path)
+        submit(d, "upload", "h1")
+        out["csv_issues"] = by_id(d, "csv-issues").text if css(d, "#csv-issues") else ""
+    finally:
+        d.quit()
+    return out
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k):
+        return None
+
+
+def client():
+    jar = http.cookiejar.CookieJar()
+    return urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(jar)), jar
+
+
+def call(opener, url, data=None):
+    try:
+        r = opener.open(url, data=urllib.parse.urlencode(data).encode() if data is not None else None, timeout=30)
+        return r.status, r.headers.get("Location", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location", ""), e.read().decode()
+
+
+def login(opener, base, user, password):
+    _, _, page = call(opener, base + "/login")
+    nonce = page.split('name="login_csrf" value="')[1].split('"')[0]
+    return call(opener, base + "/login", {"login_csrf": nonce, "username": user, "password": password})
+
+
+def csrf_of(page):
+    return page.split('name="csrf" value="')[1].split('"')[0]
+
+
+def security(base):
+    out = {}
+    anon, _ = client()
+    out["pages"] = {}
+    for p in ["/", "/programme", "/programme/diff", "/catalog", "/catalog/item?sku=F0001", "/settings", "/rollout", "/receipts",
+              "/receipts/svg?number=0001-01-000001"]:
+        status, location, _ = call(anon, base + p)
+        out["pages"][p] = [status, location]
+    for p, data in [("/programme", {"earn.pointsPerUnit": "9"}), ("/programme/publish", {"scope": "chain"}), ("/settings", {"scope": "chain"}),
+                    ("/catalog/item", {"sku": "F0001", "price": "0.01", "scope": "chain"}), ("/rollback", {"kind": "prices", "scope": "chain"})]:
+        status, location, _ = call(anon, base + p, data)
+        out["pages"]["POST " + p] = [status, location]
+    # Signed in, but a form without the session's token.
+    anna, _ = client()
+    login(anna, base, "anna", "anna-secret-1")
+    status, _, page = call(anna, base + "/programme/publish", {"scope": "chain"})
+    out["no_csrf"] = [status, "did not come from your back office session" in page]
+    status, _, page = call(anna, base + "/settings", {"scope": "chain", "csrf": "0" * 64, "autoLockMinutes": "3"})
+    out["wrong_csrf"] = status
+    # A store manager and another store.
+    sam, _ = client()
+    login(sam, base, "sam", "sam-secret-12")
+    _, _, page = call(sam, base + "/settings")
+    token = csrf_of(page)
+    out["store_options"] = [o.split('"')[0] for o in page.split('<option value="')[1:] if o.split('"')[0].startswith(("store:", "till:", "chain", "group:"))]
+    status, _, page = call(sam, base + "/settings", {"csrf": token, "scope": "store:0002", "autoLockMinutes": "3"})
+    out["other_store"] = [status, "only to their own store" in page]
+    status, location, _ = call(sam, base + "/settings", {"csrf": token, "scope": "store:0001", "autoLockMinutes": "3"})
+    out["own_store"] = [status, location]
+    status, _, _ = call(sam, base + "/programme")
+    out["store_programme"] = status
+    # A product named <script>…: shown as text.
+    _, _, page = call(anna, base + "/catalog?q=Evil")
+    out["escaped"] = "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    out["raw_script"] = "<script>alert(1)</script>" in page
+    # Lockout after five wrong passwords: then even the right one is refused for a while.
+    mallory, _ = client()
+    codes = [login(mallory, base, "lock-me", "wrong-password")[0] for _ in range(5)]
+    status, _, page = login(mallory, base, "lock-me", "lock-me-secret")
+    out["lockout"] = [codes, status, "locked until" in page]
+    return out
+
+
+def till_shot(text_path, png):
+    """The till's screen (tmux capture) drawn as a terminal, for README."""
+    import html
+    text = open(text_path, encoding="utf-8").read()
+    page = ("<html><body style='margin:0;background:#0c0c0c'><pre style='margin:0;padding:14px;color:#d0d0d0;"
+            "font:14px/1.2 \"DejaVu Sans Mono\",monospace'>" + html.escape(text) + "</pre></body></html>")
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False, encoding="utf-8") as f:
+        f.write(page)
+    d = browser(960, 700)
+    try:
+        d.get("file://" + f.name)
+        d.save_screenshot(png)
+    finally:
+        d.quit()
+    return {"png": png}
+
+
+if __name__ == "__main__":
+    scenario, arg = sys.argv[1], sys.argv[2]
+    rest = sys.argv[3:]
+    if scenario == "publish":
+        result = publish(arg, rest[0] if rest else "")
+    elif scenario == "bad-input":
+        result = bad_input(arg, rest[0])
+    elif scenario == "security":
+        result = security(arg)
+    elif scenario == "till-shot":
+        result = till_shot(arg, rest[0])
+    else:
+        raise SystemExit("unknown scenario " + scenario)
+    print(json.dumps(result))
