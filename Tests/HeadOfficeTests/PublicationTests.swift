@@ -93,3 +93,23 @@ struct PublicationTests {
         #expect(try store.updates(for: TillCredential(storeID: "0002", tillID: "01"), after: 0, at: now + 3_600_000).map(\.kind) == [.prices])
     }
 }
+
+@Suite("Receipts in the back office")
+struct BackOfficeReceiptTests {
+    @Test(arguments: Backend.allCases)
+    func anySaleHeadOfficeHasIsDrawnAsThePaperShowsIt(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let t = try TillSide(seed: 4)
+        let sales = try t.generator.ring(3)
+        _ = try store.ingest(try t.batch(), from: till1)
+        let sale = sales[1]
+        let svg = try #require(try store.receiptSVG(sale.receiptNumber))
+        #expect(svg.hasPrefix("<svg"))
+        #expect(svg.contains(sale.receiptNumber))
+        #expect(svg.contains("TOTAL EUR"))
+        for line in sale.basket.lines where !line.voided { #expect(svg.contains(line.item.description)) }
+        #expect(try store.receiptSVG("0001-01-999999") == nil)
+    }
+}
