@@ -33,14 +33,6 @@ struct BackOfficeBrowserTests {
         return ho
     }
 
-    static func signOn(_ t: Tmux) throws {
-        try t.waitFor("SIGN ON")
-        try t.send("1", "Enter")
-        try t.waitFor("PIN:")
-        try t.send("1234", "Enter")
-        try t.waitFor("Signed on")
-    }
-
     @Test func signInChangeTheEarnRatePreviewPublishToOneStoreAndItsTillEarnsByIt() throws {
         let dir = TemporaryDirectory("bo-browser")
         let ho = try Self.headOffice(dir)
@@ -50,8 +42,8 @@ struct BackOfficeBrowserTests {
         let env = ["LANG": "C.UTF-8", "TZ": "UTC"]
         let a = try Tmux(command: mine.command, width: 100, height: 30, environment: env)
         let b = try Tmux(command: other.command, width: 100, height: 30, environment: env)
-        try Self.signOn(a)
-        try Self.signOn(b)
+        try PublicationTmuxTests.signOn(a)
+        try PublicationTmuxTests.signOn(b)
         try ho.store().waitForPoll(of: mine.credential)
         try ho.store().waitForPoll(of: other.credential)
 

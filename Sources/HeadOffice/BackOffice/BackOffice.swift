@@ -113,6 +113,20 @@ extension HeadOfficeServer {
 
     struct ForbiddenScope: Error { var message: String }
 
+    /// Runs a publication from a form: on to the rollout page, or the reason it was refused
+    /// (403 for a scope the user may not publish to, 422 for a publication head office refuses).
+    func publishing(_ user: BackOfficeUser, _ csrf: String, title: String, active: String,
+                    _ body: () async throws -> Int64) async throws -> Response {
+        do {
+            return redirect("/rollout?published=\(try await body())")
+        } catch let e as ForbiddenScope {
+            return html(.forbidden, HTML.page("Not allowed", user: user, csrf: csrf, notice: (e.message, true), ""))
+        } catch let e as PublicationError {
+            return html(.unprocessableContent, HTML.page(title, user: user, csrf: csrf, active: active, notice: (e.description, true),
+                                                  "<a class=\"button\" href=\"\(active)\">Back</a>"))
+        }
+    }
+
     // MARK: Routes
 
     func addBackOffice(_ router: Router<BasicRequestContext>) {

@@ -132,16 +132,11 @@ extension HeadOfficeServer {
                     return html(.unprocessableContent, HTML.page("Change a price", user: user, csrf: csrf, active: "/catalog",
                                                           notice: ("'\(f["price"] ?? "")' is not a price such as 1.99: nothing was published.", true), ""))
                 }
-                do {
+                return try await publishing(user, csrf, title: "Change a price", active: "/catalog") {
                     let (scope, at) = try publication(f, user: user)
-                    let pub = try await work.run { [store] in
+                    return try await work.run { [store] in
                         try store.publish(.prices, scope: scope, by: user.username, note: f["note"] ?? "", effectiveAt: at, prices: [PriceChange(sku: sku, unitPrice: price)])
-                    }
-                    return redirect("/rollout?published=\(pub.version)")
-                } catch let e as ForbiddenScope {
-                    return html(.forbidden, HTML.page("Not allowed", user: user, csrf: csrf, notice: (e.message, true), ""))
-                } catch let e as PublicationError {
-                    return html(.unprocessableContent, HTML.page("Change a price", user: user, csrf: csrf, active: "/catalog", notice: (e.description, true), ""))
+                    }.version
                 }
             }
         }

@@ -135,7 +135,7 @@ extension HeadOfficeServer {
         router.post("/programme/publish") { request, _ -> Response in
             try await post(request, roles: Self.editors) { user, csrf, f in
                 guard let (p, _) = try await workingProgramme() else { return redirect("/programme") }
-                do {
+                return try await publishing(user, csrf, title: "Loyalty programme", active: "/programme") {
                     let (scope, at) = try publication(f, user: user)
                     let pub = try await work.run { [store] in
                         let pub = try store.publish(.programme, scope: scope, by: user.username, note: f["note"] ?? "", effectiveAt: at, programme: p)
@@ -143,11 +143,7 @@ extension HeadOfficeServer {
                         return pub
                     }
                     await updates.update(try await work.run { [store] in try store.visibleState() })
-                    return redirect("/rollout?published=\(pub.version)")
-                } catch let e as ForbiddenScope {
-                    return html(.forbidden, HTML.page("Not allowed", user: user, csrf: csrf, notice: (e.message, true), ""))
-                } catch let e as PublicationError {
-                    return html(.unprocessableContent, HTML.page("Loyalty programme", user: user, csrf: csrf, active: "/programme", notice: (e.description, true), ""))
+                    return pub.version
                 }
             }
         }

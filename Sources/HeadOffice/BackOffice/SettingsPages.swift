@@ -62,17 +62,12 @@ extension HeadOfficeServer {
                     return html(.unprocessableContent, HTML.page("Terminal settings", user: user, csrf: csrf, active: "/settings",
                                                           notice: ("Nothing was published: " + problems.joined(separator: "; "), true), "<a class=\"button\" href=\"/settings\">Back</a>"))
                 }
-                do {
+                let settings = t
+                return try await publishing(user, csrf, title: "Terminal settings", active: "/settings") {
                     let (scope, at) = try publication(f, user: user)
-                    let settings = t
-                    let pub = try await work.run { [store] in
+                    return try await work.run { [store] in
                         try store.publish(.settings, scope: scope, by: user.username, note: f["note"] ?? "", effectiveAt: at, settings: settings)
-                    }
-                    return redirect("/rollout?published=\(pub.version)")
-                } catch let e as ForbiddenScope {
-                    return html(.forbidden, HTML.page("Not allowed", user: user, csrf: csrf, notice: (e.message, true), ""))
-                } catch let e as PublicationError {
-                    return html(.unprocessableContent, HTML.page("Terminal settings", user: user, csrf: csrf, active: "/settings", notice: (e.description, true), ""))
+                    }.version
                 }
             }
         }
@@ -103,15 +98,10 @@ extension HeadOfficeServer {
         router.post("/rollback") { request, _ -> Response in
             try await post(request) { user, csrf, f in
                 guard let kind = PublicationKind(rawValue: f["kind"] ?? "") else { return redirect("/rollout") }
-                do {
+                return try await publishing(user, csrf, title: "Rollout", active: "/rollout") {
                     let (scope, _) = try publication(f, user: user)
                     if kind == .programme && !Self.editors.contains(user.role) { throw ForbiddenScope(message: "Only marketing and administrators roll back the programme") }
-                    let pub = try await work.run { [store] in try store.rollback(kind, scope: scope, by: user.username) }
-                    return redirect("/rollout?published=\(pub.version)")
-                } catch let e as ForbiddenScope {
-                    return html(.forbidden, HTML.page("Not allowed", user: user, csrf: csrf, notice: (e.message, true), ""))
-                } catch let e as PublicationError {
-                    return html(.unprocessableContent, HTML.page("Rollout", user: user, csrf: csrf, active: "/rollout", notice: (e.description, true), "<a class=\"button\" href=\"/rollout\">Back</a>"))
+                    return try await work.run { [store] in try store.rollback(kind, scope: scope, by: user.username) }.version
                 }
             }
         }
