@@ -148,8 +148,11 @@ extension TillDatabase: CashOfficeStore {
         }
     }
 
+    /// Appends one line. Lines for actions inside a sale (a void, a discount) come with keystrokes,
+    /// so, like the open sale's events, they do not wait for the disk: they survive a crash of the
+    /// till, not a power cut. Refunds, cash and Z reports write theirs in their own durable commit.
     public func audit(_ entry: AuditEntry) throws {
-        try run("write the audit trail") { try pool.write { try Self.insertAudit(entry, db: $0) } }
+        try run("write the audit trail") { try withRelaxedSync { try Self.insertAudit(entry, db: $0) } }
     }
 
     static func insertAudit(_ e: AuditEntry, db: Database) throws {
@@ -185,7 +188,16 @@ extension TillDatabase: CashOfficeStore {
         z: Bool, counted: Int64?, at time: Timestamp, till: TillIdentity, print: (PeriodReport) -> PrintJobDraft?
     ) throws -> PeriodReport {
         try run(z ? "close the day (Z report)" : "make the X report") {
-            if !z { return try pool.read { db in try Self.periodReport(z: false, counted: nil, at: time, till: till, db: db).report } }
+            if !z {
+                // The X report resets nothing: it is printed and noted on the audit trail.
+                return try pool.write { db in
+                    let report = try Self.periodReport(z: false, counted: nil, at: time, till: till, db: db).report
+                    try Self.insertAudit(AuditEntry(at: time, action: "x-report", cashier: nil,
+                                                    detail: "X: \(report.salesCount) sales, net \(till.currency.format(report.netSales))"), db: db)
+                    if let job = print(report) { try Self.insertPrintJob(job, saleID: nil, at: time, db: db) }
+                    return report
+                }
+            }
             return try pool.write { db in
                 let (report, marks) = try Self.periodReport(z: true, counted: counted, at: time, till: till, db: db)
                 let encoder = JSONEncoder()

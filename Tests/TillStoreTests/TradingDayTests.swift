@@ -256,6 +256,17 @@ struct TradingDayTests {
         #expect(try db.outboxPayloads(kind: "refund").count == earlierRefunds(db))
     }
 
+    @Test func theXReportIsPrintedAndTheZReportToo() throws {
+        let dir = TemporaryDirectory()
+        let db = try makeDemoDatabase(in: dir)
+        let job: (PeriodReport) -> PrintJobDraft? = { PrintJobDraft(kind: .report, receiptNumber: "\($0.kind)\($0.number)", payload: Array("\($0.kind)".utf8)) }
+        let x = try db.report(z: false, counted: nil, at: 1_795_000_000_000, till: till, print: job)
+        _ = try db.report(z: true, counted: 0, at: 1_795_000_001_000, till: till, print: job)
+        #expect(try db.printJobs().filter { $0.kind == .report }.map(\.receiptNumber) == ["X1", "Z1"])
+        #expect(x.number == 1)
+        #expect(try db.auditTrail().map(\.action) == ["x-report", "z-report"])
+    }
+
     func earlierRefunds(_ db: TillDatabase) throws -> Int {
         try db.outboxPayloads(kind: "refund").map { try JSONDecoder().decode(RefundDocument.self, from: Data($0.utf8)) }.count
     }
