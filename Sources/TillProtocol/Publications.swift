@@ -15,7 +15,6 @@ public struct PublicationScope: Codable, Sendable, Equatable, Hashable, CustomSt
 
     public static let chain = PublicationScope(kind: .chain, value: nil)
     public static func store(_ id: String) -> PublicationScope { PublicationScope(kind: .store, value: id) }
-    public static func till(store: String, till: String) -> PublicationScope { PublicationScope(kind: .till, value: "\(store)/\(till)") }
 
     /// Reads "chain", "group:NAME", "store:0001" or "till:0001/01".
     public static func parse(_ text: String) -> PublicationScope? {

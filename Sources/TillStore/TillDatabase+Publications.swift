@@ -10,7 +10,6 @@ public struct AppliedPublication: Sendable, Equatable {
     public var summary: String
     /// Set when the publication could not be applied (it is skipped, never half-applied).
     public var problem: String?
-    public var appliedAt: Timestamp
 }
 
 extension TillDatabase {
@@ -73,7 +72,7 @@ extension TillDatabase {
                         problem = "\(error)"
                     }
                     try db.execute(sql: "UPDATE publication SET applied_at = ?, problem = ? WHERE version = ?", arguments: [time, problem, version])
-                    done.append(AppliedPublication(publication: p, summary: problem.map { "Not applied: \($0)" } ?? summary, problem: problem, appliedAt: time))
+                    done.append(AppliedPublication(publication: p, summary: problem.map { "Not applied: \($0)" } ?? summary, problem: problem))
                 }
                 return done
             }

@@ -15,10 +15,9 @@ public final class UpdateService: Sendable {
     let waitSeconds: Int
     private let stopping = Atomic<Bool>(false)
     private let ackWanted = Atomic<Bool>(true)
+    /// The version head office last heard this till runs (-1: not yet told).
     private let acked = Atomic<Int64>(-1)
     private let wake = NSCondition()
-    /// How many publications came, for the status line and tests.
-    private let receivedCount = Atomic<Int>(0)
 
     public init(link: HeadOfficeLink, database: TillDatabase, waitSeconds: Int = 25,
                 now: @escaping @Sendable () -> Timestamp = { Int64(Date().timeIntervalSince1970 * 1000) }) {
@@ -27,10 +26,6 @@ public final class UpdateService: Sendable {
         self.waitSeconds = waitSeconds
         self.now = now
     }
-
-    public var received: Int { receivedCount.load(ordering: .relaxed) }
-    /// The version head office last heard this till runs (-1: not yet told).
-    public var acknowledged: Int64 { acked.load(ordering: .relaxed) }
 
     public func start() {
         let poller = Thread { [self] in pollLoop() }
@@ -67,7 +62,6 @@ public final class UpdateService: Sendable {
             throw HTTPFailure(kind: .other, message: Forwarder.message(answer) ?? "head office answered HTTP \(answer.status) for updates")
         }
         try database.receive(batch.publications, at: now())
-        receivedCount.add(batch.publications.count, ordering: .relaxed)
         return batch.publications.count
     }
 
