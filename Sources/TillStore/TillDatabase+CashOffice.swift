@@ -14,14 +14,10 @@ extension TillDatabase: CashOfficeStore {
     }
 
     static func returnable(receipt: String, till: TillIdentity, db: Database) throws -> ReturnableSale? {
-        var text: String?
-        if let seq = Int64(receipt) {
-            text = try String.fetchOne(db, sql: "SELECT document FROM sale WHERE till_id = ? AND sequence = ?", arguments: [till.tillID, seq])
-        } else {
-            text = try String.fetchOne(db, sql: "SELECT document FROM sale WHERE receipt_number = ?", arguments: [receipt])
-                ?? String.fetchOne(db, sql: "SELECT document FROM remote_sale WHERE receipt_number = ?", arguments: [receipt])
-        }
-        guard let text else { return nil }
+        // This till's journal first; else a sale of another till head office gave for a return here.
+        guard let text = try saleDocumentText(receipt: receipt, tillID: till.tillID, db: db)
+            ?? String.fetchOne(db, sql: "SELECT document FROM remote_sale WHERE receipt_number = ?", arguments: [receipt])
+        else { return nil }
         let sale = try CompletedSale(document: try JSONDecoder().decode(SaleDocument.self, from: Data(text.utf8)), storeName: till.storeName)
         // Every refund of the sale, once: this till's, and those head office told of (other tills').
         var refunds: [String: RefundDocument] = [:]

@@ -109,18 +109,21 @@ extension TillDatabase {
     public func completedSale(receipt: String, till: TillIdentity) throws(TillStoreError) -> CompletedSale? {
         let tillID = till.tillID
         let text = try run("read the sales journal") {
-            try pool.read { db -> String? in
-                if let seq = Int64(receipt) {
-                    return try String.fetchOne(db, sql: "SELECT document FROM sale WHERE till_id = ? AND sequence = ?", arguments: [tillID, seq])
-                }
-                return try String.fetchOne(db, sql: "SELECT document FROM sale WHERE receipt_number = ?", arguments: [receipt])
-            }
+            try pool.read { db in try Self.saleDocumentText(receipt: receipt, tillID: tillID, db: db) }
         }
         guard let text else { return nil }
         return try run("read sale \(receipt)") {
             let doc = try JSONDecoder().decode(SaleDocument.self, from: Data(text.utf8))
             return try CompletedSale(document: doc, storeName: till.storeName)
         }
+    }
+
+    /// A journalled sale's document by receipt number, or by this till's sequence number when all digits.
+    static func saleDocumentText(receipt: String, tillID: String, db: Database) throws -> String? {
+        if let seq = Int64(receipt) {
+            return try String.fetchOne(db, sql: "SELECT document FROM sale WHERE till_id = ? AND sequence = ?", arguments: [tillID, seq])
+        }
+        return try String.fetchOne(db, sql: "SELECT document FROM sale WHERE receipt_number = ?", arguments: [receipt])
     }
 
     /// The last sale journalled by this till.
