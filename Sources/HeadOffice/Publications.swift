@@ -1,5 +1,6 @@
 import Foundation
 public import TillCore
+import TillDocuments
 public import TillProtocol
 
 /// Why a publication was refused.
@@ -228,14 +229,18 @@ extension HeadOfficeStore {
 /// A price change file: `sku,price` with the price as written (1.99), every row checked.
 public enum PriceFile {
     public static func parse(_ text: String, currency: Currency = .eur) throws(StaffFileError) -> [PriceChange] {
-        var rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
-        guard rows.first == ["sku", "price"] else { throw StaffFileError(problems: ["line 1: the header must be sku,price"]) }
-        rows.removeFirst()
+        let records: [CSVRecord]
+        do { records = try CSVReader.records(text) } catch { throw StaffFileError(problems: ["line \(error.line): \(error.message)"]) }
+        guard records.first?.fields.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) == ["sku", "price"] else {
+            throw StaffFileError(problems: ["line 1: the header must be sku,price"])
+        }
         var out: [PriceChange] = [], problems: [String] = []
-        for (i, r) in rows.enumerated() where !(r.count == 1 && r[0].isEmpty) {
-            guard r.count == 2, !r[0].isEmpty else { problems.append("line \(i + 2): expected sku,price"); continue }
-            guard let minor = currency.parse(r[1]), minor >= 0 else { problems.append("line \(i + 2): price '\(r[1])' must be an amount such as 1.99"); continue }
-            out.append(PriceChange(sku: r[0], unitPrice: minor))
+        for r in records.dropFirst() {
+            let f = r.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+            if f.allSatisfy(\.isEmpty) { continue }
+            guard f.count == 2, !f[0].isEmpty else { problems.append("line \(r.line): expected sku,price"); continue }
+            guard let minor = currency.parse(f[1]), minor >= 0 else { problems.append("line \(r.line): price '\(f[1])' must be an amount such as 1.99"); continue }
+            out.append(PriceChange(sku: f[0], unitPrice: minor))
         }
         guard problems.isEmpty else { throw StaffFileError(problems: problems) }
         return out

@@ -19,35 +19,12 @@ public struct StaffRecord: Sendable, Equatable {
         self.storeID = storeID
     }
 
-    /// Reads a staff CSV; every row is checked and the errors name their row. Nothing is returned
-    /// unless every row is good.
+    /// Reads a staff CSV (`number,name,role,pin,store`, the till's format with a store column);
+    /// every row is checked and each problem names its line. Nothing is returned unless every row is good.
     public static func parse(csv text: String) throws(StaffFileError) -> [StaffRecord] {
-        var rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
-        guard let header = rows.first, header.prefix(4) == ["number", "name", "role", "pin"] else {
-            throw StaffFileError(problems: ["line 1: the header must be number,name,role,pin,store"])
-        }
-        rows.removeFirst()
-        var out: [StaffRecord] = [], problems: [String] = [], seen = Set<String>()
-        for (i, r) in rows.enumerated() where !(r.count == 1 && r[0].isEmpty) {
-            let line = i + 2
-            guard r.count == 4 || r.count == 5 else { problems.append("line \(line): \(r.count) fields, expected 4 or 5"); continue }
-            let number = r[0], name = r[1], pin = r[3]
-            guard !number.isEmpty, number.count <= 8, number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                problems.append("line \(line): number '\(number)' must be 1 to 8 digits"); continue
-            }
-            guard seen.insert(number).inserted else { problems.append("line \(line): number \(number) appears twice"); continue }
-            guard !name.isEmpty else { problems.append("line \(line): the name is empty"); continue }
-            guard let role = Cashier.Role(rawValue: r[2]) else {
-                problems.append("line \(line): role '\(r[2])' must be cashier, supervisor or manager"); continue
-            }
-            guard (4...8).contains(pin.count), pin.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                problems.append("line \(line): the PIN of \(number) must be 4 to 8 digits"); continue
-            }
-            let store = r.count == 5 && !r[4].isEmpty ? r[4] : nil
-            out.append(StaffRecord(number: number, name: name, role: role, pin: pin, storeID: store))
-        }
-        guard problems.isEmpty else { throw StaffFileError(problems: problems) }
-        return out
+        let (rows, issues) = StaffCSV.parse(text, storeColumn: true)
+        guard issues.isEmpty else { throw StaffFileError(problems: issues.map { "line \($0.line): \($0.message)" }) }
+        return rows.map { StaffRecord(number: $0.cashier.number, name: $0.cashier.name, role: $0.cashier.role, pin: $0.pin, storeID: $0.storeID) }
     }
 }
 

@@ -112,40 +112,11 @@ extension TillCommand {
 
             func run() throws {
                 let config = try global.loadConfig()
-                let records: [CSVRecord]
-                do { records = try CSVReader.records(try readText(file)) } catch let e as CSVReader.Failure {
-                    throw CLIError("\(file) line \(e.line): \(e.message)")
-                }
-                guard let header = records.first, header.fields.map({ $0.lowercased() }) == ["number", "name", "role", "pin"] else {
-                    throw CLIError("\(file) line 1: the header must be: number,name,role,pin")
-                }
-                var staff: [(Cashier, String)] = []
-                var issues: [ImportIssue] = []
-                for r in records.dropFirst() {
-                    guard r.fields.count == 4 else {
-                        issues.append(ImportIssue(line: r.line, message: "has \(r.fields.count) fields, the header has 4"))
-                        continue
-                    }
-                    let (number, name, roleText, pin) = (r.fields[0], r.fields[1], r.fields[2].lowercased(), r.fields[3])
-                    var ok = true
-                    if !(1...8).contains(number.count) || !number.allSatisfy(\.isNumber) {
-                        issues.append(ImportIssue(line: r.line, message: "number '\(number)' must be 1 to 8 digits")); ok = false
-                    }
-                    if name.isEmpty || name.count > 40 {
-                        issues.append(ImportIssue(line: r.line, message: "name '\(name)' must be 1 to 40 characters")); ok = false
-                    }
-                    let role = Cashier.Role(rawValue: roleText)
-                    if role == nil {
-                        issues.append(ImportIssue(line: r.line, message: "role '\(roleText)' must be cashier, supervisor or manager")); ok = false
-                    }
-                    if !(4...8).contains(pin.count) || !pin.allSatisfy(\.isNumber) {
-                        issues.append(ImportIssue(line: r.line, message: "the PIN must be 4 to 8 digits")); ok = false
-                    }
-                    if ok, let role { staff.append((Cashier(number: number, name: name, role: role), pin)) }
-                }
+                let (rows, issues) = StaffCSV.parse(try readText(file), storeColumn: false)
                 if !issues.isEmpty {
                     throw CLIError(TillStoreError.importRejected(file: file, issues: issues, totalIssues: issues.count).description)
                 }
+                let staff = rows.map { ($0.cashier, $0.pin) }
                 let db = try config.openDatabase()
                 do { try db.saveCashiers(staff) } catch { throw CLIError(error.description) }
                 print("Imported \(staff.count) cashiers from \(file).")

@@ -39,6 +39,14 @@ struct StaffTests {
         #expect(try t.db.authenticate(number: "31", pin: "3131") != nil)
     }
 
+    @Test func aStaffFileIsReadAsCSVQuotesBlankLinesAndAll() throws {
+        let rows = try StaffRecord.parse(csv: "number,name,role,pin,store\n\n31,\"Smith, Jo\",supervisor,3131,0001\n")
+        #expect(rows == [StaffRecord(number: "31", name: "Smith, Jo", role: .supervisor, pin: "3131", storeID: "0001")])
+        #expect(throws: StaffFileError(problems: ["line 4: role 'boss' must be cashier, supervisor or manager"])) {
+            try StaffRecord.parse(csv: "number,name,role,pin\n21,A,cashier,1234\n\n22,B,boss,1234\n")
+        }
+    }
+
     @Test func aStaffFileWithMistakesNamesEachRowAndImportsNothing() {
         #expect(throws: StaffFileError(problems: [
             "line 2: role 'boss' must be cashier, supervisor or manager",
