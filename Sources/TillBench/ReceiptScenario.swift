@@ -66,13 +66,19 @@ struct ReceiptScenario: ParsableCommand {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [python, scratch.path + "/bench.py", scratch.path + "/receipt.json", String(pythonIterations)]
-        let out = Pipe(), err = Pipe()
+        // stderr goes to a file: a child filling a second pipe while we read the first to its
+        // end would wait for ever, and so would we.
+        let out = Pipe()
+        let errPath = scratch.path + "/stderr.txt"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let errFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         p.standardOutput = out
-        p.standardError = err
+        p.standardError = errFile
         try p.run()
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        try? errFile.close()
+        let e = FileManager.default.contents(atPath: errPath) ?? Data()
         var pythonUs: Double?
         var pythonBytes = 0
         // python-escpos prints notes of its own; the result is the last line.

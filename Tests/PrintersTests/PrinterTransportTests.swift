@@ -67,6 +67,23 @@ struct TCPTransportTests {
         #expect(hint.contains("did not answer the status request"))
     }
 
+    @Test func aStoppedPrinterNeverServesTheNextOnesConnections() throws {
+        // A printer started and stopped at once used to leave its accept thread behind; it could
+        // then accept on the next printer's listener (the same descriptor number) and count that
+        // printer's status requests as its own.
+        for _ in 0..<40 {
+            let gone = try FakeNetworkPrinter()
+            gone.stop()
+            let printer = try FakeNetworkPrinter()
+            defer { printer.stop() }
+            let t = TCPPrinterTransport(host: "127.0.0.1", port: printer.port, timeoutMilliseconds: 2_000)
+            #expect(try t.status() == PrinterStatus())
+            #expect(printer.statusRequests == 3)
+            #expect(printer.connections == 1)
+            #expect(gone.connections == 0)
+        }
+    }
+
     @Test func nothingListeningIsNotFound() throws {
         let port: UInt16
         do {

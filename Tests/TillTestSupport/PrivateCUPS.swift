@@ -89,8 +89,7 @@ public final class PrivateCUPS: @unchecked Sendable { // immutable after init, a
     public func stop() {
         guard pid > 0 else { return }
         kill(pid, SIGTERM)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        _ = waitForExit(pid) // retried on EINTR: a signal must not leave cupsd running
         pid = 0
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 public import TillCore
 public import TillStore
@@ -105,8 +105,21 @@ public func runProcess(
     p.standardOutput = out
     p.standardError = err
     try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    // Both pipes are drained at once: a child that fills one (64 KiB) while the other is being
+    // read to its end would otherwise wait for ever, and so would we.
+    let (o, e) = drainConcurrently(out.fileHandleForReading, err.fileHandleForReading)
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+/// Reads two handles to their ends at the same time (one on a joined thread of its own).
+public func drainConcurrently(_ first: FileHandle, _ second: FileHandle) -> (Data, Data) {
+    let secondData = Mutex(Data())
+    let reader = JoinableThread(name: "drain") {
+        let d = second.readDataToEndOfFile()
+        secondData.withLock { $0 = d }
+    }
+    let firstData = first.readDataToEndOfFile()
+    reader.join()
+    return (firstData, secondData.withLock { $0 })
 }
