@@ -94,7 +94,7 @@ public final class HeadOfficeStore: Sendable {
         var prepared: [Prepared] = []
         prepared.reserveCapacity(batch.documents.count)
         let raw = rawSales?.count == batch.documents.count ? rawSales : nil
-        for (i, d) in batch.documents.enumerated() { prepared.append(try prepare(d, raw: raw?[i], till: till)) }
+        for (i, d) in batch.documents.enumerated() { prepared.append(try prepare(d, raw: raw?[i], till: till, received: received)) }
 
         let results = try database.write { c -> [IngestResult] in
             var results: [IngestResult] = []
@@ -102,7 +102,7 @@ public final class HeadOfficeStore: Sendable {
             var mark = TillMark()
             for p in prepared {
                 switch p {
-                case .sale(let doc, let sale, let json, let check): results.append(try applySale(doc, sale, json, check, till: till, at: received, c, mark: &mark))
+                case .sale(let doc, let sale, let json, let derived): results.append(try applySale(doc, sale, json, derived, till: till, at: received, c, mark: &mark))
                 case .registration(let doc): results.append(try applyRegistration(doc, till: till, at: received, c))
                 case .refund(let doc, let json): results.append(try applyRefund(doc, json, till: till, at: received, c))
                 case .zreport(let doc, let json): results.append(try applyZReport(doc, json, id: ZReportSummary.documentID(storeID: doc.storeID, tillID: doc.tillID, number: doc.number), till: till, at: received, c))
@@ -132,13 +132,13 @@ public final class HeadOfficeStore: Sendable {
     }
 
     enum Prepared {
-        case sale(SaleDocument, CompletedSale, String, AwardCheck?)
+        case sale(SaleDocument, CompletedSale, String, Derived)
         case registration(RegistrationDocument)
         case refund(RefundDocument, String)
         case zreport(ZReportSummary, String)
     }
 
-    private func prepare(_ d: OutboxDocument, raw: String?, till: TillCredential) throws -> Prepared {
+    private func prepare(_ d: OutboxDocument, raw: String?, till: TillCredential, received: Int64) throws -> Prepared {
         func refuse(_ message: String, status: Int = 422) -> IngestRefusal {
             IngestRefusal(status: status, message: "Document \(d.kind) \(d.id): \(message)", documentID: d.id)
         }
@@ -152,23 +152,26 @@ public final class HeadOfficeStore: Sendable {
             if let problem = doc.problem() { throw refuse(problem) }
             let sale: CompletedSale
             do { sale = try CompletedSale(document: doc, storeName: nil) } catch { throw refuse("\(error)") }
+            if let problem = try realSaleProblem(doc, sale, received: received) { throw refuse(problem) }
+            if let r = doc.loyalty?.registration {
+                guard r.cardNumber == doc.loyalty?.cardNumber else {
+                    throw refuse("loyalty.registration.cardNumber \(LoyaltyCardNumber.masked(r.cardNumber)) is not the sale's card \(LoyaltyCardNumber.masked(doc.loyalty?.cardNumber ?? ""))")
+                }
+                if let problem = Self.registrationProblem(r) { throw refuse("loyalty.registration: " + problem) }
+            }
             let json = try raw ?? String(decoding: JSONEncoder().encode(doc), as: UTF8.self)
-            return .sale(doc, sale, json, try checkAward(doc, sale))
+            return .sale(doc, sale, json, try derive(doc, sale))
         case "registration":
             guard let doc = d.registration else { throw refuse("a registration document needs its 'registration'") }
             guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
                 throw refuse("it is a registration of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
             }
+            if let problem = doc.boundsProblem() { throw refuse(problem) }
             let r = doc.registration
-            guard r.cardNumber == d.id, !r.cardNumber.isEmpty, r.cardNumber.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                throw refuse("registration.cardNumber '\(r.cardNumber)' must be the document's id, in digits")
+            guard r.cardNumber == d.id else {
+                throw refuse("registration.cardNumber '\(DocumentGate.quoted(r.cardNumber))' must be the document's id")
             }
-            do {
-                _ = try Registration.make(
-                    cardNumber: r.cardNumber, firstName: r.firstName, lastName: r.lastName, phone: r.phone ?? "", email: r.email ?? "",
-                    postcode: r.postcode ?? "", birthDate: r.birthDate ?? "", marketingConsent: r.marketingConsent, at: 0)
-            } catch { throw refuse("\(error)") }
-            if doc.welcome.contains(where: { $0.points < 0 }) { throw refuse("welcome points must not be negative") }
+            if let problem = Self.registrationProblem(r) { throw refuse("registration: " + problem) }
             return .registration(doc)
         case "refund":
             guard let doc = d.refund else { throw refuse("a refund document needs its 'refund'") }
@@ -176,16 +179,14 @@ public final class HeadOfficeStore: Sendable {
             guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
                 throw refuse("it is a refund of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
             }
-            guard doc.total >= 0, doc.lines.allSatisfy({ $0.amount >= 0 && $0.quantityMilli > 0 }), doc.tenders.allSatisfy({ $0.amount >= 0 }) else {
-                throw refuse("refund amounts and quantities must not be negative")
-            }
-            if let l = doc.loyalty, l.pointsTakenBack < 0 || l.pointsRestored < 0 { throw refuse("refund points must not be negative") }
+            if let problem = doc.boundsProblem() { throw refuse(problem) }
             return .refund(doc, String(decoding: try JSONEncoder().encode(doc), as: UTF8.self))
         case "zreport":
             guard let doc = d.zreport else { throw refuse("a zreport document needs its 'zreport'") }
             guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
                 throw refuse("it is a Z report of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
             }
+            if let problem = doc.boundsProblem() { throw refuse(problem) }
             guard ZReportSummary.documentID(storeID: doc.storeID, tillID: doc.tillID, number: doc.number) == d.id, doc.kind == "Z" else {
                 throw refuse("the id must be \(ZReportSummary.documentID(storeID: doc.storeID, tillID: doc.tillID, number: doc.number)) for Z report \(doc.number)")
             }
@@ -212,6 +213,11 @@ public final class HeadOfficeStore: Sendable {
         guard let l, l.pointsTakenBack > 0 || l.pointsRestored > 0 else {
             return IngestResult(kind: "refund", id: doc.refundID, status: .accepted, cards: try balances([card], c))
         }
+        let delta = l.pointsRestored - l.pointsTakenBack   // both within 0...10^12
+        guard let row = try moveCard(l.cardNumber, delta: delta, qualifying: 0, saleID: doc.refundID, receipt: doc.receiptNumber,
+                                     till: till, at: received, c) else {
+            return IngestResult(kind: "refund", id: doc.refundID, status: .accepted, cards: try balances([card], c))
+        }
         for (kind, points, label) in [("return-earn", -l.pointsTakenBack, "Points of returned items"), ("return-redeem", l.pointsRestored, "Redeemed points given back")]
         where points != 0 {
             try c.execute("""
@@ -219,12 +225,8 @@ public final class HeadOfficeStore: Sendable {
                 VALUES (?, ?, ?, ?, 'return', ?, ?, ?, ?)
                 """, [.text(l.cardNumber), .text(doc.refundID), .text(kind), .int(points), .text(label), .text(till.storeID), .text(till.tillID), .int(received)])
         }
-        let delta = l.pointsRestored - l.pointsTakenBack
-        try c.execute("""
-            INSERT INTO cards (number, customer_id, status, balance, qualifying) VALUES (?, NULL, 'active', 0, 0) ON CONFLICT (number) DO NOTHING
-            """, [.text(l.cardNumber)])
-        try c.execute("UPDATE cards SET balance = balance + ?, updated_at = ? WHERE number = ?", [.int(delta), .int(received), .text(l.cardNumber)])
-        if let b = try c.queryOne("SELECT balance FROM cards WHERE number = ?", [.text(l.cardNumber)])?.int("balance"), b < 0 {
+        if row.int("balance") < 0 {
+            let b = row.int("balance")
             try c.execute("""
                 INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('overdraft', ?, ?, ?, ?, ?, ?)
                 """, [.text(l.cardNumber), .text(doc.refundID), .text(till.storeID), .text(till.tillID),
@@ -280,10 +282,9 @@ public final class HeadOfficeStore: Sendable {
         return IngestResult(kind: "zreport", id: id, status: .accepted)
     }
 
-    private func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ check: AwardCheck?, till: TillCredential, at received: Int64,
+    private func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ derived: Derived, till: TillCredential, at received: Int64,
                            _ c: any SQLConnection, mark: inout TillMark) throws -> IngestResult {
         let card = doc.loyalty?.cardNumber
-        let redeemedValue = doc.loyalty?.redeemedValue ?? 0
         // Insert first: the usual case is one statement. Nothing inserted means this sale or its
         // sequence number is already there.
         let inserted = try c.execute("""
@@ -291,8 +292,8 @@ public final class HeadOfficeStore: Sendable {
                 card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
             """, [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
-                  .text(doc.completedAt), .int(sale.completedAt), .int(doc.totals.total), .text(doc.currency), SQLValue(card),
-                  .int(card == nil ? 0 : max(0, doc.totals.total - redeemedValue)), .text(json), .int(received)])
+                  .text(doc.completedAt), .int(sale.completedAt), .int(sale.basket.totals.total), .text(doc.currency), SQLValue(card),
+                  .int(card == nil ? 0 : derived.spend), .text(json), .int(received)])
         if inserted == 0 {
             if try c.queryOne("SELECT sale_id FROM sales WHERE sale_id = ?", [.text(doc.saleID)]) != nil {
                 return IngestResult(kind: "sale", id: doc.saleID, status: .duplicate, reason: "already applied", cards: try balances([card], c))
@@ -305,41 +306,36 @@ public final class HeadOfficeStore: Sendable {
             return IngestResult(kind: "sale", id: doc.saleID, status: .rejected, reason: reason)
         }
         mark.accepted(sequence: doc.sequence, lag: max(0, received - sale.completedAt))
-        guard let l = doc.loyalty, let outcome = sale.loyalty else {
+        for check in derived.checks {
+            try c.execute("""
+                INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [.text(doc.saleID), SQLValue(card), .text(check.kind), .text(check.detail), .int(check.tillPoints),
+                      SQLValue(check.headOfficePoints), .int(received)])
+        }
+        guard let l = doc.loyalty else {
             return IngestResult(kind: "sale", id: doc.saleID, status: .accepted)
         }
-        if let r = l.registration {
-            try insertRegistration(r, saleID: doc.saleID, till: till, at: received, c)
+        var derived = derived
+        if let r = l.registration,
+           try insertRegistration(r, saleID: doc.saleID, till: till, programmeVersion: l.programmeVersion, at: received, c) != .registered {
+            // The card was not issued here: no welcome bonus for it.
+            derived.movements.removeAll { $0.kind == "welcome" }
+            derived.delta = derived.movements.reduce(Int64(0)) { $0 + $1.points }
         }
-        var movements: [(String, Int64, String, String)] = []
-        for p in l.welcome { movements.append(("welcome", p.points, p.rule, p.label)) }
-        for p in l.earned where p.points != 0 { movements.append(("earn", p.points, p.rule, p.label)) }
-        if l.redeemed > 0 { movements.append(("redeem", -l.redeemed, "redeem", "Points redeemed")) }
-        let delta = movements.reduce(0) { $0 + $1.1 }
-        let programme = try programme(version: l.programmeVersion)
-        let spend = max(0, doc.totals.total - l.redeemedValue)
-        let qualifyingDelta = programme?.tierQualification.basis == .points ? outcome.earned.total : spend
-        let update = "UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ? WHERE number = ? RETURNING balance, qualifying, status, tier_code"
-        let updateArguments: [SQLValue] = [.int(delta), .int(qualifyingDelta), .int(received), .text(l.cardNumber)]
-        var updated = try c.queryOne(update, updateArguments)
-        if updated == nil {
-            try c.execute("INSERT INTO cards (number, status, balance, qualifying) VALUES (?, 'active', 0, 0) ON CONFLICT (number) DO NOTHING",
-                          [.text(l.cardNumber)])
-            try c.execute("""
-                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('unknown-card', ?, ?, ?, ?, ?, ?)
-                """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
-                      .text("Sale \(doc.receiptNumber) used card \(LoyaltyCardNumber.masked(l.cardNumber)), which head office did not have: it starts from 0 here (load the cards with headoffice cards import)"),
-                      .int(received)])
-            updated = try c.queryOne(update, updateArguments)
+        let programme = derived.programme
+        guard let row = try moveCard(l.cardNumber, delta: derived.delta, qualifying: derived.qualifyingDelta, saleID: doc.saleID,
+                                     receipt: doc.receiptNumber, till: till, at: received, c) else {
+            return IngestResult(kind: "sale", id: doc.saleID, status: .accepted)
         }
-        guard let row = updated else { throw SQLError("card \(l.cardNumber) vanished while applying sale \(doc.saleID)") }
         // The movements, appended in one statement.
+        let movements = derived.movements
         if !movements.isEmpty {
             let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: movements.count).joined(separator: ", ")
             var arguments: [SQLValue] = []
             arguments.reserveCapacity(movements.count * 9)
             for m in movements {
-                arguments += [.text(l.cardNumber), .text(doc.saleID), .text(m.0), .int(m.1), .text(m.2), .text(m.3), .text(till.storeID),
+                arguments += [.text(l.cardNumber), .text(doc.saleID), .text(m.kind), .int(m.points), .text(m.rule), .text(m.label), .text(till.storeID),
                               .text(till.tillID), .int(received)]
             }
             try c.execute("INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at) VALUES " + values, arguments)
@@ -363,19 +359,47 @@ public final class HeadOfficeStore: Sendable {
                       .text("Sale \(doc.receiptNumber) used card \(LoyaltyCardNumber.masked(l.cardNumber)), which head office has as \(row.text("status"))"),
                       .int(received)])
         }
-        // The till's points stand (the customer was told them); a different recomputation is reported.
-        if let check {
-            try c.execute("""
-                INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, [.text(doc.saleID), .text(l.cardNumber), .text(check.kind), .text(check.detail), .int(check.tillPoints),
-                      SQLValue(check.headOfficePoints), .int(received)])
-        }
         return IngestResult(kind: "sale", id: doc.saleID, status: .accepted,
-                            cards: [CardBalance(number: l.cardNumber, balance: balance, tierCode: tier, qualifying: qualifying)])
+                            cards: [CardBalance(number: l.cardNumber, balance: balance, tierCode: tier ?? row["tier_code"].text, qualifying: qualifying)])
     }
 
-    /// A discrepancy to record if the sale is applied: what head office's recomputation says.
+    /// Moves a card's balance and qualification by `delta` and `qualifying`, creating the card
+    /// (with an `unknown-card` exception) if head office did not have it. A move that would take
+    /// either figure outside `DocumentBounds.balance` is refused: the card row is not touched, and
+    /// nil comes back after an `out-of-bounds` exception is recorded. Returns the row after the move.
+    func moveCard(_ number: String, delta: Int64, qualifying: Int64, saleID: String, receipt: String, till: TillCredential, at received: Int64,
+                  _ c: any SQLConnection) throws -> SQLRow? {
+        // The bounds are in the WHERE clause: neither database ever computes a figure past them
+        // (SQLite would turn an overflowing sum into a REAL).
+        let limit = DocumentBounds.balance.upperBound
+        let update = """
+            UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ?
+            WHERE number = ? AND balance BETWEEN ? AND ? AND qualifying BETWEEN ? AND ?
+            RETURNING balance, qualifying, status, tier_code
+            """
+        let arguments: [SQLValue] = [.int(delta), .int(qualifying), .int(received), .text(number),
+                                     .int(-limit - min(0, delta)), .int(limit - max(0, delta)),
+                                     .int(-limit - min(0, qualifying)), .int(limit - max(0, qualifying))]
+        if let row = try c.queryOne(update, arguments) { return row }
+        if try c.queryOne("SELECT number FROM cards WHERE number = ?", [.text(number)]) == nil {
+            try c.execute("INSERT INTO cards (number, status, balance, qualifying) VALUES (?, 'active', 0, 0) ON CONFLICT (number) DO NOTHING",
+                          [.text(number)])
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('unknown-card', ?, ?, ?, ?, ?, ?)
+                """, [.text(number), .text(saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(receipt) used card \(LoyaltyCardNumber.masked(number)), which head office did not have: it starts from 0 here (load the cards with headoffice cards import)"),
+                      .int(received)])
+            if let row = try c.queryOne(update, arguments) { return row }
+        }
+        try c.execute("""
+            INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('out-of-bounds', ?, ?, ?, ?, ?, ?)
+            """, [.text(number), .text(saleID), .text(till.storeID), .text(till.tillID),
+                  .text("Document \(receipt) would move card \(LoyaltyCardNumber.masked(number)) by \(delta) points (qualifying \(qualifying)) past ±\(limit): the card was not changed"),
+                  .int(received)])
+        return nil
+    }
+
+    /// A discrepancy to record if the sale is applied: the till's figure and head office's.
     struct AwardCheck {
         var kind: String
         var detail: String
@@ -383,48 +407,203 @@ public final class HeadOfficeStore: Sendable {
         var headOfficePoints: Int64?
     }
 
-    /// Recomputes the points with the programme version the till used (before the write
-    /// transaction: it is the costly part); nil when they agree.
-    private func checkAward(_ doc: SaleDocument, _ sale: CompletedSale) throws -> AwardCheck? {
-        guard let l = doc.loyalty, let outcome = sale.loyalty else { return nil }
-        let tillPoints = l.earned.reduce(0) { $0 + $1.points }
-        guard let programme = try programme(version: l.programmeVersion) else {
-            return AwardCheck(kind: "unknown-programme",
-                              detail: "Programme version \(l.programmeVersion) is not at head office: the points were not checked (import it with headoffice programme import)",
-                              tillPoints: tillPoints, headOfficePoints: nil)
-        }
-        let award = programme.award(for: sale.basket, context: outcome.context)
-        let mine = award.parts.filter { $0.points != 0 }.map { "\($0.rule)=\($0.points)" }
-        let theirs = l.earned.filter { $0.points != 0 }.map { "\($0.rule)=\($0.points)" }
-        guard mine != theirs else { return nil }
-        return AwardCheck(kind: "points",
-                          detail: "Sale \(doc.receiptNumber): the till awarded \(theirs.joined(separator: ", ")); programme \(programme.version) gives \(mine.joined(separator: ", "))",
-                          tillPoints: tillPoints, headOfficePoints: award.total)
+    /// What head office itself makes of a sale's loyalty: the movements it puts on the ledger, the
+    /// spend that counts towards the tier, and where the till said otherwise.
+    struct Derived {
+        var movements: [(kind: String, points: Int64, rule: String, label: String)] = []
+        var delta: Int64 = 0
+        var qualifyingDelta: Int64 = 0
+        /// What the customer paid in money (the sale's total less what points paid).
+        var spend: Int64 = 0
+        var checks: [AwardCheck] = []
+        var programme: LoyaltyProgramme?
     }
 
-    private func insertRegistration(_ r: SaleDocument.RegistrationInfo, saleID: String?, till: TillCredential, at received: Int64,
-                                    _ c: any SQLConnection) throws {
+    /// A sale that cannot have happened: no tender for what was due, underpaid, impossible times,
+    /// another currency than the chain's. Nil when it is a real sale.
+    private func realSaleProblem(_ doc: SaleDocument, _ sale: CompletedSale, received: Int64) throws -> String? {
+        let t = sale.basket.totals
+        if t.total > 0 && doc.tenders.isEmpty { return "tenders: a sale of \(t.total) needs the tenders that paid it" }
+        if t.paid < t.total { return "totals.paid \(t.paid) is less than the total \(t.total): an unpaid sale is not a completed sale" }
+        guard let started = ProtocolTime.parse(doc.startedAt) else { return "startedAt '\(DocumentGate.quoted(doc.startedAt))' is not an ISO 8601 time" }
+        let completed = sale.completedAt
+        for (name, v) in [("startedAt", started), ("completedAt", completed)] where !DocumentBounds.epochMillis.contains(v) {
+            return "\(name) \(name == "startedAt" ? doc.startedAt : doc.completedAt) is not a time a sale can have (2000 to 2200)"
+        }
+        if completed < started { return "completedAt \(doc.completedAt) is before startedAt \(doc.startedAt)" }
+        if completed - started > 86_400_000 { return "startedAt \(doc.startedAt) is more than a day before completedAt \(doc.completedAt)" }
+        if completed > received + 86_400_000 { return "completedAt \(doc.completedAt) is more than a day after head office's clock" }
+        if let chain = try latestProgramme()?.currency, chain != doc.currency {
+            return "currency '\(doc.currency)' is not the chain's currency \(chain)"
+        }
+        return nil
+    }
+
+    /// A registration's fields checked exactly as the till's form checks them; nil when valid.
+    static func registrationProblem(_ r: SaleDocument.RegistrationInfo) -> String? {
+        var g = DocumentGate()
+        r.check(&g)
+        if let p = g.problem { return p }
+        do {
+            let made = try Registration.make(
+                cardNumber: r.cardNumber, firstName: r.firstName, lastName: r.lastName, phone: r.phone ?? "", email: r.email ?? "",
+                postcode: r.postcode ?? "", birthDate: r.birthDate ?? "", marketingConsent: r.marketingConsent, at: 0)
+            _ = made
+        } catch { return "\(error)" }
+        guard ProtocolTime.parse(r.registeredAt) != nil else { return "registeredAt '\(DocumentGate.quoted(r.registeredAt))' is not an ISO 8601 time" }
+        return nil
+    }
+
+    /// Where the till's line, VAT and total figures differ from what the core computes from the
+    /// same lines, discounts and tenders (head office keeps its own and records the difference).
+    private func figureChecks(_ doc: SaleDocument, _ sale: CompletedSale) -> [AwardCheck] {
+        let t = sale.basket.totals
+        var differences: [String] = []
+        let lines = doc.lines.sorted { $0.lineNumber < $1.lineNumber }
+        for (l, a) in zip(lines, t.lines) {
+            for (name, till, mine) in [("amount", l.amount, a.gross), ("lineDiscount", l.lineDiscount, a.lineDiscount),
+                                       ("saleDiscountShare", l.saleDiscountShare, a.saleDiscountShare), ("net", l.net, a.net)] where till != mine {
+                differences.append("line \(l.lineNumber) \(name) \(till) (head office: \(mine))")
+            }
+        }
+        let tillVAT = doc.vat.map { "\($0.code) \($0.rateBasisPoints) \($0.gross)/\($0.vat)/\($0.net)" }
+        let ownVAT = t.vat.map { "\($0.code) \($0.basisPoints) \($0.gross)/\($0.vat)/\($0.net)" }
+        if tillVAT != ownVAT {
+            differences.append("VAT \(tillVAT.isEmpty ? "none" : tillVAT.joined(separator: ", ")) (head office: \(ownVAT.joined(separator: ", ")))")
+        }
+        for (name, till, mine) in [("subtotal", doc.totals.subtotal, t.subtotal), ("lineDiscounts", doc.totals.lineDiscounts, t.lineDiscounts),
+                                   ("itemCount", doc.totals.itemCount, t.itemCount)] where till != mine {
+            differences.append("totals.\(name) \(till) (head office: \(mine))")
+        }
+        guard !differences.isEmpty else { return [] }
+        return [AwardCheck(kind: "figures", detail: "Sale \(doc.receiptNumber): " + differences.prefix(20).joined(separator: "; "),
+                           tillPoints: 0, headOfficePoints: nil)]
+    }
+
+    /// Head office's own figures for a sale's loyalty (before the write transaction: it is the
+    /// costly part). Points earned and the welcome bonus come from the programme version the till
+    /// used; the value of redeemed points is what the points tenders paid, never more than the
+    /// programme makes those points worth; the tier counts what the customer paid in money.
+    private func derive(_ doc: SaleDocument, _ sale: CompletedSale) throws -> Derived {
+        var d = Derived()
+        d.checks = figureChecks(doc, sale)
+        guard let l = doc.loyalty, let outcome = sale.loyalty else { return d }
+        let tillEarned = l.earned.filter { $0.points != 0 }
+        let tillPoints = tillEarned.reduce(Int64(0)) { $0 + $1.points }   // bounded: 200 parts × 10^12
+        let programme = try programme(version: l.programmeVersion)
+        d.programme = programme
+        var earned = tillEarned.map { (rule: $0.rule, label: $0.label, points: $0.points) }
+        var welcome = l.welcome.filter { $0.points != 0 }.map { (rule: $0.rule, label: $0.label, points: $0.points) }
+        if let programme {
+            let award = programme.award(for: sale.basket, context: outcome.context)
+            let mine = award.parts.filter { $0.points != 0 }
+            if mine.map({ "\($0.rule)=\($0.points)" }) != tillEarned.map({ "\($0.rule)=\($0.points)" }) {
+                d.checks.append(AwardCheck(
+                    kind: "points",
+                    detail: "Sale \(doc.receiptNumber): the till awarded \(tillEarned.map { "\($0.rule)=\($0.points)" }.joined(separator: ", ")); programme \(programme.version) gives \(mine.map { "\($0.rule)=\($0.points)" }.joined(separator: ", ")): the ledger has head office's",
+                    tillPoints: tillPoints, headOfficePoints: award.total))
+            }
+            earned = mine.map { (rule: $0.rule, label: $0.label, points: $0.points) }
+            let ownWelcome = l.registration == nil ? [] : programme.welcomeAward.parts
+            let tillWelcome = welcome.reduce(Int64(0)) { $0 + $1.points }
+            if ownWelcome.reduce(Int64(0), { $0 + $1.points }) != tillWelcome {
+                d.checks.append(AwardCheck(
+                    kind: "welcome",
+                    detail: "Sale \(doc.receiptNumber): the till gave \(tillWelcome) welcome points; programme \(programme.version) gives \(ownWelcome.reduce(Int64(0)) { $0 + $1.points })\(l.registration == nil ? " (no card was issued in this sale)" : "")",
+                    tillPoints: tillWelcome, headOfficePoints: ownWelcome.reduce(Int64(0)) { $0 + $1.points }))
+            }
+            welcome = ownWelcome.map { (rule: $0.rule, label: $0.label, points: $0.points) }
+        } else {
+            d.checks.append(AwardCheck(
+                kind: "unknown-programme",
+                detail: "Programme version \(l.programmeVersion) is not at head office: the points were not checked (import it with headoffice programme import)",
+                tillPoints: tillPoints, headOfficePoints: nil))
+            if l.registration == nil { welcome = [] }
+        }
+        // Money paid with points: the points tenders' amounts (bounded), never more than the
+        // programme makes those points worth.
+        let pointsTenders = doc.tenders.filter { $0.kind == TenderKind.points.rawValue }
+        let paidWithPoints = pointsTenders.reduce(Int64(0)) { $0 + $1.amount }
+        if let programme {
+            for t in pointsTenders {
+                let worth = programme.value(ofPoints: t.points ?? 0)
+                if t.amount > worth {
+                    d.checks.append(AwardCheck(
+                        kind: "redemption",
+                        detail: "Sale \(doc.receiptNumber): \(t.points ?? 0) points paid \(t.amount); programme \(programme.version) makes them worth \(worth)",
+                        tillPoints: t.points ?? 0, headOfficePoints: nil))
+                }
+            }
+        }
+        if l.redeemedValue != paidWithPoints {
+            d.checks.append(AwardCheck(
+                kind: "redemption",
+                detail: "Sale \(doc.receiptNumber): loyalty.redeemedValue says \(l.redeemedValue); its points tenders paid \(paidWithPoints)",
+                tillPoints: l.redeemed, headOfficePoints: nil))
+        }
+        for w in welcome { d.movements.append((kind: "welcome", points: w.points, rule: w.rule, label: w.label)) }
+        for e in earned { d.movements.append((kind: "earn", points: e.points, rule: e.rule, label: e.label)) }
+        if l.redeemed > 0 { d.movements.append((kind: "redeem", points: -l.redeemed, rule: "redeem", label: "Points redeemed")) }
+        // Each movement is within ±10^12 and there are at most 401 of them: no overflow.
+        d.delta = d.movements.reduce(Int64(0)) { $0 + $1.points }
+        let total = sale.basket.totals.total
+        let spend = max(0, total - min(total, paidWithPoints))
+        d.spend = spend
+        d.qualifyingDelta = programme?.tierQualification.basis == .points ? earned.reduce(Int64(0)) { $0 + $1.points } : spend
+        return d
+    }
+
+    /// Registers a card to a new member, once. Only a stock card, or a card head office does not
+    /// have that lies in the programme's card ranges, can be registered: a blocked, lost or already
+    /// registered card is refused and the refusal recorded as an exception. The registrations
+    /// table's unique card number is the lock, so two registrations of one card arriving at once
+    /// (on two head office processes) register it once.
+    enum RegistrationOutcome: Equatable {
+        case registered, duplicate
+        case refused(String)
+    }
+
+    private func insertRegistration(_ r: SaleDocument.RegistrationInfo, saleID: String?, till: TillCredential, programmeVersion: String,
+                                    at received: Int64, _ c: any SQLConnection) throws -> RegistrationOutcome {
+        func refused(_ why: String) throws -> RegistrationOutcome {
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('registration', ?, ?, ?, ?, ?, ?)
+                """, [.text(r.cardNumber), SQLValue(saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Card \(LoyaltyCardNumber.masked(r.cardNumber)) was not registered to \(r.firstName) \(r.lastName): \(why)"),
+                      .int(received)])
+            return .refused(why)
+        }
+        let existing = try c.queryOne("SELECT status, customer_id FROM cards WHERE number = ?", [.text(r.cardNumber)])
+        if let existing {
+            let status = existing.text("status")
+            if status != "stock" || existing["customer_id"].text != nil {
+                return try refused(status == "active" ? "the card is already registered to a member" : "the card is \(status)")
+            }
+        } else {
+            let ranges = try (programme(version: programmeVersion) ?? latestProgramme())?.cardRanges ?? []
+            do { _ = try LoyaltyCardNumber.validate(r.cardNumber, ranges: ranges) } catch {
+                return try refused("head office does not have the card, and \(error)")
+            }
+        }
         let inserted = try c.execute("""
             INSERT INTO registrations (card_number, customer_id, store_id, till_id, sale_id, received_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (card_number) DO NOTHING
             """, [.text(r.cardNumber), .text(r.cardNumber), .text(till.storeID), .text(till.tillID), SQLValue(saleID), .int(received)])
-        if inserted == 0 {
-            try c.execute("""
-                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('registration', ?, ?, ?, ?, ?, ?)
-                """, [.text(r.cardNumber), SQLValue(saleID), .text(till.storeID), .text(till.tillID),
-                      .text("Card \(LoyaltyCardNumber.masked(r.cardNumber)) was registered again (to \(r.firstName) \(r.lastName)): the first registration stands"),
-                      .int(received)])
-            return
-        }
+        // Another transaction registered it first (the same document sent twice at once).
+        if inserted == 0 { return .duplicate }
         try c.execute("""
             INSERT INTO customers (id, first_name, last_name, phone, email, postcode, birth_date, marketing_consent, registered_at, store_id, till_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
             """, [.text(r.cardNumber), .text(r.firstName), .text(r.lastName), SQLValue(r.phone), SQLValue(r.email), SQLValue(r.postcode),
                   SQLValue(r.birthDate), SQLValue(r.marketingConsent), .text(r.registeredAt), .text(till.storeID), .text(till.tillID)])
+        // Only a stock card (or a new one) changes hands; the conditional update keeps it so even
+        // if the card's row changed since it was read.
         try c.execute("""
             INSERT INTO cards (number, customer_id, status, balance, qualifying) VALUES (?, ?, 'active', 0, 0)
             ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, status = 'active'
+            WHERE cards.status = 'stock' AND cards.customer_id IS NULL
             """, [.text(r.cardNumber), .text(r.cardNumber)])
+        return .registered
     }
 
     private func applyRegistration(_ doc: RegistrationDocument, till: TillCredential, at received: Int64, _ c: any SQLConnection) throws -> IngestResult {
@@ -432,15 +611,26 @@ public final class HeadOfficeStore: Sendable {
         if try c.queryOne("SELECT card_number FROM registrations WHERE card_number = ?", [.text(card)]) != nil {
             return IngestResult(kind: "registration", id: card, status: .duplicate, reason: "already registered", cards: try balances([card], c))
         }
-        try insertRegistration(doc.registration, saleID: nil, till: till, at: received, c)
-        let welcome = doc.welcome.reduce(0) { $0 + $1.points }
-        for p in doc.welcome {
+        switch try insertRegistration(doc.registration, saleID: nil, till: till, programmeVersion: doc.programmeVersion, at: received, c) {
+        case .registered: break
+        case .duplicate:
+            return IngestResult(kind: "registration", id: card, status: .duplicate, reason: "already registered", cards: try balances([card], c))
+        case .refused(let why):
+            return IngestResult(kind: "registration", id: card, status: .rejected, reason: why, cards: try balances([card], c))
+        }
+        // The welcome bonus is the programme's, not what the document says.
+        let welcome = try programme(version: doc.programmeVersion)?.welcomeAward.parts.map { SaleDocument.AwardPart(rule: $0.rule, label: $0.label, points: $0.points) }
+            ?? doc.welcome
+        let total = welcome.reduce(Int64(0)) { $0 + $1.points }   // bounded: 200 parts × 10^12
+        guard total != 0, try moveCard(card, delta: total, qualifying: 0, saleID: card, receipt: "registration", till: till, at: received, c) != nil else {
+            return IngestResult(kind: "registration", id: card, status: .accepted, cards: try balances([card], c))
+        }
+        for p in welcome where p.points != 0 {
             try c.execute("""
                 INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at)
                 VALUES (?, NULL, 'welcome', ?, ?, ?, ?, ?, ?)
                 """, [.text(card), .int(p.points), .text(p.rule), .text(p.label), .text(till.storeID), .text(till.tillID), .int(received)])
         }
-        try c.execute("UPDATE cards SET balance = balance + ?, updated_at = ? WHERE number = ?", [.int(welcome), .int(received), .text(card)])
         return IngestResult(kind: "registration", id: card, status: .accepted, cards: try balances([card], c))
     }
 

@@ -159,6 +159,8 @@ extension SaleDocument {
             if TenderKind(rawValue: t.kind) == nil { return "tenders[\(i)].kind '\(t.kind)' must be cash, card or points" }
             if t.kind == "points" && (t.points ?? 0) <= 0 { return "tenders[\(i)].points must be positive for a points tender" }
         }
+        // Every figure within its bound before anything is added up.
+        if let bounds = boundsProblem() { return bounds }
         if let l = loyalty {
             if l.cardNumber.isEmpty || !l.cardNumber.allSatisfy({ $0.isASCII && $0.isNumber }) { return "loyalty.cardNumber '\(l.cardNumber)' must be digits" }
             if l.earned.contains(where: { $0.points < 0 }) || l.welcome.contains(where: { $0.points < 0 }) { return "loyalty: points earned must not be negative" }
