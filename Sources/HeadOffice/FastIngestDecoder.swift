@@ -42,6 +42,72 @@ enum FastIngestDecoder {
 
     struct Fail: Error {}
 
+    /// The whole-number fields of ingest documents.
+    static let integerFields: Set<String> = [
+        "schemaVersion", "sequence", "lineNumber", "quantityMilli", "unitPrice", "amount", "value", "lineDiscount", "saleDiscountShare",
+        "net", "taxRateBasisPoints", "rateBasisPoints", "gross", "vat", "points", "subtotal", "lineDiscounts", "saleDiscount", "total",
+        "paid", "change", "itemCount", "localMinutes", "qualifying", "redeemed", "redeemedValue", "balanceBefore", "balanceAfter",
+        "offlineLeft", "toNextTier", "pointsTakenBack", "pointsRestored", "number", "from", "to", "salesCount", "salesValue",
+        "refundsValue", "netSales",
+    ]
+
+    /// The first whole-number field whose value is a fraction, an exponent or past Int64, named
+    /// with its value (JSONDecoder's error for these names no field); nil if there is none.
+    static func numberProblem(_ body: UnsafeRawBufferPointer) -> String? {
+        var i = 0, lastString: Range<Int>? = nil, key: String? = nil
+        let n = body.count
+        while i < n {
+            let b = body[i]
+            if b == 0x22 {
+                let start = i + 1
+                i += 1
+                while i < n, body[i] != 0x22 { i += body[i] == 0x5C ? 2 : 1 }
+                lastString = start..<min(i, n)
+                i += 1
+                continue
+            }
+            if b == 0x3A, let r = lastString {
+                key = String(decoding: UnsafeRawBufferPointer(rebasing: body[r]), as: UTF8.self)
+                lastString = nil
+            } else if b == 0x2D || (0x30...0x39).contains(b) {
+                let start = i
+                while i < n, body[i] == 0x2D || body[i] == 0x2B || body[i] == 0x2E || body[i] == 0x65 || body[i] == 0x45 || (0x30...0x39).contains(body[i]) { i += 1 }
+                let text = String(decoding: UnsafeRawBufferPointer(rebasing: body[start..<i]), as: UTF8.self)
+                if let k = key, integerFields.contains(k), Int64(text) == nil {
+                    return "\(k) \(text.prefix(40)) is not a whole number from \(Int64.min) to \(Int64.max)"
+                }
+                key = nil
+                continue
+            } else if b == 0x2C || b == 0x7B || b == 0x5B {
+                key = b == 0x5B ? key : nil
+                lastString = nil
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// How deeply objects and arrays nest in `body` (strings skipped); checked before a body is
+    /// given to JSONDecoder, which would recurse that deep.
+    static func nestingDepth(_ body: UnsafeRawBufferPointer) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for b in body {
+            if inString {
+                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false }
+                continue
+            }
+            switch b {
+            case 0x22: inString = true
+            case 0x7B, 0x5B:
+                depth += 1
+                deepest = max(deepest, depth)
+            case 0x7D, 0x5D: depth -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+
     static func once<T>(_ slot: inout T?, _ value: T) throws(Fail) {
         guard slot == nil else { throw Fail() }
         slot = value
@@ -325,9 +391,13 @@ enum FastIngestDecoder {
     }
 
     /// A cursor over JSON text.
+    /// Objects and arrays nest at most this deep in a body (a batch's own documents use 5).
+    static let maxDepth = 64
+
     struct Reader {
         let bytes: UnsafeRawBufferPointer
         var at = 0
+        var depth = 0
 
         init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -368,6 +438,9 @@ enum FastIngestDecoder {
 
         mutating func object(_ field: (inout Reader, String) throws(Fail) -> Void) throws(Fail) {
             try expect(0x7B)
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= FastIngestDecoder.maxDepth else { throw Fail() }
             if peek(0x7D) {
                 at += 1
                 return
@@ -390,6 +463,9 @@ enum FastIngestDecoder {
 
         mutating func array(_ element: (inout Reader) throws(Fail) -> Void) throws(Fail) {
             try expect(0x5B)
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= FastIngestDecoder.maxDepth else { throw Fail() }
             if peek(0x5D) {
                 at += 1
                 return
@@ -538,11 +614,38 @@ enum FastIngestDecoder {
             case 0x5B: try array { r throws(Fail) in try r.skipValue() }
             case 0x74, 0x66: _ = try bool()
             case 0x6E: guard null() else { throw Fail() }
-            default:
-                let start = at
-                while at < bytes.count, (0x30...0x39).contains(bytes[at]) || [0x2D, 0x2B, 0x2E, 0x65, 0x45].contains(bytes[at]) { at += 1 }
-                guard at > start, Double(text(start..<at)) != nil else { throw Fail() }
+            default: try number()
             }
+        }
+
+        /// A number exactly as RFC 8259 writes it: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+        /// (no `+1`, `.5`, `01`, `1.` or `1e`, which JSONDecoder refuses).
+        mutating func number() throws(Fail) {
+            func digits(_ r: inout Reader) -> Int {
+                let start = r.at
+                while r.at < r.bytes.count, (0x30...0x39).contains(r.bytes[r.at]) { r.at += 1 }
+                return r.at - start
+            }
+            if at < bytes.count, bytes[at] == 0x2D { at += 1 }
+            guard at < bytes.count else { throw Fail() }
+            if bytes[at] == 0x30 {
+                at += 1
+            } else {
+                guard (0x31...0x39).contains(bytes[at]) else { throw Fail() }
+                _ = digits(&self)
+            }
+            if at < bytes.count, bytes[at] == 0x2E {
+                at += 1
+                guard digits(&self) > 0 else { throw Fail() }
+            }
+            if at < bytes.count, bytes[at] == 0x65 || bytes[at] == 0x45 {
+                at += 1
+                if at < bytes.count, bytes[at] == 0x2B || bytes[at] == 0x2D { at += 1 }
+                guard digits(&self) > 0 else { throw Fail() }
+            }
+            // A number ends at a delimiter; `1x` or `01` is not a number.
+            if at < bytes.count, !(bytes[at] == 0x2C || bytes[at] == 0x7D || bytes[at] == 0x5D || bytes[at] == 0x20 || bytes[at] == 0x09
+                                   || bytes[at] == 0x0A || bytes[at] == 0x0D) { throw Fail() }
         }
     }
 }

@@ -147,7 +147,14 @@ public struct HeadOfficeServer: Sendable {
                 batch = fast
                 raw = sales
             } else {
+                let depth = body.readableBytesView.withUnsafeBytes { FastIngestDecoder.nestingDepth($0) }
+                guard depth <= FastIngestDecoder.maxDepth else {
+                    return refuse(400, "The batch nests objects or arrays \(depth) deep: at most \(FastIngestDecoder.maxDepth) levels are read")
+                }
                 do { batch = try JSONDecoder().decode(IngestBatch.self, from: Data(body.readableBytesView)) } catch let e as DecodingError {
+                    if let number = body.readableBytesView.withUnsafeBytes({ FastIngestDecoder.numberProblem($0) }) {
+                        return refuse(400, "The batch is not valid: \(number)")
+                    }
                     return refuse(400, "The batch is not valid: \(Self.describe(e))")
                 } catch {
                     return refuse(400, "The batch is not JSON: \(error)")

@@ -72,4 +72,88 @@ struct FastIngestDecoderTests {
         let invalidUTF8: [UInt8] = Array(#"{"storeID":""#.utf8) + [0xC3, 0x28] + Array(#"","tillID":"01","documents":[]}"#.utf8)
         #expect(invalidUTF8.withUnsafeBytes { FastIngestDecoder.decode($0) } == nil)
     }
+
+    @Test func numbersOutsideJSONsGrammarAndDeepNestingAreLeftToJSONDecoder() {
+        for token in ["+1", ".5", "01", "1.", "1e", "-", "--1", "1e+", "0x10", "Infinity", "NaN", "1_000", "1.5.5"] {
+            let body = #"{"storeID":"0001","tillID":"01","x":"# + token + #","documents":[]}"#
+            // (Foundation's JSONDecoder skips some of these in keys it does not read, e.g. `01`,
+            // `1.` or `-`; the fast reader is stricter, never looser.)
+            #expect(fast(body) == nil, "accepted the number \(token)")
+        }
+        for token in ["0", "-0", "1.5", "-2e10", "1E+2", "3.25e-3", "123456789012345678901234567890"] {
+            let body = #"{"storeID":"0001","tillID":"01","x":"# + token + #","documents":[]}"#
+            #expect(fast(body) != nil, "refused the number \(token)")
+        }
+        // 200,000 levels of an unknown key: no stack overflow, left to the server's depth check.
+        let deep = #"{"storeID":"0001","tillID":"01","x":"# + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000) + #","documents":[]}"#
+        #expect(fast(deep) == nil)
+        #expect(Array(deep.utf8).withUnsafeBytes { FastIngestDecoder.nestingDepth($0) } == 200_001)
+        let within = #"{"storeID":"0001","tillID":"01","x":"# + String(repeating: "[", count: 60) + String(repeating: "]", count: 60) + #","documents":[]}"#
+        #expect(fast(within) != nil)
+    }
+
+    /// Thousands of mutated batches: whatever the fast reader accepts, JSONDecoder accepts with the
+    /// same values, and every sale's JSON as sent reads back as the same sale (it is stored as is).
+    @Test func agreesWithJSONDecoderOnTenThousandMutatedDocuments() throws {
+        let till = try TillSide(seed: 13)
+        try till.generator.ring(3, redeemEvery: 2)
+        let entries = try till.db.pendingOutbox(limit: 100)
+        let base = Array(Forwarder.batchBody(entries, storeID: "0001", tillID: "01"))
+        let tokens: [String] = ["+1", ".5", "01", "1.", "1e", "-", "-0", "1e5", "1.5", "1E+2", "-1", "0", #""\u0000""#, #""\ud800""#,
+                                #""\ud83d\ude00""#, "[[[[]]]]", "{}", "[]", "null", "true", "false", "tru", "nul", "\"\u{7F}\"",
+                                "9223372036854775807", "9223372036854775808", "-9223372036854775808", "1000.5", " ", "\t", "\u{0B}",
+                                #""\x""#, "\"", "{", "}", "[", "]", ",", ":", "\u{C3}", "\u{FEFF}"]
+        let values: [UInt8] = Array("{}[]\",:-+.0123456789eEtfnul\\ \t\n".utf8) + [0x00, 0x01, 0x7F, 0xC3, 0xFF]
+        var rng = SplitMix64(seed: 2026)
+        func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(max(1, n))) }
+        func positions(of byte: UInt8, in b: [UInt8]) -> [Int] { b.indices.filter { b[$0] == byte } }
+        let colons = positions(of: 0x3A, in: base), braces = positions(of: 0x7B, in: base)
+        var accepted = 0, refusedByBoth = 0
+        for round in 0..<10_000 {
+            var b = base
+            for _ in 0...(pick(3)) {
+                guard !b.isEmpty else { break }
+                switch pick(7) {
+                case 0: b[pick(b.count)] = values[pick(values.count)]                 // one byte changed
+                case 1: b.remove(at: pick(b.count))                                       // one byte gone
+                case 2: b.insert(values[pick(values.count)], at: pick(b.count))           // one byte more
+                case 3:                                                                   // an unknown key with an odd value
+                    let at = braces[pick(braces.count)] + 1
+                    if at <= b.count { b.insert(contentsOf: Array(#""zz":"#.utf8) + Array(tokens[pick(tokens.count)].utf8) + [0x2C], at: at) }
+                case 4:                                                                   // a value replaced by a token
+                    let at = colons[pick(colons.count)] + 1
+                    if at < b.count {
+                        var end = at
+                        while end < b.count, ![0x2C, 0x7D, 0x5D].contains(b[end]) { end += 1 }
+                        b.replaceSubrange(at..<end, with: Array(tokens[pick(tokens.count)].utf8))
+                    }
+                case 5:                                                                   // a span repeated
+                    let from = pick(b.count), length = min(b.count - from, 1 + pick(40))
+                    b.insert(contentsOf: Array(b[from..<(from + length)]), at: pick(b.count))
+                default:                                                                  // deep nesting inside an unknown key
+                    let n = 50 + pick(40)
+                    let at = braces[pick(braces.count)] + 1
+                    if at <= b.count {
+                        b.insert(contentsOf: Array(#""deep":"#.utf8) + Array(repeating: 0x5B, count: n) + Array(repeating: 0x5D, count: n) + [0x2C], at: at)
+                    }
+                }
+            }
+            let f = b.withUnsafeBytes { FastIngestDecoder.decode($0) }
+            let s = try? JSONDecoder().decode(IngestBatch.self, from: Data(b))
+            guard let f else {
+                if s == nil { refusedByBoth += 1 }
+                continue
+            }
+            accepted += 1
+            #expect(s == f.0, "round \(round): the fast reader accepted what JSONDecoder reads otherwise: \(String(decoding: b, as: UTF8.self).prefix(300))")
+            for (i, raw) in f.1.enumerated() {
+                guard let raw else { continue }
+                let readBack = try? JSONDecoder().decode(SaleDocument.self, from: Data(raw.utf8))
+                #expect(readBack == f.0.documents[i].sale, "round \(round): stored sale \(i) does not read back")
+            }
+        }
+        // Mutations inside strings keep many bodies valid; most are refused by both.
+        #expect(accepted > 500)
+        #expect(refusedByBoth > 3_000)
+    }
 }

@@ -79,6 +79,43 @@ struct ServerTests {
         #expect(try store.gaps(of: till1).isEmpty)
     }
 
+    @Test func hostileBodiesAreRefusedNamingTheFieldAndTheServerKeepsServing() async throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(.sqlite, dir)
+        let token = try store.registerTill(till1)
+        let server = try await RunningServer(store, options: ServerOptions(port: 0))
+        defer { Task { await server.stop() } }
+        let ingest = server.url + "/api/v1/ingest"
+        let t = try TillSide()
+        try t.generator.ring(2)
+        let text = String(decoding: Forwarder.batchBody(try t.db.pendingOutbox(limit: 10), storeID: "0001", tillID: "01"), as: UTF8.self)
+        func answer(_ body: String) async throws -> (Int, String) {
+            let a = try await request("POST", ingest, token: token.description, body: Array(body.utf8))
+            return (a.status, (try? JSONDecoder().decode(APIError.self, from: Data(a.body)))?.error ?? a.text)
+        }
+        // An unknown key nested 200,000 deep (it overflowed the reader's stack).
+        let deep = text.replacingOccurrences(of: "\"tillID\":", with: "\"x\":" + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000) + ",\"tillID\":")
+        let (deepStatus, deepMessage) = try await answer(deep)
+        #expect(deepStatus == 400)
+        #expect(deepMessage.contains("nests objects or arrays 2000"), "\(deepMessage)")
+        // Numbers JSON allows but a field does not: the field is named.
+        for bad in ["1000.5", "9223372036854775808"] {
+            let (status, message) = try await answer(text.replacingOccurrences(of: "\"quantityMilli\":1000", with: "\"quantityMilli\":" + bad))
+            #expect(status == 400)
+            #expect(message.contains("quantityMilli \(bad) is not a whole number"), "\(bad): \(message)")
+        }
+        // A sequence at Int64.max is refused before it reaches the gap report.
+        let (seqStatus, seqMessage) = try await answer(text.replacingOccurrences(of: "\"sequence\":1,", with: "\"sequence\":9223372036854775807,"))
+        #expect(seqStatus == 422)
+        #expect(seqMessage.contains("sequence 9223372036854775807 is out of bounds"), "\(seqMessage)")
+        #expect(try store.saleCount() == 0)
+        let health = try await request("GET", server.url + "/health")
+        #expect(health.status == 200)
+        let (okStatus, _) = try await answer(text)
+        #expect(okStatus == 200)
+        #expect(try store.gaps(of: till1).isEmpty)
+    }
+
     @Test(arguments: Backend.allCases)
     func badRequestsGetAClearFourHundredAndNothingIsStored(backend: Backend) async throws {
         let dir = TemporaryDirectory("ho")
