@@ -85,6 +85,8 @@ public struct HeadOfficeServer: Sendable {
     public let logger: Logger
     let metrics = Metrics()
     let work: BlockingWork
+    /// Drawing receipts (CPU only), apart from the database's pool.
+    let rendering = BlockingWork(width: 2)
     let updates = UpdateSignal()
 
     public init(store: HeadOfficeStore, options: ServerOptions, logger: Logger = Logger(label: "headoffice")) {

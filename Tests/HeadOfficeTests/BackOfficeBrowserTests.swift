@@ -156,4 +156,38 @@ struct BackOfficeBrowserTests {
         let pubs = try ho.store().publications()
         #expect(pubs.map(\.scope) == [.store("0001")])
     }
+
+    @Test func eachRoleSeesOnlyItsScopeOfReceiptsTillsAndPublications() throws {
+        let dir = TemporaryDirectory("bo-scope")
+        let ho = try Self.headOffice(dir)
+        let adminPassword = dir.write("ada.pw", "ada-secret-123")
+        _ = try ho.admin(["user", "add", "ada", "--role", "admin", "--password-file", adminPassword])
+        _ = try ho.register(store: "0001", till: "01")
+        _ = try ho.register(store: "0002", till: "01")
+        let store = try ho.store()
+        var receipts: [String] = []
+        for till in [till1, TillCredential(storeID: "0002", tillID: "01")] {
+            let side = try TillSide(till: till)
+            try side.generator.ring(1)
+            _ = try store.ingest(try side.batch(), from: till)
+            receipts.append(try #require(try store.sales(of: till).first?.receiptNumber))
+        }
+        try store.publish(.settings, scope: .store("0002"), by: "ada", note: "0002 only", settings: TerminalSettings(autoLockMinutes: 7))
+        try ho.start()
+        let r = try Self.drive(["scoping", ho.url, receipts[0], receipts[1]])
+        for chainWide in ["ada", "anna"] {
+            let seen = try #require(r[chainWide] as? [String: Any])
+            #expect((seen["svg_mine"] as? [Any])?.first as? Int == 200)
+            #expect((seen["svg_theirs"] as? [Any])?.first as? Int == 200, "\(chainWide): \(seen)")
+            #expect(seen["page_theirs"] as? Bool == true)
+            #expect(seen["rollout_tills"] as? [String] == ["0001/01", "0002/01"])
+        }
+        let sam = try #require(r["sam"] as? [String: Any])
+        #expect((sam["svg_mine"] as? [Any])?.first as? Int == 200)
+        #expect((sam["svg_theirs"] as? [Any])?.first as? Int == 404, "\(sam)")  // another store's receipt: as if it did not exist
+        #expect(sam["page_mine"] as? Bool == true)
+        #expect(sam["page_theirs"] as? Bool == false)
+        #expect(sam["rollout_tills"] as? [String] == ["0001/01"])
+        #expect(sam["overview"] as? String == "1 of 1")
+    }
 }

@@ -157,7 +157,9 @@ extension HeadOfficeServer {
         }
         router.get("/") { request, _ -> Response in
             try await page(request) { user, csrf in
-                let (pubs, rollout) = try await work.run { [store] in (try store.publications(limit: 10), try store.rollout()) }
+                let (all, everyTill) = try await work.run { [store] in (try store.publications(limit: 50), try store.rollout()) }
+                let pubs = Array(all.filter { user.sees($0.scope) }.prefix(10))
+                let rollout = everyTill.filter { user.sees(store: $0.storeID) }
                 let current = rollout.filter { $0.pending == 0 }.count
                 var body = "<div class=\"card\"><strong>\(current) of \(rollout.count)</strong> tills run every publication meant for them. <a href=\"/rollout\">Rollout</a></div>"
                 body += "<h2>Latest publications</h2>" + Self.publicationsTable(pubs)

@@ -6,7 +6,7 @@ import NIOCore
 import Receipts
 public import TillCore
 import TillDocuments
-import TillProtocol
+public import TillProtocol
 
 extension HeadOfficeStore {
     /// Items whose SKU or description contains `query` (all, when empty), by SKU.
@@ -22,12 +22,27 @@ extension HeadOfficeStore {
         try database.read { c in Set(try c.query("SELECT DISTINCT tax_code FROM products", []).map { $0.text("tax_code") }) }.union(["A", "B", "Z"])
     }
 
-    /// A sale's receipt as the virtual printer draws it (SVG), by receipt number.
-    public func receiptSVG(_ receipt: String) throws -> String? {
-        guard let json = try database.read({ c in try c.queryOne("SELECT document FROM sales WHERE receipt_number = ?", [.text(receipt)])?.text("document") }) else {
-            return nil
+    /// A sale's document by receipt number; only of `store` when one is given (a store manager
+    /// sees their own store's receipts only).
+    public func saleDocument(receipt: String, store: String?) throws -> SaleDocument? {
+        guard (1...40).contains(receipt.utf8.count) else { return nil }
+        let json = try database.read { c in
+            if let store {
+                return try c.queryOne("SELECT document FROM sales WHERE receipt_number = ? AND store_id = ?", [.text(receipt), .text(store)])?.text("document")
+            }
+            return try c.queryOne("SELECT document FROM sales WHERE receipt_number = ?", [.text(receipt)])?.text("document")
         }
-        let doc = try JSONDecoder().decode(SaleDocument.self, from: Data(json.utf8))
+        return try json.map { try JSONDecoder().decode(SaleDocument.self, from: Data($0.utf8)) }
+    }
+
+    /// A sale's receipt as the virtual printer draws it (SVG), by receipt number, within `store`.
+    public func receiptSVG(_ receipt: String, store: String? = nil) throws -> String? {
+        try saleDocument(receipt: receipt, store: store).map(Self.receiptSVG)
+    }
+
+    /// Draws a sale's receipt as the paper shows it. Bounded: a document's lines and texts are
+    /// within `DocumentBounds`, so this takes milliseconds.
+    public static func receiptSVG(_ doc: SaleDocument) throws -> String {
         let sale = try CompletedSale(document: doc, storeName: "Store \(doc.storeID)")
         let profile = try PrinterProfile.named("generic-80")
         let template = try ReceiptTemplate(named: "sale.receipt", from: BuiltInTemplates(), schema: SaleReceipt.schema, maxImageWidth: 576)
@@ -146,7 +161,7 @@ extension HeadOfficeServer {
                 var body = "<form method=\"get\" action=\"/receipts\" class=\"card\"><label for=\"number\">Receipt number</label>"
                     + "<input type=\"text\" id=\"number\" name=\"number\" value=\"\(HTML.esc(number))\" placeholder=\"0001-01-000042\"><button type=\"submit\">Show</button></form>"
                 if !number.isEmpty {
-                    let exists = try await work.run { [store] in try store.receiptSVG(number) != nil }
+                    let exists = try await work.run { [store] in try store.saleDocument(receipt: number, store: user.storeScope) != nil }
                     body += exists ? "<div class=\"card\"><img alt=\"Receipt \(HTML.esc(number))\" src=\"/receipts/svg?number=\(HTML.esc(number.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-"))) ?? ""))\" style=\"max-width:100%;border:1px solid #ccc;background:#fff\"></div>"
                         : "<div class=\"notice error\">Head office has no sale with receipt \(HTML.esc(number)) (yet: tills send their sales when the network allows).</div>"
                 }
@@ -154,9 +169,14 @@ extension HeadOfficeServer {
             }
         }
         router.get("/receipts/svg") { request, _ -> Response in
-            guard try await signedIn(request) != nil else { return redirect("/login") }
+            guard let (user, _) = try await signedIn(request) else { return redirect("/login") }
             let number = request.uri.queryParameters["number"].map(String.init) ?? ""
-            guard let svg = try await work.run({ [store] in try store.receiptSVG(number) }) else { return Response(status: .notFound) }
+            // The document is read on the database's pool; the drawing is done on the rendering
+            // pool, so receipts being drawn never hold up ingest or /health.
+            guard let doc = try await work.run({ [store] in try store.saleDocument(receipt: number, store: user.storeScope) }) else {
+                return Response(status: .notFound)
+            }
+            let svg = try await rendering.run { try HeadOfficeStore.receiptSVG(doc) }
             return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "private, max-age=60"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: svg)))
         }

@@ -73,8 +73,9 @@ extension HeadOfficeServer {
         }
         router.get("/rollout") { request, _ -> Response in
             try await page(request) { user, csrf in
-                let (rows, pubs) = try await work.run { [store] in (try store.rollout(), try store.publications(limit: 20)) }
-                let visible = user.role == .store ? rows.filter { $0.storeID == user.storeID } : rows
+                let (rows, all) = try await work.run { [store] in (try store.rollout(), try store.publications(limit: 100)) }
+                let visible = rows.filter { user.sees(store: $0.storeID) }
+                let pubs = Array(all.filter { user.sees($0.scope) }.prefix(20))
                 let utc = TimeZone(identifier: "UTC")!
                 var body = "<table id=\"rollout\"><tr><th>Till</th><th>Runs</th><th>Latest for it</th><th>Pending</th><th>Last asked (UTC)</th></tr>"
                 for r in visible {

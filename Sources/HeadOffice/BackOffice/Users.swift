@@ -27,6 +27,24 @@ public struct BackOfficeUser: Sendable, Equatable {
     /// The store a store manager acts for.
     public var storeID: String?
 
+    /// The one store this user sees (a store manager's), or nil for the whole chain.
+    public var storeScope: String? { role == .store ? (storeID ?? "") : nil }
+
+    /// Whether this user may see what concerns `store`.
+    public func sees(store: String) -> Bool { storeScope.map { $0 == store } ?? true }
+
+    /// Whether this user may see a publication to `scope`: everything, or for a store manager what
+    /// reaches their store (the chain, their store, their tills; groups are not shown to them).
+    public func sees(_ scope: PublicationScope) -> Bool {
+        guard let mine = storeScope else { return true }
+        switch scope.kind {
+        case .chain: return true
+        case .store: return scope.value == mine
+        case .till: return scope.value?.split(separator: "/").first.map(String.init) == mine
+        case .group: return false
+        }
+    }
+
     /// Whether this user may publish to `scope` at all (a store manager: only their store and its tills).
     public func mayPublish(to scope: PublicationScope) -> Bool {
         guard role == .store else { return true }

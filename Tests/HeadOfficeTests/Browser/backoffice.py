@@ -197,6 +197,28 @@ def security(base):
     return out
 
 
+def scoping(base, mine, theirs):
+    """What each role sees of a store's receipts, tills and publications: a store manager only
+    their own store's; marketing and administrators the whole chain."""
+    out = {}
+    for user, password in [("ada", "ada-secret-123"), ("anna", "anna-secret-1"), ("sam", "sam-secret-12")]:
+        o, _ = client()
+        login(o, base, user, password)
+        seen = {}
+        for label, number in [("mine", mine), ("theirs", theirs)]:
+            status, _, body = call(o, base + "/receipts/svg?number=" + number)
+            seen["svg_" + label] = [status, number in body or "<svg" in body]
+            _, _, page = call(o, base + "/receipts?number=" + number)
+            seen["page_" + label] = "<img" in page
+        _, _, page = call(o, base + "/rollout")
+        seen["rollout_tills"] = sorted(t.split('"')[0] for t in page.split('data-till="')[1:])
+        _, _, page = call(o, base + "/")
+        head = page.split("</strong> tills run every")[0] if "</strong> tills run every" in page else ""
+        seen["overview"] = head.split("<strong>")[-1]
+        out[user] = seen
+    return out
+
+
 def till_shot(text_path, png):
     """The till's screen (tmux capture) drawn as a terminal, for README."""
     import html
@@ -224,6 +246,8 @@ if __name__ == "__main__":
         result = bad_input(arg, rest[0])
     elif scenario == "security":
         result = security(arg)
+    elif scenario == "scoping":
+        result = scoping(arg, rest[0], rest[1])
     elif scenario == "till-shot":
         result = till_shot(arg, rest[0])
     else:
