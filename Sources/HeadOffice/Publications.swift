@@ -31,7 +31,8 @@ extension HeadOfficeStore {
         _ kind: PublicationKind, scope: PublicationScope, by user: String, note: String, effectiveAt: Int64? = nil,
         programme: LoyaltyProgramme? = nil, prices: [PriceChange]? = nil, settings: TerminalSettings? = nil, at time: Int64 = HeadOfficeStore.now()
     ) throws -> Publication {
-        var p = Publication(version: 0, kind: kind, scope: scope, createdBy: user, note: note, createdAt: time, effectiveAt: effectiveAt ?? time)
+        // Never in force before it was made: a till that asked a moment ago must still hear of it.
+        var p = Publication(version: 0, kind: kind, scope: scope, createdBy: user, note: note, createdAt: time, effectiveAt: max(effectiveAt ?? time, time))
         switch kind {
         case .programme:
             guard let programme else { throw PublicationError("A programme publication needs the programme") }
@@ -82,8 +83,8 @@ extension HeadOfficeStore {
                 throw PublicationError("No till of store '\(scope.value ?? "")' is registered: check the store id")
             }
         case .till:
-            let parts = (scope.value ?? "").split(separator: "/").map(String.init)
-            guard parts.count == 2, try database.read({ c in
+            let parts = (scope.value ?? "").split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, try database.read({ c in
                 try c.queryOne("SELECT till_id FROM tills WHERE store_id = ? AND till_id = ?", [.text(parts[0]), .text(parts[1])])
             }) != nil else {
                 throw PublicationError("Till '\(scope.value ?? "")' is not registered: write it STORE/TILL, e.g. till:0001/01")
@@ -99,18 +100,32 @@ extension HeadOfficeStore {
         }
     }
 
-    /// The publications in force for a till newer than `after`, in version order.
-    public func updates(for till: TillCredential, after: Int64, at time: Int64 = HeadOfficeStore.now()) throws -> [Publication] {
+    /// The publications for a till that came into force after `after` (the last one it has), in
+    /// the order they came into force: by time, then version. A publication scheduled earlier for
+    /// a later time comes after newer ones made for now, and is never skipped. `after` with no
+    /// time (`effectiveAt` 0) is a version cursor from a till of before 2026-11-28.
+    public func updates(for till: TillCredential, after: ReleaseCursor, at time: Int64 = HeadOfficeStore.now()) throws -> [Publication] {
         try database.read { c in
             try c.query("""
-                SELECT * FROM publications WHERE version > ? AND effective_at <= ? AND (
+                SELECT * FROM publications WHERE (effective_at > ? OR (effective_at = ? AND version > ?)) AND effective_at <= ? AND (
                     scope_kind = 'chain'
                     OR (scope_kind = 'store' AND scope_value = ?)
                     OR (scope_kind = 'till' AND scope_value = ?)
                     OR (scope_kind = 'group' AND scope_value IN (SELECT group_name FROM store_groups WHERE store_id = ?)))
-                ORDER BY version
-                """, [.int(after), .int(time), .text(till.storeID), .text(till.name), .text(till.storeID)]).map(Self.publication)
+                ORDER BY effective_at, version LIMIT 500
+                """, [.int(after.effectiveAt), .int(after.effectiveAt), .int(after.version), .int(time), .text(till.storeID), .text(till.name),
+                      .text(till.storeID)]).map(Self.publication)
         }
+    }
+
+    /// The publications for a till newer than version `after` (the cursor of tills before 2026-11-28).
+    public func updates(for till: TillCredential, after: Int64, at time: Int64 = HeadOfficeStore.now()) throws -> [Publication] {
+        try updates(for: till, after: ReleaseCursor(effectiveAt: 0, version: after), at: time).filter { $0.version > after }.sorted { $0.version < $1.version }
+    }
+
+    /// The newest publication version there is (an acknowledgement can name no higher).
+    public func latestPublicationVersion() throws -> Int64 {
+        try database.read { c in try c.queryOne("SELECT COALESCE(MAX(version), 0) AS v FROM publications", [])?.int("v") ?? 0 }
     }
 
     /// Every publication, newest first.
@@ -139,13 +154,20 @@ extension HeadOfficeStore {
         }
     }
 
-    /// A till says which version it runs now.
-    public func acknowledge(_ till: TillCredential, version: Int64, at time: Int64 = HeadOfficeStore.now()) throws {
+    /// A till says how far it has applied publications: the version of the last one, and when it
+    /// came into force (nil from tills of before 2026-11-28). A version head office never
+    /// published is refused.
+    public func acknowledge(_ till: TillCredential, version: Int64, effectiveAt: Int64? = nil, at time: Int64 = HeadOfficeStore.now()) throws {
         try database.write { c in
+            let latest = try c.queryOne("SELECT COALESCE(MAX(version), 0) AS v FROM publications", [])?.int("v") ?? 0
+            guard version >= 0, version <= latest else {
+                throw PublicationError("version \(version) was never published (the latest is \(latest))")
+            }
             try c.execute("""
-                INSERT INTO till_versions (store_id, till_id, version, acked_at, last_poll) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (store_id, till_id) DO UPDATE SET version = excluded.version, acked_at = excluded.acked_at, last_poll = excluded.last_poll
-                """, [.text(till.storeID), .text(till.tillID), .int(version), .int(time), .int(time)])
+                INSERT INTO till_versions (store_id, till_id, version, acked_effective, acked_at, last_poll) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (store_id, till_id) DO UPDATE SET version = excluded.version, acked_effective = excluded.acked_effective,
+                    acked_at = excluded.acked_at, last_poll = excluded.last_poll
+                """, [.text(till.storeID), .text(till.tillID), .int(version), SQLValue(effectiveAt), .int(time), .int(time)])
         }
     }
 
@@ -175,11 +197,19 @@ extension HeadOfficeStore {
         return tills.map { t in
             let row = versions[t.till.name]
             let version = row?.int("version") ?? 0
-            let inForce = all.filter { applies($0, t.till) }
+            let inForce = all.filter { applies($0, t.till) }.sorted { $0.cursor < $1.cursor }
+            // Not applied: whatever came into force after the till's cursor (or, for a till that
+            // acknowledges by version alone, any version above it).
+            let pending: Int
+            if let effective = row?["acked_effective"].int {
+                let cursor = ReleaseCursor(effectiveAt: effective, version: version)
+                pending = inForce.filter { $0.cursor > cursor }.count
+            } else {
+                pending = inForce.filter { $0.version > version }.count
+            }
             return RolloutRow(
                 till: t.till.name, storeID: t.till.storeID, version: version, ackedAt: row.flatMap { $0["acked_at"].int },
-                lastPoll: row.flatMap { $0["last_poll"].int }, latest: inForce.last?.version ?? 0,
-                pending: inForce.filter { $0.version > version }.count)
+                lastPoll: row.flatMap { $0["last_poll"].int }, latest: inForce.last?.version ?? 0, pending: pending)
         }
     }
 

@@ -217,6 +217,10 @@ enum Schema {
             updated_at BIGINT NOT NULL
         );
         """,
+        // 6: where each till has applied publications in the order they come into force.
+        """
+        ALTER TABLE till_versions ADD COLUMN acked_effective BIGINT
+        """,
     ]
 
     /// Brings the database up to date.

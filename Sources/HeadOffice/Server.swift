@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 import HTTPTypes
 import Synchronization
+import TillDocuments
 import TillProtocol
 
 /// How head office serves.
@@ -209,17 +210,23 @@ public struct HeadOfficeServer: Sendable {
             case .failure(let f): return refuse(401, f.description)
             }
             let query = request.uri.queryParameters
-            guard let after = query["after"].map({ Int64(String($0)) }) ?? 0, after >= 0 else {
-                return refuse(400, "after must be the highest publication version the till has, e.g. ?after=12")
+            guard let after = query["after"].map({ Int64(String($0)) }) ?? 0, DocumentBounds.version.contains(after) else {
+                return refuse(400, "after must be the version of the last publication the till has (0 to \(DocumentBounds.version.upperBound)), e.g. ?after=12")
             }
-            let wait = min(60, max(0, query["wait"].flatMap { Double(String($0)) } ?? 25))
+            guard let from = query["from"].map({ Int64(String($0)) }) ?? 0, (0...DocumentBounds.epochMillis.upperBound).contains(from) else {
+                return refuse(400, "from must be when that publication came into force, in epoch milliseconds (0 to \(DocumentBounds.epochMillis.upperBound))")
+            }
+            guard let wait = query["wait"].map({ Int(String($0)) }) ?? 25, (0...60).contains(wait) else {
+                return refuse(400, "wait must be 0 to 60 seconds")
+            }
+            let cursor = ReleaseCursor(effectiveAt: from, version: after)
             do {
                 let seen = await updates.current
                 try await work.run({ [store] in try store.recordPoll(till) })
-                var found = try await work.run({ [store] in try store.updates(for: till, after: after) })
+                var found = try await work.run({ [store] in try store.updates(for: till, after: cursor) })
                 if found.isEmpty && wait > 0 {
-                    await updates.waitForChange(from: seen, seconds: wait)
-                    found = try await work.run({ [store] in try store.updates(for: till, after: after) })
+                    await updates.waitForChange(from: seen, seconds: Double(wait))
+                    found = try await work.run({ [store] in try store.updates(for: till, after: cursor) })
                 }
                 return respond(.ok, UpdateBatch(publications: found))
             } catch {
@@ -232,13 +239,18 @@ public struct HeadOfficeServer: Sendable {
             case .success(let t): till = t
             case .failure(let f): return refuse(401, f.description)
             }
-            let body = try await request.body.collect(upTo: 4096)
-            guard let ack = try? JSONDecoder().decode(UpdateAck.self, from: Data(body.readableBytesView)), ack.version >= 0 else {
-                return refuse(400, "The body must be {\"version\": N}, the highest publication version the till runs")
+            guard let body = try? await request.body.collect(upTo: 4096) else {
+                return refuse(413, "An acknowledgement is at most 4096 bytes: {\"version\": N, \"effectiveAt\": T}")
+            }
+            guard let ack = try? JSONDecoder().decode(UpdateAck.self, from: Data(body.readableBytesView)), DocumentBounds.version.contains(ack.version),
+                  (0...DocumentBounds.epochMillis.upperBound).contains(ack.effectiveAt ?? 0) else {
+                return refuse(400, "The body must be {\"version\": N, \"effectiveAt\": T}: the last publication the till has applied and when it came into force")
             }
             do {
-                try await work.run({ [store] in try store.acknowledge(till, version: ack.version) })
+                try await work.run({ [store] in try store.acknowledge(till, version: ack.version, effectiveAt: ack.effectiveAt) })
                 return respond(.ok, ["version": ack.version])
+            } catch let e as PublicationError {
+                return refuse(422, "The acknowledgement names \(e.description)")
             } catch {
                 return refuse(503, "Head office could not record the version: \(error)")
             }

@@ -15,8 +15,10 @@ public enum DocumentBounds {
     public static let points: ClosedRange<Int64> = 0...1_000_000_000_000
     /// A balance or a qualification total as the till saw it.
     public static let balance: ClosedRange<Int64> = -1_000_000_000_000_000...1_000_000_000_000_000
-    /// Per-till sequence numbers, Z report numbers, publication versions.
+    /// Per-till sequence numbers, Z report numbers.
     public static let sequence: ClosedRange<Int64> = 1...1_000_000_000_000_000
+    /// A publication version a till names (0: none yet).
+    public static let version: ClosedRange<Int64> = 0...1_000_000_000_000_000
     /// A tax rate in basis points: 0% to 100%.
     public static let taxBasisPoints: ClosedRange<Int64> = 0...10_000
     /// Local minutes since 1970 (promotion windows): up to the year 3800.

@@ -111,14 +111,41 @@ public struct Publication: Codable, Sendable, Equatable {
     }
 }
 
-/// `GET /api/v1/updates?after=N`: the publications for this till newer than N, in version order.
+/// Where a till is in the order publications come into force: by the time each came into force,
+/// then by version. A publication scheduled earlier for a later time comes into force after newer
+/// ones made for now, so a till's cursor is this pair, never the highest version alone.
+public struct ReleaseCursor: Codable, Sendable, Equatable, Hashable, Comparable {
+    public var effectiveAt: Int64
+    public var version: Int64
+    public init(effectiveAt: Int64, version: Int64) {
+        self.effectiveAt = effectiveAt
+        self.version = version
+    }
+    public static let start = ReleaseCursor(effectiveAt: 0, version: 0)
+    public static func < (a: ReleaseCursor, b: ReleaseCursor) -> Bool {
+        (a.effectiveAt, a.version) < (b.effectiveAt, b.version)
+    }
+}
+
+extension Publication {
+    public var cursor: ReleaseCursor { ReleaseCursor(effectiveAt: effectiveAt, version: version) }
+}
+
+/// `GET /api/v1/updates?after=N&from=T`: the publications for this till that came into force after
+/// the cursor (T, N) — the last one the till received — in the order they came into force.
 public struct UpdateBatch: Codable, Sendable, Equatable {
     public var publications: [Publication]
     public init(publications: [Publication]) { self.publications = publications }
 }
 
-/// `POST /api/v1/updates/ack`: the highest publication version the till has applied.
+/// `POST /api/v1/updates/ack`: how far the till has applied publications, in the order they came
+/// into force: the version of the last one applied (with nothing before it left), and its time.
 public struct UpdateAck: Codable, Sendable, Equatable {
     public var version: Int64
-    public init(version: Int64) { self.version = version }
+    /// When that publication came into force (absent from tills before 2026-11-28: version order).
+    public var effectiveAt: Int64?
+    public init(version: Int64, effectiveAt: Int64? = nil) {
+        self.version = version
+        self.effectiveAt = effectiveAt
+    }
 }

@@ -17,32 +17,53 @@ extension TillDatabase {
     public func receive(_ publications: [Publication], at time: Timestamp) throws(TillStoreError) {
         guard !publications.isEmpty else { return }
         let rows = try run("keep head office's publications") {
-            try publications.map { ($0.version, $0.kind.rawValue, String(decoding: try JSONEncoder().encode($0), as: UTF8.self)) }
+            try publications.map { ($0.version, $0.kind.rawValue, String(decoding: try JSONEncoder().encode($0), as: UTF8.self), $0.effectiveAt) }
         }
         try run("keep head office's publications") {
             try pool.write { db in
-                for (v, kind, json) in rows {
-                    try db.execute(sql: "INSERT OR IGNORE INTO publication (version, kind, payload, received_at) VALUES (?, ?, ?, ?)",
-                                   arguments: [v, kind, json, time])
+                for (v, kind, json, effective) in rows {
+                    try db.execute(sql: "INSERT OR IGNORE INTO publication (version, kind, payload, received_at, effective_at) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [v, kind, json, time, effective])
                 }
             }
         }
     }
 
-    /// The highest version received (what the till asks head office for more than).
-    public func receivedPublicationVersion() throws(TillStoreError) -> Int64 {
-        try run("read the publications") { try pool.read { try Int64.fetchOne($0, sql: "SELECT COALESCE(MAX(version), 0) FROM publication") ?? 0 } }
-    }
-
-    /// The version the till runs: every publication up to it has been applied (or skipped with its problem).
-    public func appliedPublicationVersion() throws(TillStoreError) -> Int64 {
+    /// The last publication received, in the order they come into force (what the till asks head
+    /// office for what came after).
+    public func receivedPublicationCursor() throws(TillStoreError) -> ReleaseCursor {
         try run("read the publications") {
             try pool.read { db in
-                let pending = try Int64.fetchOne(db, sql: "SELECT MIN(version) FROM publication WHERE applied_at IS NULL")
-                let applied = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM publication WHERE applied_at IS NOT NULL") ?? 0
-                return pending.map { min(applied, $0 - 1) } ?? applied
+                try Row.fetchOne(db, sql: "SELECT effective_at, version FROM publication ORDER BY effective_at DESC, version DESC LIMIT 1")
+                    .map { ReleaseCursor(effectiveAt: $0["effective_at"], version: $0["version"]) } ?? .start
             }
         }
+    }
+
+    /// How far the till has applied publications: the last one applied (or skipped with its
+    /// problem) with none before it, in the order they came into force, still waiting.
+    public func appliedPublicationCursor() throws(TillStoreError) -> ReleaseCursor {
+        try run("read the publications") {
+            try pool.read { db in
+                let firstPending = try Row.fetchOne(db, sql: """
+                    SELECT effective_at, version FROM publication WHERE applied_at IS NULL ORDER BY effective_at, version LIMIT 1
+                    """).map { ReleaseCursor(effectiveAt: $0["effective_at"], version: $0["version"]) }
+                var sql = "SELECT effective_at, version FROM publication WHERE applied_at IS NOT NULL"
+                var arguments: StatementArguments = []
+                if let p = firstPending {
+                    sql += " AND (effective_at < ? OR (effective_at = ? AND version < ?))"
+                    arguments = [p.effectiveAt, p.effectiveAt, p.version]
+                }
+                return try Row.fetchOne(db, sql: sql + " ORDER BY effective_at DESC, version DESC LIMIT 1", arguments: arguments)
+                    .map { ReleaseCursor(effectiveAt: $0["effective_at"], version: $0["version"]) } ?? .start
+            }
+        }
+    }
+
+    /// The version the till runs (the status bar's `Config vN`): the last applied in the order they
+    /// came into force, with nothing before it waiting.
+    public func appliedPublicationVersion() throws(TillStoreError) -> Int64 {
+        try appliedPublicationCursor().version
     }
 
     public func hasPendingPublications() throws(TillStoreError) -> Bool {
@@ -57,7 +78,7 @@ extension TillDatabase {
         try run("apply head office's publications") {
             try pool.write { db -> [AppliedPublication] in
                 var done: [AppliedPublication] = []
-                for row in try Row.fetchAll(db, sql: "SELECT version, payload FROM publication WHERE applied_at IS NULL ORDER BY version") {
+                for row in try Row.fetchAll(db, sql: "SELECT version, payload FROM publication WHERE applied_at IS NULL ORDER BY effective_at, version") {
                     let version: Int64 = row["version"]
                     guard let p = try? JSONDecoder().decode(Publication.self, from: Data((row["payload"] as String).utf8)) else {
                         try db.execute(sql: "UPDATE publication SET applied_at = ?, problem = ? WHERE version = ?",

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import TillProtocol
 import TillCore
 
 /// The till's SQLite database: catalog, cashiers, the open sale, suspended sales, the sales
@@ -412,6 +413,18 @@ public final class TillDatabase: Sendable {
                     version INTEGER NOT NULL
                 );
                 """)
+        }
+        m.registerMigration("v7-publication-release-order") { db in
+            // Publications are applied in the order they come into force (a scheduled one may come
+            // into force after newer ones): keep each one's time.
+            try db.execute(sql: "ALTER TABLE publication ADD COLUMN effective_at INTEGER NOT NULL DEFAULT 0")
+            for row in try Row.fetchAll(db, sql: "SELECT version, payload FROM publication") {
+                let payload: String = row["payload"]
+                if let p = try? JSONDecoder().decode(Publication.self, from: Data(payload.utf8)) {
+                    try db.execute(sql: "UPDATE publication SET effective_at = ? WHERE version = ?", arguments: [p.effectiveAt, p.version])
+                }
+            }
+            try db.execute(sql: "CREATE INDEX publication_release ON publication (effective_at, version)")
         }
         return m
     }

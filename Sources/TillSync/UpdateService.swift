@@ -54,9 +54,9 @@ public final class UpdateService: Sendable {
     @discardableResult
     public func pollOnce(using connection: HTTPConnection? = nil, wait: Int? = nil) throws -> Int {
         let http = connection ?? HTTPConnection(ca: link.ca)
-        let after = try database.receivedPublicationVersion()
+        let after = try database.receivedPublicationCursor()
         let w = wait ?? waitSeconds
-        let answer = try http.send("GET", link.url + "/api/v1/updates?after=\(after)&wait=\(w)", headers: [authorization],
+        let answer = try http.send("GET", link.url + "/api/v1/updates?after=\(after.version)&from=\(after.effectiveAt)&wait=\(w)", headers: [authorization],
                                    timeoutMilliseconds: (w + 15) * 1000)
         guard answer.status == 200, let batch = try? JSONDecoder().decode(UpdateBatch.self, from: Data(answer.body)) else {
             throw HTTPFailure(kind: .other, message: Forwarder.message(answer) ?? "head office answered HTTP \(answer.status) for updates")
@@ -67,11 +67,12 @@ public final class UpdateService: Sendable {
 
     /// Tells head office the version the till runs, if it has not heard it.
     public func ackOnce(using connection: HTTPConnection? = nil) throws {
-        let version = try database.appliedPublicationVersion()
+        let cursor = try database.appliedPublicationCursor()
+        let version = cursor.version
         guard version != acked.load(ordering: .relaxed) else { return }
         let http = connection ?? HTTPConnection(ca: link.ca)
         let answer = try http.send("POST", link.url + "/api/v1/updates/ack", headers: [authorization, "Content-Type: application/json"],
-                                   body: Array(#"{"version":\#(version)}"#.utf8), timeoutMilliseconds: 10_000)
+                                   body: Array(#"{"version":\#(version),"effectiveAt":\#(cursor.effectiveAt)}"#.utf8), timeoutMilliseconds: 10_000)
         guard answer.status == 200 else {
             throw HTTPFailure(kind: .other, message: Forwarder.message(answer) ?? "head office answered HTTP \(answer.status) for the version")
         }

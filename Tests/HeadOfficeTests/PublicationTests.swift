@@ -69,6 +69,48 @@ struct PublicationTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aPublicationScheduledEarlierComesIntoForceAfterANewerOneAndIsNeitherSkippedNorHidden(backend: Backend) async throws {
+        let (dir, store, token, server) = try await ServerTests.serving(backend)
+        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
+        let here = try TillSide()
+        let updates = UpdateService(link: ServerTests.link(server, token), database: here.db)
+        // v1: a price for a moment from now; v2: settings for now.
+        let soon = HeadOfficeStore.now() + 4_000   // room for a loaded machine to poll before it
+        let scheduled = try store.publish(.prices, scope: .chain, by: "admin", note: "Later", effectiveAt: soon,
+                                          prices: [PriceChange(sku: "F0001", unitPrice: 99)])
+        let immediate = try store.publish(.settings, scope: .chain, by: "admin", note: "Now", settings: TerminalSettings(autoLockMinutes: 3))
+        #expect(scheduled.version < immediate.version)
+        #expect(try await onThread { try updates.pollOnce(wait: 0) } == 1)
+        #expect(try here.db.applyPendingPublications(at: 1).map(\.publication.version) == [immediate.version])
+        try await onThread { try updates.ackOnce() }
+        let first = try #require(try store.rollout(at: soon - 1).first { $0.till == "0001/01" })
+        #expect(first.pending == 0, "\(first) at \(HeadOfficeStore.now()), v1 in force at \(soon)")
+        // v1 comes into force: it is pending on the rollout, delivered, applied, acknowledged.
+        while HeadOfficeStore.now() <= soon { try await Task.sleep(nanoseconds: 50_000_000) }
+        #expect(try store.rollout().first { $0.till == "0001/01" }?.pending == 1)
+        #expect(try await onThread { try updates.pollOnce(wait: 0) } == 1)
+        #expect(try here.db.applyPendingPublications(at: 2).map(\.publication.version) == [scheduled.version])
+        #expect(try here.db.product(sku: "F0001")?.unitPrice == 99)
+        try await onThread { try updates.ackOnce() }
+        let row = try #require(try store.rollout().first { $0.till == "0001/01" })
+        #expect(row.pending == 0)
+        #expect(row.version == scheduled.version)
+        #expect(try await onThread { try updates.pollOnce(wait: 0) } == 0)
+        // An acknowledgement of a version never published, or past every bound, is refused.
+        for (body, status) in [(#"{"version":999}"#, 422), (#"{"version":9223372036854775807}"#, 400), (#"{"version":-1}"#, 400)] {
+            let answer = try await request("POST", server.url + "/api/v1/updates/ack", token: token.description, body: Array(body.utf8))
+            #expect(answer.status == status, "\(body): \(answer.text)")
+        }
+        let big = try await request("POST", server.url + "/api/v1/updates/ack", token: token.description, body: Array(repeating: 0x20, count: 5_000))
+        #expect(big.status == 413)
+        #expect(big.text.contains("at most 4096 bytes"))
+        // A till scope written with an empty part is not a till.
+        #expect(throws: PublicationError.self) {
+            try store.publish(.settings, scope: PublicationScope(kind: .till, value: "0001//01"), by: "admin", note: "", settings: TerminalSettings())
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func aScheduledPublicationWaitsForItsTimeAndBadOnesAreRefused(backend: Backend) throws {
         let dir = TemporaryDirectory("ho")
         let store = try makeHeadOffice(backend, dir)

@@ -109,7 +109,10 @@ extension HeadOfficeServer {
                         for r in rows where try store.product(sku: r.product.sku)?.unitPrice != r.product.unitPrice {
                             changes.append(PriceChange(sku: r.product.sku, unitPrice: r.product.unitPrice))
                         }
-                        try store.importProducts(rows.map(\.product))
+                        // The chain's catalog changes only with a file for the chain; a file for a
+                        // group, store or till publishes its prices there and leaves the chain's as
+                        // they are (its items must be in the chain's catalog already).
+                        if scope.kind == .chain { try store.importProducts(rows.map(\.product)) }
                         guard !changes.isEmpty else { return (0, nil) }
                         let pub = try store.publish(.prices, scope: scope, by: user.username, note: f["note"] ?? "Catalog file", effectiveAt: at, prices: changes)
                         return (changes.count, pub.version)
