@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "HeadOfficeServer",
             dependencies: ["HeadOffice", "TillCore", "TillDocuments", "TillProtocol", "TillStore",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Synchronization
+import TillDocuments
 
 /// Head office on one SQLite file (GRDB, WAL, synchronous=FULL: an acknowledged sale is on disk).
 public final class SQLiteDatabase: SQLDatabase {
@@ -22,6 +23,7 @@ public final class SQLiteDatabase: SQLDatabase {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 50000")
         }
         config.busyMode = .timeout(10)
+        PrivateFiles.prepareDatabase(path)
         do { pool = try DatabasePool(path: path, configuration: config) } catch {
             throw SQLError("Cannot open the head office database \(path): \(error)")
         }

@@ -88,6 +88,9 @@ public struct HeadOfficeServer: Sendable {
     let work: BlockingWork
     /// Drawing receipts (CPU only), apart from the database's pool.
     let rendering = BlockingWork(width: 2)
+    /// Checking back office passwords (a slow hash by design), apart from the database's pool:
+    /// a storm of sign-ins waits here and never holds up the tills.
+    let signingIn = BlockingWork(width: 1)
     let updates = UpdateSignal()
 
     public init(store: HeadOfficeStore, options: ServerOptions, logger: Logger = Logger(label: "headoffice")) {

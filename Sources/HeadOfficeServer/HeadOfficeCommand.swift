@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeadOffice
+import Logging
 import TillCore
 import TillDocuments
 import TillProtocol
@@ -55,6 +56,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Logs carry what tills and browsers sent: control characters are escaped.
+        LoggingSystem.bootstrap(EscapingLogHandler.standardError)
         let store = try db.open()
         let options = ServerOptions(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, maxBodyBytes: maxBody)
         let server = HeadOfficeServer(store: store, options: options)

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import TillDocuments
 import TillProtocol
 import TillCore
 
@@ -30,6 +31,7 @@ public final class TillDatabase: Sendable {
                 throw .cannotOpen(path: path, reason: "cannot create \(dir): \(error.localizedDescription)")
             }
         }
+        PrivateFiles.prepareDatabase(path)
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT {

@@ -143,7 +143,7 @@ extension HeadOfficeServer {
             }
             let user = f["username"] ?? "", password = f["password"] ?? ""
             do {
-                let (token, _) = try await work.run { [store] in try store.signIn(user, password: password) }
+                let (token, _) = try await signingIn.run { [store] in try store.signIn(user, password: password) }
                 return redirect("/", cookies: [cookie(Self.sessionCookie, token), cookie(Self.loginCookie, "", maxAge: 0)])
             } catch let e as SignInFailure {
                 return html(.unauthorized, Self.loginPage(nonce: nonce, error: e.description), cookies: [cookie(Self.loginCookie, nonce, maxAge: 3600)])

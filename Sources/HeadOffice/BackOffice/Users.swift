@@ -99,11 +99,13 @@ extension HeadOfficeStore {
         }
         if let until = row["locked_until"].int, until > time { throw SignInFailure.locked(until: until) }
         guard PINHasher.verify(password, against: row.text("password_hash")) else {
-            let failed = row.int("failed") + 1
-            let lock: Int64? = failed >= Self.maxFailures ? time + Self.lockMilliseconds : nil
-            try database.write { c in
-                try c.execute("UPDATE users SET failed = ?, locked_until = ? WHERE username = ?",
-                              [.int(lock == nil ? failed : 0), SQLValue(lock), .text(username)])
+            // Counted in the database, not read-then-written: parallel wrong passwords each count.
+            let lock = try database.write { c -> Int64? in
+                let failed = try c.queryOne("UPDATE users SET failed = failed + 1 WHERE username = ? RETURNING failed", [.text(username)])?.int("failed") ?? 0
+                guard failed >= Self.maxFailures else { return nil }
+                let until = time + Self.lockMilliseconds
+                try c.execute("UPDATE users SET failed = 0, locked_until = ? WHERE username = ?", [.int(until), .text(username)])
+                return until
             }
             if let lock { throw SignInFailure.locked(until: lock) }
             throw SignInFailure.wrong
