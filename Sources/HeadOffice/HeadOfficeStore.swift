@@ -94,9 +94,30 @@ public final class HeadOfficeStore: Sendable {
         var prepared: [Prepared] = []
         prepared.reserveCapacity(batch.documents.count)
         let raw = rawSales?.count == batch.documents.count ? rawSales : nil
-        for (i, d) in batch.documents.enumerated() { prepared.append(try prepare(d, raw: raw?[i], till: till, received: received)) }
+        let chainCurrency = try latestProgramme()?.currency
+        for (i, d) in batch.documents.enumerated() {
+            prepared.append(try prepare(d, raw: raw?[i], till: till, received: received, chainCurrency: chainCurrency))
+        }
+        // The cards the batch moves, in one order for every batch: two tills' batches that share
+        // cards wait for each other instead of deadlocking (PostgreSQL's row locks).
+        var cards = Set<String>()
+        for p in prepared {
+            switch p {
+            case .sale(let doc, _, _, _): if let n = doc.loyalty?.cardNumber { cards.insert(n) }
+            case .registration(let doc): cards.insert(doc.registration.cardNumber)
+            case .refund(let doc, _): if let n = doc.loyalty?.cardNumber { cards.insert(n) }
+            case .zreport: break
+            }
+        }
+        let lockOrder = cards.sorted()
 
-        let results = try database.write { c -> [IngestResult] in
+        let results = try retryingConflicts { try database.write { c -> [IngestResult] in
+            if database.kind == .postgres && !lockOrder.isEmpty {
+                for chunk in stride(from: 0, to: lockOrder.count, by: Self.rowsPerStatement).map({ lockOrder[$0..<min(lockOrder.count, $0 + Self.rowsPerStatement)] }) {
+                    _ = try c.query("SELECT number FROM cards WHERE number IN (\(Self.placeholders(chunk.count))) ORDER BY number FOR UPDATE",
+                                    chunk.map { .text($0) })
+                }
+            }
             var results: [IngestResult] = []
             results.reserveCapacity(prepared.count)
             var mark = TillMark()
@@ -115,8 +136,20 @@ public final class HeadOfficeStore: Sendable {
                       .text(till.storeID), .text(till.tillID)])
             try advanceContiguous(till, c)
             return results
-        }
+        } }
         return IngestResponse(results: results, gaps: try gaps(of: till))
+    }
+
+    /// Runs a transaction again (up to 5 times, after a short random pause) when PostgreSQL
+    /// aborted it for a deadlock or a serialization failure: the till never sees either.
+    func retryingConflicts<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do { return try body() } catch let e as SQLError where e.isRetryableConflict && attempt < 5 {
+                attempt += 1
+                usleep(UInt32.random(in: 1_000...(10_000 * UInt32(attempt))))
+            }
+        }
     }
 
     /// What a batch moves in its till's row: the highest sequence received, the last sale's lag.
@@ -138,7 +171,7 @@ public final class HeadOfficeStore: Sendable {
         case zreport(ZReportSummary, String)
     }
 
-    private func prepare(_ d: OutboxDocument, raw: String?, till: TillCredential, received: Int64) throws -> Prepared {
+    private func prepare(_ d: OutboxDocument, raw: String?, till: TillCredential, received: Int64, chainCurrency: String?) throws -> Prepared {
         func refuse(_ message: String, status: Int = 422) -> IngestRefusal {
             IngestRefusal(status: status, message: "Document \(d.kind) \(d.id): \(message)", documentID: d.id)
         }
@@ -152,7 +185,7 @@ public final class HeadOfficeStore: Sendable {
             if let problem = doc.problem() { throw refuse(problem) }
             let sale: CompletedSale
             do { sale = try CompletedSale(document: doc, storeName: nil) } catch { throw refuse("\(error)") }
-            if let problem = try realSaleProblem(doc, sale, received: received) { throw refuse(problem) }
+            if let problem = realSaleProblem(doc, sale, received: received, chainCurrency: chainCurrency) { throw refuse(problem) }
             if let r = doc.loyalty?.registration {
                 guard r.cardNumber == doc.loyalty?.cardNumber else {
                     throw refuse("loyalty.registration.cardNumber \(LoyaltyCardNumber.masked(r.cardNumber)) is not the sale's card \(LoyaltyCardNumber.masked(doc.loyalty?.cardNumber ?? ""))")
@@ -421,7 +454,7 @@ public final class HeadOfficeStore: Sendable {
 
     /// A sale that cannot have happened: no tender for what was due, underpaid, impossible times,
     /// another currency than the chain's. Nil when it is a real sale.
-    private func realSaleProblem(_ doc: SaleDocument, _ sale: CompletedSale, received: Int64) throws -> String? {
+    private func realSaleProblem(_ doc: SaleDocument, _ sale: CompletedSale, received: Int64, chainCurrency: String?) -> String? {
         let t = sale.basket.totals
         if t.total > 0 && doc.tenders.isEmpty { return "tenders: a sale of \(t.total) needs the tenders that paid it" }
         if t.paid < t.total { return "totals.paid \(t.paid) is less than the total \(t.total): an unpaid sale is not a completed sale" }
@@ -433,7 +466,7 @@ public final class HeadOfficeStore: Sendable {
         if completed < started { return "completedAt \(doc.completedAt) is before startedAt \(doc.startedAt)" }
         if completed - started > 86_400_000 { return "startedAt \(doc.startedAt) is more than a day before completedAt \(doc.completedAt)" }
         if completed > received + 86_400_000 { return "completedAt \(doc.completedAt) is more than a day after head office's clock" }
-        if let chain = try latestProgramme()?.currency, chain != doc.currency {
+        if let chain = chainCurrency, chain != doc.currency {
             return "currency '\(doc.currency)' is not the chain's currency \(chain)"
         }
         return nil

@@ -83,4 +83,6 @@ public struct SQLError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
     /// A unique or primary key constraint refused the row.
     public var isUniqueViolation: Bool { code == "23505" || code == "2067" || code == "1555" }
+    /// PostgreSQL aborted the transaction for a deadlock (40P01) or a serialization failure (40001).
+    public var isRetryableConflict: Bool { code == "40P01" || code == "40001" }
 }
