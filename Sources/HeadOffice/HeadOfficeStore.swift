@@ -113,10 +113,14 @@ public final class HeadOfficeStore: Sendable {
 
         let results = try retryingConflicts { try database.write { c -> [IngestResult] in
             if database.kind == .postgres && !lockOrder.isEmpty {
-                for chunk in stride(from: 0, to: lockOrder.count, by: Self.rowsPerStatement).map({ lockOrder[$0..<min(lockOrder.count, $0 + Self.rowsPerStatement)] }) {
-                    _ = try c.query("SELECT number FROM cards WHERE number IN (\(Self.placeholders(chunk.count))) ORDER BY number FOR UPDATE",
-                                    chunk.map { .text($0) })
-                }
+                // Transaction-scoped advisory locks, one per card, taken in the order of their keys
+                // before any row is touched: batches that share a card wait for each other, and
+                // no tuple is written to lock it (cards not yet there are covered too).
+                // One statement, so the order is global (a batch names at most 5,000 cards).
+                _ = try c.query("""
+                    SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(n, 7310002) AS k
+                        FROM (VALUES \(Array(repeating: "(?)", count: lockOrder.count).joined(separator: ", "))) AS v(n)) AS keys ORDER BY k
+                    """, lockOrder.map { .text($0) })
             }
             var results: [IngestResult] = []
             results.reserveCapacity(prepared.count)
@@ -499,9 +503,12 @@ public final class HeadOfficeStore: Sendable {
                 differences.append("line \(l.lineNumber) \(name) \(till) (head office: \(mine))")
             }
         }
-        let tillVAT = doc.vat.map { "\($0.code) \($0.rateBasisPoints) \($0.gross)/\($0.vat)/\($0.net)" }
-        let ownVAT = t.vat.map { "\($0.code) \($0.basisPoints) \($0.gross)/\($0.vat)/\($0.net)" }
-        if tillVAT != ownVAT {
+        let sameVAT = doc.vat.count == t.vat.count && zip(doc.vat, t.vat).allSatisfy { a, b in
+            a.code == b.code && a.rateBasisPoints == b.basisPoints && a.gross == b.gross && a.vat == b.vat && a.net == b.net
+        }
+        if !sameVAT {
+            let tillVAT = doc.vat.map { "\($0.code) \($0.rateBasisPoints) \($0.gross)/\($0.vat)/\($0.net)" }
+            let ownVAT = t.vat.map { "\($0.code) \($0.basisPoints) \($0.gross)/\($0.vat)/\($0.net)" }
             differences.append("VAT \(tillVAT.isEmpty ? "none" : tillVAT.joined(separator: ", ")) (head office: \(ownVAT.joined(separator: ", ")))")
         }
         for (name, till, mine) in [("subtotal", doc.totals.subtotal, t.subtotal), ("lineDiscounts", doc.totals.lineDiscounts, t.lineDiscounts),
@@ -530,7 +537,8 @@ public final class HeadOfficeStore: Sendable {
         if let programme {
             let award = programme.award(for: sale.basket, context: outcome.context)
             let mine = award.parts.filter { $0.points != 0 }
-            if mine.map({ "\($0.rule)=\($0.points)" }) != tillEarned.map({ "\($0.rule)=\($0.points)" }) {
+            let same = mine.count == tillEarned.count && zip(mine, tillEarned).allSatisfy { $0.rule == $1.rule && $0.points == $1.points }
+            if !same {
                 d.checks.append(AwardCheck(
                     kind: "points",
                     detail: "Sale \(doc.receiptNumber): the till awarded \(tillEarned.map { "\($0.rule)=\($0.points)" }.joined(separator: ", ")); programme \(programme.version) gives \(mine.map { "\($0.rule)=\($0.points)" }.joined(separator: ", ")): the ledger has head office's",

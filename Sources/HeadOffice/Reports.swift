@@ -23,6 +23,16 @@ extension HeadOfficeStore {
         }
     }
 
+    /// Writes one row and commits it: throws when head office cannot store anything (a full disk,
+    /// a read-only file, a database that refuses writes).
+    public func probeWrite(at time: Int64 = HeadOfficeStore.now()) throws {
+        try database.write { c in
+            try c.execute("""
+                INSERT INTO health_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at
+                """, [.int(time)])
+        }
+    }
+
     /// Sales whose points head office computes differently (or could not check).
     public func discrepancies() throws -> [ReportEntry] {
         try database.read { c in

@@ -221,6 +221,10 @@ enum Schema {
         """
         ALTER TABLE till_versions ADD COLUMN acked_effective BIGINT
         """,
+        // 7: /health writes here to know the write path works (disk full, read-only, a lost primary).
+        """
+        CREATE TABLE health_probe (id BIGINT PRIMARY KEY, checked_at BIGINT NOT NULL)
+        """,
     ]
 
     /// Brings the database up to date.

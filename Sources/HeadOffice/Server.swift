@@ -122,8 +122,14 @@ public struct HeadOfficeServer: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/health") { _, _ -> Response in
+            // Reads and a write: a head office that cannot store a sale is not healthy, even if it
+            // can still answer questions.
             do {
                 let sales = try await work.run { [store] in try store.receivedCount() }
+                do { try await work.run { [store] in try store.probeWrite() } } catch {
+                    return respond(.serviceUnavailable, ["status": "unavailable", "database": store.database.kind.rawValue,
+                                                         "error": "head office cannot write to its database: \(error)"])
+                }
                 return respond(.ok, ["status": "ok", "database": store.database.kind.rawValue, "sales": String(sales)])
             } catch {
                 return respond(.serviceUnavailable, ["status": "unavailable", "error": "\(error)"])

@@ -75,7 +75,9 @@ func loadedHeadOffice(_ backend: String, cards: Int, items: Int, postgres: Strin
 /// on most, points earned by the demo programme and sometimes redeemed.
 func benchDocuments(till: TillIdentity, count: Int, cards: Int, seed: UInt64) throws -> [OutboxEntry] {
     let programme = DemoCatalog.programme
-    var generator = SaleGenerator(database: nil, till: till, programme: programme, cards: cards, seed: seed)
+    // A minute apart, the last an hour ago: head office refuses sales from the future.
+    let start = HeadOfficeStore.now() - Int64(count) * 60_000 - 3_600_000
+    var generator = SaleGenerator(database: nil, till: till, programme: programme, cards: cards, seed: seed, start: start)
     var balances: [String: Int64] = [:]
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
@@ -274,7 +276,9 @@ struct DrainScenario: ParsableCommand {
             try db.installDemo(products: DemoCatalog.products(count: 2_000))
             try db.installProgramme(DemoCatalog.programme, at: 0)
             try db.importCards(DemoCatalog.cards(members: 2_000, stock: 0))
-            var generator = SaleGenerator(database: db, till: till, cards: 2_000, seed: 42)
+            // A minute apart, the last an hour ago: head office refuses sales from the future.
+            let start = HeadOfficeStore.now() - Int64(sales) * 60_000 - 3_600_000
+            var generator = SaleGenerator(database: db, till: till, cards: 2_000, seed: 42, start: start)
             var done = 0
             while done < sales {
                 let n = min(5_000, sales - done)

@@ -49,13 +49,13 @@ public struct DocumentGate {
         if problem == nil { problem = message }
     }
 
-    public mutating func within(_ value: Int64, _ range: ClosedRange<Int64>, _ field: String) {
+    public mutating func within(_ value: Int64, _ range: ClosedRange<Int64>, _ field: @autoclosure () -> String) {
         guard problem == nil, !range.contains(value) else { return }
-        problem = "\(field) \(value) is out of bounds: it must be \(range.lowerBound) to \(range.upperBound)"
+        problem = "\(field()) \(value) is out of bounds: it must be \(range.lowerBound) to \(range.upperBound)"
     }
 
-    public mutating func within(_ value: Int, _ range: ClosedRange<Int>, _ field: String) {
-        within(Int64(value), Int64(range.lowerBound)...Int64(range.upperBound), field)
+    public mutating func within(_ value: Int, _ range: ClosedRange<Int>, _ field: @autoclosure () -> String) {
+        within(Int64(value), Int64(range.lowerBound)...Int64(range.upperBound), field())
     }
 
     public mutating func count(_ n: Int, atMost max: Int, _ field: String, atLeast min: Int = 0) {
@@ -64,19 +64,20 @@ public struct DocumentGate {
     }
 
     /// Text of at most `max` characters, without control characters.
-    public mutating func text(_ s: String, _ field: String, max: Int = DocumentBounds.maxText, nonEmpty: Bool = false) {
+    public mutating func text(_ s: String, _ field: @autoclosure () -> String, max: Int = DocumentBounds.maxText, nonEmpty: Bool = false) {
         guard problem == nil else { return }
-        if nonEmpty && s.isEmpty {
-            problem = "\(field) must not be empty"
-        } else if s.utf8.count > max * 4 || s.count > max {
-            problem = "\(field) is \(s.count) characters long: at most \(max) are allowed"
-        } else if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            problem = "\(field) '\(Self.quoted(s))' contains control characters"
+        let bytes = s.utf8.count
+        if nonEmpty && bytes == 0 {
+            problem = "\(field()) must not be empty"
+        } else if bytes > max, bytes > max * 4 || s.count > max {   // characters are counted only when the bytes are many
+            problem = "\(field()) is \(bytes > max * 4 ? "over \(max * 4) bytes" : "\(s.count) characters") long: at most \(max) characters are allowed"
+        } else if s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {   // C0 controls and DEL are single bytes in UTF-8
+            problem = "\(field()) '\(Self.quoted(s))' contains control characters"
         }
     }
 
-    public mutating func text(_ s: String?, _ field: String, max: Int = DocumentBounds.maxText) {
-        if let s { text(s, field, max: max) }
+    public mutating func text(_ s: String?, _ field: @autoclosure () -> String, max: Int = DocumentBounds.maxText) {
+        if let s { text(s, field(), max: max) }
     }
 
     /// Digits only, `length` long.
@@ -125,27 +126,30 @@ extension SaleDocument {
         g.text(currency, "currency", max: 3)
         g.count(lines.count, atMost: DocumentBounds.maxLines, "lines", atLeast: 1)
         for (i, l) in lines.enumerated() where g.ok {
-            let f = "lines[\(i)]"
-            g.within(l.lineNumber, 1...DocumentBounds.maxLines, f + ".lineNumber")
-            g.text(l.sku, f + ".sku", max: DocumentBounds.maxShortText, nonEmpty: true)
-            g.text(l.description, f + ".description")
-            g.text(l.category, f + ".category", max: 80)
-            g.text(l.code, f + ".code", max: DocumentBounds.maxShortText)
-            g.within(l.quantityMilli, DocumentBounds.quantityMilli, f + ".quantityMilli")
-            g.within(l.unitPrice, DocumentBounds.unitPrice, f + ".unitPrice")
-            for (name, v) in [("amount", l.amount), ("lineDiscount", l.lineDiscount), ("saleDiscountShare", l.saleDiscountShare), ("net", l.net)] {
-                g.within(v, DocumentBounds.amount, f + "." + name)
-            }
-            if let d = l.discount { d.check(&g, f + ".discount") }
-            g.text(l.taxCode, f + ".taxCode", max: 8, nonEmpty: true)
-            g.within(l.taxRateBasisPoints, DocumentBounds.taxBasisPoints, f + ".taxRateBasisPoints")
+            // Field names are made only for a message (autoclosures): nothing is allocated for a good line.
+            g.within(l.lineNumber, 1...DocumentBounds.maxLines, "lines[\(i)].lineNumber")
+            g.text(l.sku, "lines[\(i)].sku", max: DocumentBounds.maxShortText, nonEmpty: true)
+            g.text(l.description, "lines[\(i)].description")
+            g.text(l.category, "lines[\(i)].category", max: 80)
+            g.text(l.code, "lines[\(i)].code", max: DocumentBounds.maxShortText)
+            g.within(l.quantityMilli, DocumentBounds.quantityMilli, "lines[\(i)].quantityMilli")
+            g.within(l.unitPrice, DocumentBounds.unitPrice, "lines[\(i)].unitPrice")
+            g.within(l.amount, DocumentBounds.amount, "lines[\(i)].amount")
+            g.within(l.lineDiscount, DocumentBounds.amount, "lines[\(i)].lineDiscount")
+            g.within(l.saleDiscountShare, DocumentBounds.amount, "lines[\(i)].saleDiscountShare")
+            g.within(l.net, DocumentBounds.amount, "lines[\(i)].net")
+            if let d = l.discount { d.check(&g, "lines[\(i)].discount") }
+            g.text(l.taxCode, "lines[\(i)].taxCode", max: 8, nonEmpty: true)
+            g.within(l.taxRateBasisPoints, DocumentBounds.taxBasisPoints, "lines[\(i)].taxRateBasisPoints")
         }
         if let d = saleDiscount { d.check(&g, "saleDiscount") }
         g.count(vat.count, atMost: DocumentBounds.maxLines, "vat")
         for (i, v) in vat.enumerated() where g.ok {
             g.text(v.code, "vat[\(i)].code", max: 8)
             g.within(v.rateBasisPoints, DocumentBounds.taxBasisPoints, "vat[\(i)].rateBasisPoints")
-            for (name, x) in [("gross", v.gross), ("vat", v.vat), ("net", v.net)] { g.within(x, DocumentBounds.amount, "vat[\(i)].\(name)") }
+            g.within(v.gross, DocumentBounds.amount, "vat[\(i)].gross")
+            g.within(v.vat, DocumentBounds.amount, "vat[\(i)].vat")
+            g.within(v.net, DocumentBounds.amount, "vat[\(i)].net")
         }
         g.count(tenders.count, atMost: DocumentBounds.maxTenders, "tenders")
         for (i, t) in tenders.enumerated() where g.ok {
@@ -154,10 +158,12 @@ extension SaleDocument {
             g.text(t.reference, "tenders[\(i)].reference", max: 80)
             if let p = t.points { g.within(p, DocumentBounds.points, "tenders[\(i)].points") }
         }
-        for (name, v) in [("subtotal", totals.subtotal), ("lineDiscounts", totals.lineDiscounts), ("saleDiscount", totals.saleDiscount),
-                          ("total", totals.total), ("paid", totals.paid), ("change", totals.change)] {
-            g.within(v, DocumentBounds.amount, "totals." + name)
-        }
+        g.within(totals.subtotal, DocumentBounds.amount, "totals.subtotal")
+        g.within(totals.lineDiscounts, DocumentBounds.amount, "totals.lineDiscounts")
+        g.within(totals.saleDiscount, DocumentBounds.amount, "totals.saleDiscount")
+        g.within(totals.total, DocumentBounds.amount, "totals.total")
+        g.within(totals.paid, DocumentBounds.amount, "totals.paid")
+        g.within(totals.change, DocumentBounds.amount, "totals.change")
         g.within(totals.itemCount, 0...DocumentBounds.quantityMilli.upperBound * Int64(DocumentBounds.maxLines), "totals.itemCount")
         if let l = loyalty { l.check(&g) }
         return g.problem
@@ -184,15 +190,15 @@ extension SaleDocument.LoyaltyInfo {
         g.text(tierCode, "loyalty.tierCode", max: DocumentBounds.maxShortText)
         g.text(tierName, "loyalty.tierName", max: 80)
         g.count(priorPurchases.count, atMost: DocumentBounds.maxPriorPurchases, "loyalty.priorPurchases")
-        for (rule, n) in priorPurchases.sorted(by: { $0.key < $1.key }) where g.ok {
+        for (rule, n) in priorPurchases where g.ok {
             g.text(rule, "loyalty.priorPurchases key", max: DocumentBounds.maxShortText)
             g.within(n, DocumentBounds.count, "loyalty.priorPurchases[\(DocumentGate.quoted(rule))]")
         }
         g.within(qualifying, DocumentBounds.balance, "loyalty.qualifying")
-        for (name, parts) in [("earned", earned), ("welcome", welcome)] {
-            g.count(parts.count, atMost: DocumentBounds.maxAwardParts, "loyalty." + name)
-            for (i, p) in parts.enumerated() where g.ok { p.check(&g, "loyalty.\(name)[\(i)]") }
-        }
+        g.count(earned.count, atMost: DocumentBounds.maxAwardParts, "loyalty.earned")
+        for (i, p) in earned.enumerated() where g.ok { p.check(&g, "loyalty.earned[\(i)]") }
+        g.count(welcome.count, atMost: DocumentBounds.maxAwardParts, "loyalty.welcome")
+        for (i, p) in welcome.enumerated() where g.ok { p.check(&g, "loyalty.welcome[\(i)]") }
         g.within(redeemed, DocumentBounds.points, "loyalty.redeemed")
         g.within(redeemedValue, DocumentBounds.amount, "loyalty.redeemedValue")
         g.within(balanceBefore, DocumentBounds.balance, "loyalty.balanceBefore")
@@ -205,10 +211,10 @@ extension SaleDocument.LoyaltyInfo {
 }
 
 extension SaleDocument.AwardPart {
-    func check(_ g: inout DocumentGate, _ field: String) {
-        g.text(rule, field + ".rule", max: DocumentBounds.maxShortText, nonEmpty: true)
-        g.text(label, field + ".label")
-        g.within(points, DocumentBounds.points, field + ".points")
+    func check(_ g: inout DocumentGate, _ field: @autoclosure () -> String) {
+        g.text(rule, field() + ".rule", max: DocumentBounds.maxShortText, nonEmpty: true)
+        g.text(label, field() + ".label")
+        g.within(points, DocumentBounds.points, field() + ".points")
     }
 }
 

@@ -79,6 +79,23 @@ struct ServerTests {
         #expect(try store.gaps(of: till1).isEmpty)
     }
 
+    @Test func healthSaysUnavailableWhenNothingCanBeWritten() async throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(.sqlite, dir)
+        let server = try await RunningServer(store, options: ServerOptions(port: 0))
+        defer { Task { await server.stop() } }
+        #expect(try await request("GET", server.url + "/health").status == 200)
+        // Every write now fails, as on a full disk: reads still work, /health must not say ok.
+        try store.database.write { c in
+            try c.execute("CREATE TRIGGER no_room_insert BEFORE INSERT ON health_probe BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END", [])
+            try c.execute("CREATE TRIGGER no_room_update BEFORE UPDATE ON health_probe BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END", [])
+        }
+        let health = try await request("GET", server.url + "/health")
+        #expect(health.status == 503)
+        #expect(health.text.contains("cannot write to its database"), "\(health.text)")
+        #expect(health.text.contains("disk is full"))
+    }
+
     @Test func hostileBodiesAreRefusedNamingTheFieldAndTheServerKeepsServing() async throws {
         let dir = TemporaryDirectory("ho")
         let store = try makeHeadOffice(.sqlite, dir)
