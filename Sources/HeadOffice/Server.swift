@@ -6,6 +6,9 @@ public import Logging
 import NIOCore
 import NIOSSL
 import HTTPTypes
+import HummingbirdCore
+import ServiceLifecycle
+import UnixSignals
 import Synchronization
 import TillDocuments
 import TillProtocol
@@ -19,13 +22,24 @@ public struct ServerOptions: Sendable {
     public var tlsKey: String?
     /// The largest request body accepted.
     public var maxBodyBytes: Int
+    /// Connections open at once; past it new ones wait in the listen queue.
+    public var maxConnections: Int
+    /// A connection that sends no complete request for this long is closed (half-open and
+    /// trickling clients, idle keep-alives).
+    public var idleTimeoutSeconds: Int
+    /// A request body must arrive within this many seconds.
+    public var bodyTimeoutSeconds: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8470, tlsCertificate: String? = nil, tlsKey: String? = nil, maxBodyBytes: Int = 32 << 20) {
+    public init(host: String = "127.0.0.1", port: Int = 8470, tlsCertificate: String? = nil, tlsKey: String? = nil, maxBodyBytes: Int = 32 << 20,
+                maxConnections: Int = 8_000, idleTimeoutSeconds: Int = 30, bodyTimeoutSeconds: Int = 60) {
         self.host = host
         self.port = port
         self.tlsCertificate = tlsCertificate
         self.tlsKey = tlsKey
         self.maxBodyBytes = maxBodyBytes
+        self.maxConnections = maxConnections
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.bodyTimeoutSeconds = bodyTimeoutSeconds
     }
 }
 
@@ -112,6 +126,29 @@ public struct HeadOfficeServer: Sendable {
         return respond(HTTPResponse.Status(code: status), APIError(error: message, documentID: documentID))
     }
 
+    /// Why a body was not read.
+    enum BodyProblem: Error { case tooLarge, tooSlow }
+
+    /// A request's body, at most `limit` bytes, arriving within the body timeout: a client that
+    /// trickles its body cannot hold a request open for ever.
+    func body(_ request: Request, upTo limit: Int) async throws(BodyProblem) -> ByteBuffer {
+        let seconds = options.bodyTimeoutSeconds
+        let result: ByteBuffer?? = try? await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try? await request.body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(seconds) * 1_000_000_000)
+                throw BodyProblem.tooSlow
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        switch result {
+        case .some(.some(let buffer)): return buffer
+        case .some(.none): throw .tooLarge
+        case .none: throw .tooSlow
+        }
+    }
+
     func authenticate(_ request: Request) async throws -> Result<TillCredential, AuthFailure> {
         let header = request.headers[.authorization]
         return try await work.run { [store] in
@@ -147,8 +184,10 @@ public struct HeadOfficeServer: Sendable {
             case .failure(let f): return refuse(401, f.description)
             }
             let body: ByteBuffer
-            do { body = try await request.body.collect(upTo: options.maxBodyBytes) } catch {
+            do { body = try await self.body(request, upTo: options.maxBodyBytes) } catch BodyProblem.tooLarge {
                 return refuse(413, "The batch is larger than \(options.maxBodyBytes) bytes: send fewer documents at a time")
+            } catch {
+                return refuse(408, "The batch did not arrive within \(options.bodyTimeoutSeconds) s: send it again")
             }
             let start = DispatchTime.now().uptimeNanoseconds
             let batch: IngestBatch
@@ -248,7 +287,7 @@ public struct HeadOfficeServer: Sendable {
             case .success(let t): till = t
             case .failure(let f): return refuse(401, f.description)
             }
-            guard let body = try? await request.body.collect(upTo: 4096) else {
+            guard let body = try? await self.body(request, upTo: 4096) else {
                 return refuse(413, "An acknowledgement is at most 4096 bytes: {\"version\": N, \"effectiveAt\": T}")
             }
             guard let ack = try? JSONDecoder().decode(UpdateAck.self, from: Data(body.readableBytesView)), DocumentBounds.version.contains(ack.version),
@@ -349,34 +388,78 @@ public struct HeadOfficeServer: Sendable {
     }
 
     /// Serves until cancelled or until SIGTERM/SIGINT; `onReady` gets the port actually bound.
+    /// On SIGTERM the long polls are answered at once, requests under way finish, and whatever
+    /// is still open after 3 s (a stuck socket, a client that never reads) is cancelled and closed.
+    /// (`headoffice serve` also ends the process 4.5 s after SIGTERM whatever is left: see
+    /// `exitAfterSignal`.)
     public func run(onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        // Publications made or coming into force wake the tills' long polls. A child task, so it
-        // runs where the server runs (a test server's own threads), and ends with it.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { [store, updates, work] in
-                while !Task.isCancelled {
-                    if let s = try? await work.run({ try store.visibleState() }) { await updates.update(s) }
-                    try? await Task.sleep(nanoseconds: 200_000_000)
-                }
-            }
-            group.addTask { try await serve(onReady: onReady) }
-            try await group.next()
-            group.cancelAll()
-        }
+        Self.raiseDescriptorLimit()
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: try application(onReady: onReady)), .init(service: PublicationWatcher(store: store, updates: updates, work: work))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(3)   // then cancelled: open connections are closed
+        try await ServiceGroup(configuration: configuration).run()
     }
 
-    private func serve(onReady: @escaping @Sendable (Int) async -> Void) async throws {
-        let configuration = ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: "headoffice")
+    private func application(onReady: @escaping @Sendable (Int) async -> Void) throws -> any Service {
+        let configuration = ApplicationConfiguration(
+            address: .hostname(options.host, port: options.port), serverName: "headoffice",
+            availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections, logger: logger))
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeoutSeconds))))
         let ready: @Sendable (any Channel) async -> Void = { channel in await onReady(channel.localAddress?.port ?? 0) }
         if let cert = options.tlsCertificate, let key = options.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
             let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-            let app = Application(router: router(), server: try .tls(tlsConfiguration: tls), configuration: configuration,
-                                  onServerRunning: ready, logger: logger)
-            try await app.runService()
-        } else {
-            let app = Application(router: router(), configuration: configuration, onServerRunning: ready, logger: logger)
-            try await app.runService()
+            return Application(router: router(), server: try .tls(http1, tlsConfiguration: tls), configuration: configuration,
+                               onServerRunning: ready, logger: logger)
         }
+        return Application(router: router(), server: http1, configuration: configuration, onServerRunning: ready, logger: logger)
+    }
+
+    /// Ends the process `seconds` after SIGTERM or SIGINT, if it has not ended by then: a last
+    /// resort for `headoffice serve` (every transaction is atomic: nothing committed is lost, and
+    /// nothing half-done is kept).
+    public static func exitAfterSignal(seconds: Double) -> [any DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { signal in
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler {
+                DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+                    FileHandle.standardError.write(Data("headoffice: still stopping \(seconds) s after the signal; exiting now\n".utf8))
+                    exit(0)
+                }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Every connection is a descriptor: the soft limit (often 1,024) goes up to the hard one, so
+    /// many idle clients cannot stop head office accepting the tills.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
+
+/// Wakes the tills' long polls when a publication is made or comes into force (head office looks
+/// at the database every 200 ms: another process may publish). On graceful shutdown it answers
+/// every long poll at once.
+struct PublicationWatcher: Service {
+    let store: HeadOfficeStore
+    let updates: UpdateSignal
+    let work: BlockingWork
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                if let s = try? await work.run({ try store.visibleState() }) { await updates.update(s) }
+                try? await Task.sleep(nanoseconds: 200_000_000)
+            }
+        } onGracefulShutdown: {
+            Task { await updates.close() }
+        }
+        await updates.close()
     }
 }

@@ -8,8 +8,17 @@ actor UpdateSignal {
     private var state: Int64 = -1
     private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     private var expired: Set<UUID> = []
+    private var closed = false
 
     var current: Int64 { state }
+
+    /// Head office is stopping: every long poll answers now, and new ones do not wait.
+    func close() {
+        closed = true
+        let all = waiters
+        waiters = [:]
+        for c in all.values { c.resume() }
+    }
 
     func update(_ s: Int64) {
         guard s != state else { return }
@@ -21,7 +30,7 @@ actor UpdateSignal {
 
     /// Returns when the state is no longer `seen`, or when `expire(id)` is called.
     func wait(from seen: Int64, id: UUID) async {
-        if state != seen || expired.remove(id) != nil { return }
+        if closed || state != seen || expired.remove(id) != nil { return }
         await withCheckedContinuation { waiters[id] = $0 }
     }
 

@@ -61,6 +61,8 @@ struct Serve: AsyncParsableCommand {
         let store = try db.open()
         let options = ServerOptions(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, maxBodyBytes: maxBody)
         let server = HeadOfficeServer(store: store, options: options)
+        let lastResort = HeadOfficeServer.exitAfterSignal(seconds: 4.5)
+        defer { lastResort.forEach { $0.cancel() } }
         let scheme = tlsCert == nil ? "http" : "https"
         let location = store.database.location
         try await server.run { bound in

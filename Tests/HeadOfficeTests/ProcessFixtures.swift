@@ -41,11 +41,19 @@ final class HeadOfficeProcess: @unchecked Sendable { // used by one test at a ti
         return file
     }
 
-    /// Starts serving and waits until /health answers.
-    func start() throws {
+    /// Starts serving and waits until /health answers. `softDescriptorLimit`: start it as a shell
+    /// with the common default (1,024 open files) would (through prlimit).
+    func start(softDescriptorLimit: Int? = nil) throws {
         precondition(pid == nil)
-        pid = try spawn(binary, ["serve", "--database", database, "--port", String(port)],
-                        environment: ProcessInfo.processInfo.environment, stdout: dir.file("serve.out"), stderr: dir.file("serve.err"))
+        let serve = ["serve", "--database", database, "--port", String(port)]
+        if let limit = softDescriptorLimit {
+            var hard = rlimit()
+            getrlimit(Int32(RLIMIT_NOFILE.rawValue), &hard)
+            pid = try spawn("/usr/bin/prlimit", ["--nofile=\(limit):\(hard.rlim_max)", binary] + serve,
+                            environment: ProcessInfo.processInfo.environment, stdout: dir.file("serve.out"), stderr: dir.file("serve.err"))
+        } else {
+            pid = try spawn(binary, serve, environment: ProcessInfo.processInfo.environment, stdout: dir.file("serve.out"), stderr: dir.file("serve.err"))
+        }
         let deadline = Date().addingTimeInterval(30)
         let http = HTTPConnection()
         while Date() < deadline {
@@ -68,6 +76,9 @@ final class HeadOfficeProcess: @unchecked Sendable { // used by one test at a ti
         _ = waitForExit(pid)
         self.pid = nil
     }
+
+    /// The process ended by other means (the test waited for it).
+    func forget() { pid = nil }
 
     /// How many sales /health reports (nil when it does not answer).
     func salesCount() -> Int? {

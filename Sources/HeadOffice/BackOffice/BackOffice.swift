@@ -59,7 +59,12 @@ extension HeadOfficeServer {
     }
 
     func form(_ request: Request) async throws -> [String: String] {
-        let body = try await request.body.collect(upTo: 8 << 20)
+        let body: ByteBuffer
+        do { body = try await self.body(request, upTo: 8 << 20) } catch BodyProblem.tooLarge {
+            throw FormTooLarge()
+        } catch {
+            throw FormTooLarge(slow: true)
+        }
         let bytes = Array(body.readableBytesView)
         let type = request.headers[.contentType] ?? ""
         return type.hasPrefix("multipart/form-data") ? FormBody.multipart(bytes, contentType: type) : FormBody.urlencoded(bytes)
@@ -197,5 +202,19 @@ extension HeadOfficeServer {
 extension HeadOfficeStore {
     public func groupNames() throws -> [String] {
         try database.read { c in try c.query("SELECT DISTINCT group_name FROM store_groups ORDER BY group_name", []).map { $0.text("group_name") } }
+    }
+}
+
+/// A form whose body was too large (over 8 MB) or did not arrive in time: a page that says so.
+struct FormTooLarge: HTTPResponseError {
+    var slow = false
+    var status: HTTPResponse.Status { slow ? .requestTimeout : .contentTooLarge }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let message = slow
+            ? "The form did not arrive in time: nothing was changed. Check the connection and send it again."
+            : "The form or file is larger than 8 MB: nothing was changed. Split the file and send the parts one after another."
+        let page = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Not sent</title></head><body><p>\(HTML.esc(message))</p><p><a href=\"/\">Back</a></p></body></html>"
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
     }
 }

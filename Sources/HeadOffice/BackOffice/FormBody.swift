@@ -29,3 +29,4 @@ enum FormBody {
         return out
     }
 }
+

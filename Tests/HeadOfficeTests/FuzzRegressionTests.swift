@@ -1,0 +1,75 @@
+import Foundation
+@testable import HeadOffice
+import Testing
+import TillCore
+import TillDocuments
+import TillProtocol
+import TillStore
+import TillTestSupport
+
+/// Every input of the fuzzing corpora (Fuzz/corpus/NAME) and every crash fuzzing ever found
+/// (Fuzz/regressions/NAME) through the parser it was found for, with the harness's checks: no
+/// crash, and what the fast ingest reader accepts JSONDecoder reads the same.
+@Suite("Fuzzing corpora and regressions")
+struct FuzzRegressionTests {
+    static func inputs(_ name: String) -> [(String, [UInt8])] {
+        let root = PackagePaths.fuzz
+        var out: [(String, [UInt8])] = []
+        for dir in ["corpus", "regressions"] {
+            let path = root + "/\(dir)/\(name)"
+            for file in ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() {
+                if let data = FileManager.default.contents(atPath: path + "/" + file) { out.append((dir + "/" + file, Array(data))) }
+            }
+        }
+        return out
+    }
+
+    @Test func ingest() throws {
+        let all = Self.inputs("ingest")
+        #expect(all.count >= 5)
+        for (file, bytes) in all {
+            let fast = bytes.withUnsafeBytes { FastIngestDecoder.decode($0) }
+            _ = bytes.withUnsafeBytes { FastIngestDecoder.numberProblem($0) }
+            guard let (batch, raws) = fast else { continue }
+            let slow = try? JSONDecoder().decode(IngestBatch.self, from: Data(bytes))
+            #expect(slow == batch, "\(file)")
+            for (i, raw) in raws.enumerated() {
+                guard let raw else { continue }
+                let back = try? JSONDecoder().decode(SaleDocument.self, from: Data(raw.utf8))
+                #expect(back == batch.documents[i].sale, "\(file): sale \(i)")
+            }
+            for d in batch.documents {
+                if let s = d.sale, s.problem() == nil { _ = try? CompletedSale(document: s, storeName: nil) }
+                _ = d.registration?.boundsProblem()
+                _ = d.refund?.boundsProblem()
+                _ = d.zreport?.boundsProblem()
+            }
+        }
+    }
+
+    @Test func csvFiles() {
+        for (_, bytes) in Self.inputs("csv") + Self.inputs("catalog") + Self.inputs("cards") + Self.inputs("staff") {
+            let text = String(decoding: bytes, as: UTF8.self)
+            _ = try? CSVReader.records(text)
+            let (rows, issues) = CatalogCSV.parse(text, currency: .eur, taxCodes: ["A", "B", "Z"], rules: BarcodeRules())
+            #expect(rows.isEmpty || issues.isEmpty)
+            _ = StaffCSV.parse(text, storeColumn: true)
+            if let records = try? CSVReader.records(text) {
+                _ = CardsCSV.parse(records, programme: DemoCatalog.programme, now: 1_795_000_000_000)
+            }
+        }
+    }
+
+    @Test func formBodies() {
+        for (_, bytes) in Self.inputs("multipart") {
+            let newline = bytes.firstIndex(of: 0x0A) ?? bytes.count
+            let body = Array(bytes[min(bytes.count, newline + 1)...])
+            _ = FormBody.multipart(body, contentType: String(decoding: bytes[..<newline], as: UTF8.self))
+            _ = FormBody.urlencoded(body)
+        }
+    }
+}
+
+extension PackagePaths {
+    static var fuzz: String { root + "/Fuzz" }
+}
