@@ -156,8 +156,20 @@ public struct HeadOfficeServer: Sendable {
         }
     }
 
+    /// Every path head office serves and its methods (the API's and the back office's).
+    static let routes: [(String, [HTTPRequest.Method])] = [
+        ("/health", [.get]), ("/metrics", [.get]), ("/api/v1/ingest", [.post]), ("/api/v1/sales/*", [.get]), ("/api/v1/updates", [.get]),
+        ("/api/v1/updates/ack", [.post]), ("/api/v1/staff", [.get]), ("/api/v1/cards/*", [.get]),
+        ("/login", [.get, .post]), ("/logout", [.post]), ("/", [.get]), ("/catalog", [.get]), ("/catalog/upload", [.post]),
+        ("/catalog/item", [.get, .post]), ("/receipts", [.get]), ("/receipts/svg", [.get]), ("/programme", [.get, .post]),
+        ("/programme/preview", [.post]), ("/programme/diff", [.get]), ("/programme/publish", [.post]), ("/settings", [.get, .post]),
+        ("/rollout", [.get]), ("/rollback", [.post]),
+    ]
+
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: ErrorBodyMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware(Self.routes))
         router.get("/health") { _, _ -> Response in
             // Reads and a write: a head office that cannot store a sale is not healthy, even if it
             // can still answer questions.

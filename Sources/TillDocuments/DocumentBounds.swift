@@ -252,6 +252,7 @@ extension RegistrationDocument {
 extension RefundDocument {
     public func boundsProblem() -> String? {
         var g = DocumentGate()
+        if schemaVersion != 1 { g.fail("schemaVersion \(schemaVersion) is not one this head office reads (1)") }
         g.identifier(refundID, "refundID", max: 64)
         g.identifier(storeID, "storeID")
         g.identifier(tillID, "tillID")

@@ -46,7 +46,8 @@ public enum ProtocolTime {
                 i += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<3 where digits < 3 { ms *= 10 }
+            // Only the first three digits count (milliseconds); fewer are scaled up.
+            if digits < 3 { for _ in digits..<3 { ms *= 10 } }
         }
         guard i < c.count else { return nil }
         var offset: Int64 = 0

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TillCore
+import TillDocuments
 import TillProtocol
 import TillStore
 import TillTestSupport
@@ -14,6 +15,20 @@ struct APIDocumentTests {
         for route in ["/api/v1/ingest:", "/api/v1/cards/{number}:", "/api/v1/staff:", "/api/v1/sales/{receipt}:", "/api/v1/updates:", "/api/v1/updates/ack:", "/health:", "/metrics:"] {
             #expect(Self.yaml.contains(route), "\(route) is not documented")
         }
+    }
+
+    /// The bounds the document declares are the ones head office enforces.
+    @Test func declaresTheBoundsTheGateEnforces() {
+        for (what, bound) in [("quantityMilli", DocumentBounds.quantityMilli.upperBound), ("unitPrice", DocumentBounds.unitPrice.upperBound),
+                              ("Money", DocumentBounds.amount.upperBound), ("Points", DocumentBounds.points.upperBound),
+                              ("Balance", DocumentBounds.balance.upperBound), ("Sequence", DocumentBounds.sequence.upperBound),
+                              ("localMinutes", DocumentBounds.localMinutes.upperBound)] {
+            #expect(Self.yaml.contains("maximum: \(bound)"), "\(what): \(bound) is not declared")
+        }
+        #expect(Self.yaml.contains("maxItems: \(DocumentBounds.maxLines)"))
+        #expect(Self.yaml.contains("maxItems: \(DocumentBounds.maxTenders)"))
+        #expect(Self.yaml.contains("maxItems: \(DocumentBounds.maxAwardParts)"))
+        #expect(Self.yaml.contains("maxLength: \(DocumentBounds.maxText)"))
     }
 
     /// Every key of a sale document with loyalty, a registration and a points tender.

@@ -73,3 +73,14 @@ struct FuzzRegressionTests {
 extension PackagePaths {
     static var fuzz: String { root + "/Fuzz" }
 }
+
+@Suite("Times on the wire")
+struct ProtocolTimeTests {
+    @Test func fractionsOfAnyLengthAreReadAsMilliseconds() {
+        // Four digits of fraction trapped the reader (found by fuzzing the ingest reader).
+        #expect(ProtocolTime.parse("2026-11-18T11:08:40.0010Z") == ProtocolTime.parse("2026-11-18T11:08:40.001Z"))
+        #expect(ProtocolTime.parse("2026-11-18T11:08:40.123456789Z") == ProtocolTime.parse("2026-11-18T11:08:40.123Z"))
+        #expect(ProtocolTime.parse("2026-11-18T11:08:40.5Z") == ProtocolTime.parse("2026-11-18T11:08:40.500Z"))
+        #expect(ProtocolTime.parse("2026-11-18T11:08:40.Z") == nil)
+    }
+}
