@@ -24,6 +24,13 @@ final class HeadOfficeProcess: @unchecked Sendable { // used by one test at a ti
         try admin(["demo", "--cards", String(cards)])
     }
 
+    /// A second head office process on the same database as `other` (PostgreSQL: several
+    /// `headoffice serve` behind one load balancer).
+    init(sharing other: HeadOfficeProcess, dir: TemporaryDirectory) {
+        self.dir = dir
+        database = other.database
+    }
+
     deinit { kill() }
 
     /// Runs an administration command against the database; returns its output.
