@@ -190,4 +190,25 @@ struct BackOfficeBrowserTests {
         #expect(sam["rollout_tills"] as? [String] == ["0001/01"])
         #expect(sam["overview"] as? String == "1 of 1")
     }
+
+    @Test func aCatalogFileForOneStoreChangesOnlyThatStoresPrices() throws {
+        let dir = TemporaryDirectory("bo-catalog-scope")
+        let ho = try Self.headOffice(dir)
+        _ = try ho.register(store: "0001", till: "01")
+        _ = try ho.register(store: "0002", till: "01")
+        let milk = try #require(try ho.store().product(sku: "F0001"))
+        let csv = dir.write("prices.csv", """
+            sku,barcodes,plu,description,unit_price,tax_code,category,sold_by_weight
+            F0001,\(milk.barcodes.joined(separator: "|")),\(milk.plu ?? ""),\(milk.description),0.99,\(milk.taxCode),\(milk.category),0
+
+            """)
+        try ho.start()
+        let r = try Self.drive(["catalog-scope", ho.url, csv])
+        #expect((r["store:0001"] as? String)?.contains("1 price changes published") == true, "\(r)")
+        #expect((r["chain"] as? String)?.contains("1 price changes published") == true, "\(r)")
+        let store = try ho.store()
+        let pubs = try store.publications().filter { $0.kind == .prices }
+        #expect(pubs.map(\.scope) == [.chain, .store("0001")])
+        #expect(try store.product(sku: "F0001")?.unitPrice == 99)
+    }
 }

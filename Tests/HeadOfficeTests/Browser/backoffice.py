@@ -197,6 +197,24 @@ def security(base):
     return out
 
 
+def catalog_scope(base, csv_path):
+    """The same catalog file uploaded for one store, then for the chain (in the browser)."""
+    from selenium.webdriver.support.ui import Select
+    out = {}
+    d = browser()
+    try:
+        sign_in(d, base, "anna", "anna-secret-1")
+        for scope in ["store:0001", "chain"]:
+            d.get(base + "/catalog")
+            by_id(d, "file").send_keys(csv_path)
+            Select(by_id(d, "scope")).select_by_value(scope)
+            submit(d, "upload", "h1")
+            out[scope] = css(d, ".notice")[0].text if css(d, ".notice") else ""
+    finally:
+        d.quit()
+    return out
+
+
 def scoping(base, mine, theirs):
     """What each role sees of a store's receipts, tills and publications: a store manager only
     their own store's; marketing and administrators the whole chain."""
@@ -246,6 +264,8 @@ if __name__ == "__main__":
         result = bad_input(arg, rest[0])
     elif scenario == "security":
         result = security(arg)
+    elif scenario == "catalog-scope":
+        result = catalog_scope(arg, rest[0])
     elif scenario == "scoping":
         result = scoping(arg, rest[0], rest[1])
     elif scenario == "till-shot":
