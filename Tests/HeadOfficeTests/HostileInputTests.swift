@@ -129,6 +129,40 @@ struct HostileInputTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aRefundMovesTheOriginalSalesCardByHeadOfficesFigures(backend: Backend) throws {
+        let s = try Setup(backend)
+        _ = try s.ingest(s.docs)
+        let sale = try s.loyaltySale(redeemed: true)
+        let card = sale.loyalty!.cardNumber
+        let other = DemoCatalog.cardNumber(2) == card ? DemoCatalog.cardNumber(5) : DemoCatalog.cardNumber(2)
+        // Everything back from the whole sale (the line plan the till would make), but the document
+        // claims a million points given back, to another card.
+        let lines = sale.lines.filter { !$0.voided }.map {
+            RefundDocument.Line(lineNumber: $0.lineNumber, sku: $0.sku, description: $0.description, quantityMilli: $0.quantityMilli, amount: $0.net, taxCode: $0.taxCode)
+        }
+        let total = lines.reduce(Int64(0)) { $0 + $1.amount }
+        let refund = RefundDocument(
+            refundID: UUID().uuidString.lowercased(), storeID: "0001", tillID: "01", sequence: 1, receiptNumber: "0001-01-R00001",
+            originalSaleID: sale.saleID, originalReceipt: sale.receiptNumber, cashier: "1", supervisor: nil,
+            createdAt: "2026-11-20T10:00:00.000Z", currency: "EUR", total: total, lines: lines,
+            tenders: [.init(kind: "cash", amount: total, reference: nil, points: nil)],
+            loyalty: .init(cardNumber: other, pointsTakenBack: 0, pointsRestored: 1_000_000))
+        let before = try #require(try s.store.balance(of: card))
+        let otherBefore = try #require(try s.store.balance(of: other))
+        #expect(try s.ingest([OutboxDocument(refund: refund)]).results.map(\.status) == [.accepted])
+        // Head office's figures: all the sale's earned points taken back, all its redeemed points
+        // given back, on the sale's own card; the other card untouched.
+        let earned = sale.loyalty!.earned.reduce(Int64(0)) { $0 + $1.points }
+        #expect(try s.store.balance(of: card) == before - earned + sale.loyalty!.redeemed)
+        #expect(try s.store.balance(of: other) == otherBefore)
+        #expect(try s.store.discrepancies().contains { $0.kind == "refund-points" && $0.document == refund.refundID })
+        #expect(try s.store.ledgerMismatches().isEmpty)
+        // The same refund again changes nothing.
+        #expect(try s.ingest([OutboxDocument(refund: refund)]).results.map(\.status) == [.duplicate])
+        #expect(try s.store.balance(of: card) == before - earned + sale.loyalty!.redeemed)
+    }
+
+    @Test(arguments: Backend.allCases)
     func aBalanceIsNeverMovedPastItsBound(backend: Backend) throws {
         let s = try Setup(backend)
         let sale = try #require(s.docs.compactMap(\.sale).first { $0.loyalty != nil && $0.loyalty!.redeemed == 0 && $0.loyalty!.earned.contains { $0.points > 0 } })

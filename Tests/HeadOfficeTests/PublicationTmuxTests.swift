@@ -94,7 +94,7 @@ struct PublicationTmuxTests {
 
 extension HeadOfficeStore {
     /// Waits until a till has asked for updates (its long poll is in place).
-    func waitForPoll(of till: TillCredential, timeout: Double = 15) throws {
+    func waitForPoll(of till: TillCredential, timeout: Double = 40) throws {   // two tills and Chromium starting on 2 loaded cores
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try rollout().contains(where: { $0.till == till.name && $0.lastPoll != nil }) { return }
