@@ -79,6 +79,90 @@ struct ServerTests {
         #expect(try store.gaps(of: till1).isEmpty)
     }
 
+    @Test func drawingTheLargestReceiptsNeverHoldsUpHealthOrIngest() async throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(.sqlite, dir)
+        let token = try store.registerTill(till1)
+        try store.saveUser("ada", role: .admin, storeID: nil, password: "ada-secret-123")
+        let (session, _) = try store.signIn("ada", password: "ada-secret-123")
+        let server = try await RunningServer(store, options: ServerOptions(port: 0))
+        defer { Task { await server.stop() } }
+        // The largest sale the gate lets through: 1,000 lines of 200-character descriptions.
+        let t = try TillSide()
+        try t.generator.ring(1)
+        var docs = try t.batch().documents
+        let long = String(String(repeating: "Long description ", count: 12).prefix(200))
+        var open = OpenSale(id: UUID().uuidString.lowercased(), startedAt: 1_795_000_000_000, cashier: DemoCatalog.cashier, currency: .eur)
+        for _ in 0..<1_000 {
+            open = try open.trying(.addLine(item: LineItem(sku: "F0013", description: long, category: "Test", taxCode: "A", taxBasisPoints: 2000,
+                                                           unitPrice: 199, quantity: .units(1))))
+        }
+        open = try open.trying(.addTender(tender: Tender(kind: .cash, amount: open.basket.totals.total)))
+        let big = SaleDocument(try open.complete(sequence: 2, at: 1_795_000_060_000, till: t.identity, loyalty: nil), timeZone: .gmt)
+        docs.append(OutboxDocument(sale: big))
+        docs.swapAt(0, 1)
+        let ingested = try await request("POST", server.url + "/api/v1/ingest", token: token.description,
+                                         body: Array(try JSONEncoder().encode(IngestBatch(storeID: "0001", tillID: "01", documents: [docs[0]]))))
+        #expect(ingested.status == 200, "\(ingested.text.prefix(300))")
+        // Eight views of its receipt at once; /health and a till's batch meanwhile.
+        let receipt = big.receiptNumber
+        async let views: [Int] = withTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    (try? await onThread {
+                        try HTTPConnection().send("GET", server.url + "/receipts/svg?number=\(receipt)", headers: ["Cookie: bo_session=\(session)"],
+                                                  timeoutMilliseconds: 120_000).status
+                    }) ?? 0
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        for _ in 0..<3 {
+            let start = Date()
+            let health = try await request("GET", server.url + "/health")
+            #expect(health.status == 200)
+            #expect(Date().timeIntervalSince(start) < 1, "/health took \(Date().timeIntervalSince(start)) s while receipts were drawn")
+        }
+        let start = Date()
+        let batch = try await request("POST", server.url + "/api/v1/ingest", token: token.description,
+                                      body: Array(try JSONEncoder().encode(IngestBatch(storeID: "0001", tillID: "01", documents: [docs[1]]))))
+        #expect(batch.status == 200)
+        #expect(Date().timeIntervalSince(start) < 2, "a batch took \(Date().timeIntervalSince(start)) s while receipts were drawn")
+        #expect(await views == Array(repeating: 200, count: 8))
+    }
+
+    @Test func aStormOfSignInsNeverHoldsUpTheTills() async throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(.sqlite, dir)
+        try store.saveUser("ada", role: .admin, storeID: nil, password: "ada-secret-123")
+        let server = try await RunningServer(store, options: ServerOptions(port: 0))
+        defer { Task { await server.stop() } }
+        let page = try await request("GET", server.url + "/login").text
+        let nonce = try #require(page.components(separatedBy: "name=\"login_csrf\" value=\"").dropFirst().first?.split(separator: "\"").first.map(String.init))
+        // 24 wrong passwords at once (each a slow PBKDF2 check) for several accounts.
+        async let storm: [Int] = withTaskGroup(of: Int.self) { group in
+            for i in 0..<24 {
+                group.addTask {
+                    (try? await onThread {
+                        try HTTPConnection().send("POST", server.url + "/login",
+                                                  headers: ["Cookie: bo_login=\(nonce)", "Content-Type: application/x-www-form-urlencoded"],
+                                                  body: Array("login_csrf=\(nonce)&username=user\(i % 6)&password=wrong-password".utf8),
+                                                  timeoutMilliseconds: 120_000).status
+                    }) ?? 0
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        for _ in 0..<3 {
+            let start = Date()
+            #expect(try await request("GET", server.url + "/health").status == 200)
+            #expect(Date().timeIntervalSince(start) < 1, "/health took \(Date().timeIntervalSince(start)) s during the sign-ins")
+        }
+        #expect(await storm == Array(repeating: 401, count: 24))
+    }
+
     @Test func healthSaysUnavailableWhenNothingCanBeWritten() async throws {
         let dir = TemporaryDirectory("ho")
         let store = try makeHeadOffice(.sqlite, dir)
