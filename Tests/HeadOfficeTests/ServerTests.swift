@@ -163,6 +163,24 @@ struct ServerTests {
         #expect(await storm == Array(repeating: 401, count: 24))
     }
 
+    @Test func anUploadOverEightMegabytesIsRefusedWithAPageThatSaysSo() async throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(.sqlite, dir)
+        try store.saveUser("anna", role: .marketing, storeID: nil, password: "anna-secret-1")
+        let (session, _) = try store.signIn("anna", password: "anna-secret-1")
+        let server = try await RunningServer(store, options: ServerOptions(port: 0))
+        defer { Task { await server.stop() } }
+        let body = Array("csrf=x&file=".utf8) + Array(repeating: UInt8(ascii: "a"), count: 9 << 20)
+        let answer = try await onThread {
+            try HTTPConnection().send("POST", server.url + "/catalog/upload",
+                                      headers: ["Cookie: bo_session=\(session)", "Content-Type: application/x-www-form-urlencoded"], body: body,
+                                      timeoutMilliseconds: 60_000)
+        }
+        #expect(answer.status == 413)
+        #expect(answer.text.contains("larger than 8 MB"), "\(answer.text.prefix(300))")
+        #expect(try store.publications().isEmpty)   // nothing published
+    }
+
     @Test func healthSaysUnavailableWhenNothingCanBeWritten() async throws {
         let dir = TemporaryDirectory("ho")
         let store = try makeHeadOffice(.sqlite, dir)
