@@ -373,15 +373,25 @@ public final class HeadOfficeStore: Sendable {
     private func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ derived: Derived, till: TillCredential, at received: Int64,
                            _ c: any SQLConnection, mark: inout TillMark) throws -> IngestResult {
         let card = doc.loyalty?.cardNumber
+        let saleRow: [SQLValue] = [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
+                                   .text(doc.completedAt), .int(sale.completedAt), .int(sale.basket.totals.total), .text(doc.currency), SQLValue(card),
+                                   .int(card == nil ? 0 : derived.spend), .text(json), .int(received)]
         // Insert first: the usual case is one statement. Nothing inserted means this sale or its
-        // sequence number is already there.
-        let inserted = try c.execute("""
-            INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
-                card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT DO NOTHING
-            """, [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
-                  .text(doc.completedAt), .int(sale.completedAt), .int(sale.basket.totals.total), .text(doc.currency), SQLValue(card),
-                  .int(card == nil ? 0 : derived.spend), .text(json), .int(received)])
+        // sequence number is already there. On PostgreSQL a member's sale, its card's move and
+        // its ledger rows go in one statement (one round trip).
+        let inserted: Int
+        var movedInStatement: SQLRow?
+        if database.kind == .postgres, let l = doc.loyalty, l.registration == nil, !derived.movements.isEmpty {
+            let r = try insertSaleMovingCard(saleRow, card: l.cardNumber, derived: derived, saleID: doc.saleID, till: till, at: received, c)
+            inserted = Int(r.int("inserted"))
+            if inserted > 0, r["balance"].int != nil { movedInStatement = r }
+        } else {
+            inserted = try c.execute("""
+                INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
+                    card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """, saleRow)
+        }
         if inserted == 0 {
             if try c.queryOne("SELECT sale_id FROM sales WHERE sale_id = ?", [.text(doc.saleID)]) != nil {
                 return IngestResult(kind: "sale", id: doc.saleID, status: .duplicate, reason: "already applied", cards: try balances([card], c))
@@ -413,9 +423,9 @@ public final class HeadOfficeStore: Sendable {
         }
         let programme = derived.programme
         let movements = derived.movements
-        var ledgerWritten = false
-        var moved: SQLRow?
-        if database.kind == .postgres && !movements.isEmpty {
+        var ledgerWritten = movedInStatement != nil
+        var moved: SQLRow? = movedInStatement
+        if moved == nil && database.kind == .postgres && !movements.isEmpty {
             // PostgreSQL: the card's move and its ledger rows in one statement (one round trip
             // instead of two); the ledger rows go in only if the card moved.
             moved = try moveCardWithLedger(l.cardNumber, delta: derived.delta, qualifying: derived.qualifyingDelta, movements: movements,
@@ -461,6 +471,42 @@ public final class HeadOfficeStore: Sendable {
         }
         return IngestResult(kind: "sale", id: doc.saleID, status: .accepted,
                             cards: [CardBalance(number: l.cardNumber, balance: balance, tierCode: tier ?? row["tier_code"].text, qualifying: qualifying)])
+    }
+
+    /// PostgreSQL only: a member's sale inserted, its card moved (when it exists, within its
+    /// bounds, and the sale was new) and its ledger rows written, in one statement. The row says
+    /// `inserted` (0 or 1) and the card's row after the move (null columns: not moved; the caller
+    /// then goes through `moveCard`).
+    func insertSaleMovingCard(_ saleRow: [SQLValue], card number: String, derived: Derived, saleID: String, till: TillCredential, at received: Int64,
+                              _ c: any SQLConnection) throws -> SQLRow {
+        let limit = DocumentBounds.balance.upperBound
+        let delta = derived.delta, qualifying = derived.qualifyingDelta
+        let values = Array(repeating: "(CAST(? AS BIGINT), ?, ?, ?)", count: derived.movements.count).joined(separator: ", ")
+        var arguments = saleRow
+        arguments += [.int(delta), .int(qualifying), .int(received), .text(number),
+                      .int(-limit - min(0, delta)), .int(limit - max(0, delta)),
+                      .int(-limit - min(0, qualifying)), .int(limit - max(0, qualifying)),
+                      .text(number), .text(saleID), .text(till.storeID), .text(till.tillID), .int(received)]
+        for m in derived.movements { arguments += [.int(m.points), .text(m.kind), .text(m.rule), .text(m.label)] }
+        guard let row = try c.queryOne("""
+            WITH inserted AS (
+                INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
+                    card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING RETURNING sale_id),
+            moved AS (
+                UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ?
+                WHERE number = ? AND balance BETWEEN ? AND ? AND qualifying BETWEEN ? AND ? AND EXISTS (SELECT 1 FROM inserted)
+                RETURNING balance, qualifying, status, tier_code),
+            entry AS (SELECT CAST(? AS TEXT) AS card, CAST(? AS TEXT) AS sale, CAST(? AS TEXT) AS store, CAST(? AS TEXT) AS till, CAST(? AS BIGINT) AS at),
+            written AS (
+                INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at)
+                SELECT entry.card, entry.sale, v.kind, v.points, v.rule, v.label, entry.store, entry.till, entry.at
+                FROM (VALUES \(values)) AS v(points, kind, rule, label), entry
+                WHERE EXISTS (SELECT 1 FROM moved))
+            SELECT (SELECT COUNT(*) FROM inserted) AS inserted, moved.balance, moved.qualifying, moved.status, moved.tier_code
+            FROM (SELECT 1 AS one) AS one LEFT JOIN moved ON TRUE
+            """, arguments) else { throw SQLError("the sale \(saleID) could not be inserted") }
+        return row
     }
 
     /// PostgreSQL only: `moveCard`'s update of a card that exists, within its bounds, and the
