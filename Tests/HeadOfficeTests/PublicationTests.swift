@@ -75,7 +75,7 @@ struct PublicationTests {
         let here = try TillSide()
         let updates = UpdateService(link: ServerTests.link(server, token), database: here.db)
         // v1: a price for a moment from now; v2: settings for now.
-        let soon = HeadOfficeStore.now() + 4_000   // room for a loaded machine to poll before it
+        let soon = HeadOfficeStore.now() + 6_000   // room for a loaded machine to poll before it
         let scheduled = try store.publish(.prices, scope: .chain, by: "admin", note: "Later", effectiveAt: soon,
                                           prices: [PriceChange(sku: "F0001", unitPrice: 99)])
         let immediate = try store.publish(.settings, scope: .chain, by: "admin", note: "Now", settings: TerminalSettings(autoLockMinutes: 3))

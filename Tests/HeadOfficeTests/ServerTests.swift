@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HeadOffice
 import Testing
 import TillCore
@@ -105,30 +106,31 @@ struct ServerTests {
                                          body: Array(try JSONEncoder().encode(IngestBatch(storeID: "0001", tillID: "01", documents: [docs[0]]))))
         #expect(ingested.status == 200, "\(ingested.text.prefix(300))")
         // Eight views of its receipt at once; /health and a till's batch meanwhile.
+        // /health and a till's batch are answered while the receipts are still being drawn, not
+        // after them (on a loaded machine the absolute times say little; the order says it all).
         let receipt = big.receiptNumber
+        let drawn = Counter()
         async let views: [Int] = withTaskGroup(of: Int.self) { group in
             for _ in 0..<8 {
                 group.addTask {
-                    (try? await onThread {
+                    let status = (try? await onThread {
                         try HTTPConnection().send("GET", server.url + "/receipts/svg?number=\(receipt)", headers: ["Cookie: bo_session=\(session)"],
-                                                  timeoutMilliseconds: 120_000).status
+                                                  timeoutMilliseconds: 300_000).status
                     }) ?? 0
+                    drawn.add()
+                    return status
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
         try await Task.sleep(nanoseconds: 200_000_000)
         for _ in 0..<3 {
-            let start = Date()
-            let health = try await request("GET", server.url + "/health")
-            #expect(health.status == 200)
-            #expect(Date().timeIntervalSince(start) < 1, "/health took \(Date().timeIntervalSince(start)) s while receipts were drawn")
+            #expect(try await request("GET", server.url + "/health").status == 200)
         }
-        let start = Date()
         let batch = try await request("POST", server.url + "/api/v1/ingest", token: token.description,
                                       body: Array(try JSONEncoder().encode(IngestBatch(storeID: "0001", tillID: "01", documents: [docs[1]]))))
         #expect(batch.status == 200)
-        #expect(Date().timeIntervalSince(start) < 2, "a batch took \(Date().timeIntervalSince(start)) s while receipts were drawn")
+        #expect(drawn.value < 8, "/health and the batch were answered only after every receipt was drawn")
         #expect(await views == Array(repeating: 200, count: 8))
     }
 
@@ -140,25 +142,29 @@ struct ServerTests {
         defer { Task { await server.stop() } }
         let page = try await request("GET", server.url + "/login").text
         let nonce = try #require(page.components(separatedBy: "name=\"login_csrf\" value=\"").dropFirst().first?.split(separator: "\"").first.map(String.init))
-        // 24 wrong passwords at once (each a slow PBKDF2 check) for several accounts.
+        // 24 wrong passwords at once (each a slow PBKDF2 check) for several accounts. /health and a
+        // till's card lookup are answered while the sign-ins are still being checked, not after
+        // them (on a loaded machine the absolute times say little; the order says it all).
+        let done = Counter()
         async let storm: [Int] = withTaskGroup(of: Int.self) { group in
             for i in 0..<24 {
                 group.addTask {
-                    (try? await onThread {
+                    let status = (try? await onThread {
                         try HTTPConnection().send("POST", server.url + "/login",
                                                   headers: ["Cookie: bo_login=\(nonce)", "Content-Type: application/x-www-form-urlencoded"],
                                                   body: Array("login_csrf=\(nonce)&username=user\(i % 6)&password=wrong-password".utf8),
-                                                  timeoutMilliseconds: 120_000).status
+                                                  timeoutMilliseconds: 300_000).status
                     }) ?? 0
+                    done.add()
+                    return status
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        try await Task.sleep(nanoseconds: 300_000_000)
+        while done.value == 0 { try await Task.sleep(nanoseconds: 20_000_000) }   // the storm is under way
         for _ in 0..<3 {
-            let start = Date()
             #expect(try await request("GET", server.url + "/health").status == 200)
-            #expect(Date().timeIntervalSince(start) < 1, "/health took \(Date().timeIntervalSince(start)) s during the sign-ins")
+            #expect(done.value < 24, "/health was answered only after every sign-in")
         }
         #expect(await storm == Array(repeating: 401, count: 24))
     }
@@ -442,4 +448,11 @@ struct ServerTests {
         // The lookup gave up at its timeout (300 ms), not at some network default.
         #expect(waited < .seconds(2))
     }
+}
+
+/// A count shared by tasks.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }
