@@ -423,15 +423,8 @@ public final class HeadOfficeStore: Sendable {
         }
         let programme = derived.programme
         let movements = derived.movements
-        var ledgerWritten = movedInStatement != nil
+        let ledgerWritten = movedInStatement != nil
         var moved: SQLRow? = movedInStatement
-        if moved == nil && database.kind == .postgres && !movements.isEmpty {
-            // PostgreSQL: the card's move and its ledger rows in one statement (one round trip
-            // instead of two); the ledger rows go in only if the card moved.
-            moved = try moveCardWithLedger(l.cardNumber, delta: derived.delta, qualifying: derived.qualifyingDelta, movements: movements,
-                                           saleID: doc.saleID, till: till, at: received, c)
-            ledgerWritten = moved != nil
-        }
         if moved == nil {
             moved = try moveCard(l.cardNumber, delta: derived.delta, qualifying: derived.qualifyingDelta, saleID: doc.saleID,
                                  receipt: doc.receiptNumber, till: till, at: received, c)
@@ -507,33 +500,6 @@ public final class HeadOfficeStore: Sendable {
             FROM (SELECT 1 AS one) AS one LEFT JOIN moved ON TRUE
             """, arguments) else { throw SQLError("the sale \(saleID) could not be inserted") }
         return row
-    }
-
-    /// PostgreSQL only: `moveCard`'s update of a card that exists, within its bounds, and the
-    /// ledger rows, in one statement; nil (nothing written) when the card is not there or the move
-    /// would pass a bound (the caller then goes through `moveCard`).
-    func moveCardWithLedger(_ number: String, delta: Int64, qualifying: Int64, movements: [(kind: String, points: Int64, rule: String, label: String)],
-                            saleID: String, till: TillCredential, at received: Int64, _ c: any SQLConnection) throws -> SQLRow? {
-        let limit = DocumentBounds.balance.upperBound
-        let values = Array(repeating: "(CAST(? AS BIGINT), ?, ?, ?)", count: movements.count).joined(separator: ", ")
-        var arguments: [SQLValue] = [.int(delta), .int(qualifying), .int(received), .text(number),
-                                     .int(-limit - min(0, delta)), .int(limit - max(0, delta)),
-                                     .int(-limit - min(0, qualifying)), .int(limit - max(0, qualifying)),
-                                     .text(number), .text(saleID), .text(till.storeID), .text(till.tillID), .int(received)]
-        for m in movements { arguments += [.int(m.points), .text(m.kind), .text(m.rule), .text(m.label)] }
-        return try c.queryOne("""
-            WITH moved AS (
-                UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ?
-                WHERE number = ? AND balance BETWEEN ? AND ? AND qualifying BETWEEN ? AND ?
-                RETURNING balance, qualifying, status, tier_code),
-            entry AS (SELECT CAST(? AS TEXT) AS card, CAST(? AS TEXT) AS sale, CAST(? AS TEXT) AS store, CAST(? AS TEXT) AS till, CAST(? AS BIGINT) AS at),
-            written AS (
-                INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at)
-                SELECT entry.card, entry.sale, v.kind, v.points, v.rule, v.label, entry.store, entry.till, entry.at
-                FROM (VALUES \(values)) AS v(points, kind, rule, label), entry
-                WHERE EXISTS (SELECT 1 FROM moved))
-            SELECT balance, qualifying, status, tier_code FROM moved
-            """, arguments)
     }
 
     /// Moves a card's balance and qualification by `delta` and `qualifying`, creating the card
