@@ -84,3 +84,15 @@ struct ProtocolTimeTests {
         #expect(ProtocolTime.parse("2026-11-18T11:08:40.Z") == nil)
     }
 }
+
+@Suite("Barcodes in files")
+struct BarcodeFileTests {
+    @Test func aDigitWithACombiningMarkIsNotADigit() {
+        // "5\u{308}" is one Character that sorts between "0" and "9": the GTIN check trapped on it.
+        let text = "sku,barcodes,plu,description,unit_price,tax_code,category,sold_by_weight\nF0001,501234567890\u{308}0,,Milk,1.19,A,Dairy,0\n"
+        let (rows, issues) = CatalogCSV.parse(text, currency: .eur, taxCodes: ["A"], rules: BarcodeRules())
+        #expect(rows.isEmpty)
+        #expect(issues.count == 1)
+        #expect(!GTIN.isValid("501234567890\u{308}0"))
+    }
+}
