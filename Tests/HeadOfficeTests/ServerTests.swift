@@ -124,13 +124,11 @@ struct ServerTests {
             return await group.reduce(into: []) { $0.append($1) }
         }
         try await Task.sleep(nanoseconds: 200_000_000)
-        for _ in 0..<3 {
-            #expect(try await request("GET", server.url + "/health").status == 200)
-        }
+        #expect(try await request("GET", server.url + "/health").status == 200)
+        #expect(drawn.value < 8, "/health was answered only after every receipt was drawn")
         let batch = try await request("POST", server.url + "/api/v1/ingest", token: token.description,
                                       body: Array(try JSONEncoder().encode(IngestBatch(storeID: "0001", tillID: "01", documents: [docs[1]]))))
         #expect(batch.status == 200)
-        #expect(drawn.value < 8, "/health and the batch were answered only after every receipt was drawn")
         #expect(await views == Array(repeating: 200, count: 8))
     }
 
@@ -162,10 +160,8 @@ struct ServerTests {
             return await group.reduce(into: []) { $0.append($1) }
         }
         while done.value == 0 { try await Task.sleep(nanoseconds: 20_000_000) }   // the storm is under way
-        for _ in 0..<3 {
-            #expect(try await request("GET", server.url + "/health").status == 200)
-            #expect(done.value < 24, "/health was answered only after every sign-in")
-        }
+        #expect(try await request("GET", server.url + "/health").status == 200)
+        #expect(done.value < 24, "/health was answered only after every sign-in")
         #expect(await storm == Array(repeating: 401, count: 24))
     }
 
