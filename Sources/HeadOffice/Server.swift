@@ -305,14 +305,20 @@ public struct HeadOfficeServer: Sendable {
             guard let wait = query["wait"].map({ Int(String($0)) }) ?? 25, (0...60).contains(wait) else {
                 return refuse(400, "wait must be 0 to 60 seconds")
             }
+            // A till of before 2026-11-28 sends no `from`: its cursor is the version alone (what
+            // it has asked for since), else every publication in force would come back each poll.
+            let legacy = query["from"] == nil
             let cursor = ReleaseCursor(effectiveAt: from, version: after)
+            let find: @Sendable () throws -> [Publication] = { [store] in
+                legacy ? try store.updates(for: till, after: after) : try store.updates(for: till, after: cursor)
+            }
             do {
                 let seen = await updates.current
                 try await work.run({ [store] in try store.recordPoll(till) })
-                var found = try await work.run({ [store] in try store.updates(for: till, after: cursor) })
+                var found = try await work.run(find)
                 if found.isEmpty && wait > 0 {
                     await updates.waitForChange(from: seen, seconds: Double(wait))
-                    found = try await work.run({ [store] in try store.updates(for: till, after: cursor) })
+                    found = try await work.run(find)
                 }
                 return respond(.ok, UpdateBatch(publications: found))
             } catch {

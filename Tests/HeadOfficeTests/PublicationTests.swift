@@ -96,6 +96,9 @@ struct PublicationTests {
         #expect(row.pending == 0)
         #expect(row.version == scheduled.version)
         #expect(try await onThread { try updates.pollOnce(wait: 0) } == 0)
+        // A till of before the cursor asks by version alone: it gets what is newer, not everything.
+        let old = try await request("GET", server.url + "/api/v1/updates?after=\(immediate.version)&wait=0", token: token.description)
+        #expect(try JSONDecoder().decode(UpdateBatch.self, from: Data(old.body)).publications.isEmpty)
         // An acknowledgement of a version never published, or past every bound, is refused.
         for (body, status) in [(#"{"version":999}"#, 422), (#"{"version":9223372036854775807}"#, 400), (#"{"version":-1}"#, 400)] {
             let answer = try await request("POST", server.url + "/api/v1/updates/ack", token: token.description, body: Array(body.utf8))
