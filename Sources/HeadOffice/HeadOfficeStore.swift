@@ -85,7 +85,7 @@ public final class HeadOfficeStore: Sendable {
     public func ingest(_ batch: IngestBatch, rawSales: [String?]? = nil, from till: TillCredential, at time: Int64? = nil) throws -> IngestResponse {
         let received = time ?? Self.now()
         guard batch.storeID == till.storeID, batch.tillID == till.tillID else {
-            throw IngestRefusal(status: 403, message: "This credential is till \(till.name); the batch says \(batch.storeID)/\(batch.tillID): a till submits only as itself")
+            throw IngestRefusal(status: 403, message: "This credential is till \(till.name); the batch says \(DocumentGate.quoted(batch.storeID))/\(DocumentGate.quoted(batch.tillID)): a till submits only as itself")
         }
         guard batch.documents.count <= 5_000 else {
             throw IngestRefusal(status: 413, message: "\(batch.documents.count) documents in one batch: send at most 5000")
@@ -177,14 +177,14 @@ public final class HeadOfficeStore: Sendable {
 
     private func prepare(_ d: OutboxDocument, raw: String?, till: TillCredential, received: Int64, chainCurrency: String?) throws -> Prepared {
         func refuse(_ message: String, status: Int = 422) -> IngestRefusal {
-            IngestRefusal(status: status, message: "Document \(d.kind) \(d.id): \(message)", documentID: d.id)
+            IngestRefusal(status: status, message: "Document \(DocumentGate.quoted(d.kind)) \(DocumentGate.quoted(d.id)): \(message)", documentID: String(d.id.prefix(64)))
         }
         switch d.kind {
         case "sale":
             guard let doc = d.sale else { throw refuse("a sale document needs its 'sale'") }
-            guard doc.saleID == d.id else { throw refuse("the id is not the sale's saleID \(doc.saleID)") }
+            guard doc.saleID == d.id else { throw refuse("the id is not the sale's saleID \(DocumentGate.quoted(doc.saleID))") }
             guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
-                throw refuse("it is a sale of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
+                throw refuse("it is a sale of till \(DocumentGate.quoted(doc.storeID))/\(DocumentGate.quoted(doc.tillID)); this credential is till \(till.name)", status: 403)
             }
             if let problem = doc.problem() { throw refuse(problem) }
             let sale: CompletedSale
@@ -201,7 +201,7 @@ public final class HeadOfficeStore: Sendable {
         case "registration":
             guard let doc = d.registration else { throw refuse("a registration document needs its 'registration'") }
             guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
-                throw refuse("it is a registration of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
+                throw refuse("it is a registration of till \(DocumentGate.quoted(doc.storeID))/\(DocumentGate.quoted(doc.tillID)); this credential is till \(till.name)", status: 403)
             }
             if let problem = doc.boundsProblem() { throw refuse(problem) }
             let r = doc.registration
@@ -212,16 +212,16 @@ public final class HeadOfficeStore: Sendable {
             return .registration(doc)
         case "refund":
             guard let doc = d.refund else { throw refuse("a refund document needs its 'refund'") }
-            guard doc.refundID == d.id else { throw refuse("the id is not the refund's refundID \(doc.refundID)") }
+            guard doc.refundID == d.id else { throw refuse("the id is not the refund's refundID \(DocumentGate.quoted(doc.refundID))") }
             guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
-                throw refuse("it is a refund of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
+                throw refuse("it is a refund of till \(DocumentGate.quoted(doc.storeID))/\(DocumentGate.quoted(doc.tillID)); this credential is till \(till.name)", status: 403)
             }
             if let problem = doc.boundsProblem() { throw refuse(problem) }
             return .refund(doc, String(decoding: try JSONEncoder().encode(doc), as: UTF8.self))
         case "zreport":
             guard let doc = d.zreport else { throw refuse("a zreport document needs its 'zreport'") }
             guard doc.storeID == till.storeID, doc.tillID == till.tillID else {
-                throw refuse("it is a Z report of till \(doc.storeID)/\(doc.tillID); this credential is till \(till.name)", status: 403)
+                throw refuse("it is a Z report of till \(DocumentGate.quoted(doc.storeID))/\(DocumentGate.quoted(doc.tillID)); this credential is till \(till.name)", status: 403)
             }
             if let problem = doc.boundsProblem() { throw refuse(problem) }
             guard ZReportSummary.documentID(storeID: doc.storeID, tillID: doc.tillID, number: doc.number) == d.id, doc.kind == "Z" else {
@@ -229,7 +229,7 @@ public final class HeadOfficeStore: Sendable {
             }
             return .zreport(doc, String(decoding: try JSONEncoder().encode(doc), as: UTF8.self))
         default:
-            throw refuse("kind '\(d.kind)' must be sale, registration, refund or zreport")
+            throw refuse("kind '\(DocumentGate.quoted(d.kind))' must be sale, registration, refund or zreport")
         }
     }
 

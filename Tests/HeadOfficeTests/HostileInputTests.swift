@@ -91,6 +91,12 @@ struct HostileInputTests {
         try s.expectRefused(mutated(sale) { $0.lines[0].unitPrice = .max / 2 }, naming: "lines[0].unitPrice")
         try s.expectRefused(mutated(sale) { $0.lines[0].description = String(repeating: "x", count: 10_000_000) }, naming: "lines[0].description")
         try s.expectRefused(mutated(sale) { $0.loyalty!.registration = nil; $0.receiptNumber = "0001\u{1B}[2J" }, naming: "receiptNumber")
+        // A kind and an id of 100,000 characters: the refusal quotes the start of them, not all.
+        var huge = OutboxDocument(sale: sale)
+        huge.kind = String(repeating: "k", count: 100_000)
+        huge.id = String(repeating: "i", count: 100_000)
+        let refusal = #expect(throws: IngestRefusal.self) { try s.ingest([huge]) }
+        #expect((refusal?.message.count ?? 0) < 500, "\(refusal?.message.count ?? 0) characters")
         try s.expectStillServing()
         // And the good sales still go in.
         #expect(try s.ingest(s.docs).results.allSatisfy { $0.status == .accepted })
