@@ -125,9 +125,17 @@ public final class HeadOfficeStore: Sendable {
             var results: [IngestResult] = []
             results.reserveCapacity(prepared.count)
             var mark = TillMark()
-            for p in prepared {
+            var pipelined: [SQLOutcome] = [], next = 0
+            for (i, p) in prepared.enumerated() {
                 switch p {
-                case .sale(let doc, let sale, let json, let derived): results.append(try applySale(doc, sale, json, derived, till: till, at: received, c, mark: &mark))
+                case .sale(let doc, let sale, let json, let derived):
+                    if next == pipelined.count {
+                        // The first statements of this sale and the ones after it, in one round trip.
+                        pipelined = try c.batch(saleRun(prepared[i...], till: till, at: received))
+                        next = 0
+                    }
+                    results.append(try applySale(doc, sale, json, derived, first: pipelined[next], till: till, at: received, c, mark: &mark))
+                    next += 1
                 case .registration(let doc): results.append(try applyRegistration(doc, till: till, at: received, c))
                 case .refund(let doc, let json): results.append(try applyRefund(doc, json, till: till, at: received, c))
                 case .zreport(let doc, let json): results.append(try applyZReport(doc, json, id: ZReportSummary.documentID(storeID: doc.storeID, tillID: doc.tillID, number: doc.number), till: till, at: received, c))
@@ -370,27 +378,56 @@ public final class HeadOfficeStore: Sendable {
         return IngestResult(kind: "zreport", id: id, status: .accepted)
     }
 
-    private func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ derived: Derived, till: TillCredential, at received: Int64,
-                           _ c: any SQLConnection, mark: inout TillMark) throws -> IngestResult {
+    /// The first statements of the sales at the start of `prepared`, up to the first document
+    /// that is not a sale. On PostgreSQL they go as one pipeline: none depends on another's answer
+    /// (a card missing or out of bounds is dealt with afterwards, in order, by `applySale`). A sale
+    /// that registers its card ends the run: the sales after it may be on that card. SQLite: one.
+    func saleRun(_ prepared: ArraySlice<Prepared>, till: TillCredential, at received: Int64) -> [SQLStatement] {
+        var statements: [SQLStatement] = []
+        for p in prepared {
+            guard case .sale(let doc, let sale, let json, let derived) = p else { break }
+            statements.append(saleStatement(doc, sale, json, derived, till: till, at: received))
+            if database.kind != .postgres || doc.loyalty?.registration != nil { break }
+        }
+        return statements
+    }
+
+    /// Whether a sale's first statement also moves its card and writes its ledger rows.
+    func movesInFirstStatement(_ doc: SaleDocument, _ derived: Derived) -> Bool {
+        database.kind == .postgres && doc.loyalty != nil && doc.loyalty?.registration == nil && !derived.movements.isEmpty
+    }
+
+    /// A sale's first statement: its insert, and on PostgreSQL for a member's sale its card's move
+    /// and its ledger rows too (`insertSaleMovingCard`).
+    func saleStatement(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ derived: Derived, till: TillCredential, at received: Int64) -> SQLStatement {
         let card = doc.loyalty?.cardNumber
         let saleRow: [SQLValue] = [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
                                    .text(doc.completedAt), .int(sale.completedAt), .int(sale.basket.totals.total), .text(doc.currency), SQLValue(card),
                                    .int(card == nil ? 0 : derived.spend), .text(json), .int(received)]
+        if movesInFirstStatement(doc, derived), let l = doc.loyalty {
+            return insertSaleMovingCard(saleRow, card: l.cardNumber, derived: derived, saleID: doc.saleID, till: till, at: received)
+        }
+        return SQLStatement("""
+            INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
+                card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING
+            """, saleRow)
+    }
+
+    /// A sale applied, its first statement (`saleStatement`) having given `first`.
+    private func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ derived: Derived, first: SQLOutcome, till: TillCredential,
+                           at received: Int64, _ c: any SQLConnection, mark: inout TillMark) throws -> IngestResult {
+        let card = doc.loyalty?.cardNumber
         // Insert first: the usual case is one statement. Nothing inserted means this sale or its
-        // sequence number is already there. On PostgreSQL a member's sale, its card's move and
-        // its ledger rows go in one statement (one round trip).
+        // sequence number is already there.
         let inserted: Int
         var movedInStatement: SQLRow?
-        if database.kind == .postgres, let l = doc.loyalty, l.registration == nil, !derived.movements.isEmpty {
-            let r = try insertSaleMovingCard(saleRow, card: l.cardNumber, derived: derived, saleID: doc.saleID, till: till, at: received, c)
+        if movesInFirstStatement(doc, derived) {
+            guard let r = first.rows.first else { throw SQLError("the sale \(doc.saleID) could not be inserted") }
             inserted = Int(r.int("inserted"))
             if inserted > 0, r["balance"].int != nil { movedInStatement = r }
         } else {
-            inserted = try c.execute("""
-                INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
-                    card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT DO NOTHING
-                """, saleRow)
+            inserted = first.changed
         }
         if inserted == 0 {
             if try c.queryOne("SELECT sale_id FROM sales WHERE sale_id = ?", [.text(doc.saleID)]) != nil {
@@ -470,8 +507,8 @@ public final class HeadOfficeStore: Sendable {
     /// bounds, and the sale was new) and its ledger rows written, in one statement. The row says
     /// `inserted` (0 or 1) and the card's row after the move (null columns: not moved; the caller
     /// then goes through `moveCard`).
-    func insertSaleMovingCard(_ saleRow: [SQLValue], card number: String, derived: Derived, saleID: String, till: TillCredential, at received: Int64,
-                              _ c: any SQLConnection) throws -> SQLRow {
+    func insertSaleMovingCard(_ saleRow: [SQLValue], card number: String, derived: Derived, saleID: String, till: TillCredential,
+                              at received: Int64) -> SQLStatement {
         let limit = DocumentBounds.balance.upperBound
         let delta = derived.delta, qualifying = derived.qualifyingDelta
         let values = Array(repeating: "(CAST(? AS BIGINT), ?, ?, ?)", count: derived.movements.count).joined(separator: ", ")
@@ -481,7 +518,7 @@ public final class HeadOfficeStore: Sendable {
                       .int(-limit - min(0, qualifying)), .int(limit - max(0, qualifying)),
                       .text(number), .text(saleID), .text(till.storeID), .text(till.tillID), .int(received)]
         for m in derived.movements { arguments += [.int(m.points), .text(m.kind), .text(m.rule), .text(m.label)] }
-        guard let row = try c.queryOne("""
+        return SQLStatement("""
             WITH inserted AS (
                 INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
                     card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -498,8 +535,7 @@ public final class HeadOfficeStore: Sendable {
                 WHERE EXISTS (SELECT 1 FROM moved))
             SELECT (SELECT COUNT(*) FROM inserted) AS inserted, moved.balance, moved.qualifying, moved.status, moved.tier_code
             FROM (SELECT 1 AS one) AS one LEFT JOIN moved ON TRUE
-            """, arguments) else { throw SQLError("the sale \(saleID) could not be inserted") }
-        return row
+            """, arguments)
     }
 
     /// Moves a card's balance and qualification by `delta` and `qualifying`, creating the card

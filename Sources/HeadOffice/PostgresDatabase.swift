@@ -125,6 +125,95 @@ final class PGConnection: SQLConnection {
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let r = try run(sql, arguments)
         defer { PQclear(r) }
+        return rows(of: r)
+    }
+
+    /// The statements sent in pipeline mode, `pipelineDepth` at a time, each group followed by
+    /// one sync: one round trip per group instead of one per statement. The first error is
+    /// thrown after the group's results are read (PostgreSQL skips the rest of the group, and
+    /// the transaction is then aborted: the caller rolls back).
+    func batch(_ statements: [SQLStatement]) throws -> [SQLOutcome] {
+        var outcomes: [SQLOutcome] = []
+        outcomes.reserveCapacity(statements.count)
+        var start = 0
+        while start < statements.count {
+            let group = statements[start..<min(statements.count, start + Self.pipelineDepth)]
+            outcomes += try pipeline(group)
+            start += group.count
+        }
+        return outcomes
+    }
+
+    /// Statements per sync: their results (a row or two each) stay well inside the socket's
+    /// buffer, so the server never waits for this side to read while this side writes.
+    static let pipelineDepth = 64
+
+    private func pipeline(_ group: ArraySlice<SQLStatement>) throws -> [SQLOutcome] {
+        var names: [String] = []
+        names.reserveCapacity(group.count)
+        for s in group { names.append(try preparedName(s.sql, count: s.arguments.count)) }
+        guard PQenterPipelineMode(conn) == 1 else {
+            throw SQLError("PostgreSQL did not enter pipeline mode: \(String(cString: PQerrorMessage(conn)))")
+        }
+        var firstError: SQLError?
+        var sent = 0
+        for (s, name) in zip(group, names) {
+            let values: [UnsafeMutablePointer<CChar>?] = s.arguments.map { v in v.text.map { strdup($0) } ?? nil }
+            defer { for v in values { free(v) } }
+            let ok = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
+                PQsendQueryPrepared(conn, name, Int32(s.arguments.count), buffer.baseAddress, nil, nil, 0)
+            }
+            guard ok == 1 else {
+                firstError = SQLError("PostgreSQL refused a statement of a pipeline: \(String(cString: PQerrorMessage(conn)))")
+                break
+            }
+            sent += 1
+        }
+        if PQpipelineSync(conn) != 1 && firstError == nil {
+            firstError = SQLError("PostgreSQL did not take a pipeline's sync: \(String(cString: PQerrorMessage(conn)))")
+        }
+        var outcomes: [SQLOutcome] = []
+        outcomes.reserveCapacity(sent)
+        // Each statement's result, then nil; after them all, the sync's result.
+        var synced = false, nulls = 0
+        while !synced {
+            guard let r = PQgetResult(conn) else {
+                nulls += 1
+                // One nil ends each statement's results; two in a row: nothing more is coming.
+                if PQstatus(conn) != CONNECTION_OK || nulls > 1 {
+                    isBroken = true
+                    prepared = [:]
+                    firstError = firstError ?? SQLError("The connection to PostgreSQL was lost: \(String(cString: PQerrorMessage(conn)))")
+                    break
+                }
+                continue
+            }
+            nulls = 0
+            defer { PQclear(r) }
+            switch PQresultStatus(r) {
+            case PGRES_PIPELINE_SYNC:
+                synced = true
+            case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
+                outcomes.append(SQLOutcome(rows: rows(of: r), changed: Int(String(cString: PQcmdTuples(r))) ?? 0))
+            case PGRES_PIPELINE_ABORTED:
+                break
+            default:
+                if firstError == nil {
+                    do { try check(r, group[group.startIndex + outcomes.count].sql) } catch let e as SQLError { firstError = e }
+                }
+            }
+        }
+        if PQexitPipelineMode(conn) != 1 {
+            // Results still pending: this connection is not reused.
+            isBroken = true
+            prepared = [:]
+            firstError = firstError ?? SQLError("PostgreSQL did not leave pipeline mode: \(String(cString: PQerrorMessage(conn)))")
+        }
+        if let firstError { throw firstError }
+        return outcomes
+    }
+
+    private func rows(of r: OpaquePointer?) -> [SQLRow] {
         let rows = PQntuples(r), fields = PQnfields(r)
         var names: [String] = []
         var numeric: [Bool] = []
@@ -155,17 +244,18 @@ final class PGConnection: SQLConnection {
         return out
     }
 
+    private func preparedName(_ sql: String, count: Int) throws -> String {
+        if let n = prepared[sql] { return n }
+        let name = "s\(prepared.count + 1)"
+        let r = PQprepare(conn, name, Self.numbered(sql), Int32(count), nil)
+        defer { PQclear(r) }
+        try check(r, sql)
+        prepared[sql] = name
+        return name
+    }
+
     private func run(_ sql: String, _ arguments: [SQLValue]) throws -> OpaquePointer? {
-        let name: String
-        if let n = prepared[sql] {
-            name = n
-        } else {
-            name = "s\(prepared.count + 1)"
-            let r = PQprepare(conn, name, Self.numbered(sql), Int32(arguments.count), nil)
-            defer { PQclear(r) }
-            try check(r, sql)
-            prepared[sql] = name
-        }
+        let name = try preparedName(sql, count: arguments.count)
         let values: [UnsafeMutablePointer<CChar>?] = arguments.map { v in v.text.map { strdup($0) } ?? nil }
         defer { for v in values { free(v) } }
         let r = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in

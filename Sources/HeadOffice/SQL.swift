@@ -44,6 +44,31 @@ public protocol SQLConnection: AnyObject {
     /// Runs a statement; returns the number of rows it changed.
     @discardableResult func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    /// Runs statements in order, as one round trip where the backend can (PostgreSQL's pipeline
+    /// mode). The first that fails is thrown, and none after it has run; inside a transaction the
+    /// caller then rolls back.
+    func batch(_ statements: [SQLStatement]) throws -> [SQLOutcome]
+}
+
+/// A statement and its arguments, for `SQLConnection.batch`.
+public struct SQLStatement: Sendable {
+    public var sql: String
+    public var arguments: [SQLValue]
+    public init(_ sql: String, _ arguments: [SQLValue]) {
+        self.sql = sql
+        self.arguments = arguments
+    }
+}
+
+/// What a statement of a batch did: the rows it returned and how many rows it changed (for an
+/// INSERT, UPDATE or DELETE).
+public struct SQLOutcome: Sendable {
+    public var rows: [SQLRow]
+    public var changed: Int
+    public init(rows: [SQLRow], changed: Int) {
+        self.rows = rows
+        self.changed = changed
+    }
 }
 
 extension SQLConnection {

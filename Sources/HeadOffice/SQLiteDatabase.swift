@@ -198,6 +198,7 @@ final class Checkpointer: @unchecked Sendable { // state guarded by `condition`
             commits = 0
             condition.unlock()
             _ = try? queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+
         }
     }
 }
@@ -209,25 +210,37 @@ final class GRDBConnection: SQLConnection {
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
         let statement = try db.cachedStatement(sql: sql)
-        try statement.execute(arguments: StatementArguments(arguments.map(\.databaseValue)))
+        try statement.execute(arguments: StatementArguments(arguments.map { $0.databaseValue }))
         return db.changesCount
     }
 
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let statement = try db.cachedStatement(sql: sql)
-        let rows = try Row.fetchAll(statement, arguments: StatementArguments(arguments.map(\.databaseValue)))
+        let rows = try Row.fetchAll(statement, arguments: StatementArguments(arguments.map { $0.databaseValue }))
         return rows.map { row in
             var columns: [String: SQLValue] = [:]
             for (name, value) in row {
                 switch value.storage {
                 case .int64(let i): columns[name] = .int(i)
                 case .string(let s): columns[name] = .text(s)
-                case .double(let d): columns[name] = .int(Int64(d))
+                // A REAL where head office writes integers (a file edited by hand): read, never trapped on.
+                case .double(let d): columns[name] = abs(d) < 9.2e18 ? .int(Int64(d)) : .text(String(d))
                 case .blob(let b): columns[name] = .text(String(decoding: b, as: UTF8.self))
                 case .null: columns[name] = .null
                 }
             }
             return SQLRow(columns)
+        }
+    }
+
+    /// One statement after another: on SQLite a statement costs no round trip.
+    func batch(_ statements: [SQLStatement]) throws -> [SQLOutcome] {
+        try statements.map { s in
+            if s.sql.hasPrefix("INSERT") && !s.sql.contains("RETURNING") {
+                return SQLOutcome(rows: [], changed: try execute(s.sql, s.arguments))
+            }
+            let rows = try query(s.sql, s.arguments)
+            return SQLOutcome(rows: rows, changed: db.changesCount)
         }
     }
 }

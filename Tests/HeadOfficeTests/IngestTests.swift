@@ -272,3 +272,74 @@ struct IngestTests {
         #expect(throws: AuthFailure.unknown("0001/01")) { try store.authenticate("Bearer \(token)") }
     }
 }
+
+/// On PostgreSQL a batch's sales go to the database as pipelines (their first statements sent
+/// together, 64 at a time); on SQLite one by one. Both must mean the same on a batch with every
+/// awkward case: cards head office does not have (twice each, across pipeline groups), a sale
+/// sent twice, a sequence number used twice, runs broken by other documents.
+@Suite("Ingest: a pipelined batch means what one statement at a time means")
+struct PipelinedIngestTests {
+    struct Outcome: Equatable {
+        var statuses: [IngestResult.Status]
+        var balances: [String: Int64?]
+        var exceptions: [String]
+        var sales: Int
+    }
+
+    static func apply(_ backend: Backend, _ documents: [OutboxDocument], cards: [String]) throws -> Outcome {
+        let dir = TemporaryDirectory("ho-pipeline")
+        let store = try HeadOfficeStore(database: try backend.makeDatabase(in: dir))
+        try store.importProgramme(DemoCatalog.programme)
+        // Head office has only the first 8 cards: sales on the others take the slow path.
+        try store.importCards(Array(demoCards.prefix(8)))
+        _ = try store.registerTill(till1)
+        let response = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: documents), from: till1)
+        #expect(try store.ledgerMismatches().isEmpty, "\(backend): the ledger is not the sum of its movements")
+        return Outcome(statuses: response.results.map(\.status),
+                       balances: Dictionary(uniqueKeysWithValues: try cards.map { ($0, try store.balance(of: $0)) }),
+                       exceptions: try store.exceptions().map { "\($0.kind) \($0.card ?? "-") \($0.document ?? "-")" },
+                       sales: try store.saleCount())
+    }
+
+    @Test func bothBackendsAgreeOnABatchWithEveryAwkwardCase() throws {
+        let t = try TillSide(seed: 21)
+        _ = try t.generator.ring(150, redeemEvery: 3)
+        let docs = try t.batch().documents
+        let sales = docs.compactMap(\.sale)
+        #expect(sales.count == 150)
+        var clash = sales[6]
+        clash.saleID = UUID().uuidString.lowercased()
+        var batch = Array(docs[0..<70])
+        batch.append(docs[5])                        // sent twice in one batch
+        batch.append(OutboxDocument(sale: clash))    // another sale with sale 7's sequence
+        batch += docs[70...]
+        let cards = Array(Set(sales.compactMap { $0.loyalty?.cardNumber })).sorted()
+        #expect(cards.contains { c in !demoCards.prefix(8).contains { $0.number == c } }, "no sale on a card head office lacks")
+
+        let onSQLite = try Self.apply(.sqlite, batch, cards: cards)
+        let onPostgres = try Self.apply(.postgres, batch, cards: cards)
+        #expect(onSQLite.statuses.filter { $0 == .accepted }.count == 150)
+        #expect(onSQLite.statuses[70] == .duplicate && onSQLite.statuses[71] == .rejected)
+        #expect(onSQLite.sales == 150)
+        #expect(onSQLite.exceptions.contains { $0.hasPrefix("unknown-card") })
+        #expect(onPostgres.statuses == onSQLite.statuses)
+        #expect(onPostgres.balances == onSQLite.balances)
+        #expect(onPostgres.exceptions.sorted() == onSQLite.exceptions.sorted())
+        #expect(onPostgres.sales == onSQLite.sales)
+    }
+
+    /// A statement that fails in the middle of a pipeline: the error comes back, the transaction
+    /// is rolled back whole, and the connection serves the next write.
+    @Test func aFailingStatementInAPipelineRollsBackAndTheConnectionGoesOn() throws {
+        let database = try Backend.postgres.makeDatabase(in: TemporaryDirectory("pg-pipeline"))
+        try database.write { c in _ = try c.execute("CREATE TABLE t (n BIGINT PRIMARY KEY)", []) }
+        let statements = (1...100).map { SQLStatement("INSERT INTO t (n) VALUES (?)", [.int(Int64($0 == 80 ? 3 : $0))]) }
+        let error = #expect(throws: SQLError.self) { try database.write { c in try c.batch(statements) } }
+        #expect(error?.isUniqueViolation == true, "\(String(describing: error))")
+        let outcomes = try database.write { c in
+            try c.batch([SQLStatement("INSERT INTO t (n) VALUES (?)", [.int(1)]), SQLStatement("SELECT COUNT(*) AS n FROM t", [])])
+        }
+        #expect(outcomes.map(\.changed) == [1, 1])
+        #expect(outcomes[1].rows.first?.int("n") == 1, "the failed pipeline left rows behind")
+    }
+}
