@@ -102,6 +102,8 @@ public enum BasketEvent: Hashable, Sendable, Codable {
     case addTender(tender: Tender)
     /// The sale is for this loyalty member (a card was scanned, or issued and registered).
     case identifyCustomer(customer: SaleCustomer)
+    /// The card is taken off the sale (scanned by mistake).
+    case removeCustomer
 }
 
 /// The sale being rung up: lines, discounts and tenders, with totals always up to date.
@@ -179,6 +181,11 @@ public struct Basket: Sendable, Hashable {
         case .identifyCustomer(let c):
             if tenders.contains(where: { $0.kind == .points }) { throw .paymentStarted }
             customer = c
+        case .removeCustomer:
+            guard let c = customer else { throw .noCustomer }
+            if !tenders.isEmpty { throw .paymentStarted }
+            if c.registration != nil { throw .cardIssuedInSale }
+            customer = nil
         case .addTender(let tender):
             guard !activeLines.isEmpty else { throw .noLines }
             if tender.kind == .points && customer == nil { throw .noCustomer }

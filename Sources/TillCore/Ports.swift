@@ -49,6 +49,11 @@ public protocol SaleJournal: Sendable {
         _ sale: OpenSale, at time: Timestamp, till: TillIdentity, loyalty: LoyaltyOutcome?,
         receipt: (CompletedSale) -> PrintJobDraft?
     ) throws -> CompletedSale
+    /// Forgets the open sale without a trace in the journal: only for a sale with no lines (a
+    /// card scanned on an empty sale, then the cashier signed off).
+    func discardOpenSale(_ id: String) throws
+    /// Records that `sale` (the open sale) is now rung by its `cashier`.
+    func takeOver(_ sale: OpenSale) throws
     /// Puts the open sale aside.
     func suspend(_ sale: OpenSale, at time: Timestamp) throws
     func suspendedSales() throws -> [SuspendedSale]

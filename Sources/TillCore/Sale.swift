@@ -66,6 +66,14 @@ public struct OpenSale: Sendable, Hashable {
         self.events = events
     }
 
+    /// The same sale, carried on by another cashier (who answers for it from now on).
+    public func takenOver(by cashier: Cashier) -> OpenSale {
+        var next = OpenSale(id: id, startedAt: startedAt, cashier: cashier, currency: basket.currency)
+        next.events = events
+        next.basket = basket
+        return next
+    }
+
     /// The basket this event would produce, without changing the sale.
     public func trying(_ event: BasketEvent) throws(SaleError) -> OpenSale {
         var next = self

@@ -27,6 +27,7 @@ public enum SaleError: Error, Equatable, Sendable, CustomStringConvertible {
     case notFullyPaid(due: Money)
     case invalidReference(String)
     case noCustomer
+    case cardIssuedInSale
 
     public var description: String {
         switch self {
@@ -81,6 +82,8 @@ public enum SaleError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(due) is still due: take another tender"
         case .noCustomer:
             return "Scan the customer's loyalty card before paying with points"
+        case .cardIssuedInSale:
+            return "The card was issued and registered in this sale, so it stays on it: cancel the sale to sell without it (the card stays registered)"
         case .invalidReference(let s):
             return "Card reference '\(s)' is not valid: key the reference the card terminal printed (letters and digits)"
         }

@@ -108,6 +108,25 @@ extension TillDatabase: SaleJournal {
         }
     }
 
+    public func discardOpenSale(_ id: String) throws {
+        try run("clear the empty sale") {
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM open_sale_event WHERE sale_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM open_sale WHERE sale_id = ?", arguments: [id])
+            }
+        }
+    }
+
+    public func takeOver(_ sale: OpenSale) throws {
+        try run("hand the sale to the cashier signing on") {
+            try pool.write { db in
+                try db.execute(
+                    sql: "UPDATE open_sale SET cashier_number = ?, cashier_name = ?, cashier_role = ? WHERE sale_id = ?",
+                    arguments: [sale.cashier.number, sale.cashier.name, sale.cashier.role.rawValue, sale.id])
+            }
+        }
+    }
+
     public func suspend(_ sale: OpenSale, at time: Timestamp) throws {
         let events = try Self.encodeEvents(sale.events)
         try run("suspend the sale") {

@@ -96,6 +96,7 @@ public enum TillAction: String, CaseIterable, Sendable {
     case cashOffice = "cash_office"
     case priceOverride = "price_override"
     case lock
+    case removeCard = "remove_card"
 
     /// The summary in at most 24 characters, for the two-column help on a small screen.
     public var shortSummary: String {
@@ -127,6 +128,7 @@ public enum TillAction: String, CaseIterable, Sendable {
         case .cashOffice: "Cash office, X and Z"
         case .priceOverride: "Price override"
         case .lock: "Lock the till"
+        case .removeCard: "Take the card off"
         }
     }
 
@@ -160,6 +162,7 @@ public enum TillAction: String, CaseIterable, Sendable {
         case .cashOffice: "Cash office: float, pickup, paid in/out, no sale, X, Z"
         case .priceOverride: "Price override: key the new price first (supervisor)"
         case .lock: "Lock the till (your PIN unlocks)"
+        case .removeCard: "Take the loyalty card off the sale (scanned by mistake)"
         }
     }
 }

@@ -32,6 +32,7 @@ public struct Keymap: Sendable, Equatable {
         .cashOffice: ["Ctrl-O"],
         .priceOverride: ["Ctrl-K"],
         .lock: ["Ctrl-L"],
+        .removeCard: ["Ctrl-D"],
     ]
 
     public static let standard = try! Keymap(overrides: [:])

@@ -277,13 +277,17 @@ struct SaleScreen {
     private func confirmCancel(_ c: TillController) {
         let cur = c.settings.identity.currency
         let totals = c.basket?.totals ?? .empty
-        let w = 60, h = 7
+        var giveBack: [String] = []
+        if let basket = c.basket, let text = TillController.giveBack(basket, currency: cur) {
+            giveBack = wrap(text.prefix(1).uppercased() + text.dropFirst() + ".", width: 54)
+        }
+        let w = 60, h = 6 + giveBack.count
         let x = (t.cols - w) / 2, y = (t.rows - h) / 2
         t.box(y, x, h, w)
         t.put(y, x + 2, " CANCEL SALE ", [.bold, .error])
         t.put(y + 2, x + 3, "Cancel this sale of \(totals.itemCount) items, \(cur.format(totals.total))?")
-        if totals.paid > 0 { t.put(y + 3, x + 3, "Give back the \(cur.format(totals.paid)) already paid.", .bold) }
-        t.put(y + 4, x + 3, "Enter = cancel it     \(c.settings.keymap.label(.clear)) = keep selling", .bold)
+        for (i, line) in giveBack.enumerated() { t.put(y + 3 + i, x + 3, line, .bold) }
+        t.put(y + 3 + giveBack.count, x + 3, "Enter = cancel it     \(c.settings.keymap.label(.clear)) = keep selling", .bold)
     }
 
     private func loyaltyPrompt(_ c: TillController) {
@@ -564,4 +568,29 @@ struct SaleScreen {
         let fill = String(repeating: " ", count: n - s.count)
         return right ? fill + s : s + fill
     }
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (a word longer than a line is
+/// cut into pieces): nothing the cashier must read is lost at the edge of a box.
+func wrap(_ text: String, width: Int) -> [String] {
+    var lines: [String] = []
+    var current = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+        var word = Substring(word)
+        while word.count > width {
+            if !current.isEmpty { lines.append(current); current = "" }
+            lines.append(String(word.prefix(width)))
+            word = word.dropFirst(width)
+        }
+        if current.isEmpty {
+            current = String(word)
+        } else if current.count + 1 + word.count <= width {
+            current += " " + word
+        } else {
+            lines.append(current)
+            current = String(word)
+        }
+    }
+    if !current.isEmpty { lines.append(current) }
+    return lines
 }

@@ -126,13 +126,45 @@ final class Terminal {
         }
         switch wch {
         case 10, 13: return .key(.enter)
-        case 27: return .key(.escape)
+        case 27: return escapeSequence()
         case 8, 127: return .key(.backspace)
         case 9: return .key(.tab)
         case 1...26: return .key(.ctrl(Character(UnicodeScalar(UInt8(wch) + 96))))
         default:
             guard let scalar = UnicodeScalar(wch) else { return .timeout }
             return .key(.char(Character(scalar)))
+        }
+    }
+
+    /// After an ESC that ncurses did not match against terminfo: the rest of the sequence, read
+    /// whole (the characters of one key arrive together; 50 ms is far longer than they take, and
+    /// shorter than any cashier's next key). A known sequence is its key; anything else is
+    /// swallowed, never typed into the entry line. ESC alone is the Escape key.
+    private func escapeSequence() -> TerminalInput {
+        var after: [Character] = []
+        while true {
+            switch EscapeSequence.parse(after) {
+            case .key(let key):
+                return key.map { .key($0) } ?? .timeout
+            case .escapeThen:
+                // Escape, then a key of its own: read that key again next time.
+                for c in after.reversed() {
+                    if let scalar = c.unicodeScalars.first { _ = unget_wch(wchar_t(scalar.value)) }
+                }
+                return .key(.escape)
+            case .incomplete:
+                wtimeout(ncs_stdscr(), 50)
+                var wch: wint_t = 0
+                let r = wget_wch(ncs_stdscr(), &wch)
+                if r == ERR { return after.isEmpty ? .key(.escape) : .timeout }
+                if r == KEY_CODE_YES {
+                    // A key ncurses decoded: the ESC before it was the Escape key.
+                    _ = ungetch(Int32(bitPattern: wch))
+                    return after.isEmpty ? .key(.escape) : .timeout
+                }
+                guard let scalar = UnicodeScalar(wch), after.count < 32 else { return .timeout }
+                after.append(Character(scalar))
+            }
         }
     }
 

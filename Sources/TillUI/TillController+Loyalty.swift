@@ -147,6 +147,24 @@ extension TillController {
         }
     }
 
+    /// Takes a card scanned by mistake off the sale, with the tier discount it brought.
+    func removeCard() {
+        guard let b = basket, let c = b.customer else { return fail("There is no loyalty card on this sale to take off") }
+        let tier = programme?.tiers.first { $0.code == c.tierCode }
+        do {
+            try apply(.removeCustomer)
+            var text = "Card \(LoyaltyCardNumber.masked(c.cardNumber)) (\(c.name)) taken off the sale"
+            if let tier, tier.discountBP > 0, case .percent(let bp)? = basket?.saleDiscount, bp == tier.discountBP {
+                try apply(.discountSale(discount: .percent(basisPoints: 0)))
+                text += "; the \(tier.name) discount is off too"
+            }
+            promptedForCard = false
+            message = Message(text: text + ". Scan the right card, or sell without one.", isError: false)
+        } catch {
+            fail("\(error)")
+        }
+    }
+
     /// What Total says: the amount due and the tender keys.
     var totalMessage: String {
         let due = basket?.totals.due ?? 0

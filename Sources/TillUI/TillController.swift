@@ -402,9 +402,21 @@ public final class TillController {
         message = Message(text: "Signed on: \(c.name). Scan or key an item.", isError: false)
         do {
             lastSequence = try env.journal.lastSequence(tillID: settings.identity.tillID)
-            if sale == nil, let restored = try env.journal.openSale(currency: currency) {
+            if sale == nil, var restored = try env.journal.openSale(currency: currency) {
+                if restored.cashier.number != c.number {
+                    // Left by another cashier (the till stopped): this cashier carries it on and
+                    // answers for it, on the receipt and in the Z report.
+                    let from = restored.cashier
+                    restored = restored.takenOver(by: c)
+                    try env.journal.takeOver(restored)
+                    audit("take-over", saleID: restored.id, "sale of \(from.name) (\(from.number))")
+                }
                 sale = restored
                 selectedLine = restored.basket.lines.last?.number
+                if restored.basket.isPaid && !restored.basket.activeLines.isEmpty {
+                    // Paid in full before the till stopped: finish it (its receipt prints now).
+                    return complete(restored)
+                }
                 message = Message(
                     text: "The sale in progress when the till stopped is back (\(restored.basket.lines.count) lines): carry on",
                     isError: false)
@@ -465,6 +477,7 @@ public final class TillController {
         case .cashOffice: openCashOffice()
         case .priceOverride: priceOverride()
         case .lock: lock(auto: false)
+        case .removeCard: removeCard()
         }
     }
 
@@ -495,6 +508,8 @@ public final class TillController {
             totalled = false
             selectedLine = sale?.basket.lines.last?.number
             message = nil
+            // A member's card scanned before the first item: the tier discount from that item on.
+            if basket?.customer != nil && basket?.activeLines.count == 1 { applyTierDiscount() }
         } catch {
             pendingQuantity = nil
             fail("\(error)")
@@ -610,6 +625,12 @@ public final class TillController {
 
     func tender(_ kind: TenderKind) {
         guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
+        if let sale, basket.isPaid {
+            // Paid already (a journal from before the tender and the sale were one transaction):
+            // the tender key finishes it.
+            input = ""
+            return complete(sale)
+        }
         do {
             let amount = try keyedAmount(default: basket.totals.due)
             let t = Tender(kind: kind, amount: amount)
@@ -623,16 +644,26 @@ public final class TillController {
         } catch { fail("\(error)") }
     }
 
+    /// Adds a tender. The one that pays the sale is not saved as an event of the open sale: it
+    /// goes into the journal with the completed sale, in the same transaction. A crash or a failed
+    /// write leaves either the completed sale or an open sale that can still be paid, never a
+    /// paid sale that cannot be finished.
     func addTender(_ t: Tender) throws {
-        try apply(.addTender(tender: t))
-        guard let sale, sale.basket.isPaid else {
-            message = Message(text: "\(currency.format(sale?.basket.totals.due ?? 0)) still due: take another tender", isError: false)
+        guard let cashier else { throw NotSignedOn() }
+        let current = sale ?? OpenSale(id: env.makeSaleID(), startedAt: env.now(), cashier: cashier, currency: currency)
+        let next = try current.trying(.addTender(tender: t))
+        guard next.basket.isPaid else {
+            try env.journal.recordEvent(of: next)
+            sale = next
+            message = Message(text: "\(currency.format(next.basket.totals.due)) still due: take another tender", isError: false)
             return
         }
-        complete(sale)
+        complete(next)
     }
 
-    private func complete(_ open: OpenSale) {
+    /// Completes a paid sale: the journal's commit, then the receipt. If the commit fails the
+    /// sale stays as it was before its last tender, and the cashier tries the tender again.
+    func complete(_ open: OpenSale) {
         let done: CompletedSale
         do {
             let now = env.now()
@@ -807,7 +838,7 @@ public final class TillController {
                 try env.journal.cancel(sale, at: env.now(), registering: member)
                 if member?.slip != nil { env.printer.queued() }
                 if member != nil { env.outboxWritten() }
-                let paid = sale.basket.totals.paid
+                let giveBack = Self.giveBack(sale.basket, currency: currency)
                 self.sale = nil
                 promptedForCard = false
                 resetEntry()
@@ -815,7 +846,7 @@ public final class TillController {
                 totalled = false
                 selectedLine = nil
                 mode = .selling
-                var text = paid > 0 ? "Sale cancelled: give back the \(currency.format(paid)) already paid" : "Sale cancelled"
+                var text = giveBack.map { "Sale cancelled: \($0)" } ?? "Sale cancelled"
                 if let member { text += "; card \(LoyaltyCardNumber.masked(member.registration.cardNumber)) stays registered to \(member.registration.fullName)" }
                 audit("void-sale", supervisor: supervisor, saleID: sale.id,
                       "\(sale.basket.totals.itemCount) items, \(currency.format(sale.basket.totals.total))")
@@ -827,9 +858,43 @@ public final class TillController {
         }
     }
 
+    /// What the cashier must do about what was paid when a sale is cancelled: money is given
+    /// back in money; points need nothing (they were never taken from the card). Nil: nothing paid.
+    static func giveBack(_ basket: Basket, currency: Currency) -> String? {
+        let money = basket.tenders.filter { $0.kind != .points }.reduce(Int64(0)) { $0 + $1.amount }
+        let points = basket.tenders.filter { $0.kind == .points }.reduce(Int64(0)) { $0 + ($1.points ?? 0) }
+        var parts: [String] = []
+        if money > 0 {
+            let kinds = Set(basket.tenders.filter { $0.kind != .points }.map(\.kind))
+            let how = kinds == [.card] ? " (refund it on the card terminal)" : kinds == [.cash] ? " in cash" : " (cash in cash, card on the card terminal)"
+            parts.append("give back the \(currency.format(money)) paid\(how)")
+        }
+        if points > 0 { parts.append("the \(points) points stay on the customer's card (nothing to give back for them)") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
     private func signOff() {
         if let sale, !sale.basket.isEmpty {
             return fail("Finish, suspend (\(keymap.label(.suspendResume))) or cancel (\(keymap.label(.cancelSale))) the sale before signing off")
+        }
+        if let sale {
+            // A card scanned on an empty sale belongs to this cashier's customer, not the next one's.
+            do {
+                if let member = keptRegistration(of: sale) {
+                    try env.journal.cancel(sale, at: env.now(), registering: member)
+                    if member.slip != nil { env.printer.queued() }
+                    env.outboxWritten()
+                } else {
+                    try env.journal.discardOpenSale(sale.id)
+                }
+            } catch {
+                return fail("\(error)")
+            }
+            self.sale = nil
+            promptedForCard = false
+            split = false
+            totalled = false
+            selectedLine = nil
         }
         audit("sign-off", "")
         cashier = nil

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TillCore
 import TillProtocol
 import TillStore
 import TillTestSupport
@@ -71,6 +72,64 @@ struct CrashSafetyTests {
         try t.send("Enter")
         let resumed = try t.waitFor("Sale resumed (2 lines)")
         #expect(resumed.contains("Milk 1L") && resumed.contains("Chewing gum"))
+    }
+
+    /// Issue 13, defect 0: the till killed at every millisecond from 0 to 100 after the tender
+    /// key. Each kill leaves exactly one of: the sale completed (and nothing open), or the sale
+    /// open with its item and nothing paid, which the tender key then completes. Never a paid
+    /// sale that cannot be finished, never both, never neither.
+    @Test func aKillAtEveryMillisecondAfterTheTenderKeyLeavesOneSaleOrAPayableOne() throws {
+        let f = try TillFixture()
+        let t = try f.startTill()
+        try f.signOn(t)
+        var completed = 0, diedBefore = 0, diedAfter = 0
+        for delay in 0...100 {
+            try t.send("5012345678900", "Enter")
+            // The milk is on the open sale in the journal: the next key is the tender.
+            let deadline = Date().addingTimeInterval(10)
+            while try Self.journalState(f).1?.activeLines.count != 1 {
+                guard Date() < deadline else { throw FixtureError("the milk never reached the journal: \(try t.screen())") }
+                usleep(5_000)
+            }
+            try t.send("F6")
+            usleep(UInt32(delay * 1_000))
+            kill(try t.panePID(), SIGKILL)
+            try t.waitUntil("the till to die") { _ in (try? t.paneDead()) == true }
+
+            let (sales, open) = try Self.journalState(f)
+            if sales == completed + 1 {
+                #expect(open == nil, "kill \(delay) ms after F6: the sale is journalled and still open")
+                completed += 1
+                diedAfter += 1
+            } else {
+                #expect(sales == completed, "kill \(delay) ms after F6: \(sales) sales journalled, \(completed) expected")
+                let basket = try #require(open, "kill \(delay) ms after F6: the sale is neither journalled nor open")
+                #expect(!basket.activeLines.isEmpty && !basket.isPaid, "kill \(delay) ms after F6: the open sale cannot be paid (\(basket.totals))")
+                diedBefore += 1
+            }
+            try f.restartTill(t)
+            if try f.signOn(t) {
+                try t.send("F6")
+                try t.waitFor(" complete.")
+                completed += 1
+            }
+            let (after, stillOpen) = try Self.journalState(f)
+            #expect(after == completed && stillOpen == nil, "after the restart at \(delay) ms: \(after) sales, \(completed) expected")
+        }
+        #expect(completed == 101)
+        // Both outcomes were seen: the kills landed before and after the commit.
+        #expect(diedBefore > 0 && diedAfter > 0, "before the commit \(diedBefore), after it \(diedAfter)")
+    }
+
+    /// The journal's completed sales, and the open sale's basket (nil: none open).
+    static func journalState(_ f: TillFixture) throws -> (Int, Basket?) {
+        try f.database().read { d in
+            let sales = try Int.fetchOne(d, sql: "SELECT COUNT(*) FROM sale") ?? 0
+            guard let id = try String.fetchOne(d, sql: "SELECT sale_id FROM open_sale") else { return (sales, nil) }
+            let events = try String.fetchAll(d, sql: "SELECT event FROM open_sale_event WHERE sale_id = ? ORDER BY position", arguments: [id])
+                .map { try JSONDecoder().decode(BasketEvent.self, from: Data($0.utf8)) }
+            return (sales, try Basket(currency: .eur, replaying: events))
+        }
     }
 
     static func receiptNumber(in screen: String) -> String? {

@@ -152,4 +152,40 @@ struct SaleEndToEndTests {
         try t.send("Escape")
         try t.waitUntil("help to close") { !$0.contains("KEYS") }
     }
+
+    /// Issue 13, defect 4: raw PuTTY, rxvt, xterm and Linux-console sequences at 80x24, under
+    /// TERM=linux and TERM=xterm-256color: each is its key or nothing, never digits in the entry.
+    @Test(arguments: ["linux", "xterm-256color"])
+    func otherTerminalsKeysAreDecodedAndUnknownOnesSwallowed(term: String) throws {
+        let f = try TillFixture()
+        let t = try f.startTill(width: 80, height: 24, term: term)
+        try f.signOn(t)
+        for (code, name) in [("5012345678900", "Milk 1L"), ("4006381333931", "Highlighter pen"), ("96385074", "Chewing gum")] {
+            try t.send(code, "Enter")
+            try t.waitFor(name)
+        }
+        try t.type("\u{1B}[11~")                              // PuTTY F1
+        try t.waitFor("KEYS")
+        try t.send("Escape")
+        try t.waitUntil("help to close") { !$0.contains("KEYS") }
+        try t.type("\u{1B}[7~")                               // rxvt Home: no "7" typed
+        try t.send("1", "F2")
+        try t.waitFor("Line 1 voided")
+        try t.type("\u{1B}[1~")                               // Home as VT220/PuTTY send it: no "1"
+        try t.type("\u{1B}[99~\u{1B}[1;9Z")                   // unknown: swallowed whole
+        try t.send("2", "F2")
+        try t.waitFor("Line 2 voided")
+        try t.type("\u{1B}[[E")                               // the Linux console's F5: Total
+        let total = try t.waitFor("due")
+        #expect(!total.contains("no line"), "a sequence typed digits:\n\(total)")
+        try t.type("\u{1B}OP")                                // xterm F1 in application mode
+        try t.waitFor("KEYS")
+        try t.send("Escape")
+        try t.waitUntil("help to close") { !$0.contains("KEYS") }
+        try t.send("F6")
+        try t.waitFor(" complete.")
+        let sale = try #require(try f.exportedSales().first)
+        #expect(sale.lines.map(\.voided) == [true, true, false])
+    }
 }
+

@@ -57,7 +57,7 @@ final class TillFixture {
         try t.send(number, "Enter")
         try t.waitFor("PIN:")
         try t.send(pin, "Enter")
-        let s = try t.waitUntil("sign-on") { $0.contains("Signed on") || $0.contains("is back") }
+        let s = try t.waitUntil("sign-on") { $0.contains("Signed on") || $0.contains("is back") || $0.contains(" complete.") }
         return s.contains("is back")
     }
 

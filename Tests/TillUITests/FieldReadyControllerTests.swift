@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+import Testing
+import TillCore
+import TillProtocol
+import TillStore
+import TillTestSupport
+import TillUI
+
+private let anna = DemoCatalog.cardNumber(1)    // Silver, 1500 points
+private let boris = DemoCatalog.cardNumber(2)   // Gold (5% discount), 2500 points
+
+/// Issue 13's defects in money, points and cashiers, each reproduced first at the controller.
+@Suite("Till: exact in every corner case")
+struct FieldReadyControllerTests {
+    /// A trigger that makes the journal refuse every completed sale, as a full disk would.
+    static func refuseSales(_ h: Harness, _ on: Bool) throws {
+        let db = try DatabaseQueue(path: h.dir.file("till.sqlite"))
+        try db.write { d in
+            try d.execute(sql: on
+                ? "CREATE TRIGGER refuse_sales BEFORE INSERT ON sale BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+                : "DROP TRIGGER refuse_sales")
+        }
+    }
+
+    // Defect 0: a failed sale insert leaves a sale the tender key can pay, not a paid sale that
+    // can never be finished.
+    @Test func aSaleWhoseCommitFailedIsPaidWithTheTenderKeyAgain() throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        try Self.refuseSales(h, true)
+        h.keyed("500", .function(6))
+        #expect(h.error?.contains("Try the tender key again") == true, "\(h.error ?? "no error")")
+        #expect(h.controller.basket?.totals.paid == 0, "the failed tender stayed on the sale")
+        try Self.refuseSales(h, false)
+        h.keyed("500", .function(6))
+        #expect(h.error == nil, "\(h.error ?? "")")
+        #expect(h.controller.sale == nil)
+        let docs = try h.db.saleDocuments()
+        #expect(docs.count == 1)
+        let change = try #require(docs.first?.totals.change)
+        #expect(change == 381)
+        #expect(try h.db.openSale(currency: .eur) == nil)
+    }
+
+    // Defect 0: a journal that holds a paid open sale (an older till, or a kill between the
+    // tender and the sale) completes it when the cashier signs on.
+    @Test func aPaidSaleBroughtBackAfterACrashIsCompletedAtSignOn() throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        let open = try #require(h.controller.sale)
+        let paid = try open.trying(.addTender(tender: Tender(kind: .cash, amount: 200)))
+        try h.db.recordEvent(of: paid)   // the tender saved, then the till died
+        let again = Harness.makeController(db: h.db, receipts: h.receipts, ids: h.ids, clock: h.clock)
+        for c in "1" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        for c in "1234" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        #expect(again.sale == nil)
+        #expect(again.message?.text == "Change 0.81. Sale 0001-01-000001 complete.")
+        #expect(try h.db.saleDocuments().count == 1)
+        #expect(try h.db.openSale(currency: .eur) == nil)
+    }
+
+    // Defect 1: a card scanned on an empty sale does not follow the cashier who signs on next.
+    @Test func aCardOnAnEmptySaleDoesNotCarryOverToTheNextCashier() throws {
+        let h = try Harness(loyalty: true)
+        h.scan(anna)
+        #expect(h.customer?.cardNumber == anna)
+        h.key(.function(12))
+        #expect(h.controller.mode == .signOn(cashierNumber: nil))
+        #expect(h.controller.sale == nil)
+        #expect(try h.db.openSale(currency: .eur) == nil)
+        h.signOn("9", "9999")
+        h.scan("5012345678900")
+        #expect(h.customer == nil)
+        #expect(h.controller.sale?.cashier.number == "9")
+        h.key(.function(5))
+        h.key(.escape)          // no card
+        h.key(.function(6))
+        let doc = try #require(try h.db.saleDocuments().first)
+        #expect(doc.cashier.number == "9")
+        #expect(doc.loyalty == nil)
+    }
+
+    // Defect 1: a sale the till brought back after a crash is answered for by whoever signs on.
+    @Test func aSaleBroughtBackIsTakenOverByTheCashierWhoSignsOn() throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        let again = Harness.makeController(db: h.db, receipts: h.receipts, ids: h.ids, clock: h.clock)
+        for c in "9" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        for c in "9999" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        #expect(again.sale?.cashier.number == "9")
+        #expect(try h.db.openSale(currency: .eur)?.cashier.number == "9")
+        again.handle(.key(.function(10)))
+        again.handle(.key(.enter))
+        #expect(again.sale == nil, "\(again.message?.text ?? "")")
+        let cancelled = try DatabaseQueue(path: h.dir.file("till.sqlite")).read {
+            try String.fetchAll($0, sql: "SELECT cashier_number FROM cancelled_sale")
+        }
+        #expect(cancelled == ["9"])
+        let audit = try DatabaseQueue(path: h.dir.file("till.sqlite")).read {
+            try String.fetchAll($0, sql: "SELECT action FROM audit_event ORDER BY rowid")
+        }
+        #expect(audit.contains("take-over"))
+    }
+
+    // Defect 1: a wrongly scanned card comes off the sale, with the tier discount it brought.
+    @Test func aWronglyScannedCardComesOffWithItsTierDiscount() throws {
+        let h = try Harness(loyalty: true)
+        h.ringMilkAndCoffee()
+        h.scan(boris)
+        #expect(h.controller.basket?.saleDiscount == .percent(basisPoints: 500))
+        h.key(.ctrl("d"))
+        #expect(h.customer == nil)
+        #expect(h.controller.basket?.saleDiscount == nil)
+        #expect(h.controller.message?.text.contains("taken off the sale; the Gold discount is off too") == true, "\(h.controller.message?.text ?? "")")
+        h.scan(anna)
+        #expect(h.customer?.cardNumber == anna)
+        h.key(.function(6))
+        #expect(try h.db.saleDocuments().first?.loyalty?.cardNumber == anna)
+        // Nothing to take off; and not once points pay part of the sale.
+        h.key(.ctrl("d"))
+        #expect(h.error == "There is no loyalty card on this sale to take off")
+        h.scan(anna)
+        h.ringMilkAndCoffee()
+        h.keyed("100", .ctrl("p"))
+        h.key(.ctrl("d"))
+        #expect(h.error == SaleError.paymentStarted.description)
+        #expect(h.customer?.cardNumber == anna)
+    }
+
+    // Defect 9: Gold's discount applies from the first item when the card comes first.
+    @Test func aTierDiscountAppliesWhenTheCardIsScannedBeforeTheItems() throws {
+        let h = try Harness(loyalty: true)
+        h.scan(boris)
+        h.ringMilkAndCoffee()
+        #expect(h.controller.basket?.saleDiscount == .percent(basisPoints: 500))
+        #expect(h.total == 818 - 41)
+    }
+
+    // Defect 2: cancelling after points paid part says nothing is to be given back for them.
+    @Test func cancellingAfterAPointsPaymentDoesNotSayGiveBackMoney() throws {
+        let h = try Harness(loyalty: true)
+        h.scan(anna)
+        h.ringMilkAndCoffee()
+        h.key(.ctrl("p"))                   // 818 points pay 4.09 (at most half)
+        h.key(.function(8))                 // split
+        h.keyed("2.00", .function(6))
+        let paidPoints = h.controller.basket?.tenders.first { $0.kind == .points }?.points ?? 0
+        #expect(paidPoints > 0)
+        h.key(.function(10))
+        h.key(.enter)
+        h.supervise()
+        #expect(h.controller.sale == nil)
+        let text = h.controller.message?.text ?? ""
+        #expect(text.contains("give back the 2.00 paid in cash"), "\(text)")
+        #expect(text.contains("the \(paidPoints) points stay on the customer's card"), "\(text)")
+        #expect(!text.contains("4.09 already paid"))
+    }
+}
