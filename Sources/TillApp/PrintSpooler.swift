@@ -58,6 +58,9 @@ public final class PrintSpooler: Sendable {
     let giveUpAfter: Int64
     let now: @Sendable () -> Int64
     private let state = Mutex((policy: PrintRetryPolicy(), snapshot: SpoolerSnapshot(), running: false))
+    /// Jobs the printer took whose "printed" the database did not record: never sent again; the
+    /// record is retried before anything else prints.
+    private let unrecorded = Mutex<[Int64: String]>([:])
     private let wake = DispatchSemaphore(value: 0)
 
     public init(database: TillDatabase, transport: any PrinterTransport, askStatus: Bool, giveUpAfterSeconds: Int,
@@ -107,6 +110,18 @@ public final class PrintSpooler: Sendable {
         guard state.withLock({ $0.policy.due(at: t) }) else {
             return state.withLock { $0.policy.nextAttemptAt } - t
         }
+        // A printed job the database has not recorded yet would come back as pending: record it
+        // first, and print nothing until it is (printing it again would give two receipts).
+        for (id, label) in unrecorded.withLock({ $0 }) {
+            do {
+                try database.markPrinted(id, at: t)
+                _ = unrecorded.withLock { $0.removeValue(forKey: id) }
+            } catch {
+                fail("\(label) printed, but the till could not record it (\(error)); nothing more prints until it can, so nothing prints twice",
+                     at: t)
+                return state.withLock { $0.policy.nextAttemptAt } - t
+            }
+        }
         let job: PrintJob?
         do { job = try database.nextPendingPrintJob() } catch {
             fail(error.description, at: t)
@@ -149,7 +164,9 @@ public final class PrintSpooler: Sendable {
     public func print(_ job: PrintJob) -> Result<Void, PrinterError> {
         do {
             try transport.print(job.payload, checkStatus: askStatus)
-            try? database.markPrinted(job.id, at: now())
+            do { try database.markPrinted(job.id, at: now()) } catch {
+                unrecorded.withLock { $0[job.id] = job.receiptNumber.map { "Receipt \($0)" } ?? "A print job" }
+            }
             return .success(())
         } catch {
             return .failure(error)

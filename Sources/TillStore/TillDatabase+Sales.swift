@@ -52,22 +52,29 @@ extension TillDatabase: SaleJournal {
     ) throws -> CompletedSale {
         let encoder = SaleDocument.makeEncoder()
         return try journal("record the sale") {
-            try pool.write { db -> CompletedSale in
-                let last = try Int64.fetchOne(
-                    db, sql: "SELECT MAX(sequence) FROM sale WHERE till_id = ?", arguments: [till.tillID]) ?? 0
-                let completed = try sale.complete(sequence: last + 1, at: time, till: till, loyalty: loyalty)
-                let document = SaleDocument(completed, timeZone: timeZone)
-                let json = String(decoding: try encoder.encode(document), as: UTF8.self)
-                try Self.insertJournal(completed, document: json, db: db)
-                try db.cachedStatement(sql: """
-                    INSERT INTO outbox (kind, ref_id, sequence, payload, created_at) VALUES ('sale', ?, ?, ?, ?)
-                    """).execute(arguments: [completed.id, completed.sequence, json, time])
-                if let o = completed.loyalty { try Self.insertLoyalty(o, saleID: completed.id, at: time, db: db) }
-                if let job = receipt(completed) {
-                    try Self.insertPrintJob(job, saleID: completed.id, at: time, db: db)
+            try pool.writeWithoutTransaction { db -> CompletedSale in
+                // A completed sale is on disk when this returns, whatever an earlier step left set.
+                try Self.restoreFullSync(db)
+                var done: CompletedSale?
+                try db.inTransaction {
+                    let last = try Int64.fetchOne(
+                        db, sql: "SELECT MAX(sequence) FROM sale WHERE till_id = ?", arguments: [till.tillID]) ?? 0
+                    let completed = try sale.complete(sequence: last + 1, at: time, till: till, loyalty: loyalty)
+                    let document = SaleDocument(completed, timeZone: timeZone)
+                    let json = String(decoding: try encoder.encode(document), as: UTF8.self)
+                    try Self.insertJournal(completed, document: json, db: db)
+                    try db.cachedStatement(sql: """
+                        INSERT INTO outbox (kind, ref_id, sequence, payload, created_at) VALUES ('sale', ?, ?, ?, ?)
+                        """).execute(arguments: [completed.id, completed.sequence, json, time])
+                    if let o = completed.loyalty { try Self.insertLoyalty(o, saleID: completed.id, at: time, db: db) }
+                    if let job = receipt(completed) {
+                        try Self.insertPrintJob(job, saleID: completed.id, at: time, db: db)
+                    }
+                    try db.execute(sql: "DELETE FROM open_sale WHERE sale_id = ?", arguments: [sale.id])
+                    done = completed
+                    return .commit
                 }
-                try db.execute(sql: "DELETE FROM open_sale WHERE sale_id = ?", arguments: [sale.id])
-                return completed
+                return done!
             }
         }
     }

@@ -434,15 +434,31 @@ public final class TillDatabase: Sendable {
     /// Runs `body` in one transaction whose commit does not wait for the disk. For open-sale
     /// events only: they survive a crashed or killed process (the WAL is in the OS page cache),
     /// not a power cut, and they are never a completed sale.
+    /// `PRAGMA synchronous = FULL`, checked: a connection left at NORMAL would commit sales
+    /// without waiting for the disk.
+    static func restoreFullSync(_ db: Database) throws {
+        try db.execute(sql: "PRAGMA synchronous = FULL")
+        guard try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2 else {
+            throw TillStoreError.failed(context: "make the journal wait for the disk again", reason: "SQLite kept synchronous below FULL")
+        }
+    }
+
     func withRelaxedSync<T>(_ body: @escaping (Database) throws -> T) throws -> T {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
             var result: T?
-            try db.inTransaction {
-                result = try body(db)
-                return .commit
+            do {
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+            } catch {
+                try Self.restoreFullSync(db)
+                throw error
             }
+            // Back to FULL before anything else commits on this connection: if that fails, say so
+            // (the step is saved), and every sale's commit sets FULL again itself.
+            try Self.restoreFullSync(db)
             return result!
         }
     }

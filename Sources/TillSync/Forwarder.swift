@@ -155,7 +155,14 @@ public final class Forwarder: Sendable {
                     result.stoppedBy = reason
                     return result
                 }
-                try? database.markRejected(outboxID: entry.id, reason: reason, at: now())
+                do { try database.markRejected(outboxID: entry.id, reason: reason, at: now()) } catch {
+                    // Unrecorded, the document would be the next one sent, at once, for ever: stop
+                    // this round and let the backoff space the next.
+                    let message = "head office refused \(entry.kind) \(entry.refID) (\(reason)), and the till could not record that: \(error)"
+                    note(.online, error: message)
+                    result.stoppedBy = message
+                    return result
+                }
                 result.rejected += 1
                 note(.online, error: nil, rejected: 1)
             default:

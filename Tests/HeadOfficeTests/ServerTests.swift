@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import HeadOffice
 import Testing
@@ -314,6 +315,32 @@ struct ServerTests {
         #expect(forwarder.snapshot.lastError?.contains("revoked") == true)
         #expect(try t.db.outboxSummary().pending == 4)
         #expect(try store.saleCount() == 0)
+    }
+
+    /// Issue 13, defect 11: a document head office refuses, which the till then cannot mark
+    /// rejected (a full disk), stops the round; unmarked it used to be sent again at once, for ever.
+    @Test func aRefusalTheTillCannotRecordStopsTheRoundInsteadOfResendingForEver() async throws {
+        let (dir, _, token, server) = try await Self.serving(.sqlite)
+        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
+        let t = try TillSide()
+        _ = try t.generator.ring(3)
+        let raw = try DatabaseQueue(path: t.dir.file("till.sqlite"))
+        try await raw.write { d in
+            // The first sale in another currency than the chain's: head office refuses it (422).
+            try d.execute(sql: """
+                UPDATE outbox SET payload = replace(payload, '"currency":"EUR"', '"currency":"GBP"') WHERE id = (SELECT MIN(id) FROM outbox)
+                """)
+            try d.execute(sql: """
+                CREATE TRIGGER refuse_rejected BEFORE UPDATE ON outbox WHEN NEW.state = 'rejected'
+                BEGIN SELECT RAISE(ABORT, 'the disk is full'); END
+                """)
+        }
+        let forwarder = Forwarder(link: Self.link(server, token, batchSize: 1), database: t.db, storeID: "0001", tillID: "01")
+        let result = try await onThread { forwarder.drain(maxBatches: 50) }
+        #expect(result.stoppedBy?.contains("the till could not record that") == true, "\(result)")
+        #expect(result.sent == 0 && result.rejected == 0)
+        #expect(forwarder.snapshot.lastError?.contains("GBP") == true, "\(forwarder.snapshot.lastError ?? "no error shown")")
+        #expect(try t.db.outboxSummary().pending == 3, "nothing is lost: the refused sale waits, marked when the disk allows")
     }
 
     @Test(arguments: Backend.allCases)

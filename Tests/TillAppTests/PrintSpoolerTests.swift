@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Printers
 import Testing
 import TillApp
@@ -100,5 +101,39 @@ struct PrintSpoolerTests {
         #expect(printer.received == Array("first\nsecond\n".utf8))
         #expect(try db.pendingPrintJobCount() == 0)
         #expect(spooler.snapshot.printer == "ready")
+    }
+}
+
+/// Issue 13, defect 11: a printed receipt the database could not mark printed is never printed
+/// again; the mark is retried first, and nothing else prints until it is recorded.
+@Suite("Print spooler: a failed record never prints twice")
+struct PrintSpoolerRecordTests {
+    @Test func aJobPrintedButNotRecordedIsNotPrintedAgain() throws {
+        let dir = TemporaryDirectory()
+        let db = try makeDemoDatabase(in: dir)
+        let printer = try FakeNetworkPrinter(.answering(paperOut: false))
+        defer { printer.stop() }
+        let clock = SteppingClock(start: 1_000, step: 60_000)   // each step a minute on: never waiting for the backoff
+        let spooler = PrintSpooler(
+            database: db, transport: TCPPrinterTransport(host: "127.0.0.1", port: printer.port, timeoutMilliseconds: 500),
+            askStatus: false, giveUpAfterSeconds: 900, now: { clock.now() })
+        let raw = try DatabaseQueue(path: dir.file("till.sqlite"))
+        try raw.write {
+            try $0.execute(sql: """
+                CREATE TRIGGER refuse_printed BEFORE UPDATE ON print_job WHEN NEW.state = 'printed'
+                BEGIN SELECT RAISE(ABORT, 'the disk is full'); END
+                """)
+        }
+        _ = try db.enqueuePrintJob(PrintJobDraft(kind: .receipt, receiptNumber: "0001-01-000001", payload: Array("FIRST\n".utf8)), saleID: nil, at: 0)
+        _ = try db.enqueuePrintJob(PrintJobDraft(kind: .receipt, receiptNumber: "0001-01-000002", payload: Array("SECOND\n".utf8)), saleID: nil, at: 0)
+        for _ in 0..<5 { spooler.step() }
+        #expect(String(decoding: printer.received, as: UTF8.self) == "FIRST\n", "printed: \(String(decoding: printer.received, as: UTF8.self))")
+        #expect(spooler.snapshot.problem?.contains("Receipt 0001-01-000001 printed, but the till could not record it") == true,
+                "\(spooler.snapshot.problem ?? "no problem shown")")
+        try raw.write { try $0.execute(sql: "DROP TRIGGER refuse_printed") }
+        for _ in 0..<3 { spooler.step() }
+        #expect(String(decoding: printer.received, as: UTF8.self) == "FIRST\nSECOND\n")
+        let states = try db.printJobs(states: [.pending, .failed, .printed]).map(\.state)
+        #expect(states == [.printed, .printed], "\(states)")
     }
 }
