@@ -214,34 +214,72 @@ extension TillController {
         guard let programme else { return fail(Self.noProgramme) }
         let text = input
         input = ""
+        let offer = pointsOffer
+        pointsOffer = nil
         if let paid = basket.tenders.first(where: { $0.kind == .points }) {
             return fail("Points already pay \(currency.format(paid.amount)) of this sale: take cash or card for the rest")
         }
         let t = basket.totals
-        let amount: Int64
-        if text.isEmpty {
-            let limit = programme.redemptionLimit(available: min(c.balance, c.offlineLeft ?? c.balance), total: t.total, due: t.due)
-            guard limit > 0 else {
-                if c.balance < programme.redemption.minimumPoints {
-                    return fail(RedemptionError.belowMinimum(points: c.balance, minimum: programme.redemption.minimumPoints).description)
-                }
-                return fail(RedemptionError.nothingToRedeem.description)
-            }
-            amount = limit
-        } else {
-            guard let a = currency.parseKeyed(text), a > 0 else { return fail(SaleError.invalidAmount(text).description) }
-            amount = a
+        func check(_ p: LoyaltyProgramme.PointsPayment) throws {
+            try programme.checkRedemption(points: p.points, amount: p.amount, available: c.balance, offlineLeft: c.offlineLeft, total: t.total, due: t.due)
         }
-        guard let points = programme.points(forAmount: amount) else {
-            return fail("No number of points is worth \(currency.format(amount)): key a smaller amount")
+        let chosen: LoyaltyProgramme.PointsPayment
+        var note = ""
+        if text.isEmpty, let offer {
+            chosen = offer                      // the points key again: what the till offered
+        } else {
+            let amount: Int64
+            if text.isEmpty {
+                let limit = programme.redemptionLimit(available: min(c.balance, c.offlineLeft ?? c.balance), total: t.total, due: t.due)
+                guard limit > 0 else {
+                    if c.balance < programme.redemption.minimumPoints {
+                        return fail(RedemptionError.belowMinimum(points: c.balance, minimum: programme.redemption.minimumPoints).description)
+                    }
+                    return fail(RedemptionError.nothingToRedeem.description)
+                }
+                amount = limit
+            } else {
+                guard let a = currency.parseKeyed(text), a > 0 else { return fail(SaleError.invalidAmount(text).description) }
+                amount = a
+            }
+            let (exact, below, above) = programme.payments(for: amount)
+            if let exact {
+                chosen = exact
+            } else {
+                let fitting = [below, above].compactMap { $0 }.filter { (try? check($0)) != nil }
+                let b = fitting.first { $0.amount < amount }, a = fitting.first { $0.amount > amount }
+                if text.isEmpty, let b {
+                    // "The most allowed": the most that points pay without the customer giving more than they get.
+                    chosen = b
+                    note = " (\(currency.format(amount)) is not a value points have: the most below it)"
+                } else if let first = b ?? a {
+                    pointsOffer = first
+                    var options: [String] = []
+                    if let b { options.append("\(keymap.label(.points)) again: \(b.points) points pay \(currency.format(b.amount))") }
+                    if let a {
+                        options.append(b == nil ? "\(keymap.label(.points)) again: \(a.points) points pay \(currency.format(a.amount))"
+                                                : "or key \(currency.format(a.amount)) \(keymap.label(.points)): \(a.points) points pay \(currency.format(a.amount))")
+                    }
+                    message = Message(
+                        text: "No number of points is worth exactly \(currency.format(amount)) (the customer never gives points worth more than they get). "
+                            + options.joined(separator: "; "),
+                        isError: false)
+                    return
+                } else if let nearest = above ?? below {
+                    // Neither fits the sale or the card: say why, in the cashier's own amount.
+                    do { try check(LoyaltyProgramme.PointsPayment(points: nearest.points, amount: amount)) } catch { return fail("\(error)") }
+                    return fail("No number of points is worth \(currency.format(amount)): key a smaller amount")
+                } else {
+                    return fail("No number of points is worth \(currency.format(amount)): key a smaller amount")
+                }
+            }
         }
         do {
-            try programme.checkRedemption(
-                points: points, amount: amount, available: c.balance, offlineLeft: c.offlineLeft, total: t.total, due: t.due)
-            try addTender(Tender(kind: .points, amount: amount, points: points))
+            try check(chosen)
+            try addTender(Tender(kind: .points, amount: chosen.amount, points: chosen.points))
             if let open = sale, !open.basket.isPaid {
                 message = Message(
-                    text: "\(points) points pay \(currency.format(amount)). \(currency.format(open.basket.totals.due)) still due: \(keymap.label(.cash)) cash or \(keymap.label(.card)) card",
+                    text: "\(chosen.points) points pay \(currency.format(chosen.amount))\(note). \(currency.format(open.basket.totals.due)) still due: \(keymap.label(.cash)) cash or \(keymap.label(.card)) card",
                     isError: false)
             }
         } catch {

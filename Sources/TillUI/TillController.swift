@@ -205,6 +205,9 @@ public final class TillController {
     public internal(set) var programme: LoyaltyProgramme?
     /// The loyalty prompt was shown for the open sale (it is shown once per sale).
     var promptedForCard = false
+    /// Points the till offered when a keyed amount could not be paid exactly in points: the
+    /// points key again takes them; any other key forgets them.
+    var pointsOffer: LoyaltyProgramme.PointsPayment?
     public private(set) var shouldQuit = false
     public private(set) var lastSequence: Int64 = 0
     /// The sale completed last in this session (for reprints).
@@ -246,6 +249,7 @@ public final class TillController {
 
     public func handle(_ event: InputEvent) {
         lastActivity = env.now()
+        if case .key(let k) = event, keymap.action(for: k) == .points {} else { pointsOffer = nil }
         switch event {
         case .scan(let code): handleScan(code)
         case .key(let key): handleKey(key)

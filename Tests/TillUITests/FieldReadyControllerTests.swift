@@ -161,3 +161,66 @@ struct FieldReadyControllerTests {
         #expect(!text.contains("4.09 already paid"))
     }
 }
+
+/// Issue 13, defect 3: points are taken at exactly what the table makes them worth; where a band
+/// jump makes the keyed amount unreachable, the till offers the nearest choices and says so.
+@Suite("Till: points at their value")
+struct PointsValueTests {
+    @Test func theTableHasNoValueBetweenItsBandsSoTheTillOffersBoth() {
+        let p = DemoCatalog.programme       // 0.50 per 100 points, 0.60 from 1,000, 0.75 from 5,000
+        let (exact, below, above) = p.payments(for: 500)
+        #expect(exact == nil)
+        #expect(below == .init(points: 998, amount: 499))
+        #expect(above == .init(points: 1000, amount: 600))
+        #expect(p.payments(for: 600).exact == .init(points: 1000, amount: 600))
+        #expect(p.payments(for: 409).exact == .init(points: 818, amount: 409))
+        // Every payment the rule gives is worth exactly what it pays, for every amount up to 100.00.
+        for amount in Int64(1)...10_000 {
+            let (e, b, a) = p.payments(for: amount)
+            for x in [e, b, a].compactMap({ $0 }) { #expect(p.value(ofPoints: x.points) == x.amount, "\(amount): \(x)") }
+            if let e { #expect(e.amount == amount) } else { #expect((b?.amount ?? 0) < amount && (a?.amount ?? .max) > amount) }
+        }
+    }
+
+    @Test func fiveHundredWithAnnasCardOffersNineNinetyEightPointsOrAThousand() throws {
+        let h = try Harness(loyalty: true, prompt: false)
+        h.keyed("2", .char("*")); h.keyed("30", .enter)  // two gift cards: 50.00
+        h.scan(anna)                                     // 1500 points
+        h.keyed("500", .ctrl("p"))
+        let offer = h.controller.message?.text ?? ""
+        #expect(offer == "No number of points is worth exactly 5.00 (the customer never gives points worth more than they get). "
+                + "Ctrl-P again: 998 points pay 4.99; or key 6.00 Ctrl-P: 1000 points pay 6.00", "\(offer)")
+        #expect(h.controller.basket?.tenders.isEmpty == true, "nothing taken before the cashier chooses")
+        h.keyed("6.00", .ctrl("p"))
+        #expect(h.controller.basket?.tenders == [Tender(kind: .points, amount: 600, points: 1000)])
+
+        let g = try Harness(loyalty: true, prompt: false)
+        g.keyed("2", .char("*")); g.keyed("30", .enter)
+        g.scan(anna)
+        g.keyed("500", .ctrl("p"))
+        g.key(.ctrl("p"))                                // the first offer
+        #expect(g.controller.basket?.tenders == [Tender(kind: .points, amount: 499, points: 998)])
+
+        // Any other key forgets the offer: the points key alone is then "the most allowed".
+        let o = try Harness(loyalty: true, prompt: false)
+        o.keyed("2", .char("*")); o.keyed("30", .enter)
+        o.scan(anna)
+        o.keyed("500", .ctrl("p"))
+        o.key(.up)
+        o.key(.ctrl("p"))
+        #expect(o.controller.basket?.tenders.first?.points == 1500)   // 1500 points = 9.00, within half of 50.00
+    }
+
+    @Test func theMostAllowedNeverTakesPointsWorthMoreThanTheyPay() throws {
+        let h = try Harness(loyalty: true, prompt: false)
+        h.keyed("5.5", .char("*")); h.keyed("1", .enter)  // 5.5 kg of bananas: 10.95, points may pay 5.47
+        h.scan(anna)
+        #expect(h.controller.basket?.totals.total == 1095)
+        h.key(.ctrl("p"))
+        // 5.47 is between the bands: 912 points would be worth 4.56, 1000 points 6.00. Before, the
+        // till took 1000 points (6.00) for 5.47.
+        #expect(h.controller.basket?.tenders == [Tender(kind: .points, amount: 499, points: 998)])
+        #expect(h.controller.message?.text.hasPrefix("998 points pay 4.99 (5.47 is not a value points have: the most below it)") == true,
+                "\(h.controller.message?.text ?? "")")
+    }
+}

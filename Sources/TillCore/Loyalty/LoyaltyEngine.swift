@@ -188,6 +188,33 @@ extension LoyaltyProgramme {
         return best
     }
 
+    /// Points that pay an amount, at exactly what the programme's table makes them worth.
+    public struct PointsPayment: Sendable, Hashable {
+        public var points: Int64
+        public var amount: Int64
+        public init(points: Int64, amount: Int64) {
+            self.points = points
+            self.amount = amount
+        }
+    }
+
+    /// How `amount` can be paid in points. The customer never gives points worth more than what
+    /// they pay, and points never pay more than they are worth: a payment is always `points`
+    /// worth exactly `amount` by the table. `exact`: the fewest points worth exactly `amount`.
+    /// Where the bands make `amount` unreachable (5.00 when 999 points are worth 4.99 and 1,000
+    /// points 6.00), `below` is the most that can be paid under it with the fewest points
+    /// (998 points = 4.99) and `above` the fewest points worth more (1,000 points = 6.00).
+    public func payments(for amount: Int64) -> (exact: PointsPayment?, below: PointsPayment?, above: PointsPayment?) {
+        guard amount > 0 else { return (nil, nil, nil) }
+        guard let up = points(forAmount: amount) else { return (nil, nil, nil) }
+        let upValue = value(ofPoints: up)
+        if upValue == amount { return (PointsPayment(points: up, amount: amount), nil, nil) }
+        // Value never falls as points rise: one point fewer is worth less than `amount`.
+        let under = value(ofPoints: up - 1)
+        let below = under > 0 ? points(forAmount: under).map { PointsPayment(points: $0, amount: under) } : nil
+        return (nil, below, PointsPayment(points: up, amount: upValue))
+    }
+
     /// The most a sale can take in points: the due amount, the programme's share of the total,
     /// and the value of the points available, whichever is least.
     public func redemptionLimit(available: Int64, total: Int64, due: Int64) -> Int64 {
