@@ -97,6 +97,7 @@ public enum TillAction: String, CaseIterable, Sendable {
     case priceOverride = "price_override"
     case lock
     case removeCard = "remove_card"
+    case messages
 
     /// The summary in at most 24 characters, for the two-column help on a small screen.
     public var shortSummary: String {
@@ -129,6 +130,7 @@ public enum TillAction: String, CaseIterable, Sendable {
         case .priceOverride: "Price override"
         case .lock: "Lock the till"
         case .removeCard: "Take the card off"
+        case .messages: "The last messages"
         }
     }
 
@@ -163,6 +165,7 @@ public enum TillAction: String, CaseIterable, Sendable {
         case .priceOverride: "Price override: key the new price first (supervisor)"
         case .lock: "Lock the till (your PIN unlocks)"
         case .removeCard: "Take the loyalty card off the sale (scanned by mistake)"
+        case .messages: "The last 20 messages, newest first, in full"
         }
     }
 }

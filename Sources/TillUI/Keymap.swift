@@ -33,6 +33,7 @@ public struct Keymap: Sendable, Equatable {
         .priceOverride: ["Ctrl-K"],
         .lock: ["Ctrl-L"],
         .removeCard: ["Ctrl-D"],
+        .messages: ["Ctrl-G"],
     ]
 
     public static let standard = try! Keymap(overrides: [:])

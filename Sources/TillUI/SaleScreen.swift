@@ -1,4 +1,5 @@
-import TillCore
+import Foundation
+public import TillCore
 
 /// Draws the controller's state. Holds no state of its own: every frame is drawn from scratch
 /// (ncurses sends only the differences to the terminal).
@@ -49,6 +50,7 @@ struct SaleScreen {
             }
         }
         messageLine(c)
+        if c.showingMessages { messages(c) }
         if c.showingHelp { help(c) }
         if c.showingPoints { pointsDetail(c) }
         placeCursor(c)
@@ -68,21 +70,54 @@ struct SaleScreen {
     private func statusBar(_ c: TillController, status: [String]) {
         let y = t.rows - 1
         t.fillRow(y, .reverse)
-        let who = c.cashier.map { "Cashier \($0.number) \($0.name)" } ?? "Signed off"
-        let items = [who] + status
         let help = "\(c.settings.keymap.label(.help)) Help "
-        t.put(y, 1, items.joined(separator: " | "), .reverse, width: t.cols - help.count - 3)
+        let text = StatusBar.fit(cashier: c.cashier, items: status, width: t.cols - help.count - 3)
+        t.put(y, 1, text, .reverse, width: t.cols - help.count - 3)
         t.put(y, t.cols - help.count - 1, help, [.reverse, .bold])
     }
 
+    /// The message: on its line when it fits; otherwise in full, wrapped, in a box just above the
+    /// totals (over the last sale lines until the next key), never cut at the screen's edge.
     private func messageLine(_ c: TillController) {
         guard let m = c.message else { return }
         let y = t.rows - 3
-        if m.isError {
-            t.put(y, 0, " " + m.text + " ", .error)
-        } else {
-            t.put(y, 1, m.text, .ok)
+        let style: TextStyle = m.isError ? .error : .ok
+        if m.text.count <= t.cols - 2 || !c.messageIsFresh {
+            if m.text.count > t.cols - 2 {
+                let more = " (\(c.settings.keymap.label(.messages)): in full)"
+                t.put(y, m.isError ? 0 : 1, String(m.text.prefix(t.cols - 3 - more.count)) + "…" + more, style)
+                return
+            }
+            if m.isError { t.put(y, 0, " " + m.text + " ", style) } else { t.put(y, 1, m.text, style) }
+            return
         }
+        let lines = wrap(m.text, width: t.cols - 4)
+        let shown = Array(lines.prefix(max(1, t.rows - 10)))
+        let top = t.rows - 7 - shown.count
+        t.box(top - 1, 0, shown.count + 2, t.cols)
+        for (i, line) in shown.enumerated() { t.put(top + i, 2, line, style) }
+        t.put(y, 1, String(shown[0].prefix(t.cols - 3)) + "…", style)
+    }
+
+    /// The last messages, newest first, each in full.
+    private func messages(_ c: TillController) {
+        let w = t.cols - 4, h = t.rows - 4
+        let x = 2, y = 2
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " LAST MESSAGES (newest first) ", .bold)
+        var row = y + 1
+        for stamped in c.messageHistory.reversed() {
+            let when = dateText(stamped.at)
+            let time = String(when.suffix(5))
+            for (i, line) in wrap(stamped.message.text, width: w - 10).enumerated() {
+                guard row < y + h - 2 else { break }
+                t.put(row, x + 2, i == 0 ? time : "", .dim)
+                t.put(row, x + 8, line, stamped.message.isError ? .error : [])
+                row += 1
+            }
+        }
+        if c.messageHistory.isEmpty { t.put(row, x + 2, "No messages yet.", .dim) }
+        t.put(y + h - 1, x + 2, " Any key closes ", .dim)
     }
 
     // MARK: Sign-on
@@ -594,3 +629,39 @@ func wrap(_ text: String, width: Int) -> [String] {
     if !current.isEmpty { lines.append(current) }
     return lines
 }
+
+/// The status bar at any width: full words when they fit; at 80 columns the same facts
+/// abbreviated (offline and unsent, printer and config version are never the ones cut).
+public enum StatusBar {
+    public static func fit(cashier: Cashier?, items: [String], width: Int) -> String {
+        let who = cashier.map { "Cashier \($0.number) \($0.name)" } ?? "Signed off"
+        let whoShort = cashier.map { "C\($0.number)" } ?? "Off"
+        let short = items.map(abbreviated)
+        // Times without their seconds, last.
+        let shorter = short.map { $0.replacingOccurrences(of: #"(\d\d:\d\d):\d\d"#, with: "$1", options: .regularExpression) }
+        let candidates = [([who] + items, " | "), ([whoShort] + items, " | "), ([who] + short, " | "), ([whoShort] + short, " | "),
+                          ([whoShort] + short, "|"), ([whoShort] + shorter, "|")]
+        for (parts, separator) in candidates {
+            let text = parts.joined(separator: separator)
+            if text.count <= width { return text }
+        }
+        return String(([whoShort] + shorter).joined(separator: "|").prefix(width))
+    }
+
+    /// One status item in as few characters as say the same.
+    static func abbreviated(_ item: String) -> String {
+        var s = item
+        for (long, short) in [("Printer: ", "Prn "), ("Unsent: ", "Unsent "), (" (oldest ", " "), ("Head office: ", "HO "),
+                              ("last contact ", ""), ("no contact yet", "never"), ("offline, ", "OFFLINE "), ("connecting", "…"),
+                              (" waiting)", "w)"), ("REJECTED: ", "REJ "), (" (till sync status)", ""), ("Config v", "Cfg v"), ("Programme: ", "Prog ")] {
+            s = s.replacingOccurrences(of: long, with: short)
+        }
+        // A long reason in brackets is for `till sync status`, not the bar.
+        if let open = s.firstIndex(of: "("), s.hasSuffix(")"), s.distance(from: open, to: s.endIndex) > 24 {
+            s = String(s[..<open]).trimmingCharacters(in: .whitespaces)
+        }
+        if s.hasPrefix("Unsent "), s.hasSuffix(")") { s.removeLast() }
+        return s
+    }
+}
+

@@ -179,6 +179,11 @@ public final class TillController {
         public var isError: Bool
     }
 
+    public struct StampedMessage: Equatable, Sendable {
+        public var at: Timestamp
+        public var message: Message
+    }
+
     public struct CompletedReceipt: Equatable, Sendable {
         public var sale: CompletedSale
         public var lines: [String]
@@ -197,7 +202,22 @@ public final class TillController {
     public internal(set) var totalled = false
     /// The selected line number (1-based), if any.
     public private(set) var selectedLine: Int?
-    public internal(set) var message: Message?
+    public internal(set) var message: Message? {
+        didSet {
+            messageIsFresh = message != nil
+            guard let message, message != oldValue else { return }
+            messageHistory.append(StampedMessage(at: env.now(), message: message))
+            if messageHistory.count > Self.historyLength { messageHistory.removeFirst(messageHistory.count - Self.historyLength) }
+        }
+    }
+    /// The last messages, newest last, for the messages key: nothing the cashier had to read is lost
+    /// when the next key replaces it.
+    public private(set) var messageHistory: [StampedMessage] = []
+    static let historyLength = 20
+    public internal(set) var showingMessages = false
+    /// The message came with the last key (or event): shown in full, wrapped if need be; from
+    /// the next key on, on its line (and in full with the messages key).
+    public private(set) var messageIsFresh = false
     public internal(set) var showingHelp = false
     /// The points overlay: this sale's points, rule by rule.
     public internal(set) var showingPoints = false
@@ -249,6 +269,7 @@ public final class TillController {
 
     public func handle(_ event: InputEvent) {
         lastActivity = env.now()
+        messageIsFresh = false
         if case .key(let k) = event, keymap.action(for: k) == .points {} else { pointsOffer = nil }
         switch event {
         case .scan(let code): handleScan(code)
@@ -258,6 +279,7 @@ public final class TillController {
 
     private func handleScan(_ code: String) {
         showingHelp = false
+        showingMessages = false
         showingPoints = false
         let card = isCardCode(code)
         switch mode {
@@ -298,9 +320,10 @@ public final class TillController {
 
     private func handleKey(_ key: Key) {
         let action = keymap.action(for: key)
-        if showingHelp || showingPoints {
+        if showingHelp || showingPoints || showingMessages {
             showingHelp = false
             showingPoints = false
+            showingMessages = false
             return
         }
         // Forms take printable characters as text, even those bound to actions ('?', '+', '*').
@@ -315,6 +338,10 @@ public final class TillController {
         if case .locked = mode { return lockedKey(key, action) }
         if action == .help {
             showingHelp = true
+            return
+        }
+        if action == .messages {
+            showingMessages = true
             return
         }
         switch mode {
@@ -482,6 +509,7 @@ public final class TillController {
         case .priceOverride: priceOverride()
         case .lock: lock(auto: false)
         case .removeCard: removeCard()
+        case .messages: showingMessages = true
         }
     }
 

@@ -188,6 +188,36 @@ struct LoyaltyEndToEndTests {
         #expect(sale.tenders.map(\.kind) == ["points", "cash"])
     }
 
+    /// Issue 13, defect 10: at 80x24, under TERM=linux and xterm-256color, a message longer
+    /// than the screen is shown whole (wrapped above the totals), and Ctrl-G shows the last ones.
+    @Test(arguments: ["linux", "xterm-256color"])
+    func longMessagesAreReadWholeAtEightyByTwentyFour(term: String) throws {
+        let f = try TillFixture()
+        try f.installSteadyProgramme()
+        let t = try f.startTill(width: 80, height: 24, term: term)
+        try f.signOn(t)
+        try t.send("2", "*")
+        try t.send("30", "Enter")                              // two gift cards: 50.00
+        try t.waitFor("Gift card")
+        try t.send(anna, "Enter")
+        try t.waitFor("1500 pts")
+        try t.send("500", "C-p")                              // unreachable: both choices offered
+        let offer = try t.waitFor("1000 points pay 6.00")
+        let words = screenWords(offer)
+        #expect(words.contains("Ctrl-P again: 998 points pay 4.99; or key 6.00 Ctrl-P: 1000 points pay 6.00"), "\(offer)")
+        try t.send("Up")                                       // any key: the box goes, the message stays in the history
+        try t.waitUntil("the box to close") { !$0.contains("1000 points pay 6.00") }
+        try t.send("C-g")
+        let history = try t.waitFor("LAST MESSAGES")
+        #expect(history.contains("1000 points pay 6.00"), "\(history)")
+        try t.send("Escape")
+        try t.waitUntil("the history to close") { !$0.contains("LAST MESSAGES") }
+        try t.send("5000", "F6")                               // change, and the member's new balance: longer than 80
+        let done = try t.waitFor("complete.")
+        #expect(screenWords(done).contains("Anna Ivanova: +0 points, balance 1500."), "the balance was cut:\n\(done)")
+    }
+
+
     @Test func badCardsAreRefusedOnScreenAndTheSaleStays() throws {
         let f = try TillFixture()
         try f.installSteadyProgramme()

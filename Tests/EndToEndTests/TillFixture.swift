@@ -78,3 +78,16 @@ struct FixtureError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
 }
+
+/// The screen's words in order, without a box's sides (either TERM's) or line breaks.
+func screenWords(_ screen: String) -> String {
+    screen.split(separator: "\n").map { line -> String in
+        var l = line.trimmingCharacters(in: .whitespaces)
+        for side in ["│ ", "x "] where l.hasPrefix(side) { l.removeFirst(2) }
+        for side in [" │", " x"] where l.hasSuffix(side) { l.removeLast(2) }
+        return l
+    }
+    .joined(separator: " ")
+    .split(separator: " ", omittingEmptySubsequences: true)
+    .joined(separator: " ")
+}

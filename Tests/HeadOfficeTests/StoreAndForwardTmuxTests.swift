@@ -29,7 +29,7 @@ struct StoreAndForwardTmuxTests {
         let dir = TemporaryDirectory("sf-tmux")
         let ho = try HeadOfficeProcess(backend, dir: dir)
         let till = try TillProcess(headOffice: ho)
-        let t = try Tmux(command: till.command, width: 100, height: 30, environment: ["LANG": "C.UTF-8", "TZ": "UTC"])
+        let t = try Tmux(command: till.command, width: 140, height: 30, environment: ["LANG": "C.UTF-8", "TZ": "UTC"])
         try t.waitFor("SIGN ON")
         try t.send("1", "Enter")
         try t.waitFor("PIN:")
@@ -58,8 +58,9 @@ struct StoreAndForwardTmuxTests {
         // Revoked at head office: the next attempt shows it on the status bar; the sale stays.
         try ho.admin(["till", "revoke", "--store", "0001", "--till", "01"])
         _ = try Self.sellMilk(t, sale: 4)
-        try t.waitFor("Head office: REVOKED", timeout: 20)
-        try t.waitFor("Unsent: 1")
+        // The reason is too long for the bar: it says REVOKED, and `till sync status` says why.
+        try t.waitFor("HO REVOKED", timeout: 20)
+        try t.waitFor("Unsent 1")
         #expect(try store.saleCount() == 3)
         try t.send("C-q")
     }

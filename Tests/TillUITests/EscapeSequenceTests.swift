@@ -1,4 +1,5 @@
 import Testing
+import TillCore
 import TillUI
 
 /// Issue 13, defect 4: every sequence a PuTTY, rxvt, xterm or Linux console sends is one key or
@@ -40,5 +41,23 @@ struct EscapeSequenceTests {
 
     @Test func noParameterRunGrowsWithoutBound() {
         #expect(Self.parse("[" + String(repeating: "1", count: 40)) == .key(nil))
+    }
+}
+
+/// Issue 13, defect 10: the status bar at 80 columns keeps offline and unsent, the printer and the
+/// config version, abbreviating the rest.
+@Suite("Status bar at 80 columns")
+struct StatusBarTests {
+    @Test func eightyColumnsKeepEveryFactAbbreviated() {
+        let cashier = Cashier(number: "1", name: "Demo Cashier")
+        let items = ["Printer: paper out (3 waiting)", "Unsent: 12 (oldest 2h5m)", "REJECTED: 1 (till sync status)",
+                     "Head office: offline, last contact 12:34:56", "Config v42"]
+        let wide = StatusBar.fit(cashier: cashier, items: items, width: 200)
+        #expect(wide == "Cashier 1 Demo Cashier | " + items.joined(separator: " | "))
+        let narrow = StatusBar.fit(cashier: cashier, items: items, width: 80 - 8 - 3)
+        #expect(narrow.count <= 69, "\(narrow)")
+        for fact in ["paper out", "3w", "Unsent 12", "2h5m", "REJ 1", "OFFLINE", "12:34", "Cfg v42", "C1"] {
+            #expect(narrow.contains(fact), "\(fact) is missing from '\(narrow)'")
+        }
     }
 }
