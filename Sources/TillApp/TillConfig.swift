@@ -56,6 +56,8 @@ public struct TillConfig: Sendable {
     public var discountLimitBasisPoints: Int64 = 1000
     /// Lock the till after this many minutes without a key (0: never).
     public var autoLockMinutes = 5
+    /// Cash a cashier may take, give or move alone (`[cash_office] max_…`).
+    public var cashLimits = CashLimits()
     /// Card readers read directly (evdev, USB HID). Keyboard-wedge readers need no setting.
     public var cardReaders: [CardReaderSource] = []
 
@@ -89,11 +91,26 @@ public struct TillConfig: Sendable {
                              loyaltyPromptAtTotal: loyaltyPromptAtTotal)
         s.discountLimitBasisPoints = discountLimitBasisPoints
         s.autoLockMilliseconds = Int64(autoLockMinutes) * 60_000
+        s.cashLimits = cashLimits
         return s
     }
 }
 
 extension TillConfig {
+    /// `[cash_office]` keys for the cash limits.
+    static let cashLimitKeys = ["max_tendered", "max_change", "max_pickup", "max_paid_in", "max_paid_out", "max_float"]
+
+    static func setCashLimit(_ key: String, _ minor: Int64, in limits: inout CashLimits) {
+        switch key {
+        case "max_tendered": limits.tendered = minor
+        case "max_change": limits.change = minor
+        case "max_pickup": limits.pickup = minor
+        case "max_paid_in": limits.paidIn = minor
+        case "max_paid_out": limits.paidOut = minor
+        default: limits.float = minor
+        }
+    }
+
     /// Takes terminal settings published by head office over the file's. A value the till cannot
     /// use (an unknown printer profile, a bad keymap) is left as the file has it.
     mutating func adopt(_ t: TerminalSettings) {
@@ -264,7 +281,14 @@ extension TillConfig {
             if let v = try reader.bool(l, "prompt_at_total", section: "loyalty") { c.loyaltyPromptAtTotal = v }
         }
         if let o = try reader.table(root, "cash_office") {
-            try reader.only(o, keys: ["discount_limit", "auto_lock_minutes"], section: "cash_office")
+            try reader.only(o, keys: ["discount_limit", "auto_lock_minutes"] + Self.cashLimitKeys, section: "cash_office")
+            for key in Self.cashLimitKeys {
+                guard let v = try reader.string(o, key, section: "cash_office") else { continue }
+                guard v.contains("."), let minor = c.currency.parseKeyed(v), minor > 0, minor <= Money.maximumMinor else {
+                    throw reader.bad("cash_office", key, "'\(v)' must be an amount above 0 with its decimals, e.g. \"1000.00\"")
+                }
+                Self.setCashLimit(key, minor, in: &c.cashLimits)
+            }
             if let v = try reader.string(o, "discount_limit", section: "cash_office") {
                 guard v.hasSuffix("%"), let bp = TaxRate.parsePercent(v), (0...10_000).contains(bp) else {
                     throw reader.bad("cash_office", "discount_limit", "'\(v)' must be a percentage from 0% to 100%, e.g. \"10%\"")
@@ -381,6 +405,12 @@ extension TillConfig {
 
             [cash_office]
             discount_limit = "10%"            # a bigger discount needs a supervisor's number and PIN
+            max_tendered = "1000.00"          # cash tendered for one sale; above: a supervisor
+            max_change = "200.00"             # change given for one sale
+            max_pickup = "5000.00"            # one pickup (cash lift)
+            max_paid_in = "1000.00"
+            max_paid_out = "200.00"
+            max_float = "1000.00"
             auto_lock_minutes = 5             # lock the till after this long without a key (0: never); the cashier's PIN unlocks
 
             [readers]                         # card readers read directly; keyboard-wedge readers need nothing here

@@ -12,6 +12,8 @@ public struct OverrideRequest: Equatable, Sendable {
         case refundWithoutReceipt
         case refundItems([LineItem])
         case noSale(reason: String)
+        case cashTender(Tender)
+        case cashMovement(CashMovementKind, amount: Int64, reason: String?)
     }
 
     public var action: GuardedAction
@@ -97,7 +99,12 @@ extension TillController {
         }
         input = ""
         mode = .override(OverrideRequest(action: action, pending: pending, detail: detail, supervisorNumber: nil))
-        message = Message(text: "\(action.label) needs a supervisor: supervisor, key your number and Enter", isError: false)
+        if action == .cashAboveLimit {
+            message = Message(text: detail.prefix(1).uppercased() + detail.dropFirst()
+                              + ": supervisor, key your number and Enter (\(keymap.label(.clear)): key another amount)", isError: false)
+        } else {
+            message = Message(text: "\(action.label) needs a supervisor: supervisor, key your number and Enter", isError: false)
+        }
     }
 
     func overrideKey(_ key: Key, _ action: TillAction?, request: OverrideRequest) {
@@ -153,6 +160,7 @@ extension TillController {
     private func leaveOverride(_ request: OverrideRequest, refused: String?) {
         switch request.pending {
         case .refund(let draft, _): mode = .returnLines(draft)
+        case .cashMovement: mode = .cashOffice
         default: mode = .selling
         }
         if let refused { fail(refused) } else { message = Message(text: "\(request.action.label) not done", isError: false) }
@@ -185,6 +193,11 @@ extension TillController {
             commitRefund(.withoutReceipt(items: items), draft: nil, supervisor: supervisor)
         case .noSale(let reason):
             recordCash(.noSale, amount: 0, reason: reason, supervisor: supervisor)
+        case .cashTender(let t):
+            mode = .selling
+            do { try addTender(t) } catch { fail("\(error)") }
+        case .cashMovement(let kind, let amount, let reason):
+            recordCash(kind, amount: amount, reason: reason, supervisor: supervisor)
         }
     }
 
@@ -488,7 +501,7 @@ extension TillController {
                 mode = .cashReason(kind, amount: amount)
                 message = Message(text: "\(kind.label) \(currency.format(amount)): key the reason and Enter", isError: false)
             } else {
-                recordCash(kind, amount: amount, reason: nil, supervisor: nil)
+                recordCashWithinLimits(kind, amount: amount, reason: nil)
             }
         default:
             if action == .clear { mode = .cashOffice; input = ""; message = nil } else {
@@ -510,13 +523,22 @@ extension TillController {
             if kind == .noSale {
                 authorise(.noSale, reason, .noSale(reason: reason))
             } else {
-                recordCash(kind, amount: amount, reason: reason, supervisor: nil)
+                recordCashWithinLimits(kind, amount: amount, reason: reason)
             }
         default:
             if action == .clear { mode = .cashOffice; input = ""; message = nil } else {
                 fail("Key the reason, then Enter; \(keymap.label(.clear)) goes back")
             }
         }
+    }
+
+    /// A cash movement above the till's limit for its kind needs a supervisor.
+    private func recordCashWithinLimits(_ kind: CashMovementKind, amount: Int64, reason: String?) {
+        if let limit = settings.cashLimits.limit(for: kind), amount > limit {
+            return authorise(.cashAboveLimit, "\(kind.label.lowercased()) \(currency.format(amount)) is above the till's limit of \(currency.format(limit))",
+                             .cashMovement(kind, amount: amount, reason: reason))
+        }
+        recordCash(kind, amount: amount, reason: reason, supervisor: nil)
     }
 
     private func recordCash(_ kind: CashMovementKind, amount: Int64, reason: String?, supervisor: String?) {

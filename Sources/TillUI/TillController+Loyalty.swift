@@ -442,7 +442,7 @@ extension TillController {
         case .invalidEmail: return .email
         case .invalidPhone, .contactRequired: return .phone
         case .invalidPostcode: return .postcode
-        case .invalidBirthDate: return .birthDate
+        case .invalidBirthDate, .birthDateNotPossible: return .birthDate
         case .nameRequired: return .firstName
         default: return .card
         }

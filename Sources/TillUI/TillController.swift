@@ -114,6 +114,8 @@ public struct TillSettings: Sendable {
     public var discountLimitBasisPoints: Int64 = 1000
     /// Lock the till after this long without a key (milliseconds; 0: never).
     public var autoLockMilliseconds: Int64 = 0
+    /// Cash a cashier may take, give or move without a supervisor.
+    public var cashLimits = CashLimits()
 
     public init(
         identity: TillIdentity, taxRates: [String: TaxRate], barcodeRules: BarcodeRules, keymap: Keymap,
@@ -667,6 +669,9 @@ public final class TillController {
             let amount = try keyedAmount(default: basket.totals.due)
             let t = Tender(kind: kind, amount: amount)
             try basket.validateTender(t, split: split)
+            if kind == .cash, let over = cashOverLimit(t, due: basket.totals.due) {
+                return authorise(.cashAboveLimit, over, .cashTender(t))
+            }
             if kind == .card {
                 mode = .cardReference(amount: amount)
                 message = Message(text: "Take \(currency.format(amount)) on the card terminal, then key its reference and Enter", isError: false)
@@ -674,6 +679,19 @@ public final class TillController {
             }
             try addTender(t)
         } catch { fail("\(error)") }
+    }
+
+    /// What is above the cash limits in a cash tender (nil: within them).
+    func cashOverLimit(_ t: Tender, due: Int64) -> String? {
+        let limits = settings.cashLimits
+        if t.amount > limits.tendered {
+            return "cash tendered \(currency.format(t.amount)) is above the till's limit of \(currency.format(limits.tendered))"
+        }
+        let change = t.amount - due
+        if change > limits.change {
+            return "change \(currency.format(change)) is above the till's limit of \(currency.format(limits.change))"
+        }
+        return nil
     }
 
     /// Adds a tender. The one that pays the sale is not saved as an event of the open sale: it

@@ -28,6 +28,18 @@ struct TillConfigTests {
         #expect(c.dataDirectory.hasSuffix("/.local/share/till"))
     }
 
+    /// Issue 13, defect 6: the cash limits are read, with the decimals, and a bad one is named.
+    @Test func cashLimitsAreReadAndABadOneIsNamed() throws {
+        let c = try TillConfig.parse("[cash_office]\nmax_pickup = \"250.00\"\nmax_change = \"50.00\"\n", file: "t.toml")
+        #expect(c.cashLimits.pickup == 25_000 && c.cashLimits.change == 5_000 && c.cashLimits.tendered == CashLimits().tendered)
+        #expect(c.settings.cashLimits == c.cashLimits)
+        for bad in ["250", "-1.00", "0.00", "lots"] {
+            let e = #expect(throws: ConfigError.self) { try TillConfig.parse("[cash_office]\nmax_pickup = \"\(bad)\"\n", file: "t.toml") }
+            #expect(e?.description.contains("[cash_office] max_pickup: '\(bad)' must be an amount above 0 with its decimals") == true,
+                    "\(e?.description ?? "no error")")
+        }
+    }
+
     @Test func settingsAreRead() throws {
         let c = try TillConfig.parse("""
             [till]

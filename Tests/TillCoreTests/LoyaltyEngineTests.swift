@@ -317,6 +317,20 @@ struct CardTests {
         #expect(throws: CardError.invalidPhone("12ab")) { try reg(phone: "12ab", email: "") }
         #expect(throws: CardError.invalidBirthDate("1990-13-01")) { try reg(dob: "1990-13-01") }
         #expect(try reg(phone: "+7 916 123-45-67", email: "").phone == "+7 916 123-45-67")
+        // Issue 13, defect 6: only real dates, in the past, of someone alive.
+        let now: Int64 = 1_795_000_000_000   // 2026-11-17
+        func born(_ dob: String) throws -> Registration {
+            try Registration.make(cardNumber: "6034000000000015", firstName: "Anna", lastName: "Ivanova", phone: "", email: "anna@example.com",
+                                  postcode: "", birthDate: dob, marketingConsent: false, at: now)
+        }
+        #expect(throws: CardError.invalidBirthDate("2031-02-31")) { try born("2031-02-31") }
+        #expect(throws: CardError.invalidBirthDate("1990-02-30")) { try born("1990-02-30") }
+        #expect(throws: CardError.invalidBirthDate("1990-04-31")) { try born("1990-04-31") }
+        #expect(throws: CardError.invalidBirthDate("2001-02-29")) { try born("2001-02-29") }
+        #expect(try born("2000-02-29").birthDate == "2000-02-29")
+        #expect(throws: CardError.birthDateNotPossible("2031-02-28")) { try born("2031-02-28") }
+        #expect(throws: CardError.birthDateNotPossible("1850-01-01")) { try born("1850-01-01") }
+        #expect(try born("1931-06-01").birthDate == "1931-06-01")
         #expect(try reg().marketingConsent == false)
     }
 }

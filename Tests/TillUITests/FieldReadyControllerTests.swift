@@ -224,3 +224,46 @@ struct PointsValueTests {
                 "\(h.controller.message?.text ?? "")")
     }
 }
+
+/// Issue 13, defect 6 and "cash control": cash tendered, change, pickups and paid-outs above the
+/// till's limits need a supervisor; the message quotes the amount and the limit.
+@Suite("Till: cash limits")
+struct CashLimitTests {
+    @Test func ninetyNineMillionTenderedNeedsASupervisorAndEscKeysAnother() throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        h.keyed("99999998.80", .function(6))
+        #expect(h.controller.message?.text.hasPrefix("Cash tendered 99999998.80 is above the till's limit of 1000.00: supervisor") == true,
+                "\(h.controller.message?.text ?? "")")
+        #expect(h.controller.basket?.tenders.isEmpty == true)
+        h.key(.escape)
+        #expect(h.controller.mode == .selling)
+        h.keyed("20.00", .function(6))
+        #expect(h.controller.sale == nil)
+        #expect(try h.db.saleDocuments().first?.totals.change == 1881)
+    }
+
+    @Test func changeAboveTheLimitIsGivenOnlyWithASupervisor() throws {
+        let h = try Harness()
+        h.scan("5012345678900")
+        h.keyed("500.00", .function(6))                   // change 498.81 > 200.00
+        #expect(h.controller.message?.text.hasPrefix("Change 498.81 is above the till's limit of 200.00") == true, "\(h.controller.message?.text ?? "")")
+        h.supervise()
+        #expect(h.controller.sale == nil)
+        #expect(try h.db.saleDocuments().first?.totals.change == 49_881)
+        let audit = try DatabaseQueue(path: h.dir.file("till.sqlite")).read {
+            try String.fetchAll($0, sql: "SELECT action || ' ' || COALESCE(supervisor_number, '-') || ' ' || detail FROM audit_event WHERE action = 'override'")
+        }
+        #expect(audit == ["override 9 Cash above the till's limit: change 498.81 is above the till's limit of 200.00"], "\(audit)")
+    }
+
+    @Test func aPickupAboveTheLimitNeedsASupervisor() throws {
+        let h = try Harness()
+        h.key(.ctrl("o")); h.type("2"); h.keyed("999999.99", .enter)
+        #expect(h.controller.message?.text.hasPrefix("Pickup 999999.99 is above the till's limit of 5000.00") == true, "\(h.controller.message?.text ?? "")")
+        h.key(.escape)
+        #expect(h.controller.mode == .cashOffice)
+        h.type("2"); h.keyed("100.00", .enter)
+        #expect(h.controller.message?.text == "Pickup 100.00 recorded")
+    }
+}

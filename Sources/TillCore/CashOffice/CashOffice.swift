@@ -8,9 +8,11 @@ public enum GuardedAction: String, Hashable, Sendable, Codable, CaseIterable {
     case refundWithoutReceipt = "refund-without-receipt"
     case refundToCash = "refund-to-cash"
     case noSale = "no-sale"
+    case cashAboveLimit = "cash-above-limit"
 
     public var label: String {
         switch self {
+        case .cashAboveLimit: "Cash above the till's limit"
         case .voidSale: "Void sale"
         case .priceOverride: "Price override"
         case .discountAboveLimit: "Discount above the limit"
@@ -18,6 +20,33 @@ public enum GuardedAction: String, Hashable, Sendable, Codable, CaseIterable {
         case .refundWithoutReceipt: "Refund without a receipt"
         case .refundToCash: "Refund in cash"
         case .noSale: "No sale (open the drawer)"
+        }
+    }
+}
+
+/// How much cash a cashier may take, give or move alone (minor units); above, a supervisor's
+/// number and PIN (`[cash_office]` in the configuration).
+public struct CashLimits: Sendable, Hashable {
+    /// Cash tendered for one sale.
+    public var tendered: Int64 = 100_000
+    /// Change given for one sale.
+    public var change: Int64 = 20_000
+    public var pickup: Int64 = 500_000
+    public var paidIn: Int64 = 100_000
+    public var paidOut: Int64 = 20_000
+    /// The opening float.
+    public var float: Int64 = 100_000
+
+    public init() {}
+
+    /// The limit for a cash movement (nil: no money moves).
+    public func limit(for kind: CashMovementKind) -> Int64? {
+        switch kind {
+        case .float: float
+        case .pickup: pickup
+        case .paidIn: paidIn
+        case .paidOut: paidOut
+        case .noSale: nil
         }
     }
 }

@@ -34,7 +34,7 @@ public struct LocalDateTime: Hashable, Sendable, Comparable {
             return v
         }
         guard let y = num(0, 4), let m = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2),
-              (1...12).contains(m), (1...31).contains(d), h < 24, mi < 60 else { return nil }
+              (1...12).contains(m), (1...daysInMonth(y, m)).contains(d), h < 24, mi < 60 else { return nil }
         return daysFromCivil(y, m, d) * 1440 + h * 60 + mi
     }
 
@@ -44,6 +44,15 @@ public struct LocalDateTime: Hashable, Sendable, Comparable {
         guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]),
               (0...24).contains(h), (0...59).contains(m), h * 60 + m <= 1440 else { return nil }
         return h * 60 + m
+    }
+
+    /// 28 to 31: February 31 is not a date.
+    static func daysInMonth(_ y: Int64, _ m: Int64) -> Int64 {
+        switch m {
+        case 2: return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -27,6 +27,7 @@ public enum CardError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidPhone(String)
     case invalidPostcode(String)
     case invalidBirthDate(String)
+    case birthDateNotPossible(String)
     case nameRequired
     case contactRequired
 
@@ -43,6 +44,7 @@ public enum CardError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidPhone(let p): "Phone '\(p)' is not a phone number: digits, spaces and + only, at least 6 digits"
         case .invalidPostcode(let p): "Postcode '\(p)' is not valid: letters, digits, spaces and '-' only, up to 10"
         case .invalidBirthDate(let d): "Date of birth '\(d)' is not a date: key it as YYYY-MM-DD"
+        case .birthDateNotPossible(let d): "Date of birth '\(d)' is in the future or more than 130 years ago: check it with the customer, or leave it empty"
         case .nameRequired: "Key the customer's name"
         case .contactRequired: "Key a phone number or an e-mail address (or both)"
         }

@@ -91,7 +91,10 @@ public struct Registration: Hashable, Sendable, Codable {
             }
         }
         if !dob.isEmpty {
-            guard LocalDateTime.parseMinutes(dob + "T00:00") != nil else { throw .invalidBirthDate(dob) }
+            guard let minutes = LocalDateTime.parseMinutes(dob + "T00:00") else { throw .invalidBirthDate(dob) }
+            // Today as the till's clock has it (a day's leeway either side for the time zone).
+            let today = time / 60_000
+            guard minutes <= today + 1440, minutes >= today - 130 * 366 * 1440 else { throw .birthDateNotPossible(dob) }
         }
         return Registration(
             cardNumber: cardNumber, firstName: first, lastName: last, phone: phone.isEmpty ? nil : phone,
