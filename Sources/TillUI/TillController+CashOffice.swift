@@ -382,6 +382,8 @@ extension TillController {
         default: break
         }
         switch action {
+        case .quantity:
+            keyQuantity()                       // 2 * then the item; 0.750 * for a weighed one
         case .total, .cash:
             guard !items.isEmpty else { return fail("Scan or key the items being returned first") }
             // Already authorised when the mode started; the supervisor's number is on the audit trail.
@@ -397,7 +399,7 @@ extension TillController {
             input = ""
             message = Message(text: "Return abandoned: nothing was refunded", isError: false)
         default:
-            fail("Scan or key each item; \(keymap.label(.total)) refunds in cash; \(keymap.label(.voidLine)) takes the last off; \(keymap.label(.clear)) abandons")
+            fail("Scan or key each item (a quantity or weight first: 2 \(keymap.label(.quantity))); \(keymap.label(.total)) refunds in cash; \(keymap.label(.voidLine)) takes the last off; \(keymap.label(.clear)) abandons")
         }
     }
 
@@ -412,10 +414,17 @@ extension TillController {
             }
             guard let product else { throw SaleError.unknownBarcode(code) }
             guard let rate = settings.taxRates[product.taxCode] else { return fail("\(product.description): unknown tax code '\(product.taxCode)'") }
-            let item = try LineItem.make(product: product, code: productCode, keyedQuantity: nil, taxRate: rate)
+            let quantity = pendingQuantity
+            pendingQuantity = nil
+            let item = try LineItem.make(product: product, code: productCode, keyedQuantity: quantity, taxRate: rate)
             mode = .returnItems(items + [item])
-            message = Message(text: "Return \(item.description) \(currency.format(item.unitPrice))", isError: false)
-        } catch { fail("\(error)") }
+            let amount = MinorUnits.mulDivRounded(item.unitPrice, item.quantity.milli, 1000)
+            let what = item.quantity == .one && !item.soldByWeight ? "" : item.soldByWeight ? "\(item.quantity) kg " : "\(item.quantity) x "
+            message = Message(text: "Return \(what)\(item.description) \(currency.format(amount ?? item.unitPrice))", isError: false)
+        } catch {
+            pendingQuantity = nil
+            fail("\(error)")
+        }
     }
 
     private func commitRefund(_ request: RefundRequest, draft: ReturnDraft?, supervisor: String?) {

@@ -199,7 +199,7 @@ public final class TillController {
     public private(set) var cashier: Cashier?
     public internal(set) var sale: OpenSale?
     public internal(set) var input = ""
-    public private(set) var pendingQuantity: Quantity?
+    public internal(set) var pendingQuantity: Quantity?
     public private(set) var split = false
     public internal(set) var totalled = false
     /// The selected line number (1-based), if any.
@@ -559,7 +559,7 @@ public final class TillController {
         sale = next
     }
 
-    private func keyQuantity() {
+    func keyQuantity() {
         let text = input
         input = ""
         guard !text.isEmpty else {

@@ -267,3 +267,24 @@ struct CashLimitTests {
         #expect(h.controller.message?.text == "Pickup 100.00 recorded")
     }
 }
+
+/// Issue 13, defect 6: a return without a receipt takes a quantity (2 *) and a weighed item's
+/// weight (0.750 *), as a sale does.
+@Suite("Till: returns without a receipt")
+struct ReturnWithoutReceiptTests {
+    @Test func twoPensAndThreeQuartersOfAKiloOfBananas() throws {
+        let h = try Harness()
+        h.key(.ctrl("u")); h.key(.ctrl("u"))
+        h.supervise()
+        h.keyed("2", .char("*"))
+        h.scan("4006381333931")                          // 2 highlighter pens at 1.49
+        #expect(h.controller.message?.text == "Return 2 x Highlighter pen 2.98", "\(h.controller.message?.text ?? "")")
+        h.keyed("0.750", .char("*"))
+        h.keyed("1", .enter)                             // PLU 1: bananas 1.99/kg, 0.750 kg
+        #expect(h.controller.message?.text == "Return 0.750 kg Bananas 1.49", "\(h.error ?? h.controller.message?.text ?? "")")
+        h.key(.function(5))
+        #expect(h.controller.message?.text == "Refund 0001-01-R00001: give 4.47 cash", "\(h.error ?? h.controller.message?.text ?? "")")
+        let x = try h.db.report(z: false, counted: nil, at: h.clock.now(), till: h.controller.settings.identity) { _ in nil }
+        #expect(x.refundsValue == 447)
+    }
+}
