@@ -50,6 +50,15 @@ public struct RegistrationForm: Equatable, Sendable {
     public var focus: Field = .card
     /// Esc goes back to the loyalty prompt rather than the sale.
     public var fromPrompt = false
+    /// The next character typed replaces the field's value instead of adding to it: the field was
+    /// refused, or the cashier came back to it (as a form selects a field's text on entering it).
+    public var replaceOnType = false
+
+    /// Moves to another field; what is typed there first replaces its value.
+    public mutating func focus(on field: Field) {
+        if field != focus { replaceOnType = true }
+        focus = field
+    }
 
     public func value(_ f: Field) -> String { f == .consent ? (consent ? "Yes" : "No") : values[f.rawValue] }
 }
@@ -349,6 +358,13 @@ extension TillController {
         var form = form
         defer { if case .registration = mode { mode = .registration(form) } }
         let fields = RegistrationForm.Field.allCases
+        // A problem shown is about what was there: once the cashier edits, it goes.
+        let editing: Bool
+        switch key {
+        case .char, .backspace: editing = true
+        default: editing = false
+        }
+        if editing, message?.isError == true { message = nil }
         switch key {
         case .char(let c):
             if form.focus == .consent {
@@ -358,19 +374,24 @@ extension TillController {
                 case " ": form.consent.toggle()
                 default: fail("Y if the customer wants offers by e-mail/SMS, N if not")
                 }
-            } else if form.values[form.focus.rawValue].count < form.focus.maxLength, !c.isNewline {
-                form.values[form.focus.rawValue].append(c)
+            } else if !c.isNewline {
+                if form.replaceOnType { form.values[form.focus.rawValue] = "" }
+                form.replaceOnType = false
+                if form.values[form.focus.rawValue].count < form.focus.maxLength { form.values[form.focus.rawValue].append(c) }
             }
         case .backspace:
+            form.replaceOnType = false
             if form.focus != .consent, !form.values[form.focus.rawValue].isEmpty { form.values[form.focus.rawValue].removeLast() }
-        case .tab, .down:
-            form.focus = fields[min(fields.count - 1, form.focus.rawValue + 1)]
+        case .tab, .down, .enter:
+            // A card number the programme refuses keeps the form on it, ready to be keyed again.
+            if form.focus == .card, key == .enter || !form.value(.card).isEmpty, let problem = cardProblem(form.value(.card)) {
+                form.replaceOnType = true
+                return fail(problem)
+            }
+            if key == .enter && form.focus == .consent { return submitRegistration(&form) }
+            form.focus(on: fields[min(fields.count - 1, form.focus.rawValue + 1)])
         case .up:
-            form.focus = fields[max(0, form.focus.rawValue - 1)]
-        case .enter:
-            if form.focus == .card, let problem = cardProblem(form.value(.card)) { return fail(problem) }
-            if form.focus == .consent { return submitRegistration(&form) }
-            form.focus = fields[form.focus.rawValue + 1]
+            form.focus(on: fields[max(0, form.focus.rawValue - 1)])
         default:
             if action == .clear {
                 mode = form.fromPrompt ? .loyaltyPrompt : .selling
@@ -387,7 +408,8 @@ extension TillController {
         let registration: Registration
         do {
             if let problem = cardProblem(form.value(.card)) {
-                form.focus = .card
+                form.focus(on: .card)
+                form.replaceOnType = true
                 return fail(problem)
             }
             let number = try cardNumber(from: form.value(.card), programme)
@@ -396,7 +418,8 @@ extension TillController {
                 email: form.value(.email), postcode: form.value(.postcode), birthDate: form.value(.birthDate),
                 marketingConsent: form.consent, at: now)
         } catch {
-            form.focus = Self.field(for: error)
+            form.focus(on: Self.field(for: error))
+            form.replaceOnType = true
             return fail("\(error)")
         }
         let welcome = programme.welcomeAward

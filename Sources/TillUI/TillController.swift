@@ -299,10 +299,19 @@ public final class TillController {
                 addItem(code)
             }
         case .registration(var form):
+            // A card scanned into the form replaces the number; a refused one keeps the form on
+            // the card field, ready for the next scan.
             form.values[RegistrationForm.Field.card.rawValue] = code
-            form.focus = .firstName
-            mode = .registration(form)
-            if let problem = cardProblem(code) { fail(problem) } else { message = nil }
+            if let problem = cardProblem(code) {
+                form.focus(on: .card)
+                form.replaceOnType = true
+                mode = .registration(form)
+                fail(problem)
+            } else {
+                form.focus(on: form.focus == .card ? .firstName : form.focus)
+                mode = .registration(form)
+                message = nil
+            }
         case .customerSearch, .customerDetail:
             showCustomer(card: code)
         case .returnReceipt:

@@ -288,3 +288,58 @@ struct ReturnWithoutReceiptTests {
         #expect(x.refundsValue == 447)
     }
 }
+
+/// Issue 13, defect 7: the registration form stays on a refused card number and lets the next
+/// scan or keying replace it, the error goes once the cashier corrects, and a field gone back to
+/// is replaced by what is typed, not appended to.
+@Suite("Till: the registration form")
+struct RegistrationFormTests {
+    var stock: String { DemoCatalog.cardNumber(DemoCatalog.firstStockCard) }
+
+    func form(_ h: Harness) -> RegistrationForm? {
+        if case .registration(let f) = h.controller.mode { return f }
+        return nil
+    }
+
+    @Test func aRefusedCardKeepsTheFormOnItAndTheNextNumberReplacesIt() throws {
+        let h = try Harness(loyalty: true)
+        h.ringMilkAndCoffee()
+        h.key(.ctrl("n"))
+        h.keyed("6034000000000016", .enter)               // bad check digit
+        #expect(h.error?.contains("failed its check digit") == true)
+        #expect(form(h)?.focus == .card, "the form moved on after a refused card")
+        h.type("6")                                       // the correction starts: the error goes
+        #expect(h.error == nil)
+        #expect(form(h)?.values[0] == "6", "the bad number was kept")
+        for c in stock.dropFirst() { h.type(String(c)) }
+        h.key(.enter)
+        #expect(form(h)?.focus == .firstName)
+        #expect(form(h)?.values[0] == stock)
+
+        // A refused scan into the form: same.
+        let g = try Harness(loyalty: true)
+        g.ringMilkAndCoffee()
+        g.key(.ctrl("n"))
+        g.scan(DemoCatalog.cardNumber(1))                 // Anna's: already issued
+        #expect(g.error?.contains("already belongs to a customer") == true)
+        #expect(form(g)?.focus == .card)
+        g.scan(stock)
+        #expect(g.error == nil)
+        #expect(form(g)?.focus == .firstName)
+        #expect(form(g)?.values[0] == stock)
+    }
+
+    @Test func goingBackToAFieldReplacesItsValue() throws {
+        let h = try Harness(loyalty: true)
+        h.ringMilkAndCoffee()
+        h.key(.ctrl("n"))
+        h.keyed(stock, .enter)
+        h.keyed("Olga", .enter)
+        h.keyed("Smirnova", .enter)
+        h.key(.up); h.key(.up)                            // back to the first name
+        h.type("Olgа")
+        #expect(form(h)?.values[1] == "Olgа", "digits were appended to the old value: \(form(h)?.values[1] ?? "")")
+        h.key(.backspace); h.type("a")
+        #expect(form(h)?.values[1] == "Olga")
+    }
+}
