@@ -99,7 +99,7 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
 extension Character {
     /// 0–9 and nothing else: a digit with a combining mark ("5\u{308}") sorts between "0" and "9"
     /// as a Character but is not one (found by fuzzing the catalog importer: it trapped there).
-    var isASCIIDigit: Bool { asciiValue.map { (48...57).contains($0) } ?? false }
+    public var isASCIIDigit: Bool { asciiValue.map { (48...57).contains($0) } ?? false }
 }
 
 extension StringProtocol {

@@ -130,6 +130,23 @@ public enum CardLookup: Sendable, Hashable {
 }
 
 /// A customer found by the till's customer search (CRM at the till).
+/// A page of customers found, and how many match in all.
+public struct CustomerMatches: Sendable, Hashable {
+    public var results: [CustomerSummary]
+    public var total: Int
+    public init(results: [CustomerSummary], total: Int) {
+        self.results = results
+        self.total = total
+    }
+}
+
+extension LoyaltyDirectory {
+    /// The first `limit` customers found.
+    public func searchCustomers(_ query: String, limit: Int) throws -> [CustomerSummary] {
+        try searchCustomers(query, limit: limit, offset: 0).results
+    }
+}
+
 public struct CustomerSummary: Sendable, Hashable {
     public var cardNumber: String
     public var name: String
@@ -165,8 +182,10 @@ public protocol LoyaltyDirectory: Sendable {
     func programme() throws -> LoyaltyProgramme?
     /// The member behind a card (blocked and lost cards throw `CardError`).
     func lookupCard(_ number: String, programme: LoyaltyProgramme, now: Timestamp) throws -> CardLookup
-    /// Customers by card number, phone, e-mail or surname.
-    func searchCustomers(_ query: String, limit: Int) throws -> [CustomerSummary]
+    /// Customers by card number, phone (any punctuation, with or without the country code),
+    /// e-mail, or names (the start of each word, first or last name, in any order): `limit` of
+    /// them from `offset`, with how many match in all.
+    func searchCustomers(_ query: String, limit: Int, offset: Int) throws -> CustomerMatches
     /// Purchases at this till for a card, newest first.
     func purchases(card: String, limit: Int) throws -> [PurchaseSummary]
 }

@@ -109,10 +109,11 @@ extension TillDatabase: LoyaltyDirectory {
     static func insertRegistration(_ r: Registration, customerID id: String, db: Database) throws {
         try db.execute(
             sql: """
-                INSERT OR IGNORE INTO customer (id, first_name, last_name, phone, phone_digits, email, postcode, birth_date,
-                    marketing_consent, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO customer (id, first_name, last_name, phone, phone_digits, phone_rev, email, postcode, birth_date,
+                    marketing_consent, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [id, r.firstName, r.lastName, r.phone, r.phone.map { $0.filter(\.isNumber) }, r.email, r.postcode,
+            arguments: [id, r.firstName, r.lastName, r.phone, r.phone.map { $0.filter(\.isASCIIDigit) },
+                        r.phone.map { Self.phoneKey($0.filter(\.isASCIIDigit)) }, r.email, r.postcode,
                         r.birthDate, r.marketingConsent, r.registeredAt])
         try db.execute(
             sql: """
@@ -163,30 +164,51 @@ extension TillDatabase: LoyaltyDirectory {
 
     /// Customers by card number, phone, e-mail or surname (a prefix), at most `limit`.
     public func searchCustomers(_ query: String, limit: Int = 20) throws(TillStoreError) -> [CustomerSummary] {
+        try searchCustomers(query, limit: limit, offset: 0).results
+    }
+
+    /// Characters a phone number is written with besides its digits.
+    static let phonePunctuation: Set<Character> = [" ", "+", "-", "(", ")", "/", "."]
+
+    /// The digits a phone is found by, reversed (indexed as `phone_rev`): the last 8 digits are the
+    /// subscriber's, whatever country code or trunk 0 was keyed before them.
+    static func phoneKey(_ digits: String) -> String { String(digits.reversed()) }
+
+    public func searchCustomers(_ query: String, limit: Int, offset: Int) throws(TillStoreError) -> CustomerMatches {
         let q = query.trimmingCharacters(in: .whitespaces)
-        guard !q.isEmpty else { return [] }
-        let digits = q.filter(\.isNumber)
+        guard !q.isEmpty else { return CustomerMatches(results: [], total: 0) }
+        let digits = q.filter(\.isASCIIDigit)
+        var condition: String
+        var arguments: [any DatabaseValueConvertible] = []
+        if q.contains("@") {
+            condition = "cu.email = ?"
+            arguments = [q.lowercased()]
+        } else if digits.count >= 6, q.allSatisfy({ $0.isASCIIDigit || Self.phonePunctuation.contains($0) }) {
+            let key = Self.phoneKey(String(digits.suffix(8)))
+            condition = "(c.number = ? OR (cu.phone_rev >= ? AND cu.phone_rev < ?))"
+            arguments = [digits, key, key + ":"]
+        } else {
+            // Each word the start of the first or the last name, in any order.
+            let words = q.split(separator: " ").prefix(4).map { String($0) }
+            condition = words.map { _ in
+                "((cu.last_name >= ? AND cu.last_name < ?) OR (cu.first_name COLLATE NOCASE >= ? AND cu.first_name COLLATE NOCASE < ?))"
+            }.joined(separator: " AND ")
+            for w in words { arguments += [w, w + "\u{10FFFF}", w, w + "\u{10FFFF}"] }
+        }
+        let from = " FROM customer cu JOIN card c ON c.customer_id = cu.id WHERE " + condition
         return try run("search customers") {
             try pool.read { db in
-                let select = """
-                    SELECT c.number, c.status, cu.first_name, cu.last_name, cu.phone, cu.email
-                    FROM customer cu JOIN card c ON c.customer_id = cu.id
-                    """
-                var rows: [Row]
-                if q.contains("@") {
-                    rows = try Row.fetchAll(db, sql: select + " WHERE cu.email = ? LIMIT ?", arguments: [q.lowercased(), limit])
-                } else if digits.count >= 6 && digits.count == q.filter({ $0 != " " && $0 != "+" && $0 != "-" }).count {
-                    rows = try Row.fetchAll(db, sql: select + " WHERE c.number = ? OR cu.phone_digits = ? LIMIT ?",
-                                            arguments: [digits, digits, limit])
-                } else {
-                    rows = try Row.fetchAll(db, sql: select + " WHERE cu.last_name LIKE ? ORDER BY cu.last_name, cu.first_name LIMIT ?",
-                                            arguments: [q.replacingOccurrences(of: "%", with: "") + "%", limit])
-                }
-                return rows.map { r in
+                let total = try Int.fetchOne(db, sql: "SELECT COUNT(*)" + from, arguments: StatementArguments(arguments)) ?? 0
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT c.number, c.status, cu.first_name, cu.last_name, cu.phone, cu.email" + from
+                        + " ORDER BY cu.last_name, cu.first_name, c.number LIMIT ? OFFSET ?",
+                    arguments: StatementArguments(arguments + [limit, max(0, offset)]))
+                let results = rows.map { r in
                     CustomerSummary(
                         cardNumber: r["number"], name: [r["first_name"] as String, r["last_name"] as String].joined(separator: " "),
                         phone: r["phone"], email: r["email"], status: r["status"])
                 }
+                return CustomerMatches(results: results, total: total)
             }
         }
     }
@@ -214,8 +236,8 @@ extension TillDatabase: LoyaltyDirectory {
         try run("import cards") {
             try pool.write { db in
                 let customer = try db.cachedStatement(sql: """
-                    INSERT OR REPLACE INTO customer (id, first_name, last_name, phone, phone_digits, email, postcode, birth_date,
-                        marketing_consent, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO customer (id, first_name, last_name, phone, phone_digits, phone_rev, email, postcode, birth_date,
+                        marketing_consent, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let card = try db.cachedStatement(sql: """
                     INSERT OR REPLACE INTO card (number, customer_id, status, confirmed_balance, confirmed_at, tier_code, qualifying)
@@ -223,7 +245,8 @@ extension TillDatabase: LoyaltyDirectory {
                     """)
                 for c in cards {
                     if let m = c.member, let id = c.customerID {
-                        try customer.execute(arguments: [id, m.firstName, m.lastName, m.phone, m.phone.map { $0.filter(\.isNumber) },
+                        let phoneDigits = m.phone.map { $0.filter(\.isASCIIDigit) }
+                        try customer.execute(arguments: [id, m.firstName, m.lastName, m.phone, phoneDigits, phoneDigits.map(Self.phoneKey),
                                                          m.email, m.postcode, m.birthDate, m.marketingConsent, m.registeredAt])
                     }
                     try card.execute(arguments: [c.number, c.customerID, c.status, c.balance, c.confirmedAt, c.tierCode, c.qualifying])

@@ -428,6 +428,18 @@ public final class TillDatabase: Sendable {
             }
             try db.execute(sql: "CREATE INDEX publication_release ON publication (effective_at, version)")
         }
+        m.registerMigration("v8-customer-search") { db in
+            // Phones found by their last digits (reversed, so a range of the index), first names
+            // by their start whatever the case.
+            try db.execute(sql: "ALTER TABLE customer ADD COLUMN phone_rev TEXT")
+            let update = try db.makeStatement(sql: "UPDATE customer SET phone_rev = ? WHERE id = ?")
+            for row in try Row.fetchAll(db, sql: "SELECT id, phone_digits FROM customer WHERE phone_digits IS NOT NULL") {
+                let digits: String = row["phone_digits"]
+                try update.execute(arguments: [String(digits.filter(\.isASCIIDigit).reversed()), row["id"] as String])
+            }
+            try db.execute(sql: "CREATE INDEX customer_phone_rev ON customer(phone_rev)")
+            try db.execute(sql: "CREATE INDEX customer_first_name ON customer(first_name COLLATE NOCASE)")
+        }
         return m
     }
 

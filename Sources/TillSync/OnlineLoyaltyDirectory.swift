@@ -40,8 +40,8 @@ public final class OnlineLoyaltyDirectory: LoyaltyDirectory, @unchecked Sendable
         if (try? database.confirmCard(status, at: now)) != nil { answered += 1 }
     }
 
-    public func searchCustomers(_ query: String, limit: Int) throws -> [CustomerSummary] {
-        try database.searchCustomers(query, limit: limit)
+    public func searchCustomers(_ query: String, limit: Int, offset: Int) throws -> CustomerMatches {
+        try database.searchCustomers(query, limit: limit, offset: offset)
     }
 
     public func purchases(card: String, limit: Int) throws -> [PurchaseSummary] {

@@ -372,7 +372,11 @@ struct SaleScreen {
         t.put(y, x + 2, " FIND CUSTOMER ", .bold)
         t.put(y + 2, x + 3, "Search:", .bold)
         t.put(y + 2, x + 11, search.query + String(repeating: " ", count: max(0, 40 - search.query.count)), .underline, width: w - 14)
-        t.put(y + 3, x + 3, "Card number, phone, e-mail or surname (the start of it)", .dim, width: w - 6)
+        t.put(y + 3, x + 3, "Card, phone, e-mail, or names (the start of each, any order)", .dim, width: w - 6)
+        if search.total > 0 {
+            let count = "\(search.offset + 1)-\(search.offset + search.results.count) of \(search.total)"
+            t.put(y + 4, x + w - count.count - 3, count, .bold)
+        }
         let body = h - 7
         let first = max(0, min(search.selected - body + 1, search.results.count - body))
         for (i, r) in search.results.enumerated().dropFirst(first).prefix(body) {
@@ -380,7 +384,7 @@ struct SaleScreen {
             let text = pad(LoyaltyCardNumber.masked(r.cardNumber), 21) + pad(r.name, 24) + pad(contact, 20) + (r.status == "active" ? "" : r.status.uppercased())
             t.put(y + 5 + i - first, x + 2, pad(text, w - 4), i == search.selected ? .reverse : [], width: w - 4)
         }
-        t.put(y + h - 1, x + 2, " Enter: search / open   Up/Down: choose   \(c.settings.keymap.label(.clear)): back ", .dim)
+        t.put(y + h - 1, x + 2, " Enter: search / open   Up/Down: choose   PgUp/PgDn: pages   \(c.settings.keymap.label(.clear)): back ", .dim)
     }
 
     private func customerDetail(_ c: TillController, _ d: CustomerDetail) {

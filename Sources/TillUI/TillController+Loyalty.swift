@@ -70,6 +70,10 @@ public struct CustomerSearch: Equatable, Sendable {
     public var selected = 0
     /// The query the results are for (Enter on unchanged results opens the selected customer).
     public var searchedFor: String?
+    /// How many customers match in all, and where this page starts.
+    public var total = 0
+    public var offset = 0
+    static let pageSize = 20
 }
 
 /// One customer, as the till knows them.
@@ -499,30 +503,27 @@ extension TillController {
             if !search.query.isEmpty { search.query.removeLast() }
             mode = .customerSearch(search)
         case .up:
+            if search.selected == 0 && search.offset > 0 { return searchPage(search, offset: search.offset - CustomerSearch.pageSize, last: true) }
             search.selected = max(0, search.selected - 1)
             mode = .customerSearch(search)
         case .down:
+            if search.selected == search.results.count - 1 && search.offset + search.results.count < search.total {
+                return searchPage(search, offset: search.offset + search.results.count)
+            }
             search.selected = min(max(0, search.results.count - 1), search.selected + 1)
             mode = .customerSearch(search)
+        case .pageDown:
+            guard search.offset + search.results.count < search.total else { return fail("This is the last page") }
+            searchPage(search, offset: search.offset + CustomerSearch.pageSize)
+        case .pageUp:
+            guard search.offset > 0 else { return fail("This is the first page") }
+            searchPage(search, offset: search.offset - CustomerSearch.pageSize)
         case .enter:
             if search.searchedFor == search.query, search.results.indices.contains(search.selected) {
                 return showCustomer(card: search.results[search.selected].cardNumber, from: search)
             }
-            let q = search.query.trimmedForCard
-            guard !q.isEmpty else { return fail("Key a card number, phone, e-mail or surname first") }
-            do {
-                search.results = try env.loyalty?.searchCustomers(q, limit: 20) ?? []
-                search.selected = 0
-                search.searchedFor = search.query
-                mode = .customerSearch(search)
-                if search.results.isEmpty {
-                    fail("No customer matches '\(q)': check the spelling, or try the phone number or e-mail")
-                } else {
-                    message = Message(text: "\(search.results.count) found: Up/Down to choose, Enter to open", isError: false)
-                }
-            } catch {
-                fail("\(error)")
-            }
+            guard !search.query.trimmedForCard.isEmpty else { return fail("Key a card number, phone, e-mail or name first") }
+            searchPage(search, offset: 0)
         default:
             if action == .clear {
                 mode = .selling
@@ -530,6 +531,33 @@ extension TillController {
             } else {
                 fail("Key what to search for and Enter; \(keymap.label(.clear)) goes back")
             }
+        }
+    }
+
+    /// Runs the search for one page of results and says how many match in all.
+    func searchPage(_ search: CustomerSearch, offset: Int, last: Bool = false) {
+        var search = search
+        let q = search.query.trimmedForCard
+        do {
+            let found = try env.loyalty?.searchCustomers(q, limit: CustomerSearch.pageSize, offset: max(0, offset))
+                ?? CustomerMatches(results: [], total: 0)
+            search.results = found.results
+            search.total = found.total
+            search.offset = max(0, offset)
+            search.selected = last ? max(0, found.results.count - 1) : 0
+            search.searchedFor = search.query
+            mode = .customerSearch(search)
+            if found.results.isEmpty {
+                fail("No customer matches '\(q)': check the spelling, add the first name, or try the phone number or e-mail")
+            } else if found.total <= found.results.count {
+                message = Message(text: "\(found.total) found: Up/Down to choose, Enter to open", isError: false)
+            } else {
+                message = Message(
+                    text: "\(search.offset + 1)-\(search.offset + found.results.count) of \(found.total) found: PgDn/PgUp for more, or add the first name; Enter opens",
+                    isError: false)
+            }
+        } catch {
+            fail("\(error)")
         }
     }
 

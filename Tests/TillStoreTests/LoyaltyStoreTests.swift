@@ -114,7 +114,7 @@ struct LoyaltyStoreTests {
         let db = try loyaltyDatabase(dir)
         let stock = DemoCatalog.cardNumber(DemoCatalog.firstStockCard)
         let r = try Registration.make(cardNumber: stock, firstName: "Olga", lastName: "Smirnova", phone: "+7 912 345 6789", email: "",
-                                      postcode: "", birthDate: "1990-04-01", marketingConsent: false, at: 5)
+                                      postcode: "", birthDate: "1990-04-01", marketingConsent: false, at: 1_795_000_000_000)
         let member = NewMember(registration: r, welcome: programme.welcomeAward, programmeVersion: programme.version, till: till,
                                slip: PrintJobDraft(kind: .registration, receiptNumber: nil, payload: [1, 2, 3]))
         var s = OpenSale(id: "00000000-0000-4000-8000-000000000007", startedAt: 0, cashier: DemoCatalog.cashier, currency: .eur)
@@ -141,6 +141,63 @@ struct LoyaltyStoreTests {
         #expect(try db.searchCustomers("ivan", limit: 50).contains { $0.cardNumber == anna })
         #expect(try db.searchCustomers("", limit: 5).isEmpty)
         #expect(try db.searchCustomers("100%", limit: 5).isEmpty)
+    }
+}
+
+/// Issue 13, defect 5: "schmidt" said 20 found of 125, a member registered minutes earlier was
+/// missing, "maria schmidt" found nothing, phones with punctuation or without the country code
+/// failed.
+@Suite("Customer search at the till")
+struct CustomerSearchTests {
+    @Test func aHundredAndTwentyFiveSchmidtsAreCountedPagedAndFoundByBothNames() throws {
+        let dir = TemporaryDirectory()
+        let db = try loyaltyDatabase(dir)
+        // The demo members already hold a Schmidt (Clara, blocked).
+        let demoSchmidts = try db.searchCustomers("schmidt", limit: 20, offset: 0).total
+        let demoClaras = try db.searchCustomers("clara schmidt", limit: 20, offset: 0).total
+        let firsts = ["Anke", "Bernd", "Clara", "Dieter", "Eva"]
+        var cards: [CardRecord] = []
+        for i in 0..<125 {
+            let number = DemoCatalog.cardNumber(1_000 + i)
+            cards.append(CardRecord(
+                number: number, status: "active",
+                member: Registration(cardNumber: number, firstName: firsts[i % 5], lastName: "Schmidt", phone: "+49 30 5550\(String(format: "%04d", i))",
+                                     email: "s\(i)@example.com", postcode: nil, birthDate: nil, marketingConsent: false, registeredAt: 1),
+                customerID: "S\(i)", balance: 0, confirmedAt: nil, tierCode: nil, qualifying: 0))
+        }
+        try db.importCards(cards)
+        // Maria registers at the till minutes later.
+        let stock = DemoCatalog.cardNumber(DemoCatalog.firstStockCard)
+        let r = try Registration.make(cardNumber: stock, firstName: "Maria", lastName: "Schmidt", phone: "+49 (0)30 1234-5678", email: "",
+                                      postcode: "", birthDate: "", marketingConsent: false, at: 5)
+        try db.register(NewMember(registration: r, welcome: programme.welcomeAward, programmeVersion: programme.version,
+                                  till: TillIdentity(storeID: "0001", storeName: "Demo", tillID: "01", currency: .eur), slip: nil), at: 6)
+
+        let first = try db.searchCustomers("schmidt", limit: 20, offset: 0)
+        #expect(first.total == demoSchmidts + 126 && first.results.count == 20)
+        var all: [String] = []
+        var offset = 0
+        while offset < first.total {
+            let page = try db.searchCustomers("SCHMIDT", limit: 20, offset: offset)
+            all += page.results.map(\.cardNumber)
+            offset += 20
+        }
+        #expect(all.count == demoSchmidts + 126 && Set(all).count == all.count && all.contains(stock))
+        for q in ["maria schmidt", "Schmidt Maria", "mar schm", "maria"] {
+            #expect(try db.searchCustomers(q, limit: 20, offset: 0).results.map(\.cardNumber) == [stock], "\(q)")
+        }
+        #expect(try db.searchCustomers("clara schmidt", limit: 50, offset: 0).total == demoClaras + 25)
+        for phone in ["+49 (0)30 1234-5678", "+49 30 12345678", "030 1234 5678", "(030) 12 34 56 78", "3012345678", "004930/12345678"] {
+            #expect(try db.searchCustomers(phone, limit: 5, offset: 0).results.map(\.cardNumber) == [stock], "\(phone)")
+        }
+        #expect(try db.searchCustomers("nobody", limit: 5, offset: 0) == CustomerMatches(results: [], total: 0))
+    }
+
+    @Test func aDatabaseFromBeforeTheSearchIndexFindsPhonesAfterTheMigration() throws {
+        // The migration fills the new column from the phones already there: Anna's demo phone.
+        let dir = TemporaryDirectory()
+        let db = try loyaltyDatabase(dir)
+        #expect(try db.searchCustomers("900 000 0001", limit: 5, offset: 0).results.map(\.cardNumber) == [anna])
     }
 }
 

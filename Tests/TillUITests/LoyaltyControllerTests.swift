@@ -278,7 +278,7 @@ struct LoyaltyControllerTests {
         p.key(.escape)
         p.key(.ctrl("f"))
         p.keyed("Nobody", .enter)
-        #expect(p.error == "No customer matches 'Nobody': check the spelling, or try the phone number or e-mail")
+        #expect(p.error == "No customer matches 'Nobody': check the spelling, add the first name, or try the phone number or e-mail")
     }
 
     @Test func theCustomerSurvivesARestartMidSale() throws {

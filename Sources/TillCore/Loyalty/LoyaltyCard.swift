@@ -41,7 +41,7 @@ public enum CardError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknown(let n): "Card \(LoyaltyCardNumber.masked(n)) is not registered yet: issue it to the customer (new card)"
         case .alreadyIssued(let n): "Card \(LoyaltyCardNumber.masked(n)) already belongs to a customer: take another card from stock"
         case .invalidEmail(let e): "E-mail '\(e)' is not valid: key it as name@domain, e.g. anna@example.com"
-        case .invalidPhone(let p): "Phone '\(p)' is not a phone number: digits, spaces and + only, at least 6 digits"
+        case .invalidPhone(let p): "Phone '\(p)' is not a phone number: digits with spaces, + - ( ) / . only, 6 to 15 digits"
         case .invalidPostcode(let p): "Postcode '\(p)' is not valid: letters, digits, spaces and '-' only, up to 10"
         case .invalidBirthDate(let d): "Date of birth '\(d)' is not a date: key it as YYYY-MM-DD"
         case .birthDateNotPossible(let d): "Date of birth '\(d)' is in the future or more than 130 years ago: check it with the customer, or leave it empty"

@@ -76,7 +76,7 @@ public struct Registration: Hashable, Sendable, Codable {
         guard !phone.isEmpty || !email.isEmpty else { throw .contactRequired }
         if !phone.isEmpty {
             let digits = phone.filter(\.isASCIIDigit).count
-            guard digits >= 6, digits <= 15, phone.allSatisfy({ $0.isASCIIDigit || $0 == " " || $0 == "+" || $0 == "-" }) else {
+            guard digits >= 6, digits <= 15, phone.allSatisfy({ $0.isASCIIDigit || " +-()/.".contains($0) }) else {
                 throw .invalidPhone(phone)
             }
         }
