@@ -64,6 +64,8 @@ let package = Package(
             dependencies: [
                 "TillCore", "TillProtocol", "TillDocuments",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for binding millions of card rows without boxing each value.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

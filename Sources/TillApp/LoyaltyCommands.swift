@@ -54,17 +54,29 @@ extension TillCommand.Import {
             guard let programme = try db.programme() else {
                 throw CLIError("No loyalty programme is installed: run `till import programme FILE.json` first (card numbers are checked against its ranges)")
             }
-            let records: [CSVRecord]
-            do { records = try CSVReader.records(try readText(file)) } catch let e as CSVReader.Failure {
-                throw CLIError("\(file) line \(e.line): \(e.message)")
+            // The file mapped, its rows read and written one at a time in one transaction: memory
+            // stays bounded for a national chain's millions of cards. A bad row anywhere leaves
+            // the cache as it was, and every bad row is listed (the first 100).
+            guard FileManager.default.fileExists(atPath: file) else { throw CLIError("\(file) does not exist: check the path") }
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) } catch {
+                throw CLIError("Cannot read \(file): check its permissions (\(error.localizedDescription))")
             }
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let (cards, issues) = CardsCSV.parse(records, programme: programme, now: now)
-            if !issues.isEmpty {
-                throw CLIError(TillStoreError.importRejected(file: file, issues: Array(issues.prefix(100)), totalIssues: issues.count).description)
+            let loader = CardFileLoader(programme: programme, now: Int64(Date().timeIntervalSince1970 * 1000))
+            let expected = data.reduce(into: 0) { n, b in if b == 10 { n += 1 } }
+            do {
+                try db.importCards(expected: expected) { insert in
+                    try data.withUnsafeBytes { bytes in try loader.feed(bytes, insert) }
+                }
+            } catch {
+                if let f = loader.malformed { throw CLIError("\(file) line \(f.line): \(f.message). Nothing was imported.") }
+                if loader.issueCount > 0 {
+                    throw CLIError(TillStoreError.importRejected(file: file, issues: loader.issues, totalIssues: loader.issueCount).description)
+                }
+                throw error
             }
-            try db.importCards(cards)
-            print("Loaded \(cards.count) cards from \(file); the card cache holds \(try db.cardCount()).")
+            let loaded = loader.loaded
+            print("Loaded \(loaded) cards from \(file); the card cache holds \(try db.cardCount()).")
         }
     }
 }
@@ -179,5 +191,66 @@ extension TillCommand {
                 }
             }
         }
+    }
+}
+
+/// Reads a cards file row by row into an import: checks every row, writes the good ones until
+/// the first bad one, and keeps the first 100 bad rows to report (then the import throws, and
+/// the transaction leaves the cache as it was).
+final class CardFileLoader {
+    let programme: LoyaltyProgramme
+    let now: Int64
+    private var reader: CardsCSV.Reader?
+    private(set) var issues: [ImportIssue] = []
+    private(set) var issueCount = 0
+    private(set) var loaded = 0
+    private(set) var malformed: CSVReader.Failure?
+
+    struct Rejected: Error {}
+
+    init(programme: LoyaltyProgramme, now: Int64) {
+        self.programme = programme
+        self.now = now
+    }
+
+    func feed(_ bytes: UnsafeRawBufferPointer, _ insert: (CardRecord) throws -> Void) throws {
+        do {
+            try CSVReader.forEachRecord(bytes) { record in try self.take(record, insert) }
+        } catch let f as CSVReader.Failure {
+            malformed = f
+            throw f
+        }
+        if reader == nil, issueCount == 0 { reject(ImportIssue(line: 1, message: "the file is empty: it needs a header row")) }
+        if issueCount > 0 { throw Rejected() }
+    }
+
+    private func take(_ record: CSVRecord, _ insert: (CardRecord) throws -> Void) throws {
+        // Taken out while it reads the row: a copy left behind would make every row copy the
+        // set of card numbers seen (millions).
+        guard var r = reader else {
+            switch CardsCSV.Reader.make(header: record, programme: programme, now: now) {
+            case .success(let made): reader = made
+            case .failure(let problems):
+                for issue in problems.issues { reject(issue) }
+                throw Rejected()
+            }
+            return
+        }
+        reader = nil
+        let result = r.card(record)
+        reader = r
+        switch result {
+        case .success(let card):
+            // After the first bad row nothing more is written: the rest is only checked.
+            if issueCount == 0 { try insert(card) }
+            loaded += 1
+        case .failure(let issue):
+            reject(issue)
+        }
+    }
+
+    private func reject(_ issue: ImportIssue) {
+        issueCount += 1
+        if issues.count < 100 { issues.append(issue) }
     }
 }

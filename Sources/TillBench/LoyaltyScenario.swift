@@ -24,8 +24,10 @@ struct LoyaltyScenario: ParsableCommand {
         let programme = try Self.programme(rules: 20)
         guard programme.validate().isEmpty else { throw ValidationError("bench programme invalid: \(programme.validate())") }
         try db.installProgramme(programme, at: 0)
+        // The cards made one at a time as they are written (made and loaded, both timed): memory
+        // stays bounded at any count.
         let loadStart = Date()
-        try db.importCards(DemoCatalog.cards(members: cards, stock: 0))
+        try db.importCards(expected: cards) { insert in try DemoCatalog.forEachCard(members: cards, stock: 0, insert) }
         let load = Date().timeIntervalSince(loadStart)
         let now: Timestamp = 1_795_000_000_000
         let context = EarnContext(time: LocalDateTime(minutes: now / 60_000), storeID: "0001", tierCode: "SLV",
@@ -63,13 +65,15 @@ struct LoyaltyScenario: ParsableCommand {
         }
 
         printTable("till-bench loyalty (\(cards) cards, \(ruleCount) active rules, \(lines)-line baskets)", [
-            ("card cache load", "\(fixed(load, 2)) s"),
+            ("card cache load", "\(fixed(load, 2)) s  (target < 30 s for 4,000,000)"),
             ("card lookup p50 / p99 / max", "\(fixed(us(lookup.percentile(50)))) / \(fixed(us(lookup.percentile(99)))) / \(fixed(us(lookup.percentile(100)))) us  (target p99 < 1000 us)"),
             ("basket points p50 / p99 / max", "\(fixed(us(points.percentile(50)))) / \(fixed(us(points.percentile(99)))) / \(fixed(us(points.percentile(100)))) us  (target p99 < 500 us)"),
             ("mean points per basket", "\(total / Int64(max(1, baskets)))"),
         ])
         print(jsonLine([
             ("scenario", "loyalty"),
+            ("cards", cards),
+            ("card_load_s", load),
             ("card_lookup_p99_us", us(lookup.percentile(99))),
             ("points_p99_us", us(points.percentile(99))),
         ]))

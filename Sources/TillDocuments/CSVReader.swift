@@ -22,6 +22,22 @@ public enum CSVReader {
 
     public static func records(_ text: String) throws(Failure) -> [CSVRecord] {
         var records: [CSVRecord] = []
+        var bytes = Array(text.utf8)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        do {
+            try bytes.withUnsafeBytes { try forEachRecord($0) { records.append($0) } }
+        } catch let f as Failure {
+            throw f
+        } catch {
+            throw Failure(line: 0, message: "\(error)")   // the body above never throws
+        }
+        return records
+    }
+
+    /// Reads the records one at a time from `bytes` (a mapped file, say), keeping none: memory
+    /// stays bounded whatever the file's size. A UTF-8 byte-order mark is skipped. `body` may
+    /// throw to stop; a malformed file throws `Failure`.
+    public static func forEachRecord(_ bytes: UnsafeRawBufferPointer, _ body: (CSVRecord) throws -> Void) throws {
         var fields: [String] = []
         var field: [UInt8] = []
         var line = 1
@@ -29,18 +45,20 @@ public enum CSVReader {
         var inQuotes = false
         var quoteLine = 0
         var fieldWasQuoted = false
-        var bytes = Array(text.utf8)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        var i = 0
-        func endField() {
-            fields.append(String(decoding: field, as: UTF8.self))
+        let bom = bytes.starts(with: [0xEF, 0xBB, 0xBF])
+        var i = bom ? 3 : 0
+        func endField() throws {
+            guard let text = String(validating: field, as: UTF8.self) else {
+                throw Failure(line: line, message: "is not UTF-8 text: save the file as CSV UTF-8")
+            }
+            fields.append(text)
             field.removeAll(keepingCapacity: true)
             fieldWasQuoted = false
         }
-        func endRecord() {
-            endField()
+        func endRecord() throws {
+            try endField()
             // Skip blank lines.
-            if !(fields.count == 1 && fields[0].isEmpty) { records.append(CSVRecord(line: recordLine, fields: fields)) }
+            if !(fields.count == 1 && fields[0].isEmpty) { try body(CSVRecord(line: recordLine, fields: fields)) }
             fields.removeAll(keepingCapacity: true)
         }
         while i < bytes.count {
@@ -60,11 +78,11 @@ public enum CSVReader {
             } else {
                 switch b {
                 case UInt8(ascii: ","):
-                    endField()
+                    try endField()
                 case UInt8(ascii: "\r"):
                     break
                 case UInt8(ascii: "\n"):
-                    endRecord()
+                    try endRecord()
                     line += 1
                     recordLine = line
                 case UInt8(ascii: "\""):
@@ -85,7 +103,6 @@ public enum CSVReader {
             i += 1
         }
         if inQuotes { throw Failure(line: quoteLine, message: "a quote opened here is never closed") }
-        if !field.isEmpty || !fields.isEmpty || fieldWasQuoted { endRecord() }
-        return records
+        if !field.isEmpty || !fields.isEmpty || fieldWasQuoted { try endRecord() }
     }
 }

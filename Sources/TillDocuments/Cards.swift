@@ -36,49 +36,77 @@ public enum CardsCSV {
                           "marketing_consent", "balance", "qualifying"]
 
     public static func parse(_ records: [CSVRecord], programme: LoyaltyProgramme, now: Int64) -> ([CardRecord], [ImportIssue]) {
-        var issues: [ImportIssue] = []
         guard let header = records.first else { return ([], [ImportIssue(line: 1, message: "the file is empty: it needs a header row")]) }
-        let names = header.fields.map { $0.lowercased().trimmingCharacters(in: .whitespaces) }
-        for n in names where !columns.contains(n) {
-            issues.append(ImportIssue(line: header.line, message: "unknown column '\(n)': the columns are \(columns.joined(separator: ", "))"))
+        var reader: Reader
+        switch Reader.make(header: header, programme: programme, now: now) {
+        case .success(let r): reader = r
+        case .failure(let problems): return ([], problems.issues)
         }
-        guard names.contains("card_number") else {
-            return ([], issues + [ImportIssue(line: header.line, message: "the header needs a card_number column")])
-        }
-        guard issues.isEmpty else { return ([], issues) }
+        var issues: [ImportIssue] = []
         var cards: [CardRecord] = []
         cards.reserveCapacity(records.count)
-        var seen = Set<String>()
         for r in records.dropFirst() {
+            switch reader.card(r) {
+            case .success(let c): cards.append(c)
+            case .failure(let issue): issues.append(issue)
+            }
+        }
+        return (issues.isEmpty ? cards : [], issues)
+    }
+
+    /// Issues of a header row.
+    public struct HeaderProblems: Error, Sendable {
+        public var issues: [ImportIssue]
+    }
+
+    /// Reads the cards file's rows one at a time after its header: each a card or the issue
+    /// with it. Keeps only the card numbers seen (8 bytes each), to find a card listed twice.
+    public struct Reader {
+        let names: [String]
+        let programme: LoyaltyProgramme
+        let now: Int64
+        var seen = Set<UInt64>()
+        var seenLong = Set<String>()
+
+        public static func make(header: CSVRecord, programme: LoyaltyProgramme, now: Int64) -> Result<Reader, HeaderProblems> {
+            var issues: [ImportIssue] = []
+            let names = header.fields.map { $0.lowercased().trimmingCharacters(in: .whitespaces) }
+            for n in names where !columns.contains(n) {
+                issues.append(ImportIssue(line: header.line, message: "unknown column '\(n)': the columns are \(columns.joined(separator: ", "))"))
+            }
+            guard names.contains("card_number") else {
+                return .failure(HeaderProblems(issues: issues + [ImportIssue(line: header.line, message: "the header needs a card_number column")]))
+            }
+            guard issues.isEmpty else { return .failure(HeaderProblems(issues: issues)) }
+            return .success(Reader(names: names, programme: programme, now: now))
+        }
+
+        public mutating func card(_ r: CSVRecord) -> Result<CardRecord, ImportIssue> {
             guard r.fields.count == names.count else {
-                issues.append(ImportIssue(line: r.line, message: "has \(r.fields.count) fields, the header has \(names.count)"))
-                continue
+                return .failure(ImportIssue(line: r.line, message: "has \(r.fields.count) fields, the header has \(names.count)"))
             }
             var f: [String: String] = [:]
             for (n, v) in zip(names, r.fields) { f[n] = v.trimmingCharacters(in: .whitespaces) }
             let number = f["card_number"] ?? ""
             do { _ = try LoyaltyCardNumber.validate(number, ranges: programme.cardRanges) } catch {
-                issues.append(ImportIssue(line: r.line, message: "card_number: \(error)"))
-                continue
+                return .failure(ImportIssue(line: r.line, message: "card_number: \(error)"))
             }
-            guard seen.insert(number).inserted else {
-                issues.append(ImportIssue(line: r.line, message: "card \(LoyaltyCardNumber.masked(number)) is listed twice"))
-                continue
+            let firstTime = UInt64(number).map { seen.insert($0).inserted } ?? seenLong.insert(number).inserted
+            guard firstTime else {
+                return .failure(ImportIssue(line: r.line, message: "card \(LoyaltyCardNumber.masked(number)) is listed twice"))
             }
             let first = f["first_name"] ?? "", last = f["last_name"] ?? ""
             let named = !first.isEmpty || !last.isEmpty
             let status = (f["status"] ?? "").isEmpty ? (named ? "active" : "stock") : f["status"]!.lowercased()
             guard ["active", "blocked", "lost", "stock"].contains(status) else {
-                issues.append(ImportIssue(line: r.line, message: "status '\(status)' must be active, blocked, lost or stock"))
-                continue
+                return .failure(ImportIssue(line: r.line, message: "status '\(status)' must be active, blocked, lost or stock"))
             }
             var balance: Int64 = 0, qualifying: Int64 = 0
             for (key, target) in [("balance", 0), ("qualifying", 1)] {
                 let text = f[key] ?? ""
                 guard !text.isEmpty else { continue }
                 guard let v = Int64(text), v >= 0 else {
-                    issues.append(ImportIssue(line: r.line, message: "\(key) '\(text)' must be a whole number of points (or minor units) from 0"))
-                    continue
+                    return .failure(ImportIssue(line: r.line, message: "\(key) '\(text)' must be a whole number of points (or minor units) from 0"))
                 }
                 if target == 0 { balance = v } else { qualifying = v }
             }
@@ -86,8 +114,7 @@ public enum CardsCSV {
             if named {
                 let consentText = (f["marketing_consent"] ?? "").lowercased()
                 guard ["", "yes", "no", "1", "0", "true", "false", "y", "n"].contains(consentText) else {
-                    issues.append(ImportIssue(line: r.line, message: "marketing_consent '\(consentText)' must be yes or no"))
-                    continue
+                    return .failure(ImportIssue(line: r.line, message: "marketing_consent '\(consentText)' must be yes or no"))
                 }
                 do {
                     member = try Registration.make(
@@ -95,17 +122,14 @@ public enum CardsCSV {
                         postcode: f["postcode"] ?? "", birthDate: f["birth_date"] ?? "",
                         marketingConsent: ["yes", "1", "true", "y"].contains(consentText), at: now)
                 } catch {
-                    issues.append(ImportIssue(line: r.line, message: "\(error)"))
-                    continue
+                    return .failure(ImportIssue(line: r.line, message: "\(error)"))
                 }
             } else if status == "active" {
-                issues.append(ImportIssue(line: r.line, message: "an active card needs the member's first_name or last_name (status stock for unissued cards)"))
-                continue
+                return .failure(ImportIssue(line: r.line, message: "an active card needs the member's first_name or last_name (status stock for unissued cards)"))
             }
-            cards.append(CardRecord(number: number, status: status, member: member, balance: balance,
-                                    confirmedAt: now, tierCode: nil, qualifying: qualifying))
+            return .success(CardRecord(number: number, status: status, member: member, balance: balance,
+                                       confirmedAt: now, tierCode: nil, qualifying: qualifying))
         }
-        return (issues.isEmpty ? cards : [], issues)
     }
 }
 

@@ -101,8 +101,25 @@ extension DemoCatalog {
     /// Demo card numbers: 6034, ten digits, the Luhn digit: index 1… are members', from 900000 the
     /// store's stock of unissued cards.
     public static func cardNumber(_ index: Int) -> String {
-        let body = "60340" + String(repeating: "0", count: 10 - String(index).count) + String(index)
-        return body + String(LoyaltyCardNumber.luhnDigit(body))
+        // "60340", the index in 10 digits, the Luhn digit: built in one buffer (millions at a load).
+        var bytes: [UInt8] = [54, 48, 51, 52, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48]
+        var n = index
+        var i = 14
+        while n > 0 && i >= 5 {
+            bytes[i] = UInt8(48 + n % 10)
+            n /= 10
+            i -= 1
+        }
+        var sum = 0
+        var double = true
+        for j in stride(from: 14, through: 0, by: -1) {
+            var d = Int(bytes[j]) - 48
+            if double { d *= 2; if d > 9 { d -= 9 } }
+            double.toggle()
+            sum += d
+        }
+        bytes[15] = UInt8(48 + (10 - sum % 10) % 10)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static let firstStockCard = 900_000
@@ -117,9 +134,15 @@ extension DemoCatalog {
     /// `members` registered cards (deterministic names, balances, spend) and `stock` unissued ones.
     /// Card 1 is Anna Ivanova (Silver, 1500 points), 2 Boris Petrov (Gold, 2500), 3 is blocked, 4 lost.
     public static func cards(members: Int, stock: Int, seed: UInt64 = 7) -> [CardRecord] {
-        var rng = SplitMix64(seed: seed)
         var out: [CardRecord] = []
         out.reserveCapacity(members + stock)
+        forEachCard(members: members, stock: stock, seed: seed) { out.append($0) }
+        return out
+    }
+
+    /// The same cards one at a time, none kept (a national chain's millions in bounded memory).
+    public static func forEachCard(members: Int, stock: Int, seed: UInt64 = 7, _ body: (CardRecord) throws -> Void) rethrows {
+        var rng = SplitMix64(seed: seed)
         // Cards worth knowing by heart (README "Loyalty"): a Silver and a Gold member, a blocked
         // and a lost card.
         let known: [(String, String, String, Int64, Int64)] = [
@@ -128,31 +151,34 @@ extension DemoCatalog {
         ]
         for (i, k) in known.enumerated() where i < members {
             let n = i + 1
-            out.append(CardRecord(
+            try body(CardRecord(
                 number: cardNumber(n), status: k.2,
                 member: Registration(cardNumber: cardNumber(n), firstName: k.0, lastName: k.1, phone: "+7 900 000 000\(n)",
                                      email: "\(k.0.lowercased()).\(k.1.lowercased())@example.com", postcode: "10115", birthDate: nil,
                                      marketingConsent: n == 1, registeredAt: 1_700_000_000_000),
                 customerID: "M\(n)", balance: k.3, confirmedAt: 1_790_000_000_000, tierCode: nil, qualifying: k.4))
         }
+        let firstLower = firstNames.map { $0.lowercased() }, lastLower = lastNames.map { $0.lowercased() }
         for i in (known.count + 1)...max(known.count + 1, members) where i <= members {
-            let first = firstNames[Int(rng.next() % UInt64(firstNames.count))], last = lastNames[Int(rng.next() % UInt64(lastNames.count))]
+            let f = Int(rng.next() % UInt64(firstNames.count)), l = Int(rng.next() % UInt64(lastNames.count))
+            let first = firstNames[f], last = lastNames[l]
             let number = cardNumber(i)
-            let digits = String(100_000_000 + Int(rng.next() % 899_999_999))
-            let phone = "+7 9\(digits.prefix(2)) \(digits.dropFirst(2).prefix(3)) \(digits.suffix(4))"
-            out.append(CardRecord(
+            let n = 100_000_000 + Int(rng.next() % 899_999_999)   // 9 digits: "+7 9" 2, 3, 4 of them
+            let mid = n / 10_000 % 1_000, end = n % 10_000
+            let phone = "+7 9\(n / 10_000_000) " + (mid < 100 ? (mid < 10 ? "00" : "0") : "") + "\(mid) "
+                + (end < 1_000 ? (end < 100 ? (end < 10 ? "000" : "00") : "0") : "") + "\(end)"
+            try body(CardRecord(
                 number: number, status: "active",
                 member: Registration(cardNumber: number, firstName: first, lastName: last, phone: phone,
-                                     email: "\(first.lowercased()).\(last.lowercased())\(i)@example.com", postcode: nil, birthDate: nil,
+                                     email: "\(firstLower[f]).\(lastLower[l])\(i)@example.com", postcode: nil, birthDate: nil,
                                      marketingConsent: i % 3 == 0, registeredAt: 1_700_000_000_000),
                 customerID: "M\(i)", balance: Int64(rng.next() % 5_000), confirmedAt: 1_790_000_000_000, tierCode: nil,
                 qualifying: Int64(rng.next() % 200_000)))
         }
         for i in 0..<stock {
-            out.append(CardRecord(number: cardNumber(firstStockCard + i), status: "stock", member: nil, balance: 0,
-                                  confirmedAt: nil, tierCode: nil, qualifying: 0))
+            try body(CardRecord(number: cardNumber(firstStockCard + i), status: "stock", member: nil, balance: 0,
+                                confirmedAt: nil, tierCode: nil, qualifying: 0))
         }
-        return out
     }
 }
 

@@ -439,6 +439,8 @@ public final class TillDatabase: Sendable {
             }
             try db.execute(sql: "CREATE INDEX customer_phone_rev ON customer(phone_rev)")
             try db.execute(sql: "CREATE INDEX customer_first_name ON customer(first_name COLLATE NOCASE)")
+            // Phones are found by phone_rev now.
+            try db.execute(sql: "DROP INDEX customer_phone")
         }
         return m
     }

@@ -349,6 +349,41 @@ struct LoyaltyCommandTests {
         #expect(count == 2)
     }
 
+    /// A national chain's file, streamed in one transaction: the bulk path drops and rebuilds the
+    /// card cache's indexes; a bad row on the last line leaves the cache (and its indexes) as it was.
+    @Test func aLargeCardsFileLoadsInBulkAndABadLastRowLoadsNothing() throws {
+        let f = try TillFixture(items: 100)
+        func file(_ name: String, rows: Int, badLast: Bool) -> String {
+            var text = "card_number,first_name,last_name,phone,email,balance\n"
+            text.reserveCapacity(rows * 80)
+            for i in 0..<rows {
+                let email = badLast && i == rows - 1 ? "nobody.example.com" : "m\(i)@example.com"
+                text += "\(DemoCatalog.cardNumber(1_000_000 + i)),Maria\(i % 97),Rossi\(i % 89),+39 333 \(1_000_000 + i),\(email),\(i % 500)\n"
+            }
+            return f.dir.write(name, text)
+        }
+        let started = Date()
+        let ok = try f.runTill(["import", "cards", file("big.csv", rows: 150_000, badLast: false)])
+        print("till import cards: 150,000 cards in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("Loaded 150000 cards from"), "\(ok.stdout)")
+        let db = try f.database()
+        let indexes = try db.read {
+            try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('card', 'customer') AND sql IS NOT NULL ORDER BY name")
+        }
+        #expect(indexes == ["card_customer", "customer_email", "customer_first_name", "customer_last_name", "customer_phone_rev"])
+        let found = try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM customer WHERE phone_rev >= '9999001' AND phone_rev < '9999001:'") }
+        #expect(found == 1)
+        let bad = try f.runTill(["import", "cards", file("bad.csv", rows: 150_000, badLast: true)])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("1 bad row; nothing was imported"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("line 150001: E-mail 'nobody.example.com' is not valid"), "\(bad.stderr)")
+        let after = try db.read {
+            try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('card', 'customer') AND sql IS NOT NULL ORDER BY name")
+        }
+        #expect(after == indexes)
+    }
+
     @Test func readerSettingsAreChecked() throws {
         let f = try TillFixture(items: 100)
         let bad = f.dir.write("bad.toml", "[readers]\nhid = [\"magtek\"]\n")

@@ -55,14 +55,20 @@ public enum CardError: Error, Equatable, Sendable, CustomStringConvertible {
 public enum LoyaltyCardNumber {
     /// The Luhn check digit for `digits` (without it).
     public static func luhnDigit<S: StringProtocol>(_ digits: S) -> Character {
+        // Over the UTF-8 bytes (this runs for each of millions of cards at a load); anything but
+        // an ASCII digit counts as 0, never a trap.
         var sum = 0
-        for (i, ch) in digits.reversed().enumerated() {
-            var d = Int(ch.asciiValue! - 48)
-            if i % 2 == 0 { d *= 2; if d > 9 { d -= 9 } }
+        var double = true
+        for b in digits.utf8.reversed() {
+            var d = b >= 48 && b <= 57 ? Int(b) - 48 : 0
+            if double { d *= 2; if d > 9 { d -= 9 } }
+            double.toggle()
             sum += d
         }
-        return Character(String((10 - sum % 10) % 10))
+        return Self.digitCharacters[(10 - sum % 10) % 10]
     }
+
+    private static let digitCharacters: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
 
     public static func luhnValid(_ number: String) -> Bool {
         number.count >= 2 && number.isAllASCIIDigits && number.last == luhnDigit(number.dropLast())
