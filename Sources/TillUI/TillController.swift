@@ -675,10 +675,11 @@ public final class TillController {
             return complete(sale)
         }
         do {
+            let keyed = !input.isEmpty
             let amount = try keyedAmount(default: basket.totals.due)
             let t = Tender(kind: kind, amount: amount)
             try basket.validateTender(t, split: split)
-            if kind == .cash, let over = cashOverLimit(t, due: basket.totals.due) {
+            if kind == .cash, let over = cashOverLimit(t, due: basket.totals.due, keyed: keyed) {
                 return authorise(.cashAboveLimit, over, .cashTender(t))
             }
             if kind == .card {
@@ -690,10 +691,11 @@ public final class TillController {
         } catch { fail("\(error)") }
     }
 
-    /// What is above the cash limits in a cash tender (nil: within them).
-    func cashOverLimit(_ t: Tender, due: Int64) -> String? {
+    /// What is above the cash limits in a cash tender (nil: within them). The tendered limit
+    /// catches an amount keyed wrong; the exact amount due (the tender key alone) is never that.
+    func cashOverLimit(_ t: Tender, due: Int64, keyed: Bool) -> String? {
         let limits = settings.cashLimits
-        if t.amount > limits.tendered {
+        if keyed && t.amount > limits.tendered {
             return "cash tendered \(currency.format(t.amount)) is above the till's limit of \(currency.format(limits.tendered))"
         }
         let change = t.amount - due

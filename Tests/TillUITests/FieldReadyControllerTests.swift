@@ -257,6 +257,14 @@ struct CashLimitTests {
         #expect(audit == ["override 9 Cash above the till's limit: change 498.81 is above the till's limit of 200.00"], "\(audit)")
     }
 
+    @Test func theExactAmountOfABigSaleIsNotAMiskeyedTender() throws {
+        let h = try Harness()
+        h.keyed("1000", .char("*"))
+        h.scan("5012345678900")                           // 1000 milk: 1190.00
+        h.key(.function(6))                               // the exact amount: no supervisor
+        #expect(h.controller.sale == nil, "\(h.controller.message?.text ?? "")")
+    }
+
     @Test func aPickupAboveTheLimitNeedsASupervisor() throws {
         let h = try Harness()
         h.key(.ctrl("o")); h.type("2"); h.keyed("999999.99", .enter)
