@@ -65,7 +65,14 @@ public final class TerminalApp {
             let at = monotonicMilliseconds
             var events: [InputEvent]
             switch input {
-            case .key(let k): events = decoder.feed(k, at: at)
+            case .key(let k):
+                events = decoder.feed(k, at: at)
+                // Keys already waiting arrived together, however long this process was kept from
+                // reading them (a loaded machine): they get the same time, so a scanner's burst
+                // is never split into typed digits and a shorter "scan".
+                while case .key(let next) = terminal.read(timeoutMilliseconds: 0) {
+                    events += decoder.feed(next, at: at)
+                }
             case .resize, .timeout: events = decoder.flush(at: at)
             }
             for e in events { controller.handle(e) }
