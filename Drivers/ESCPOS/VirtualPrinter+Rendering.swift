@@ -84,7 +84,9 @@ extension VirtualPrinter {
                     let ch = cell.height * (r.style.doubleHeight ? 2 : 1)
                     let w = r.text.count * cw
                     if r.style.inverse { body.append("<rect x=\"\(x)\" y=\"\(y)\" width=\"\(w)\" height=\"\(ch)\"/>") }
-                    var attrs = "x=\"\(x)\" y=\"\(y + ch * 4 / 5)\" font-size=\"\(ch)\" textLength=\"\(w)\" lengthAdjust=\"spacingAndGlyphs\""
+                    // Spaces kept as printed (SVG collapses them otherwise, and textLength then
+                    // stretches what is left across the line).
+                    var attrs = "x=\"\(x)\" y=\"\(y + ch * 4 / 5)\" font-size=\"\(ch)\" textLength=\"\(w)\" lengthAdjust=\"spacingAndGlyphs\" xml:space=\"preserve\" style=\"white-space:pre\""
                     if r.style.bold { attrs += " font-weight=\"bold\"" }
                     if r.style.underline { attrs += " text-decoration=\"underline\"" }
                     if r.style.inverse { attrs += " fill=\"#fff\"" }

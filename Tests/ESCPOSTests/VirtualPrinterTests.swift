@@ -59,6 +59,17 @@ struct VirtualPrinterTests {
         #expect(v.text == ["A", "[unknown 1B 99 7]"])
     }
 
+    /// Issue 13, defect 8: the receipt's spaces are kept in the SVG, as on paper.
+    @Test func svgKeepsTheSpacesOfALine() throws {
+        var e = ESCPOSEncoder(profile: profile)
+        e.line("Milk 1L B" + String(repeating: " ", count: 35) + "1.19")
+        var v = try VirtualPrinter(profile: profile, paperWidthMM: 80)
+        v.feed(e.bytes)
+        let svg = v.svg
+        #expect(svg.contains("xml:space=\"preserve\""))
+        #expect(svg.contains(">Milk 1L B" + String(repeating: " ", count: 35) + "1.19</text>"), "\(svg)")
+    }
+
     @Test func svgEscapesText() throws {
         var e = ESCPOSEncoder(profile: profile)
         e.line("<b>&\"")
