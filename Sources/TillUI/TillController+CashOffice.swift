@@ -643,7 +643,7 @@ extension TillController {
             for (p, at, problem) in list {
                 lines.append("v\(p.version) \(p.kind.rawValue) for \(p.scope)")
                 lines.append("  by \(p.createdBy): \(p.note.isEmpty ? "-" : p.note)")
-                lines.append("  applied \(at / 1000)s" + (problem.map { ", NOT APPLIED: \($0)" } ?? ""))
+                lines.append("  applied \(env.localTime(at).text)" + (problem.map { ", NOT APPLIED: \($0)" } ?? ""))
             }
             mode = .document(DocumentView(title: "WHAT CHANGED", lines: lines))
             message = nil
