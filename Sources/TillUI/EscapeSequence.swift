@@ -64,13 +64,8 @@ public enum EscapeSequence {
         let numbers = params.split(separator: ";").map { Int($0) }
         let first = numbers.first ?? nil
         switch c {
-        case "A": return .up
-        case "B": return .down
-        case "C": return .right
-        case "D": return .left
-        case "H": return .home
-        case "F": return .end
-        case "P", "Q", "R", "S": return .function(Int(c.asciiValue! - Character("P").asciiValue!) + 1)  // xterm with modifiers: ESC [ 1;2P
+        // The cursor keys, Home, End and (xterm with modifiers: ESC [ 1;2P) F1–F4: as after ESC O.
+        case "A", "B", "C", "D", "H", "F", "P", "Q", "R", "S": return ss3(c)
         case "~", "^", "$", "@":
             guard let n = first else { return nil }
             return tilde(n)

@@ -635,6 +635,14 @@ extension TillController {
         env.printer.settingsChanged(t)
     }
 
+    /// A local time for people: "YYYY-MM-DD HH:MM".
+    public static func text(_ t: LocalDateTime) -> String {
+        let (y, m, d) = ProtocolTime.civil(fromDays: t.days)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let minute = Int64(t.minuteOfDay)
+        return "\(y)-\(two(m))-\(two(d)) \(two(minute / 60)):\(two(minute % 60))"
+    }
+
     private func showUpdates() {
         guard let updates = env.updates else { return fail("This till takes no updates from head office") }
         do {
@@ -643,7 +651,7 @@ extension TillController {
             for (p, at, problem) in list {
                 lines.append("v\(p.version) \(p.kind.rawValue) for \(p.scope)")
                 lines.append("  by \(p.createdBy): \(p.note.isEmpty ? "-" : p.note)")
-                lines.append("  applied \(env.localTime(at).text)" + (problem.map { ", NOT APPLIED: \($0)" } ?? ""))
+                lines.append("  applied \(Self.text(env.localTime(at)))" + (problem.map { ", NOT APPLIED: \($0)" } ?? ""))
             }
             mode = .document(DocumentView(title: "WHAT CHANGED", lines: lines))
             message = nil

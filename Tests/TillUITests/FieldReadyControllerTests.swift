@@ -351,3 +351,13 @@ struct RegistrationFormTests {
         #expect(form(h)?.values[1] == "Olga")
     }
 }
+
+/// Issue 13, defect 9: times are shown to people as dates, not epoch seconds.
+@Suite("Local date and time as text")
+struct LocalDateTimeTextTests {
+    @Test(arguments: ["2026-11-28 08:05", "1970-01-01 00:00", "2000-02-29 23:59", "2024-12-31 12:30", "1969-12-31 23:59", "2100-03-01 00:01"])
+    func textIsWhatWasParsed(text: String) throws {
+        let minutes = try #require(LocalDateTime.parseMinutes(text))
+        #expect(TillController.text(LocalDateTime(minutes: minutes)) == text)
+    }
+}

@@ -14,28 +14,13 @@ public struct LocalDateTime: Hashable, Sendable, Comparable {
 
     public static func < (a: LocalDateTime, b: LocalDateTime) -> Bool { a.minutes < b.minutes }
 
-    var days: Int64 { minutes >= 0 ? minutes / 1440 : (minutes - 1439) / 1440 }
+    /// Days since 1970-01-01 (local).
+    public var days: Int64 { minutes >= 0 ? minutes / 1440 : (minutes - 1439) / 1440 }
 
     /// ISO weekday: 1 = Monday … 7 = Sunday (1970-01-01 was a Thursday).
     public var weekday: Int { Int(((days % 7) + 7 + 3) % 7) + 1 }
 
     public var minuteOfDay: Int { Int(minutes - days * 1440) }
-
-    /// "YYYY-MM-DD HH:MM", for people (Howard Hinnant's civil_from_days).
-    public var text: String {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let minute = Int64(minuteOfDay)
-        return "\(y)-\(two(m))-\(two(d)) \(two(minute / 60)):\(two(minute % 60))"
-    }
 
     /// Parses "YYYY-MM-DDTHH:MM" (or with a space) to minutes; nil if malformed.
     public static func parseMinutes(_ s: String) -> Int64? {
