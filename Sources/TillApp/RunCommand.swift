@@ -69,7 +69,7 @@ public struct TillParts {
     public let updates: UpdateService?
 }
 
-/// Builds the till as `till run` does: the database, the system clock, random UUIDs, receipts
+/// Builds the till as `till run` does: the database, the system clock, time-ordered UUIDs (version 7), receipts
 /// from the templates for the configured printer, and a print spooler when there is a printer.
 /// `till-bench` measures this same assembly. Template and printer-profile errors are reported
 /// here, at start, never mid-sale.
@@ -102,7 +102,7 @@ public func makeTill(config configured: TillConfig, database db: TillDatabase) t
     } ?? db
     let controller = TillController(settings: settings, environment: TillEnvironment(
         catalog: db, cashiers: db, journal: db, printer: receipts, now: now,
-        makeSaleID: { UUID().uuidString.lowercased() }, loyalty: loyalty,
+        makeSaleID: { SaleID.make(at: now()) }, loyalty: loyalty,
         localTime: { LocalDateTime(minutes: ($0 / 1000 + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0) / 1000)))) / 60) },
         outboxWritten: { forwarder?.nudge() },
         cashOffice: link.map { OnlineCashOffice(database: db, link: $0, forwarder: forwarder) as any CashOfficeStore } ?? db,

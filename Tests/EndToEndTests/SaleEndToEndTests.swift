@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TillCore
 import TillProtocol
 import TillTestSupport
 
@@ -45,6 +46,9 @@ struct SaleEndToEndTests {
         #expect(s.sequence == 1)
         #expect(s.receiptNumber == "0001-01-000001")
         #expect(UUID(uuidString: s.saleID) != nil)
+        // Version 7, made at the till's clock: head office's index of sales grows at its end.
+        let made = try #require(SaleID.time(of: s.saleID), "\(s.saleID) is not a version 7 UUID")
+        #expect(abs(made - Int64(Date().timeIntervalSince1970 * 1000)) < 600_000)
         #expect(s.lines.map(\.sku) == ["F0002", "F0001", "F0011", "F0003", "F0015"])
         #expect(s.lines.map(\.quantityMilli) == [1000, 3000, 1000, 1000, 1000])
         #expect(s.lines.map(\.voided) == [false, false, false, true, false])

@@ -49,7 +49,7 @@ public struct SaleGenerator {
         redeem: Bool, lookup: (String, Timestamp) throws -> SaleCustomer?
     ) throws -> (OpenSale, LoyaltyOutcome?, Timestamp) {
         clock += 60_000
-        var sale = OpenSale(id: UUID().uuidString.lowercased(), startedAt: clock, cashier: DemoCatalog.cashier, currency: till.currency)
+        var sale = OpenSale(id: SaleID.make(at: clock), startedAt: clock, cashier: DemoCatalog.cashier, currency: till.currency)
         for _ in 0..<(1 + Int(rng.next() % 6)) {
             let p = products[Int(rng.next() % UInt64(products.count))]
             sale = try sale.trying(.addLine(item: LineItem(
