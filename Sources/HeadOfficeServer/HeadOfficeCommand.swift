@@ -423,7 +423,7 @@ struct Report: ParsableCommand {
         let store = try db.open()
         func show(_ entries: [ReportEntry], _ empty: String) throws {
             if json {
-                print(String(decoding: try JSONEncoder().encode(entries), as: UTF8.self))
+                try printJSON(entries)
             } else if entries.isEmpty {
                 print(empty)
             } else {
@@ -437,23 +437,69 @@ struct Report: ParsableCommand {
         case .discrepancies: try show(store.discrepancies(), "No discrepancies.")
         case .rejects: try show(store.rejects(), "No rejected documents.")
         case .gaps:
-            var any = false
+            var gaps: [TillGaps] = []
             for t in try store.tills() {
-                let gaps = try store.gaps(of: t.till)
-                for g in gaps { print("\(t.till.name)  missing \(g.from == g.to ? "\(g.from)" : "\(g.from)-\(g.to)")") }
-                any = any || !gaps.isEmpty
+                let missing = try store.gaps(of: t.till)
+                if !missing.isEmpty { gaps.append(TillGaps(till: t.till.name, storeID: t.till.storeID, tillID: t.till.tillID, missing: missing)) }
             }
-            if !any { print("No till has missing sales.") }
+            if json { return try printJSON(gaps) }
+            for g in gaps {
+                for m in g.missing { print("\(g.till)  missing \(m.from == m.to ? "\(m.from)" : "\(m.from)-\(m.to)")") }
+            }
+            if gaps.isEmpty { print("No till has missing sales.") }
         case .ledger:
-            let bad = try store.ledgerMismatches()
-            if bad.isEmpty { print("Every card's balance is the sum of its movements.") }
-            for b in bad { print("\(LoyaltyCardNumber.masked(b.card))  balance \(b.balance), movements \(b.movements)") }
+            let bad = try store.ledgerMismatches().map { LedgerMismatch(card: $0.card, balance: $0.balance, movements: $0.movements) }
+            if json {
+                try printJSON(LedgerCheck(consistent: bad.isEmpty, mismatches: bad))
+            } else {
+                if bad.isEmpty { print("Every card's balance is the sum of its movements.") }
+                for b in bad { print("\(LoyaltyCardNumber.masked(b.card))  balance \(b.balance), movements \(b.movements)") }
+            }
             if !bad.isEmpty { throw ExitCode(1) }
         case .summary:
-            print("Sales: \(try store.saleCount())")
-            print("Tills: \(try store.tills().count)")
-            print("Exceptions: \(try store.exceptions().count), discrepancies: \(try store.discrepancies().count), rejects: \(try store.rejects().count)")
+            let summary = Summary(sales: try store.saleCount(), tills: try store.tills().count, exceptions: try store.exceptions().count,
+                                  discrepancies: try store.discrepancies().count, rejects: try store.rejects().count)
+            if json { return try printJSON(summary) }
+            print("Sales: \(summary.sales)")
+            print("Tills: \(summary.tills)")
+            print("Exceptions: \(summary.exceptions), discrepancies: \(summary.discrepancies), rejects: \(summary.rejects)")
         }
+    }
+
+    /// `report gaps --json`: each till with missing sequence numbers, and the ranges missing.
+    struct TillGaps: Encodable {
+        var till: String
+        var storeID: String
+        var tillID: String
+        var missing: [SequenceGap]
+    }
+
+    /// `report ledger --json`: whether every card's balance is the sum of its movements, and the
+    /// cards where it is not (full numbers: the JSON is for the IT people's scripts).
+    struct LedgerCheck: Encodable {
+        var consistent: Bool
+        var mismatches: [LedgerMismatch]
+    }
+
+    struct LedgerMismatch: Encodable {
+        var card: String
+        var balance: Int64
+        var movements: Int64
+    }
+
+    /// `report summary --json`.
+    struct Summary: Encodable {
+        var sales: Int
+        var tills: Int
+        var exceptions: Int
+        var discrepancies: Int
+        var rejects: Int
+    }
+
+    private func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
 

@@ -74,7 +74,7 @@ extension TillCommand {
             subcommands: [Status.self, Now.self, Enrol.self, Retry.self, Staff.self])
 
         struct Status: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "What is waiting for head office, what it refused, and whether it answers.")
+            static let configuration = CommandConfiguration(abstract: "What is waiting for head office, what it refused, and whether it answers now (it is asked).")
             @OptionGroup var global: GlobalOptions
             func run() throws {
                 let config = try global.loadConfig()
@@ -87,8 +87,14 @@ extension TillCommand {
                     return
                 }
                 print("Head office: \(url)" + (config.headOfficeCA.map { " (CA \($0))" } ?? ""))
-                if TillConfig.readToken(config.tokenPath) == nil {
+                let token = TillConfig.readToken(config.tokenPath)
+                if token == nil {
                     print("This till is not enrolled: run till sync enrol --token-file FILE (from headoffice till register).")
+                }
+                // Asked now, not remembered: the forwarder's last contact may be old.
+                let cursor = try db.receivedPublicationCursor()
+                for line in HeadOfficeCheck.ask(url: url, ca: config.headOfficeCA, token: token, after: (cursor.version, cursor.effectiveAt)).lines {
+                    print(line)
                 }
                 if s.rejected > 0 {
                     print("Refused by head office (\(s.rejected)); they stay here, `till sync retry` sends them again:")

@@ -80,6 +80,7 @@ struct StoreAndForwardProcessTests {
         #expect(r.stderr.contains("cannot be reached") && r.stderr.contains("300 documents wait in the outbox; nothing is lost"), "\(r.stderr)")
         let status = try tills[0].run(["sync", "status"])
         #expect(status.contains("Unsent documents: 300"), "\(status)")
+        #expect(status.contains("Head office cannot be reached") && status.contains("nothing is lost"), "\(status)")
 
         try ho.start()
         for t in tills { _ = try t.run(["sync", "now"]) }
@@ -96,5 +97,24 @@ struct StoreAndForwardProcessTests {
         }
         try expectConsistent(ho, tills)
         #expect(try ho.admin(["report", "summary"]).contains("Sales: 500"))
+    }
+
+    /// `till sync status` asks head office now: whether it answers, and whether it accepts the
+    /// till's credential (before, it only read the till's own records).
+    @Test func syncStatusAsksHeadOfficeWhetherItAnswersAndAcceptsTheTill() throws {
+        let dir = TemporaryDirectory("sf-status")
+        let ho = try HeadOfficeProcess(.sqlite, dir: dir)
+        let till = try TillProcess(headOffice: ho)
+        try ho.start()
+        let up = try till.run(["sync", "status"])
+        #expect(up.contains("Head office answers and is healthy (sqlite)."), "\(up)")
+        #expect(up.contains("Head office accepts this till's credential."), "\(up)")
+        try ho.admin(["till", "revoke", "--store", "0001", "--till", "01"])
+        let revoked = try till.run(["sync", "status"])
+        #expect(revoked.contains("Head office answers and is healthy"), "\(revoked)")
+        #expect(revoked.contains("Head office refuses this till's credential") && revoked.contains("till sync enrol"), "\(revoked)")
+        ho.kill()
+        let down = try till.run(["sync", "status"])
+        #expect(down.contains("Head office cannot be reached") && down.contains("was not checked"), "\(down)")
     }
 }
