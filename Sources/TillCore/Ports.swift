@@ -259,8 +259,9 @@ public protocol CashOfficeStore: Sendable {
     /// Appends to the audit trail.
     func audit(_ entry: AuditEntry) throws
     /// The X report (z: false) or closes the period with the Z report: numbered, kept, queued for
-    /// head office and printed, in one transaction.
+    /// head office and printed, in one transaction; `cashier` (signed on at the till; nil from the
+    /// command line) goes on its audit line.
     func report(
-        z: Bool, counted: Int64?, at time: Timestamp, till: TillIdentity, print: (PeriodReport) -> PrintJobDraft?
+        z: Bool, counted: Int64?, at time: Timestamp, till: TillIdentity, cashier: String?, print: (PeriodReport) -> PrintJobDraft?
     ) throws -> PeriodReport
 }

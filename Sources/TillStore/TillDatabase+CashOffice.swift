@@ -181,15 +181,16 @@ extension TillDatabase: CashOfficeStore {
     // MARK: X and Z
 
     public func report(
-        z: Bool, counted: Int64?, at time: Timestamp, till: TillIdentity, print: (PeriodReport) -> PrintJobDraft?
+        z: Bool, counted: Int64?, at time: Timestamp, till: TillIdentity, cashier: String? = nil, print: (PeriodReport) -> PrintJobDraft?
     ) throws -> PeriodReport {
-        try run(z ? "close the day (Z report)" : "make the X report") {
+        let from = cashier == nil ? " (from the command line)" : ""
+        return try run(z ? "close the day (Z report)" : "make the X report") {
             if !z {
                 // The X report resets nothing: it is printed and noted on the audit trail.
                 return try pool.write { db in
                     let report = try Self.periodReport(z: false, counted: nil, at: time, till: till, db: db).report
-                    try Self.insertAudit(AuditEntry(at: time, action: "x-report", cashier: nil,
-                                                    detail: "X: \(report.salesCount) sales, net \(till.currency.format(report.netSales))"), db: db)
+                    try Self.insertAudit(AuditEntry(at: time, action: "x-report", cashier: cashier,
+                                                    detail: "X: \(report.salesCount) sales, net \(till.currency.format(report.netSales))" + from), db: db)
                     if let job = print(report) { try Self.insertPrintJob(job, saleID: nil, at: time, db: db) }
                     return report
                 }
@@ -209,9 +210,9 @@ extension TillDatabase: CashOfficeStore {
                 try db.execute(sql: "INSERT INTO outbox (kind, ref_id, sequence, payload, created_at) VALUES ('zreport', ?, NULL, ?, ?)",
                                arguments: [ZReportSummary.documentID(storeID: till.storeID, tillID: till.tillID, number: report.number), json, time])
                 try Self.insertAudit(AuditEntry(
-                    at: time, action: "z-report", cashier: nil,
+                    at: time, action: "z-report", cashier: cashier,
                     detail: "Z \(report.number): \(report.salesCount) sales, net \(till.currency.format(report.netSales))"
-                        + (report.cash.overShort.map { ", over/short \(till.currency.format($0))" } ?? "")), db: db)
+                        + (report.cash.overShort.map { ", over/short \(till.currency.format($0))" } ?? "") + from), db: db)
                 if let job = print(report) { try Self.insertPrintJob(job, saleID: nil, at: time, db: db) }
                 return report
             }

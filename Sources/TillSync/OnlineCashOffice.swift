@@ -51,7 +51,8 @@ public final class OnlineCashOffice: CashOfficeStore, @unchecked Sendable { // u
 
     public func audit(_ entry: AuditEntry) throws { try database.audit(entry) }
 
-    public func report(z: Bool, counted: Int64?, at time: Timestamp, till: TillIdentity, print: (PeriodReport) -> PrintJobDraft?) throws -> PeriodReport {
-        try database.report(z: z, counted: counted, at: time, till: till, print: print)
+    public func report(z: Bool, counted: Int64?, at time: Timestamp, till: TillIdentity, cashier: String?,
+                       print: (PeriodReport) -> PrintJobDraft?) throws -> PeriodReport {
+        try database.report(z: z, counted: counted, at: time, till: till, cashier: cashier, print: print)
     }
 }

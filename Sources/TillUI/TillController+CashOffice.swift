@@ -569,7 +569,8 @@ extension TillController {
     private func runReport(z: Bool, counted: Int64?) {
         guard let office = env.cashOffice else { return }
         do {
-            let r = try office.report(z: z, counted: counted, at: env.now(), till: settings.identity, print: env.printer.reportJob)
+            let r = try office.report(z: z, counted: counted, at: env.now(), till: settings.identity, cashier: cashier?.number,
+                                      print: env.printer.reportJob)
             env.printer.queued()
             if z { env.outboxWritten() }
             mode = .document(DocumentView(title: "\(r.kind) REPORT \(r.number)", lines: env.printer.reportLines(for: r)))

@@ -107,7 +107,7 @@ struct CashOfficeEndToEndTests {
         let z = try printed(printer, containing: "END OF DAY")
         #expect(z.contains { $0.contains("Z   R E P O R T   1") })     // double width on paper
         for (label, value) in [
-            ("Sales", "1"), ("Sales value", "8.18"), ("Refunds (1)", "-6.99"), ("NET SALES EUR", "1.19"), ("Cash (1)", "1.19"),
+            ("Sales", "1"), ("Gross sales", "8.18"), ("Sale discounts", "-0.00"), ("Sales after discounts", "8.18"), ("Refunds (1)", "-6.99"), ("NET SALES EUR", "1.19"), ("Cash (1)", "1.19"),
             ("Voided sales (1)", "1.19"), ("Overrides", "2"), ("Issued", "21"), ("Taken back (returns)", "19"),
             ("Opening float", "150.00"), ("Cash sales", "8.18"), ("Cash refunds", "-6.99"), ("Expected in drawer", "151.19"),
             ("Counted", "151.19"), ("Over/short", "0.00"),
@@ -128,6 +128,8 @@ struct CashOfficeEndToEndTests {
             #expect(rows.contains { $0.split(separator: ",").dropFirst().first.map(String.init) == action }, "the audit trail lacks \(action)")
         }
         #expect(rows.contains { $0.contains(",override,1,9,") && $0.contains("Refund: 6.99 of receipt 0001-01-000001") })
+        // The Z's line names the cashier who closed the day (it was blank).
+        #expect(rows.contains { $0.contains(",z-report,1,,") && $0.contains("Z 1: 1 sales, net 1.19") }, "\(rows.filter { $0.contains("z-report") })")
         // The kept Z report, and an X report of the new (empty) period, from the command line.
         let zText = try f.runTill(["report", "z"])
         #expect(zText.status == 0 && zText.stdout.contains(row("Expected in drawer", "151.19")))

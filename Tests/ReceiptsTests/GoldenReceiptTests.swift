@@ -145,4 +145,30 @@ struct GoldenReceiptTests {
         #expect(v.text.contains { $0.contains("[QR https://example.com/till-test]") })
         #expect(v.text.contains { $0.contains("[EAN-13 4006381333931]") })
     }
+
+    /// An X report reads down: gross sales, less each discount, is the sales after discounts;
+    /// less the refunds, the net sales (the discounts were shown as if taken off again).
+    @Test func reportReadsDownFromGrossSalesToNetSales() throws {
+        let p = try PrinterProfile.named("generic-80")
+        let paper = try p.paper(widthMM: 80)
+        let t = try ReceiptTemplate(named: "report.receipt", from: BuiltInTemplates(), schema: ReportSlip.schema, maxImageWidth: paper.dots)
+        let r = PeriodReport(
+            kind: "X", number: 3, storeID: "0001", tillID: "01", currency: "EUR", from: 0, to: 1, firstSequence: 1, lastSequence: 4,
+            salesCount: 4, itemsSold: 9, salesValue: 9_000, lineDiscounts: 700, saleDiscounts: 300, discountedLines: 2, refundsCount: 1,
+            refundsValue: 1_000, refundsWithoutReceipt: 0, tenders: [], vat: [], voidedLines: 0, voidedLinesValue: 0, cancelledSales: 0,
+            cancelledValue: 0, overrides: 0, overridesRefused: 0, pointsIssued: 0, pointsRedeemed: 0, pointsTakenBack: 0, pointsRestored: 0,
+            cash: PeriodReport.CashUp(float: 0, cashSales: 0, cashRefunds: 0, paidIn: 0, paidOut: 0, pickups: 0, noSales: 0, counted: nil),
+            cashiers: [])
+        let data = ReportSlip.data(r, storeName: "Demo Store", from: "2026-11-18 08:00", to: "2026-11-18 12:00")
+        var v = try VirtualPrinter(profile: p, paperWidthMM: 80)
+        v.feed(try t.render(data, columns: paper.columns["A"]!).escpos(profile: p, paperWidthMM: 80))
+        let order = ["Gross sales", "Line discounts (2)", "Sale discounts", "Sales after discounts", "Refunds (1)", "NET SALES EUR"]
+        let lines = order.map { label in v.text.firstIndex { $0.hasPrefix(label) } }
+        #expect(lines.allSatisfy { $0 != nil }, "\(v.text.joined(separator: "\n"))")
+        #expect(lines.compactMap { $0 } == lines.compactMap { $0 }.sorted())
+        for (label, value) in [("Gross sales", "100.00"), ("Line discounts (2)", "-7.00"), ("Sale discounts", "-3.00"),
+                               ("Sales after discounts", "90.00"), ("Refunds (1)", "-10.00"), ("NET SALES EUR", "80.00")] {
+            #expect(v.text.contains { $0.hasPrefix(label) && $0.hasSuffix(" " + value) }, "\(label) \(value)")
+        }
+    }
 }
