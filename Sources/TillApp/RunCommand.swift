@@ -96,7 +96,7 @@ public func makeTill(config configured: TillConfig, database db: TillDatabase) t
     let zone = TimeZone.current
     let link = try config.headOfficeLink()
     let forwarder = link.map { Forwarder(link: $0, database: db, storeID: config.storeID, tillID: config.tillID, now: now) }
-    let updates = link.map { UpdateService(link: $0, database: db, now: now) }
+    let updates = link.map { UpdateService(link: $0, database: db, now: now, contacted: { forwarder?.heardFromHeadOffice(at: $0) }) }
     let loyalty: any LoyaltyDirectory = link.map {
         $0.lookupTimeoutMilliseconds > 0 ? OnlineLoyaltyDirectory(database: db, link: $0, forwarder: forwarder) as any LoyaltyDirectory : db
     } ?? db

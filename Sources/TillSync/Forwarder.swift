@@ -213,6 +213,20 @@ public final class Forwarder: Sendable {
         String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 
+    /// Head office answered another of the till's requests (its poll for updates): the last
+    /// contact moves on while there is nothing to send, and a head office that answers is not
+    /// shown offline. A revoked credential stays shown until the forwarder hears otherwise.
+    public func heardFromHeadOffice(at time: Timestamp) {
+        state.withLock { s in
+            guard s.connection != .revoked else { return }
+            s.lastContact = max(s.lastContact ?? time, time)
+            if s.connection != .online {
+                s.connection = .online
+                s.lastError = nil
+            }
+        }
+    }
+
     private func note(_ c: SyncState.Connection, error: String?, rejected: Int = 0) {
         let t = now()
         state.withLock {

@@ -13,6 +13,9 @@ public final class UpdateService: Sendable {
     let database: TillDatabase
     let now: @Sendable () -> Timestamp
     let waitSeconds: Int
+    /// Called with the time whenever head office answers a poll: the till's status bar shows
+    /// the last contact even when there are no sales to send.
+    let contacted: @Sendable (Timestamp) -> Void
     private let stopping = Atomic<Bool>(false)
     private let ackWanted = Atomic<Bool>(true)
     /// The version head office last heard this till runs (-1: not yet told).
@@ -20,11 +23,13 @@ public final class UpdateService: Sendable {
     private let wake = NSCondition()
 
     public init(link: HeadOfficeLink, database: TillDatabase, waitSeconds: Int = 25,
-                now: @escaping @Sendable () -> Timestamp = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+                now: @escaping @Sendable () -> Timestamp = { Int64(Date().timeIntervalSince1970 * 1000) },
+                contacted: @escaping @Sendable (Timestamp) -> Void = { _ in }) {
         self.link = link
         self.database = database
         self.waitSeconds = waitSeconds
         self.now = now
+        self.contacted = contacted
     }
 
     public func start() {
@@ -61,6 +66,7 @@ public final class UpdateService: Sendable {
         guard answer.status == 200, let batch = try? JSONDecoder().decode(UpdateBatch.self, from: Data(answer.body)) else {
             throw HTTPFailure(kind: .other, message: Forwarder.message(answer) ?? "head office answered HTTP \(answer.status) for updates")
         }
+        contacted(now())
         try database.receive(batch.publications, at: now())
         return batch.publications.count
     }

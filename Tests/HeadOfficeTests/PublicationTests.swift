@@ -68,6 +68,27 @@ struct PublicationTests {
         #expect(try store.rollout().first { $0.till == "0001/01" }?.pending == 2)   // applied, not yet acknowledged
     }
 
+    /// "Head office: last contact" moves on while the till only polls for updates (it stood still
+    /// until the next sale was sent).
+    @Test func aTillThatOnlyPollsStillShowsItsLastContact() async throws {
+        let (dir, _, token, server) = try await ServerTests.serving(.sqlite)
+        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
+        let here = try TillSide()
+        let link = ServerTests.link(server, token)
+        let forwarder = Forwarder(link: link, database: here.db, storeID: "0001", tillID: "01", now: { 1_795_000_000_000 })
+        #expect(forwarder.snapshot.lastContact == nil)
+        #expect(forwarder.snapshot.connection == .unknown)
+        let updates = UpdateService(link: link, database: here.db, now: { 1_795_000_123_000 }, contacted: { forwarder.heardFromHeadOffice(at: $0) })
+        _ = try await onThread { try updates.pollOnce(wait: 0) }
+        #expect(forwarder.snapshot.lastContact == 1_795_000_123_000)
+        #expect(forwarder.snapshot.connection == .online)
+        // A poll that head office refuses is no contact.
+        let refused = UpdateService(link: HeadOfficeLink(url: server.url, ca: nil, token: "0001.01.wrong"), database: here.db, now: { 1_795_000_999_000 },
+                                    contacted: { forwarder.heardFromHeadOffice(at: $0) })
+        #expect(throws: (any Error).self) { try refused.pollOnce(wait: 0) }
+        #expect(forwarder.snapshot.lastContact == 1_795_000_123_000)
+    }
+
     @Test(arguments: Backend.allCases)
     func aPublicationScheduledEarlierComesIntoForceAfterANewerOneAndIsNeitherSkippedNorHidden(backend: Backend) async throws {
         let (dir, store, token, server) = try await ServerTests.serving(backend)
