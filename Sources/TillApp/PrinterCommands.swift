@@ -12,12 +12,12 @@ extension TillCommand {
     struct Receipt: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a stored receipt as text, ESC/POS bytes or an SVG image.",
-            discussion: "NUMBER is a receipt number (0001-01-000042) or this till's sale number (42). The receipt is the one printed (or queued) for the sale; --copy renders the reprint.")
+            discussion: "NUMBER is a receipt number (0001-01-000042, or a refund's 0001-01-R00003), this till's sale number (42) or refund number (R3). The receipt is the one printed (or queued); --copy renders a sale's reprint.")
 
         enum Format: String, ExpressibleByArgument, CaseIterable { case text, escpos, svg }
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Receipt or sale number.") var number: String
+        @Argument(help: "Receipt number, sale number or refund number (R3).") var number: String
         @Option(help: "text, escpos or svg.") var format: Format = .text
         @Flag(help: "Render the reprint, marked COPY.") var copy = false
         @Option(name: [.short, .long], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
@@ -26,11 +26,18 @@ extension TillCommand {
         func run() throws {
             let config = try global.loadConfig()
             let db = try config.openDatabase()
-            guard let sale = try db.completedSale(receipt: number, till: config.identity) else {
-                throw CLIError("There is no sale '\(number)' in this till's journal: give a receipt number such as \(config.identity.receiptNumber(sequence: 1)) or a sale number")
-            }
             let service = try ReceiptService(config: config, database: db, spooler: nil)
-            let bytes = (!copy ? try db.receiptJob(saleID: sale.id)?.payload : nil) ?? service.render(sale, copy: copy)
+            let bytes: [UInt8]
+            if let sale = try db.completedSale(receipt: number, till: config.identity) {
+                bytes = (!copy ? try db.receiptJob(saleID: sale.id)?.payload : nil) ?? service.render(sale, copy: copy)
+            } else if let refund = try db.completedRefund(receipt: number, till: config.identity) {
+                // The slip as it was printed; drawn again from the journal when none was.
+                bytes = try db.refundJob(receipt: refund.receiptNumber)?.payload ?? service.renderRefund(refund)
+            } else {
+                throw CLIError("There is no sale or refund '\(number)' in this till's journal: give a receipt number such as "
+                               + "\(config.identity.receiptNumber(sequence: 1)) or \(CompletedRefund.receiptNumber(till: config.identity, sequence: 1)), "
+                               + "a sale number (1) or a refund number (R1)")
+            }
             let data: Data
             switch format {
             case .escpos: data = Data(bytes)

@@ -140,3 +140,64 @@ extension TillDatabase {
         }
     }
 }
+
+extension TillDatabase {
+    /// A journalled refund by its receipt number (0001-01-R00001), or `R` and this till's refund
+    /// number (R1), rebuilt from the journal's tables for `till receipt`.
+    public func completedRefund(receipt: String, till: TillIdentity) throws(TillStoreError) -> CompletedRefund? {
+        try run("read refund \(receipt)") {
+            try pool.read { db -> CompletedRefund? in
+                let row: Row?
+                if receipt.first == "R" || receipt.first == "r", let n = Int64(receipt.dropFirst()) {
+                    row = try Row.fetchOne(db, sql: "SELECT * FROM refund WHERE till_id = ? AND sequence = ?", arguments: [till.tillID, n])
+                } else {
+                    row = try Row.fetchOne(db, sql: "SELECT * FROM refund WHERE receipt_number = ?", arguments: [receipt])
+                }
+                guard let row else { return nil }
+                let id: String = row["id"]
+                let cashierNumber: String = row["cashier_number"]
+                let who = try Row.fetchOne(db, sql: "SELECT name, role FROM cashier WHERE number = ?", arguments: [cashierNumber])
+                let cashier = Cashier(number: cashierNumber, name: who?["name"] ?? "Cashier \(cashierNumber)",
+                                      role: (who?["role"] as String?).flatMap(Cashier.Role.init(rawValue:)) ?? .cashier)
+                let lines = try Row.fetchAll(db, sql: """
+                    SELECT l.*, p.sold_by_weight FROM refund_line l LEFT JOIN product p ON p.sku = l.sku
+                    WHERE l.refund_id = ? ORDER BY l.line_number
+                    """, arguments: [id]).map { l in
+                    let milli: Int64 = l["quantity_milli"]
+                    // Weighed: as the catalog has the item, or a quantity that is not whole units.
+                    let weighed = (l["sold_by_weight"] as Int64?).map { $0 != 0 } ?? (milli % 1000 != 0)
+                    return RefundLine(lineNumber: l["line_number"], sku: l["sku"], description: l["description"], quantity: Quantity(milli: milli),
+                                      soldByWeight: weighed, amount: l["amount"], taxCode: l["tax_code"], taxBasisPoints: l["tax_rate_bp"])
+                }
+                let tenders = try Row.fetchAll(db, sql: "SELECT * FROM refund_tender WHERE refund_id = ? ORDER BY position", arguments: [id]).map { t in
+                    RefundTender(kind: TenderKind(rawValue: t["kind"]) ?? .cash, amount: t["amount"], reference: t["reference"], points: t["points"])
+                }
+                let vat = try Row.fetchAll(db, sql: "SELECT * FROM refund_vat WHERE refund_id = ? ORDER BY tax_code", arguments: [id]).map { v in
+                    VATLine(code: v["tax_code"], basisPoints: v["rate_bp"], gross: v["gross"], vat: v["vat"], net: v["net"])
+                }
+                let originalID: String? = row["original_sale_id"]
+                let originalReceipt = try originalID.flatMap {
+                    try String.fetchOne(db, sql: "SELECT receipt_number FROM sale WHERE id = ? UNION ALL SELECT receipt_number FROM remote_sale WHERE id = ?",
+                                        arguments: [$0, $0])
+                }
+                let plan = RefundPlan(
+                    originalSaleID: originalID ?? "", originalReceipt: originalReceipt ?? "", lines: lines, total: row["total"], tenders: tenders,
+                    pointsTakenBack: row["points_taken_back"], pointsRestored: row["points_restored"], cardNumber: row["card_number"], vat: vat,
+                    withoutReceipt: originalID == nil)
+                return CompletedRefund(id: id, sequence: row["sequence"], receiptNumber: row["receipt_number"], till: till,
+                                       cashier: cashier, supervisor: row["supervisor_number"],
+                                       at: row["created_at"], plan: plan)
+            }
+        }
+    }
+
+    /// The slip printed (or queued) for a refund, as it went to the printer.
+    public func refundJob(receipt: String) throws(TillStoreError) -> PrintJob? {
+        try run("read the print queue") {
+            try pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM print_job WHERE receipt_number = ? AND kind = 'refund' ORDER BY id LIMIT 1",
+                                 arguments: [receipt]).map(Self.printJob)
+            }
+        }
+    }
+}

@@ -76,6 +76,14 @@ struct CashOfficeEndToEndTests {
         #expect(slip.contains(row("Points taken back", "-19")))
         #expect(slip.contains(row("Authorised by supervisor", "9")))
         #expect(slip.contains { $0.contains("[CODE128 0001-01-R00001]") })
+        // The slip can be shown again, by its number or as R1, as it was printed.
+        for number in ["0001-01-R00001", "R1"] {
+            let shown = try f.runTill(["receipt", number])
+            #expect(shown.status == 0, "\(shown.stderr)")
+            #expect(shown.stdout.contains(row("Points taken back", "-19")) && shown.stdout.contains("0001-01-R00001"), "\(shown.stdout)")
+        }
+        let none = try f.runTill(["receipt", "R7"])
+        #expect(none.status != 0 && none.stderr.contains("no sale or refund 'R7'"), "\(none.stderr)")
 
         // The same line again is refused.
         try t.send("Escape", "C-u")

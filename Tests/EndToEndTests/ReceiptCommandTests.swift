@@ -42,7 +42,7 @@ struct ReceiptCommandTests {
         let f = try TillFixture(items: 100)
         let r = try f.runTill(["receipt", "0001-01-000099"])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("There is no sale '0001-01-000099' in this till's journal: give a receipt number such as 0001-01-000001 or a sale number"))
+        #expect(r.stderr.contains("There is no sale or refund '0001-01-000099' in this till's journal: give a receipt number such as 0001-01-000001 or 0001-01-R00001, a sale number (1) or a refund number (R1)"))
     }
 
     /// A till whose configuration points at a store template directory, `templates/` in its folder.

@@ -131,6 +131,9 @@ struct TradingDayTests {
                     let refund = try db.commitRefund(
                         .receipt(saleID: original.id, selections: selections, toCash: r(4) == 0), id: UUID().uuidString, cashier: cashier,
                         supervisor: "9", at: clock, till: till, programme: programme) { _ in nil }
+                    // `till receipt` draws a refund's slip again from the journal: the same refund.
+                    #expect(try db.completedRefund(receipt: refund.receiptNumber, till: till) == refund)
+                    #expect(try db.completedRefund(receipt: "R\(refund.sequence)", till: till)?.id == refund.id)
                     t.refunds += 1
                     t.refundsValue += refund.plan.total
                     for x in refund.plan.tenders { t.tenderRefunds[x.kind.rawValue, default: 0] += x.amount }
@@ -149,6 +152,7 @@ struct TradingDayTests {
                     .withoutReceipt(items: [LineItem(sku: p.sku, description: p.description, taxCode: p.taxCode,
                                                      taxBasisPoints: standardTaxRates[p.taxCode]!.basisPoints, unitPrice: p.unitPrice, quantity: .one)]),
                     id: UUID().uuidString, cashier: cashier, supervisor: "9", at: clock, till: till, programme: programme) { _ in nil }
+                #expect(try db.completedRefund(receipt: refund.receiptNumber, till: till) == refund)
                 t.refunds += 1
                 t.withoutReceipt += 1
                 t.refundsValue += refund.plan.total

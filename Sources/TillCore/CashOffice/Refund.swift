@@ -102,6 +102,20 @@ public struct RefundPlan: Hashable, Sendable {
     /// True when no receipt was shown (items refunded at the current price, in cash).
     public var withoutReceipt: Bool
 
+    public init(originalSaleID: String, originalReceipt: String, lines: [RefundLine], total: Int64, tenders: [RefundTender],
+                pointsTakenBack: Int64, pointsRestored: Int64, cardNumber: String?, vat: [VATLine], withoutReceipt: Bool) {
+        self.originalSaleID = originalSaleID
+        self.originalReceipt = originalReceipt
+        self.lines = lines
+        self.total = total
+        self.tenders = tenders
+        self.pointsTakenBack = pointsTakenBack
+        self.pointsRestored = pointsRestored
+        self.cardNumber = cardNumber
+        self.vat = vat
+        self.withoutReceipt = withoutReceipt
+    }
+
     /// Cash out of the drawer.
     public var cash: Int64 { tenders.filter { $0.kind == .cash }.reduce(0) { $0 + $1.amount } }
     public var money: Int64 { tenders.filter { $0.kind != .points }.reduce(0) { $0 + $1.amount } }
