@@ -249,10 +249,11 @@ public protocol CashOfficeStore: Sendable {
     /// A sale of this till by receipt number (or sequence) with its earlier refunds.
     func returnableSale(receipt: String, till: TillIdentity) throws -> ReturnableSale?
     /// Works out the refund inside the transaction (so a line is never returned twice, even by two
-    /// tills at once) and journals it.
+    /// tills at once) and journals it. `cardReference`: the card terminal's reference for the
+    /// money put back on the card (the refund's card tender carries it).
     func commitRefund(
         _ request: RefundRequest, id: String, cashier: Cashier, supervisor: String?, at time: Timestamp, till: TillIdentity,
-        programme: LoyaltyProgramme?, slip: (CompletedRefund) -> PrintJobDraft?
+        programme: LoyaltyProgramme?, cardReference: String?, slip: (CompletedRefund) -> PrintJobDraft?
     ) throws -> CompletedRefund
     /// Records cash into or out of the drawer (and opens it, `slip`); `detail` goes to the audit trail.
     func recordCash(_ movement: CashMovement, detail: String, slip: PrintJobDraft?) throws

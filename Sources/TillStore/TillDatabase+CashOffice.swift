@@ -48,12 +48,12 @@ extension TillDatabase: CashOfficeStore {
 
     public func commitRefund(
         _ request: RefundRequest, id: String, cashier: Cashier, supervisor: String?, at time: Timestamp, till: TillIdentity,
-        programme: LoyaltyProgramme?, slip: (CompletedRefund) -> PrintJobDraft?
+        programme: LoyaltyProgramme?, cardReference: String? = nil, slip: (CompletedRefund) -> PrintJobDraft?
     ) throws -> CompletedRefund {
         let encoder = SaleDocument.makeEncoder()
         return try journal("record the refund") {
             try pool.write { db -> CompletedRefund in
-                let plan: RefundPlan
+                var plan: RefundPlan
                 switch request {
                 case .receipt(let saleID, let selections, let toCash):
                     let receipt = try String.fetchOne(db, sql: "SELECT receipt_number FROM sale WHERE id = ?", arguments: [saleID])
@@ -65,6 +65,9 @@ extension TillDatabase: CashOfficeStore {
                         sale: original.sale, prior: original.returned, selections: selections, toCash: toCash, programme: programme)
                 case .withoutReceipt(let items):
                     plan = try RefundPlanner.planWithoutReceipt(items: items)
+                }
+                if let cardReference {
+                    for i in plan.tenders.indices where plan.tenders[i].kind == .card { plan.tenders[i].reference = cardReference }
                 }
                 let last = try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM refund WHERE till_id = ?", arguments: [till.tillID]) ?? 0
                 let refund = CompletedRefund(

@@ -37,6 +37,7 @@ struct SaleScreen {
             case .override(let request): overridePanel(c, request)
             case .returnReceipt: returnReceipt(c)
             case .returnLines(let draft): returnLines(c, draft)
+            case .refundCardReference(let step): returnLines(c, step.draft)
             case .returnItems(let items): returnItems(c, items)
             case .document(let view): document(c, view)
             case .cashOffice: cashOffice(c)
@@ -230,6 +231,7 @@ struct SaleScreen {
         var prompt: String
         switch c.mode {
         case .cardReference(let amount): prompt = "Card reference for \(c.settings.identity.currency.format(amount)):"
+        case .refundCardReference(let step): prompt = "Card refund reference for \(c.settings.identity.currency.format(step.amount)):"
         case .resumeList: prompt = "Resume sale number:"
         case .confirmCancel: prompt = "Cancel the sale? Enter = yes, \(c.settings.keymap.label(.clear)) = no"
         case .receipt, .document: prompt = "Next item:"

@@ -24,6 +24,16 @@ public struct OverrideRequest: Equatable, Sendable {
     public var supervisorNumber: String?
 }
 
+/// A refund authorised that puts money back on the customer's card: it is made once the cashier
+/// has done it on the card terminal and keyed the terminal's reference.
+public struct RefundCardStep: Equatable, Sendable {
+    public var draft: ReturnDraft
+    public var toCash: Bool
+    public var supervisor: String?
+    /// What goes back to the card.
+    public var amount: Int64
+}
+
 /// A return being put together: the original sale and the lines chosen so far.
 public struct ReturnDraft: Equatable, Sendable {
     public var original: ReturnableSale
@@ -184,6 +194,14 @@ extension TillController {
                 message = Message(text: "Line \(line): price \(currency.format(price))", isError: false)
             } catch { fail("\(error)") }
         case .refund(let draft, let toCash):
+            // Money back on a card is done on the card terminal first; its reference goes on the refund.
+            if case .success(let plan) = previewRefund(draft, toCash: toCash),
+               let card = plan.tenders.first(where: { $0.kind == .card && $0.amount > 0 }) {
+                mode = .refundCardReference(RefundCardStep(draft: draft, toCash: toCash, supervisor: supervisor, amount: card.amount))
+                message = Message(text: "Refund \(currency.format(card.amount)) to the customer's card on the card terminal, then key its reference and Enter",
+                                  isError: false)
+                return
+            }
             commitRefund(.receipt(saleID: draft.original.sale.id, selections: draft.selections, toCash: toCash), draft: draft, supervisor: supervisor)
         case .refundWithoutReceipt:
             noReceiptSupervisor = supervisor
@@ -427,12 +445,40 @@ extension TillController {
         }
     }
 
-    private func commitRefund(_ request: RefundRequest, draft: ReturnDraft?, supervisor: String?) {
+    /// Keys while the card terminal's reference for a card refund is keyed.
+    func refundCardReferenceKey(_ key: Key, _ action: TillAction?, step: RefundCardStep) {
+        switch key {
+        case .char(let c) where c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "/"):
+            if input.count < 32 { input.append(c) }
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+        case .enter:
+            do {
+                let reference = try Tender.validateReference(input)
+                input = ""
+                commitRefund(.receipt(saleID: step.draft.original.sale.id, selections: step.draft.selections, toCash: step.toCash),
+                             draft: step.draft, supervisor: step.supervisor, cardReference: reference)
+            } catch {
+                input = ""
+                fail("\(error)")
+            }
+        default:
+            if action == .clear {
+                input = ""
+                mode = .returnLines(step.draft)
+                message = Message(text: "Card refund not made: nothing was refunded. Refund again when the card terminal has done it", isError: false)
+            } else {
+                fail("Refund \(currency.format(step.amount)) on the card terminal, then key its reference and Enter; \(keymap.label(.clear)) goes back")
+            }
+        }
+    }
+
+    private func commitRefund(_ request: RefundRequest, draft: ReturnDraft?, supervisor: String?, cardReference: String? = nil) {
         guard let office = env.cashOffice, let cashier else { return }
         do {
             let refund = try office.commitRefund(
                 request, id: env.makeSaleID(), cashier: cashier, supervisor: supervisor, at: env.now(), till: settings.identity,
-                programme: programme, slip: env.printer.refundJob)
+                programme: programme, cardReference: cardReference, slip: env.printer.refundJob)
             env.outboxWritten()
             noReceiptSupervisor = nil
             let p = refund.plan
@@ -440,7 +486,7 @@ extension TillController {
             for t in p.tenders {
                 switch t.kind {
                 case .cash: text += " give \(currency.format(t.amount)) cash;"
-                case .card: text += " \(currency.format(t.amount)) back to the card;"
+                case .card: text += " \(currency.format(t.amount)) back to the card" + (t.reference.map { " (ref \($0))" } ?? "") + ";"
                 case .points: text += " \(t.points ?? 0) points back;"
                 }
             }

@@ -160,6 +160,8 @@ public final class TillController {
         case returnReceipt
         /// A return: choosing the receipt's lines to give back.
         case returnLines(ReturnDraft)
+        /// A return going back to the customer's card: keying the card terminal's reference for it.
+        case refundCardReference(RefundCardStep)
         /// A refund without a receipt: the items scanned so far.
         case returnItems([LineItem])
         /// A refund slip or an X/Z report on screen.
@@ -324,7 +326,8 @@ public final class TillController {
             card ? identifyCard(code) : addItem(code)
         case .locked:
             fail("The till is locked: \(cashier?.name ?? "cashier"), key your PIN and Enter")
-        case .cardReference, .confirmCancel, .resumeList, .override, .returnLines, .cashOffice, .cashAmount, .cashReason, .closeCount:
+        case .cardReference, .refundCardReference, .confirmCancel, .resumeList, .override, .returnLines, .cashOffice, .cashAmount, .cashReason,
+             .closeCount:
             fail("Finish this step first (Esc goes back), then scan \(card ? "the card" : code) again")
         }
     }
@@ -368,6 +371,7 @@ public final class TillController {
         case .override(let request): overrideKey(key, action, request: request)
         case .returnReceipt: returnReceiptKey(key, action)
         case .returnLines(let draft): returnLinesKey(key, action, draft: draft)
+        case .refundCardReference(let step): refundCardReferenceKey(key, action, step: step)
         case .returnItems(let items): returnItemsKey(key, action, items: items)
         case .document(let view): documentKey(key, action, view: view)
         case .cashOffice: cashOfficeKey(key, action)

@@ -171,4 +171,25 @@ struct GoldenReceiptTests {
             #expect(v.text.contains { $0.hasPrefix(label) && $0.hasSuffix(" " + value) }, "\(label) \(value)")
         }
     }
+
+    /// A refund to a card prints the card terminal's reference under the card line.
+    @Test func aCardRefundSlipPrintsTheTerminalsReference() throws {
+        let p = try PrinterProfile.named("generic-80")
+        let paper = try p.paper(widthMM: 80)
+        let t = try ReceiptTemplate(named: "refund.receipt", from: BuiltInTemplates(), schema: RefundSlip.schema, maxImageWidth: paper.dots)
+        let till = TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur)
+        let plan = RefundPlan(
+            originalSaleID: "s", originalReceipt: "0001-01-000007",
+            lines: [RefundLine(lineNumber: 1, sku: "F0001", description: "Coffee beans", quantity: .one, soldByWeight: false, amount: 699,
+                               taxCode: "B", taxBasisPoints: 500)],
+            total: 699, tenders: [RefundTender(kind: .card, amount: 699, reference: "RF-778")], pointsTakenBack: 0, pointsRestored: 0,
+            cardNumber: nil, vat: [VATLine(code: "B", basisPoints: 500, gross: 699, vat: 33, net: 666)], withoutReceipt: false)
+        let refund = CompletedRefund(id: "r", sequence: 1, receiptNumber: "0001-01-R00001", till: till, cashier: Cashier(number: "1", name: "Ann"),
+                                     supervisor: "9", at: 0, plan: plan)
+        var v = try VirtualPrinter(profile: p, paperWidthMM: 80)
+        v.feed(try t.render(RefundSlip.data(refund, date: "2026-11-18 11:06"), columns: paper.columns["A"]!).escpos(profile: p, paperWidthMM: 80))
+        let card = try #require(v.text.firstIndex { $0.hasPrefix("Card back") }, "\(v.text.joined(separator: "\n"))")
+        #expect(v.text[card].hasSuffix(" 6.99"))
+        #expect(v.text[card + 1].hasPrefix("  Terminal reference") && v.text[card + 1].hasSuffix(" RF-778"), "\(v.text[card + 1])")
+    }
 }

@@ -102,6 +102,40 @@ struct CashOfficeControllerTests {
         #expect(h.error?.hasPrefix("No sale with receipt 0001-01-999999") == true)
     }
 
+    /// Money going back to a card is done on the card terminal: the till asks for the terminal's
+    /// reference before it makes the refund, and the refund (slip, document) carries it.
+    @Test func aCardRefundAsksForTheTerminalsReferenceAndKeepsIt() throws {
+        let h = try Harness()
+        h.scan("4000000000013")                          // coffee 6.99
+        h.key(.function(5))
+        h.key(.function(7))                              // card, all due
+        h.keyed("PAY1", .enter)
+        guard case .receipt(let r) = h.controller.mode else { Issue.record("no sale: \(h.error ?? "")"); return }
+        h.key(.ctrl("u"))
+        h.scan(r.sale.receiptNumber)
+        h.keyed("1", .enter)
+        h.key(.function(5))
+        h.supervise()
+        guard case .refundCardReference(let step) = h.controller.mode else { Issue.record("no reference prompt: \(String(describing: h.controller.mode))"); return }
+        #expect(step.amount == 699)
+        #expect(h.controller.message?.text == "Refund 6.99 to the customer's card on the card terminal, then key its reference and Enter")
+        #expect(try h.db.outboxPayloads(kind: "refund").isEmpty, "nothing is refunded before the terminal has done it")
+        // Going back makes no refund; a bad reference is refused.
+        h.key(.escape)
+        guard case .returnLines = h.controller.mode else { Issue.record("Esc did not go back to the return"); return }
+        #expect(try h.db.outboxPayloads(kind: "refund").isEmpty)
+        h.key(.function(5))
+        h.supervise()
+        h.key(.enter)
+        #expect(h.error != nil)
+        h.keyed("RF-778", .enter)
+        guard case .document = h.controller.mode else { Issue.record("no refund: \(h.error ?? "")"); return }
+        #expect(h.controller.message?.text == "Refund 0001-01-R00001: 6.99 back to the card (ref RF-778)")
+        let refunds = try h.db.outboxPayloads(kind: "refund").map { try JSONDecoder().decode(RefundDocument.self, from: Data($0.utf8)) }
+        #expect(refunds.map(\.tenders) == [[RefundDocument.Tender(kind: "card", amount: 699, reference: "RF-778", points: nil)]])
+        #expect(try h.db.completedRefund(receipt: "R1", till: h.controller.settings.identity)?.plan.tenders.first?.reference == "RF-778")
+    }
+
     @Test func aRefundWithoutAReceiptNeedsASupervisorAndPaysCash() throws {
         let h = try Harness()
         h.key(.ctrl("u")); h.key(.ctrl("u"))

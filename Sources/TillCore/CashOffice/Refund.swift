@@ -72,7 +72,8 @@ public struct RefundLine: Hashable, Sendable, Codable {
 public struct RefundTender: Hashable, Sendable, Codable {
     public var kind: TenderKind
     public var amount: Int64
-    /// The original card payment's terminal reference, for a card refund.
+    /// For a card refund: the card terminal's reference for the refund the cashier keyed (the
+    /// original payment's reference until then).
     public var reference: String?
     /// Points given back, for a points refund.
     public var points: Int64?
