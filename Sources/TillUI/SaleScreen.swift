@@ -46,6 +46,10 @@ struct SaleScreen {
                 smallPanel(c, kind.label.uppercased(), [kind == .noSale ? "Why open the drawer?" : "\(kind.label) \(c.settings.identity.currency.format(amount)): what for?",
                                                        "Reason: " + c.input])
             case .closeCount: smallPanel(c, "CLOSE THE DAY", ["Count every note and coin in the drawer", "and key the total, then Enter.", "The Z report then closes the day."])
+            case .confirmClose(let counted, let parked):
+                smallPanel(c, "CLOSE THE DAY?", ["Counted: \(c.settings.identity.currency.format(counted))"]
+                           + (parked > 0 ? ["\(parked) parked sale\(parked == 1 ? "" : "s") waiting:", "finish or cancel first, or it goes", "into the next day's report."] : [])
+                           + ["Enter: print the Z report, close the day.", "\(c.settings.keymap.label(.clear)): count again."])
             case .locked: lockedPanel(c)
             default: break
             }
@@ -244,6 +248,7 @@ struct SaleScreen {
         case .cashAmount(let kind): prompt = "\(kind.label) amount:"
         case .cashReason: prompt = "Reason:"
         case .closeCount: prompt = "Cash counted:"
+        case .confirmClose: prompt = "Close the day? Enter = yes, \(c.settings.keymap.label(.clear)) = no"
         default: prompt = "Item / PLU:"
         }
         if let q = c.pendingQuantity { prompt = "\(q) x  " + prompt }

@@ -550,7 +550,7 @@ extension TillController {
             guard let amount = currency.parseKeyed(text), !text.isEmpty else {
                 return fail("'\(text)' is not an amount: key e.g. 150.00 or 15000, then Enter")
             }
-            guard let kind else { return runReport(z: true, counted: amount) }
+            guard let kind else { return askToClose(counted: amount) }
             guard amount > 0 else { return fail("\(kind.label) of \(currency.format(0)): key the amount, then Enter") }
             if kind.needsReason {
                 mode = .cashReason(kind, amount: amount)
@@ -610,6 +610,31 @@ extension TillController {
             mode = .cashOffice
             fail("\(error)")
         }
+    }
+
+    /// The count is keyed: the Z report waits for the cashier to say so, after saying what it
+    /// does and what it leaves (sales parked now are in no report until they are finished).
+    private func askToClose(counted: Int64) {
+        let parked = (try? env.journal.suspendedSales().count) ?? 0
+        mode = .confirmClose(counted: counted, parked: parked)
+        var text = "Close the day with \(currency.format(counted)) counted? Enter closes it; \(keymap.label(.clear)) counts again"
+        if parked > 0 {
+            let one = parked == 1
+            text = "\(parked) parked sale\(one ? " is" : "s are") waiting: finish or cancel \(one ? "it" : "them") first, "
+                + "or \(one ? "it goes" : "they go") into tomorrow's report. " + text
+        }
+        message = Message(text: text, isError: parked > 0)
+    }
+
+    func confirmCloseKey(_ key: Key, _ action: TillAction?, counted: Int64) {
+        if key == .enter { return runReport(z: true, counted: counted) }
+        if action == .clear {
+            mode = .closeCount
+            input = ""
+            message = Message(text: "Not closed: count the cash again and key the total", isError: false)
+            return
+        }
+        fail("Enter closes the day with the Z report; \(keymap.label(.clear)) counts again")
     }
 
     private func runReport(z: Bool, counted: Int64?) {

@@ -174,6 +174,8 @@ public final class TillController {
         case cashReason(CashMovementKind, amount: Int64)
         /// The blind count before the Z report.
         case closeCount
+        /// The count keyed: closing the day waits for Enter; `parked` sales are waiting.
+        case confirmClose(counted: Int64, parked: Int)
         /// Locked (idle or on request): the cashier's PIN carries on.
         case locked
     }
@@ -327,7 +329,7 @@ public final class TillController {
         case .locked:
             fail("The till is locked: \(cashier?.name ?? "cashier"), key your PIN and Enter")
         case .cardReference, .refundCardReference, .confirmCancel, .resumeList, .override, .returnLines, .cashOffice, .cashAmount, .cashReason,
-             .closeCount:
+             .closeCount, .confirmClose:
             fail("Finish this step first (Esc goes back), then scan \(card ? "the card" : code) again")
         }
     }
@@ -378,6 +380,7 @@ public final class TillController {
         case .cashAmount(let kind): cashAmountKey(key, action, kind: kind)
         case .cashReason(let kind, let amount): cashReasonKey(key, action, kind: kind, amount: amount)
         case .closeCount: cashAmountKey(key, action, kind: nil)
+        case .confirmClose(let counted, _): confirmCloseKey(key, action, counted: counted)
         case .locked: lockedKey(key, action)
         case .receipt(var r):
             switch action {

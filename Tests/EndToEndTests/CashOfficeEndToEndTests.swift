@@ -111,6 +111,8 @@ struct CashOfficeEndToEndTests {
         try t.send("7")
         try t.waitFor("Cash counted:")
         try t.send("15119", "Enter")
+        try t.waitFor("CLOSE THE DAY?")
+        try t.send("Enter")
         try t.waitFor("Z report 1: 1 sales, net 1.19; the drawer balances")
         let z = try printed(printer, containing: "END OF DAY")
         #expect(z.contains { $0.contains("Z   R E P O R T   1") })     // double width on paper

@@ -165,12 +165,27 @@ struct CashOfficeControllerTests {
         h.key(.ctrl("o")); h.type("7")
         #expect(h.controller.mode == .closeCount)
         h.keyed("4649", .enter)                                     // 150 + 1.49 - 100 - 5 = 46.49
+        // Closing the day asks first; Esc counts again and closes nothing.
+        #expect(h.controller.mode == .confirmClose(counted: 4649, parked: 0))
+        #expect(h.controller.message?.text == "Close the day with 46.49 counted? Enter closes it; Esc counts again")
+        h.key(.escape)
+        #expect(h.controller.mode == .closeCount)
+        #expect(try h.db.zReports().isEmpty)
+        h.keyed("4649", .enter)
+        h.key(.enter)
         guard case .document(let v) = h.controller.mode else { Issue.record("no Z: \(h.error ?? "")"); return }
         #expect(v.title == "Z REPORT 1")
         #expect(h.controller.message?.text == "Z report 1: 1 sales, net 1.49; the drawer balances")
         h.key(.escape)
+        // A parked sale: the till says so before the day is closed, and it stays parked.
+        h.scan("5012345678900"); h.key(.function(9))
         h.key(.ctrl("o")); h.type("7"); h.keyed("0", .enter)
+        #expect(h.controller.mode == .confirmClose(counted: 0, parked: 1))
+        #expect(h.controller.message?.text.hasPrefix("1 parked sale is waiting: finish or cancel it first, or it goes into tomorrow's report.") == true)
+        #expect(h.controller.message?.isError == true)
+        h.key(.enter)
         #expect(h.controller.message?.text == "Z report 2: 0 sales, net 0.00; the drawer balances")
+        #expect(try h.db.suspendedSales().count == 1)
     }
 
     @Test func theTillLocksWhenIdleAndOnlyThePINUnlocksIt() throws {
