@@ -295,3 +295,30 @@ enum SalesCSV {
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
+
+/// `till unlock NUMBER`: from the shell, when no supervisor can (all of them locked, or none on shift).
+struct Unlock: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Unlock a cashier number locked after wrong PINs (at the till a supervisor does it); without NUMBER, list the locked ones.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The cashier number.") var number: String?
+
+    func run() throws {
+        let config = try global.loadConfig()
+        let db = try config.openDatabase()
+        let locked = try db.lockedNumbers()
+        guard let number else {
+            print(locked.isEmpty ? "No cashier number is locked." : "Locked after wrong PINs: " + locked.joined(separator: ", "))
+            return
+        }
+        guard locked.contains(number) else {
+            print("Cashier \(number) is not locked.")
+            return
+        }
+        try db.unlock(number: number)
+        try db.audit(AuditEntry(at: Int64(Date().timeIntervalSince1970 * 1000), action: "cashier-unlocked", cashier: nil,
+                                detail: "cashier \(number) (from the command line)"))
+        print("Cashier \(number) unlocked: they can sign on again.")
+    }
+}

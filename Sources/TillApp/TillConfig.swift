@@ -56,6 +56,8 @@ public struct TillConfig: Sendable {
     public var discountLimitBasisPoints: Int64 = 1000
     /// Lock the till after this many minutes without a key (0: never).
     public var autoLockMinutes = 5
+    /// Wrong PINs in a row that lock a cashier number (`[cash_office] max_pin_attempts`; 0: never).
+    public var maxPINAttempts = 3
     /// Cash a cashier may take, give or move alone (`[cash_office] max_…`).
     public var cashLimits = CashLimits()
     /// Card readers read directly (evdev, USB HID). Keyboard-wedge readers need no setting.
@@ -92,6 +94,7 @@ public struct TillConfig: Sendable {
         s.discountLimitBasisPoints = discountLimitBasisPoints
         s.autoLockMilliseconds = Int64(autoLockMinutes) * 60_000
         s.cashLimits = cashLimits
+        s.maxPINAttempts = maxPINAttempts
         return s
     }
 }
@@ -281,7 +284,11 @@ extension TillConfig {
             if let v = try reader.bool(l, "prompt_at_total", section: "loyalty") { c.loyaltyPromptAtTotal = v }
         }
         if let o = try reader.table(root, "cash_office") {
-            try reader.only(o, keys: ["discount_limit", "auto_lock_minutes"] + Self.cashLimitKeys, section: "cash_office")
+            try reader.only(o, keys: ["discount_limit", "auto_lock_minutes", "max_pin_attempts"] + Self.cashLimitKeys, section: "cash_office")
+            if let v = try reader.int(o, "max_pin_attempts", section: "cash_office") {
+                guard (0...20).contains(v) else { throw reader.bad("cash_office", "max_pin_attempts", "\(v) must be 0 (never lock) to 20") }
+                c.maxPINAttempts = v
+            }
             for key in Self.cashLimitKeys {
                 guard let v = try reader.string(o, key, section: "cash_office") else { continue }
                 guard v.contains("."), let minor = c.currency.parseKeyed(v), minor > 0, minor <= Money.maximumMinor else {

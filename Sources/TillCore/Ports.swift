@@ -10,6 +10,21 @@ public protocol ProductCatalog: Sendable {
 public protocol CashierDirectory: Sendable {
     /// The cashier with this number and PIN, or nil when either is wrong.
     func authenticate(number: String, pin: String) throws -> Cashier?
+    /// Signing on: the PIN is checked and wrong ones are counted for the number; the
+    /// `maxAttempts`-th wrong one in a row locks the number until a supervisor unlocks it (0: never
+    /// locks). A right PIN resets the count. Kept on disk: a restart does not reset it.
+    func signOn(number: String, pin: String, maxAttempts: Int, at time: Timestamp) throws -> SignOnOutcome
+    /// Unlocks a number locked after wrong PINs.
+    func unlock(number: String) throws
+}
+
+/// What a sign-on attempt came to.
+public enum SignOnOutcome: Hashable, Sendable {
+    case signedOn(Cashier)
+    /// Wrong number or PIN; `attemptsLeft` before the number locks (nil: it never does).
+    case wrong(attemptsLeft: Int?)
+    /// The number is locked after wrong PINs: a supervisor unlocks it.
+    case locked
 }
 
 /// A sale put aside to be resumed later.

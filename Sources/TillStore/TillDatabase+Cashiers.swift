@@ -12,6 +12,41 @@ extension TillDatabase: CashierDirectory {
         return Cashier(number: row["number"], name: row["name"], role: Cashier.Role(rawValue: row["role"]) ?? .cashier)
     }
 
+    public func signOn(number: String, pin: String, maxAttempts: Int, at time: Timestamp) throws -> SignOnOutcome {
+        try run("check the cashier") {
+            try pool.write { db -> SignOnOutcome in
+                let lock = try Row.fetchOne(db, sql: "SELECT wrong, locked_at FROM sign_on_lockout WHERE number = ?", arguments: [number])
+                if maxAttempts > 0, (lock?["locked_at"] as Int64?) != nil { return .locked }
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM cashier WHERE number = ?", arguments: [number])
+                if let row, PINHasher.verify(pin, against: row["pin_hash"]) {
+                    try db.execute(sql: "DELETE FROM sign_on_lockout WHERE number = ?", arguments: [number])
+                    return .signedOn(Cashier(number: row["number"], name: row["name"], role: Cashier.Role(rawValue: row["role"]) ?? .cashier))
+                }
+                let wrong = ((lock?["wrong"] as Int64?) ?? 0) + 1
+                let locks = maxAttempts > 0 && wrong >= Int64(maxAttempts)
+                try db.execute(sql: """
+                    INSERT INTO sign_on_lockout (number, wrong, locked_at) VALUES (?, ?, ?)
+                    ON CONFLICT (number) DO UPDATE SET wrong = excluded.wrong, locked_at = excluded.locked_at
+                    """, arguments: [number, wrong, locks ? time : nil])
+                if locks { return .locked }
+                return .wrong(attemptsLeft: maxAttempts > 0 ? maxAttempts - Int(wrong) : nil)
+            }
+        }
+    }
+
+    /// Cashier numbers locked after wrong PINs.
+    public func lockedNumbers() throws(TillStoreError) -> [String] {
+        try run("read the sign-on locks") {
+            try pool.read { try String.fetchAll($0, sql: "SELECT number FROM sign_on_lockout WHERE locked_at IS NOT NULL ORDER BY number") }
+        }
+    }
+
+    public func unlock(number: String) throws {
+        try run("unlock cashier \(number)") {
+            try pool.write { try $0.execute(sql: "DELETE FROM sign_on_lockout WHERE number = ?", arguments: [number]) }
+        }
+    }
+
     /// Adds or replaces a cashier; the PIN is stored hashed.
     public func saveCashier(_ cashier: Cashier, pin: String) throws(TillStoreError) {
         let hash = PINHasher.hash(pin)

@@ -442,6 +442,16 @@ public final class TillDatabase: Sendable {
             // Phones are found by phone_rev now.
             try db.execute(sql: "DROP INDEX customer_phone")
         }
+        m.registerMigration("v9-sign-on-lockout") { db in
+            // Wrong PINs by cashier number, apart from the staff list (head office replaces that).
+            try db.execute(sql: """
+                CREATE TABLE sign_on_lockout (
+                    number TEXT PRIMARY KEY NOT NULL,
+                    wrong INTEGER NOT NULL DEFAULT 0,
+                    locked_at INTEGER
+                ) WITHOUT ROWID
+                """)
+        }
         return m
     }
 

@@ -14,6 +14,8 @@ public struct OverrideRequest: Equatable, Sendable {
         case noSale(reason: String)
         case cashTender(Tender)
         case cashMovement(CashMovementKind, amount: Int64, reason: String?)
+        /// A cashier number locked after wrong PINs, at sign-on.
+        case unlockCashier(number: String)
     }
 
     public var action: GuardedAction
@@ -137,8 +139,17 @@ extension TillController {
             }
             let pin = input
             input = ""
+            // Counted as at sign-on: a supervisor's PIN cannot be guessed here either.
             let who: Cashier?
-            do { who = try env.cashiers.authenticate(number: number, pin: pin) } catch {
+            do {
+                switch try env.cashiers.signOn(number: number, pin: pin, maxAttempts: settings.maxPINAttempts, at: env.now()) {
+                case .signedOn(let c): who = c
+                case .wrong: who = nil
+                case .locked:
+                    audit("override-refused", supervisor: number, "\(request.action.label): \(request.detail): supervisor \(number) is locked")
+                    return leaveOverride(request, refused: "Supervisor \(number) is locked after wrong PINs: another supervisor unlocks it at sign-on")
+                }
+            } catch {
                 return leaveOverride(request, refused: "\(error)")
             }
             guard let who else {
@@ -171,6 +182,7 @@ extension TillController {
         switch request.pending {
         case .refund(let draft, _): mode = .returnLines(draft)
         case .cashMovement: mode = .cashOffice
+        case .unlockCashier: mode = .signOn(cashierNumber: nil)
         default: mode = .selling
         }
         if let refused { fail(refused) } else { message = Message(text: "\(request.action.label) not done", isError: false) }
@@ -216,6 +228,13 @@ extension TillController {
             do { try addTender(t) } catch { fail("\(error)") }
         case .cashMovement(let kind, let amount, let reason):
             recordCash(kind, amount: amount, reason: reason, supervisor: supervisor)
+        case .unlockCashier(let number):
+            mode = .signOn(cashierNumber: nil)
+            do {
+                try env.cashiers.unlock(number: number)
+                audit("cashier-unlocked", supervisor: supervisor, "cashier \(number)")
+                message = Message(text: "Cashier \(number) unlocked: key your cashier number and PIN", isError: false)
+            } catch { fail("\(error)") }
         }
     }
 

@@ -116,6 +116,8 @@ public struct TillSettings: Sendable {
     public var autoLockMilliseconds: Int64 = 0
     /// Cash a cashier may take, give or move without a supervisor.
     public var cashLimits = CashLimits()
+    /// Wrong PINs in a row that lock a cashier number at sign-on until a supervisor unlocks it (0: never).
+    public var maxPINAttempts = 3
 
     public init(
         identity: TillIdentity, taxRates: [String: TaxRate], barcodeRules: BarcodeRules, keymap: Keymap,
@@ -422,13 +424,22 @@ public final class TillController {
             let pin = input
             input = ""
             do {
-                guard let c = try env.cashiers.authenticate(number: number, pin: pin) else {
+                switch try env.cashiers.signOn(number: number, pin: pin, maxAttempts: settings.maxPINAttempts, at: env.now()) {
+                case .signedOn(let c):
+                    signedOn(c)
+                case .wrong(let left):
                     mode = .signOn(cashierNumber: nil)
                     audit("sign-on-refused", "cashier \(number): wrong number or PIN")
-                    fail("Cashier \(number) and that PIN do not match: key your cashier number again")
-                    return
+                    let warning = left.map { $0 == 1 ? " (one more wrong PIN locks it)" : " (\($0) more wrong PINs lock it)" } ?? ""
+                    fail("Cashier \(number) and that PIN do not match\(warning): key your cashier number again")
+                case .locked:
+                    audit("sign-on-locked", "cashier \(number): locked after \(settings.maxPINAttempts) wrong PINs")
+                    input = ""
+                    mode = .override(OverrideRequest(action: .unlockCashier, pending: .unlockCashier(number: number),
+                                                     detail: "cashier \(number)", supervisorNumber: nil))
+                    fail("Cashier \(number) is locked after \(settings.maxPINAttempts) wrong PINs: a supervisor unlocks it with their number and PIN "
+                         + "(\(keymap.label(.clear)): back)")
                 }
-                signedOn(c)
             } catch {
                 mode = .signOn(cashierNumber: nil)
                 fail("\(error)")

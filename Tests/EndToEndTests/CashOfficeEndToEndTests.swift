@@ -147,4 +147,36 @@ struct CashOfficeEndToEndTests {
         let period = try JSONDecoder().decode(PeriodReport.self, from: Data(x.stdout.utf8))
         #expect(period.kind == "X" && period.number == 2 && period.salesCount == 0)
     }
+
+    /// Three wrong PINs lock the number at 80x24 on the Linux console and in xterm; the shell's
+    /// `till unlock` (when no supervisor can) lets the cashier sign on again.
+    @Test(arguments: ["linux", "xterm-256color"])
+    func wrongPINsLockTheNumberAndTillUnlockOpensIt(term: String) throws {
+        let f = try TillFixture(items: 100)
+        let t = try f.startTill(width: 80, height: 24, term: term)
+        for pin in ["0000", "1111"] {
+            try t.send("1", "Enter")
+            try t.waitFor("PIN:")
+            try t.send(pin, "Enter")
+            try t.waitFor("do not match")
+        }
+        try t.send("1", "Enter")
+        try t.waitFor("PIN:")
+        try t.send("2222", "Enter")
+        let locked = try t.waitFor("locked after 3 wrong PINs")
+        #expect(locked.contains("Supervisor number:"), "\(locked)")
+        try t.send("Escape")
+        try t.send("1", "Enter")
+        try t.waitFor("PIN:")
+        try t.send("1234", "Enter")
+        try t.waitFor("locked after 3 wrong PINs")          // the right PIN too, while locked
+        try t.send("Escape")
+        let list = try f.runTill(["unlock"])
+        #expect(list.stdout.contains("Locked after wrong PINs: 1"), "\(list.stdout)")
+        let unlocked = try f.runTill(["unlock", "1"])
+        #expect(unlocked.status == 0 && unlocked.stdout.contains("Cashier 1 unlocked"), "\(unlocked.stderr)")
+        try f.signOn(t)
+        let audit = try f.runTill(["audit", "--format", "csv"]).stdout
+        #expect(audit.contains("sign-on-locked") && audit.contains("cashier 1 (from the command line)"), "\(audit)")
+    }
 }

@@ -202,4 +202,58 @@ struct CashOfficeControllerTests {
         #expect(h.controller.basket?.lines.count == 1)
         #expect(try h.db.auditTrail().map(\.action).suffix(3) == ["lock", "unlock-refused", "unlock"])
     }
+
+    /// Three wrong PINs in a row lock a cashier number, across a restart, until a supervisor
+    /// unlocks it; the supervisor prompt's PIN is counted the same way.
+    @Test func wrongPINsLockTheNumberUntilASupervisorUnlocksIt() throws {
+        let h = try Harness(signedOn: false)
+        h.signOn("1", "0000")
+        #expect(h.error == "Cashier 1 and that PIN do not match (2 more wrong PINs lock it): key your cashier number again")
+        h.signOn("1", "1111")
+        #expect(h.error == "Cashier 1 and that PIN do not match (one more wrong PIN locks it): key your cashier number again")
+        h.signOn("1", "2222")
+        guard case .override(let r) = h.controller.mode else { Issue.record("not locked: \(h.error ?? "")"); return }
+        #expect(r.action == .unlockCashier)
+        #expect(h.error?.hasPrefix("Cashier 1 is locked after 3 wrong PINs: a supervisor unlocks it") == true)
+        // Esc goes back; the right PIN is refused while locked, also after a restart.
+        h.key(.escape)
+        h.signOn("1", "1234")
+        guard case .override = h.controller.mode else { Issue.record("the right PIN signed a locked number on"); return }
+        h.key(.escape)
+        let restarted = Harness.makeController(db: h.db, receipts: h.receipts, ids: h.ids, clock: h.clock)
+        for c in "1" { restarted.handle(.key(.char(c))) }
+        restarted.handle(.key(.enter))
+        for c in "1234" { restarted.handle(.key(.char(c))) }
+        restarted.handle(.key(.enter))
+        guard case .override = restarted.mode else { Issue.record("a restart unlocked the number"); return }
+        restarted.handle(.key(.escape))
+        // The locked supervisor cannot unlock another with a guessed PIN: those count too.
+        h.signOn("1", "1234")
+        h.supervise("9", "0000"); h.signOn("1", "1234")
+        h.supervise("9", "0001"); h.signOn("1", "1234")
+        h.supervise("9", "0002")
+        h.signOn("1", "1234")
+        h.supervise("9", "9999")
+        #expect(h.error == "Supervisor 9 is locked after wrong PINs: another supervisor unlocks it at sign-on")
+        // Unlocked by hand here (as another supervisor would): 9 unlocks 1; 1 signs on.
+        try h.db.unlock(number: "9")
+        h.signOn("1", "1234")
+        h.supervise()
+        #expect(h.controller.message?.text == "Cashier 1 unlocked: key your cashier number and PIN")
+        h.signOn("1", "1234")
+        #expect(h.controller.mode == .selling)
+        let trail = try h.db.auditTrail().map { "\($0.action) \($0.supervisor ?? "-") \($0.detail)" }
+        #expect(trail.contains("sign-on-locked - cashier 1: locked after 3 wrong PINs"))
+        #expect(trail.contains("cashier-unlocked 9 cashier 1"))
+    }
+
+    /// A locked supervisor's number authorises nothing, its own unlocking included.
+    @Test func aLockedSupervisorCannotUnlockTheirOwnNumber() throws {
+        let h = try Harness(signedOn: false)
+        for pin in ["0000", "1111", "2222"] { h.signOn("9", pin) }
+        guard case .override = h.controller.mode else { Issue.record("not locked"); return }
+        h.supervise("9", "9999")
+        #expect(h.error == "Supervisor 9 is locked after wrong PINs: another supervisor unlocks it at sign-on")
+        guard case .signOn = h.controller.mode else { Issue.record("not back at sign-on"); return }
+    }
 }

@@ -103,7 +103,7 @@ struct TillControllerTests {
         let h = try Harness(signedOn: false)
         h.signOn("1", "0000")
         #expect(h.controller.mode == .signOn(cashierNumber: nil))
-        #expect(h.error == "Cashier 1 and that PIN do not match: key your cashier number again")
+        #expect(h.error == "Cashier 1 and that PIN do not match (2 more wrong PINs lock it): key your cashier number again")
         h.scan("5012345678900")
         #expect(h.error == "Sign on before scanning items")
         h.signOn()

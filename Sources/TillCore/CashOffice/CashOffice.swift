@@ -9,6 +9,7 @@ public enum GuardedAction: String, Hashable, Sendable, Codable, CaseIterable {
     case refundToCash = "refund-to-cash"
     case noSale = "no-sale"
     case cashAboveLimit = "cash-above-limit"
+    case unlockCashier = "unlock-cashier"
 
     public var label: String {
         switch self {
@@ -20,6 +21,7 @@ public enum GuardedAction: String, Hashable, Sendable, Codable, CaseIterable {
         case .refundWithoutReceipt: "Refund without a receipt"
         case .refundToCash: "Refund in cash"
         case .noSale: "No sale (open the drawer)"
+        case .unlockCashier: "Unlocking a cashier"
         }
     }
 }
