@@ -99,6 +99,8 @@ public enum BasketEvent: Hashable, Sendable, Codable {
     case discountSale(discount: Discount)
     /// A new unit price for a line (a price override, authorised by a supervisor).
     case overridePrice(number: Int, unitPrice: Int64)
+    /// A new quantity for a line already rung (items sold by the unit, not priced by a label).
+    case changeQuantity(number: Int, quantity: Quantity)
     case addTender(tender: Tender)
     /// The sale is for this loyalty member (a card was scanned, or issued and registered).
     case identifyCustomer(customer: SaleCustomer)
@@ -172,6 +174,18 @@ public struct Basket: Sendable, Hashable {
             else { throw .amountTooLarge(item: lines[i].item.description) }
             lines[i].item.unitPrice = price
             lines[i].item.priceFromLabel = false
+            lines[i].amount = amount
+            if let d = lines[i].discount, (d.amount(of: amount) ?? Int64.max) > amount { lines[i].discount = nil }
+        case .changeQuantity(let n, let quantity):
+            guard tenders.isEmpty else { throw .paymentStarted }
+            let i = try index(ofLine: n)
+            let item = lines[i].item
+            guard !item.soldByWeight, !item.priceFromLabel else { throw .quantityFixed(line: n, item: item.description) }
+            guard quantity.milli > 0, quantity <= .maximum else { throw .quantityOutOfRange(quantity.description) }
+            guard quantity.isWhole else { throw .quantityNotWhole(item: item.description, quantity: quantity) }
+            guard let amount = MinorUnits.mulDivRounded(item.unitPrice, quantity.milli, 1000), amount <= Money.maximumMinor
+            else { throw .amountTooLarge(item: item.description) }
+            lines[i].item.quantity = quantity
             lines[i].amount = amount
             if let d = lines[i].discount, (d.amount(of: amount) ?? Int64.max) > amount { lines[i].discount = nil }
         case .discountSale(let discount):

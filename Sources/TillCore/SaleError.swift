@@ -28,6 +28,7 @@ public enum SaleError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidReference(String)
     case noCustomer
     case cardIssuedInSale
+    case quantityFixed(line: Int, item: String)
 
     public var description: String {
         switch self {
@@ -82,6 +83,8 @@ public enum SaleError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(due) is still due: take another tender"
         case .noCustomer:
             return "Scan the customer's loyalty card before paying with points"
+        case .quantityFixed(let line, let item):
+            return "Line \(line) (\(item)) is weighed or priced by its label: its quantity cannot change; void it and ring it again"
         case .cardIssuedInSale:
             return "The card was issued and registered in this sale, so it stays on it: cancel the sale to sell without it (the card stays registered)"
         case .invalidReference(let s):

@@ -496,7 +496,11 @@ public final class TillController {
         }
         switch key {
         case .enter:
-            guard !input.isEmpty else { return }
+            guard !input.isEmpty else {
+                // "3 * Enter": the selected line (the last, if none) becomes 3.
+                if let q = pendingQuantity { changeQuantity(to: q) }
+                return
+            }
             let code = input
             input = ""
             isCardCode(code) ? identifyCard(code) : addItem(code)
@@ -596,6 +600,23 @@ public final class TillController {
         guard q.milli > 0, q <= .maximum else { return fail(SaleError.quantityOutOfRange(text).description) }
         pendingQuantity = q
         message = nil
+    }
+
+    /// The selected line's quantity (the last line's when none is selected) changed to `q`.
+    private func changeQuantity(to q: Quantity) {
+        pendingQuantity = nil
+        guard let basket, !basket.isEmpty else { return fail("Key a quantity, then \(keymap.label(.quantity)), then scan the item") }
+        let number = selectedLine ?? basket.lines.count
+        let before = basket.lines[number - 1].item.quantity
+        do {
+            try apply(.changeQuantity(number: number, quantity: q))
+            totalled = false
+            let line = self.basket!.lines[number - 1]
+            audit("quantity-change", "line \(number) \(line.item.description): \(before) -> \(q)")
+            message = Message(text: "Line \(number): \(q) x \(line.item.description) \(currency.format(line.amount))", isError: false)
+        } catch {
+            fail("\(error)")
+        }
     }
 
     private func voidLine() {

@@ -193,6 +193,41 @@ struct TillControllerTests {
         #expect(h.controller.pendingQuantity == nil)
     }
 
+    /// "N * Enter" changes the selected line's quantity (the last line's when none is selected);
+    /// weighed and label-priced lines keep theirs; the change survives a restart and is audited.
+    @Test func aLineAlreadyRungChangesQuantity() throws {
+        let h = try Harness()
+        h.scan("5012345678900")                               // milk 1.19
+        h.scan("4006381333931")                               // 1.49
+        h.keyed("3", .char("*")); h.key(.enter)
+        #expect(h.controller.sale?.basket.lines.map(\.item.quantity) == [.one, .units(3)])
+        #expect(h.controller.message?.text == "Line 2: 3 x \(h.controller.sale!.basket.lines[1].item.description) 4.47")
+        h.key(.up); h.key(.up)                               // line 1
+        h.keyed("2", .char("*")); h.key(.enter)
+        #expect(h.controller.sale?.basket.lines.map(\.amount) == [238, 447])
+        #expect(h.controller.sale?.basket.totals.total == 685)
+        h.keyed("1.5", .char("*")); h.key(.enter)
+        #expect(h.error == "Milk 1L is sold by unit: quantity 1.500 must be whole")
+        h.keyed("0.750", .char("*")); h.keyed("1", .enter)   // bananas by weight
+        h.keyed("2", .char("*")); h.key(.enter)
+        #expect(h.error?.hasPrefix("Line 3 (") == true && h.error?.hasSuffix("is weighed or priced by its label: its quantity cannot change; void it and ring it again") == true)
+        #expect(h.controller.sale?.basket.lines.count == 3)
+        // Kept across a restart (the events are replayed).
+        let before = h.controller.sale?.basket
+        let again = Harness.makeController(db: try TillDatabase(path: h.db.path), receipts: h.receipts, ids: h.ids, clock: h.clock)
+        for c in "1" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        for c in "1234" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        #expect(again.sale?.basket == before)
+        #expect(try h.db.auditTrail().filter { $0.action == "quantity-change" }.map(\.detail)
+                == ["line 2 \(before!.lines[1].item.description): 1 -> 3", "line 1 Milk 1L: 1 -> 2"])
+        // Once payment has started, no more.
+        h.keyed("500", .function(8)); h.key(.function(6))
+        h.keyed("5", .char("*")); h.key(.enter)
+        #expect(h.error == "Payment has started: finish the payment, or cancel the sale")
+    }
+
     @Test func discountAboveTheLineValueIsRefused() throws {
         let h = try Harness()
         h.scan("5012345678900")
