@@ -102,6 +102,8 @@ public enum BasketEvent: Hashable, Sendable, Codable {
     /// A new quantity for a line already rung (items sold by the unit, not priced by a label).
     case changeQuantity(number: Int, quantity: Quantity)
     case addTender(tender: Tender)
+    /// The last tender taken off (the customer pays another way); the sale is not cancelled.
+    case removeLastTender
     /// The sale is for this loyalty member (a card was scanned, or issued and registered).
     case identifyCustomer(customer: SaleCustomer)
     /// The card is taken off the sale (scanned by mistake).
@@ -211,6 +213,9 @@ public struct Basket: Sendable, Hashable {
                 throw .tenderAboveDue(kind: tender.kind, amount: money(tender.amount), due: money(due))
             }
             tenders.append(tender)
+        case .removeLastTender:
+            guard !tenders.isEmpty else { throw .noTender }
+            tenders.removeLast()
         }
     }
 

@@ -29,6 +29,7 @@ public enum SaleError: Error, Equatable, Sendable, CustomStringConvertible {
     case noCustomer
     case cardIssuedInSale
     case quantityFixed(line: Int, item: String)
+    case noTender
 
     public var description: String {
         switch self {
@@ -83,6 +84,8 @@ public enum SaleError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(due) is still due: take another tender"
         case .noCustomer:
             return "Scan the customer's loyalty card before paying with points"
+        case .noTender:
+            return "No payment has been taken on this sale"
         case .quantityFixed(let line, let item):
             return "Line \(line) (\(item)) is weighed or priced by its label: its quantity cannot change; void it and ring it again"
         case .cardIssuedInSale:

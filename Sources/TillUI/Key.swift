@@ -139,7 +139,7 @@ public enum TillAction: String, CaseIterable, Sendable {
         switch self {
         case .help: "Help (this screen)"
         case .quantity: "Quantity: N, this key, then the item (0.750 for kg); Enter: selected line to N"
-        case .voidLine: "Void the selected line (or key its number first)"
+        case .voidLine: "Void the selected line (or key its number); paying: last tender off"
         case .lineDiscount: "Line discount: key 10% or 1.50 first"
         case .saleDiscount: "Sale discount: key 10% or 1.50 first (0 removes)"
         case .total: "Total: show the amount due"

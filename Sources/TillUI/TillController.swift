@@ -602,6 +602,23 @@ public final class TillController {
         message = nil
     }
 
+    /// Payment has started and the void key is pressed: the last tender comes off (the customer
+    /// pays another way) and the cashier is told what to give back.
+    private func removeLastTender(_ t: Tender) {
+        do {
+            try apply(.removeLastTender)
+            let what = "\(t.kind.label) \(currency.format(t.amount))"
+            let todo: String
+            switch t.kind {
+            case .cash: todo = "give the \(currency.format(t.amount)) back"
+            case .card: todo = "reverse it on the card terminal" + (t.reference.map { " (ref \($0))" } ?? "")
+            case .points: todo = "the \(t.points ?? 0) points stay on the card"
+            }
+            audit("tender-removed", "\(what)" + (t.reference.map { " ref \($0)" } ?? "") + (t.points.map { ", \($0) points" } ?? ""))
+            message = Message(text: "\(what) taken off: \(todo). \(currency.format(basket?.totals.due ?? 0)) due", isError: false)
+        } catch { fail("\(error)") }
+    }
+
     /// The selected line's quantity (the last line's when none is selected) changed to `q`.
     private func changeQuantity(to q: Quantity) {
         pendingQuantity = nil
@@ -621,6 +638,9 @@ public final class TillController {
 
     private func voidLine() {
         guard let basket, !basket.isEmpty else { return fail(SaleError.noLines.description) }
+        if let last = basket.tenders.last, input.isEmpty {
+            return removeLastTender(last)
+        }
         var number = selectedLine ?? basket.lines.count
         if !input.isEmpty {
             guard let n = Int(input), input.allSatisfy(\.isNumber) else {

@@ -228,6 +228,33 @@ struct TillControllerTests {
         #expect(h.error == "Payment has started: finish the payment, or cancel the sale")
     }
 
+    /// With payment started, the void key takes the last tender off (not the sale): the
+    /// cashier is told what to give back, the rest is paid another way, and only what stayed is
+    /// on the sale.
+    @Test func theLastTenderComesOffWithoutCancellingTheSale() throws {
+        let h = try Harness()
+        h.scan("5012345678900"); h.scan("4006381333931")      // 1.19 + 1.49 = 2.68
+        h.key(.function(5))
+        h.key(.function(8))                                   // split
+        h.keyed("100", .function(7)); h.keyed("AUTH9", .enter) // card 1.00
+        #expect(h.controller.sale?.basket.totals.due == 168)
+        h.key(.function(2))
+        #expect(h.controller.message?.text == "Card 1.00 taken off: reverse it on the card terminal (ref AUTH9). 2.68 due")
+        #expect(h.controller.sale?.basket.tenders.isEmpty == true)
+        #expect(h.controller.sale?.basket.lines.allSatisfy { !$0.voided } == true, "the void key took no line off")
+        // Taken off for good: a restart replays it.
+        let again = Harness.makeController(db: try TillDatabase(path: h.db.path), receipts: h.receipts, ids: h.ids, clock: h.clock)
+        for c in "1" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        for c in "1234" { again.handle(.key(.char(c))) }
+        again.handle(.key(.enter))
+        #expect(again.sale?.basket.tenders.isEmpty == true)
+        h.key(.function(6))                                   // all in cash
+        guard case .receipt(let r) = h.controller.mode else { Issue.record("not completed: \(h.error ?? "")"); return }
+        #expect(r.sale.basket.tenders == [Tender(kind: .cash, amount: 268)])
+        #expect(try h.db.auditTrail().contains { $0.action == "tender-removed" && $0.detail == "Card 1.00 ref AUTH9" })
+    }
+
     @Test func discountAboveTheLineValueIsRefused() throws {
         let h = try Harness()
         h.scan("5012345678900")
