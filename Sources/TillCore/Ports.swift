@@ -4,6 +4,9 @@ public protocol ProductCatalog: Sendable {
     func product(gtin: String) throws -> Product?
     /// The product with this normalised PLU, if any.
     func product(plu: String) throws -> Product?
+    /// Products whose description or category holds every word of `text` (the start of a word,
+    /// any order, any case), by description: one page, and how many match in all.
+    func searchProducts(_ text: String, limit: Int, offset: Int) throws -> (products: [Product], total: Int)
 }
 
 /// Checks who may sign on.

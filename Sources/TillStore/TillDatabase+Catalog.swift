@@ -23,6 +23,31 @@ extension TillDatabase: ProductCatalog {
         }
     }
 
+    public func searchProducts(_ text: String, limit: Int, offset: Int) throws -> (products: [Product], total: Int) {
+        // Each word the start of a word of the name or category (the full-text index: any case,
+        // accents ignored); what was keyed is quoted, so no character of it is query syntax.
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).prefix(6)
+        guard !words.isEmpty else { return ([], 0) }
+        let match = words.map { "\"" + $0.reduce(into: "") { out, c in out.append(c); if c == "\"" { out.append("\"") } } + "\"*" }
+            .joined(separator: " ")
+        return try run("search the catalog for '\(text)'") {
+            try pool.read { db in
+                let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM product_search WHERE product_search MATCH ?", arguments: [match]) ?? 0
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT p.*, \(Self.codesColumn) FROM product_search s JOIN product p ON p.rowid = s.rowid
+                    WHERE product_search MATCH ? ORDER BY p.description, p.sku LIMIT ? OFFSET ?
+                    """, arguments: [match, max(1, limit), max(0, offset)])
+                return (rows.map(Self.product(from:)), total)
+            }
+        }
+    }
+
+    /// The product search's index made again from the catalog: after every import, in the
+    /// import's transaction (a rebuild is much faster than keeping it row by row).
+    static func rebuildProductSearch(_ db: Database) throws {
+        try db.execute(sql: "INSERT INTO product_search(product_search) VALUES ('rebuild')")
+    }
+
     /// Finds a product by SKU.
     public func product(sku: String) throws(TillStoreError) -> Product? {
         try run("look up SKU \(sku)") {
@@ -99,5 +124,6 @@ extension TillDatabase: ProductCatalog {
             ])
             for code in p.barcodes { try insertBarcode.execute(arguments: [code, p.sku]) }
         }
+        try rebuildProductSearch(db)
     }
 }

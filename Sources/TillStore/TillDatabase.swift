@@ -452,6 +452,16 @@ public final class TillDatabase: Sendable {
                 ) WITHOUT ROWID
                 """)
         }
+        m.registerMigration("v10-product-search") { db in
+            // Products found by words of their name or category (Ctrl-T): a full-text index over
+            // the catalog, rebuilt by each catalog import (`rebuildProductSearch`): names and
+            // categories change only there.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE product_search USING fts5(
+                    description, category, content='product', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2', prefix='2 3')
+                """)
+            try rebuildProductSearch(db)
+        }
         return m
     }
 

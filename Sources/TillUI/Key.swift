@@ -98,6 +98,7 @@ public enum TillAction: String, CaseIterable, Sendable {
     case lock
     case removeCard = "remove_card"
     case messages
+    case lookup
 
     /// The summary in at most 24 characters, for the two-column help on a small screen.
     public var shortSummary: String {
@@ -131,6 +132,7 @@ public enum TillAction: String, CaseIterable, Sendable {
         case .lock: "Lock the till"
         case .removeCard: "Take the card off"
         case .messages: "The last messages"
+        case .lookup: "Find a product, price check"
         }
     }
 
@@ -166,6 +168,7 @@ public enum TillAction: String, CaseIterable, Sendable {
         case .lock: "Lock the till (your PIN unlocks)"
         case .removeCard: "Take the loyalty card off the sale (scanned by mistake)"
         case .messages: "The last 20 messages, newest first, in full"
+        case .lookup: "Find a product by name (Enter adds it); a scan there only shows the price"
         }
     }
 }

@@ -34,6 +34,7 @@ public struct Keymap: Sendable, Equatable {
         .lock: ["Ctrl-L"],
         .removeCard: ["Ctrl-D"],
         .messages: ["Ctrl-G"],
+        .lookup: ["Ctrl-T"],
     ]
 
     public static let standard = try! Keymap(overrides: [:])

@@ -34,6 +34,7 @@ struct SaleScreen {
             case .registration(let form): registration(c, form)
             case .customerSearch(let search): customerSearch(c, search)
             case .customerDetail(let detail): customerDetail(c, detail)
+            case .productLookup(let lookup): productLookup(c, lookup)
             case .override(let request): overridePanel(c, request)
             case .returnReceipt: returnReceipt(c)
             case .returnLines(let draft): returnLines(c, draft)
@@ -225,7 +226,7 @@ struct SaleScreen {
         let prompt = Self.inputPrompt(c)
         t.put(y, 1, prompt, .bold)
         switch c.mode {
-        case .confirmCancel, .registration, .customerSearch, .customerDetail, .locked, .cashOffice: return
+        case .confirmCancel, .registration, .customerSearch, .customerDetail, .productLookup, .locked, .cashOffice: return
         case .override(let r) where r.supervisorNumber != nil: t.put(y, prompt.count + 2, String(repeating: "*", count: c.input.count))
         default: t.put(y, prompt.count + 2, c.input)
         }
@@ -240,7 +241,7 @@ struct SaleScreen {
         case .confirmCancel: prompt = "Cancel the sale? Enter = yes, \(c.settings.keymap.label(.clear)) = no"
         case .receipt, .document: prompt = "Next item:"
         case .loyaltyPrompt: prompt = "Loyalty card number:"
-        case .registration, .customerSearch, .customerDetail, .locked, .cashOffice: prompt = ""
+        case .registration, .customerSearch, .customerDetail, .productLookup, .locked, .cashOffice: prompt = ""
         case .override(let r): prompt = r.supervisorNumber == nil ? "Supervisor number:" : "Supervisor \(r.supervisorNumber!) PIN:"
         case .returnReceipt: prompt = "Receipt number:"
         case .returnLines: prompt = c.pendingQuantityText.map { "\($0) x  Line number:" } ?? "Line number:"
@@ -275,6 +276,9 @@ struct SaleScreen {
         case .customerSearch(let search):
             let (y, x, _, _) = searchBox()
             t.moveCursor(y + 2, x + 11 + search.query.count)
+        case .productLookup(let lookup):
+            let (y, x, _, _) = searchBox()
+            t.moveCursor(y + 2, x + 11 + lookup.query.count)
         default:
             t.moveCursor(t.rows - 2, Self.inputPrompt(c).count + 2 + c.input.count)
         }
@@ -392,6 +396,30 @@ struct SaleScreen {
             t.put(y + 5 + i - first, x + 2, pad(text, w - 4), i == search.selected ? .reverse : [], width: w - 4)
         }
         t.put(y + h - 1, x + 2, " Enter: search / open   Up/Down: choose   PgUp/PgDn: pages   \(c.settings.keymap.label(.clear)): back ", .dim)
+    }
+
+    private func productLookup(_ c: TillController, _ l: ProductLookup) {
+        let cur = c.settings.identity.currency
+        let (y, x, h, w) = searchBox()
+        t.box(y, x, h, w)
+        t.put(y, x + 2, " FIND A PRODUCT ", .bold)
+        t.put(y + 2, x + 3, "Search:", .bold)
+        t.put(y + 2, x + 11, l.query + String(repeating: " ", count: max(0, 40 - l.query.count)), .underline, width: w - 14)
+        t.put(y + 3, x + 3, "Words of the name or category, any order; scan: price check", .dim, width: w - 6)
+        if l.total > 0 {
+            let count = "\(l.offset + 1)-\(l.offset + l.results.count) of \(l.total)"
+            t.put(y + 4, x + w - count.count - 3, count, .bold)
+        }
+        let body = h - 7
+        let first = max(0, min(l.selected - body + 1, l.results.count - body))
+        let priceWidth = 12, codeWidth = 8
+        for (i, p) in l.results.enumerated().dropFirst(first).prefix(body) {
+            let price = cur.format(p.unitPrice) + (p.soldByWeight ? "/kg" : "")
+            let name = pad(p.description, max(10, w - 4 - codeWidth - priceWidth - 12))
+            let text = pad(p.plu ?? "", codeWidth) + name + pad(p.category, 12) + pad(price, priceWidth, right: true)
+            t.put(y + 5 + i - first, x + 2, pad(text, w - 4), i == l.selected ? .reverse : [], width: w - 4)
+        }
+        t.put(y + h - 1, x + 2, " Enter: search / add   Up/Down: choose   PgUp/PgDn: pages   \(c.settings.keymap.label(.clear)): back ", .dim)
     }
 
     private func customerDetail(_ c: TillController, _ d: CustomerDetail) {

@@ -156,6 +156,8 @@ public final class TillController {
         case customerSearch(CustomerSearch)
         /// One customer's details and purchases.
         case customerDetail(CustomerDetail)
+        /// Finding a product by name; a price check.
+        case productLookup(ProductLookup)
         /// A guarded action waiting for a supervisor's number and PIN.
         case override(OverrideRequest)
         /// A return: waiting for the receipt's barcode or number.
@@ -320,6 +322,8 @@ public final class TillController {
             }
         case .customerSearch, .customerDetail:
             showCustomer(card: code)
+        case .productLookup:
+            priceCheck(code)
         case .returnReceipt:
             input = ""
             findReceipt(code)
@@ -367,6 +371,7 @@ public final class TillController {
         case .registration(let form): registrationKey(key, action, form: form)
         case .customerSearch(let search): customerSearchKey(key, action, search: search)
         case .customerDetail(let detail): customerDetailKey(key, action, detail: detail)
+        case .productLookup(let lookup): lookupKey(key, action, lookup: lookup)
         case .signOn(let number): signOnKey(key, action, number: number)
         case .selling: sellingKey(key, action)
         case .cardReference(let amount): cardReferenceKey(key, action, amount: amount)
@@ -543,6 +548,7 @@ public final class TillController {
         case .lock: lock(auto: false)
         case .removeCard: removeCard()
         case .messages: showingMessages = true
+        case .lookup: startLookup()
         }
     }
 

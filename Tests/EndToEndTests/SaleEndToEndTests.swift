@@ -193,5 +193,38 @@ struct SaleEndToEndTests {
         let sale = try #require(try f.exportedSales().first)
         #expect(sale.lines.map(\.voided) == [true, true, false])
     }
-}
 
+    /// The store keys at 80x24 under both terminals: Ctrl-T finds a product by name and adds it;
+    /// a code there is a price check; "N * Enter" changes the line; with payment started F2 takes
+    /// the last tender off.
+    @Test(arguments: ["linux", "xterm-256color"])
+    func productLookupPriceCheckQuantityChangeAndTenderRemoval(term: String) throws {
+        let f = try TillFixture()
+        let t = try f.startTill(width: 80, height: 24, term: term)
+        try f.signOn(t)
+        try t.send("C-t")
+        try t.waitFor("FIND A PRODUCT")
+        try t.send("4000000000013", "Enter")
+        try t.waitFor("Price check: Coffee beans 500g 6.99 (not added)")
+        try t.type("bEAns coff")
+        try t.send("Enter")
+        let found = try t.waitFor("Enter adds it to the sale")
+        #expect(found.contains("Coffee beans 500g") && found.contains("6.99"), "\(found)")
+        try t.send("Enter")
+        try t.waitUntil("the coffee on the sale") { !$0.contains("FIND A PRODUCT") && $0.contains("Coffee beans") }
+        try t.send("3", "*", "Enter")
+        try t.waitFor("Line 1: 3 x Coffee beans 500g 20.97")
+        try t.send("F5")
+        try t.waitFor("Total 20.97 due")
+        try t.send("F8")
+        try t.send("1000", "F6")                               // 10.00 cash, split
+        try t.waitFor("10.97")
+        try t.send("F2")
+        try t.waitFor("Cash 10.00 taken off: give the 10.00 back. 20.97 due")
+        try t.send("F6")
+        try t.waitFor(" complete.")
+        let sale = try #require(try f.exportedSales().first)
+        #expect(sale.lines.map(\.quantityMilli) == [3000])
+        #expect(sale.tenders == [SaleDocument.TenderInfo(kind: "cash", amount: 2097, reference: nil)])
+    }
+}

@@ -120,4 +120,25 @@ struct CatalogImportTests {
         try db.importCatalog(parse(header + "C,,,Only,1.00,A,,\n").rows, replace: true, file: "f")
         #expect(try db.productCount() == 1)
     }
+
+    /// The product search (Ctrl-T) follows the catalog: renamed, replaced and removed products
+    /// are found by their new names only; words match the start of a word, any order, any case,
+    /// accents ignored.
+    @Test func theProductSearchFollowsEveryImport() throws {
+        let dir = TemporaryDirectory()
+        let db = try makeDemoDatabase(in: dir, products: [])
+        try db.importCatalog(parse(header + "A,,,Crème fraîche,1.00,A,Dairy,\nB,,,Orange juice,2.00,A,Beverages,\n").rows, replace: false, file: "f")
+        #expect(try db.searchProducts("creme", limit: 20, offset: 0).products.map(\.sku) == ["A"])
+        #expect(try db.searchProducts("JUICE or", limit: 20, offset: 0).products.map(\.sku) == ["B"])
+        #expect(try db.searchProducts("bev", limit: 20, offset: 0).total == 1)
+        #expect(try db.searchProducts("uice", limit: 20, offset: 0).total == 0, "the start of a word, not the middle")
+        #expect(try db.searchProducts("\"juice* OR", limit: 20, offset: 0).total == 1, "quotes, stars and OR are what was keyed, not query syntax")
+        try db.importCatalog(parse(header + "B,,,Apple juice,2.00,A,Beverages,\n").rows, replace: false, file: "f")
+        #expect(try db.searchProducts("orange", limit: 20, offset: 0).total == 0)
+        #expect(try db.searchProducts("apple", limit: 20, offset: 0).products.map(\.sku) == ["B"])
+        try db.importCatalog(parse(header + "C,,,Tea,1.00,A,Grocery,\n").rows, replace: true, file: "f")
+        #expect(try db.searchProducts("apple", limit: 20, offset: 0).total == 0)
+        #expect(try db.searchProducts("crème", limit: 20, offset: 0).total == 0)
+        #expect(try db.searchProducts("grocery tea", limit: 20, offset: 0).products.map(\.sku) == ["C"])
+    }
 }

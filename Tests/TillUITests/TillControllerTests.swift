@@ -255,6 +255,38 @@ struct TillControllerTests {
         #expect(try h.db.auditTrail().contains { $0.action == "tender-removed" && $0.detail == "Card 1.00 ref AUTH9" })
     }
 
+    /// Ctrl-T finds a product by words of its name or category in any order and adds it with
+    /// Enter; a scan there is a price check that adds nothing.
+    @Test func aProductIsFoundByNameAndAScanThereOnlyChecksItsPrice() throws {
+        let h = try Harness()
+        h.key(.ctrl("t"))
+        guard case .productLookup = h.controller.mode else { Issue.record("no lookup"); return }
+        h.scan("4000000000013")
+        #expect(h.controller.message?.text == "Price check: Coffee beans 500g 6.99 (not added)")
+        #expect(h.controller.sale == nil)
+        h.type("BEANS cof"); h.key(.enter)
+        guard case .productLookup(let found) = h.controller.mode else { Issue.record("no results"); return }
+        #expect(found.results.map(\.description).contains("Coffee beans 500g"))
+        #expect(found.results.allSatisfy { $0.description.lowercased().contains("bean") })
+        let coffee = try #require(found.results.firstIndex { $0.description == "Coffee beans 500g" })
+        for _ in 0..<coffee { h.key(.down) }
+        h.key(.enter)
+        #expect(h.controller.mode == .selling)
+        #expect(h.controller.sale?.basket.lines.map(\.item.sku) == ["F0015"])
+        // By category; a weighed product needs its weight first; nothing found says so.
+        h.key(.ctrl("t")); h.type("bakery croiss"); h.key(.enter)
+        guard case .productLookup(let bakery) = h.controller.mode else { Issue.record("no results"); return }
+        #expect(bakery.results.map(\.description) == ["Croissant"])
+        h.key(.escape)
+        h.key(.ctrl("t")); h.type("banana"); h.key(.enter); h.key(.enter)
+        #expect(h.error == "Bananas is sold by weight: key the weight in kg first, e.g. 0.350 * then the item")
+        h.keyed("0.500", .char("*")); h.key(.ctrl("t")); h.type("banana"); h.key(.enter); h.key(.enter)
+        #expect(h.controller.sale?.basket.lines.last?.item.quantity == Quantity(milli: 500))
+        h.key(.ctrl("t")); h.type("100% zzz"); h.key(.enter)
+        #expect(h.error == "No product matches '100% zzz': try fewer or shorter words, or the category")
+        #expect(h.controller.sale?.basket.lines.count == 2)
+    }
+
     @Test func discountAboveTheLineValueIsRefused() throws {
         let h = try Harness()
         h.scan("5012345678900")
