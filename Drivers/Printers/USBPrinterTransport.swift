@@ -1,4 +1,5 @@
 import CLibUSB
+import Synchronization
 
 /// A USB printer through libusb, chosen by vendor and product ID (and serial number when several
 /// identical printers are connected). The kernel's usblp driver, if bound, is detached so the
@@ -10,11 +11,42 @@ public struct USBPrinterTransport: PrinterTransport {
     public let serial: String?
     public let timeoutMilliseconds: Int
 
+    /// The printer kept open and claimed between jobs: opening (libusb start, the device list,
+    /// claiming the interface) costs more than printing a receipt's first line. Dropped on any
+    /// error, so a printer unplugged and plugged back is opened afresh.
+    private let kept = KeptSession()
+
     public init(vendorID: UInt16, productID: UInt16, serial: String? = nil, timeoutMilliseconds: Int = 5_000) {
         self.vendorID = vendorID
         self.productID = productID
         self.serial = serial
         self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    final class KeptSession: @unchecked Sendable { // `session` is only touched under `lock`
+        let lock = Mutex(())
+        var session: Session?
+    }
+
+    /// Runs `body` on the kept session (opening it first if there is none); an error closes it.
+    private func withSession<T>(_ body: (Session) throws(PrinterError) -> T) throws(PrinterError) -> T {
+        let result: Result<T, PrinterError> = kept.lock.withLock { _ in
+            do {
+                let s: Session
+                if let open = kept.session { s = open } else {
+                    s = try open()
+                    kept.session = s
+                }
+                return .success(try body(s))
+            } catch let e as PrinterError {
+                kept.session = nil
+                return .failure(e)
+            } catch {
+                kept.session = nil
+                return .failure(.io(description, reason: "\(error)"))
+            }
+        }
+        return try result.get()
     }
 
     public var description: String {
@@ -118,7 +150,7 @@ public struct USBPrinterTransport: PrinterTransport {
         if claim != 0 {
             libusb_close(handle); libusb_exit(ctx)
             if claim == LIBUSB_ERROR_BUSY.rawValue {
-                throw .busy(description, hint: "another program has claimed it: is CUPS printing to it as well?")
+                throw .busy(description, hint: "another program has claimed it: a running till keeps its printer open (use its own keys, or stop it first), or CUPS prints to it as well")
             }
             if claim == LIBUSB_ERROR_ACCESS.rawValue {
                 throw .permissionDenied(description, hint: "install the udev rule Drivers/udev/60-till.rules, then unplug and replug the printer")
@@ -133,9 +165,18 @@ public struct USBPrinterTransport: PrinterTransport {
     }
 
     public func print(_ bytes: [UInt8], checkStatus: Bool) throws(PrinterError) {
-        let s = try open()
-        if checkStatus, let status = try status(s), !status.ready { throw .notReady(description, status) }
-        try write(s, bytes)
+        try withSession { (s) throws(PrinterError) in
+            // One question before a job (the offline cause: cover, paper end, error), not three:
+            // the idle poll asks the whole status; a receipt should start at once.
+            if checkStatus, let status = try readiness(s), !status.ready { throw .notReady(description, status) }
+            try write(s, bytes)
+        }
+    }
+
+    /// Whether the printer can print now, from DLE EOT 2 alone (nil: it does not answer).
+    private func readiness(_ s: Session) throws(PrinterError) -> PrinterStatus? {
+        guard let answer = try ask(s, PrinterStatus.requests[1]) else { return nil }
+        return PrinterStatus.parse(printer: 0x12, offlineCause: answer, paper: 0x12)
     }
 
     private func write(_ s: Session, _ bytes: [UInt8]) throws(PrinterError) {
@@ -157,21 +198,27 @@ public struct USBPrinterTransport: PrinterTransport {
     }
 
     public func status() throws(PrinterError) -> PrinterStatus? {
-        try status(try open())
+        try withSession { (s) throws(PrinterError) in try status(s) }
+    }
+
+    /// One status request and its answer byte (nil: no answer, or no IN endpoint).
+    private func ask(_ s: Session, _ request: [UInt8]) throws(PrinterError) -> UInt8? {
+        guard let inEP = s.inEndpoint else { return nil }
+        try write(s, request)
+        var buf = [UInt8](repeating: 0, count: 64)
+        var n: Int32 = 0
+        let r = libusb_bulk_transfer(s.handle, inEP, &buf, Int32(buf.count), &n, UInt32(min(timeoutMilliseconds, 1_000)))
+        if r == LIBUSB_ERROR_TIMEOUT.rawValue || n == 0 { return nil }
+        if r == LIBUSB_ERROR_NO_DEVICE.rawValue { throw .disconnected(description) }
+        if r != 0 { throw .io(description, reason: Self.name(r)) }
+        return buf[Int(n) - 1]
     }
 
     private func status(_ s: Session) throws(PrinterError) -> PrinterStatus? {
-        guard let inEP = s.inEndpoint else { return nil }
         var answers: [UInt8] = []
         for request in PrinterStatus.requests {
-            try write(s, request)
-            var buf = [UInt8](repeating: 0, count: 64)
-            var n: Int32 = 0
-            let r = libusb_bulk_transfer(s.handle, inEP, &buf, Int32(buf.count), &n, UInt32(min(timeoutMilliseconds, 1_000)))
-            if r == LIBUSB_ERROR_TIMEOUT.rawValue || n == 0 { return nil }
-            if r == LIBUSB_ERROR_NO_DEVICE.rawValue { throw .disconnected(description) }
-            if r != 0 { throw .io(description, reason: Self.name(r)) }
-            answers.append(buf[Int(n) - 1])
+            guard let answer = try ask(s, request) else { return nil }
+            answers.append(answer)
         }
         return PrinterStatus.parse(printer: answers[0], offlineCause: answers[1], paper: answers[2])
     }

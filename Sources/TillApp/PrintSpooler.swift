@@ -13,6 +13,8 @@ public import TillStore
 public struct PrintRetryPolicy: Sendable, Equatable {
     public private(set) var nextAttemptAt: Int64 = 0
     public private(set) var delay: Int64 = 0
+    /// A job was queued since the last look at the queue: the next round is at once.
+    public private(set) var queued = false
     public static let firstDelay: Int64 = 1_000
     public static let maxDelay: Int64 = 30_000
     public static let idlePoll: Int64 = 10_000
@@ -31,11 +33,22 @@ public struct PrintRetryPolicy: Sendable, Equatable {
         nextAttemptAt = now + delay
     }
 
+    /// The queue was empty at `now`. A job queued while the printer was being asked about
+    /// keeps the next round at once (the idle wait must not swallow it).
     public mutating func idle(at now: Int64) {
+        if queued {
+            queued = false
+            nextAttemptAt = min(nextAttemptAt, now)
+            return
+        }
         nextAttemptAt = now + (delay == 0 ? Self.idlePoll : delay)
     }
 
+    /// The queue is about to be looked at: what was queued so far will be seen.
+    public mutating func looking() { queued = false }
+
     public mutating func jobQueued(at now: Int64) {
+        queued = true
         nextAttemptAt = min(nextAttemptAt, now)
     }
 }
@@ -123,6 +136,7 @@ public final class PrintSpooler: Sendable {
             }
         }
         let job: PrintJob?
+        state.withLock { $0.policy.looking() }
         do { job = try database.nextPendingPrintJob() } catch {
             fail(error.description, at: t)
             return 1_000
@@ -133,12 +147,12 @@ public final class PrintSpooler: Sendable {
             if askStatus {
                 do { line = try transport.status().map(\.description) ?? "ready" } catch { line = short(error) }
             }
-            state.withLock {
+            return state.withLock {
                 $0.snapshot.printer = line
                 $0.snapshot.waiting = 0
                 $0.policy.idle(at: t)
+                return max(0, $0.policy.nextAttemptAt - t)
             }
-            return PrintRetryPolicy.idlePoll
         }
         let result = print(job)
         let waiting = (try? database.pendingPrintJobCount()) ?? 0

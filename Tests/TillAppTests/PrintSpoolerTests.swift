@@ -36,8 +36,23 @@ struct PrintRetryPolicyTests {
 
     @Test func idleLooksAtThePrinterEveryTenSeconds() {
         var p = PrintRetryPolicy()
+        p.looking()
         p.idle(at: 5_000)
         #expect(p.nextAttemptAt == 15_000)
+    }
+
+    /// A receipt queued while the spooler was asking an empty queue's printer for its status
+    /// prints at once: the idle wait of 10 s used to overwrite "due now" (a receipt 100 ms late
+    /// in the USB latency test, up to a second in the spooler's loop).
+    @Test func aJobQueuedDuringTheIdlePollIsNotPutOff() {
+        var p = PrintRetryPolicy()
+        p.looking()                      // the queue was empty when looked at...
+        p.jobQueued(at: 5_000)           // ...a receipt came while the printer was asked
+        p.idle(at: 5_010)
+        #expect(p.due(at: 5_010))
+        p.looking()
+        p.idle(at: 5_020)                // nothing new since: the usual wait
+        #expect(p.nextAttemptAt == 15_020)
     }
 }
 

@@ -64,6 +64,7 @@ public final class PrivateCUPS: @unchecked Sendable { // immutable after init, a
             # capture:/abs/path -> job bytes written unchanged to /abs/path (atomically)
             [ $# -eq 0 ] && { echo 'direct capture "Unknown" "Capture job bytes to a file"'; exit 0; }
             out=${DEVICE_URI#*:}; out=/${out#"${out%%[!/]*}"}
+            date +%s.%N >> "$out.started"   # when cupsd handed the job to the device
             tmp="$out.job$1.tmp"
             if [ -n "${6:-}" ]; then cat -- "$6" > "$tmp"; else cat > "$tmp"; fi || exit 1
             chmod 0644 "$tmp" && mv -f -- "$tmp" "$out" || exit 1

@@ -10,6 +10,7 @@ detach path runs, CLAIM, SUBMIT/REAP/DISCARD URBs), keeps every byte written to 
 DLE EOT n on EP 0x82 as an online or paper-out printer would, runs PROGRAM, and writes a report:
 {"rc": ..., "written": hex, "detached": bool, "log": [...]}. It exits with PROGRAM's status.
 """
+import time
 from fakeusb import FakeUSBDevice, run, split_args, option
 
 # DLE EOT n answers: 1 printer, 2 offline cause, 4 paper sensor.
@@ -24,13 +25,16 @@ class FakePrinter(FakeUSBDevice):
         self.answers = ANSWERS[status]
         self.written = bytearray()
         self.replies = bytearray()
+        self.writes = []     # [wall time, bytes, is a status request] for each OUT transfer
 
     def submitted(self, entry):
         ep, buf = entry[2], entry[1]
         if not ep & 0x80:
             data = bytes(buf.retrieve())
             self.written += data
-            if len(data) == 3 and data[:2] == b"\x10\x04" and data[2] in self.answers:
+            status = len(data) == 3 and data[:2] == b"\x10\x04"
+            self.writes.append([time.time(), len(data), 1 if status else 0])
+            if status and data[2] in self.answers:
                 self.replies.append(self.answers[data[2]])
 
     def ready(self, entry):
@@ -45,4 +49,4 @@ class FakePrinter(FakeUSBDevice):
 opts, cmd = split_args()
 fake = FakePrinter(option(opts, '--status', 'online'))
 run(fake, 'printer.umockdev', '/dev/bus/usb/001/005', cmd, option(opts, '--report'),
-    lambda: {"written": fake.written.hex()}, attach='--no-device' not in opts)
+    lambda: {"written": fake.written.hex(), "writes": fake.writes}, attach='--no-device' not in opts)
