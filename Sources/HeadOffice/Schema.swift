@@ -225,6 +225,10 @@ enum Schema {
         """
         CREATE TABLE health_probe (id BIGINT PRIMARY KEY, checked_at BIGINT NOT NULL)
         """,
+        // 8: the stores as their receipts name them (the back office draws receipts as printed).
+        """
+        CREATE TABLE stores (store_id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL DEFAULT '')
+        """,
     ]
 
     /// Brings the database up to date.

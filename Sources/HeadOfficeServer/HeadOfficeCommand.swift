@@ -18,7 +18,7 @@ struct HeadOfficeCommand: AsyncParsableCommand {
             postgres://user@host:port/database URL shared by several head office processes.
             """,
         subcommands: [Serve.self, TillCommand.self, User.self, Staff.self, Publish.self, Rollout.self, Rollback.self, Group.self, Programme.self, Cards.self,
-                      Report.self, Demo.self])
+                      Report.self, Demo.self, StoreCommand.self])
 }
 
 struct DatabaseOption: ParsableArguments {
@@ -68,6 +68,45 @@ struct Serve: AsyncParsableCommand {
         try await server.run { bound in
             // One line, flushed: scripts and tests wait for it.
             FileHandle.standardOutput.write(Data("headoffice listening on \(scheme)://\(host):\(bound) (database \(location))\n".utf8))
+        }
+    }
+}
+
+struct StoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store", abstract: "The stores' names and addresses, as their receipts print them (the back office draws receipts with them).",
+        subcommands: [Set.self, List.self])
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a store or change its name and address (as its tills' [store] name and address).")
+        @OptionGroup var db: DatabaseOption
+        @Option(help: "The store's ID, as its tills have it (e.g. 0001).") var store: String
+        @Option(help: "Its name on the receipt.") var name: String
+        @Option(help: "An address line (repeat for each, up to 4).") var address: [String] = []
+
+        func validate() throws {
+            guard (1...16).contains(store.count), store.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+                throw ValidationError("--store '\(store)' must be 1 to 16 letters, digits or '-', as the tills' store_id")
+            }
+            guard (1...48).contains(name.count) else { throw ValidationError("--name must be 1 to 48 characters (a receipt line)") }
+            guard address.count <= 4, address.allSatisfy({ (1...48).contains($0.count) && !$0.contains("\n") }) else {
+                throw ValidationError("--address: up to 4 lines of 1 to 48 characters each")
+            }
+        }
+
+        func run() throws {
+            try db.open().saveStore(HeadOfficeStore.StoreDetails(id: store, name: name, address: address))
+            print("Store \(store): \(name)" + (address.isEmpty ? "" : ", " + address.joined(separator: ", ")) + ".")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the stores head office knows by name.")
+        @OptionGroup var db: DatabaseOption
+        func run() throws {
+            let stores = try db.open().stores()
+            if stores.isEmpty { print("No store is named yet: headoffice store set --store 0001 --name NAME --address LINE") }
+            for s in stores { print("\(s.id)  \(s.name)" + (s.address.isEmpty ? "" : "  " + s.address.joined(separator: ", "))) }
         }
     }
 }
@@ -404,6 +443,8 @@ struct Demo: ParsableCommand {
         try store.importCards(records)
         // The demo's featured items (the till demo's first ones), for the back office's catalog and previews.
         try store.importProducts(DemoCatalog.featured)
+        // The demo till's store, as its receipts print it.
+        try store.saveStore(HeadOfficeStore.StoreDetails(id: "0001", name: "Demo Store", address: ["1 High Street", "Springfield"]))
         print("Demo programme '\(p.name)' version \(p.version), \(records.count) cards and \(DemoCatalog.featured.count) items loaded into \(store.database.location).")
         print("Next: headoffice till register --store 0001 --till 01 --output till-01.token, then on the till: till sync enrol --token-file till-01.token")
     }

@@ -178,4 +178,34 @@ struct BackOfficeReceiptTests {
         for line in sale.basket.lines where !line.voided { #expect(svg.contains(line.item.description)) }
         #expect(try store.receiptSVG("0001-01-999999") == nil)
     }
+
+    /// The back office's receipt has what the paper had: the store's name and address, and the
+    /// header and footer lines published for its till and in force when the sale was made (it
+    /// showed "Store 0001" and nothing else).
+    @Test(arguments: Backend.allCases)
+    func theReceiptHasTheStoresNameAddressHeaderAndFooterAsPrinted(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let now = HeadOfficeStore.now()
+        let t = try TillSide(seed: 5)
+        let sales = try t.generator.ring(1)
+        let saleTime = sales[0].completedAt
+        try store.saveStore(HeadOfficeStore.StoreDetails(id: "0001", name: "Corner Market", address: ["12 Mill Lane", "Brookfield"]))
+        try store.setGroup("north", stores: ["0001"])
+        // In force before the sale: a chain footer, then the group's header. After it: another footer.
+        _ = try store.publish(.settings, scope: .chain, by: "admin", note: "", effectiveAt: saleTime - 60_000,
+                              settings: TerminalSettings(receiptFooter: ["Thank you, come again"]), at: saleTime - 120_000)
+        _ = try store.publish(.settings, scope: PublicationScope(kind: .group, value: "north"), by: "admin", note: "", effectiveAt: saleTime - 30_000,
+                              settings: TerminalSettings(receiptHeader: ["Open 7-22 every day"]), at: saleTime - 120_000)
+        _ = try store.publish(.settings, scope: .chain, by: "admin", note: "", effectiveAt: max(now, saleTime + 60_000),
+                              settings: TerminalSettings(receiptFooter: ["A later footer"]), at: max(now, saleTime + 60_000) - 1)
+        _ = try store.ingest(try t.batch(), from: till1)
+        let svg = try #require(try store.receiptSVG(sales[0].receiptNumber))
+        for text in ["Corner Market", "12 Mill Lane", "Brookfield", "Open 7-22 every day", "Thank you, come again"] {
+            #expect(svg.contains(text), "the receipt lacks '\(text)'")
+        }
+        #expect(!svg.contains("A later footer"), "a footer published after the sale was not on its paper")
+        #expect(!svg.contains("Store 0001"))
+    }
 }

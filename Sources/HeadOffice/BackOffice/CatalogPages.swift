@@ -37,16 +37,94 @@ extension HeadOfficeStore {
 
     /// A sale's receipt as the virtual printer draws it (SVG), by receipt number, within `store`.
     public func receiptSVG(_ receipt: String, store: String? = nil) throws -> String? {
-        try saleDocument(receipt: receipt, store: store).map(Self.receiptSVG)
+        guard let doc = try saleDocument(receipt: receipt, store: store) else { return nil }
+        return try Self.receiptSVG(doc, heading: try receiptHeading(doc))
+    }
+
+    /// What a store's receipts print above and below the sale: its name and address (`headoffice
+    /// store set`), and the header and footer lines of the settings published for it, as in
+    /// force when the sale was made.
+    public struct ReceiptHeading: Sendable, Equatable {
+        public var storeName: String
+        public var address: [String] = []
+        public var header: [String] = []
+        public var footer: [String] = []
+    }
+
+    /// The heading of a sale's receipt: its store's, with the settings its till had then.
+    public func receiptHeading(_ doc: SaleDocument) throws -> ReceiptHeading {
+        var heading = ReceiptHeading(storeName: "Store \(doc.storeID)")
+        if let s = try self.store(doc.storeID) {
+            heading.storeName = s.name
+            heading.address = s.address
+        }
+        // The newest settings in force when the sale was made, for the chain, the store's groups,
+        // the store or the till, that set each part (as the till applied them, in that order).
+        let till = TillCredential(storeID: doc.storeID, tillID: doc.tillID)
+        let time = ProtocolTime.parse(doc.completedAt) ?? Self.now()
+        let published = try database.read { c in
+            try c.query("""
+                SELECT * FROM publications WHERE kind = 'settings' AND effective_at <= ? AND (
+                    scope_kind = 'chain'
+                    OR (scope_kind = 'store' AND scope_value = ?)
+                    OR (scope_kind = 'till' AND scope_value = ?)
+                    OR (scope_kind = 'group' AND scope_value IN (SELECT group_name FROM store_groups WHERE store_id = ?)))
+                ORDER BY effective_at DESC, version DESC LIMIT 200
+                """, [.int(time), .text(till.storeID), .text(till.name), .text(till.storeID)]).map(Self.publication)
+        }
+        if let h = published.lazy.compactMap({ $0.settings?.receiptHeader }).first { heading.header = h }
+        if let f = published.lazy.compactMap({ $0.settings?.receiptFooter }).first { heading.footer = f }
+        return heading
+    }
+
+    /// A store as its receipts name it.
+    public struct StoreDetails: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var address: [String]
+        public init(id: String, name: String, address: [String]) {
+            self.id = id
+            self.name = name
+            self.address = address
+        }
+    }
+
+    public func store(_ id: String) throws -> StoreDetails? {
+        try database.read { c in
+            try c.queryOne("SELECT * FROM stores WHERE store_id = ?", [.text(id)]).map {
+                StoreDetails(id: $0.text("store_id"), name: $0.text("name"), address: $0.text("address").split(separator: "\n").map(String.init))
+            }
+        }
+    }
+
+    public func stores() throws -> [StoreDetails] {
+        try database.read { c in
+            try c.query("SELECT * FROM stores ORDER BY store_id", []).map {
+                StoreDetails(id: $0.text("store_id"), name: $0.text("name"), address: $0.text("address").split(separator: "\n").map(String.init))
+            }
+        }
+    }
+
+    /// Adds or changes a store's name and address lines (as its tills' [store] name and address).
+    public func saveStore(_ s: StoreDetails) throws {
+        try database.write { c in
+            try c.execute("""
+                INSERT INTO stores (store_id, name, address) VALUES (?, ?, ?)
+                ON CONFLICT (store_id) DO UPDATE SET name = excluded.name, address = excluded.address
+                """, [.text(s.id), .text(s.name), .text(s.address.joined(separator: "\n"))])
+        }
     }
 
     /// Draws a sale's receipt as the paper shows it. Bounded: a document's lines and texts are
     /// within `DocumentBounds`, so this takes milliseconds.
-    public static func receiptSVG(_ doc: SaleDocument) throws -> String {
-        let sale = try CompletedSale(document: doc, storeName: "Store \(doc.storeID)")
+    public static func receiptSVG(_ doc: SaleDocument, heading: ReceiptHeading? = nil) throws -> String {
+        let heading = heading ?? ReceiptHeading(storeName: "Store \(doc.storeID)")
+        let sale = try CompletedSale(document: doc, storeName: heading.storeName)
         let profile = try PrinterProfile.named("generic-80")
         let template = try ReceiptTemplate(named: "sale.receipt", from: BuiltInTemplates(), schema: SaleReceipt.schema, maxImageWidth: 576)
-        let bytes = try template.render(SaleReceipt.data(sale, date: ProtocolTime.display(sale.completedAt, timeZone: TimeZone(identifier: "UTC")!)), columns: 48)
+        let data = SaleReceipt.data(sale, date: ProtocolTime.display(sale.completedAt, timeZone: TimeZone(identifier: "UTC")!),
+                                    address: heading.address, header: heading.header, footer: heading.footer)
+        let bytes = try template.render(data, columns: 48)
             .escpos(profile: profile, paperWidthMM: 80)
         var v = try VirtualPrinter(profile: profile, paperWidthMM: 80)
         v.feed(bytes)
@@ -176,10 +254,12 @@ extension HeadOfficeServer {
             let number = request.uri.queryParameters["number"].map(String.init) ?? ""
             // The document is read on the database's pool; the drawing is done on the rendering
             // pool, so receipts being drawn never hold up ingest or /health.
-            guard let doc = try await work.run({ [store] in try store.saleDocument(receipt: number, store: user.storeScope) }) else {
-                return Response(status: .notFound)
+            let found = try await work.run { [store] () -> (SaleDocument, HeadOfficeStore.ReceiptHeading)? in
+                guard let doc = try store.saleDocument(receipt: number, store: user.storeScope) else { return nil }
+                return (doc, try store.receiptHeading(doc))
             }
-            let svg = try await rendering.run { try HeadOfficeStore.receiptSVG(doc) }
+            guard let (doc, heading) = found else { return Response(status: .notFound) }
+            let svg = try await rendering.run { try HeadOfficeStore.receiptSVG(doc, heading: heading) }
             return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "private, max-age=60"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: svg)))
         }
