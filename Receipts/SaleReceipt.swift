@@ -12,6 +12,7 @@ public enum SaleReceipt {
         "lines": .list(.object([
             "description": .text, "taxCode": .text, "quantity": .text, "unitPrice": .text, "amount": .text,
             "single": .bool, "weighed": .bool, "discount": .object(["label": .text, "amount": .text]),
+            "override": .object(["was": .text, "reason": .text]),
         ])),
         "subtotal": .text,
         "showSubtotal": .bool,
@@ -50,6 +51,10 @@ public enum SaleReceipt {
             fields.append(.init("weighed", .bool(item.soldByWeight)))
             if let d = line.discount {
                 fields.append(.init("discount", .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(a.lineDiscount))])))
+            }
+            if let was = item.listPrice {
+                fields.append(.init("override", .object(["was": .text(item.soldByWeight ? c.format(was) + "/kg" : c.format(was)),
+                                                          "reason": .text(item.overrideReason ?? "")])))
             }
             lines.append(.object(TemplateObject(fields: fields)))
         }

@@ -221,8 +221,10 @@ enum FastIngestDecoder {
         var lineNumber: Int64?, sku: String?, description: String?, category: String?, code: String??, quantityMilli: Int64?
         var soldByWeight: Bool?, unitPrice: Int64?, priceFromLabel: Bool?, amount: Int64?, discount: SaleDocument.DiscountInfo??
         var lineDiscount: Int64?, saleDiscountShare: Int64?, net: Int64?, taxCode: String?, taxRate: Int64?, voided: Bool?
+        var priceOverride: SaleDocument.PriceOverrideInfo??
         try r.object { r, k throws(Fail) in
             switch k {
+            case "priceOverride": try once(&priceOverride, r.null() ? nil : FastIngestDecoder.priceOverride(&r))
             case "lineNumber": try once(&lineNumber, r.int())
             case "sku": try once(&sku, r.string())
             case "description": try once(&description, r.string())
@@ -249,7 +251,20 @@ enum FastIngestDecoder {
         return SaleDocument.Line(lineNumber: lineNo, sku: sku, description: description, category: category, code: code ?? nil,
                                  quantityMilli: quantityMilli, soldByWeight: soldByWeight, unitPrice: unitPrice, priceFromLabel: priceFromLabel,
                                  amount: amount, discount: discount ?? nil, lineDiscount: lineDiscount, saleDiscountShare: saleDiscountShare,
-                                 net: net, taxCode: taxCode, taxRateBasisPoints: taxRate, voided: voided)
+                                 net: net, taxCode: taxCode, taxRateBasisPoints: taxRate, voided: voided, priceOverride: priceOverride ?? nil)
+    }
+
+    static func priceOverride(_ r: inout Reader) throws(Fail) -> SaleDocument.PriceOverrideInfo {
+        var listPrice: Int64?, reason: String??
+        try r.object { r, k throws(Fail) in
+            switch k {
+            case "listPrice": try once(&listPrice, r.int())
+            case "reason": try once(&reason, r.null() ? nil : r.string())
+            default: try r.skipValue()
+            }
+        }
+        guard let listPrice else { throw Fail() }
+        return SaleDocument.PriceOverrideInfo(listPrice: listPrice, reason: reason ?? nil)
     }
 
     static func vatRow(_ r: inout Reader) throws(Fail) -> SaleDocument.VAT {

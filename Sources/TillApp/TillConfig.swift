@@ -58,6 +58,8 @@ public struct TillConfig: Sendable {
     public var autoLockMinutes = 5
     /// Wrong PINs in a row that lock a cashier number (`[cash_office] max_pin_attempts`; 0: never).
     public var maxPINAttempts = 3
+    /// `[cash_office] price_override_reasons`: what a price override's reason is chosen from.
+    public var priceOverrideReasons = TillSettings.defaultPriceOverrideReasons
     /// Cash a cashier may take, give or move alone (`[cash_office] max_…`).
     public var cashLimits = CashLimits()
     /// Card readers read directly (evdev, USB HID). Keyboard-wedge readers need no setting.
@@ -95,6 +97,7 @@ public struct TillConfig: Sendable {
         s.autoLockMilliseconds = Int64(autoLockMinutes) * 60_000
         s.cashLimits = cashLimits
         s.maxPINAttempts = maxPINAttempts
+        s.priceOverrideReasons = priceOverrideReasons
         return s
     }
 }
@@ -284,7 +287,14 @@ extension TillConfig {
             if let v = try reader.bool(l, "prompt_at_total", section: "loyalty") { c.loyaltyPromptAtTotal = v }
         }
         if let o = try reader.table(root, "cash_office") {
-            try reader.only(o, keys: ["discount_limit", "auto_lock_minutes", "max_pin_attempts"] + Self.cashLimitKeys, section: "cash_office")
+            try reader.only(o, keys: ["discount_limit", "auto_lock_minutes", "max_pin_attempts", "price_override_reasons"] + Self.cashLimitKeys,
+                            section: "cash_office")
+            if let v = try reader.strings(o, "price_override_reasons", section: "cash_office") {
+                guard v.count <= 9, v.allSatisfy({ (1...40).contains($0.count) }) else {
+                    throw reader.bad("cash_office", "price_override_reasons", "up to 9 reasons of 1 to 40 characters each (an empty list: no reason asked)")
+                }
+                c.priceOverrideReasons = v
+            }
             if let v = try reader.int(o, "max_pin_attempts", section: "cash_office") {
                 guard (0...20).contains(v) else { throw reader.bad("cash_office", "max_pin_attempts", "\(v) must be 0 (never lock) to 20") }
                 c.maxPINAttempts = v

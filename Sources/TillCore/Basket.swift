@@ -14,12 +14,18 @@ public struct LineItem: Hashable, Sendable, Codable {
     public var code: String?
     /// True when the price came from an in-store price label rather than the catalog.
     public var priceFromLabel: Bool
+    /// The unit price before a price override changed it (nil: not overridden).
+    public var listPrice: Int64?
+    /// Why the price was overridden (one of the till's configured reasons).
+    public var overrideReason: String?
 
     public init(
         sku: String, description: String, category: String = "", taxCode: String, taxBasisPoints: Int64,
         unitPrice: Int64, quantity: Quantity, soldByWeight: Bool = false, code: String? = nil,
-        priceFromLabel: Bool = false
+        priceFromLabel: Bool = false, listPrice: Int64? = nil, overrideReason: String? = nil
     ) {
+        self.listPrice = listPrice
+        self.overrideReason = overrideReason
         self.sku = sku
         self.description = description
         self.category = category
@@ -97,8 +103,8 @@ public enum BasketEvent: Hashable, Sendable, Codable {
     case voidLine(number: Int)
     case discountLine(number: Int, discount: Discount)
     case discountSale(discount: Discount)
-    /// A new unit price for a line (a price override, authorised by a supervisor).
-    case overridePrice(number: Int, unitPrice: Int64)
+    /// A new unit price for a line (a price override, authorised by a supervisor), and why.
+    case overridePrice(number: Int, unitPrice: Int64, reason: String? = nil)
     /// A new quantity for a line already rung (items sold by the unit, not priced by a label).
     case changeQuantity(number: Int, quantity: Quantity)
     case addTender(tender: Tender)
@@ -168,12 +174,14 @@ public struct Basket: Sendable, Hashable {
                     discount: money(discount.amount(of: value) ?? Money.maximumMinor), line: n, value: money(value))
             }
             lines[i].discount = discount
-        case .overridePrice(let n, let price):
+        case .overridePrice(let n, let price, let reason):
             guard tenders.isEmpty else { throw .paymentStarted }
             let i = try index(ofLine: n)
             guard price >= 0, price <= Money.maximumMinor,
                   let amount = MinorUnits.mulDivRounded(price, lines[i].item.quantity.milli, 1000), amount <= Money.maximumMinor
             else { throw .amountTooLarge(item: lines[i].item.description) }
+            lines[i].item.listPrice = lines[i].item.listPrice ?? lines[i].item.unitPrice
+            lines[i].item.overrideReason = reason
             lines[i].item.unitPrice = price
             lines[i].item.priceFromLabel = false
             lines[i].amount = amount

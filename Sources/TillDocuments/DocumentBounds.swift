@@ -134,6 +134,10 @@ extension SaleDocument {
             g.text(l.code, "lines[\(i)].code", max: DocumentBounds.maxShortText)
             g.within(l.quantityMilli, DocumentBounds.quantityMilli, "lines[\(i)].quantityMilli")
             g.within(l.unitPrice, DocumentBounds.unitPrice, "lines[\(i)].unitPrice")
+            if let o = l.priceOverride {
+                g.within(o.listPrice, DocumentBounds.unitPrice, "lines[\(i)].priceOverride.listPrice")
+                g.text(o.reason, "lines[\(i)].priceOverride.reason", max: DocumentBounds.maxShortText)
+            }
             g.within(l.amount, DocumentBounds.amount, "lines[\(i)].amount")
             g.within(l.lineDiscount, DocumentBounds.amount, "lines[\(i)].lineDiscount")
             g.within(l.saleDiscountShare, DocumentBounds.amount, "lines[\(i)].saleDiscountShare")

@@ -13,7 +13,8 @@ extension SaleDocument {
                 unitPrice: l.item.unitPrice, priceFromLabel: l.item.priceFromLabel, amount: a.gross,
                 discount: l.discount.map(DiscountInfo.init), lineDiscount: a.lineDiscount,
                 saleDiscountShare: a.saleDiscountShare, net: a.net, taxCode: l.item.taxCode,
-                taxRateBasisPoints: l.item.taxBasisPoints, voided: l.voided)
+                taxRateBasisPoints: l.item.taxBasisPoints, voided: l.voided,
+                priceOverride: l.item.listPrice.map { PriceOverrideInfo(listPrice: $0, reason: l.item.overrideReason) })
         }
         self.init(
             saleID: s.id, storeID: s.till.storeID, tillID: s.till.tillID, sequence: s.sequence,
@@ -97,7 +98,8 @@ extension CompletedSale {
             .addLine(item: LineItem(
                 sku: l.sku, description: l.description, category: l.category, taxCode: l.taxCode,
                 taxBasisPoints: l.taxRateBasisPoints, unitPrice: l.unitPrice, quantity: Quantity(milli: l.quantityMilli),
-                soldByWeight: l.soldByWeight, code: l.code, priceFromLabel: l.priceFromLabel))
+                soldByWeight: l.soldByWeight, code: l.code, priceFromLabel: l.priceFromLabel,
+                listPrice: l.priceOverride?.listPrice, overrideReason: l.priceOverride?.reason))
         }
         events += lines.filter(\.voided).map { .voidLine(number: $0.lineNumber) }
         events += lines.compactMap { l in l.discount.map { .discountLine(number: l.lineNumber, discount: Discount($0)) } }

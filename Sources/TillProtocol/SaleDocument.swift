@@ -69,6 +69,16 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         }
     }
 
+    /// A line's price override: the unit price it had (`listPrice`) and the reason given.
+    public struct PriceOverrideInfo: Codable, Sendable, Equatable {
+        public var listPrice: Int64
+        public var reason: String?
+        public init(listPrice: Int64, reason: String?) {
+            self.listPrice = listPrice
+            self.reason = reason
+        }
+    }
+
     public struct Line: Codable, Sendable, Equatable {
         public var lineNumber: Int
         public var sku: String
@@ -91,13 +101,16 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         public var taxCode: String
         public var taxRateBasisPoints: Int64
         public var voided: Bool
+        /// The price before a price override, and why it was changed (nil: not overridden).
+        public var priceOverride: PriceOverrideInfo?
 
         public init(
             lineNumber: Int, sku: String, description: String, category: String, code: String?, quantityMilli: Int64,
             soldByWeight: Bool, unitPrice: Int64, priceFromLabel: Bool, amount: Int64, discount: DiscountInfo?,
             lineDiscount: Int64, saleDiscountShare: Int64, net: Int64, taxCode: String, taxRateBasisPoints: Int64,
-            voided: Bool
+            voided: Bool, priceOverride: PriceOverrideInfo? = nil
         ) {
+            self.priceOverride = priceOverride
             self.lineNumber = lineNumber
             self.sku = sku
             self.description = description

@@ -36,6 +36,10 @@ struct SaleScreen {
             case .customerDetail(let detail): customerDetail(c, detail)
             case .productLookup(let lookup): productLookup(c, lookup)
             case .override(let request): overridePanel(c, request)
+            case .overrideReason(let line, let price):
+                smallPanel(c, "PRICE OVERRIDE: REASON", ["Line \(line): new price \(c.settings.identity.currency.format(price))"]
+                           + c.settings.priceOverrideReasons.enumerated().map { "\($0.offset + 1)  \($0.element)" }
+                           + ["\(c.settings.keymap.label(.clear)): back"])
             case .returnReceipt: returnReceipt(c)
             case .returnLines(let draft): returnLines(c, draft)
             case .refundCardReference(let step): returnLines(c, step.draft)
@@ -250,6 +254,7 @@ struct SaleScreen {
         case .cashReason: prompt = "Reason:"
         case .closeCount: prompt = "Cash counted:"
         case .confirmClose: prompt = "Close the day? Enter = yes, \(c.settings.keymap.label(.clear)) = no"
+        case .overrideReason: prompt = "Reason number:"
         default: prompt = "Item / PLU:"
         }
         if let q = c.pendingQuantity { prompt = "\(q) x  " + prompt }
@@ -378,12 +383,21 @@ struct SaleScreen {
     }
 
     private func customerSearch(_ c: TillController, _ search: CustomerSearch) {
+        searchPanel(c, search, title: "FIND CUSTOMER", hint: "Card, phone, e-mail, or names (the start of each, any order)", enter: "open") { r, _ in
+            let contact = r.phone ?? r.email ?? ""
+            return pad(LoyaltyCardNumber.masked(r.cardNumber), 21) + pad(r.name, 24) + pad(contact, 20) + (r.status == "active" ? "" : r.status.uppercased())
+        }
+    }
+
+    /// A search's panel: what is keyed, how many match, the page with the selected row shown.
+    private func searchPanel<Item>(_ c: TillController, _ search: PagedSearch<Item>, title: String, hint: String, enter: String,
+                                   row: (Item, _ width: Int) -> String) {
         let (y, x, h, w) = searchBox()
         t.box(y, x, h, w)
-        t.put(y, x + 2, " FIND CUSTOMER ", .bold)
+        t.put(y, x + 2, " \(title) ", .bold)
         t.put(y + 2, x + 3, "Search:", .bold)
         t.put(y + 2, x + 11, search.query + String(repeating: " ", count: max(0, 40 - search.query.count)), .underline, width: w - 14)
-        t.put(y + 3, x + 3, "Card, phone, e-mail, or names (the start of each, any order)", .dim, width: w - 6)
+        t.put(y + 3, x + 3, hint, .dim, width: w - 6)
         if search.total > 0 {
             let count = "\(search.offset + 1)-\(search.offset + search.results.count) of \(search.total)"
             t.put(y + 4, x + w - count.count - 3, count, .bold)
@@ -391,35 +405,18 @@ struct SaleScreen {
         let body = h - 7
         let first = max(0, min(search.selected - body + 1, search.results.count - body))
         for (i, r) in search.results.enumerated().dropFirst(first).prefix(body) {
-            let contact = r.phone ?? r.email ?? ""
-            let text = pad(LoyaltyCardNumber.masked(r.cardNumber), 21) + pad(r.name, 24) + pad(contact, 20) + (r.status == "active" ? "" : r.status.uppercased())
-            t.put(y + 5 + i - first, x + 2, pad(text, w - 4), i == search.selected ? .reverse : [], width: w - 4)
+            t.put(y + 5 + i - first, x + 2, pad(row(r, w - 4), w - 4), i == search.selected ? .reverse : [], width: w - 4)
         }
-        t.put(y + h - 1, x + 2, " Enter: search / open   Up/Down: choose   PgUp/PgDn: pages   \(c.settings.keymap.label(.clear)): back ", .dim)
+        t.put(y + h - 1, x + 2, " Enter: search / \(enter)   Up/Down: choose   PgUp/PgDn: pages   \(c.settings.keymap.label(.clear)): back ", .dim)
     }
 
     private func productLookup(_ c: TillController, _ l: ProductLookup) {
         let cur = c.settings.identity.currency
-        let (y, x, h, w) = searchBox()
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " FIND A PRODUCT ", .bold)
-        t.put(y + 2, x + 3, "Search:", .bold)
-        t.put(y + 2, x + 11, l.query + String(repeating: " ", count: max(0, 40 - l.query.count)), .underline, width: w - 14)
-        t.put(y + 3, x + 3, "Words of the name or category, any order; scan: price check", .dim, width: w - 6)
-        if l.total > 0 {
-            let count = "\(l.offset + 1)-\(l.offset + l.results.count) of \(l.total)"
-            t.put(y + 4, x + w - count.count - 3, count, .bold)
-        }
-        let body = h - 7
-        let first = max(0, min(l.selected - body + 1, l.results.count - body))
-        let priceWidth = 12, codeWidth = 8
-        for (i, p) in l.results.enumerated().dropFirst(first).prefix(body) {
+        searchPanel(c, l, title: "FIND A PRODUCT", hint: "Words of the name or category, any order; scan: price check", enter: "add") { p, width in
             let price = cur.format(p.unitPrice) + (p.soldByWeight ? "/kg" : "")
-            let name = pad(p.description, max(10, w - 4 - codeWidth - priceWidth - 12))
-            let text = pad(p.plu ?? "", codeWidth) + name + pad(p.category, 12) + pad(price, priceWidth, right: true)
-            t.put(y + 5 + i - first, x + 2, pad(text, w - 4), i == l.selected ? .reverse : [], width: w - 4)
+            let name = pad(p.description, max(10, width - 8 - 12 - 12))
+            return pad(p.plu ?? "", 8) + name + pad(p.category, 12) + pad(price, 12, right: true)
         }
-        t.put(y + h - 1, x + 2, " Enter: search / add   Up/Down: choose   PgUp/PgDn: pages   \(c.settings.keymap.label(.clear)): back ", .dim)
     }
 
     private func customerDetail(_ c: TillController, _ d: CustomerDetail) {

@@ -7,7 +7,7 @@ public struct OverrideRequest: Equatable, Sendable {
     public enum Pending: Equatable, Sendable {
         case voidSale
         case discount(isSale: Bool, line: Int, discount: Discount)
-        case priceOverride(line: Int, unitPrice: Int64)
+        case priceOverride(line: Int, unitPrice: Int64, reason: String?)
         case refund(ReturnDraft, toCash: Bool)
         case refundWithoutReceipt
         case refundItems([LineItem])
@@ -197,13 +197,15 @@ extension TillController {
         case .discount(let isSale, let line, let d):
             mode = .selling
             applyDiscount(isSale: isSale, line: line, d, supervisor: supervisor)
-        case .priceOverride(let line, let price):
+        case .priceOverride(let line, let price, let reason):
             mode = .selling
             do {
-                try apply(.overridePrice(number: line, unitPrice: price))
+                let was = basket.map { $0.lines[line - 1].item.unitPrice }
+                try apply(.overridePrice(number: line, unitPrice: price, reason: reason))
                 totalled = false
-                audit("price-override", supervisor: supervisor, "line \(line): \(currency.format(price))")
-                message = Message(text: "Line \(line): price \(currency.format(price))", isError: false)
+                let why = [was.map { "was \(currency.format($0))" }, reason].compactMap { $0 }.joined(separator: "; ")
+                audit("price-override", supervisor: supervisor, "line \(line): \(currency.format(price))" + (why.isEmpty ? "" : " (\(why))"))
+                message = Message(text: "Line \(line): price \(currency.format(price))" + (reason.map { " (\($0))" } ?? ""), isError: false)
             } catch { fail("\(error)") }
         case .refund(let draft, let toCash):
             // Money back on a card is done on the card terminal first; its reference goes on the refund.
@@ -250,9 +252,31 @@ extension TillController {
         do {
             _ = try sale?.trying(.overridePrice(number: line, unitPrice: price))
         } catch { return fail("\(error)") }
+        guard !settings.priceOverrideReasons.isEmpty else { return authorisePriceOverride(line: line, unitPrice: price, reason: nil) }
+        mode = .overrideReason(line: line, unitPrice: price)
+        message = Message(text: "Why change line \(line)'s price to \(currency.format(price))? Key the reason's number", isError: false)
+    }
+
+    /// The reason's number keyed: then a supervisor, as for any price override.
+    func overrideReasonKey(_ key: Key, _ action: TillAction?, line: Int, unitPrice: Int64) {
+        let reasons = settings.priceOverrideReasons
+        if case .char(let c) = key, let n = c.wholeNumberValue, (1...reasons.count).contains(n) {
+            return authorisePriceOverride(line: line, unitPrice: unitPrice, reason: reasons[n - 1])
+        }
+        if action == .clear {
+            mode = .selling
+            message = Message(text: "Price override not done", isError: false)
+            return
+        }
+        fail("Key the reason's number, 1 to \(reasons.count); \(keymap.label(.clear)) goes back")
+    }
+
+    private func authorisePriceOverride(line: Int, unitPrice price: Int64, reason: String?) {
+        guard let basket else { return }
+        mode = .selling
         let item = basket.lines[line - 1].item
-        authorise(.priceOverride, "line \(line) \(item.description) \(currency.format(item.unitPrice)) -> \(currency.format(price))",
-                  .priceOverride(line: line, unitPrice: price))
+        authorise(.priceOverride, "line \(line) \(item.description) \(currency.format(item.unitPrice)) -> \(currency.format(price))"
+                  + (reason.map { " (\($0))" } ?? ""), .priceOverride(line: line, unitPrice: price, reason: reason))
     }
 
     // MARK: - Returns
@@ -466,30 +490,14 @@ extension TillController {
 
     /// Keys while the card terminal's reference for a card refund is keyed.
     func refundCardReferenceKey(_ key: Key, _ action: TillAction?, step: RefundCardStep) {
-        switch key {
-        case .char(let c) where c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "/"):
-            if input.count < 32 { input.append(c) }
-        case .backspace:
-            if !input.isEmpty { input.removeLast() }
-        case .enter:
-            do {
-                let reference = try Tender.validateReference(input)
-                input = ""
-                commitRefund(.receipt(saleID: step.draft.original.sale.id, selections: step.draft.selections, toCash: step.toCash),
-                             draft: step.draft, supervisor: step.supervisor, cardReference: reference)
-            } catch {
-                input = ""
-                fail("\(error)")
-            }
-        default:
-            if action == .clear {
-                input = ""
-                mode = .returnLines(step.draft)
-                message = Message(text: "Card refund not made: nothing was refunded. Refund again when the card terminal has done it", isError: false)
-            } else {
-                fail("Refund \(currency.format(step.amount)) on the card terminal, then key its reference and Enter; \(keymap.label(.clear)) goes back")
-            }
-        }
+        let hint = "Refund \(currency.format(step.amount)) on the card terminal, then key its reference and Enter; \(keymap.label(.clear)) goes back"
+        referenceKey(key, action, hint: hint, back: {
+            mode = .returnLines(step.draft)
+            message = Message(text: "Card refund not made: nothing was refunded. Refund again when the card terminal has done it", isError: false)
+        }, done: { reference in
+            commitRefund(.receipt(saleID: step.draft.original.sale.id, selections: step.draft.selections, toCash: step.toCash),
+                         draft: step.draft, supervisor: step.supervisor, cardReference: reference)
+        })
     }
 
     private func commitRefund(_ request: RefundRequest, draft: ReturnDraft?, supervisor: String?, cardReference: String? = nil) {

@@ -63,18 +63,81 @@ public struct RegistrationForm: Equatable, Sendable {
     public func value(_ f: Field) -> String { f == .consent ? (consent ? "Yes" : "No") : values[f.rawValue] }
 }
 
-/// The customer search (CRM at the till).
-public struct CustomerSearch: Equatable, Sendable {
+/// A search with one page of its results on screen (customers at Ctrl-F, products at Ctrl-T):
+/// what was keyed, the page, the selected result, and where the page starts in how many.
+public struct PagedSearch<Item: Equatable & Sendable>: Equatable, Sendable {
     public var query = ""
-    public var results: [CustomerSummary] = []
+    public var results: [Item] = []
     public var selected = 0
-    /// The query the results are for (Enter on unchanged results opens the selected customer).
+    /// The query the results are for (Enter on unchanged results takes the selected one).
     public var searchedFor: String?
-    /// How many customers match in all, and where this page starts.
+    /// How many match in all, and where this page starts.
     public var total = 0
     public var offset = 0
-    static let pageSize = 20
+    static var pageSize: Int { 20 }
+
+    public init() {}
+
+    /// What a key does to the search.
+    enum Step {
+        /// Typed, deleted or moved: the search as it is now.
+        case changed(PagedSearch)
+        /// Another page to fetch from `offset` (`last`: select its last result).
+        case page(offset: Int, last: Bool)
+        case refused(String)
+    }
+
+    /// Characters, Backspace, Up/Down (across pages), PgUp/PgDn; nil for any other key.
+    func step(_ key: Key, maxLength: Int) -> Step? {
+        var s = self
+        switch key {
+        case .char(let c) where !c.isNewline:
+            if s.query.count < maxLength { s.query.append(c) }
+            return .changed(s)
+        case .backspace:
+            if !s.query.isEmpty { s.query.removeLast() }
+            return .changed(s)
+        case .up:
+            if s.selected == 0 && s.offset > 0 { return .page(offset: s.offset - Self.pageSize, last: true) }
+            s.selected = max(0, s.selected - 1)
+            return .changed(s)
+        case .down:
+            if s.selected == s.results.count - 1 && s.offset + s.results.count < s.total { return .page(offset: s.offset + s.results.count, last: false) }
+            s.selected = min(max(0, s.results.count - 1), s.selected + 1)
+            return .changed(s)
+        case .pageDown:
+            guard s.offset + s.results.count < s.total else { return .refused("This is the last page") }
+            return .page(offset: s.offset + Self.pageSize, last: false)
+        case .pageUp:
+            guard s.offset > 0 else { return .refused("This is the first page") }
+            return .page(offset: s.offset - Self.pageSize, last: false)
+        default:
+            return nil
+        }
+    }
+
+    /// The selected result, when Enter is on the results of what is keyed now.
+    var chosen: Item? { searchedFor == query && results.indices.contains(selected) ? results[selected] : nil }
+
+    /// A fetched page in place.
+    func showing(_ page: [Item], total: Int, offset: Int, last: Bool) -> PagedSearch {
+        var s = self
+        s.results = page
+        s.total = total
+        s.offset = max(0, offset)
+        s.selected = last ? max(0, page.count - 1) : 0
+        s.searchedFor = s.query
+        return s
+    }
+
+    /// "1-20 of 125 found" or "3 found".
+    var foundText: String {
+        total <= results.count ? "\(total) found" : "\(offset + 1)-\(offset + results.count) of \(total) found"
+    }
 }
+
+/// The customer search (CRM at the till).
+public typealias CustomerSearch = PagedSearch<CustomerSummary>
 
 /// One customer, as the till knows them.
 public struct CustomerDetail: Equatable, Sendable {
@@ -494,58 +557,34 @@ extension TillController {
     }
 
     func customerSearchKey(_ key: Key, _ action: TillAction?, search: CustomerSearch) {
-        var search = search
-        switch key {
-        case .char(let c):
-            if search.query.count < 60 { search.query.append(c) }
-            mode = .customerSearch(search)
-        case .backspace:
-            if !search.query.isEmpty { search.query.removeLast() }
-            mode = .customerSearch(search)
-        case .up:
-            if search.selected == 0 && search.offset > 0 { return searchPage(search, offset: search.offset - CustomerSearch.pageSize, last: true) }
-            search.selected = max(0, search.selected - 1)
-            mode = .customerSearch(search)
-        case .down:
-            if search.selected == search.results.count - 1 && search.offset + search.results.count < search.total {
-                return searchPage(search, offset: search.offset + search.results.count)
-            }
-            search.selected = min(max(0, search.results.count - 1), search.selected + 1)
-            mode = .customerSearch(search)
-        case .pageDown:
-            guard search.offset + search.results.count < search.total else { return fail("This is the last page") }
-            searchPage(search, offset: search.offset + CustomerSearch.pageSize)
-        case .pageUp:
-            guard search.offset > 0 else { return fail("This is the first page") }
-            searchPage(search, offset: search.offset - CustomerSearch.pageSize)
-        case .enter:
-            if search.searchedFor == search.query, search.results.indices.contains(search.selected) {
-                return showCustomer(card: search.results[search.selected].cardNumber, from: search)
-            }
+        switch search.step(key, maxLength: 60) {
+        case .changed(let s):
+            mode = .customerSearch(s)
+            return
+        case .page(let offset, let last): return searchPage(search, offset: offset, last: last)
+        case .refused(let why): return fail(why)
+        case nil: break
+        }
+        if key == .enter {
+            if let chosen = search.chosen { return showCustomer(card: chosen.cardNumber, from: search) }
             guard !search.query.trimmedForCard.isEmpty else { return fail("Key a card number, phone, e-mail or name first") }
-            searchPage(search, offset: 0)
-        default:
-            if action == .clear {
-                mode = .selling
-                message = nil
-            } else {
-                fail("Key what to search for and Enter; \(keymap.label(.clear)) goes back")
-            }
+            return searchPage(search, offset: 0)
+        }
+        if action == .clear {
+            mode = .selling
+            message = nil
+        } else {
+            fail("Key what to search for and Enter; \(keymap.label(.clear)) goes back")
         }
     }
 
     /// Runs the search for one page of results and says how many match in all.
     func searchPage(_ search: CustomerSearch, offset: Int, last: Bool = false) {
-        var search = search
         let q = search.query.trimmedForCard
         do {
             let found = try env.loyalty?.searchCustomers(q, limit: CustomerSearch.pageSize, offset: max(0, offset))
                 ?? CustomerMatches(results: [], total: 0)
-            search.results = found.results
-            search.total = found.total
-            search.offset = max(0, offset)
-            search.selected = last ? max(0, found.results.count - 1) : 0
-            search.searchedFor = search.query
+            let search = search.showing(found.results, total: found.total, offset: offset, last: last)
             mode = .customerSearch(search)
             if found.results.isEmpty {
                 fail("No customer matches '\(q)': check the spelling, add the first name, or try the phone number or e-mail")

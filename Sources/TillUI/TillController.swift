@@ -118,6 +118,9 @@ public struct TillSettings: Sendable {
     public var cashLimits = CashLimits()
     /// Wrong PINs in a row that lock a cashier number at sign-on until a supervisor unlocks it (0: never).
     public var maxPINAttempts = 3
+    /// The reasons a price override is chosen from (on the receipt and in the audit trail); none: not asked.
+    public var priceOverrideReasons = TillSettings.defaultPriceOverrideReasons
+    public static let defaultPriceOverrideReasons = ["Price match", "Damaged or soiled", "Wrong shelf label", "Manager's decision"]
 
     public init(
         identity: TillIdentity, taxRates: [String: TaxRate], barcodeRules: BarcodeRules, keymap: Keymap,
@@ -160,6 +163,8 @@ public final class TillController {
         case productLookup(ProductLookup)
         /// A guarded action waiting for a supervisor's number and PIN.
         case override(OverrideRequest)
+        /// A price override waiting for its reason (a number from the list).
+        case overrideReason(line: Int, unitPrice: Int64)
         /// A return: waiting for the receipt's barcode or number.
         case returnReceipt
         /// A return: choosing the receipt's lines to give back.
@@ -334,8 +339,8 @@ public final class TillController {
             card ? identifyCard(code) : addItem(code)
         case .locked:
             fail("The till is locked: \(cashier?.name ?? "cashier"), key your PIN and Enter")
-        case .cardReference, .refundCardReference, .confirmCancel, .resumeList, .override, .returnLines, .cashOffice, .cashAmount, .cashReason,
-             .closeCount, .confirmClose:
+        case .cardReference, .refundCardReference, .confirmCancel, .resumeList, .override, .overrideReason, .returnLines, .cashOffice, .cashAmount,
+             .cashReason, .closeCount, .confirmClose:
             fail("Finish this step first (Esc goes back), then scan \(card ? "the card" : code) again")
         }
     }
@@ -378,6 +383,7 @@ public final class TillController {
         case .confirmCancel: confirmCancelKey(key, action)
         case .resumeList(let sales, let selected): resumeListKey(key, action, sales: sales, selected: selected)
         case .override(let request): overrideKey(key, action, request: request)
+        case .overrideReason(let line, let price): overrideReasonKey(key, action, line: line, unitPrice: price)
         case .returnReceipt: returnReceiptKey(key, action)
         case .returnLines(let draft): returnLinesKey(key, action, draft: draft)
         case .refundCardReference(let step): refundCardReferenceKey(key, action, step: step)
@@ -836,6 +842,19 @@ public final class TillController {
     }
 
     private func cardReferenceKey(_ key: Key, _ action: TillAction?, amount: Int64) {
+        referenceKey(key, action, hint: "Key the card terminal's reference and Enter, or \(keymap.label(.clear)) to go back", back: {
+            mode = .selling
+            message = Message(text: "Card payment not taken", isError: false)
+        }, done: { reference in
+            mode = .selling
+            try addTender(Tender(kind: .card, amount: amount, reference: reference))
+        })
+    }
+
+    /// Keying a card terminal's reference (a payment's or a refund's): letters, digits, '-' and
+    /// '/', up to 32; Enter gives the checked reference to `done`, the clear key calls `back`,
+    /// and any other key says `hint`.
+    func referenceKey(_ key: Key, _ action: TillAction?, hint: String, back: () -> Void, done: (String) throws -> Void) {
         switch key {
         case .char(let c) where c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "/"):
             if input.count < 32 { input.append(c) }
@@ -845,8 +864,7 @@ public final class TillController {
             do {
                 let reference = try Tender.validateReference(input)
                 input = ""
-                mode = .selling
-                try addTender(Tender(kind: .card, amount: amount, reference: reference))
+                try done(reference)
             } catch {
                 input = ""
                 fail("\(error)")
@@ -854,10 +872,9 @@ public final class TillController {
         default:
             if action == .clear {
                 input = ""
-                mode = .selling
-                message = Message(text: "Card payment not taken", isError: false)
+                back()
             } else {
-                fail("Key the card terminal's reference and Enter, or \(keymap.label(.clear)) to go back")
+                fail(hint)
             }
         }
     }

@@ -53,6 +53,28 @@ struct FastIngestDecoderTests {
         #expect(a.documents[0].sale?.cashier.name == "Ольга 😀")
     }
 
+    /// A line's price override (the price it had and why) reads as JSONDecoder reads it; one
+    /// without its old price is refused by both.
+    @Test func readsAPriceOverrideAsJSONDecoderDoes() throws {
+        let dir = TemporaryDirectory("fast-decoder")
+        let db = try makeDemoDatabase(in: dir)
+        var generator = SaleGenerator(database: db, seed: 3)
+        try generator.ring(1)
+        var sale = try #require(try db.saleDocuments().first)
+        sale.lines[0].priceOverride = SaleDocument.PriceOverrideInfo(listPrice: 199, reason: "Price match")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys      // "listPrice" before "reason", for the edits below
+        let json = String(decoding: try encoder.encode(IngestBatch(storeID: "0001", tillID: "01", documents: [OutboxDocument(sale: sale)])), as: UTF8.self)
+        #expect(json.contains("\"listPrice\":199,"))
+        #expect(fast(json)?.0 == slow(json))
+        #expect(fast(json)?.0.documents[0].sale?.lines[0].priceOverride == sale.lines[0].priceOverride)
+        let nullReason = json.replacingOccurrences(of: "\"reason\":\"Price match\"", with: "\"reason\":null")
+        #expect(fast(nullReason)?.0 == slow(nullReason))
+        let noPrice = json.replacingOccurrences(of: "\"listPrice\":199,", with: "")
+        #expect(slow(noPrice) == nil)
+        #expect(fast(noPrice) == nil)
+    }
+
     @Test func leavesAnythingDoubtfulToJSONDecoder() {
         let ok = #"{"storeID":"0001","tillID":"01","documents":[]}"#
         #expect(fast(ok)?.0 == IngestBatch(storeID: "0001", tillID: "01", documents: []))

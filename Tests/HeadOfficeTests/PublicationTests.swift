@@ -2,6 +2,7 @@ import Foundation
 import HeadOffice
 import Testing
 import TillCore
+import TillDocuments
 import TillProtocol
 import TillStore
 import TillSync
@@ -207,5 +208,26 @@ struct BackOfficeReceiptTests {
         }
         #expect(!svg.contains("A later footer"), "a footer published after the sale was not on its paper")
         #expect(!svg.contains("Store 0001"))
+    }
+
+    /// A price override the till made is on head office's copy of the receipt too: the price it
+    /// had and the reason (the document carries them; head office reads them on both databases).
+    @Test(arguments: Backend.allCases)
+    func aPriceOverrideIsOnHeadOfficesReceiptWithWhatItWas(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try store.registerTill(till1)
+        let t = try TillSide()
+        var open = OpenSale(id: SaleID.make(at: 1_795_000_000_000), startedAt: 1_795_000_000_000, cashier: DemoCatalog.cashier, currency: .eur)
+        open = try open.trying(.addLine(item: LineItem(sku: "F0001", description: "Highlighter pen", category: "Stationery", taxCode: "A",
+                                                       taxBasisPoints: 2000, unitPrice: 149, quantity: .one)))
+        open = try open.trying(.overridePrice(number: 1, unitPrice: 100, reason: "Price match"))
+        open = try open.trying(.addTender(tender: Tender(kind: .cash, amount: 100)))
+        let doc = SaleDocument(try open.complete(sequence: 1, at: 1_795_000_060_000, till: t.identity, loyalty: nil), timeZone: .gmt)
+        let r = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: [OutboxDocument(sale: doc)]), from: till1)
+        #expect(r.results.map(\.status) == [.accepted])
+        let svg = try #require(try store.receiptSVG(doc.receiptNumber))
+        #expect(svg.contains("Price changed, was 1.49"))
+        #expect(svg.contains("Price match"))
     }
 }

@@ -192,4 +192,23 @@ struct GoldenReceiptTests {
         #expect(v.text[card].hasSuffix(" 6.99"))
         #expect(v.text[card + 1].hasPrefix("  Terminal reference") && v.text[card + 1].hasSuffix(" RF-778"), "\(v.text[card + 1])")
     }
+
+    /// An overridden price prints under its line: what it was and why.
+    @Test func aPriceOverridePrintsWhatThePriceWasAndWhy() throws {
+        let p = try PrinterProfile.named("generic-80")
+        let paper = try p.paper(widthMM: 80)
+        let t = try ReceiptTemplate(named: "sale.receipt", from: BuiltInTemplates(), schema: SaleReceipt.schema, maxImageWidth: paper.dots)
+        let till = TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur)
+        var open = OpenSale(id: "s", startedAt: 0, cashier: Cashier(number: "1", name: "Ann"), currency: .eur)
+        open = try open.trying(.addLine(item: LineItem(sku: "F1", description: "Highlighter pen", taxCode: "A", taxBasisPoints: 2000,
+                                                       unitPrice: 149, quantity: .one)))
+        open = try open.trying(.overridePrice(number: 1, unitPrice: 100, reason: "Wrong shelf label"))
+        open = try open.trying(.addTender(tender: Tender(kind: .cash, amount: 100)))
+        let sale = try open.complete(sequence: 1, at: 1, till: till, loyalty: nil)
+        var v = try VirtualPrinter(profile: p, paperWidthMM: 80)
+        v.feed(try t.render(SaleReceipt.data(sale, date: "2026-11-18 11:06"), columns: paper.columns["A"]!).escpos(profile: p, paperWidthMM: 80))
+        let line = try #require(v.text.firstIndex { $0.hasPrefix("Highlighter pen") }, "\(v.text.joined(separator: "\n"))")
+        #expect(v.text[line].hasSuffix(" 1.00"))
+        #expect(v.text[line + 1].hasPrefix("  Price changed, was 1.49") && v.text[line + 1].hasSuffix("Wrong shelf label"), "\(v.text[line + 1])")
+    }
 }

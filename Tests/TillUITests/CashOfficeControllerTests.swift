@@ -52,9 +52,42 @@ struct CashOfficeControllerTests {
         #expect(h.controller.mode == .selling)
         #expect(h.controller.basket?.totals.lineDiscounts == 15)
         h.keyed("0.99", .ctrl("k"))
+        #expect(h.controller.mode == .overrideReason(line: 1, unitPrice: 99))
+        h.type("1")                                       // Price match
         h.supervise()
         #expect(h.controller.basket?.lines[0].item.unitPrice == 99)
         #expect(try h.db.auditTrail().contains { $0.action == "price-override" && $0.supervisor == "9" })
+    }
+
+    /// A price override is given a reason from the till's list; the line keeps the price it had
+    /// ("was") and the reason, on the receipt, in the document head office gets and in the audit
+    /// trail. Esc at the reason changes nothing.
+    @Test func aPriceOverrideHasAReasonAndTheReceiptSaysWhatItWas() throws {
+        let h = try Harness()
+        h.scan("4006381333931")                           // 1.49
+        h.keyed("1.00", .ctrl("k"))
+        #expect(h.controller.message?.text == "Why change line 1's price to 1.00? Key the reason's number")
+        h.type("7")
+        #expect(h.error == "Key the reason's number, 1 to 4; Esc goes back")
+        h.key(.escape)
+        #expect(h.controller.message?.text == "Price override not done")
+        #expect(h.controller.basket?.lines[0].item.unitPrice == 149)
+        h.keyed("1.00", .ctrl("k"))
+        h.type("3")                                       // Wrong shelf label
+        h.supervise()
+        #expect(h.controller.message?.text == "Line 1: price 1.00 (Wrong shelf label)")
+        // Twice: "was" stays the catalog's price.
+        h.keyed("0.90", .ctrl("k")); h.type("1"); h.supervise()
+        let item = try #require(h.controller.basket?.lines[0].item)
+        #expect(item.unitPrice == 90 && item.listPrice == 149 && item.overrideReason == "Price match")
+        h.key(.function(6))
+        guard case .receipt(let r) = h.controller.mode else { Issue.record("no sale: \(h.error ?? "")"); return }
+        let doc = try #require(try h.db.saleDocuments().first { $0.saleID == r.sale.id })
+        #expect(doc.lines[0].priceOverride == SaleDocument.PriceOverrideInfo(listPrice: 149, reason: "Price match"))
+        let again = try h.db.completedSale(receipt: r.sale.receiptNumber, till: h.controller.settings.identity)
+        #expect(again?.basket.lines[0].item.listPrice == 149, "kept through the document")
+        #expect(try h.db.auditTrail().filter { $0.action == "price-override" }.map(\.detail)
+                == ["line 1: 1.00 (was 1.49; Wrong shelf label)", "line 1: 0.90 (was 1.00; Price match)"])
     }
 
     @Test func aReturnByReceiptTakesBackThePointsAndCannotBeRepeated() throws {
