@@ -74,6 +74,29 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
     }
 }
 
+/// Blocking work started on a thread of its own at once (not when the test's concurrency pool
+/// next has a turn, as `async let` would: a loaded suite can keep such a task from starting for
+/// tens of seconds); `value()` waits for its result.
+final class StartedOnThread<T: Sendable>: @unchecked Sendable { // `result` is written once, before `done` is signalled
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<T, any Error>?
+
+    init(_ body: @escaping @Sendable () throws -> T) {
+        Thread { [self] in
+            result = Result { try body() }
+            done.signal()
+        }.start()
+    }
+
+    func value() async throws -> T {
+        try await onThread { [self] in
+            done.wait()
+            done.signal()
+            return try result!.get()
+        }
+    }
+}
+
 /// One request, on a thread of its own.
 func request(
     _ method: String, _ url: String, token: String? = nil, body: [UInt8]? = nil, ca: String? = nil, timeout: Int = 30_000
