@@ -107,16 +107,22 @@ extension HeadOfficeStore {
     public func updates(for till: TillCredential, after: ReleaseCursor, at time: Int64 = HeadOfficeStore.now()) throws -> [Publication] {
         try database.read { c in
             try c.query("""
-                SELECT * FROM publications WHERE (effective_at > ? OR (effective_at = ? AND version > ?)) AND effective_at <= ? AND (
-                    scope_kind = 'chain'
-                    OR (scope_kind = 'store' AND scope_value = ?)
-                    OR (scope_kind = 'till' AND scope_value = ?)
-                    OR (scope_kind = 'group' AND scope_value IN (SELECT group_name FROM store_groups WHERE store_id = ?)))
+                SELECT * FROM publications WHERE (effective_at > ? OR (effective_at = ? AND version > ?)) AND effective_at <= ? AND \(Self.meantFor)
                 ORDER BY effective_at, version LIMIT 500
-                """, [.int(after.effectiveAt), .int(after.effectiveAt), .int(after.version), .int(time), .text(till.storeID), .text(till.name),
-                      .text(till.storeID)]).map(Self.publication)
+                """, [.int(after.effectiveAt), .int(after.effectiveAt), .int(after.version), .int(time)] + Self.meantFor(till)).map(Self.publication)
         }
     }
+
+    /// The publications meant for a till: the chain's, its store's groups', its store's and its
+    /// own. The arguments are `meantFor(till)`.
+    static let meantFor = """
+        (scope_kind = 'chain'
+            OR (scope_kind = 'store' AND scope_value = ?)
+            OR (scope_kind = 'till' AND scope_value = ?)
+            OR (scope_kind = 'group' AND scope_value IN (SELECT group_name FROM store_groups WHERE store_id = ?)))
+        """
+
+    static func meantFor(_ till: TillCredential) -> [SQLValue] { [.text(till.storeID), .text(till.name), .text(till.storeID)] }
 
     /// The publications for a till newer than version `after` (the cursor of tills before 2026-11-28).
     public func updates(for till: TillCredential, after: Int64, at time: Int64 = HeadOfficeStore.now()) throws -> [Publication] {

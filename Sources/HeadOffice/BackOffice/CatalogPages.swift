@@ -64,13 +64,9 @@ extension HeadOfficeStore {
         let time = ProtocolTime.parse(doc.completedAt) ?? Self.now()
         let published = try database.read { c in
             try c.query("""
-                SELECT * FROM publications WHERE kind = 'settings' AND effective_at <= ? AND (
-                    scope_kind = 'chain'
-                    OR (scope_kind = 'store' AND scope_value = ?)
-                    OR (scope_kind = 'till' AND scope_value = ?)
-                    OR (scope_kind = 'group' AND scope_value IN (SELECT group_name FROM store_groups WHERE store_id = ?)))
+                SELECT * FROM publications WHERE kind = 'settings' AND effective_at <= ? AND \(Self.meantFor)
                 ORDER BY effective_at DESC, version DESC LIMIT 200
-                """, [.int(time), .text(till.storeID), .text(till.name), .text(till.storeID)]).map(Self.publication)
+                """, [.int(time)] + Self.meantFor(till)).map(Self.publication)
         }
         if let h = published.lazy.compactMap({ $0.settings?.receiptHeader }).first { heading.header = h }
         if let f = published.lazy.compactMap({ $0.settings?.receiptFooter }).first { heading.footer = f }
@@ -90,19 +86,15 @@ extension HeadOfficeStore {
     }
 
     public func store(_ id: String) throws -> StoreDetails? {
-        try database.read { c in
-            try c.queryOne("SELECT * FROM stores WHERE store_id = ?", [.text(id)]).map {
-                StoreDetails(id: $0.text("store_id"), name: $0.text("name"), address: $0.text("address").split(separator: "\n").map(String.init))
-            }
-        }
+        try database.read { c in try c.queryOne("SELECT * FROM stores WHERE store_id = ?", [.text(id)]).map(Self.storeDetails) }
     }
 
     public func stores() throws -> [StoreDetails] {
-        try database.read { c in
-            try c.query("SELECT * FROM stores ORDER BY store_id", []).map {
-                StoreDetails(id: $0.text("store_id"), name: $0.text("name"), address: $0.text("address").split(separator: "\n").map(String.init))
-            }
-        }
+        try database.read { c in try c.query("SELECT * FROM stores ORDER BY store_id", []).map(Self.storeDetails) }
+    }
+
+    static func storeDetails(_ row: SQLRow) -> StoreDetails {
+        StoreDetails(id: row.text("store_id"), name: row.text("name"), address: row.text("address").split(separator: "\n").map(String.init))
     }
 
     /// Adds or changes a store's name and address lines (as its tills' [store] name and address).
