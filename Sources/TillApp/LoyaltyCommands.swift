@@ -63,7 +63,7 @@ extension TillCommand.Import {
                 throw CLIError("Cannot read \(file): check its permissions (\(error.localizedDescription))")
             }
             let loader = CardFileLoader(programme: programme, now: Int64(Date().timeIntervalSince1970 * 1000))
-            let expected = data.reduce(into: 0) { n, b in if b == 10 { n += 1 } }
+            let expected = data.withUnsafeBytes { $0.count(where: { $0 == 10 }) }
             do {
                 try db.importCards(expected: expected) { insert in
                     try data.withUnsafeBytes { bytes in try loader.feed(bytes, insert) }

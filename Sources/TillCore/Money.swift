@@ -104,7 +104,7 @@ extension Character {
 
 extension StringProtocol {
     /// True when the text is non-empty and made of ASCII digits only.
-    public var isAllASCIIDigits: Bool { !isEmpty && allSatisfy(\.isASCIIDigit) }
+    public var isAllASCIIDigits: Bool { !isEmpty && utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
 }
 
 extension Int64 {

@@ -63,6 +63,8 @@ public enum CardsCSV {
     /// with it. Keeps only the card numbers seen (8 bytes each), to find a card listed twice.
     public struct Reader {
         let names: [String]
+        /// Each column's position in a row.
+        let position: [String: Int]
         let programme: LoyaltyProgramme
         let now: Int64
         var seen = Set<UInt64>()
@@ -78,16 +80,23 @@ public enum CardsCSV {
                 return .failure(HeaderProblems(issues: issues + [ImportIssue(line: header.line, message: "the header needs a card_number column")]))
             }
             guard issues.isEmpty else { return .failure(HeaderProblems(issues: issues)) }
-            return .success(Reader(names: names, programme: programme, now: now))
+            return .success(Reader(names: names, position: Dictionary(names.enumerated().map { ($1, $0) }) { _, later in later },
+                                   programme: programme, now: now))
+        }
+
+        /// A field without the white space around it; most have none, seen on the bytes.
+        static func trimmed(_ s: String) -> String {
+            let plain = { (b: UInt8?) in b.map { $0 > 0x20 && $0 < 0x80 } ?? true }
+            return plain(s.utf8.first) && plain(s.utf8.last) ? s : s.trimmingCharacters(in: .whitespaces)
         }
 
         public mutating func card(_ r: CSVRecord) -> Result<CardRecord, ImportIssue> {
             guard r.fields.count == names.count else {
                 return .failure(ImportIssue(line: r.line, message: "has \(r.fields.count) fields, the header has \(names.count)"))
             }
-            var f: [String: String] = [:]
-            for (n, v) in zip(names, r.fields) { f[n] = v.trimmingCharacters(in: .whitespaces) }
-            let number = f["card_number"] ?? ""
+            let position = self.position
+            let f = { (name: String) -> String? in position[name].map { Self.trimmed(r.fields[$0]) } }
+            let number = f("card_number") ?? ""
             do { _ = try LoyaltyCardNumber.validate(number, ranges: programme.cardRanges) } catch {
                 return .failure(ImportIssue(line: r.line, message: "card_number: \(error)"))
             }
@@ -95,15 +104,15 @@ public enum CardsCSV {
             guard firstTime else {
                 return .failure(ImportIssue(line: r.line, message: "card \(LoyaltyCardNumber.masked(number)) is listed twice"))
             }
-            let first = f["first_name"] ?? "", last = f["last_name"] ?? ""
+            let first = f("first_name") ?? "", last = f("last_name") ?? ""
             let named = !first.isEmpty || !last.isEmpty
-            let status = (f["status"] ?? "").isEmpty ? (named ? "active" : "stock") : f["status"]!.lowercased()
+            let status = (f("status") ?? "").isEmpty ? (named ? "active" : "stock") : f("status")!.lowercased()
             guard ["active", "blocked", "lost", "stock"].contains(status) else {
                 return .failure(ImportIssue(line: r.line, message: "status '\(status)' must be active, blocked, lost or stock"))
             }
             var balance: Int64 = 0, qualifying: Int64 = 0
             for (key, target) in [("balance", 0), ("qualifying", 1)] {
-                let text = f[key] ?? ""
+                let text = f(key) ?? ""
                 guard !text.isEmpty else { continue }
                 guard let v = Int64(text), v >= 0 else {
                     return .failure(ImportIssue(line: r.line, message: "\(key) '\(text)' must be a whole number of points (or minor units) from 0"))
@@ -112,14 +121,14 @@ public enum CardsCSV {
             }
             var member: Registration?
             if named {
-                let consentText = (f["marketing_consent"] ?? "").lowercased()
+                let consentText = (f("marketing_consent") ?? "").lowercased()
                 guard ["", "yes", "no", "1", "0", "true", "false", "y", "n"].contains(consentText) else {
                     return .failure(ImportIssue(line: r.line, message: "marketing_consent '\(consentText)' must be yes or no"))
                 }
                 do {
                     member = try Registration.make(
-                        cardNumber: number, firstName: first, lastName: last, phone: f["phone"] ?? "", email: f["email"] ?? "",
-                        postcode: f["postcode"] ?? "", birthDate: f["birth_date"] ?? "",
+                        cardNumber: number, firstName: first, lastName: last, phone: f("phone") ?? "", email: f("email") ?? "",
+                        postcode: f("postcode") ?? "", birthDate: f("birth_date") ?? "",
                         marketingConsent: ["yes", "1", "true", "y"].contains(consentText), at: now)
                 } catch {
                     return .failure(ImportIssue(line: r.line, message: "\(error)"))

@@ -20,15 +20,13 @@ struct BulkInsert {
     /// Binds `values` to the placeholders in order and runs the statement once.
     func run(_ values: Value...) throws {
         let s = statement.sqliteStatement
-        defer {
-            sqlite3_reset(s)
-            sqlite3_clear_bindings(s)
-        }
+        defer { sqlite3_reset(s) }   // every placeholder is bound again by the next run
         for (i, v) in values.enumerated() {
             let index = Int32(i + 1)
             let code: Int32
             switch v {
-            case .text(let t?): code = sqlite3_bind_text(s, index, t, -1, Self.transient)
+            case .text(var t?):
+                code = t.withUTF8 { sqlite3_bind_text(s, index, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), Int32($0.count), Self.transient) }
             case .int(let n?): code = sqlite3_bind_int64(s, index, n)
             case .text(nil), .int(nil): code = sqlite3_bind_null(s, index)
             }

@@ -11,7 +11,7 @@ public struct CardRange: Codable, Sendable, Hashable {
         self.length = length
     }
 
-    public func contains(_ number: String) -> Bool { number.count == length && number.hasPrefix(prefix) }
+    public func contains(_ number: String) -> Bool { number.utf8.count == length && number.isAllASCIIDigits && number.utf8.starts(with: prefix.utf8) }
 }
 
 /// Why a card could not be used. Messages quote the card masked, and say what to do.
@@ -71,7 +71,17 @@ public enum LoyaltyCardNumber {
     private static let digitCharacters: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
 
     public static func luhnValid(_ number: String) -> Bool {
-        number.count >= 2 && number.isAllASCIIDigits && number.last == luhnDigit(number.dropLast())
+        // Over the UTF-8 bytes, with the check digit counted in: the sum is a multiple of 10.
+        guard number.utf8.count >= 2, number.isAllASCIIDigits else { return false }
+        var sum = 0
+        var double = false
+        for b in number.utf8.reversed() {
+            var d = Int(b) - 48
+            if double { d *= 2; if d > 9 { d -= 9 } }
+            double.toggle()
+            sum += d
+        }
+        return sum % 10 == 0
     }
 
     /// Checks a number against the programme's ranges and its check digit.
