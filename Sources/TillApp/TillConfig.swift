@@ -438,7 +438,7 @@ extension TillConfig {
             url = ""                          # e.g. "https://headoffice.example:8470"; then: till sync enrol --token-file FILE
             ca = ""                           # PEM of the CA that signed head office's certificate (empty: the system's)
             batch_size = \(d.syncBatchSize)                 # documents per request
-            lookup_timeout_ms = \(d.cardLookupTimeoutMilliseconds)           # a card scan waits this long for head office's balance, then uses the cache
+            lookup_timeout_ms = \(d.cardLookupTimeoutMilliseconds)           # head office's answer about a scanned card is given up after this (the scan never waits)
 
             [keymap]                          # action = key names: F1-F24, Enter, Esc, Up, Down, PgUp, PgDn, Ctrl-X, or one character
             \(keymapLines.joined(separator: "\n"))

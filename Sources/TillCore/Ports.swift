@@ -206,6 +206,18 @@ public protocol LoyaltyDirectory: Sendable {
     func searchCustomers(_ query: String, limit: Int, offset: Int) throws -> CustomerMatches
     /// Purchases at this till for a card, newest first.
     func purchases(card: String, limit: Int) throws -> [PurchaseSummary]
+    /// Cards whose state head office has sent since the last call (a lookup answers from what
+    /// the till holds at once and may ask head office in the background): look them up again.
+    func refreshedCards() -> [String]
+    /// The member behind a card from what this till holds, asking nobody.
+    func cachedCard(_ number: String, programme: LoyaltyProgramme, now: Timestamp) throws -> CardLookup
+}
+
+extension LoyaltyDirectory {
+    public func refreshedCards() -> [String] { [] }
+    public func cachedCard(_ number: String, programme: LoyaltyProgramme, now: Timestamp) throws -> CardLookup {
+        try lookupCard(number, programme: programme, now: now)
+    }
 }
 
 /// A journalled sale with what earlier refunds took from it.

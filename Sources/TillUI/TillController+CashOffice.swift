@@ -762,6 +762,7 @@ extension TillController {
     /// Called by the terminal loop: locks the till after the configured idle time.
     public func tick() {
         applyUpdatesBetweenSales()
+        takeRefreshedCards()
         guard settings.autoLockMilliseconds > 0, cashier != nil, !isLocked else { return }
         if env.now() - lastActivity >= settings.autoLockMilliseconds { lock(auto: true) }
     }

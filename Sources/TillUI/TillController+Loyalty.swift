@@ -207,19 +207,53 @@ extension TillController {
                 }
                 try apply(.identifyCustomer(customer: c))
                 applyTierDiscount()
-                var text = "\(c.name) (\(c.tierName ?? "member")): \(c.balance) pts\(c.provisional ? "*" : "")"
-                if let b = basket, !b.activeLines.isEmpty { text += ", +\(projectedAward()?.total ?? 0) this sale" }
-                if atPrompt || totalled {
-                    mode = .selling
-                    text += ". Due \(currency.format(basket?.totals.due ?? 0)): \(keymap.label(.cash)) cash, \(keymap.label(.card)) card, \(keymap.label(.points)) points"
-                }
-                message = Message(text: text, isError: false)
+                let withDue = atPrompt || totalled
+                if withDue { mode = .selling }
+                message = cardScanMessage(c, withDue: withDue)
+                cardMessage = message.map { ($0, withDue) }
             case .notIssued(let n):
                 startRegistration(card: n)
                 message = Message(text: "Card \(LoyaltyCardNumber.masked(n)) is not registered yet: key the customer's details, or \(keymap.label(.clear)) for no card", isError: false)
             }
         } catch {
             fail("\(error)")
+        }
+    }
+
+    /// What a card scan says: the member, tier and balance (`*`: not confirmed by head office),
+    /// what this sale earns, and the amount due and tender keys when the sale was totalled.
+    func cardScanMessage(_ c: SaleCustomer, withDue: Bool) -> Message {
+        var text = "\(c.name) (\(c.tierName ?? "member")): \(c.balance) pts\(c.provisional ? "*" : "")"
+        if let b = basket, !b.activeLines.isEmpty { text += ", +\(projectedAward()?.total ?? 0) this sale" }
+        if withDue {
+            text += ". Due \(currency.format(basket?.totals.due ?? 0)): \(keymap.label(.cash)) cash, \(keymap.label(.card)) card, \(keymap.label(.points)) points"
+        }
+        return Message(text: text, isError: false)
+    }
+
+    /// Head office answered about the sale's card after the scan (the scan did not wait): the sale
+    /// takes the balance and tier it sent, or loses a card head office has blocked or reported
+    /// lost. A sale already paid partly in points keeps the card as it was.
+    func takeRefreshedCards() {
+        guard let directory = env.loyalty else { return }
+        let numbers = directory.refreshedCards()
+        guard !numbers.isEmpty, let programme, let b = basket, let current = b.customer, numbers.contains(current.cardNumber),
+              current.registration == nil, !b.tenders.contains(where: { $0.kind == .points }) else { return }
+        let onScreen = cardMessage.flatMap { $0.message == message ? $0.withDue : nil }
+        do {
+            guard case .member(let fresh) = try directory.cachedCard(current.cardNumber, programme: programme, now: env.now()) else { return }
+            guard fresh.balance != current.balance || fresh.tierCode != current.tierCode || fresh.provisional != current.provisional
+                    || fresh.qualifying != current.qualifying else { return }
+            try apply(.identifyCustomer(customer: fresh))
+            applyTierDiscount()
+            if let withDue = onScreen {
+                message = cardScanMessage(fresh, withDue: withDue)
+                cardMessage = message.map { ($0, withDue) }
+            }
+        } catch {
+            guard b.tenders.isEmpty else { return fail("Head office says: \(error). Payment has started: finish or cancel the sale") }
+            removeCard()
+            fail("Head office says: \(error). The card is off the sale.")
         }
     }
 

@@ -240,6 +240,9 @@ public final class TillController {
     public internal(set) var programme: LoyaltyProgramme?
     /// The loyalty prompt was shown for the open sale (it is shown once per sale).
     var promptedForCard = false
+    /// The message a card scan gave (and whether it named the amount due), while it is still the
+    /// one on screen: head office's later answer about the card rewrites it.
+    var cardMessage: (message: Message, withDue: Bool)?
     /// Points the till offered when a keyed amount could not be paid exactly in points: the
     /// points key again takes them; any other key forgets them.
     var pointsOffer: LoyaltyProgramme.PointsPayment?

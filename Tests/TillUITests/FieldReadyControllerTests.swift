@@ -361,3 +361,114 @@ struct LocalDateTimeTextTests {
         #expect(TillController.text(LocalDateTime(minutes: minutes)) == text)
     }
 }
+
+/// Head office's side of the card lookup, answered when the test says: the scan asks, the answer
+/// (taken into the database as `OnlineLoyaltyDirectory` takes it) arrives later.
+final class LaterAnswers: LoyaltyDirectory, @unchecked Sendable {   // the test's thread only
+    let db: TillDatabase
+    var asked: [String] = []
+    var answered: [String] = []
+
+    init(_ db: TillDatabase) { self.db = db }
+
+    func programme() throws -> LoyaltyProgramme? { try db.programme() }
+    func lookupCard(_ number: String, programme: LoyaltyProgramme, now: Timestamp) throws -> CardLookup {
+        asked.append(number)
+        return try db.lookupCard(number, programme: programme, now: now)
+    }
+    func cachedCard(_ number: String, programme: LoyaltyProgramme, now: Timestamp) throws -> CardLookup {
+        try db.lookupCard(number, programme: programme, now: now)
+    }
+    func searchCustomers(_ query: String, limit: Int, offset: Int) throws -> CustomerMatches {
+        try db.searchCustomers(query, limit: limit, offset: offset)
+    }
+    func purchases(card: String, limit: Int) throws -> [PurchaseSummary] { try db.purchases(card: card, limit: limit) }
+    func refreshedCards() -> [String] {
+        defer { answered = [] }
+        return answered
+    }
+
+    /// Head office answers about `card`.
+    func answer(_ card: String, balance: Int64, status: String = "active", tier: String? = "SLV", qualifying: Int64 = 60_000, at time: Timestamp) throws {
+        try db.confirmCard(CardStatus(card: CardBalance(number: card, balance: balance, tierCode: tier, qualifying: qualifying),
+                                      status: status, customerName: nil, applied: []), at: time)
+        answered.append(card)
+    }
+}
+
+@Suite("Till: a card scan never waits for head office")
+struct CardRefreshControllerTests {
+    let anna = DemoCatalog.cardNumber(1)
+
+    @Test func headOfficesLaterAnswerUpdatesTheSaleAndTheMessageOnScreen() throws {
+        var answers: LaterAnswers?
+        let h = try Harness(loyalty: true, prompt: false) { db in
+            let a = LaterAnswers(db)
+            answers = a
+            return a
+        }
+        let ho = try #require(answers)
+        h.scan("5012345678900")
+        h.scan(anna)
+        #expect(ho.asked == [anna])
+        #expect(h.customer?.balance == 1_500)
+        #expect(h.controller.message?.text.hasPrefix("Anna Ivanova (Silver): 1500 pts") == true)
+        // Nothing yet: a tick changes nothing.
+        h.controller.tick()
+        #expect(h.customer?.balance == 1_500)
+        try ho.answer(anna, balance: 2_250, at: h.clock.now())
+        h.controller.tick()
+        #expect(h.customer?.balance == 2_250)
+        #expect(h.controller.message?.text.hasPrefix("Anna Ivanova (Silver): 2250 pts") == true, "\(h.controller.message?.text ?? "")")
+        #expect(h.controller.message?.isError == false)
+        // Once the cashier has moved on, a later answer changes the sale, not their message.
+        h.scan("5012345678900")
+        let after = h.controller.message
+        try ho.answer(anna, balance: 2_300, at: h.clock.now())
+        h.controller.tick()
+        #expect(h.customer?.balance == 2_300)
+        #expect(h.controller.message == after)
+        // The sale goes to head office with the balance it confirmed.
+        h.key(.function(6))
+        #expect(try h.db.saleDocuments().last?.loyalty?.balanceBefore == 2_300)
+    }
+
+    @Test func aCardHeadOfficeBlockedComesOffTheSaleWithItsDiscount() throws {
+        var answers: LaterAnswers?
+        let h = try Harness(loyalty: true, prompt: false) { db in
+            let a = LaterAnswers(db)
+            answers = a
+            return a
+        }
+        let ho = try #require(answers)
+        let boris = DemoCatalog.cardNumber(2)   // Gold: 5% off the sale
+        h.scan("5012345678900")
+        h.scan(boris)
+        #expect(h.customer?.cardNumber == boris)
+        #expect(h.controller.basket?.saleDiscount != nil)
+        try ho.answer(boris, balance: 2_500, status: "blocked", tier: "GLD", qualifying: 160_000, at: h.clock.now())
+        h.controller.tick()
+        #expect(h.customer == nil)
+        #expect(h.controller.basket?.saleDiscount == .percent(basisPoints: 0) || h.controller.basket?.saleDiscount == nil)
+        #expect(h.controller.message?.isError == true)
+        #expect(h.controller.message?.text.contains("Head office says: Card") == true, "\(h.controller.message?.text ?? "")")
+        #expect(h.controller.message?.text.contains("The card is off the sale.") == true)
+    }
+
+    @Test func aSalePaidPartlyInPointsKeepsTheBalanceItWasPaidFrom() throws {
+        var answers: LaterAnswers?
+        let h = try Harness(loyalty: true, prompt: false) { db in
+            let a = LaterAnswers(db)
+            answers = a
+            return a
+        }
+        let ho = try #require(answers)
+        h.scan("5012345678900")
+        h.scan(anna)
+        h.key(.ctrl("p"))
+        #expect(h.controller.basket?.tenders.contains { $0.kind == .points } == true, "\(h.controller.message?.text ?? "")")
+        try ho.answer(anna, balance: 50, at: h.clock.now())
+        h.controller.tick()
+        #expect(h.customer?.balance == 1_500)
+    }
+}

@@ -43,20 +43,22 @@ final class Harness {
     let clock = SteppingClock()
 
     /// `loyalty`: the demo programme and cards (10 members, 5 stock cards) and the prompt at total.
-    init(signedOn: Bool = true, loyalty: Bool = false, prompt: Bool = true, autoLockMilliseconds: Int64 = 0) throws {
+    /// `directory`: the loyalty directory in the database's place.
+    init(signedOn: Bool = true, loyalty: Bool = false, prompt: Bool = true, autoLockMilliseconds: Int64 = 0,
+         directory: ((TillDatabase) -> any LoyaltyDirectory)? = nil) throws {
         db = try makeDemoDatabase(in: dir)
         if loyalty {
             try db.installProgramme(DemoCatalog.programme, at: clock.now())
             try db.importCards(DemoCatalog.cards(members: 10, stock: 5))
         }
         controller = Self.makeController(db: db, receipts: receipts, ids: ids, clock: clock, loyalty: loyalty, prompt: prompt,
-                                         autoLockMilliseconds: autoLockMilliseconds)
+                                         autoLockMilliseconds: autoLockMilliseconds, directory: directory?(db))
         if signedOn { signOn() }
     }
 
     static func makeController(
         db: TillDatabase, receipts: CapturingReceipts, ids: SequentialIDs, clock: SteppingClock, loyalty: Bool = false, prompt: Bool = true,
-        autoLockMilliseconds: Int64 = 0
+        autoLockMilliseconds: Int64 = 0, directory: (any LoyaltyDirectory)? = nil
     ) -> TillController {
         var settings = TillSettings(
             identity: TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur),
@@ -66,7 +68,7 @@ final class Harness {
             settings: settings,
             environment: TillEnvironment(
                 catalog: db, cashiers: db, journal: db, printer: receipts,
-                now: { clock.now() }, makeSaleID: { ids.next() }, loyalty: loyalty ? db : nil, cashOffice: db, updates: db))
+                now: { clock.now() }, makeSaleID: { ids.next() }, loyalty: loyalty ? directory ?? db : nil, cashOffice: db, updates: db))
     }
 
     func signOn(_ number: String = "1", _ pin: String = "1234") {
