@@ -53,7 +53,7 @@ enum FastIngestDecoder {
 
     /// The first whole-number field whose value is a fraction, an exponent or past Int64, named
     /// with its value (JSONDecoder's error for these names no field); nil if there is none.
-    static func numberProblem(_ body: UnsafeRawBufferPointer) -> String? {
+    static func numberProblem(_ body: UnsafeRawBufferPointer, integerFields: Set<String> = integerFields) -> String? {
         var i = 0, lastString: Range<Int>? = nil, key: String? = nil
         let n = body.count
         while i < n {

@@ -334,7 +334,9 @@ public struct HeadOfficeServer: Sendable {
             guard let body = try? await self.body(request, upTo: 4096) else {
                 return refuse(413, "An acknowledgement is at most 4096 bytes: {\"version\": N, \"effectiveAt\": T}")
             }
-            guard let ack = try? JSONDecoder().decode(UpdateAck.self, from: Data(body.readableBytesView)), DocumentBounds.version.contains(ack.version),
+            // JSONDecoder takes 0.0 for 0: a whole number written as a fraction is refused too.
+            guard body.readableBytesView.withUnsafeBytes({ FastIngestDecoder.numberProblem($0, integerFields: ["version", "effectiveAt"]) }) == nil,
+                  let ack = try? JSONDecoder().decode(UpdateAck.self, from: Data(body.readableBytesView)), DocumentBounds.version.contains(ack.version),
                   (0...DocumentBounds.epochMillis.upperBound).contains(ack.effectiveAt ?? 0) else {
                 return refuse(400, "The body must be {\"version\": N, \"effectiveAt\": T}: the last publication the till has applied and when it came into force")
             }
