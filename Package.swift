@@ -83,7 +83,7 @@ let package = Package(
             name: "TillApp",
             dependencies: [
                 "TillCore", "TillProtocol", "TillDocuments", "TillStore", "TillUI", "TillSync", "Receipts", "ESCPOS", "Printers",
-                "CardReaders",
+                "CardReaders", "Scales",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -179,6 +179,8 @@ let package = Package(
             path: "Drivers/CardReaders",
             swiftSettings: strictSettings
         ),
+        // Weighing scales on a serial line (Toledo 8213 protocol).
+        .target(name: "Scales", path: "Drivers/Scales", swiftSettings: strictSettings),
         .target(
             name: "CNCursesShim", dependencies: ["CNCurses"], path: "Drivers/CNCursesShim",
             linkerSettings: [.linkedLibrary("ncursesw")]
@@ -222,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TillAppTests",
-            dependencies: ["TillApp", "TillCore", "TillStore", "TillProtocol", "TillUI", "Printers", "TillTestSupport",
+            dependencies: ["TillApp", "TillCore", "TillStore", "TillProtocol", "TillUI", "Printers", "Scales", "TillTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),

@@ -8,6 +8,7 @@ public enum RefundSlip {
         "receipt": .object(["number": .text, "date": .text, "original": .text]),
         "cashier": .object(["number": .text, "name": .text]),
         "supervisor": .text,
+        "reason": .text,
         "currency": .text,
         "lines": .list(.object(["description": .text, "quantity": .text, "amount": .text, "taxCode": .text])),
         "total": .text,
@@ -27,6 +28,7 @@ public enum RefundSlip {
             "receipt": .object(["number": .text(r.receiptNumber), "date": .text(date), "original": .text(p.withoutReceipt ? "" : p.originalReceipt)]),
             "cashier": .object(["number": .text(r.cashier.number), "name": .text(r.cashier.name)]),
             "supervisor": .text(r.supervisor ?? ""),
+            "reason": .text(r.reason ?? ""),
             "currency": .text(c.code),
             "lines": .list(p.lines.map { l in
                 .object(["description": .text(l.description), "quantity": .text(l.soldByWeight ? "\(l.quantity) kg" : l.quantity.description),

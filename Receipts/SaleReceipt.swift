@@ -11,12 +11,12 @@ public enum SaleReceipt {
         "currency": .text,
         "lines": .list(.object([
             "description": .text, "taxCode": .text, "quantity": .text, "unitPrice": .text, "amount": .text,
-            "single": .bool, "weighed": .bool, "discount": .object(["label": .text, "amount": .text]),
+            "single": .bool, "weighed": .bool, "discount": .object(["label": .text, "amount": .text, "reason": .text]),
             "override": .object(["was": .text, "reason": .text]),
         ])),
         "subtotal": .text,
         "showSubtotal": .bool,
-        "saleDiscount": .object(["label": .text, "amount": .text]),
+        "saleDiscount": .object(["label": .text, "amount": .text, "reason": .text]),
         "total": .text,
         "tenders": .list(.object(["label": .text, "amount": .text, "reference": .text])),
         "change": .text,
@@ -50,7 +50,8 @@ public enum SaleReceipt {
             fields.append(.init("single", .bool(item.quantity == .one && !item.soldByWeight)))
             fields.append(.init("weighed", .bool(item.soldByWeight)))
             if let d = line.discount {
-                fields.append(.init("discount", .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(a.lineDiscount))])))
+                fields.append(.init("discount", .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(a.lineDiscount)),
+                                                         "reason": .text(line.discountReason ?? "")])))
             }
             if let was = item.listPrice {
                 fields.append(.init("override", .object(["was": .text(item.soldByWeight ? c.format(was) + "/kg" : c.format(was)),
@@ -82,7 +83,8 @@ public enum SaleReceipt {
             "footer": .list(footer.map(TemplateValue.text)),
         ]
         if let d = sale.basket.saleDiscount {
-            root["saleDiscount"] = .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(t.saleDiscount))])
+            root["saleDiscount"] = .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(t.saleDiscount)),
+                                            "reason": .text(sale.basket.saleDiscountReason ?? "")])
         }
         if let o = sale.loyalty { root["loyalty"] = LoyaltyBlock.data(o, currency: c, spendBasis: spendBasis) }
         return .object(root)

@@ -205,16 +205,17 @@ enum FastIngestDecoder {
     }
 
     static func discount(_ r: inout Reader) throws(Fail) -> SaleDocument.DiscountInfo {
-        var kind: String?, value: Int64?
+        var kind: String?, value: Int64?, reason: String??
         try r.object { r, k throws(Fail) in
             switch k {
             case "kind": try once(&kind, r.string())
             case "value": try once(&value, r.int())
+            case "reason": try once(&reason, r.null() ? nil : r.string())
             default: try r.skipValue()
             }
         }
         guard let kind, let value else { throw Fail() }
-        return SaleDocument.DiscountInfo(kind: kind, value: value)
+        return SaleDocument.DiscountInfo(kind: kind, value: value, reason: reason ?? nil)
     }
 
     static func line(_ r: inout Reader) throws(Fail) -> SaleDocument.Line {

@@ -3,6 +3,7 @@ import Foundation
 import Receipts
 import Printers
 import CardReaders
+import Scales
 public import TillSync
 import TillCore
 import TillProtocol
@@ -106,7 +107,8 @@ public func makeTill(config configured: TillConfig, database db: TillDatabase) t
         localTime: { LocalDateTime(minutes: ($0 / 1000 + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0) / 1000)))) / 60) },
         outboxWritten: { forwarder?.nudge() },
         cashOffice: link.map { OnlineCashOffice(database: db, link: $0, forwarder: forwarder) as any CashOfficeStore } ?? db,
-        updates: db, publicationsApplied: { updates?.applied() }))
+        updates: db, publicationsApplied: { updates?.applied() },
+        scale: config.scale.map { ScaleOnSerialLine(SerialScale(device: $0.device, baud: $0.baud, frame: $0.frame)) }))
     return TillParts(controller: controller, receipts: receipts, spooler: spooler, forwarder: forwarder, updates: updates)
 }
 
@@ -133,5 +135,22 @@ final class ReaderStatus {
             }
         }
         return out
+    }
+}
+
+/// The till's scale on its serial line, waiting up to 2 s for a steady weight.
+struct ScaleOnSerialLine: WeighingScale {
+    let scale: SerialScale
+    init(_ scale: SerialScale) { self.scale = scale }
+
+    func weigh() -> ScaleReading {
+        switch scale.steadyWeight() {
+        case .grams(let g): .weight(Quantity(milli: g))
+        case .motion: .motion
+        case .zero: .zero
+        case .underZero: .underZero
+        case .overCapacity: .overCapacity
+        case .noAnswer(let why): .noAnswer(why)
+        }
     }
 }

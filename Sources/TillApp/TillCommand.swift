@@ -14,7 +14,7 @@ public struct TillCommand: ParsableCommand {
             else $TILL_CONFIG, else ./till.toml, else embedded defaults (see `till config example`).
             """,
         version: TillVersion.current,
-        subcommands: [Run.self, Demo.self, Import.self, Export.self, Receipt.self, PrintTest.self, PrintQueue.self, Readers.self, Sync.self, Audit.self, Report.self, Doctor.self, ConfigCommand.self, Unlock.self],
+        subcommands: [Run.self, Demo.self, Import.self, Export.self, Receipt.self, PrintTest.self, PrintQueue.self, Readers.self, ScaleCommand.self, Sync.self, Audit.self, Report.self, Doctor.self, ConfigCommand.self, Unlock.self],
         defaultSubcommand: Run.self
     )
 

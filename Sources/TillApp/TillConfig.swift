@@ -1,4 +1,5 @@
 public import Foundation
+public import Scales
 public import TillCore
 import TOMLKit
 import TillProtocol
@@ -60,6 +61,19 @@ public struct TillConfig: Sendable {
     public var maxPINAttempts = 3
     /// `[cash_office] price_override_reasons`: what a price override's reason is chosen from.
     public var priceOverrideReasons = TillSettings.defaultPriceOverrideReasons
+    /// `[cash_office] discount_reasons` and `return_reasons`: the same for discounts and returns.
+    public var discountReasons = TillSettings.defaultDiscountReasons
+    /// `[cash_office] denominations`: the notes and coins the drawer is counted by at the Z report.
+    public var denominations = TillSettings.defaultDenominations
+    /// `[scale]`: the weighing scale on a serial line; nil: weights are keyed.
+    public var scale: ScaleSettings?
+
+    public struct ScaleSettings: Equatable, Sendable {
+        public var device: String
+        public var baud = 9600
+        public var frame = SerialScale.Frame.sevenEven1
+    }
+    public var returnReasons = TillSettings.defaultReturnReasons
     /// Cash a cashier may take, give or move alone (`[cash_office] max_…`).
     public var cashLimits = CashLimits()
     /// Card readers read directly (evdev, USB HID). Keyboard-wedge readers need no setting.
@@ -98,6 +112,9 @@ public struct TillConfig: Sendable {
         s.cashLimits = cashLimits
         s.maxPINAttempts = maxPINAttempts
         s.priceOverrideReasons = priceOverrideReasons
+        s.discountReasons = discountReasons
+        s.denominations = denominations
+        s.returnReasons = returnReasons
         return s
     }
 }
@@ -180,7 +197,7 @@ extension TillConfig {
         }
         var c = TillConfig()
         let reader = TableReader(file: file)
-        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "printer", "keymap", "loyalty", "readers", "headoffice", "cash_office"], section: nil)
+        try reader.only(root, keys: ["till", "store", "tax", "barcodes", "receipt", "printer", "keymap", "loyalty", "readers", "scale", "headoffice", "cash_office"], section: nil)
 
         if let till = try reader.table(root, "till") {
             try reader.only(till, keys: ["id", "data_dir", "scan_gap_ms"], section: "till")
@@ -287,13 +304,28 @@ extension TillConfig {
             if let v = try reader.bool(l, "prompt_at_total", section: "loyalty") { c.loyaltyPromptAtTotal = v }
         }
         if let o = try reader.table(root, "cash_office") {
-            try reader.only(o, keys: ["discount_limit", "auto_lock_minutes", "max_pin_attempts", "price_override_reasons"] + Self.cashLimitKeys,
+            try reader.only(o, keys: ["discount_limit", "auto_lock_minutes", "max_pin_attempts", "price_override_reasons", "discount_reasons",
+                                      "return_reasons", "denominations"] + Self.cashLimitKeys,
                             section: "cash_office")
-            if let v = try reader.strings(o, "price_override_reasons", section: "cash_office") {
+            for (key, path) in [("price_override_reasons", \TillConfig.priceOverrideReasons), ("discount_reasons", \TillConfig.discountReasons),
+                                ("return_reasons", \TillConfig.returnReasons)] {
+                guard let v = try reader.strings(o, key, section: "cash_office") else { continue }
                 guard v.count <= 9, v.allSatisfy({ (1...40).contains($0.count) }) else {
-                    throw reader.bad("cash_office", "price_override_reasons", "up to 9 reasons of 1 to 40 characters each (an empty list: no reason asked)")
+                    throw reader.bad("cash_office", key, "up to 9 reasons of 1 to 40 characters each (an empty list: no reason asked)")
                 }
-                c.priceOverrideReasons = v
+                c[keyPath: path] = v
+            }
+            if let v = try reader.strings(o, "denominations", section: "cash_office") {
+                var values: [Int64] = []
+                for text in v {
+                    guard text.contains(".") || c.currency.minorDigits == 0, let minor = c.currency.parseKeyed(text), minor > 0,
+                          minor <= Money.maximumMinor, !values.contains(minor) else {
+                        throw reader.bad("cash_office", "denominations", "'\(text)' must be a note or coin above 0 with its decimals, each once, e.g. \"50.00\"")
+                    }
+                    values.append(minor)
+                }
+                guard values.count <= 20 else { throw reader.bad("cash_office", "denominations", "up to 20 notes and coins (an empty list: the total is keyed)") }
+                c.denominations = values.sorted(by: >)
             }
             if let v = try reader.int(o, "max_pin_attempts", section: "cash_office") {
                 guard (0...20).contains(v) else { throw reader.bad("cash_office", "max_pin_attempts", "\(v) must be 0 (never lock) to 20") }
@@ -316,6 +348,25 @@ extension TillConfig {
                 guard (0...240).contains(v) else { throw reader.bad("cash_office", "auto_lock_minutes", "\(v) must be 0 (never) to 240") }
                 c.autoLockMinutes = v
             }
+        }
+        if let sc = try reader.table(root, "scale") {
+            try reader.only(sc, keys: ["device", "baud", "frame", "protocol"], section: "scale")
+            guard let device = try reader.string(sc, "device", section: "scale"), device.hasPrefix("/dev/") else {
+                throw reader.bad("scale", "device", "the scale's serial port is needed, e.g. device = \"/dev/ttyUSB0\"")
+            }
+            var settings = ScaleSettings(device: device)
+            if let v = try reader.int(sc, "baud", section: "scale") {
+                guard [1200, 2400, 4800, 9600, 19200].contains(v) else { throw reader.bad("scale", "baud", "\(v) must be 1200, 2400, 4800, 9600 or 19200") }
+                settings.baud = v
+            }
+            if let v = try reader.string(sc, "frame", section: "scale") {
+                guard let f = SerialScale.Frame(rawValue: v) else { throw reader.bad("scale", "frame", "'\(v)' must be \"7E1\" or \"8N1\"") }
+                settings.frame = f
+            }
+            if let v = try reader.string(sc, "protocol", section: "scale"), v != "toledo-8213" {
+                throw reader.bad("scale", "protocol", "'\(v)' is not one this till speaks: \"toledo-8213\"")
+            }
+            c.scale = settings
         }
         if let r = try reader.table(root, "readers") {
             try reader.only(r, keys: ["evdev", "hid"], section: "readers")

@@ -93,6 +93,8 @@ public struct BasketLine: Hashable, Sendable {
     /// Price × quantity, rounded (see `MinorUnits`), before discounts.
     public var amount: Int64
     public var discount: Discount?
+    /// Why the discount was given (chosen from the till's list), if it was asked.
+    public var discountReason: String?
     public var voided: Bool
 }
 
@@ -101,8 +103,8 @@ public struct BasketLine: Hashable, Sendable {
 public enum BasketEvent: Hashable, Sendable, Codable {
     case addLine(item: LineItem)
     case voidLine(number: Int)
-    case discountLine(number: Int, discount: Discount)
-    case discountSale(discount: Discount)
+    case discountLine(number: Int, discount: Discount, reason: String? = nil)
+    case discountSale(discount: Discount, reason: String? = nil)
     /// A new unit price for a line (a price override, authorised by a supervisor), and why.
     case overridePrice(number: Int, unitPrice: Int64, reason: String? = nil)
     /// A new quantity for a line already rung (items sold by the unit, not priced by a label).
@@ -124,6 +126,7 @@ public struct Basket: Sendable, Hashable {
     public let currency: Currency
     public private(set) var lines: [BasketLine] = []
     public private(set) var saleDiscount: Discount?
+    public private(set) var saleDiscountReason: String?
     public private(set) var tenders: [Tender] = []
     public private(set) var totals: BasketTotals = .empty
     /// The loyalty member, once their card is scanned.
@@ -158,22 +161,24 @@ public struct Basket: Sendable, Hashable {
             guard let amount = MinorUnits.mulDivRounded(item.unitPrice, item.quantity.milli, 1000),
                   amount <= Money.maximumMinor, item.unitPrice >= 0
             else { throw .amountTooLarge(item: item.description) }
-            lines.append(BasketLine(number: lines.count + 1, item: item, amount: amount, discount: nil, voided: false))
+            lines.append(BasketLine(number: lines.count + 1, item: item, amount: amount, discount: nil, discountReason: nil, voided: false))
         case .voidLine(let n):
             guard tenders.isEmpty else { throw .paymentStarted }
             let i = try index(ofLine: n)
             lines[i].voided = true
             lines[i].discount = nil
-        case .discountLine(let n, let discount):
+            lines[i].discountReason = nil
+        case .discountLine(let n, let discount, let reason):
             guard tenders.isEmpty else { throw .paymentStarted }
             let i = try index(ofLine: n)
-            if discount.isZero { lines[i].discount = nil; return }
+            if discount.isZero { lines[i].discount = nil; lines[i].discountReason = nil; return }
             let value = lines[i].amount
             guard let off = discount.amount(of: value), off <= value else {
                 throw .discountAboveLineValue(
                     discount: money(discount.amount(of: value) ?? Money.maximumMinor), line: n, value: money(value))
             }
             lines[i].discount = discount
+            lines[i].discountReason = reason
         case .overridePrice(let n, let price, let reason):
             guard tenders.isEmpty else { throw .paymentStarted }
             let i = try index(ofLine: n)
@@ -185,7 +190,7 @@ public struct Basket: Sendable, Hashable {
             lines[i].item.unitPrice = price
             lines[i].item.priceFromLabel = false
             lines[i].amount = amount
-            if let d = lines[i].discount, (d.amount(of: amount) ?? Int64.max) > amount { lines[i].discount = nil }
+            if let d = lines[i].discount, (d.amount(of: amount) ?? Int64.max) > amount { lines[i].discount = nil; lines[i].discountReason = nil }
         case .changeQuantity(let n, let quantity):
             guard tenders.isEmpty else { throw .paymentStarted }
             let i = try index(ofLine: n)
@@ -197,11 +202,12 @@ public struct Basket: Sendable, Hashable {
             else { throw .amountTooLarge(item: item.description) }
             lines[i].item.quantity = quantity
             lines[i].amount = amount
-            if let d = lines[i].discount, (d.amount(of: amount) ?? Int64.max) > amount { lines[i].discount = nil }
-        case .discountSale(let discount):
+            if let d = lines[i].discount, (d.amount(of: amount) ?? Int64.max) > amount { lines[i].discount = nil; lines[i].discountReason = nil }
+        case .discountSale(let discount, let reason):
             guard tenders.isEmpty else { throw .paymentStarted }
             guard !activeLines.isEmpty else { throw .noLines }
             saleDiscount = discount.isZero ? nil : discount
+            saleDiscountReason = discount.isZero ? nil : reason
         case .identifyCustomer(let c):
             if tenders.contains(where: { $0.kind == .points }) { throw .paymentStarted }
             customer = c

@@ -246,9 +246,12 @@ public struct CompletedRefund: Sendable, Hashable {
     public var supervisor: String?
     public var at: Timestamp
     public var plan: RefundPlan
+    /// Why the goods came back, chosen from the till's list (`[cash_office] return_reasons`).
+    public var reason: String?
 
     public init(id: String, sequence: Int64, receiptNumber: String, till: TillIdentity, cashier: Cashier, supervisor: String?,
-                at: Timestamp, plan: RefundPlan) {
+                at: Timestamp, plan: RefundPlan, reason: String? = nil) {
+        self.reason = reason
         self.id = id
         self.sequence = sequence
         self.receiptNumber = receiptNumber
@@ -283,7 +286,7 @@ public protocol CashOfficeStore: Sendable {
     /// money put back on the card (the refund's card tender carries it).
     func commitRefund(
         _ request: RefundRequest, id: String, cashier: Cashier, supervisor: String?, at time: Timestamp, till: TillIdentity,
-        programme: LoyaltyProgramme?, cardReference: String?, slip: (CompletedRefund) -> PrintJobDraft?
+        programme: LoyaltyProgramme?, cardReference: String?, reason: String?, slip: (CompletedRefund) -> PrintJobDraft?
     ) throws -> CompletedRefund
     /// Records cash into or out of the drawer (and opens it, `slip`); `detail` goes to the audit trail.
     func recordCash(_ movement: CashMovement, detail: String, slip: PrintJobDraft?) throws
@@ -295,4 +298,21 @@ public protocol CashOfficeStore: Sendable {
     func report(
         z: Bool, counted: Int64?, at time: Timestamp, till: TillIdentity, cashier: String?, print: (PeriodReport) -> PrintJobDraft?
     ) throws -> PeriodReport
+}
+
+/// A weighing scale the till asks for the weight of a weighed item as it is scanned.
+public protocol WeighingScale: Sendable {
+    /// The steady weight on the scale, or why there is none.
+    func weigh() -> ScaleReading
+}
+
+public enum ScaleReading: Equatable, Sendable {
+    case weight(Quantity)
+    /// The weight is still moving.
+    case motion
+    case zero
+    case underZero
+    case overCapacity
+    /// The scale did not answer, or not with a weight: why, for the cashier.
+    case noAnswer(String)
 }

@@ -181,6 +181,7 @@ extension SaleDocument.DiscountInfo {
         case "amount": g.within(value, DocumentBounds.amount, field + ".value")
         default: g.fail("\(field).kind '\(DocumentGate.quoted(kind))' must be percent or amount")
         }
+        g.text(reason, field + ".reason", max: DocumentBounds.maxShortText)
     }
 }
 
@@ -266,6 +267,7 @@ extension RefundDocument {
         g.text(originalReceipt, "originalReceipt", max: DocumentBounds.maxShortText)
         g.text(cashier, "cashier", max: DocumentBounds.maxShortText)
         g.text(supervisor, "supervisor", max: DocumentBounds.maxShortText)
+        g.text(reason, "reason", max: DocumentBounds.maxShortText)
         g.text(createdAt, "createdAt", max: DocumentBounds.maxShortText)
         if ProtocolTime.parse(createdAt) == nil { g.fail("createdAt '\(DocumentGate.quoted(createdAt))' is not an ISO 8601 time") }
         g.text(currency, "currency", max: 3)

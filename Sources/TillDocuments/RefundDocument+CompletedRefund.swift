@@ -16,7 +16,8 @@ extension RefundDocument {
                      amount: $0.amount, taxCode: $0.taxCode)
             },
             tenders: p.tenders.map { Tender(kind: $0.kind.rawValue, amount: $0.amount, reference: $0.reference, points: $0.points) },
-            loyalty: p.cardNumber.map { Loyalty(cardNumber: $0, pointsTakenBack: p.pointsTakenBack, pointsRestored: p.pointsRestored) })
+            loyalty: p.cardNumber.map { Loyalty(cardNumber: $0, pointsTakenBack: p.pointsTakenBack, pointsRestored: p.pointsRestored) },
+            reason: r.reason)
     }
 }
 

@@ -11,7 +11,7 @@ extension SaleDocument {
                 lineNumber: l.number, sku: l.item.sku, description: l.item.description, category: l.item.category,
                 code: l.item.code, quantityMilli: l.item.quantity.milli, soldByWeight: l.item.soldByWeight,
                 unitPrice: l.item.unitPrice, priceFromLabel: l.item.priceFromLabel, amount: a.gross,
-                discount: l.discount.map(DiscountInfo.init), lineDiscount: a.lineDiscount,
+                discount: l.discount.map { DiscountInfo($0, reason: l.discountReason) }, lineDiscount: a.lineDiscount,
                 saleDiscountShare: a.saleDiscountShare, net: a.net, taxCode: l.item.taxCode,
                 taxRateBasisPoints: l.item.taxBasisPoints, voided: l.voided,
                 priceOverride: l.item.listPrice.map { PriceOverrideInfo(listPrice: $0, reason: l.item.overrideReason) })
@@ -21,7 +21,7 @@ extension SaleDocument {
             receiptNumber: s.receiptNumber, cashier: CashierInfo(number: s.cashier.number, name: s.cashier.name),
             startedAt: ProtocolTime.format(s.startedAt, timeZone: timeZone),
             completedAt: ProtocolTime.format(s.completedAt, timeZone: timeZone),
-            currency: s.till.currency.code, lines: lines, saleDiscount: s.basket.saleDiscount.map(DiscountInfo.init),
+            currency: s.till.currency.code, lines: lines, saleDiscount: s.basket.saleDiscount.map { DiscountInfo($0, reason: s.basket.saleDiscountReason) },
             vat: t.vat.map { VAT(code: $0.code, rateBasisPoints: $0.basisPoints, gross: $0.gross, vat: $0.vat, net: $0.net) },
             tenders: s.basket.tenders.map { TenderInfo(kind: $0.kind.rawValue, amount: $0.amount, reference: $0.reference, points: $0.points) },
             totals: Totals(
@@ -78,10 +78,10 @@ extension SaleDocument.AwardPart {
 }
 
 extension SaleDocument.DiscountInfo {
-    init(_ d: Discount) {
+    init(_ d: Discount, reason: String? = nil) {
         switch d {
-        case .percent(let bp): self.init(kind: "percent", value: bp)
-        case .amount(let m): self.init(kind: "amount", value: m)
+        case .percent(let bp): self.init(kind: "percent", value: bp, reason: reason)
+        case .amount(let m): self.init(kind: "amount", value: m, reason: reason)
         }
     }
 }
@@ -102,8 +102,8 @@ extension CompletedSale {
                 listPrice: l.priceOverride?.listPrice, overrideReason: l.priceOverride?.reason))
         }
         events += lines.filter(\.voided).map { .voidLine(number: $0.lineNumber) }
-        events += lines.compactMap { l in l.discount.map { .discountLine(number: l.lineNumber, discount: Discount($0)) } }
-        if let s = d.saleDiscount { events.append(.discountSale(discount: Discount(s))) }
+        events += lines.compactMap { l in l.discount.map { .discountLine(number: l.lineNumber, discount: Discount($0), reason: $0.reason) } }
+        if let s = d.saleDiscount { events.append(.discountSale(discount: Discount(s), reason: s.reason)) }
         let outcome = d.loyalty?.outcome(storeID: d.storeID)
         if let outcome { events.append(.identifyCustomer(customer: outcome.customer)) }
         events += d.tenders.map { .addTender(tender: Tender(kind: TenderKind(rawValue: $0.kind) ?? .cash, amount: $0.amount, reference: $0.reference, points: $0.points)) }

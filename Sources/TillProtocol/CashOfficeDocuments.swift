@@ -62,12 +62,15 @@ public struct RefundDocument: Codable, Sendable, Equatable {
     public var lines: [Line]
     public var tenders: [Tender]
     public var loyalty: Loyalty?
+    /// Why the goods came back, chosen from the till's list.
+    public var reason: String?
 
     public init(
         refundID: String, storeID: String, tillID: String, sequence: Int64, receiptNumber: String, originalSaleID: String?,
         originalReceipt: String?, cashier: String, supervisor: String?, createdAt: String, currency: String, total: Int64,
-        lines: [Line], tenders: [Tender], loyalty: Loyalty?
+        lines: [Line], tenders: [Tender], loyalty: Loyalty?, reason: String? = nil
     ) {
+        self.reason = reason
         self.schemaVersion = 1
         self.refundID = refundID
         self.storeID = storeID

@@ -63,9 +63,12 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         /// "percent" (value in basis points: 1000 = 10%) or "amount" (value in minor units).
         public var kind: String
         public var value: Int64
-        public init(kind: String, value: Int64) {
+        /// Why it was given, chosen from the till's list (`[cash_office] discount_reasons`).
+        public var reason: String?
+        public init(kind: String, value: Int64, reason: String? = nil) {
             self.kind = kind
             self.value = value
+            self.reason = reason
         }
     }
 

@@ -48,7 +48,7 @@ extension TillDatabase: CashOfficeStore {
 
     public func commitRefund(
         _ request: RefundRequest, id: String, cashier: Cashier, supervisor: String?, at time: Timestamp, till: TillIdentity,
-        programme: LoyaltyProgramme?, cardReference: String? = nil, slip: (CompletedRefund) -> PrintJobDraft?
+        programme: LoyaltyProgramme?, cardReference: String? = nil, reason: String? = nil, slip: (CompletedRefund) -> PrintJobDraft?
     ) throws -> CompletedRefund {
         let encoder = SaleDocument.makeEncoder()
         return try journal("record the refund") {
@@ -72,7 +72,7 @@ extension TillDatabase: CashOfficeStore {
                 let last = try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM refund WHERE till_id = ?", arguments: [till.tillID]) ?? 0
                 let refund = CompletedRefund(
                     id: id, sequence: last + 1, receiptNumber: CompletedRefund.receiptNumber(till: till, sequence: last + 1), till: till,
-                    cashier: cashier, supervisor: supervisor, at: time, plan: plan)
+                    cashier: cashier, supervisor: supervisor, at: time, plan: plan, reason: reason)
                 let json = String(decoding: try encoder.encode(RefundDocument(refund, timeZone: timeZone)), as: UTF8.self)
                 let original: String? = plan.withoutReceipt ? nil : plan.originalSaleID
                 let toCard = plan.tenders.filter { $0.kind == .card }.reduce(0) { $0 + $1.amount }
@@ -81,11 +81,11 @@ extension TillDatabase: CashOfficeStore {
                     sql: """
                         INSERT INTO refund (id, store_id, till_id, sequence, receipt_number, original_sale_id, cashier_number,
                             supervisor_number, created_at, total, cash, to_card, points_value, points_restored, points_taken_back,
-                            card_number, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            card_number, document, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [id, till.storeID, till.tillID, refund.sequence, refund.receiptNumber, original, cashier.number,
                                 supervisor, time, plan.total, plan.cash, toCard, pointsValue, plan.pointsRestored,
-                                plan.pointsTakenBack, plan.cardNumber, json])
+                                plan.pointsTakenBack, plan.cardNumber, json, reason])
                 for l in plan.lines {
                     try db.execute(
                         sql: """

@@ -186,7 +186,7 @@ extension TillDatabase {
                     withoutReceipt: originalID == nil)
                 return CompletedRefund(id: id, sequence: row["sequence"], receiptNumber: row["receipt_number"], till: till,
                                        cashier: cashier, supervisor: row["supervisor_number"],
-                                       at: row["created_at"], plan: plan)
+                                       at: row["created_at"], plan: plan, reason: row["reason"])
             }
         }
     }

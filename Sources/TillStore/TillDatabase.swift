@@ -493,6 +493,10 @@ public final class TillDatabase: Sendable {
                 CREATE INDEX customer_first_name ON customer(first_name COLLATE NOCASE);
                 """)
         }
+        m.registerMigration("v12-return-reason") { db in
+            // Why the goods came back ([cash_office] return_reasons), for the slip and the reports.
+            try db.execute(sql: "ALTER TABLE refund ADD COLUMN reason TEXT")
+        }
         return m
     }
 

@@ -40,10 +40,10 @@ public final class OnlineCashOffice: CashOfficeStore, @unchecked Sendable { // u
 
     public func commitRefund(
         _ request: RefundRequest, id: String, cashier: Cashier, supervisor: String?, at time: Timestamp, till: TillIdentity,
-        programme: LoyaltyProgramme?, cardReference: String?, slip: (CompletedRefund) -> PrintJobDraft?
+        programme: LoyaltyProgramme?, cardReference: String?, reason: String?, slip: (CompletedRefund) -> PrintJobDraft?
     ) throws -> CompletedRefund {
         try database.commitRefund(request, id: id, cashier: cashier, supervisor: supervisor, at: time, till: till, programme: programme,
-                                  cardReference: cardReference, slip: slip)
+                                  cardReference: cardReference, reason: reason, slip: slip)
     }
 
     public func recordCash(_ movement: CashMovement, detail: String, slip: PrintJobDraft?) throws {

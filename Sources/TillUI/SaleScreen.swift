@@ -36,9 +36,9 @@ struct SaleScreen {
             case .customerDetail(let detail): customerDetail(c, detail)
             case .productLookup(let lookup): productLookup(c, lookup)
             case .override(let request): overridePanel(c, request)
-            case .overrideReason(let line, let price):
-                smallPanel(c, "PRICE OVERRIDE: REASON", ["Line \(line): new price \(c.settings.identity.currency.format(price))"]
-                           + c.settings.priceOverrideReasons.enumerated().map { "\($0.offset + 1)  \($0.element)" }
+            case .reason(let request):
+                smallPanel(c, reasonTitle(c, request).0, [reasonTitle(c, request).1]
+                           + c.reasons(for: request).enumerated().map { "\($0.offset + 1)  \($0.element)" }
                            + ["\(c.settings.keymap.label(.clear)): back"])
             case .returnReceipt: returnReceipt(c)
             case .returnLines(let draft): returnLines(c, draft)
@@ -50,6 +50,7 @@ struct SaleScreen {
             case .cashReason(let kind, let amount):
                 smallPanel(c, kind.label.uppercased(), [kind == .noSale ? "Why open the drawer?" : "\(kind.label) \(c.settings.identity.currency.format(amount)): what for?",
                                                        "Reason: " + c.input])
+            case .denominationCount(let count): countPanel(c, count)
             case .closeCount: smallPanel(c, "CLOSE THE DAY", ["Count every note and coin in the drawer", "and key the total, then Enter.", "The Z report then closes the day."])
             case .confirmClose(let counted, let parked):
                 smallPanel(c, "CLOSE THE DAY?", ["Counted: \(c.settings.identity.currency.format(counted))"]
@@ -253,8 +254,9 @@ struct SaleScreen {
         case .cashAmount(let kind): prompt = "\(kind.label) amount:"
         case .cashReason: prompt = "Reason:"
         case .closeCount: prompt = "Cash counted:"
+        case .denominationCount(let count): prompt = "Count of \(c.settings.identity.currency.format(count.denominations[count.selected])):"
         case .confirmClose: prompt = "Close the day? Enter = yes, \(c.settings.keymap.label(.clear)) = no"
-        case .overrideReason: prompt = "Reason number:"
+        case .reason: prompt = "Reason number:"
         default: prompt = "Item / PLU:"
         }
         if let q = c.pendingQuantity { prompt = "\(q) x  " + prompt }
@@ -521,6 +523,37 @@ struct SaleScreen {
         t.box(y, x, h, w)
         t.put(y, x + 2, " \(title) ", titleStyle)
         return (y, x, w, h)
+    }
+
+    /// The reason panel's title and what it is for.
+    private func reasonTitle(_ c: TillController, _ request: ReasonRequest) -> (String, String) {
+        let money = c.settings.identity.currency
+        switch request {
+        case .priceOverride(let line, let price): return ("PRICE OVERRIDE: REASON", "Line \(line): new price \(money.format(price))")
+        case .discount(let isSale, let line, let d):
+            return ("DISCOUNT: REASON", (isSale ? "Sale discount " : "Line \(line): discount ") + d.label(currency: money))
+        case .refund(.receipt(let draft, _)): return ("RETURN: REASON", "Receipt \(draft.original.sale.receiptNumber)")
+        case .refund(.withoutReceipt(let items)): return ("RETURN: REASON", "\(items.count) item\(items.count == 1 ? "" : "s") without a receipt")
+        }
+    }
+
+    /// The drawer's count: each note and coin, how many, their value, in two columns; the total.
+    private func countPanel(_ c: TillController, _ count: CashCount) {
+        let money = c.settings.identity.currency
+        let rows = (count.denominations.count + 1) / 2
+        let (y, x, w, h) = box("CLOSE THE DAY: COUNT THE DRAWER", width: 74, height: rows + 6)
+        let half = (w - 4) / 2
+        for (i, d) in count.denominations.enumerated() {
+            let n = count.counts[i]
+            let (product, overflow) = d.multipliedReportingOverflow(by: n)
+            let value = overflow ? "?" : money.format(product)
+            let shown = i == count.selected && !c.input.isEmpty ? c.input + "_" : String(n)
+            let text = pad(money.format(d), 8, right: true) + " x " + pad(shown, 7) + pad(value, 12, right: true)
+            t.put(y + 2 + i % rows, x + 2 + (i / rows) * half, (i == count.selected ? ">" : " ") + text, i == count.selected ? .reverse : [], width: half - 1)
+        }
+        let total = count.total.map(money.format) ?? "too large"
+        t.put(y + 3 + rows, x + 3, "Counted: \(total)", .bold, width: w - 6)
+        t.put(y + h - 1, x + 2, " Enter: next   \(c.settings.keymap.label(.total)): done   \(c.settings.keymap.label(.clear)): back ", .dim)
     }
 
     private func smallPanel(_ c: TillController, _ title: String, _ lines: [String]) {

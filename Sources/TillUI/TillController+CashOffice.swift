@@ -6,7 +6,7 @@ import TillStore
 public struct OverrideRequest: Equatable, Sendable {
     public enum Pending: Equatable, Sendable {
         case voidSale
-        case discount(isSale: Bool, line: Int, discount: Discount)
+        case discount(isSale: Bool, line: Int, discount: Discount, reason: String?)
         case priceOverride(line: Int, unitPrice: Int64, reason: String?)
         case refund(ReturnDraft, toCash: Bool)
         case refundWithoutReceipt
@@ -24,6 +24,52 @@ public struct OverrideRequest: Equatable, Sendable {
     public var detail: String
     /// The supervisor's number once keyed (then the PIN is keyed).
     public var supervisorNumber: String?
+}
+
+/// The drawer counted by notes and coins at the Z report.
+public struct CashCount: Equatable, Sendable {
+    /// Minor units, largest first.
+    public var denominations: [Int64]
+    public var counts: [Int64]
+    public var selected = 0
+    /// At most this many of one note or coin.
+    public static let maxPieces: Int64 = 100_000
+
+    public init(denominations: [Int64]) {
+        self.denominations = denominations
+        counts = Array(repeating: 0, count: denominations.count)
+    }
+
+    /// The cash counted, added with checked arithmetic; nil past the largest amount the till takes.
+    public var total: Int64? {
+        var sum: Int64 = 0
+        for (d, n) in zip(denominations, counts) {
+            let (value, o1) = d.multipliedReportingOverflow(by: n)
+            let (next, o2) = sum.addingReportingOverflow(value)
+            guard !o1, !o2, next <= Money.maximumMinor else { return nil }
+            sum = next
+        }
+        return sum
+    }
+
+    /// "50.00 x 3, 0.20 x 4": the notes and coins counted (for the audit trail).
+    public func breakdown(_ currency: Currency) -> String {
+        let parts = zip(denominations, counts).filter { $0.1 > 0 }.map { "\(currency.format($0.0)) x \($0.1)" }
+        return (parts.isEmpty ? "nothing" : parts.joined(separator: ", ")) + "; total " + (total.map(currency.format) ?? "too large")
+    }
+}
+
+/// What a reason is being chosen for (from the till's lists in `[cash_office]`).
+public enum ReasonRequest: Equatable, Sendable {
+    case priceOverride(line: Int, unitPrice: Int64)
+    case discount(isSale: Bool, line: Int, discount: Discount)
+    case refund(PendingReturn)
+}
+
+/// A return waiting for its reason: lines of a receipt, or items without one.
+public enum PendingReturn: Equatable, Sendable {
+    case receipt(ReturnDraft, toCash: Bool)
+    case withoutReceipt([LineItem])
 }
 
 /// A refund authorised that puts money back on the customer's card: it is made once the cashier
@@ -194,9 +240,9 @@ extension TillController {
         case .voidSale:
             mode = .confirmCancel
             cancelConfirmed(supervisor: supervisor)
-        case .discount(let isSale, let line, let d):
+        case .discount(let isSale, let line, let d, let reason):
             mode = .selling
-            applyDiscount(isSale: isSale, line: line, d, supervisor: supervisor)
+            applyDiscount(isSale: isSale, line: line, d, reason: reason, supervisor: supervisor)
         case .priceOverride(let line, let price, let reason):
             mode = .selling
             do {
@@ -253,19 +299,56 @@ extension TillController {
             _ = try sale?.trying(.overridePrice(number: line, unitPrice: price))
         } catch { return fail("\(error)") }
         guard !settings.priceOverrideReasons.isEmpty else { return authorisePriceOverride(line: line, unitPrice: price, reason: nil) }
-        mode = .overrideReason(line: line, unitPrice: price)
+        mode = .reason(.priceOverride(line: line, unitPrice: price))
         message = Message(text: "Why change line \(line)'s price to \(currency.format(price))? Key the reason's number", isError: false)
     }
 
-    /// The reason's number keyed: then a supervisor, as for any price override.
-    func overrideReasonKey(_ key: Key, _ action: TillAction?, line: Int, unitPrice: Int64) {
-        let reasons = settings.priceOverrideReasons
-        if case .char(let c) = key, let n = c.wholeNumberValue, (1...reasons.count).contains(n) {
-            return authorisePriceOverride(line: line, unitPrice: unitPrice, reason: reasons[n - 1])
+    /// The reasons `request` is chosen from.
+    func reasons(for request: ReasonRequest) -> [String] {
+        switch request {
+        case .priceOverride: settings.priceOverrideReasons
+        case .discount: settings.discountReasons
+        case .refund: settings.returnReasons
+        }
+    }
+
+    /// The reason's number keyed: the action goes on (to a supervisor where it needs one);
+    /// the clear key goes back with nothing done.
+    func reasonKey(_ key: Key, _ action: TillAction?, _ request: ReasonRequest) {
+        let reasons = reasons(for: request)
+        if case .char(let c) = key, let n = c.wholeNumberValue, (1...max(1, reasons.count)).contains(n), n <= reasons.count {
+            let reason = reasons[n - 1]
+            switch request {
+            case .priceOverride(let line, let price): authorisePriceOverride(line: line, unitPrice: price, reason: reason)
+            case .discount(let isSale, let line, let d): discountWithReason(isSale: isSale, line: line, d, reason: reason)
+            case .refund(let pending):
+                returnReason = reason
+                switch pending {
+                case .receipt(let draft, let toCash):
+                    mode = .returnLines(draft)
+                    refund(draft, toCash: toCash)
+                case .withoutReceipt(let items):
+                    mode = .returnItems(items)
+                    commitRefund(.withoutReceipt(items: items), draft: nil, supervisor: noReceiptSupervisor)
+                }
+            }
+            return
         }
         if action == .clear {
-            mode = .selling
-            message = Message(text: "Price override not done", isError: false)
+            switch request {
+            case .priceOverride:
+                mode = .selling
+                message = Message(text: "Price override not done", isError: false)
+            case .discount:
+                mode = .selling
+                message = Message(text: "Discount not given", isError: false)
+            case .refund(let pending):
+                switch pending {
+                case .receipt(let draft, _): mode = .returnLines(draft)
+                case .withoutReceipt(let items): mode = .returnItems(items)
+                }
+                message = Message(text: "Nothing refunded yet: \(keymap.label(.total)) refunds, \(keymap.label(.clear)) abandons the return", isError: false)
+            }
             return
         }
         fail("Key the reason's number, 1 to \(reasons.count); \(keymap.label(.clear)) goes back")
@@ -291,6 +374,7 @@ extension TillController {
     }
 
     func startReturn() {
+        returnReason = nil
         leaveSelling(to: .returnReceipt, before: "a return", unavailable: "Returns are",
                      "Return: scan the barcode on the receipt, or key its number and Enter (\(keymap.label(.refund)) again: no receipt)")
     }
@@ -410,11 +494,17 @@ extension TillController {
         } catch { return .failure(error) }
     }
 
-    private func refund(_ draft: ReturnDraft, toCash: Bool) {
+    func refund(_ draft: ReturnDraft, toCash: Bool) {
         let plan: RefundPlan
         switch previewRefund(draft, toCash: toCash) {
         case .failure(let e): return fail(e.description)
         case .success(let p): plan = p
+        }
+        // The reason first, before any money moves (a card refund is done on the terminal next).
+        if returnReason == nil && !settings.returnReasons.isEmpty {
+            mode = .reason(.refund(.receipt(draft, toCash: toCash)))
+            message = Message(text: "Why is \(currency.format(plan.total)) being returned? Key the reason's number", isError: false)
+            return
         }
         let detail = "\(currency.format(plan.total)) of receipt \(draft.original.sale.receiptNumber)"
         let paidCashOnly = draft.original.sale.basket.tenders.allSatisfy { $0.kind == .cash || $0.kind == .points }
@@ -447,6 +537,11 @@ extension TillController {
             keyQuantity()                       // 2 * then the item; 0.750 * for a weighed one
         case .total, .cash:
             guard !items.isEmpty else { return fail("Scan or key the items being returned first") }
+            if returnReason == nil && !settings.returnReasons.isEmpty {
+                mode = .reason(.refund(.withoutReceipt(items)))
+                message = Message(text: "Why are these items being returned? Key the reason's number", isError: false)
+                return
+            }
             // Already authorised when the mode started; the supervisor's number is on the audit trail.
             commitRefund(.withoutReceipt(items: items), draft: nil, supervisor: noReceiptSupervisor)
         case .voidLine:
@@ -500,12 +595,14 @@ extension TillController {
         })
     }
 
-    private func commitRefund(_ request: RefundRequest, draft: ReturnDraft?, supervisor: String?, cardReference: String? = nil) {
+    func commitRefund(_ request: RefundRequest, draft: ReturnDraft?, supervisor: String?, cardReference: String? = nil) {
         guard let office = env.cashOffice, let cashier else { return }
+        let reason = returnReason
         do {
             let refund = try office.commitRefund(
                 request, id: env.makeSaleID(), cashier: cashier, supervisor: supervisor, at: env.now(), till: settings.identity,
-                programme: programme, cardReference: cardReference, slip: env.printer.refundJob)
+                programme: programme, cardReference: cardReference, reason: reason, slip: env.printer.refundJob)
+            returnReason = nil
             env.outboxWritten()
             noReceiptSupervisor = nil
             let p = refund.plan
@@ -551,8 +648,15 @@ extension TillController {
         case .xReport: runReport(z: false, counted: nil)
         case .updates: showUpdates()
         case .zReport:
-            mode = .closeCount
-            message = Message(text: "Count the cash in the drawer and key the total (the till does not show what it expects)", isError: false)
+            if settings.denominations.isEmpty {
+                mode = .closeCount
+                message = Message(text: "Count the cash in the drawer and key the total (the till does not show what it expects)", isError: false)
+            } else {
+                let count = CashCount(denominations: settings.denominations)
+                lastCount = nil
+                mode = .denominationCount(count)
+                message = Message(text: countHint(count), isError: false)
+            }
         case .noSale:
             mode = .cashReason(.noSale, amount: 0)
             message = Message(text: "Why open the drawer? Key the reason and Enter", isError: false)
@@ -639,6 +743,68 @@ extension TillController {
         }
     }
 
+    // MARK: - Counting the drawer by notes and coins
+
+    func countHint(_ count: CashCount) -> String {
+        // One line at 80 columns: the prompt below it must stay in sight.
+        "How many of \(currency.format(count.denominations[count.selected]))? Key it and Enter; \u{2191}\u{2193} move; \(keymap.label(.total)): all counted"
+    }
+
+    /// Keys while the drawer is counted: a number and Enter for the selected note or coin (then
+    /// the next), arrows to move, Total to finish; the total is added up exactly, and refused
+    /// past what a drawer can hold.
+    func denominationKey(_ key: Key, _ action: TillAction?, _ count: CashCount) {
+        var count = count
+        func take() -> Bool {
+            guard !input.isEmpty else { return true }
+            let text = input
+            input = ""
+            guard let n = Int64(text), text.allSatisfy(\.isASCIIDigit), (0...CashCount.maxPieces).contains(n) else {
+                fail("'\(text)' is not a number of notes or coins: key 0 to \(CashCount.maxPieces), then Enter")
+                return false
+            }
+            count.counts[count.selected] = n
+            return true
+        }
+        switch key {
+        case .char(let c) where c.isASCII && c.isNumber:
+            if input.count < 6 { input.append(c) }
+            return
+        case .backspace:
+            if !input.isEmpty { input.removeLast() }
+            return
+        case .enter:
+            guard take() else { return }
+            count.selected = min(count.selected + 1, count.denominations.count - 1)
+        case .up:
+            guard take() else { return }
+            count.selected = max(0, count.selected - 1)
+        case .down:
+            guard take() else { return }
+            count.selected = min(count.selected + 1, count.denominations.count - 1)
+        default:
+            if action == .total {
+                guard take() else { return }
+                guard let total = count.total else {
+                    mode = .denominationCount(count)
+                    return fail("The count comes to more than a drawer can hold: check the numbers keyed")
+                }
+                lastCount = count
+                audit("cash-count", count.breakdown(currency))
+                return askToClose(counted: total)
+            }
+            if action == .clear {
+                input = ""
+                mode = .cashOffice
+                message = Message(text: "Day not closed: nothing was counted", isError: false)
+                return
+            }
+            return fail("Key how many of \(currency.format(count.denominations[count.selected])) and Enter; \(keymap.label(.total)) finishes; \(keymap.label(.clear)) goes back")
+        }
+        mode = .denominationCount(count)
+        message = Message(text: countHint(count), isError: false)
+    }
+
     /// The count is keyed: the Z report waits for the cashier to say so, after saying what it
     /// does and what it leaves (sales parked now are in no report until they are finished).
     private func askToClose(counted: Int64) {
@@ -656,9 +822,14 @@ extension TillController {
     func confirmCloseKey(_ key: Key, _ action: TillAction?, counted: Int64) {
         if key == .enter { return runReport(z: true, counted: counted) }
         if action == .clear {
-            mode = .closeCount
             input = ""
-            message = Message(text: "Not closed: count the cash again and key the total", isError: false)
+            if let count = lastCount {
+                mode = .denominationCount(count)
+                message = Message(text: "Not closed: correct the count. " + countHint(count), isError: false)
+            } else {
+                mode = .closeCount
+                message = Message(text: "Not closed: count the cash again and key the total", isError: false)
+            }
             return
         }
         fail("Enter closes the day with the Z report; \(keymap.label(.clear)) counts again")

@@ -76,6 +76,8 @@ public struct TillEnvironment: Sendable {
     public var updates: (any PublicationApplier)?
     /// Called after publications were applied: tell head office the version the till runs.
     public var publicationsApplied: @Sendable () -> Void = {}
+    /// The till's scale, asked for a weighed item's weight; nil: weights are keyed.
+    public var scale: (any WeighingScale)?
 
     public init(
         catalog: any ProductCatalog, cashiers: any CashierDirectory, journal: any SaleJournal,
@@ -83,8 +85,10 @@ public struct TillEnvironment: Sendable {
         loyalty: (any LoyaltyDirectory)? = nil,
         localTime: @escaping @Sendable (Timestamp) -> LocalDateTime = { LocalDateTime(minutes: $0 / 60_000) },
         outboxWritten: @escaping @Sendable () -> Void = {}, cashOffice: (any CashOfficeStore)? = nil,
-        updates: (any PublicationApplier)? = nil, publicationsApplied: @escaping @Sendable () -> Void = {}
+        updates: (any PublicationApplier)? = nil, publicationsApplied: @escaping @Sendable () -> Void = {},
+        scale: (any WeighingScale)? = nil
     ) {
+        self.scale = scale
         self.cashOffice = cashOffice
         self.updates = updates
         self.publicationsApplied = publicationsApplied
@@ -121,6 +125,16 @@ public struct TillSettings: Sendable {
     /// The reasons a price override is chosen from (on the receipt and in the audit trail); none: not asked.
     public var priceOverrideReasons = TillSettings.defaultPriceOverrideReasons
     public static let defaultPriceOverrideReasons = ["Price match", "Damaged or soiled", "Wrong shelf label", "Manager's decision"]
+    /// The reasons a line or sale discount is chosen from; none: not asked.
+    public var discountReasons = TillSettings.defaultDiscountReasons
+    public static let defaultDiscountReasons = ["Damaged item", "Customer complaint", "Staff discount", "Manager's decision"]
+    /// The reasons a return is chosen from (on the refund slip and in the audit trail); none: not asked.
+    public var returnReasons = TillSettings.defaultReturnReasons
+    public static let defaultReturnReasons = ["Faulty", "Wrong size or colour", "Changed mind", "Not as described"]
+    /// The notes and coins the drawer is counted by at the Z report (minor units, largest first);
+    /// none: the total is keyed.
+    public var denominations = TillSettings.defaultDenominations
+    public static let defaultDenominations: [Int64] = [10_000, 5_000, 2_000, 1_000, 500, 200, 100, 50, 20, 10, 5, 2, 1]
 
     public init(
         identity: TillIdentity, taxRates: [String: TaxRate], barcodeRules: BarcodeRules, keymap: Keymap,
@@ -164,7 +178,8 @@ public final class TillController {
         /// A guarded action waiting for a supervisor's number and PIN.
         case override(OverrideRequest)
         /// A price override waiting for its reason (a number from the list).
-        case overrideReason(line: Int, unitPrice: Int64)
+        /// A reason being chosen from the till's list, by its number.
+        case reason(ReasonRequest)
         /// A return: waiting for the receipt's barcode or number.
         case returnReceipt
         /// A return: choosing the receipt's lines to give back.
@@ -183,6 +198,8 @@ public final class TillController {
         case cashReason(CashMovementKind, amount: Int64)
         /// The blind count before the Z report.
         case closeCount
+        /// The drawer counted note by note and coin by coin.
+        case denominationCount(CashCount)
         /// The count keyed: closing the day waits for Enter; `parked` sales are waiting.
         case confirmClose(counted: Int64, parked: Int)
         /// Locked (idle or on request): the cashier's PIN carries on.
@@ -243,6 +260,10 @@ public final class TillController {
     /// The message a card scan gave (and whether it named the amount due), while it is still the
     /// one on screen: head office's later answer about the card rewrites it.
     var cardMessage: (message: Message, withDue: Bool)?
+    /// The reason chosen for the return being made (asked once, before any money moves).
+    var returnReason: String?
+    /// The last count by notes and coins, to go back to when the day is not closed after all.
+    var lastCount: CashCount?
     /// Points the till offered when a keyed amount could not be paid exactly in points: the
     /// points key again takes them; any other key forgets them.
     var pointsOffer: LoyaltyProgramme.PointsPayment?
@@ -342,8 +363,8 @@ public final class TillController {
             card ? identifyCard(code) : addItem(code)
         case .locked:
             fail("The till is locked: \(cashier?.name ?? "cashier"), key your PIN and Enter")
-        case .cardReference, .refundCardReference, .confirmCancel, .resumeList, .override, .overrideReason, .returnLines, .cashOffice, .cashAmount,
-             .cashReason, .closeCount, .confirmClose:
+        case .cardReference, .refundCardReference, .confirmCancel, .resumeList, .override, .reason, .returnLines, .cashOffice, .cashAmount,
+             .cashReason, .closeCount, .denominationCount, .confirmClose:
             fail("Finish this step first (Esc goes back), then scan \(card ? "the card" : code) again")
         }
     }
@@ -386,7 +407,7 @@ public final class TillController {
         case .confirmCancel: confirmCancelKey(key, action)
         case .resumeList(let sales, let selected): resumeListKey(key, action, sales: sales, selected: selected)
         case .override(let request): overrideKey(key, action, request: request)
-        case .overrideReason(let line, let price): overrideReasonKey(key, action, line: line, unitPrice: price)
+        case .reason(let request): reasonKey(key, action, request)
         case .returnReceipt: returnReceiptKey(key, action)
         case .returnLines(let draft): returnLinesKey(key, action, draft: draft)
         case .refundCardReference(let step): refundCardReferenceKey(key, action, step: step)
@@ -396,6 +417,7 @@ public final class TillController {
         case .cashAmount(let kind): cashAmountKey(key, action, kind: kind)
         case .cashReason(let kind, let amount): cashReasonKey(key, action, kind: kind, amount: amount)
         case .closeCount: cashAmountKey(key, action, kind: nil)
+        case .denominationCount(let count): denominationKey(key, action, count)
         case .confirmClose(let counted, _): confirmCloseKey(key, action, counted: counted)
         case .locked: lockedKey(key, action)
         case .receipt(var r):
@@ -582,17 +604,47 @@ public final class TillController {
             guard let rate = settings.taxRates[product.taxCode] else {
                 return fail("\(product.description) has tax code '\(product.taxCode)', which this till does not know: ask head office to fix the catalog")
             }
-            let item = try LineItem.make(product: product, code: productCode, keyedQuantity: pendingQuantity, taxRate: rate)
+            var quantity = pendingQuantity
+            var weighedHere = false
+            let labelled: Bool
+            switch productCode {
+            case .gtin, .plu: labelled = false
+            case .priceEmbedded, .weightEmbedded: labelled = true
+            }
+            if product.soldByWeight, quantity == nil, !labelled, let scale = env.scale {
+                // Weighed on the till's scale (a weight keyed first, or a label, wins).
+                let reading = scale.weigh()
+                guard case .weight(let q) = reading else { return fail(Self.scaleProblem(reading, item: product.description)) }
+                quantity = q
+                weighedHere = true
+            }
+            let item = try LineItem.make(product: product, code: productCode, keyedQuantity: quantity, taxRate: rate)
             try apply(.addLine(item: item))
             pendingQuantity = nil
             totalled = false
             selectedLine = sale?.basket.lines.last?.number
             message = nil
+            if weighedHere, let line = sale?.basket.lines.last {
+                message = Message(text: "\(item.description): \(item.quantity) kg on the scale, \(currency.format(line.amount))", isError: false)
+            }
             // A member's card scanned before the first item: the tier discount from that item on.
             if basket?.customer != nil && basket?.activeLines.count == 1 { applyTierDiscount() }
         } catch {
             pendingQuantity = nil
             fail("\(error)")
+        }
+    }
+
+    /// What the cashier is told when the scale gives no weight for `item`.
+    static func scaleProblem(_ reading: ScaleReading, item: String) -> String {
+        let keyIt = "or key the weight first (e.g. 0.750 *), then the item"
+        switch reading {
+        case .weight: return ""
+        case .zero: return "The scale shows nothing: put the \(item) on the scale and scan again, \(keyIt)"
+        case .motion: return "The scale is not steady: let the \(item) settle and scan again, \(keyIt)"
+        case .underZero: return "The scale shows less than zero: empty it and zero it, then scan again, \(keyIt)"
+        case .overCapacity: return "The \(item) is too heavy for the scale: \(keyIt)"
+        case .noAnswer(let why): return "Scale: \(why). Key the weight first (e.g. 0.750 *), then the item"
         }
     }
 
@@ -683,29 +735,46 @@ public final class TillController {
         do {
             let d = try Discount.parseKeyed(text, currency: currency)
             let number = selectedLine ?? basket.lines.count
-            // Checked before asking anyone: a discount the sale refuses needs no supervisor.
+            // Checked before asking anyone: a discount the sale refuses needs no reason or supervisor.
             _ = try sale?.trying(isSale ? .discountSale(discount: d) : .discountLine(number: number, discount: d))
-            let value = isSale ? basket.totals.subtotal : basket.lines[number - 1].amount
-            if d.exceeds(limitBasisPoints: settings.discountLimitBasisPoints, of: value) {
-                let limit = TaxRate(code: "", basisPoints: settings.discountLimitBasisPoints).percentText
-                let what = isSale ? "sale discount" : "line \(number) discount"
-                return authorise(.discountAboveLimit, "\(what) \(d.label(currency: currency)) above \(limit)",
-                                 .discount(isSale: isSale, line: number, discount: d))
+            if !d.isZero && !settings.discountReasons.isEmpty {
+                mode = .reason(.discount(isSale: isSale, line: number, discount: d))
+                let what = isSale ? "the sale discount" : "line \(number)'s discount"
+                message = Message(text: "Why \(what) of \(d.label(currency: currency))? Key the reason's number", isError: false)
+                return
             }
-            applyDiscount(isSale: isSale, line: number, d, supervisor: nil)
+            discountWithReason(isSale: isSale, line: number, d, reason: nil)
         } catch { fail("\(error)") }
     }
 
-    func applyDiscount(isSale: Bool, line number: Int, _ d: Discount, supervisor: String?) {
+    /// The discount with its reason (if asked): a supervisor above the limit, else given at once.
+    func discountWithReason(isSale: Bool, line number: Int, _ d: Discount, reason: String?) {
+        guard let basket else { return }
+        mode = .selling
+        let value = isSale ? basket.totals.subtotal : basket.lines[number - 1].amount
+        if d.exceeds(limitBasisPoints: settings.discountLimitBasisPoints, of: value) {
+            let limit = TaxRate(code: "", basisPoints: settings.discountLimitBasisPoints).percentText
+            let what = isSale ? "sale discount" : "line \(number) discount"
+            return authorise(.discountAboveLimit, "\(what) \(d.label(currency: currency)) above \(limit)" + (reason.map { " (\($0))" } ?? ""),
+                             .discount(isSale: isSale, line: number, discount: d, reason: reason))
+        }
+        applyDiscount(isSale: isSale, line: number, d, reason: reason, supervisor: nil)
+    }
+
+    func applyDiscount(isSale: Bool, line number: Int, _ d: Discount, reason: String?, supervisor: String?) {
         do {
+            let why = reason.map { " (\($0))" } ?? ""
             if isSale {
-                try apply(.discountSale(discount: d))
-                message = Message(text: d.isZero ? "Sale discount removed" : "Sale discount \(d.label(currency: currency))", isError: false)
+                try apply(.discountSale(discount: d, reason: reason))
+                message = Message(text: d.isZero ? "Sale discount removed" : "Sale discount \(d.label(currency: currency))\(why)", isError: false)
             } else {
-                try apply(.discountLine(number: number, discount: d))
-                message = Message(text: d.isZero ? "Discount removed from line \(number)" : "Line \(number): discount \(d.label(currency: currency))", isError: false)
+                try apply(.discountLine(number: number, discount: d, reason: reason))
+                message = Message(text: d.isZero ? "Discount removed from line \(number)" : "Line \(number): discount \(d.label(currency: currency))\(why)", isError: false)
             }
-            if supervisor != nil || !d.isZero { audit(isSale ? "sale-discount" : "line-discount", supervisor: supervisor, isSale ? d.label(currency: currency) : "line \(number): \(d.label(currency: currency))") }
+            if supervisor != nil || !d.isZero {
+                audit(isSale ? "sale-discount" : "line-discount", supervisor: supervisor,
+                      (isSale ? d.label(currency: currency) : "line \(number): \(d.label(currency: currency))") + why)
+            }
             totalled = false
         } catch { fail("\(error)") }
     }

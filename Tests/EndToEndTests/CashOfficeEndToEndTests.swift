@@ -67,12 +67,15 @@ struct CashOfficeEndToEndTests {
         // Kept: the milk, which earns 1 + 1 (dairy, double): 19 of the 21 points go back.
         try t.waitFor("Refund 6.99: cash 6.99; points taken back 19")
         try t.send("F5")
+        try t.waitFor("RETURN: REASON")                      // the reason first, by its number
+        try t.send("1")
         try t.waitFor("SUPERVISOR OVERRIDE")                 // a cashier cannot refund alone
         try t.send("9", "Enter")
         try t.send("9999", "Enter")
         try t.waitFor("Refund 0001-01-R00001: give 6.99 cash; 19 points taken back")
         let slip = try printed(printer, containing: "Points taken back")
         #expect(slip.contains(row("Of receipt", "0001-01-000001")))
+        #expect(slip.contains(row("Reason", "Faulty")))
         #expect(slip.contains(row("Points taken back", "-19")))
         #expect(slip.contains(row("Authorised by supervisor", "9")))
         #expect(slip.contains { $0.contains("[CODE128 0001-01-R00001]") })
@@ -109,8 +112,14 @@ struct CashOfficeEndToEndTests {
         try t.send("C-o")
         try t.waitFor("CASH OFFICE")
         try t.send("7")
-        try t.waitFor("Cash counted:")
-        try t.send("15119", "Enter")
+        try t.waitFor("COUNT THE DRAWER")
+        // 100.00, 50.00, 1.00, 0.10, 0.05 and two 0.02s: a number and Enter for each note and coin.
+        for count in ["1", "1", "", "", "", "", "1", "", "", "1", "1", "2"] {
+            if !count.isEmpty { try t.send(count) }
+            try t.send("Enter")
+        }
+        try t.waitFor("Counted: 151.19")
+        try t.send("F5")
         try t.waitFor("CLOSE THE DAY?")
         try t.send("Enter")
         try t.waitFor("Z report 1: 1 sales, net 1.19; the drawer balances")

@@ -29,7 +29,9 @@ struct SaleEndToEndTests {
         try t.send("4", "F2")                                // void line 4
         try t.waitFor("Line 4 voided")
         try t.send("10%", "F3")                              // 10% off the selected line (5, coffee)
-        try t.waitFor("Line 5: discount 10%")
+        try t.waitFor("DISCOUNT: REASON")
+        try t.send("1")                                      // Damaged item
+        try t.waitFor("Line 5: discount 10% (Damaged item)")
         try t.send("F5")
         try t.waitFor("Total 21.90 due")
         let totalled = try t.screen()
@@ -122,7 +124,7 @@ struct SaleEndToEndTests {
         #expect(screen.contains("Demo store: cashier 1, PIN 1234"))
         try f.signOn(t)
         try t.send("5012345678900", "Enter")
-        screen = try t.waitFor("Milk 1L")
+        screen = try t.waitFor("TOTAL EUR 1.19")        // the whole redraw, not the line alone
         let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count >= 24)
         // The status bar on the last row: at 80 columns every fact, abbreviated before any is cut.
@@ -226,5 +228,79 @@ struct SaleEndToEndTests {
         let sale = try #require(try f.exportedSales().first)
         #expect(sale.lines.map(\.quantityMilli) == [3000])
         #expect(sale.tenders == [SaleDocument.TenderInfo(kind: "cash", amount: 2097, reference: nil)])
+    }
+
+    /// The reason panel and the drawer count fit 80x24 whole: every reason and every note and coin
+    /// shown, the count added up on screen as it is keyed.
+    @Test(arguments: ["linux", "xterm-256color"])
+    func reasonsAndTheDrawerCountAtEightyByTwentyFour(term: String) throws {
+        let f = try TillFixture()
+        let t = try f.startTill(width: 80, height: 24, term: term)
+        try f.signOn(t)
+        try t.send("4000000000013", "Enter")
+        try t.waitFor("Coffee beans")
+        try t.send("10%", "F3")
+        let panel = try t.waitFor("DISCOUNT: REASON")
+        for reason in ["1  Damaged item", "2  Customer complaint", "3  Staff discount", "4  Manager's decision", "Reason number:"] {
+            #expect(panel.contains(reason), "\(reason) missing:\n\(panel)")
+        }
+        try t.send("3")
+        try t.waitFor("Line 1: discount 10% (Staff discount)")
+        try t.send("F5")
+        try t.waitFor("Total 6.29 due")
+        try t.send("F6")
+        try t.waitFor(" complete.")
+        try t.send("Escape", "C-o")
+        try t.waitFor("CASH OFFICE")
+        try t.send("7")
+        let count = try t.waitFor("COUNT THE DRAWER")
+        for d in ["100.00 x", "50.00 x", "0.05 x", "0.02 x", "0.01 x", "Counted: 0.00", "Count of 100.00:"] {
+            #expect(count.contains(d), "\(d) missing:\n\(count)")
+        }
+        try t.send("Enter", "1", "Enter")                    // no 100s, one 50
+        try t.waitFor("Counted: 50.00")
+        try t.send("F5")
+        try t.waitFor("Close the day with 50.00 counted?")
+    }
+
+    /// Bananas on the till's scale (a fake Toledo 8213 scale on a pseudo-terminal): the weight is
+    /// read when the PLU is keyed, a moving scale is waited for, an empty one is said so, and a
+    /// weight keyed first still wins.
+    @Test(arguments: ["linux", "xterm-256color"])
+    func aWeighedItemIsWeighedOnTheScale(term: String) throws {
+        let scale = try FakeScale()
+        defer { scale.stop() }
+        let f = try TillFixture(extraConfig: """
+            [scale]
+            device = "\(scale.devicePath)"
+            """)
+        let t = try f.startTill(width: 80, height: 24, term: term)
+        try f.signOn(t)
+        scale.queue([FakeScale.status(1), FakeScale.status(1)])      // still settling
+        scale.show(FakeScale.weight("00.750"))
+        try t.send("1", "Enter")                                     // PLU 1: bananas, 1.99/kg
+        try t.waitFor("Bananas: 0.750 kg on the scale, 1.49")
+        scale.show(FakeScale.weight("00.000"))
+        try t.send("1", "Enter")
+        try t.waitFor("The scale shows nothing: put the Bananas on the scale and scan again")
+        try t.send("0.500", "*", "1", "Enter")                      // keyed: the scale is not asked
+        scale.show(FakeScale.silent)
+        let asked = scale.questions
+        try t.send("1", "Enter")
+        try t.waitFor("Scale: no answer from the scale")
+        #expect(scale.questions > asked)
+        try t.send("F5")
+        try t.waitFor("2.49")                                        // 1.49 + 1.00 (0.500 kg)
+        try t.send("F6")
+        try t.waitFor(" complete.")
+        let sale = try #require(try f.exportedSales().first)
+        #expect(sale.lines.map(\.quantityMilli) == [750, 500])
+        // The store's IT person tests the scale from the shell.
+        scale.show(FakeScale.weight("01.250"))
+        let ok = try f.runTill(["scale", "test"])
+        #expect(ok.status == 0 && ok.stdout.contains("Weight: 1.250 kg. The scale works."), "\(ok.stdout)\(ok.stderr)")
+        scale.show(FakeScale.weight("0.000"))
+        let empty = try f.runTill(["scale", "test"])
+        #expect(empty.status == 1 && empty.stderr.contains("shows nothing: put something on it"), "\(empty.stderr)")
     }
 }

@@ -75,6 +75,23 @@ struct FastIngestDecoderTests {
         #expect(fast(noPrice) == nil)
     }
 
+    @Test func readsDiscountReasonsAsJSONDecoderDoes() throws {
+        let dir = TemporaryDirectory("fast-decoder")
+        let db = try makeDemoDatabase(in: dir)
+        var generator = SaleGenerator(database: db, seed: 3)
+        try generator.ring(1)
+        var sale = try #require(try db.saleDocuments().first)
+        sale.lines[0].discount = SaleDocument.DiscountInfo(kind: "percent", value: 0, reason: "Damaged item")
+        sale.saleDiscount = SaleDocument.DiscountInfo(kind: "amount", value: 0, reason: "Customer complaint")
+        let json = String(decoding: try JSONEncoder().encode(IngestBatch(storeID: "0001", tillID: "01", documents: [OutboxDocument(sale: sale)])), as: UTF8.self)
+        #expect(json.contains("Damaged item") && json.contains("Customer complaint"))
+        #expect(fast(json)?.0 == slow(json))
+        #expect(fast(json)?.0.documents[0].sale?.lines[0].discount?.reason == "Damaged item")
+        #expect(fast(json)?.0.documents[0].sale?.saleDiscount?.reason == "Customer complaint")
+        let nullReason = json.replacingOccurrences(of: "\"reason\":\"Damaged item\"", with: "\"reason\":null")
+        #expect(fast(nullReason)?.0 == slow(nullReason))
+    }
+
     @Test func leavesAnythingDoubtfulToJSONDecoder() {
         let ok = #"{"storeID":"0001","tillID":"01","documents":[]}"#
         #expect(fast(ok)?.0 == IngestBatch(storeID: "0001", tillID: "01", documents: []))

@@ -79,7 +79,7 @@ struct CrossTillReturnTests {
         let line = sale.basket.lines[0]
         let refund = try office2.commitRefund(.receipt(saleID: sale.id, selections: [.init(line: 1, quantity: line.item.quantity)], toCash: false),
                                               id: "refund-at-2", cashier: DemoCatalog.supervisor, supervisor: nil, at: sale.completedAt + 60_000,
-                                              till: two.identity, programme: DemoCatalog.programme, cardReference: nil) { _ in nil }
+                                              till: two.identity, programme: DemoCatalog.programme, cardReference: nil, reason: "Faulty") { _ in nil }
         #expect(refund.plan.originalReceipt == sale.receiptNumber)
         _ = try store.ingest(try two.batch(), from: till2)
 
@@ -90,7 +90,7 @@ struct CrossTillReturnTests {
         #expect(throws: ReturnError.alreadyReturned(line: 1, description: line.item.description)) {
             _ = try office1.commitRefund(.receipt(saleID: sale.id, selections: [.init(line: 1, quantity: .one)], toCash: false), id: "r-1b",
                                          cashier: DemoCatalog.supervisor, supervisor: nil, at: sale.completedAt + 120_000, till: one.identity,
-                                         programme: DemoCatalog.programme, cardReference: nil) { _ in nil }
+                                         programme: DemoCatalog.programme, cardReference: nil, reason: nil) { _ in nil }
         }
         try expectConsistent(store, [one, two])
 

@@ -185,12 +185,16 @@ struct GoldenReceiptTests {
             total: 699, tenders: [RefundTender(kind: .card, amount: 699, reference: "RF-778")], pointsTakenBack: 0, pointsRestored: 0,
             cardNumber: nil, vat: [VATLine(code: "B", basisPoints: 500, gross: 699, vat: 33, net: 666)], withoutReceipt: false)
         let refund = CompletedRefund(id: "r", sequence: 1, receiptNumber: "0001-01-R00001", till: till, cashier: Cashier(number: "1", name: "Ann"),
-                                     supervisor: "9", at: 0, plan: plan)
+                                     supervisor: "9", at: 0, plan: plan, reason: "Wrong size or colour")
         var v = try VirtualPrinter(profile: p, paperWidthMM: 80)
         v.feed(try t.render(RefundSlip.data(refund, date: "2026-11-18 11:06"), columns: paper.columns["A"]!).escpos(profile: p, paperWidthMM: 80))
         let card = try #require(v.text.firstIndex { $0.hasPrefix("Card back") }, "\(v.text.joined(separator: "\n"))")
         #expect(v.text[card].hasSuffix(" 6.99"))
         #expect(v.text[card + 1].hasPrefix("  Terminal reference") && v.text[card + 1].hasSuffix(" RF-778"), "\(v.text[card + 1])")
+        // The return's reason, under who authorised it.
+        let reason = try #require(v.text.firstIndex { $0.hasPrefix("Reason") }, "\(v.text.joined(separator: "\n"))")
+        #expect(v.text[reason].hasSuffix(" Wrong size or colour"))
+        #expect(v.text[reason - 1].hasPrefix("Authorised by supervisor"))
     }
 
     /// An overridden price prints under its line: what it was and why.
@@ -210,5 +214,26 @@ struct GoldenReceiptTests {
         let line = try #require(v.text.firstIndex { $0.hasPrefix("Highlighter pen") }, "\(v.text.joined(separator: "\n"))")
         #expect(v.text[line].hasSuffix(" 1.00"))
         #expect(v.text[line + 1].hasPrefix("  Price changed, was 1.49") && v.text[line + 1].hasSuffix("Wrong shelf label"), "\(v.text[line + 1])")
+    }
+
+    /// A discount prints its reason under it, on a line and on the sale.
+    @Test func discountsPrintTheirReasons() throws {
+        let p = try PrinterProfile.named("generic-80")
+        let paper = try p.paper(widthMM: 80)
+        let t = try ReceiptTemplate(named: "sale.receipt", from: BuiltInTemplates(), schema: SaleReceipt.schema, maxImageWidth: paper.dots)
+        let till = TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur)
+        var open = OpenSale(id: "s", startedAt: 0, cashier: Cashier(number: "1", name: "Ann"), currency: .eur)
+        open = try open.trying(.addLine(item: LineItem(sku: "F1", description: "Highlighter pen", taxCode: "A", taxBasisPoints: 2000,
+                                                       unitPrice: 149, quantity: .one)))
+        open = try open.trying(.discountLine(number: 1, discount: .percent(basisPoints: 1_000), reason: "Damaged item"))
+        open = try open.trying(.discountSale(discount: .amount(minor: 10), reason: "Customer complaint"))
+        open = try open.trying(.addTender(tender: Tender(kind: .cash, amount: 200)))
+        let sale = try open.complete(sequence: 1, at: 1, till: till, loyalty: nil)
+        var v = try VirtualPrinter(profile: p, paperWidthMM: 80)
+        v.feed(try t.render(SaleReceipt.data(sale, date: "2026-11-18 11:06"), columns: paper.columns["A"]!).escpos(profile: p, paperWidthMM: 80))
+        let line = try #require(v.text.firstIndex { $0.hasPrefix("  Discount 10%") }, "\(v.text.joined(separator: "\n"))")
+        #expect(v.text[line + 1] == "  Reason: Damaged item", "\(v.text[line + 1])")
+        let whole = try #require(v.text.firstIndex { $0.hasPrefix("Sale discount") }, "\(v.text.joined(separator: "\n"))")
+        #expect(v.text[whole + 1] == "  Reason: Customer complaint", "\(v.text[whole + 1])")
     }
 }

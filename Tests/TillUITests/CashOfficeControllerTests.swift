@@ -4,7 +4,7 @@ import TillCore
 import TillProtocol
 import TillStore
 import TillTestSupport
-import TillUI
+@testable import TillUI
 
 @Suite("Cash office at the till")
 struct CashOfficeControllerTests {
@@ -41,18 +41,24 @@ struct CashOfficeControllerTests {
         let h = try Harness()
         h.scan("4006381333931")                           // pens 1.49
         h.keyed("25%", .function(3))
+        #expect(h.controller.mode == .reason(.discount(isSale: false, line: 1, discount: .percent(basisPoints: 2_500))))
+        h.key(.char("4"))                                 // Manager's decision
         guard case .override(let r) = h.controller.mode else { Issue.record("no override prompt"); return }
+        #expect(r.detail.hasSuffix("(Manager's decision)"), "\(r.detail)")
         #expect(r.action == .discountAboveLimit)
         h.key(.escape)
         #expect(h.controller.basket?.totals.lineDiscounts == 0)
         h.keyed("25%", .function(3))
+        h.key(.char("4"))
         h.supervise()
         #expect(h.controller.basket?.totals.lineDiscounts == 37)
+        #expect(try h.db.auditTrail().contains { $0.action == "line-discount" && $0.detail == "line 1: 25% (Manager's decision)" && $0.supervisor == "9" })
         h.keyed("10%", .function(3))                      // within the limit: no supervisor
+        h.key(.char("2"))
         #expect(h.controller.mode == .selling)
         #expect(h.controller.basket?.totals.lineDiscounts == 15)
         h.keyed("0.99", .ctrl("k"))
-        #expect(h.controller.mode == .overrideReason(line: 1, unitPrice: 99))
+        #expect(h.controller.mode == .reason(.priceOverride(line: 1, unitPrice: 99)))
         h.type("1")                                       // Price match
         h.supervise()
         #expect(h.controller.basket?.lines[0].item.unitPrice == 99)
@@ -105,6 +111,7 @@ struct CashOfficeControllerTests {
         guard case .returnLines = h.controller.mode else { Issue.record("no return screen: \(h.error ?? "")"); return }
         h.keyed("2", .enter)
         h.key(.function(5))
+        h.key(.char("1"))                                 // Faulty
         h.supervise()
         guard case .document(let slip) = h.controller.mode else { Issue.record("no refund: \(h.error ?? "")"); return }
         #expect(slip.title == "REFUND 0001-01-R00001")
@@ -148,6 +155,12 @@ struct CashOfficeControllerTests {
         h.scan(r.sale.receiptNumber)
         h.keyed("1", .enter)
         h.key(.function(5))
+        // The reason before anything is done on the card terminal; Esc there goes back with nothing done.
+        guard case .reason(.refund) = h.controller.mode else { Issue.record("no reason prompt: \(String(describing: h.controller.mode))"); return }
+        h.key(.escape)
+        guard case .returnLines = h.controller.mode else { Issue.record("not back at the lines"); return }
+        h.key(.function(5))
+        h.key(.char("2"))                                 // Wrong size or colour
         h.supervise()
         guard case .refundCardReference(let step) = h.controller.mode else { Issue.record("no reference prompt: \(String(describing: h.controller.mode))"); return }
         #expect(step.amount == 699)
@@ -177,10 +190,39 @@ struct CashOfficeControllerTests {
         h.supervise()
         h.scan("4006381333931")
         h.key(.function(5))
-        guard case .document = h.controller.mode else { Issue.record("no refund: \(h.error ?? "")"); return }
+        h.key(.char("9"))                                 // not a reason: said so, nothing refunded
+        #expect(h.error == "Key the reason's number, 1 to 4; Esc goes back")
+        h.key(.char("3"))                                 // Changed mind
+        guard case .document(let slip) = h.controller.mode else { Issue.record("no refund: \(h.error ?? "")"); return }
         #expect(h.controller.message?.text == "Refund 0001-01-R00001: give 1.49 cash")
+        _ = slip
+        let doc = try #require(try h.db.outboxPayloads(kind: "refund").map { try JSONDecoder().decode(RefundDocument.self, from: Data($0.utf8)) }.first)
+        #expect(doc.reason == "Changed mind")
+        #expect(try h.db.completedRefund(receipt: "0001-01-R00001", till: h.controller.settings.identity)?.reason == "Changed mind")
         let x = try h.db.report(z: false, counted: nil, at: h.clock.now(), till: h.controller.settings.identity) { _ in nil }
         #expect(x.refundsWithoutReceipt == 1 && x.refundsValue == 149 && x.cash.expected == -149)
+    }
+
+    /// A till set to take the total only (no denominations) keys it; a count past what a drawer
+    /// holds is refused, not wrapped.
+    @Test func withoutDenominationsTheTotalIsKeyedAndAHugeCountIsRefused() throws {
+        let h = try Harness()
+        h.controller.settings.denominations = []
+        h.key(.ctrl("o")); h.type("7")
+        #expect(h.controller.mode == .closeCount)
+        h.keyed("4649", .enter)
+        #expect(h.controller.mode == .confirmClose(counted: 4649, parked: 0))
+        h.key(.escape)
+        #expect(h.controller.mode == .closeCount)
+        h.key(.escape)
+        #expect(h.controller.mode == .cashOffice)
+        h.key(.escape)
+        h.controller.settings.denominations = [Money.maximumMinor, 1]
+        h.key(.ctrl("o")); h.type("7")
+        h.keyed("2", .enter)
+        h.key(.function(5))
+        #expect(h.error == "The count comes to more than a drawer can hold: check the numbers keyed")
+        guard case .denominationCount = h.controller.mode else { Issue.record("count lost"); return }
     }
 
     @Test func floatPickupAndABlindCountCloseTheDay() throws {
@@ -196,15 +238,29 @@ struct CashOfficeControllerTests {
         h.supervise()
         #expect(h.controller.message?.text == "Drawer open (no sale)")
         h.key(.ctrl("o")); h.type("7")
-        #expect(h.controller.mode == .closeCount)
-        h.keyed("4649", .enter)                                     // 150 + 1.49 - 100 - 5 = 46.49
-        // Closing the day asks first; Esc counts again and closes nothing.
+        guard case .denominationCount(let start) = h.controller.mode else { Issue.record("no count: \(h.controller.mode)"); return }
+        #expect(start.denominations.first == 10_000 && start.counts.allSatisfy { $0 == 0 })
+        #expect(h.controller.message?.text.hasPrefix("How many of 100.00?") == true)
+        // 150 + 1.49 - 100 - 5 = 46.49: two 20s, a 5, a 1, two 0.20s, a 0.05 and two 0.02s.
+        for count in ["", "", "2", "", "1", "", "1", "", "2", "", "1"] { h.keyed(count, .enter) }
+        h.type("999999"); h.key(.enter)                            // not a number of coins: said so, not taken
+        #expect(h.error == "'999999' is not a number of notes or coins: key 0 to 100000, then Enter")
+        h.keyed("2", .enter)                                        // 0.02 x 2
+        h.key(.up); h.key(.up)
+        guard case .denominationCount(let counted) = h.controller.mode else { Issue.record("count lost"); return }
+        #expect(counted.selected == 10 && counted.total == 4649)
+        h.key(.function(5))
+        // Closing the day asks first; Esc goes back to the count as it was and closes nothing.
         #expect(h.controller.mode == .confirmClose(counted: 4649, parked: 0))
         #expect(h.controller.message?.text == "Close the day with 46.49 counted? Enter closes it; Esc counts again")
+        #expect(try h.db.auditTrail().contains {
+            $0.action == "cash-count" && $0.detail == "20.00 x 2, 5.00 x 1, 1.00 x 1, 0.20 x 2, 0.05 x 1, 0.02 x 2; total 46.49"
+        })
         h.key(.escape)
-        #expect(h.controller.mode == .closeCount)
+        guard case .denominationCount(let again) = h.controller.mode else { Issue.record("not back at the count"); return }
+        #expect(again.total == 4649)
         #expect(try h.db.zReports().isEmpty)
-        h.keyed("4649", .enter)
+        h.key(.function(5))
         h.key(.enter)
         guard case .document(let v) = h.controller.mode else { Issue.record("no Z: \(h.error ?? "")"); return }
         #expect(v.title == "Z REPORT 1")
@@ -212,7 +268,7 @@ struct CashOfficeControllerTests {
         h.key(.escape)
         // A parked sale: the till says so before the day is closed, and it stays parked.
         h.scan("5012345678900"); h.key(.function(9))
-        h.key(.ctrl("o")); h.type("7"); h.keyed("0", .enter)
+        h.key(.ctrl("o")); h.type("7"); h.key(.function(5))
         #expect(h.controller.mode == .confirmClose(counted: 0, parked: 1))
         #expect(h.controller.message?.text.hasPrefix("1 parked sale is waiting: finish or cancel it first, or it goes into tomorrow's report.") == true)
         #expect(h.controller.message?.isError == true)

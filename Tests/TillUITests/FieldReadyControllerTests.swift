@@ -291,6 +291,7 @@ struct ReturnWithoutReceiptTests {
         h.keyed("1", .enter)                             // PLU 1: bananas 1.99/kg, 0.750 kg
         #expect(h.controller.message?.text == "Return 0.750 kg Bananas 1.49", "\(h.error ?? h.controller.message?.text ?? "")")
         h.key(.function(5))
+        h.key(.char("1"))
         #expect(h.controller.message?.text == "Refund 0001-01-R00001: give 4.47 cash", "\(h.error ?? h.controller.message?.text ?? "")")
         let x = try h.db.report(z: false, counted: nil, at: h.clock.now(), till: h.controller.settings.identity) { _ in nil }
         #expect(x.refundsValue == 447)

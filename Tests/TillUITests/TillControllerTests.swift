@@ -124,7 +124,10 @@ struct TillControllerTests {
         h.keyed("1", .function(2))                       // void the milk
         h.key(.up)                                       // select the cheese (line 4)
         h.keyed("10%", .function(3))                     // -1.61
+        h.key(.char("1"))                                // reason: Damaged item
         #expect(h.controller.basket?.totals.lineDiscounts == 161)
+        #expect(h.controller.basket?.lines[3].discountReason == "Damaged item")
+        #expect(h.controller.message?.text == "Line 4: discount 10% (Damaged item)")
         #expect(h.total == 447 + 149 + 1452 + 995)
         h.key(.function(5))
         #expect(h.controller.totalled)

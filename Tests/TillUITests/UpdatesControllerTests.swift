@@ -70,6 +70,7 @@ struct UpdatesControllerTests {
         h.scan("4006381333931")
         #expect(h.controller.basket?.lines.last?.item.unitPrice == 99)
         h.keyed("20%", .function(3))                                    // within the new limit: no supervisor
+        h.key(.char("1"))                                               // its reason
         #expect(h.controller.mode == .selling)
     }
 }
