@@ -316,7 +316,7 @@ extension TillController {
     /// the clear key goes back with nothing done.
     func reasonKey(_ key: Key, _ action: TillAction?, _ request: ReasonRequest) {
         let reasons = reasons(for: request)
-        if case .char(let c) = key, let n = c.wholeNumberValue, (1...max(1, reasons.count)).contains(n), n <= reasons.count {
+        if case .char(let c) = key, let n = c.wholeNumberValue, n >= 1, n <= reasons.count {
             let reason = reasons[n - 1]
             switch request {
             case .priceOverride(let line, let price): authorisePriceOverride(line: line, unitPrice: price, reason: reason)

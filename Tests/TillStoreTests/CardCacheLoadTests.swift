@@ -82,6 +82,35 @@ struct CardCacheLoadTests {
         #expect(try db.searchCustomers("900 000 0002", limit: 5, offset: 0).results.map(\.cardNumber) == [DemoCatalog.cardNumber(2)])
     }
 
+    /// A card naming a customer without bringing one is refused in a bulk load (foreign keys are
+    /// off while it runs), unless the cache has that customer already; nothing is loaded.
+    @Test func aBulkLoadRefusesACardWhoseCustomerIsNowhere() throws {
+        let dir = TemporaryDirectory()
+        let db = try makeDemoDatabase(in: dir)
+        try db.importCards(DemoCatalog.cards(members: 10, stock: 3))
+        func load(_ customer: String) throws {
+            try db.importCards(expected: 120_000) { insert in
+                try DemoCatalog.forEachCard(members: 120_000, stock: 0, seed: 4) { card in
+                    try insert(card)
+                    if card.number == DemoCatalog.cardNumber(60_000) {
+                        var orphan = CardRecord(number: DemoCatalog.cardNumber(500_000), status: "active", member: nil, balance: 0,
+                                                confirmedAt: nil, tierCode: nil, qualifying: 0)
+                        orphan.customerID = customer
+                        try insert(orphan)
+                    }
+                }
+            }
+        }
+        #expect {
+            try load("GHOST")
+        } throws: { e in
+            "\(e)".contains("refers to customer GHOST, which neither the file nor the cache has")
+        }
+        #expect(try db.cardCount() == 13)
+        try load("M1")        // Anna, in the cache before the load
+        #expect(try db.cardCount() == 120_004)
+    }
+
     /// A till database from before v11 (members in a rowid table with phone_digits) keeps its
     /// members, found as before, in the table v11 makes.
     @Test func aDatabaseFromBeforeV11KeepsItsMembers() throws {
