@@ -19,14 +19,24 @@ struct PublicationTests {
 
     @Test(arguments: Backend.allCases)
     func aStoresTillHearsAtOnceAppliesAndSaysSoAnotherStoreDoesNot(backend: Backend) async throws {
-        let (dir, store, token, server) = try await ServerTests.serving(backend)
-        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
+        // Head office in a process of its own (`headoffice serve`), as in a store: its long polls'
+        // wake-ups and timers run on its own threads. Served from inside this test process they
+        // shared its concurrency pool, which a loaded full suite once kept from them for over
+        // 45 s (a stress run: "did not answer in time"). This process publishes through a store
+        // of its own on the same database, as `headoffice publish` or a second server would.
+        let dir = TemporaryDirectory("ho-publish")
+        let ho = try HeadOfficeProcess(backend, dir: dir)
+        let read = { (file: String) in try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let token = try read(ho.register(store: "0001", till: "01"))
+        let otherToken = try read(ho.register(store: "0002", till: "01"))
+        try ho.start()
+        defer { ho.kill() }
+        let store = try HeadOfficeStore(database: backend == .sqlite ? try SQLiteDatabase(path: ho.database) : try PostgresDatabase(url: ho.database))
         let other = TillCredential(storeID: "0002", tillID: "01")
-        let otherToken = try store.registerTill(other)
         let here = try TillSide()
         let there = try TillSide(till: other)
-        let updates = UpdateService(link: ServerTests.link(server, token), database: here.db)
-        let elsewhere = UpdateService(link: ServerTests.link(server, otherToken), database: there.db)
+        let updates = UpdateService(link: HeadOfficeLink(url: ho.url, ca: nil, token: token), database: here.db)
+        let elsewhere = UpdateService(link: HeadOfficeLink(url: ho.url, ca: nil, token: otherToken), database: there.db)
 
         // The till is already waiting (long poll) when the publication is made: it hears at once,
         // woken by the publication rather than by the end of its 30 s wait. (Times are taken on
