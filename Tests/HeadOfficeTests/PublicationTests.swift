@@ -39,19 +39,24 @@ struct PublicationTests {
         let elsewhere = UpdateService(link: HeadOfficeLink(url: ho.url, ca: nil, token: otherToken), database: there.db)
 
         // The till is already waiting (long poll) when the publication is made: it hears at once,
-        // woken by the publication rather than by the end of its 30 s wait. (Times are taken on
+        // woken by the publication rather than by the end of its wait. (Times are taken on
         // threads of their own: the test's task may wait long for a turn on a loaded machine.)
-        let heard = StartedOnThread { () -> (Int, Date) in (try updates.pollOnce(wait: 30), Date()) }
-        // Seeing the poll arrive may take long on a loaded machine; the check is how soon it is
-        // answered once the publication is made.
-        let deadline = Date().addingTimeInterval(120)
-        while try !store.rollout().contains(where: { $0.till == "0001/01" && $0.lastPoll != nil }) {
-            guard Date() < deadline else { Issue.record("the till never asked for updates"); return }
-            try await Task.sleep(nanoseconds: 50_000_000)
+        let heard = StartedOnThread { () -> (Int, Date) in (try updates.pollOnce(wait: 60), Date()) }
+        // The poll is seen arriving, and the publication made, on a thread of their own as well:
+        // on a loaded machine this test's task can wait tens of seconds for a turn, and the poll
+        // (60 s, the longest head office allows) must still be waiting when the publication comes.
+        let programme = tripled()
+        let published = StartedOnThread { () -> (Publication, Date)? in
+            let deadline = Date().addingTimeInterval(45)
+            while try !store.rollout().contains(where: { $0.till == "0001/01" && $0.lastPoll != nil }) {
+                guard Date() < deadline else { return nil }
+                usleep(50_000)
+            }
+            usleep(300_000)
+            let pub = try store.publish(.programme, scope: .store("0001"), by: "marketing", note: "Triple points", programme: programme)
+            return (pub, Date())
         }
-        try await Task.sleep(nanoseconds: 300_000_000)
-        let pub = try store.publish(.programme, scope: .store("0001"), by: "marketing", note: "Triple points", programme: tripled())
-        let publishedAt = Date()
+        guard let (pub, publishedAt) = try await published.value() else { Issue.record("the till never asked for updates"); return }
         let (count, answeredAt) = try await heard.value()
         #expect(count == 1)
         #expect(answeredAt.timeIntervalSince(publishedAt) < 10, "the long poll answered \(answeredAt.timeIntervalSince(publishedAt)) s after the publication")
