@@ -401,14 +401,19 @@ final class LaterAnswers: LoyaltyDirectory, @unchecked Sendable {   // the test'
 struct CardRefreshControllerTests {
     let anna = DemoCatalog.cardNumber(1)
 
-    @Test func headOfficesLaterAnswerUpdatesTheSaleAndTheMessageOnScreen() throws {
+    /// A till whose loyalty directory is head office's later answers.
+    func harness() throws -> (Harness, LaterAnswers) {
         var answers: LaterAnswers?
         let h = try Harness(loyalty: true, prompt: false) { db in
             let a = LaterAnswers(db)
             answers = a
             return a
         }
-        let ho = try #require(answers)
+        return (h, try #require(answers))
+    }
+
+    @Test func headOfficesLaterAnswerUpdatesTheSaleAndTheMessageOnScreen() throws {
+        let (h, ho) = try harness()
         h.scan("5012345678900")
         h.scan(anna)
         #expect(ho.asked == [anna])
@@ -435,13 +440,7 @@ struct CardRefreshControllerTests {
     }
 
     @Test func aCardHeadOfficeBlockedComesOffTheSaleWithItsDiscount() throws {
-        var answers: LaterAnswers?
-        let h = try Harness(loyalty: true, prompt: false) { db in
-            let a = LaterAnswers(db)
-            answers = a
-            return a
-        }
-        let ho = try #require(answers)
+        let (h, ho) = try harness()
         let boris = DemoCatalog.cardNumber(2)   // Gold: 5% off the sale
         h.scan("5012345678900")
         h.scan(boris)
@@ -457,13 +456,7 @@ struct CardRefreshControllerTests {
     }
 
     @Test func aSalePaidPartlyInPointsKeepsTheBalanceItWasPaidFrom() throws {
-        var answers: LaterAnswers?
-        let h = try Harness(loyalty: true, prompt: false) { db in
-            let a = LaterAnswers(db)
-            answers = a
-            return a
-        }
-        let ho = try #require(answers)
+        let (h, ho) = try harness()
         h.scan("5012345678900")
         h.scan(anna)
         h.key(.ctrl("p"))
