@@ -69,20 +69,30 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The demo store's data (catalog, staff, members, programme) and generated sales, for
+        // `till demo`, `headoffice demo`, the benchmarks and the tests.
+        .target(
+            name: "TillDemo",
+            dependencies: ["TillCore", "TillDocuments"],
             resources: [.embedInCode("Resources/demo-programme.json")],
             swiftSettings: strictSettings
         ),
+        // Throwaway servers for the benchmarks and tests: a private PostgreSQL cluster on a free
+        // loopback port, removed at exit; spawning and reaping helper processes.
+        .target(name: "PrivateServers", swiftSettings: strictSettings),
         // Terminal UI: controller (state machine), key decoding, ncurses drawing.
         .target(
             name: "TillUI",
-            dependencies: ["TillCore", "TillProtocol", "TillStore", "Receipts", "CNCurses", "CNCursesShim"],
+            dependencies: ["TillCore", "TillProtocol", "Receipts", "CNCurses", "CNCursesShim"],
             swiftSettings: strictSettings
         ),
         // Composition: configuration, CLI subcommands.
         .target(
             name: "TillApp",
             dependencies: [
-                "TillCore", "TillProtocol", "TillDocuments", "TillStore", "TillUI", "TillSync", "Receipts", "ESCPOS", "Printers",
+                "TillCore", "TillProtocol", "TillDocuments", "TillStore", "TillDemo", "TillUI", "TillSync", "Receipts", "ESCPOS", "Printers",
                 "CardReaders", "Scales",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -121,15 +131,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "HeadOfficeServer",
-            dependencies: ["HeadOffice", "TillCore", "TillDocuments", "TillProtocol", "TillStore",
+            dependencies: ["HeadOffice", "TillCore", "TillDocuments", "TillProtocol", "TillDemo",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "TillBench",
             dependencies: [
-                "TillApp", "TillCore", "TillStore", "TillUI", "Receipts", "ESCPOS", "HeadOffice", "TillSync", "TillProtocol", "TillDocuments",
-                "TillTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "TillApp", "TillCore", "TillStore", "TillDemo", "TillUI", "Receipts", "ESCPOS", "HeadOffice", "TillSync", "TillProtocol",
+                "TillDocuments", "PrivateServers", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -189,14 +199,16 @@ let package = Package(
         // Tests
         .target(
             name: "TillTestSupport",
-            dependencies: ["TillCore", "TillStore", "TillApp"],
+            dependencies: ["TillCore", "TillStore", "TillDemo", "TillApp", "PrivateServers"],
             path: "Tests/TillTestSupport",
             swiftSettings: strictSettings
         ),
         .testTarget(name: "TillCoreTests", dependencies: ["TillCore"], swiftSettings: strictSettings),
+        // README's "Where things are" against this manifest, and every file's imports against its target.
+        .testTarget(name: "LayoutTests", swiftSettings: strictSettings),
         .testTarget(
             name: "ReceiptsTests",
-            dependencies: ["Receipts", "ESCPOS", "TillCore", "TillStore", "TillTestSupport"],
+            dependencies: ["Receipts", "ESCPOS", "TillCore", "TillStore", "TillDemo", "TillTestSupport"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
@@ -213,13 +225,13 @@ let package = Package(
         ),
         .testTarget(
             name: "TillStoreTests",
-            dependencies: ["TillStore", "TillCore", "TillProtocol", "TillDocuments", "TillTestSupport",
+            dependencies: ["TillStore", "TillCore", "TillProtocol", "TillDocuments", "TillDemo", "TillTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TillUITests",
-            dependencies: ["TillUI", "TillCore", "TillStore", "TillProtocol", "TillTestSupport"],
+            dependencies: ["TillUI", "TillCore", "TillStore", "TillDemo", "TillProtocol", "TillTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -230,14 +242,14 @@ let package = Package(
         ),
         .testTarget(
             name: "HeadOfficeTests",
-            dependencies: ["HeadOffice", "TillSync", "TillTestSupport", "TillCore", "TillProtocol", "TillDocuments", "TillStore",
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["HeadOffice", "TillSync", "TillTestSupport", "TillCore", "TillProtocol", "TillDocuments", "TillStore", "TillDemo",
+                           "PrivateServers", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             exclude: ["Schemathesis", "Browser"],  // read by path at run time
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TillTestSupport", "TillProtocol", "TillStore", "TillCore", "Receipts", "ESCPOS",
+            dependencies: ["TillTestSupport", "TillProtocol", "TillStore", "TillCore", "TillDemo", "PrivateServers", "Receipts", "ESCPOS",
                            .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings

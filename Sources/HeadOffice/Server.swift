@@ -1,7 +1,7 @@
 import Dispatch
 public import Foundation
-public import Hummingbird
-public import HummingbirdTLS
+import Hummingbird
+import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOSSL
@@ -40,82 +40,6 @@ public struct ServerOptions: Sendable {
         self.maxConnections = maxConnections
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.bodyTimeoutSeconds = bodyTimeoutSeconds
-    }
-}
-
-/// Counters for `/metrics` (Prometheus text format).
-final class Metrics: Sendable {
-    struct Counts {
-        var batches = 0
-        var accepted = 0
-        var duplicates = 0
-        var rejected = 0
-        var refused: [Int: Int] = [:]
-        var ingestSeconds = 0.0
-        var ingestBuckets = [Int](repeating: 0, count: Metrics.bounds.count)
-    }
-    static let bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
-    let counts = Mutex(Counts())
-
-    func batch(_ r: IngestResponse, seconds: Double) {
-        counts.withLock { c in
-            c.batches += 1
-            for x in r.results {
-                switch x.status {
-                case .accepted: c.accepted += 1
-                case .duplicate: c.duplicates += 1
-                case .rejected: c.rejected += 1
-                }
-            }
-            c.ingestSeconds += seconds
-            for (i, b) in Self.bounds.enumerated() where seconds <= b { c.ingestBuckets[i] += 1 }
-        }
-    }
-
-    func refused(_ status: Int) { counts.withLock { $0.refused[status, default: 0] += 1 } }
-}
-
-/// Runs blocking work (database, password hashes, receipt drawing) off the server's event loops
-/// and Swift's cooperative threads, at most `width` jobs at once. A job waiting for its turn
-/// holds no thread (it waits as a continuation), so a queue of sign-ins or receipts in one pool
-/// can never take the threads another pool's jobs (the tills' ingest, /health) need.
-final class BlockingWork: Sendable {
-    private let queue = DispatchQueue(label: "headoffice.work", attributes: .concurrent)
-    private let slots: Mutex<(free: Int, waiting: [CheckedContinuation<Void, Never>])>
-
-    init(width: Int) { slots = Mutex((max(1, width), [])) }
-
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        await acquire()
-        defer { release() }
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
-        }
-    }
-
-    private func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = slots.withLock { s -> Bool in
-                if s.free > 0 {
-                    s.free -= 1
-                    return true
-                }
-                s.waiting.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    private func release() {
-        let next = slots.withLock { s -> CheckedContinuation<Void, Never>? in
-            if s.waiting.isEmpty {
-                s.free += 1
-                return nil
-            }
-            return s.waiting.removeFirst()
-        }
-        next?.resume()
     }
 }
 
@@ -192,10 +116,12 @@ public struct HeadOfficeServer: Sendable {
         ("/rollout", [.get]), ("/rollback", [.post]),
     ]
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<HeadOfficeContext> {
+        let router = Router(context: HeadOfficeContext.self)
         router.add(middleware: ErrorBodyMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware(Self.routes))
+        // The tills' API: every route behind one authenticator (the till's bearer token).
+        let api = router.group("/api/v1").add(middleware: TillAuthenticator(server: self))
         router.get("/health") { _, _ -> Response in
             // Reads and a write: a head office that cannot store a sale is not healthy, even if it
             // can still answer questions.
@@ -215,12 +141,8 @@ public struct HeadOfficeServer: Sendable {
             let text = renderMetrics(tills)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
-        router.post("/api/v1/ingest") { request, _ -> Response in
-            let till: TillCredential
-            switch try await authenticate(request) {
-            case .success(let t): till = t
-            case .failure(let f): return refuse(401, f.description)
-            }
+        api.post("ingest") { request, context -> Response in
+            let till = try context.requireTill()
             let body: ByteBuffer
             do { body = try await self.body(request, upTo: options.maxBodyBytes) } catch BodyProblem.tooLarge {
                 return refuse(413, "The batch is larger than \(options.maxBodyBytes) bytes: send fewer documents at a time")
@@ -270,12 +192,8 @@ public struct HeadOfficeServer: Sendable {
                 return refuse(503, "Head office could not store the batch (\(error)); nothing of it was applied: send it again later")
             }
         }
-        router.get("/api/v1/sales/{receipt}") { request, context -> Response in
-            let till: TillCredential
-            switch try await authenticate(request) {
-            case .success(let t): till = t
-            case .failure(let f): return refuse(401, f.description)
-            }
+        api.get("sales/{receipt}") { request, context -> Response in
+            let till = try context.requireTill()
             guard let receipt = context.parameters.get("receipt"), (1...40).contains(receipt.count),
                   receipt.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter || $0 == "-") }) else {
                 return refuse(400, "A receipt number is letters, digits and '-', e.g. 0001-01-000042")
@@ -289,12 +207,8 @@ public struct HeadOfficeServer: Sendable {
                 return refuse(503, "Head office could not read the sale: \(error)")
             }
         }
-        router.get("/api/v1/updates") { request, _ -> Response in
-            let till: TillCredential
-            switch try await authenticate(request) {
-            case .success(let t): till = t
-            case .failure(let f): return refuse(401, f.description)
-            }
+        api.get("updates") { request, context -> Response in
+            let till = try context.requireTill()
             let query = request.uri.queryParameters
             guard let after = query["after"].map({ Int64(String($0)) }) ?? 0, DocumentBounds.version.contains(after) else {
                 return refuse(400, "after must be the version of the last publication the till has (0 to \(DocumentBounds.version.upperBound)), e.g. ?after=12")
@@ -325,12 +239,8 @@ public struct HeadOfficeServer: Sendable {
                 return refuse(503, "Head office could not read the publications: \(error)")
             }
         }
-        router.post("/api/v1/updates/ack") { request, _ -> Response in
-            let till: TillCredential
-            switch try await authenticate(request) {
-            case .success(let t): till = t
-            case .failure(let f): return refuse(401, f.description)
-            }
+        api.post("updates/ack") { request, context -> Response in
+            let till = try context.requireTill()
             guard let body = try? await self.body(request, upTo: 4096) else {
                 return refuse(413, "An acknowledgement is at most 4096 bytes: {\"version\": N, \"effectiveAt\": T}")
             }
@@ -349,12 +259,8 @@ public struct HeadOfficeServer: Sendable {
                 return refuse(503, "Head office could not record the version: \(error)")
             }
         }
-        router.get("/api/v1/staff") { request, _ -> Response in
-            let till: TillCredential
-            switch try await authenticate(request) {
-            case .success(let t): till = t
-            case .failure(let f): return refuse(401, f.description)
-            }
+        api.get("staff") { request, context -> Response in
+            let till = try context.requireTill()
             do {
                 let list = try await work.run({ [store] in try store.staff(store: till.storeID) })
                 return respond(.ok, list)
@@ -362,11 +268,7 @@ public struct HeadOfficeServer: Sendable {
                 return refuse(503, "Head office could not read the staff list: \(error)")
             }
         }
-        router.get("/api/v1/cards/{number}") { request, context -> Response in
-            switch try await authenticate(request) {
-            case .success: break
-            case .failure(let f): return refuse(401, f.description)
-            }
+        api.get("cards/{number}") { request, context -> Response in
             guard let number = context.parameters.get("number"), (8...19).contains(number.count), number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
                 return refuse(400, "A card number is 8 to 19 digits")
             }
@@ -486,26 +388,5 @@ public struct HeadOfficeServer: Sendable {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }
-}
-
-/// Wakes the tills' long polls when a publication is made or comes into force (head office looks
-/// at the database every 200 ms: another process may publish). On graceful shutdown it answers
-/// every long poll at once.
-struct PublicationWatcher: Service {
-    let store: HeadOfficeStore
-    let updates: UpdateSignal
-    let work: BlockingWork
-
-    func run() async throws {
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                if let s = try? await work.run({ try store.visibleState() }) { await updates.update(s) }
-                try? await Task.sleep(nanoseconds: 200_000_000)
-            }
-        } onGracefulShutdown: {
-            Task { await updates.close() }
-        }
-        await updates.close()
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TillCore
+import TillDemo
 import TillDocuments
 import TillProtocol
 import TillStore
@@ -40,7 +41,7 @@ extension TillCommand {
             } else {
                 FileHandle.standardOutput.write(Data("Generating \(items) demo products…".utf8))
                 let start = Date()
-                try db.installDemo(products: DemoCatalog.products(count: items))
+                try db.installDemo(products: DemoCatalog.products(count: items), staff: DemoCatalog.staff)
                 print(" done in \(String(format: "%.1f", Date().timeIntervalSince(start))) s.")
             }
             if try db.cashierCount() == 0 || reset {

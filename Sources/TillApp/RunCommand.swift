@@ -4,6 +4,7 @@ import Receipts
 import Printers
 import CardReaders
 import Scales
+import TillDemo
 public import TillSync
 import TillCore
 import TillProtocol

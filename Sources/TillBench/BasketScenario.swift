@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TillApp
 import TillCore
+import TillDemo
 import TillStore
 import TillUI
 
@@ -27,7 +28,7 @@ struct BasketScenario: ParsableCommand {
         let products = DemoCatalog.products(count: items)
         let db = try TillDatabase(path: config.databasePath)
         let setupStart = Date()
-        try db.installDemo(products: products)
+        try db.installDemo(products: products, staff: DemoCatalog.staff)
         let setup = Date().timeIntervalSince(setupStart)
         let barcodes = products.compactMap(\.barcodes.first)
 

@@ -4,6 +4,7 @@ import Foundation
 import HeadOffice
 import Synchronization
 import TillCore
+import TillDemo
 import TillProtocol
 import TillStore
 import TillSync

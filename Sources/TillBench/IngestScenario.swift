@@ -4,14 +4,15 @@ import Foundation
 import GRDB
 import HeadOffice
 import Logging
+import PrivateServers
 import Synchronization
 import TillApp
 import TillCore
+import TillDemo
 import TillDocuments
 import TillProtocol
 import TillStore
 import TillSync
-import TillTestSupport
 
 /// Head office's HTTP server in this process, on a loopback port the system picks.
 final class BenchServer: Sendable {
@@ -77,7 +78,7 @@ func benchDocuments(till: TillIdentity, count: Int, cards: Int, seed: UInt64) th
     let programme = DemoCatalog.programme
     // A minute apart, the last an hour ago: head office refuses sales from the future.
     let start = HeadOfficeStore.now() - Int64(count) * 60_000 - 3_600_000
-    var generator = SaleGenerator(database: nil, till: till, programme: programme, cards: cards, seed: seed, start: start)
+    var generator = DemoSales(till: till, programme: programme, cards: cards, seed: seed, start: start)
     var balances: [String: Int64] = [:]
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
@@ -273,16 +274,16 @@ struct DrainScenario: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: shm) }
         do {
             let db = try TillDatabase(path: shm + "/till.sqlite", timeZone: .gmt)
-            try db.installDemo(products: DemoCatalog.products(count: 2_000))
+            try db.installDemo(products: DemoCatalog.products(count: 2_000), staff: DemoCatalog.staff)
             try db.installProgramme(DemoCatalog.programme, at: 0)
             try db.importCards(DemoCatalog.cards(members: 2_000, stock: 0))
             // A minute apart, the last an hour ago: head office refuses sales from the future.
             let start = HeadOfficeStore.now() - Int64(sales) * 60_000 - 3_600_000
-            var generator = SaleGenerator(database: db, till: till, cards: 2_000, seed: 42, start: start)
+            var generator = DemoSales(till: till, cards: 2_000, seed: 42, start: start)
             var done = 0
             while done < sales {
                 let n = min(5_000, sales - done)
-                try generator.ring(n)
+                try generator.ring(into: db, n)
                 done += n
                 FileHandle.standardError.write(Data("\rringing up the week offline: \(done) of \(sales) sales".utf8))
             }

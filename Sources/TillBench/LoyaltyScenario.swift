@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TillCore
+import TillDemo
 import TillStore
 
 /// `till-bench loyalty`: card lookup in a card cache of the seed programme's size, and the points
@@ -20,7 +21,7 @@ struct LoyaltyScenario: ParsableCommand {
         let scratch = ScratchDirectory()
         let db = try TillDatabase(path: scratch.path + "/till.sqlite")
         let products = DemoCatalog.products(count: items)
-        try db.installDemo(products: products)
+        try db.installDemo(products: products, staff: DemoCatalog.staff)
         let programme = try Self.programme(rules: 20)
         guard programme.validate().isEmpty else { throw ValidationError("bench programme invalid: \(programme.validate())") }
         try db.installProgramme(programme, at: 0)

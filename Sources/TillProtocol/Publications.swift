@@ -149,3 +149,19 @@ public struct UpdateAck: Codable, Sendable, Equatable {
         self.effectiveAt = effectiveAt
     }
 }
+
+/// What a till made of a publication when it applied it (not sent on the wire), for the till's
+/// screen and its "what changed" view.
+public struct AppliedPublication: Sendable, Equatable {
+    public var publication: Publication
+    /// What changed, in a line (e.g. "Programme 2026-2: 2 pt per 1.00").
+    public var summary: String
+    /// Set when the publication could not be applied (it is skipped, never half-applied).
+    public var problem: String?
+
+    public init(publication: Publication, summary: String, problem: String? = nil) {
+        self.publication = publication
+        self.summary = summary
+        self.problem = problem
+    }
+}

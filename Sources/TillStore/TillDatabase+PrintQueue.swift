@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 public import TillCore
-public import TillDocuments
+import TillDocuments
 import TillProtocol
 
 /// A job in the print queue.

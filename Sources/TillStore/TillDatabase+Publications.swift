@@ -3,15 +3,6 @@ import GRDB
 public import TillCore
 public import TillProtocol
 
-/// What applying publications did, for the till's screen and its "what changed" view.
-public struct AppliedPublication: Sendable, Equatable {
-    public var publication: Publication
-    /// What changed, in a line (e.g. "Programme 2026-2: 2 pt per 1.00").
-    public var summary: String
-    /// Set when the publication could not be applied (it is skipped, never half-applied).
-    public var problem: String?
-}
-
 extension TillDatabase {
     /// Keeps publications head office sent (each once); they wait to be applied between sales.
     public func receive(_ publications: [Publication], at time: Timestamp) throws(TillStoreError) {

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 public import TillCore
-public import TillDocuments
+import TillDocuments
 public import TillProtocol
 
 extension TillDatabase: SaleJournal {

@@ -1,5 +1,5 @@
 import Foundation
-public import TillCore
+import TillCore
 
 /// Draws the controller's state. Holds no state of its own: every frame is drawn from scratch
 /// (ncurses sends only the differences to the terminal).
@@ -70,7 +70,7 @@ struct SaleScreen {
 
     // MARK: Bars
 
-    private func header(_ c: TillController, clock: String) {
+    func header(_ c: TillController, clock: String) {
         let id = c.settings.identity
         t.fillRow(0, .reverse)
         t.put(0, 1, "\(id.storeName) | Store \(id.storeID) | Till \(id.tillID)", [.reverse, .bold])
@@ -78,7 +78,7 @@ struct SaleScreen {
         t.put(0, t.cols - right.count, right, .reverse)
     }
 
-    private func statusBar(_ c: TillController, status: [String]) {
+    func statusBar(_ c: TillController, status: [String]) {
         let y = t.rows - 1
         t.fillRow(y, .reverse)
         let help = "\(c.settings.keymap.label(.help)) Help "
@@ -89,7 +89,7 @@ struct SaleScreen {
 
     /// The message: on its line when it fits; otherwise in full, wrapped, in a box just above the
     /// totals (over the last sale lines until the next key), never cut at the screen's edge.
-    private func messageLine(_ c: TillController) {
+    func messageLine(_ c: TillController) {
         guard let m = c.message else { return }
         let y = t.rows - 3
         let style: TextStyle = m.isError ? .error : .ok
@@ -111,7 +111,7 @@ struct SaleScreen {
     }
 
     /// The last messages, newest first, each in full.
-    private func messages(_ c: TillController) {
+    func messages(_ c: TillController) {
         let w = t.cols - 4, h = t.rows - 4
         let x = 2, y = 2
         t.box(y, x, h, w)
@@ -133,7 +133,7 @@ struct SaleScreen {
 
     // MARK: Sign-on
 
-    private func signOn(_ c: TillController, number: String?) {
+    func signOn(_ c: TillController, number: String?) {
         let w = 56, h = 10
         let y = max(2, (t.rows - h) / 2 - 1), x = (t.cols - w) / 2
         t.box(y, x, h, w)
@@ -152,14 +152,14 @@ struct SaleScreen {
 
     // MARK: Sale
 
-    private struct Row {
+    struct Row {
         var line: Int
         var text: [String]
         var voided: Bool
         var isDiscount: Bool
     }
 
-    private func saleBody(_ c: TillController) {
+    func saleBody(_ c: TillController) {
         let cur = c.settings.identity.currency
         let amountW = 11, priceW = 10, qtyW = 10
         let descX = 6
@@ -226,7 +226,7 @@ struct SaleScreen {
         inputLine(c)
     }
 
-    private func inputLine(_ c: TillController) {
+    func inputLine(_ c: TillController) {
         let y = t.rows - 2
         let prompt = Self.inputPrompt(c)
         t.put(y, 1, prompt, .bold)
@@ -263,7 +263,7 @@ struct SaleScreen {
         return prompt
     }
 
-    private func placeCursor(_ c: TillController) {
+    func placeCursor(_ c: TillController) {
         if c.showingHelp { t.hideCursor(); return }
         switch c.mode {
         case .signOn(let number):
@@ -289,388 +289,6 @@ struct SaleScreen {
         default:
             t.moveCursor(t.rows - 2, Self.inputPrompt(c).count + 2 + c.input.count)
         }
-    }
-
-    // MARK: Overlays
-
-    private func receipt(_ c: TillController, _ r: TillController.CompletedReceipt) {
-        let cur = c.settings.identity.currency
-        let w = min(52, t.cols - 4)   // 48 columns of paper and the frame
-        let h = t.rows - 8
-        let x = t.cols - w - 2, y = 2
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " RECEIPT \(r.sale.receiptNumber) ", .bold)
-        let body = h - 4
-        let start = min(r.scroll, max(0, r.lines.count - body))
-        for (i, line) in r.lines.dropFirst(start).prefix(body).enumerated() {
-            t.put(y + 1 + i, x + 2, line, [], width: w - 4)
-        }
-        let t2 = r.sale.totals
-        let change = t2.change > 0 ? "CHANGE \(cur.format(t2.change))" : "PAID IN FULL"
-        t.put(y + h - 2, x + 2, change, [.bold, .reverse])
-        if r.lines.count > body { t.put(y + h - 1, x + w - 16, " Up/Down more ", .dim) }
-    }
-
-    private func resumeList(_ c: TillController, _ sales: [SuspendedSale], _ selected: Int) {
-        let cur = c.settings.identity.currency
-        let w = 64, h = min(t.rows - 8, sales.count + 4)
-        let x = (t.cols - w) / 2, y = 3
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " SUSPENDED SALES ", .bold)
-        let body = h - 3
-        let first = max(0, min(selected - body + 1, sales.count - body))
-        for (i, s) in sales.enumerated().dropFirst(first).prefix(body) {
-            let text = pad(String(i + 1), 3, right: true) + "  " + pad(s.cashierName, 20) + pad("\(s.itemCount) items", 10, right: true)
-                + pad(cur.format(s.total), 12, right: true)
-            t.put(y + 1 + i - first, x + 2, pad(text, w - 4), i == selected ? .reverse : [])
-        }
-        t.put(y + h - 1, x + 2, " Up/Down or number, Enter resumes, \(c.settings.keymap.label(.clear)) goes back ", .dim)
-    }
-
-    private func confirmCancel(_ c: TillController) {
-        let cur = c.settings.identity.currency
-        let totals = c.basket?.totals ?? .empty
-        var giveBack: [String] = []
-        if let basket = c.basket, let text = TillController.giveBack(basket, currency: cur) {
-            giveBack = wrap(text.prefix(1).uppercased() + text.dropFirst() + ".", width: 54)
-        }
-        let w = 60, h = 6 + giveBack.count
-        let x = (t.cols - w) / 2, y = (t.rows - h) / 2
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " CANCEL SALE ", [.bold, .error])
-        t.put(y + 2, x + 3, "Cancel this sale of \(totals.itemCount) items, \(cur.format(totals.total))?")
-        for (i, line) in giveBack.enumerated() { t.put(y + 3 + i, x + 3, line, .bold) }
-        t.put(y + 3 + giveBack.count, x + 3, "Enter = cancel it     \(c.settings.keymap.label(.clear)) = keep selling", .bold)
-    }
-
-    private func loyaltyPrompt(_ c: TillController) {
-        let km = c.settings.keymap
-        let cur = c.settings.identity.currency
-        let w = 62, h = 9
-        let x = (t.cols - w) / 2, y = max(2, (t.rows - h) / 2 - 2)
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " LOYALTY CARD ", .bold)
-        t.put(y + 2, x + 3, "Total \(cur.format(c.basket?.totals.due ?? 0)) due.", .bold)
-        t.put(y + 3, x + 3, "Ask for the customer's loyalty card and scan or swipe it,")
-        t.put(y + 4, x + 3, "or key its number and Enter.")
-        t.put(y + 6, x + 3, "\(km.label(.clear)) / Enter: no card   \(km.label(.newCard)): new card   \(km.label(.findCustomer)): find", .dim, width: w - 5)
-        t.put(y + 7, x + 3, "\(km.label(.cash)) / \(km.label(.card)): pay without a card", .dim, width: w - 5)
-    }
-
-    private func registrationBox() -> (y: Int, x: Int, h: Int, w: Int) {
-        let w = min(72, t.cols - 4), h = 14
-        return (max(1, (t.rows - h) / 2 - 2), (t.cols - w) / 2, h, w)
-    }
-
-    private func registration(_ c: TillController, _ form: RegistrationForm) {
-        let (y, x, h, w) = registrationBox()
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " NEW LOYALTY CARD ", .bold)
-        for f in RegistrationForm.Field.allCases {
-            let row = y + 2 + f.rawValue
-            let focused = f == form.focus
-            t.put(row, x + 3, f.label + ":", focused ? .bold : [])
-            let width = min(f == .consent ? 3 : 40, w - 29)
-            var value = form.value(f)
-            if f == .card, !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }) { value = String(value.suffix(width)) }
-            t.put(row, x + 26, value + String(repeating: " ", count: max(0, width - value.count)), focused ? [.underline, .bold] : .underline, width: width)
-        }
-        t.put(y + h - 3, x + 3, form.focus.hint, .accent, width: w - 6)
-        t.put(y + h - 2, x + 3, "Enter/Tab: next field   Up: back   \(c.settings.keymap.label(.clear)): cancel", .dim, width: w - 6)
-    }
-
-    private func searchBox() -> (y: Int, x: Int, h: Int, w: Int) {
-        let w = min(76, t.cols - 4), h = min(t.rows - 8, 16)
-        return (2, (t.cols - w) / 2, h, w)
-    }
-
-    private func customerSearch(_ c: TillController, _ search: CustomerSearch) {
-        searchPanel(c, search, title: "FIND CUSTOMER", hint: "Card, phone, e-mail, or names (the start of each, any order)", enter: "open") { r, _ in
-            let contact = r.phone ?? r.email ?? ""
-            return pad(LoyaltyCardNumber.masked(r.cardNumber), 21) + pad(r.name, 24) + pad(contact, 20) + (r.status == "active" ? "" : r.status.uppercased())
-        }
-    }
-
-    /// A search's panel: what is keyed, how many match, the page with the selected row shown.
-    private func searchPanel<Item>(_ c: TillController, _ search: PagedSearch<Item>, title: String, hint: String, enter: String,
-                                   row: (Item, _ width: Int) -> String) {
-        let (y, x, h, w) = searchBox()
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " \(title) ", .bold)
-        t.put(y + 2, x + 3, "Search:", .bold)
-        t.put(y + 2, x + 11, search.query + String(repeating: " ", count: max(0, 40 - search.query.count)), .underline, width: w - 14)
-        t.put(y + 3, x + 3, hint, .dim, width: w - 6)
-        if search.total > 0 {
-            let count = "\(search.offset + 1)-\(search.offset + search.results.count) of \(search.total)"
-            t.put(y + 4, x + w - count.count - 3, count, .bold)
-        }
-        let body = h - 7
-        let first = max(0, min(search.selected - body + 1, search.results.count - body))
-        for (i, r) in search.results.enumerated().dropFirst(first).prefix(body) {
-            t.put(y + 5 + i - first, x + 2, pad(row(r, w - 4), w - 4), i == search.selected ? .reverse : [], width: w - 4)
-        }
-        t.put(y + h - 1, x + 2, " Enter: search / \(enter)   Up/Down: choose   PgUp/PgDn: pages   \(c.settings.keymap.label(.clear)): back ", .dim)
-    }
-
-    private func productLookup(_ c: TillController, _ l: ProductLookup) {
-        let cur = c.settings.identity.currency
-        searchPanel(c, l, title: "FIND A PRODUCT", hint: "Words of the name or category, any order; scan: price check", enter: "add") { p, width in
-            let price = cur.format(p.unitPrice) + (p.soldByWeight ? "/kg" : "")
-            let name = pad(p.description, max(10, width - 8 - 12 - 12))
-            return pad(p.plu ?? "", 8) + name + pad(p.category, 12) + pad(price, 12, right: true)
-        }
-    }
-
-    private func customerDetail(_ c: TillController, _ d: CustomerDetail) {
-        let cur = c.settings.identity.currency
-        let (y, x, h, w) = searchBox()
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " CUSTOMER ", .bold)
-        let m = d.customer
-        t.put(y + 1, x + 3, d.summary.name, .bold, width: w - 6)
-        t.put(y + 2, x + 3, "Card \(LoyaltyCardNumber.masked(m.cardNumber))   \(d.summary.status.uppercased())", [], width: w - 6)
-        t.put(y + 3, x + 3, [d.summary.phone, d.summary.email].compactMap { $0 }.joined(separator: "   "), [], width: w - 6)
-        t.put(y + 4, x + 3, "Balance \(m.balance) points\(m.provisional ? " (provisional)" : "")   Tier \(m.tierName ?? "-")", .bold, width: w - 6)
-        if let next = d.nextTier { t.put(y + 5, x + 3, next, .accent, width: w - 6) }
-        t.put(y + 6, x + 3, d.purchases.isEmpty ? "No purchases at this till yet" : "Purchases at this till:", .underline)
-        for (i, p) in d.purchases.prefix(h - 9).enumerated() {
-            let date = dateText(p.completedAt)
-            t.put(y + 7 + i, x + 3, pad(date, 18) + pad(p.receiptNumber, 18) + pad("\(p.items) items", 10, right: true) + pad(cur.format(p.total), 12, right: true))
-        }
-        t.put(y + h - 1, x + 2, " Enter: this customer for the sale   \(c.settings.keymap.label(.clear)): back ", .dim)
-    }
-
-    private func pointsDetail(_ c: TillController) {
-        let award = c.projectedAward() ?? PointsAward(parts: [])
-        let customer = c.displayedBasket?.customer
-        let w = min(66, t.cols - 4), h = min(t.rows - 2, award.parts.count + 7)
-        let x = (t.cols - w) / 2, y = 2
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " POINTS THIS SALE ", .bold)
-        if let customer { t.put(y + 1, x + 3, "\(customer.name): \(customer.balance) points now", [], width: w - 6) }
-        for (i, p) in award.parts.prefix(h - 7).enumerated() {
-            t.put(y + 3 + i, x + 3, pad(p.label, w - 16), [], width: w - 16)
-            t.put(y + 3 + i, x + w - 12, pad("+\(p.points)", 9, right: true))
-        }
-        let row = y + 3 + min(award.parts.count, h - 7)
-        t.put(row + 1, x + 3, pad("Total earned", w - 16), .bold)
-        t.put(row + 1, x + w - 12, pad("+\(award.total)", 9, right: true), .bold)
-        t.put(y + h - 1, x + 2, " Any key closes this ", .dim)
-    }
-
-    private func help(_ c: TillController) {
-        let km = c.settings.keymap
-        let allActions = TillAction.allCases.filter { $0 != .quantity && $0 != .help && ![.lineUp, .lineDown, .pageUp, .pageDown].contains($0) }
-        if allActions.count + 6 > t.rows - 1 { return helpInTwoColumns(c, allActions) }
-        var lines: [(String, String)] = [
-            ("digits Enter", "Key a PLU, barcode or card; Backspace deletes"),
-            ("N \(km.label(.quantity))", "Quantity of the next item, e.g. 3 \(km.label(.quantity)) or 0.750 \(km.label(.quantity))"),
-        ]
-        let navigation: [TillAction] = [.lineUp, .lineDown, .pageUp, .pageDown]
-        for action in TillAction.allCases where action != .quantity && action != .help && !navigation.contains(action) {
-            let keys = km.keys(for: action).map(\.description).joined(separator: " ")
-            if !keys.isEmpty { lines.append((keys, action.summary)) }
-        }
-        let nav = navigation.flatMap { km.keys(for: $0) }.map(\.description).joined(separator: " ")
-        lines.append((nav, "Select a line, scroll"))
-        lines.append(("", "Amounts: 2000 is 20.00; 20.00 is 20.00 too"))
-        // Keys first column as wide as the longest (so "Ctrl-X F10" fits), at most 18.
-        let keyW = min(18, (lines.map(\.0.count).max() ?? 10) + 1)
-        let w = min(t.cols - 2, 78), h = min(t.rows - 1, lines.count + 2)
-        let x = (t.cols - w) / 2, y = 0
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " KEYS (\(km.label(.help))) ", .bold)
-        for (i, l) in lines.prefix(h - 2).enumerated() {
-            t.put(y + 1 + i, x + 2, pad(l.0, keyW), .bold)
-            t.put(y + 1 + i, x + 2 + keyW + 1, l.1, [], width: w - keyW - 5)
-        }
-        t.put(y + h - 1, x + 2, " Any key closes this help ", .dim)
-    }
-
-    /// Help on a screen too short for one column: the short summaries, side by side.
-    private func helpInTwoColumns(_ c: TillController, _ actions: [TillAction]) {
-        let km = c.settings.keymap
-        var lines: [(String, String)] = [("digits Enter", "PLU, barcode or card"), ("N \(km.label(.quantity))", "Quantity (0.750 = kg)")]
-        for action in actions {
-            let keys = km.keys(for: action).map(\.description).joined(separator: " ")
-            if !keys.isEmpty { lines.append((keys, action.shortSummary)) }
-        }
-        let nav = [TillAction.lineUp, .lineDown, .pageUp, .pageDown].flatMap { km.keys(for: $0) }.map(\.description).joined(separator: " ")
-        lines.append(("", nav + " lines"))
-        lines.append(("", "Amounts: 2000 is 20.00"))
-        let w = min(t.cols - 2, 78), perColumn = (lines.count + 1) / 2
-        let h = min(t.rows - 1, perColumn + 2)
-        let x = (t.cols - w) / 2, y = 0
-        let colW = (w - 4) / 2
-        let keyW = min(12, (lines.map(\.0.count).max() ?? 10) + 1)
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " KEYS (\(km.label(.help))) ", .bold)
-        for (i, l) in lines.enumerated() {
-            let col = i / perColumn, row = i % perColumn
-            guard row < h - 2 else { continue }
-            let cx = x + 2 + col * (colW + 1)
-            t.put(y + 1 + row, cx, pad(l.0, keyW), .bold, width: keyW)
-            t.put(y + 1 + row, cx + keyW + 1, l.1, [], width: colW - keyW - 1)
-        }
-        t.put(y + h - 1, x + 2, " Any key closes this help ", .dim)
-    }
-
-    // MARK: Cash office
-
-    private func box(_ title: String, width: Int, height: Int, top: Int? = nil, titleStyle: TextStyle = .bold) -> (y: Int, x: Int, w: Int, h: Int) {
-        let w = min(width, t.cols - 2), h = min(height, t.rows - 8)
-        let x = (t.cols - w) / 2, y = top ?? max(2, (t.rows - 6 - h) / 2)
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " \(title) ", titleStyle)
-        return (y, x, w, h)
-    }
-
-    /// The reason panel's title and what it is for.
-    private func reasonTitle(_ c: TillController, _ request: ReasonRequest) -> (String, String) {
-        let money = c.settings.identity.currency
-        switch request {
-        case .priceOverride(let line, let price): return ("PRICE OVERRIDE: REASON", "Line \(line): new price \(money.format(price))")
-        case .discount(let isSale, let line, let d):
-            return ("DISCOUNT: REASON", (isSale ? "Sale discount " : "Line \(line): discount ") + d.label(currency: money))
-        case .refund(.receipt(let draft, _)): return ("RETURN: REASON", "Receipt \(draft.original.sale.receiptNumber)")
-        case .refund(.withoutReceipt(let items)): return ("RETURN: REASON", "\(items.count) item\(items.count == 1 ? "" : "s") without a receipt")
-        }
-    }
-
-    /// The drawer's count: each note and coin, how many, their value, in two columns; the total.
-    private func countPanel(_ c: TillController, _ count: CashCount) {
-        let money = c.settings.identity.currency
-        let rows = (count.denominations.count + 1) / 2
-        let (y, x, w, h) = box("CLOSE THE DAY: COUNT THE DRAWER", width: 74, height: rows + 6)
-        let half = (w - 4) / 2
-        for (i, d) in count.denominations.enumerated() {
-            let n = count.counts[i]
-            let (product, overflow) = d.multipliedReportingOverflow(by: n)
-            let value = overflow ? "?" : money.format(product)
-            let shown = i == count.selected && !c.input.isEmpty ? c.input + "_" : String(n)
-            let text = pad(money.format(d), 8, right: true) + " x " + pad(shown, 7) + pad(value, 12, right: true)
-            t.put(y + 2 + i % rows, x + 2 + (i / rows) * half, (i == count.selected ? ">" : " ") + text, i == count.selected ? .reverse : [], width: half - 1)
-        }
-        let total = count.total.map(money.format) ?? "too large"
-        t.put(y + 3 + rows, x + 3, "Counted: \(total)", .bold, width: w - 6)
-        t.put(y + h - 1, x + 2, " Enter: next   \(c.settings.keymap.label(.total)): done   \(c.settings.keymap.label(.clear)): back ", .dim)
-    }
-
-    private func smallPanel(_ c: TillController, _ title: String, _ lines: [String]) {
-        let (y, x, w, h) = box(title, width: 60, height: lines.count + 4)
-        for (i, l) in lines.enumerated() { t.put(y + 2 + i, x + 3, l, [], width: w - 6) }
-        t.put(y + h - 1, x + 2, " Enter: go on   \(c.settings.keymap.label(.clear)): back ", .dim)
-    }
-
-    private func overridePanel(_ c: TillController, _ r: OverrideRequest) {
-        let (y, x, w, h) = box("SUPERVISOR OVERRIDE", width: 66, height: 9, titleStyle: [.bold, .error])
-        t.put(y + 2, x + 3, r.action.label, .bold, width: w - 6)
-        t.put(y + 3, x + 3, r.detail, [], width: w - 6)
-        t.put(y + 5, x + 3, "Supervisor number: " + (r.supervisorNumber ?? c.input), r.supervisorNumber == nil ? .bold : [])
-        if r.supervisorNumber != nil { t.put(y + 6, x + 3, "PIN: " + String(repeating: "*", count: c.input.count), .bold) }
-        t.put(y + h - 1, x + 2, " Enter: go on   \(c.settings.keymap.label(.clear)): not now ", .dim)
-    }
-
-    private func returnReceipt(_ c: TillController) {
-        let km = c.settings.keymap
-        smallPanel(c, "RETURN", ["Scan the barcode on the customer's receipt,", "or key the receipt number and Enter.",
-                                 "\(km.label(.refund)): no receipt (supervisor, cash at today's price)"])
-    }
-
-    private func returnLines(_ c: TillController, _ d: ReturnDraft) {
-        let cur = c.settings.identity.currency
-        let sale = d.original.sale
-        let (y, x, w, h) = box("RETURN OF RECEIPT \(sale.receiptNumber)", width: 78, height: t.rows - 8, top: 1)
-        t.put(y + 1, x + 2, pad("#", 3, right: true) + "  " + pad("Description", w - 48) + pad("Sold", 8, right: true) + pad("Left", 8, right: true)
-              + pad("Return", 8, right: true) + pad("Paid", 12, right: true), [.bold, .underline], width: w - 4)
-        let lines = sale.basket.lines
-        let body = h - 7
-        let first = max(0, min(d.selected - body, lines.count - body))
-        for (i, l) in lines.enumerated().dropFirst(first).prefix(body) {
-            let left = d.original.left(line: l.number)
-            let chosen = d.chosen[l.number].map { Quantity(milli: $0).description } ?? ""
-            let paid = l.voided ? "VOID" : cur.format(sale.totals.lines[i].net)
-            var style: TextStyle = l.voided || left == 0 ? .dim : []
-            if !chosen.isEmpty { style.insert(.accent) }
-            if l.number == d.selected { style.insert(.reverse) }
-            t.put(y + 2 + i - first, x + 2, pad(String(l.number), 3, right: true) + "  " + pad(l.item.description, w - 48)
-                  + pad(l.item.quantity.description, 8, right: true) + pad(Quantity(milli: left).description, 8, right: true)
-                  + pad(chosen, 8, right: true) + pad(paid, 12, right: true), style, width: w - 4)
-        }
-        var summary = "Choose lines: number Enter (N \(c.settings.keymap.label(.quantity)) number for part)"
-        if !d.chosen.isEmpty, case .success(let p) = c.previewRefund(d) {
-            summary = "Refund \(cur.format(p.total)):"
-            for tender in p.tenders {
-                switch tender.kind {
-                case .cash: summary += " cash \(cur.format(tender.amount))"
-                case .card: summary += " card \(cur.format(tender.amount))"
-                case .points: summary += " points +\(tender.points ?? 0)"
-                }
-            }
-            if p.pointsTakenBack > 0 { summary += "; points taken back \(p.pointsTakenBack)" }
-        }
-        t.put(y + h - 3, x + 3, summary, .bold, width: w - 6)
-        if let customer = sale.loyalty?.customer { t.put(y + h - 4, x + 3, "Loyalty: \(customer.name), card \(LoyaltyCardNumber.masked(customer.cardNumber))", .accent, width: w - 6) }
-        let km = c.settings.keymap
-        t.put(y + h - 1, x + 2, " \(km.label(.total)): refund to how it was paid   \(km.label(.cash)): all in cash   \(km.label(.clear)): abandon ", .dim, width: w - 4)
-    }
-
-    private func returnItems(_ c: TillController, _ items: [LineItem]) {
-        let cur = c.settings.identity.currency
-        let (y, x, w, h) = box("REFUND WITHOUT RECEIPT", width: 70, height: max(8, min(t.rows - 8, items.count + 6)))
-        for (i, item) in items.suffix(h - 5).enumerated() {
-            t.put(y + 2 + i, x + 3, pad(item.description, w - 20) + pad(cur.format(item.unitPrice), 12, right: true), [], width: w - 6)
-        }
-        if items.isEmpty { t.put(y + 2, x + 3, "Scan or key each item the customer brings back.", .dim) }
-        let total = items.reduce(0) { $0 + (MinorUnits.mulDivRounded($1.unitPrice, $1.quantity.milli, 1000) ?? 0) }
-        t.put(y + h - 2, x + 3, "Refund in cash: \(cur.format(total))", .bold)
-        let km = c.settings.keymap
-        t.put(y + h - 1, x + 2, " \(km.label(.total)): refund   \(km.label(.voidLine)): remove last   \(km.label(.clear)): abandon ", .dim, width: w - 4)
-    }
-
-    private func document(_ c: TillController, _ v: DocumentView) {
-        let w = min(52, t.cols - 4)   // 48 columns of paper and the frame
-        let h = t.rows - 8
-        let x = t.cols - w - 2, y = 2
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " \(v.title) ", .bold)
-        let body = h - 2
-        let start = min(v.scroll, max(0, v.lines.count - body))
-        for (i, line) in v.lines.dropFirst(start).prefix(body).enumerated() {
-            t.put(y + 1 + i, x + 2, line, [], width: w - 4)
-        }
-        if v.lines.count > body { t.put(y + h - 1, x + w - 16, " Up/Down more ", .dim) }
-    }
-
-    private func cashOffice(_ c: TillController) {
-        let items = CashOfficeItem.allCases
-        let (y, x, w, h) = box("CASH OFFICE", width: 60, height: items.count + 4)
-        for (i, item) in items.enumerated() {
-            t.put(y + 2 + i, x + 3, "\(item.rawValue)  \(item.label)", [], width: w - 6)
-        }
-        t.put(y + h - 1, x + 2, " Key a number   \(c.settings.keymap.label(.clear)): back ", .dim)
-    }
-
-    private func lockedBox() -> (y: Int, x: Int, h: Int, w: Int) {
-        let w = 56, h = 8
-        return (max(2, (t.rows - h) / 2 - 1), (t.cols - w) / 2, h, w)
-    }
-
-    private func lockedPanel(_ c: TillController) {
-        let (y, x, h, w) = lockedBox()
-        for row in 0..<h { t.put(y + row, x, String(repeating: " ", count: w)) }
-        t.box(y, x, h, w)
-        t.put(y, x + 2, " LOCKED ", [.bold, .error])
-        t.put(y + 2, x + 3, "\(c.cashier?.name ?? "Cashier") (\(c.cashier?.number ?? ""))", .bold)
-        t.put(y + 4, x + 3, "PIN:")
-        t.put(y + 4, x + 20, String(repeating: "*", count: c.input.count) + String(repeating: " ", count: max(0, 8 - c.input.count)), .underline)
-        t.put(y + 6, x + 3, "Key your PIN and Enter to carry on", .dim)
-    }
-
-    private func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
-        if s.count >= n { return String(s.prefix(n)) }
-        let fill = String(repeating: " ", count: n - s.count)
-        return right ? fill + s : s + fill
     }
 }
 
@@ -698,39 +316,3 @@ func wrap(_ text: String, width: Int) -> [String] {
     if !current.isEmpty { lines.append(current) }
     return lines
 }
-
-/// The status bar at any width: full words when they fit; at 80 columns the same facts
-/// abbreviated (offline and unsent, printer and config version are never the ones cut).
-public enum StatusBar {
-    public static func fit(cashier: Cashier?, items: [String], width: Int) -> String {
-        let who = cashier.map { "Cashier \($0.number) \($0.name)" } ?? "Signed off"
-        let whoShort = cashier.map { "C\($0.number)" } ?? "Off"
-        let short = items.map(abbreviated)
-        // Times without their seconds, last.
-        let shorter = short.map { $0.replacingOccurrences(of: #"(\d\d:\d\d):\d\d"#, with: "$1", options: .regularExpression) }
-        let candidates = [([who] + items, " | "), ([whoShort] + items, " | "), ([who] + short, " | "), ([whoShort] + short, " | "),
-                          ([whoShort] + short, "|"), ([whoShort] + shorter, "|")]
-        for (parts, separator) in candidates {
-            let text = parts.joined(separator: separator)
-            if text.count <= width { return text }
-        }
-        return String(([whoShort] + shorter).joined(separator: "|").prefix(width))
-    }
-
-    /// One status item in as few characters as say the same.
-    static func abbreviated(_ item: String) -> String {
-        var s = item
-        for (long, short) in [("Printer: ", "Prn "), ("Unsent: ", "Unsent "), (" (oldest ", " "), ("Head office: ", "HO "),
-                              ("last contact ", ""), ("no contact yet", "never"), ("offline, ", "OFFLINE "), ("connecting", "…"),
-                              (" waiting)", "w)"), ("REJECTED: ", "REJ "), (" (till sync status)", ""), ("Config v", "Cfg v"), ("Programme: ", "Prog ")] {
-            s = s.replacingOccurrences(of: long, with: short)
-        }
-        // A long reason in brackets is for `till sync status`, not the bar.
-        if let open = s.firstIndex(of: "("), s.hasSuffix(")"), s.distance(from: open, to: s.endIndex) > 24 {
-            s = String(s[..<open]).trimmingCharacters(in: .whitespaces)
-        }
-        if s.hasPrefix("Unsent "), s.hasSuffix(")") { s.removeLast() }
-        return s
-    }
-}
-

@@ -6,7 +6,7 @@ public typealias ProductLookup = PagedSearch<Product>
 
 extension TillController {
     func startLookup() {
-        input = ""
+        entry.clear()
         mode = .productLookup(ProductLookup())
         message = Message(text: "Find a product: key words of its name or category and Enter; scan an item (or key its code) to check its price",
                           isError: false)
@@ -40,7 +40,7 @@ extension TillController {
         }
     }
 
-    private func lookupPage(_ lookup: ProductLookup, offset: Int, last: Bool = false) {
+    func lookupPage(_ lookup: ProductLookup, offset: Int, last: Bool = false) {
         let q = lookup.query.trimmingSpaces
         do {
             let found = try env.catalog.searchProducts(q, limit: ProductLookup.pageSize, offset: max(0, offset))
@@ -57,7 +57,7 @@ extension TillController {
     }
 
     /// The chosen product goes on the sale as if its code were keyed (its PLU, or its first barcode).
-    private func addLookedUp(_ p: Product) {
+    func addLookedUp(_ p: Product) {
         guard let code = p.plu ?? p.barcodes.first else {
             return fail("\(p.description) has no PLU or barcode to ring it by: scan the item")
         }

@@ -1,8 +1,10 @@
 import ESCPOS
 import Foundation
 import GRDB
+import PrivateServers
 import Testing
 import TillCore
+import TillDemo
 import TillProtocol
 import TillStore
 import TillTestSupport

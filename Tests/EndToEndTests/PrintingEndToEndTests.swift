@@ -1,6 +1,7 @@
 import ESCPOS
 import Foundation
 import GRDB
+import PrivateServers
 import Testing
 import TillCore
 import TillStore

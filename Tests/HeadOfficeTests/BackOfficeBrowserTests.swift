@@ -1,7 +1,9 @@
 import Foundation
 import HeadOffice
+import PrivateServers
 import Testing
 import TillCore
+import TillDemo
 import TillProtocol
 import TillStore
 import TillTestSupport

@@ -2,6 +2,7 @@ import Foundation
 @testable import HeadOffice
 import Testing
 import TillCore
+import TillDemo
 import TillProtocol
 import TillStore
 import TillSync

@@ -3,6 +3,7 @@ import Synchronization
 import HeadOffice
 import Testing
 import TillCore
+import TillDemo
 import TillDocuments
 import TillProtocol
 import TillStore

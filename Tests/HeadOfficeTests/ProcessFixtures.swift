@@ -1,5 +1,6 @@
 import Foundation
 import HeadOffice
+import PrivateServers
 import Testing
 import TillCore
 import TillDocuments

@@ -1,6 +1,7 @@
 import Foundation
 import HeadOffice
 import Logging
+import PrivateServers
 import Testing
 import TillSync
 import TillTestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import HeadOffice
+import PrivateServers
 import Synchronization
 import Testing
 import TillSync

@@ -2,6 +2,7 @@ import Foundation
 import HeadOffice
 import Testing
 import TillCore
+import TillDemo
 import TillDocuments
 import TillProtocol
 import TillStore

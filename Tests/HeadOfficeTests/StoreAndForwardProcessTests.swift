@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HeadOffice
+import PrivateServers
 import Testing
 import TillCore
 import TillStore

@@ -1,6 +1,7 @@
 import Foundation
 import HeadOffice
 import Testing
+import TillDemo
 import TillStore
 import TillTestSupport
 

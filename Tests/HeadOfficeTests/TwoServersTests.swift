@@ -3,6 +3,7 @@ import HeadOffice
 import Synchronization
 import Testing
 import TillCore
+import TillDemo
 import TillProtocol
 import TillStore
 import TillSync

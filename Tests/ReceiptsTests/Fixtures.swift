@@ -1,6 +1,7 @@
 import ESCPOS
 import Receipts
 import TillCore
+import TillDemo
 import TillStore
 
 /// A completed sale with € and Cyrillic text, a weighed line, discounts, split tender and change.

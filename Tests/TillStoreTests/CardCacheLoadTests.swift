@@ -3,6 +3,7 @@ import GRDB
 import Synchronization
 import Testing
 import TillCore
+import TillDemo
 import TillDocuments
 @testable import TillStore
 import TillTestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TillCore
+import TillDemo
 import TillProtocol
 import TillStore
 import TillTestSupport

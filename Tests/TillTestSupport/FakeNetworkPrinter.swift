@@ -1,4 +1,5 @@
 import Foundation
+import PrivateServers
 import Synchronization
 #if canImport(Glibc)
 import Glibc

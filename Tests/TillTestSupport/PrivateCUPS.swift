@@ -1,4 +1,5 @@
 import Foundation
+import PrivateServers
 
 /// A real, private cupsd on a unix socket, with a `capture` backend that writes each job's bytes
 /// to a file (after ../shared/recipes/cups). Stopped when released. Needs root (the backend runs

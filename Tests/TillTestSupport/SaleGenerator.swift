@@ -1,85 +1,24 @@
-import Foundation
 public import TillCore
+public import TillDemo
 public import TillStore
+import TillApp
 
-/// Rings up sales straight into a till database, as the controller would: random lines from the
-/// demo range, a loyalty card on most (points earned by the demo programme, sometimes some
-/// redeemed), cash. Deterministic for a seed.
+/// Rings up the demo's sales (TillDemo's `DemoSales`) straight into a till database, committed as
+/// the controller commits them.
 public struct SaleGenerator {
-    /// Where `ring` commits (nil: only `next` is used).
-    public let database: TillDatabase?
-    public let till: TillIdentity
-    public let programme: LoyaltyProgramme
-    /// The member cards used (the demo's, 1…`cards`).
-    public let cards: Int
-    var rng: SplitMix64
-    var clock: Int64
-    let products = DemoCatalog.featured.filter { !$0.soldByWeight }
+    public let database: TillDatabase
+    public var sales: DemoSales
+    public var till: TillIdentity { sales.till }
 
-    public init(database: TillDatabase?, till: TillIdentity = TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur),
+    public init(database: TillDatabase, till: TillIdentity = TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur),
                 programme: LoyaltyProgramme = DemoCatalog.programme, cards: Int = 20, seed: UInt64 = 1, start: Int64 = 1_795_000_000_000) {
         self.database = database
-        self.till = till
-        self.programme = programme
-        self.cards = cards
-        rng = SplitMix64(seed: seed)
-        clock = start
+        sales = DemoSales(till: till, programme: programme, cards: cards, seed: seed, start: start)
     }
 
     /// Commits `count` sales; returns them.
     @discardableResult
     public mutating func ring(_ count: Int, redeemEvery: Int = 5) throws -> [CompletedSale] {
-        var out: [CompletedSale] = []
-        guard let db = database else { preconditionFailure("ring needs a database") }
-        let programme = programme
-        for i in 0..<count {
-            let (sale, loyalty, time) = try next(redeem: redeemEvery > 0 && i % redeemEvery == 0) { number, now in
-                if case .member(let c) = try db.lookupCard(number, programme: programme, now: now) { return c }
-                return nil
-            }
-            out.append(try db.commit(sale, at: time, till: till, loyalty: loyalty) { _ in nil })
-        }
-        return out
-    }
-
-    /// The next sale, paid, not yet committed: random lines from the demo range, a member card on
-    /// most (found by `lookup`), points redeemed when `redeem`, the rest in cash. Returns the sale,
-    /// its loyalty outcome and its completion time.
-    public mutating func next(
-        redeem: Bool, lookup: (String, Timestamp) throws -> SaleCustomer?
-    ) throws -> (OpenSale, LoyaltyOutcome?, Timestamp) {
-        clock += 60_000
-        var sale = OpenSale(id: SaleID.make(at: clock), startedAt: clock, cashier: DemoCatalog.cashier, currency: till.currency)
-        for _ in 0..<(1 + Int(rng.next() % 6)) {
-            let p = products[Int(rng.next() % UInt64(products.count))]
-            sale = try sale.trying(.addLine(item: LineItem(
-                sku: p.sku, description: p.description, category: p.category, taxCode: p.taxCode,
-                taxBasisPoints: standardTaxRates[p.taxCode]?.basisPoints ?? 0, unitPrice: p.unitPrice,
-                quantity: .units(1 + Int64(rng.next() % 3)), code: p.barcodes.first ?? p.plu)))
-        }
-        var customer: SaleCustomer?
-        if rng.next() % 5 != 0 {
-            // Cards 3 and 4 of the demo are blocked and lost: skip them.
-            var n = 1 + Int(rng.next() % UInt64(cards))
-            if n == 3 || n == 4 { n = 1 }
-            if let c = try lookup(DemoCatalog.cardNumber(n), clock) {
-                customer = c
-                sale = try sale.trying(.identifyCustomer(customer: c))
-            }
-        }
-        if let c = customer, redeem {
-            let t = sale.basket.totals
-            let limit = programme.redemptionLimit(available: min(c.balance, c.offlineLeft ?? c.balance), total: t.total, due: t.due)
-            if limit > 0, let points = programme.points(forAmount: limit), points >= programme.redemption.minimumPoints,
-               points <= c.balance, points <= (c.offlineLeft ?? points) {
-                sale = try sale.trying(.addTender(tender: Tender(kind: .points, amount: limit, points: points)))
-            }
-        }
-        sale = try sale.trying(.addTender(tender: Tender(kind: .cash, amount: sale.basket.totals.due)))
-        let loyalty = customer.map {
-            programme.outcome(for: sale.basket, customer: $0, context: EarnContext(
-                time: LocalDateTime(minutes: clock / 60_000), storeID: till.storeID, tierCode: $0.tierCode, priorPurchases: $0.priorPurchases))
-        }
-        return (sale, loyalty, clock)
+        try sales.ring(into: database, count, redeemEvery: redeemEvery)
     }
 }

@@ -2,6 +2,7 @@ public import Foundation
 import Synchronization
 public import TillCore
 public import TillStore
+public import TillDemo
 
 /// A directory under the system temp dir, removed when the value is released
 /// (kept when `TILL_KEEP_TEST_FILES` is set, for post-mortems).
@@ -46,13 +47,6 @@ public enum PackagePaths {
     }
 }
 
-/// The tax rates of the default configuration.
-public let standardTaxRates: [String: TaxRate] = [
-    "A": TaxRate(code: "A", basisPoints: 2000),
-    "B": TaxRate(code: "B", basisPoints: 500),
-    "Z": TaxRate(code: "Z", basisPoints: 0),
-]
-
 /// A clock that advances by `step` milliseconds every time it is read.
 public final class SteppingClock: Sendable {
     private let state: Mutex<Int64>
@@ -86,7 +80,7 @@ public final class SequentialIDs: Sendable {
 /// A database in a temporary directory with the demo's featured products and staff.
 public func makeDemoDatabase(in dir: TemporaryDirectory, products: [Product] = DemoCatalog.featured) throws -> TillDatabase {
     let db = try TillDatabase(path: dir.file("till.sqlite"), timeZone: TimeZone(identifier: "UTC")!)
-    try db.installDemo(products: products)
+    try db.installDemo(products: products, staff: DemoCatalog.staff)
     return db
 }
 

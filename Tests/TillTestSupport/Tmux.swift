@@ -1,4 +1,5 @@
 import Foundation
+import PrivateServers
 
 /// A real tmux server and session running a program in a pseudo-terminal: keys go in with
 /// `send-keys`, the screen comes out with `capture-pane`. Each instance has its own server

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import TillCore
+import TillDemo
 import TillProtocol
 import TillStore
 import TillTestSupport

@@ -134,7 +134,7 @@ extension HeadOfficeServer {
 
     // MARK: Routes
 
-    func addBackOffice(_ router: Router<BasicRequestContext>) {
+    func addBackOffice(_ router: Router<HeadOfficeContext>) {
         router.get("/login") { request, _ -> Response in
             let nonce = HeadOfficeStore.randomToken()
             return html(.ok, Self.loginPage(nonce: nonce, error: nil), cookies: [cookie(Self.loginCookie, nonce, maxAge: 3600)])
@@ -196,12 +196,6 @@ extension HeadOfficeServer {
                 + "<td>\(HTML.esc(ProtocolTime.format(p.effectiveAt, timeZone: TimeZone(identifier: "UTC")!)))</td><td>\(HTML.esc(p.note))</td></tr>"
         }
         return t + "</table>"
-    }
-}
-
-extension HeadOfficeStore {
-    public func groupNames() throws -> [String] {
-        try database.read { c in try c.query("SELECT DISTINCT group_name FROM store_groups ORDER BY group_name", []).map { $0.text("group_name") } }
     }
 }
 

@@ -44,7 +44,7 @@ extension HeadOfficeServer {
         return s
     }
 
-    func addProgrammePages(_ router: Router<BasicRequestContext>) {
+    func addProgrammePages(_ router: Router<HeadOfficeContext>) {
         router.get("/programme") { request, _ -> Response in
             try await page(request, roles: Self.editors) { user, csrf in
                 guard let (p, draft) = try await workingProgramme() else {

@@ -5,7 +5,7 @@ import TillCore
 import TillProtocol
 
 extension HeadOfficeServer {
-    func addSettingsAndRollout(_ router: Router<BasicRequestContext>) {
+    func addSettingsAndRollout(_ router: Router<HeadOfficeContext>) {
         router.get("/settings") { request, _ -> Response in
             try await page(request) { user, csrf in
                 let choices = try await scopeChoices()

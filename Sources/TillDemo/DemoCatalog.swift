@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 public import TillCore
 public import TillDocuments
 
@@ -12,6 +11,8 @@ public enum DemoCatalog {
     public static let cashierPIN = "1234"
     public static let supervisor = Cashier(number: "9", name: "Demo Supervisor", role: .supervisor)
     public static let supervisorPIN = "9999"
+    /// The demo staff with their PINs, as `TillDatabase.installDemo` takes them.
+    public static let staff: [(cashier: Cashier, pin: String)] = [(cashier, cashierPIN), (supervisor, supervisorPIN)]
 
     /// Products with codes worth knowing by heart when trying the till.
     public static let featured: [Product] = [
@@ -79,6 +80,14 @@ public enum DemoCatalog {
     }
 }
 
+/// The tax rates of the default configuration (`till` with no `[tax]` section), which the
+/// demo's products use.
+public let standardTaxRates: [String: TaxRate] = [
+    "A": TaxRate(code: "A", basisPoints: 2000),
+    "B": TaxRate(code: "B", basisPoints: 500),
+    "Z": TaxRate(code: "Z", basisPoints: 0),
+]
+
 /// A small, fast, seedable generator (SplitMix64) for demo data and benchmarks.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
@@ -93,7 +102,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 extension DemoCatalog {
-    /// The demo loyalty programme (Sources/TillStore/Resources/demo-programme.json).
+    /// The demo loyalty programme (Sources/TillDemo/Resources/demo-programme.json).
     public static var programme: LoyaltyProgramme {
         try! JSONDecoder().decode(LoyaltyProgramme.self, from: Data(PackageResources.demo_programme_json))
     }
@@ -178,30 +187,6 @@ extension DemoCatalog {
         for i in 0..<stock {
             try body(CardRecord(number: cardNumber(firstStockCard + i), status: "stock", member: nil, balance: 0,
                                 confirmedAt: nil, tierCode: nil, qualifying: 0))
-        }
-    }
-}
-
-extension TillDatabase {
-    /// Replaces the catalog with the demo catalog and adds the demo staff, in one transaction.
-    public func installDemo(products: [Product]) throws(TillStoreError) {
-        try run("install the demo store") {
-            try pool.write { db in
-                try db.execute(sql: "DELETE FROM product")
-                try Self.insert(products, db: db)
-            }
-        }
-        try saveCashier(DemoCatalog.cashier, pin: DemoCatalog.cashierPIN)
-        try saveCashier(DemoCatalog.supervisor, pin: DemoCatalog.supervisorPIN)
-        try run("mark the demo store") {
-            try pool.write { try $0.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', '1')") }
-        }
-    }
-
-    /// True when this is the demo store (`till demo`), whose sign-on screen shows the demo PINs.
-    public func isDemo() throws(TillStoreError) -> Bool {
-        try run("read the store's settings") {
-            try pool.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'demo'") == "1" }
         }
     }
 }

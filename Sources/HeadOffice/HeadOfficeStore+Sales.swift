@@ -1,0 +1,371 @@
+import Foundation
+import Synchronization
+import TillCore
+import TillDocuments
+import TillProtocol
+
+extension HeadOfficeStore {
+    /// The first statements of the sales at the start of `prepared`, up to the first document
+    /// that is not a sale. On PostgreSQL they go as one pipeline: none depends on another's answer
+    /// (a card missing or out of bounds is dealt with afterwards, in order, by `applySale`). A sale
+    /// that registers its card ends the run: the sales after it may be on that card. SQLite: one.
+    func saleRun(_ prepared: ArraySlice<Prepared>, till: TillCredential, at received: Int64) -> [SQLStatement] {
+        var statements: [SQLStatement] = []
+        for p in prepared {
+            guard case .sale(let doc, let sale, let json, let derived) = p else { break }
+            statements.append(saleStatement(doc, sale, json, derived, till: till, at: received))
+            if database.kind != .postgres || doc.loyalty?.registration != nil { break }
+        }
+        return statements
+    }
+
+    /// Whether a sale's first statement also moves its card and writes its ledger rows.
+    func movesInFirstStatement(_ doc: SaleDocument, _ derived: Derived) -> Bool {
+        database.kind == .postgres && doc.loyalty != nil && doc.loyalty?.registration == nil && !derived.movements.isEmpty
+    }
+
+    /// A sale's first statement: its insert, and on PostgreSQL for a member's sale its card's move
+    /// and its ledger rows too (`insertSaleMovingCard`).
+    func saleStatement(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ derived: Derived, till: TillCredential, at received: Int64) -> SQLStatement {
+        let card = doc.loyalty?.cardNumber
+        let saleRow: [SQLValue] = [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
+                                   .text(doc.completedAt), .int(sale.completedAt), .int(sale.basket.totals.total), .text(doc.currency), SQLValue(card),
+                                   .int(card == nil ? 0 : derived.spend), .text(json), .int(received)]
+        if movesInFirstStatement(doc, derived), let l = doc.loyalty {
+            return insertSaleMovingCard(saleRow, card: l.cardNumber, derived: derived, saleID: doc.saleID, till: till, at: received)
+        }
+        return SQLStatement("""
+            INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
+                card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING
+            """, saleRow)
+    }
+
+    /// A sale applied, its first statement (`saleStatement`) having given `first`.
+    func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ derived: Derived, first: SQLOutcome, till: TillCredential,
+                           at received: Int64, _ c: any SQLConnection, mark: inout TillMark) throws -> IngestResult {
+        let card = doc.loyalty?.cardNumber
+        // Insert first: the usual case is one statement. Nothing inserted means this sale or its
+        // sequence number is already there.
+        let inserted: Int
+        var movedInStatement: SQLRow?
+        if movesInFirstStatement(doc, derived) {
+            guard let r = first.rows.first else { throw SQLError("the sale \(doc.saleID) could not be inserted") }
+            inserted = Int(r.int("inserted"))
+            if inserted > 0, r["balance"].int != nil { movedInStatement = r }
+        } else {
+            inserted = first.changed
+        }
+        if inserted == 0 {
+            if try c.queryOne("SELECT sale_id FROM sales WHERE sale_id = ?", [.text(doc.saleID)]) != nil {
+                return IngestResult(kind: "sale", id: doc.saleID, status: .duplicate, reason: "already applied", cards: try balances([card], c))
+            }
+            let other = try c.queryOne("SELECT sale_id FROM sales WHERE store_id = ? AND till_id = ? AND sequence = ?",
+                                       [.text(till.storeID), .text(till.tillID), .int(doc.sequence)])?.text("sale_id") ?? "?"
+            let reason = "sequence \(doc.sequence) of till \(till.name) is already sale \(other)"
+            try c.execute("INSERT INTO rejects (document_id, kind, store_id, till_id, reason, received_at) VALUES (?, 'sale', ?, ?, ?, ?)",
+                          [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .text(reason), .int(received)])
+            return IngestResult(kind: "sale", id: doc.saleID, status: .rejected, reason: reason)
+        }
+        mark.accepted(sequence: doc.sequence, lag: max(0, received - sale.completedAt))
+        for check in derived.checks {
+            try c.execute("""
+                INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [.text(doc.saleID), SQLValue(card), .text(check.kind), .text(check.detail), .int(check.tillPoints),
+                      SQLValue(check.headOfficePoints), .int(received)])
+        }
+        guard let l = doc.loyalty else {
+            return IngestResult(kind: "sale", id: doc.saleID, status: .accepted)
+        }
+        var derived = derived
+        if let r = l.registration,
+           try insertRegistration(r, saleID: doc.saleID, till: till, programmeVersion: l.programmeVersion, at: received, c) != .registered {
+            // The card was not issued here: no welcome bonus for it.
+            derived.movements.removeAll { $0.kind == "welcome" }
+            derived.delta = derived.movements.reduce(Int64(0)) { $0 + $1.points }
+        }
+        let programme = derived.programme
+        let movements = derived.movements
+        let ledgerWritten = movedInStatement != nil
+        var moved: SQLRow? = movedInStatement
+        if moved == nil {
+            moved = try moveCard(l.cardNumber, delta: derived.delta, qualifying: derived.qualifyingDelta, saleID: doc.saleID,
+                                 receipt: doc.receiptNumber, till: till, at: received, c)
+        }
+        guard let row = moved else {
+            return IngestResult(kind: "sale", id: doc.saleID, status: .accepted)
+        }
+        // The movements, appended in one statement.
+        if !movements.isEmpty && !ledgerWritten {
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: movements.count).joined(separator: ", ")
+            var arguments: [SQLValue] = []
+            arguments.reserveCapacity(movements.count * 9)
+            for m in movements {
+                arguments += [.text(l.cardNumber), .text(doc.saleID), .text(m.kind), .int(m.points), .text(m.rule), .text(m.label), .text(till.storeID),
+                              .text(till.tillID), .int(received)]
+            }
+            try c.execute("INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at) VALUES " + values, arguments)
+        }
+        let balance = row.int("balance"), qualifying = row.int("qualifying")
+        let tier = programme?.tier(for: qualifying)?.code
+        if let tier, tier != row["tier_code"].text {
+            try c.execute("UPDATE cards SET tier_code = ? WHERE number = ?", [.text(tier), .text(l.cardNumber)])
+        }
+        if l.redeemed > 0 && balance < 0 {
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('overdraft', ?, ?, ?, ?, ?, ?)
+                """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(doc.receiptNumber) redeemed \(l.redeemed) points; the card's balance is now \(balance): the same points were redeemed elsewhere while offline"),
+                      .int(received)])
+        }
+        if row.text("status") != "active" {
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('card-status', ?, ?, ?, ?, ?, ?)
+                """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(doc.receiptNumber) used card \(LoyaltyCardNumber.masked(l.cardNumber)), which head office has as \(row.text("status"))"),
+                      .int(received)])
+        }
+        return IngestResult(kind: "sale", id: doc.saleID, status: .accepted,
+                            cards: [CardBalance(number: l.cardNumber, balance: balance, tierCode: tier ?? row["tier_code"].text, qualifying: qualifying)])
+    }
+
+    /// PostgreSQL only: a member's sale inserted, its card moved (when it exists, within its
+    /// bounds, and the sale was new) and its ledger rows written, in one statement. The row says
+    /// `inserted` (0 or 1) and the card's row after the move (null columns: not moved; the caller
+    /// then goes through `moveCard`).
+    func insertSaleMovingCard(_ saleRow: [SQLValue], card number: String, derived: Derived, saleID: String, till: TillCredential,
+                              at received: Int64) -> SQLStatement {
+        let limit = DocumentBounds.balance.upperBound
+        let delta = derived.delta, qualifying = derived.qualifyingDelta
+        let values = Array(repeating: "(CAST(? AS BIGINT), ?, ?, ?)", count: derived.movements.count).joined(separator: ", ")
+        var arguments = saleRow
+        arguments += [.int(delta), .int(qualifying), .int(received), .text(number),
+                      .int(-limit - min(0, delta)), .int(limit - max(0, delta)),
+                      .int(-limit - min(0, qualifying)), .int(limit - max(0, qualifying)),
+                      .text(number), .text(saleID), .text(till.storeID), .text(till.tillID), .int(received)]
+        for m in derived.movements { arguments += [.int(m.points), .text(m.kind), .text(m.rule), .text(m.label)] }
+        return SQLStatement("""
+            WITH inserted AS (
+                INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
+                    card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING RETURNING sale_id),
+            moved AS (
+                UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ?
+                WHERE number = ? AND balance BETWEEN ? AND ? AND qualifying BETWEEN ? AND ? AND EXISTS (SELECT 1 FROM inserted)
+                RETURNING balance, qualifying, status, tier_code),
+            entry AS (SELECT CAST(? AS TEXT) AS card, CAST(? AS TEXT) AS sale, CAST(? AS TEXT) AS store, CAST(? AS TEXT) AS till, CAST(? AS BIGINT) AS at),
+            written AS (
+                INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at)
+                SELECT entry.card, entry.sale, v.kind, v.points, v.rule, v.label, entry.store, entry.till, entry.at
+                FROM (VALUES \(values)) AS v(points, kind, rule, label), entry
+                WHERE EXISTS (SELECT 1 FROM moved))
+            SELECT (SELECT COUNT(*) FROM inserted) AS inserted, moved.balance, moved.qualifying, moved.status, moved.tier_code
+            FROM (SELECT 1 AS one) AS one LEFT JOIN moved ON TRUE
+            """, arguments)
+    }
+
+    /// Moves a card's balance and qualification by `delta` and `qualifying`, creating the card
+    /// (with an `unknown-card` exception) if head office did not have it. A move that would take
+    /// either figure outside `DocumentBounds.balance` is refused: the card row is not touched, and
+    /// nil comes back after an `out-of-bounds` exception is recorded. Returns the row after the move.
+    func moveCard(_ number: String, delta: Int64, qualifying: Int64, saleID: String, receipt: String, till: TillCredential, at received: Int64,
+                  _ c: any SQLConnection) throws -> SQLRow? {
+        // The bounds are in the WHERE clause: neither database ever computes a figure past them
+        // (SQLite would turn an overflowing sum into a REAL).
+        let limit = DocumentBounds.balance.upperBound
+        let update = """
+            UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ?
+            WHERE number = ? AND balance BETWEEN ? AND ? AND qualifying BETWEEN ? AND ?
+            RETURNING balance, qualifying, status, tier_code
+            """
+        let arguments: [SQLValue] = [.int(delta), .int(qualifying), .int(received), .text(number),
+                                     .int(-limit - min(0, delta)), .int(limit - max(0, delta)),
+                                     .int(-limit - min(0, qualifying)), .int(limit - max(0, qualifying))]
+        if let row = try c.queryOne(update, arguments) { return row }
+        if try c.queryOne("SELECT number FROM cards WHERE number = ?", [.text(number)]) == nil {
+            try c.execute("INSERT INTO cards (number, status, balance, qualifying) VALUES (?, 'active', 0, 0) ON CONFLICT (number) DO NOTHING",
+                          [.text(number)])
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('unknown-card', ?, ?, ?, ?, ?, ?)
+                """, [.text(number), .text(saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(receipt) used card \(LoyaltyCardNumber.masked(number)), which head office did not have: it starts from 0 here (load the cards with headoffice cards import)"),
+                      .int(received)])
+            if let row = try c.queryOne(update, arguments) { return row }
+        }
+        try c.execute("""
+            INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('out-of-bounds', ?, ?, ?, ?, ?, ?)
+            """, [.text(number), .text(saleID), .text(till.storeID), .text(till.tillID),
+                  .text("Document \(receipt) would move card \(LoyaltyCardNumber.masked(number)) by \(delta) points (qualifying \(qualifying)) past ±\(limit): the card was not changed"),
+                  .int(received)])
+        return nil
+    }
+
+    /// A discrepancy to record if the sale is applied: the till's figure and head office's.
+    struct AwardCheck {
+        var kind: String
+        var detail: String
+        var tillPoints: Int64
+        var headOfficePoints: Int64?
+    }
+
+    /// What head office itself makes of a sale's loyalty: the movements it puts on the ledger, the
+    /// spend that counts towards the tier, and where the till said otherwise.
+    struct Derived {
+        var movements: [(kind: String, points: Int64, rule: String, label: String)] = []
+        var delta: Int64 = 0
+        var qualifyingDelta: Int64 = 0
+        /// What the customer paid in money (the sale's total less what points paid).
+        var spend: Int64 = 0
+        var checks: [AwardCheck] = []
+        var programme: LoyaltyProgramme?
+    }
+
+    /// A sale that cannot have happened: no tender for what was due, underpaid, impossible times,
+    /// another currency than the chain's. Nil when it is a real sale.
+    func realSaleProblem(_ doc: SaleDocument, _ sale: CompletedSale, received: Int64, chainCurrency: String?) -> String? {
+        let t = sale.basket.totals
+        if t.total > 0 && doc.tenders.isEmpty { return "tenders: a sale of \(t.total) needs the tenders that paid it" }
+        if t.paid < t.total { return "totals.paid \(t.paid) is less than the total \(t.total): an unpaid sale is not a completed sale" }
+        guard let started = ProtocolTime.parse(doc.startedAt) else { return "startedAt '\(DocumentGate.quoted(doc.startedAt))' is not an ISO 8601 time" }
+        let completed = sale.completedAt
+        for (name, v) in [("startedAt", started), ("completedAt", completed)] where !DocumentBounds.epochMillis.contains(v) {
+            return "\(name) \(name == "startedAt" ? doc.startedAt : doc.completedAt) is not a time a sale can have (2000 to 2200)"
+        }
+        if completed < started { return "completedAt \(doc.completedAt) is before startedAt \(doc.startedAt)" }
+        // (A sale suspended one day and completed the next is real: no limit on how long it took.)
+        if completed > received + 86_400_000 { return "completedAt \(doc.completedAt) is more than a day after head office's clock" }
+        if let chain = chainCurrency, chain != doc.currency {
+            return "currency '\(doc.currency)' is not the chain's currency \(chain)"
+        }
+        return nil
+    }
+
+    /// A registration's fields checked exactly as the till's form checks them; nil when valid.
+    static func registrationProblem(_ r: SaleDocument.RegistrationInfo) -> String? {
+        var g = DocumentGate()
+        r.check(&g)
+        if let p = g.problem { return p }
+        do {
+            let made = try Registration.make(
+                cardNumber: r.cardNumber, firstName: r.firstName, lastName: r.lastName, phone: r.phone ?? "", email: r.email ?? "",
+                postcode: r.postcode ?? "", birthDate: r.birthDate ?? "", marketingConsent: r.marketingConsent, at: 0)
+            _ = made
+        } catch { return "\(error)" }
+        guard ProtocolTime.parse(r.registeredAt) != nil else { return "registeredAt '\(DocumentGate.quoted(r.registeredAt))' is not an ISO 8601 time" }
+        return nil
+    }
+
+    /// Where the till's line, VAT and total figures differ from what the core computes from the
+    /// same lines, discounts and tenders (head office keeps its own and records the difference).
+    func figureChecks(_ doc: SaleDocument, _ sale: CompletedSale) -> [AwardCheck] {
+        let t = sale.basket.totals
+        var differences: [String] = []
+        let lines = doc.lines.sorted { $0.lineNumber < $1.lineNumber }
+        for (l, a) in zip(lines, t.lines) {
+            for (name, till, mine) in [("amount", l.amount, a.gross), ("lineDiscount", l.lineDiscount, a.lineDiscount),
+                                       ("saleDiscountShare", l.saleDiscountShare, a.saleDiscountShare), ("net", l.net, a.net)] where till != mine {
+                differences.append("line \(l.lineNumber) \(name) \(till) (head office: \(mine))")
+            }
+        }
+        let sameVAT = doc.vat.count == t.vat.count && zip(doc.vat, t.vat).allSatisfy { a, b in
+            a.code == b.code && a.rateBasisPoints == b.basisPoints && a.gross == b.gross && a.vat == b.vat && a.net == b.net
+        }
+        if !sameVAT {
+            let tillVAT = doc.vat.map { "\($0.code) \($0.rateBasisPoints) \($0.gross)/\($0.vat)/\($0.net)" }
+            let ownVAT = t.vat.map { "\($0.code) \($0.basisPoints) \($0.gross)/\($0.vat)/\($0.net)" }
+            differences.append("VAT \(tillVAT.isEmpty ? "none" : tillVAT.joined(separator: ", ")) (head office: \(ownVAT.joined(separator: ", ")))")
+        }
+        for (name, till, mine) in [("subtotal", doc.totals.subtotal, t.subtotal), ("lineDiscounts", doc.totals.lineDiscounts, t.lineDiscounts),
+                                   ("itemCount", doc.totals.itemCount, t.itemCount)] where till != mine {
+            differences.append("totals.\(name) \(till) (head office: \(mine))")
+        }
+        guard !differences.isEmpty else { return [] }
+        return [AwardCheck(kind: "figures", detail: "Sale \(doc.receiptNumber): " + differences.prefix(20).joined(separator: "; "),
+                           tillPoints: 0, headOfficePoints: nil)]
+    }
+
+    /// Head office's own figures for a sale's loyalty (before the write transaction: it is the
+    /// costly part). Points earned and the welcome bonus come from the programme version the till
+    /// used; the value of redeemed points is what the points tenders paid, never more than the
+    /// programme makes those points worth; the tier counts what the customer paid in money.
+    func derive(_ doc: SaleDocument, _ sale: CompletedSale) throws -> Derived {
+        var d = Derived()
+        d.checks = figureChecks(doc, sale)
+        guard let l = doc.loyalty, let outcome = sale.loyalty else { return d }
+        let tillEarned = l.earned.filter { $0.points != 0 }
+        let tillPoints = tillEarned.reduce(Int64(0)) { $0 + $1.points }   // bounded: 200 parts × 10^12
+        let programme = try programme(version: l.programmeVersion)
+        d.programme = programme
+        var earned = tillEarned.map { (rule: $0.rule, label: $0.label, points: $0.points) }
+        var welcome = l.welcome.filter { $0.points != 0 }.map { (rule: $0.rule, label: $0.label, points: $0.points) }
+        if let programme {
+            let award = programme.award(for: sale.basket, context: outcome.context)
+            let mine = award.parts.filter { $0.points != 0 }
+            let same = mine.count == tillEarned.count && zip(mine, tillEarned).allSatisfy { $0.rule == $1.rule && $0.points == $1.points }
+            if !same {
+                d.checks.append(AwardCheck(
+                    kind: "points",
+                    detail: "Sale \(doc.receiptNumber): the till awarded \(tillEarned.map { "\($0.rule)=\($0.points)" }.joined(separator: ", ")); programme \(programme.version) gives \(mine.map { "\($0.rule)=\($0.points)" }.joined(separator: ", ")): the ledger has head office's",
+                    tillPoints: tillPoints, headOfficePoints: award.total))
+            }
+            earned = mine.map { (rule: $0.rule, label: $0.label, points: $0.points) }
+            let ownWelcome = l.registration == nil ? [] : programme.welcomeAward.parts
+            let tillWelcome = welcome.reduce(Int64(0)) { $0 + $1.points }
+            if ownWelcome.reduce(Int64(0), { $0 + $1.points }) != tillWelcome {
+                d.checks.append(AwardCheck(
+                    kind: "welcome",
+                    detail: "Sale \(doc.receiptNumber): the till gave \(tillWelcome) welcome points; programme \(programme.version) gives \(ownWelcome.reduce(Int64(0)) { $0 + $1.points })\(l.registration == nil ? " (no card was issued in this sale)" : "")",
+                    tillPoints: tillWelcome, headOfficePoints: ownWelcome.reduce(Int64(0)) { $0 + $1.points }))
+            }
+            welcome = ownWelcome.map { (rule: $0.rule, label: $0.label, points: $0.points) }
+        } else {
+            d.checks.append(AwardCheck(
+                kind: "unknown-programme",
+                detail: "Programme version \(l.programmeVersion) is not at head office: the points were not checked (import it with headoffice programme import)",
+                tillPoints: tillPoints, headOfficePoints: nil))
+            if l.registration == nil { welcome = [] }
+        }
+        // Money paid with points: the points tenders' amounts (bounded), never more than the
+        // programme makes those points worth.
+        let pointsTenders = doc.tenders.filter { $0.kind == TenderKind.points.rawValue }
+        let paidWithPoints = pointsTenders.reduce(Int64(0)) { $0 + $1.amount }
+        if let programme {
+            for t in pointsTenders {
+                let worth = programme.value(ofPoints: t.points ?? 0)
+                if t.amount > worth {
+                    d.checks.append(AwardCheck(
+                        kind: "redemption",
+                        detail: "Sale \(doc.receiptNumber): \(t.points ?? 0) points paid \(t.amount); programme \(programme.version) makes them worth \(worth)",
+                        tillPoints: t.points ?? 0, headOfficePoints: nil))
+                }
+            }
+        }
+        if l.redeemedValue != paidWithPoints {
+            d.checks.append(AwardCheck(
+                kind: "redemption",
+                detail: "Sale \(doc.receiptNumber): loyalty.redeemedValue says \(l.redeemedValue); its points tenders paid \(paidWithPoints)",
+                tillPoints: l.redeemed, headOfficePoints: nil))
+        }
+        for w in welcome { d.movements.append((kind: "welcome", points: w.points, rule: w.rule, label: w.label)) }
+        for e in earned { d.movements.append((kind: "earn", points: e.points, rule: e.rule, label: e.label)) }
+        if l.redeemed > 0 { d.movements.append((kind: "redeem", points: -l.redeemed, rule: "redeem", label: "Points redeemed")) }
+        // Each movement is within ±10^12 and there are at most 401 of them: no overflow.
+        d.delta = d.movements.reduce(Int64(0)) { $0 + $1.points }
+        let total = sale.basket.totals.total
+        let spend = max(0, total - min(total, paidWithPoints))
+        d.spend = spend
+        d.qualifyingDelta = programme?.tierQualification.basis == .points ? earned.reduce(Int64(0)) { $0 + $1.points } : spend
+        return d
+    }
+
+    /// Registers a card to a new member, once. Only a stock card, or a card head office does not
+    /// have that lies in the programme's card ranges, can be registered: a blocked, lost or already
+    /// registered card is refused and the refusal recorded as an exception. The registrations
+    /// table's unique card number is the lock, so two registrations of one card arriving at once
+    /// (on two head office processes) register it once.
+    enum RegistrationOutcome: Equatable {
+        case registered, duplicate
+        case refused(String)
+    }
+}
