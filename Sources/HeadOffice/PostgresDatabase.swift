@@ -297,3 +297,79 @@ final class PGConnection: SQLConnection {
         return out
     }
 }
+
+extension PostgresDatabase {
+    /// A connection of its own that listens on `channel`: see `PostgresListener`.
+    public func listener(channel: String) throws -> PostgresListener { try PostgresListener(url: url, channel: channel) }
+}
+
+/// One connection that `LISTEN`s on a channel, so another process's `NOTIFY` (sent when its
+/// transaction commits) wakes this one at once instead of it asking the database over and over.
+/// Used by one thread at a time.
+public final class PostgresListener: @unchecked Sendable { // one thread uses it (the publication watcher's)
+    let url: String
+    let channel: String
+    private var conn: OpaquePointer?
+
+    init(url: String, channel: String) throws {
+        self.url = url
+        self.channel = channel
+        try connect()
+    }
+
+    deinit { if let conn { PQfinish(conn) } }
+
+    private func connect() throws {
+        if let conn { PQfinish(conn) }
+        conn = nil
+        guard let c = PQconnectdb(url) else { throw SQLError("Cannot reach PostgreSQL at \(PostgresDatabase.redacted(url)): out of memory") }
+        guard PQstatus(c) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(c)
+            throw SQLError("Cannot reach PostgreSQL at \(PostgresDatabase.redacted(url)) to listen for publications: \(message)")
+        }
+        PQsetNoticeProcessor(c, { _, _ in }, nil)
+        // The channel is head office's own constant, an identifier: quoted, never a value sent in.
+        let r = PQexec(c, "LISTEN \"\(channel)\"")
+        defer { PQclear(r) }
+        guard PQresultStatus(r) == PGRES_COMMAND_OK else {
+            let message = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(c)
+            throw SQLError("PostgreSQL refused LISTEN \(channel): \(message)")
+        }
+        conn = c
+    }
+
+    /// Waits up to `milliseconds` for a notification on the channel. True when one or more came,
+    /// or when the connection had to be made again (a notification may have been missed while it
+    /// was down: the caller looks again); false when the time passed quietly. Throws only when
+    /// PostgreSQL cannot be reached at all (the caller retries later).
+    public func wait(milliseconds: Int32) throws -> Bool {
+        guard let conn else {
+            try connect()
+            return true
+        }
+        if drain(conn) { return true }
+        var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, milliseconds)
+        if ready < 0 { return errno == EINTR ? false : try reconnected() }
+        if ready == 0 { return false }
+        guard PQconsumeInput(conn) == 1, PQstatus(conn) == CONNECTION_OK else { return try reconnected() }
+        return drain(conn)
+    }
+
+    private func reconnected() throws -> Bool {
+        try connect()
+        return true
+    }
+
+    /// Takes every notification libpq has read; true if there was one.
+    private func drain(_ conn: OpaquePointer) -> Bool {
+        var any = false
+        while let n = PQnotifies(conn) {
+            any = true
+            PQfreemem(n)
+        }
+        return any
+    }
+}

@@ -64,6 +64,9 @@ extension HeadOfficeStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(kind.rawValue), .text(scope.kind.rawValue), SQLValue(scope.value), .text(user), .text(note), .int(time),
                       .int(p.effectiveAt), .text(json)])
+            // PostgreSQL tells every head office process listening (each wakes its tills' long
+            // polls) when this transaction commits; SQLite's readers look every 200 ms.
+            if database.kind == .postgres { try c.execute("SELECT pg_notify(?, '')", [.text(Self.publicationChannel)]) }
             return try c.queryOne("SELECT MAX(version) AS v FROM publications", [])?.int("v") ?? 0
         }
         p.version = version
@@ -150,6 +153,14 @@ extension HeadOfficeStore {
     public func visibleState(at time: Int64 = HeadOfficeStore.now()) throws -> Int64 {
         try database.read { c in try c.queryOne("SELECT COALESCE(MAX(version), 0) AS v FROM publications WHERE effective_at <= ?", [.int(time)])?.int("v") ?? 0 }
     }
+
+    /// When the next publication made for later comes into force (nil: none is waiting).
+    public func nextComingIntoForce(after time: Int64 = HeadOfficeStore.now()) throws -> Int64? {
+        try database.read { c in try c.queryOne("SELECT MIN(effective_at) AS t FROM publications WHERE effective_at > ?", [.int(time)])?["t"].int }
+    }
+
+    /// The PostgreSQL channel a publication is announced on (`LISTEN publications`).
+    public static let publicationChannel = "publications"
 
     public func recordPoll(_ till: TillCredential, at time: Int64 = HeadOfficeStore.now()) throws {
         try database.write { c in

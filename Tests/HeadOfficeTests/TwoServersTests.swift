@@ -74,4 +74,50 @@ struct TwoServersTests {
         #expect(try store.saleCount() == expected)
         #expect(try store.ledgerMismatches().isEmpty)
     }
+
+    @Test func aPublicationMadeThroughOneProcessWakesTheOthersLongPollWithin300Milliseconds() throws {
+        let dir = TemporaryDirectory("ho-notify")
+        let first = try HeadOfficeProcess(.postgres, dir: dir)
+        let second = HeadOfficeProcess(sharing: first, dir: TemporaryDirectory("ho-notify-b"))
+        let token = try String(contentsOfFile: try first.register(till: "01"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let store = try first.store()
+        try store.saveUser("mia", role: .marketing, storeID: nil, password: "mia-secret-123")
+        let (session, csrf) = try store.signIn("mia", password: "mia-secret-123")
+        try first.start()
+        try second.start()
+
+        // Three times: the till waits on the first process (60 s, the longest allowed); a manager
+        // publishes terminal settings in the back office of the second. The second announces it
+        // (NOTIFY) as it commits; the first, listening, wakes the poll. (The first no longer looks
+        // at the database on a timer: without the announcement the poll would wait its 60 s.)
+        var woken: [Double] = []
+        for round in 1...3 {
+            let polledBefore = try store.rollout().first { $0.till == "0001/01" }?.lastPoll ?? 0
+            let answer = Mutex<(status: Int, body: String, at: Date)?>(nil)
+            let poller = JoinableThread(name: "long-poll") {
+                let a = try? HTTPConnection().send("GET", first.url + "/api/v1/updates?after=\(round - 1)&wait=60",
+                                                   headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 90_000)
+                answer.withLock { $0 = (a?.status ?? 0, a?.text ?? "", Date()) }
+            }
+            let deadline = Date().addingTimeInterval(45)
+            while try (store.rollout().first { $0.till == "0001/01" }?.lastPoll ?? 0) <= polledBefore, Date() < deadline { usleep(20_000) }
+            usleep(300_000)   // the poll is parked
+            #expect(answer.withLock { $0 } == nil, "round \(round): the poll answered before anything was published")
+            let sent = Date()
+            let published = try HTTPConnection().send(
+                "POST", second.url + "/settings", headers: ["Cookie: bo_session=\(session)", "Content-Type: application/x-www-form-urlencoded"],
+                body: Array("csrf=\(csrf)&receiptFooter=Round+\(round)&scope=chain".utf8), timeoutMilliseconds: 30_000)
+            let madeAt = Date()
+            #expect([200, 303].contains(published.status), "round \(round): the back office answered \(published.status): \(published.text.prefix(300))")
+            poller.join()
+            let (status, body, at) = try #require(answer.withLock { $0 })
+            #expect(status == 200)
+            #expect(body.contains("Round \(round)"), "round \(round): \(body.prefix(300))")
+            let afterMade = at.timeIntervalSince(madeAt), afterSent = at.timeIntervalSince(sent)
+            woken.append(afterSent)
+            #expect(afterMade < 0.3, "round \(round): the poll on the other process answered \(afterMade) s after the publication was made")
+        }
+        #expect(try store.publications().count == 3)
+        print("LISTEN/NOTIFY: long polls on the other process woken \(woken.map { String(format: "%.0f ms", $0 * 1000) }) after the publishing request was sent")
+    }
 }
