@@ -239,10 +239,6 @@ public final class Forwarder: Sendable {
 
     // MARK: - In the background
 
-    /// The longest wait between attempts while head office is down: short enough that a head
-    /// office coming back hears from every till within seconds, long enough not to hammer it.
-    static let maxBackoffSeconds = 10.0
-
     /// Starts draining in the background: at once, after each sale (`nudge`), and after failures
     /// with exponential backoff and jitter (1 s doubling to 10 s, each wait drawn from its upper half).
     public func start() {
@@ -269,8 +265,7 @@ public final class Forwarder: Sendable {
     private func loop() {
         defer { finished.store(true, ordering: .relaxed) }
         let http = HTTPConnection(ca: link.ca)
-        var failures = 0
-        var rng = SystemRandomNumberGenerator()
+        var backoff = Backoff()
         while !stopping.load(ordering: .relaxed) {
             nudged.store(false, ordering: .relaxed)
             let r = drain(using: http)
@@ -278,12 +273,11 @@ public final class Forwarder: Sendable {
             if r.stoppedBy == nil && now() - lastStaffPull >= Self.staffRefreshMilliseconds { _ = try? pullStaff(using: http) }
             let wait: Double
             if r.stoppedBy == nil {
-                failures = 0
+                backoff.succeeded()
                 wait = 30                               // idle: look again now and then
             } else {
-                failures += 1
-                let cap = min(Self.maxBackoffSeconds, pow(2, Double(min(failures, 6) - 1)))
-                wait = snapshot.connection == .revoked ? 60 : Double.random(in: cap / 2...cap, using: &rng)
+                backoff.failed()
+                wait = snapshot.connection == .revoked ? 60 : backoff.wait(jitter: Double.random(in: 0...1))
             }
             wake.lock()
             let deadline = Date().addingTimeInterval(wait)
@@ -292,7 +286,7 @@ public final class Forwarder: Sendable {
             }
             wake.unlock()
             // After a failure, a sale does not make the till hammer a head office that is down.
-            if r.stoppedBy != nil && failures > 0 && !stopping.load(ordering: .relaxed) {
+            if r.stoppedBy != nil && backoff.failures > 0 && !stopping.load(ordering: .relaxed) {
                 let settle = Date().addingTimeInterval(min(wait, 1))
                 while Date() < settle && !stopping.load(ordering: .relaxed) { usleep(50_000) }
             }

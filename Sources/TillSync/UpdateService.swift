@@ -87,15 +87,14 @@ public final class UpdateService: Sendable {
 
     private func pollLoop() {
         let http = HTTPConnection(ca: link.ca)
-        var failures = 0
+        var backoff = Backoff()
         while !stopping.load(ordering: .relaxed) {
             do {
                 try pollOnce(using: http)
-                failures = 0
+                backoff.succeeded()
             } catch {
-                failures += 1
-                let pause = min(10.0, pow(2, Double(min(failures, 5) - 1))) * Double.random(in: 0.5...1)
-                let until = Date().addingTimeInterval(pause)
+                backoff.failed()
+                let until = Date().addingTimeInterval(backoff.wait(jitter: Double.random(in: 0...1)))
                 while Date() < until && !stopping.load(ordering: .relaxed) { usleep(100_000) }
             }
         }
