@@ -5,6 +5,7 @@ import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOSSL
+public import Prometheus
 import HTTPTypes
 import HummingbirdCore
 import ServiceLifecycle
@@ -48,7 +49,7 @@ public struct HeadOfficeServer: Sendable {
     public let store: HeadOfficeStore
     public let options: ServerOptions
     public let logger: Logger
-    let metrics = Metrics()
+    let metrics: Metrics
     let work: BlockingWork
     /// Drawing receipts (CPU only), apart from the database's pool.
     let rendering = BlockingWork(width: 2)
@@ -57,10 +58,14 @@ public struct HeadOfficeServer: Sendable {
     let signingIn = BlockingWork(width: 1)
     let updates = UpdateSignal()
 
-    public init(store: HeadOfficeStore, options: ServerOptions, logger: Logger = Logger(label: "headoffice")) {
+    /// `registry`: where `/metrics` reads its figures from (`headoffice serve` makes it the
+    /// process's swift-metrics backend too); by default one of this server's own.
+    public init(store: HeadOfficeStore, options: ServerOptions, logger: Logger = Logger(label: "headoffice"),
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.store = store
         self.options = options
         self.logger = logger
+        metrics = Metrics(registry: registry)
         work = BlockingWork(width: 8)  // SQLite: writers wait together for one group commit
     }
 
@@ -118,6 +123,9 @@ public struct HeadOfficeServer: Sendable {
 
     func router() -> Router<HeadOfficeContext> {
         let router = Router(context: HeadOfficeContext.self)
+        // Every request's count and time, by method and route (swift-metrics: recorded where the
+        // process bootstrapped it, as `headoffice serve` does into this server's registry).
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorBodyMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware(Self.routes))
         // The tills' API: every route behind one authenticator (the till's bearer token).
@@ -138,7 +146,7 @@ public struct HeadOfficeServer: Sendable {
         }
         router.get("/metrics") { _, _ -> Response in
             let tills = (try? await work.run { [store] in try store.tills() }) ?? []
-            let text = renderMetrics(tills)
+            let text = metrics.render(tills)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         api.post("ingest") { request, context -> Response in
@@ -301,38 +309,6 @@ public struct HeadOfficeServer: Sendable {
         case .dataCorrupted(let c): return c.codingPath.isEmpty ? "not valid JSON" : "\(path(c.codingPath)): \(c.debugDescription)"
         @unknown default: return "\(error)"
         }
-    }
-
-    func renderMetrics(_ tills: [TillSummary]) -> String {
-        let c = metrics.counts.withLock { $0 }
-        var out = """
-            # HELP headoffice_ingest_batches_total Batches ingested.
-            # TYPE headoffice_ingest_batches_total counter
-            headoffice_ingest_batches_total \(c.batches)
-            # HELP headoffice_documents_total Documents ingested, by result.
-            # TYPE headoffice_documents_total counter
-            headoffice_documents_total{result="accepted"} \(c.accepted)
-            headoffice_documents_total{result="duplicate"} \(c.duplicates)
-            headoffice_documents_total{result="rejected"} \(c.rejected)
-            # HELP headoffice_requests_refused_total Requests refused, by HTTP status.
-            # TYPE headoffice_requests_refused_total counter
-
-            """
-        for (status, n) in c.refused.sorted(by: { $0.key < $1.key }) { out += "headoffice_requests_refused_total{status=\"\(status)\"} \(n)\n" }
-        out += "# HELP headoffice_ingest_seconds Time to apply a batch.\n# TYPE headoffice_ingest_seconds histogram\n"
-        for (i, b) in Metrics.bounds.enumerated() { out += "headoffice_ingest_seconds_bucket{le=\"\(b)\"} \(c.ingestBuckets[i])\n" }
-        out += "headoffice_ingest_seconds_bucket{le=\"+Inf\"} \(c.batches)\nheadoffice_ingest_seconds_sum \(c.ingestSeconds)\nheadoffice_ingest_seconds_count \(c.batches)\n"
-        out += "# HELP headoffice_till_lag_seconds Time from a till completing its last sale to head office receiving it.\n# TYPE headoffice_till_lag_seconds gauge\n"
-        for t in tills {
-            if let lag = t.lastLagMilliseconds {
-                out += "headoffice_till_lag_seconds{store=\"\(t.till.storeID)\",till=\"\(t.till.tillID)\"} \(Double(lag) / 1000)\n"
-            }
-        }
-        out += "# HELP headoffice_till_missing_sales Sequence numbers below a till's highest that head office has not received.\n# TYPE headoffice_till_missing_sales gauge\n"
-        for t in tills where t.revokedAt == nil {
-            out += "headoffice_till_missing_sales{store=\"\(t.till.storeID)\",till=\"\(t.till.tillID)\"} \(max(0, t.maxSequence - t.contiguousThrough))\n"
-        }
-        return out
     }
 
     /// Serves until cancelled or until SIGTERM/SIGINT; `onReady` gets the port actually bound.

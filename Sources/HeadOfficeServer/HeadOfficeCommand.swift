@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import HeadOffice
 import Logging
+import Metrics
+import Prometheus
 import TillCore
 import TillDemo
 import TillDocuments
@@ -60,7 +62,11 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap(EscapingLogHandler.standardError)
         let store = try db.open()
         let options = ServerOptions(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, maxBodyBytes: maxBody)
-        let server = HeadOfficeServer(store: store, options: options)
+        // One registry for /metrics: head office's own figures and, through swift-metrics,
+        // Hummingbird's request figures.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let server = HeadOfficeServer(store: store, options: options, registry: registry)
         let lastResort = HeadOfficeServer.exitAfterSignal(seconds: 4.5)
         defer { lastResort.forEach { $0.cancel() } }
         let scheme = tlsCert == nil ? "http" : "https"
