@@ -13,11 +13,16 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable { // the p
     private var open = 0
     private let size: Int
 
+    /// No statement runs longer than this (ms): a query stuck behind a lock or a runaway plan is
+    /// cancelled by PostgreSQL and reported, instead of holding a connection and its request.
+    public let statementTimeoutMilliseconds: Int
+
     /// Connects once to check the URL, then keeps up to `size` connections.
-    public init(url: String, size: Int = 8) throws {
+    public init(url: String, size: Int = 8, statementTimeoutMilliseconds: Int = 30_000) throws {
         self.url = url
         self.size = max(1, size)
-        let first = try PGConnection(url: url)
+        self.statementTimeoutMilliseconds = max(1, statementTimeoutMilliseconds)
+        let first = try PGConnection(url: url, statementTimeoutMilliseconds: self.statementTimeoutMilliseconds)
         idle.append(first)
         open = 1
     }
@@ -43,7 +48,7 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable { // the p
         }
         open += 1
         condition.unlock()
-        do { return try PGConnection(url: url) } catch {
+        do { return try PGConnection(url: url, statementTimeoutMilliseconds: statementTimeoutMilliseconds) } catch {
             condition.lock()
             open -= 1
             condition.signal()
@@ -95,7 +100,7 @@ final class PGConnection: SQLConnection {
     private var prepared: [String: String] = [:]
     private(set) var isBroken = false
 
-    init(url: String) throws {
+    init(url: String, statementTimeoutMilliseconds: Int) throws {
         guard let c = PQconnectdb(url) else { throw SQLError("Cannot reach PostgreSQL at \(PostgresDatabase.redacted(url)): out of memory") }
         guard PQstatus(c) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -105,6 +110,10 @@ final class PGConnection: SQLConnection {
         conn = c
         // Keep the server's notices (e.g. "relation already exists, skipping") out of the logs.
         PQsetNoticeProcessor(c, { _, _ in }, nil)
+        do { try command("SET statement_timeout = \(statementTimeoutMilliseconds)") } catch {
+            PQfinish(c)
+            throw error
+        }
     }
 
     func close() { PQfinish(conn) }
@@ -244,9 +253,19 @@ final class PGConnection: SQLConnection {
         return out
     }
 
+    /// Statements kept prepared on one connection. Past it they are all released and prepared again
+    /// as they come (statements with IN lists of every width would otherwise grow it for ever).
+    static let maxPrepared = 256
+    private var preparedCount = 0
+
     private func preparedName(_ sql: String, count: Int) throws -> String {
         if let n = prepared[sql] { return n }
-        let name = "s\(prepared.count + 1)"
+        if prepared.count >= Self.maxPrepared {
+            try command("DEALLOCATE ALL")
+            prepared = [:]
+        }
+        preparedCount += 1
+        let name = "s\(preparedCount)"
         let r = PQprepare(conn, name, Self.numbered(sql), Int32(count), nil)
         defer { PQclear(r) }
         try check(r, sql)
@@ -281,18 +300,31 @@ final class PGConnection: SQLConnection {
         }
     }
 
-    /// `?` → `$1`, `$2`, … (head office's SQL has no `?` inside string literals).
+    /// `?` → `$1`, `$2`, … outside string literals ('…', with '' inside), quoted identifiers
+    /// ("…") and comments (-- to the end of the line): a `?` there is text, not a parameter.
     static func numbered(_ sql: String) -> String {
         var out = ""
         out.reserveCapacity(sql.count + 8)
         var n = 0
+        enum Place { case code, literal, identifier, comment }
+        var place = Place.code
+        var previous: Character = " "
         for c in sql {
-            if c == "?" {
-                n += 1
-                out += "$\(n)"
-            } else {
-                out.append(c)
+            switch place {
+            case .code:
+                if c == "?" {
+                    n += 1
+                    out += "$\(n)"
+                    previous = c
+                    continue
+                }
+                if c == "'" { place = .literal } else if c == "\"" { place = .identifier } else if c == "-" && previous == "-" { place = .comment }
+            case .literal: if c == "'" { place = .code }          // '' inside a literal: out and straight back in
+            case .identifier: if c == "\"" { place = .code }
+            case .comment: if c == "\n" { place = .code }
             }
+            out.append(c)
+            previous = c
         }
         return out
     }
