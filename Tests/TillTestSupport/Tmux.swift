@@ -43,6 +43,14 @@ public final class Tmux: @unchecked Sendable { // immutable after init; tmux ser
         try waitUntil(timeout: timeout, "'\(text)'") { $0.contains(text) }
     }
 
+    /// Waits until the screen shows every one of `texts` at once; returns the screen. A panel is
+    /// read whole this way: on a loaded machine a capture can come mid-redraw, its title drawn
+    /// and its lines not yet. Throws with the last screen after `timeout` seconds.
+    @discardableResult
+    public func waitForAll(_ texts: [String], timeout: Double = 10) throws -> String {
+        try waitUntil(timeout: timeout, texts.map { "'\($0)'" }.joined(separator: " and ")) { screen in texts.allSatisfy { screen.contains($0) } }
+    }
+
     @discardableResult
     public func waitUntil(timeout: Double = 10, _ what: String, _ condition: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
