@@ -72,9 +72,15 @@ struct PublicationWatcher: Service {
                 }
             }
             if look {
-                if let state = try? store.visibleState() { yield(state) }
-                next = try? store.nextComingIntoForce()
-                lastLook = HeadOfficeStore.now()
+                // A failed read (a database hiccup) is tried again within a second, not at the
+                // next notice or the 30 s safety look.
+                if let state = try? store.visibleState() {
+                    yield(state)
+                    next = try? store.nextComingIntoForce()
+                    lastLook = HeadOfficeStore.now()
+                } else {
+                    lastLook = 0
+                }
             }
             let now = HeadOfficeStore.now()
             let timeout = min(1_000, max(0, (next ?? Int64.max) - now))
