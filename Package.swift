@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // Domain core: pure Swift, no I/O, no Foundation.
@@ -129,6 +131,20 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            ],
+            // The back office's pages: one layout, partials for fields, the scope picker and the
+            // publications table, one template a page (see BackOffice/Templates.swift).
+            resources: [
+                .embedInCode("BackOffice/templates/layout.mustache"), .embedInCode("BackOffice/templates/backoffice.css"),
+                .embedInCode("BackOffice/templates/field.mustache"), .embedInCode("BackOffice/templates/scope-picker.mustache"),
+                .embedInCode("BackOffice/templates/publications.mustache"), .embedInCode("BackOffice/templates/message.mustache"),
+                .embedInCode("BackOffice/templates/login.mustache"), .embedInCode("BackOffice/templates/overview.mustache"),
+                .embedInCode("BackOffice/templates/programme.mustache"), .embedInCode("BackOffice/templates/programme-preview.mustache"),
+                .embedInCode("BackOffice/templates/programme-diff.mustache"), .embedInCode("BackOffice/templates/catalog.mustache"),
+                .embedInCode("BackOffice/templates/catalog-item.mustache"), .embedInCode("BackOffice/templates/settings.mustache"),
+                .embedInCode("BackOffice/templates/rollout.mustache"), .embedInCode("BackOffice/templates/receipts.mustache"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,12 +1,19 @@
 import HTTPTypes
 public import Hummingbird
+public import HummingbirdAuth
 
 /// What head office knows of a request as it passes through: for the tills' API, the till it is
-/// from (set by `TillAuthenticator` before any of the API's handlers runs).
-public struct HeadOfficeContext: RequestContext {
+/// from (set by `TillAuthenticator` before any of the API's handlers runs); for the back office,
+/// the signed-in user (`identity`, set by `SessionAuthenticator`) and the form a post brought
+/// (set by `CSRFMiddleware` once its token is checked).
+public struct HeadOfficeContext: AuthRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The till whose bearer token came with the request; nil outside the API.
     public var till: TillCredential?
+    /// The back office user whose session cookie came with the request.
+    public var identity: BackOfficeSession?
+    /// A back office post's form, read and its CSRF token checked.
+    var form: PostedForm?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

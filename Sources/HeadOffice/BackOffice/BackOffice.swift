@@ -53,64 +53,54 @@ extension HeadOfficeServer {
         return c
     }
 
-    func signedIn(_ request: Request) async throws -> (BackOfficeUser, String)? {
-        guard let token = cookieValue(request, Self.sessionCookie), !token.isEmpty else { return nil }
-        return try await work.run { [store] in try store.session(token) }
+    func render(_ status: HTTPResponse.Status, _ template: String, _ page: Any, cookies: [String] = []) -> Response {
+        html(status, BackOfficeTemplates.render(template, page), cookies: cookies)
     }
 
-    func form(_ request: Request) async throws -> [String: String] {
-        let body: ByteBuffer
-        do { body = try await self.body(request, upTo: 8 << 20) } catch BodyProblem.tooLarge {
-            throw FormTooLarge()
-        } catch {
-            throw FormTooLarge(slow: true)
-        }
-        let bytes = Array(body.readableBytesView)
-        let type = request.headers[.contentType] ?? ""
-        return type.hasPrefix("multipart/form-data") ? FormBody.multipart(bytes, contentType: type) : FormBody.urlencoded(bytes)
+    /// A page that is only a notice (refused, not found, nothing to show), with a way back.
+    func message(_ status: HTTPResponse.Status, _ title: String, _ session: BackOfficeSession?, active: String = "",
+                 notice: (String, Bool), back: String? = nil) -> Response {
+        render(status, "message", MessagePage(frame: Frame(title, session: session, active: active, notice: notice), back: back))
     }
 
-    /// A page for the signed-in: otherwise back to sign-in.
-    func page(_ request: Request, roles: Set<BackOfficeRole> = Set(BackOfficeRole.allCases),
-              _ body: @escaping (BackOfficeUser, String) async throws -> Response) async throws -> Response {
-        guard let (user, csrf) = try await signedIn(request) else { return redirect("/login") }
-        guard roles.contains(user.role) else {
-            return html(.forbidden, HTML.page("Not allowed", user: user, csrf: csrf, notice: ("A \(user.role.label.lowercased()) cannot open this page.", true), ""))
+    /// A page for the signed-in (`SessionAuthenticator` put them on the context) in one of
+    /// `roles`: otherwise back to sign-in, or a page saying the role may not.
+    func page(_ context: HeadOfficeContext, roles: Set<BackOfficeRole> = Set(BackOfficeRole.allCases),
+              _ body: (BackOfficeSession) async throws -> Response) async throws -> Response {
+        guard let session = context.identity else { return redirect("/login") }
+        guard roles.contains(session.user.role) else {
+            return message(.forbidden, "Not allowed", session, notice: ("A \(session.user.role.label.lowercased()) cannot open this page.", true))
         }
-        return try await body(user, csrf)
+        return try await body(session)
     }
 
-    /// A form post: signed in, the right role, and the session's CSRF token, or refused.
-    func post(_ request: Request, roles: Set<BackOfficeRole> = Set(BackOfficeRole.allCases),
-              _ body: @escaping (BackOfficeUser, String, [String: String]) async throws -> Response) async throws -> Response {
-        guard let (user, csrf) = try await signedIn(request) else { return redirect("/login") }
-        let f = try await form(request)
-        guard let given = f["csrf"], given.utf8.count == csrf.utf8.count, zip(given.utf8, csrf.utf8).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            return html(.forbidden, HTML.page("Form refused", user: user, csrf: csrf,
-                                              notice: ("This form did not come from your back office session (its security token is missing or old): nothing was changed. Open the page again and retry.", true), ""))
+    /// A form post, behind `CSRFMiddleware` (signed in, its token checked, its form read): the
+    /// right role, or refused.
+    func post(_ context: HeadOfficeContext, roles: Set<BackOfficeRole> = Set(BackOfficeRole.allCases),
+              _ body: (BackOfficeSession, PostedForm) async throws -> Response) async throws -> Response {
+        guard let session = context.identity, let form = context.form else { return redirect("/login") }
+        guard roles.contains(session.user.role) else {
+            return message(.forbidden, "Not allowed", session, notice: ("A \(session.user.role.label.lowercased()) cannot do this.", true))
         }
-        guard roles.contains(user.role) else {
-            return html(.forbidden, HTML.page("Not allowed", user: user, csrf: csrf, notice: ("A \(user.role.label.lowercased()) cannot do this.", true), ""))
-        }
-        return try await body(user, csrf, f)
+        return try await body(session, form)
     }
 
-    func scopeChoices() async throws -> (stores: [String], groups: [String], tills: [String]) {
+    /// Where this user may publish, for the scope picker.
+    func scopes(for user: BackOfficeUser) async throws -> [ScopeOption] {
         try await work.run { [store] in
             let tills = try store.tills().filter { $0.revokedAt == nil }
             let stores = Array(Set(tills.map(\.till.storeID))).sorted()
-            let groups = try store.groupNames()
-            return (stores, groups, tills.map(\.till.name))
+            return ScopeOption.choices(for: user, stores: stores, groups: try store.groupNames(), tills: tills.map(\.till.name))
         }
     }
 
     /// Reads the scope and time of a publish form, checking what the user may do.
-    func publication(_ f: [String: String], user: BackOfficeUser) throws -> (PublicationScope, Int64?) {
-        guard let scope = PublicationScope.parse(f["scope"] ?? "") else { throw PublicationError("Choose where to publish") }
+    func publication(_ f: PublishFields, user: BackOfficeUser) throws -> (PublicationScope, Int64?) {
+        guard let scope = PublicationScope.parse(f.scope ?? "") else { throw PublicationError("Choose where to publish") }
         guard user.mayPublish(to: scope) else {
             throw ForbiddenScope(message: "A store manager publishes only to their own store (\(user.storeID ?? "none")); \(scope) is not theirs")
         }
-        let at = (f["at"] ?? "").trimmingCharacters(in: .whitespaces)
+        let at = (f.at ?? "").trimmingCharacters(in: .whitespaces)
         guard !at.isEmpty else { return (scope, nil) }
         guard let ms = ProtocolTime.parse(at.count == 16 ? at + ":00Z" : at) else { throw PublicationError("'\(at)' is not a date and time") }
         return (scope, ms)
@@ -120,82 +110,70 @@ extension HeadOfficeServer {
 
     /// Runs a publication from a form: on to the rollout page, or the reason it was refused
     /// (403 for a scope the user may not publish to, 422 for a publication head office refuses).
-    func publishing(_ user: BackOfficeUser, _ csrf: String, title: String, active: String,
-                    _ body: () async throws -> Int64) async throws -> Response {
+    func publishing(_ session: BackOfficeSession, title: String, active: String, _ body: () async throws -> Int64) async throws -> Response {
         do {
             return redirect("/rollout?published=\(try await body())")
         } catch let e as ForbiddenScope {
-            return html(.forbidden, HTML.page("Not allowed", user: user, csrf: csrf, notice: (e.message, true), ""))
+            return message(.forbidden, "Not allowed", session, notice: (e.message, true))
         } catch let e as PublicationError {
-            return html(.unprocessableContent, HTML.page(title, user: user, csrf: csrf, active: active, notice: (e.description, true),
-                                                  "<a class=\"button\" href=\"\(active)\">Back</a>"))
+            return message(.unprocessableContent, title, session, active: active, notice: (e.description, true), back: active)
         }
     }
 
     // MARK: Routes
 
+    struct LoginForm: Decodable {
+        var login_csrf: String?
+        var username: String?
+        var password: String?
+    }
+
+    /// Sign-in on `router`; every other page on a group behind the session authenticator and the
+    /// CSRF check.
     func addBackOffice(_ router: Router<HeadOfficeContext>) {
-        router.get("/login") { request, _ -> Response in
+        router.get("/login") { _, _ -> Response in
             let nonce = HeadOfficeStore.randomToken()
-            return html(.ok, Self.loginPage(nonce: nonce, error: nil), cookies: [cookie(Self.loginCookie, nonce, maxAge: 3600)])
+            return render(.ok, "login", Self.loginPage(nonce: nonce, error: nil), cookies: [cookie(Self.loginCookie, nonce, maxAge: 3600)])
         }
         router.post("/login") { request, _ -> Response in
-            let f = try await form(request)
+            let f = try await postedForm(request).decode(LoginForm.self)
             let nonce = HeadOfficeStore.randomToken()
-            guard let sent = f["login_csrf"], let expected = cookieValue(request, Self.loginCookie), sent == expected else {
-                return html(.forbidden, Self.loginPage(nonce: nonce, error: "The sign-in form had expired: sign in again."),
-                            cookies: [cookie(Self.loginCookie, nonce, maxAge: 3600)])
+            guard let sent = f.login_csrf, let expected = cookieValue(request, Self.loginCookie), CSRFMiddleware.same(sent, expected) else {
+                return render(.forbidden, "login", Self.loginPage(nonce: nonce, error: "The sign-in form had expired: sign in again."),
+                              cookies: [cookie(Self.loginCookie, nonce, maxAge: 3600)])
             }
-            let user = f["username"] ?? "", password = f["password"] ?? ""
+            let user = f.username ?? "", password = f.password ?? ""
             do {
                 let (token, _) = try await signingIn.run { [store] in try store.signIn(user, password: password) }
                 return redirect("/", cookies: [cookie(Self.sessionCookie, token), cookie(Self.loginCookie, "", maxAge: 0)])
             } catch let e as SignInFailure {
-                return html(.unauthorized, Self.loginPage(nonce: nonce, error: e.description), cookies: [cookie(Self.loginCookie, nonce, maxAge: 3600)])
+                return render(.unauthorized, "login", Self.loginPage(nonce: nonce, error: e.description), cookies: [cookie(Self.loginCookie, nonce, maxAge: 3600)])
             }
         }
-        router.post("/logout") { request, _ -> Response in
-            try await post(request) { _, _, _ in
+        let pages = router.group().add(middleware: SessionAuthenticator(server: self)).add(middleware: CSRFMiddleware(server: self))
+        pages.post("/logout") { request, context -> Response in
+            try await post(context) { _, _ in
                 if let token = cookieValue(request, Self.sessionCookie) { try await work.run { [store] in try store.signOut(token) } }
                 return redirect("/login", cookies: [cookie(Self.sessionCookie, "", maxAge: 0)])
             }
         }
-        router.get("/") { request, _ -> Response in
-            try await page(request) { user, csrf in
+        pages.get("/") { _, context -> Response in
+            try await page(context) { session in
                 let (all, everyTill) = try await work.run { [store] in (try store.publications(limit: 50), try store.rollout()) }
-                let pubs = Array(all.filter { user.sees($0.scope) }.prefix(10))
-                let rollout = everyTill.filter { user.sees(store: $0.storeID) }
-                let current = rollout.filter { $0.pending == 0 }.count
-                var body = "<div class=\"card\"><strong>\(current) of \(rollout.count)</strong> tills run every publication meant for them. <a href=\"/rollout\">Rollout</a></div>"
-                body += "<h2>Latest publications</h2>" + Self.publicationsTable(pubs)
-                return html(.ok, HTML.page("Overview", user: user, csrf: csrf, active: "/", body))
+                let pubs = all.filter { session.user.sees($0.scope) }.prefix(10).map(PublicationRow.init)
+                let rollout = everyTill.filter { session.user.sees(store: $0.storeID) }
+                return render(.ok, "overview", OverviewPage(frame: Frame("Overview", session: session, active: "/"),
+                                                            current: rollout.filter { $0.pending == 0 }.count, tills: rollout.count,
+                                                            publications: pubs, anyPublications: !pubs.isEmpty))
             }
         }
-        addProgrammePages(router)
-        addCatalogPages(router)
-        addSettingsAndRollout(router)
+        addProgrammePages(pages)
+        addCatalogPages(pages)
+        addSettingsAndRollout(pages)
     }
 
-    static func loginPage(nonce: String, error: String?) -> String {
-        HTML.page("Sign in", user: nil, csrf: nil, notice: error.map { ($0, true) }, """
-            <form method="post" action="/login" class="card" style="max-width:460px">
-            <input type="hidden" name="login_csrf" value="\(HTML.esc(nonce))">
-            <label for="username">User name</label><input type="text" id="username" name="username" autocomplete="username">
-            <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password">
-            <button type="submit" id="signin">Sign in</button>
-            <p class="muted">Accounts are made by an administrator: <code>headoffice user add NAME --role admin|marketing|store</code>.</p>
-            </form>
-            """)
-    }
-
-    static func publicationsTable(_ pubs: [Publication]) -> String {
-        guard !pubs.isEmpty else { return "<p class=\"muted\">Nothing published yet.</p>" }
-        var t = "<table><tr><th>Version</th><th>What</th><th>To</th><th>By</th><th>In force from (UTC)</th><th>Note</th></tr>"
-        for p in pubs {
-            t += "<tr><td>v\(p.version)</td><td>\(HTML.esc(p.kind.rawValue))</td><td>\(HTML.esc(p.scope.description))</td><td>\(HTML.esc(p.createdBy))</td>"
-                + "<td>\(HTML.esc(ProtocolTime.format(p.effectiveAt, timeZone: TimeZone(identifier: "UTC")!)))</td><td>\(HTML.esc(p.note))</td></tr>"
-        }
-        return t + "</table>"
+    static func loginPage(nonce: String, error: String?) -> LoginPage {
+        LoginPage(frame: Frame("Sign in", session: nil, notice: error.map { ($0, true) }), nonce: nonce)
     }
 }
 
@@ -208,7 +186,7 @@ struct FormTooLarge: HTTPResponseError {
         let message = slow
             ? "The form did not arrive in time: nothing was changed. Check the connection and send it again."
             : "The form or file is larger than 8 MB: nothing was changed. Split the file and send the parts one after another."
-        let page = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Not sent</title></head><body><p>\(HTML.esc(message))</p><p><a href=\"/\">Back</a></p></body></html>"
+        let page = BackOfficeTemplates.render("message", MessagePage(frame: Frame("Not sent", session: nil, notice: (message, true)), back: "/"))
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
     }
 }
