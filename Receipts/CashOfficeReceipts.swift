@@ -48,8 +48,8 @@ public enum RefundSlip {
             "footer": .list(footer.map(TemplateValue.text)),
         ]
         if let card = p.cardNumber {
-            root["loyalty"] = .object(["card": .text(LoyaltyCardNumber.masked(card)), "takenBack": .text(String(p.pointsTakenBack)),
-                                       "restored": .text(String(p.pointsRestored))])
+            root["loyalty"] = .object(["card": .text(LoyaltyCardNumber.masked(card)), "takenBack": .text(p.pointsTakenBack.description),
+                                       "restored": .text(p.pointsRestored.description)])
         }
         return .object(root)
     }
@@ -84,6 +84,7 @@ public enum ReportSlip {
         let c = Currency(code: r.currency) ?? .eur
         func m(_ v: Int64) -> TemplateValue { .text(c.format(v)) }
         func n(_ v: Int64) -> TemplateValue { .text(String(v)) }
+        func n(_ v: Points) -> TemplateValue { .text(v.description) }
         var cash: TemplateObject = [
             "float": m(r.cash.float), "sales": m(r.cash.cashSales), "refunds": m(r.cash.cashRefunds), "paidIn": m(r.cash.paidIn),
             "paidOut": m(r.cash.paidOut), "pickups": m(r.cash.pickups), "noSales": n(r.cash.noSales), "expected": m(r.cash.expected),

@@ -132,15 +132,15 @@ public enum LoyaltyBlock {
         var block: TemplateObject = [
             "card": .text(LoyaltyCardNumber.masked(o.customer.cardNumber)),
             "name": .text(o.customer.name),
-            "previous": .text(String(o.balanceBefore)),
+            "previous": .text(o.balanceBefore.description),
             "earned": .list(o.earned.parts.filter { $0.points != 0 }.map { p in
-                .object(["label": .text(p.label), "points": .text(String(p.points)), "rule": .text(p.rule)])
+                .object(["label": .text(p.label), "points": .text(p.points.description), "rule": .text(p.rule)])
             }),
-            "earnedTotal": .text(String(o.earned.total)),
-            "welcome": .text(o.welcome.total > 0 ? String(o.welcome.total) : ""),
-            "redeemed": .text(o.redeemed > 0 ? String(o.redeemed) : ""),
+            "earnedTotal": .text(o.earned.total.description),
+            "welcome": .text(o.welcome.total > 0 ? o.welcome.total.description : ""),
+            "redeemed": .text(o.redeemed > 0 ? o.redeemed.description : ""),
             "redeemedValue": .text(o.redeemed > 0 ? c.format(o.redeemedValue) : ""),
-            "balance": .text(String(o.balanceAfter)),
+            "balance": .text(o.balanceAfter.description),
             "tier": .text(o.tierName ?? ""),
             "nextTier": .text(o.nextTierName ?? ""),
             // The balance the till started from includes movements head office has not confirmed.
@@ -170,7 +170,7 @@ public enum RegistrationSlip {
     ])
 
     public static func data(
-        _ r: Registration, programme: String, welcome: Int64, storeID: String, storeName: String, address: [String], tillID: String,
+        _ r: Registration, programme: String, welcome: Points, storeID: String, storeName: String, address: [String], tillID: String,
         date: String
     ) -> TemplateValue {
         .object([
@@ -185,7 +185,7 @@ public enum RegistrationSlip {
             "postcode": .text(r.postcode ?? ""),
             "birthDate": .text(r.birthDate ?? ""),
             "consent": .bool(r.marketingConsent),
-            "welcome": .text(welcome > 0 ? String(welcome) : ""),
+            "welcome": .text(welcome > 0 ? welcome.description : ""),
             "header": .list([]),
         ])
     }

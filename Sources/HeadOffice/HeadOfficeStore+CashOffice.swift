@@ -11,9 +11,9 @@ extension HeadOfficeStore {
     /// the sale head office holds and the refunds of it it already has. Where that cannot be done
     /// (a double return made offline, an original sale not here yet) the till's figures stand,
     /// never more than what is left of the sale's points. A difference is a discrepancy.
-    func refundPoints(_ doc: RefundDocument, _ c: any SQLConnection) throws -> (card: String?, takenBack: Int64, restored: Int64, check: AwardCheck?) {
-        let tillTaken = doc.loyalty?.pointsTakenBack ?? 0, tillRestored = doc.loyalty?.pointsRestored ?? 0
-        func check(_ kind: String, _ why: String, _ taken: Int64, _ restored: Int64) -> AwardCheck? {
+    func refundPoints(_ doc: RefundDocument, _ c: any SQLConnection) throws -> (card: String?, takenBack: Points, restored: Points, check: AwardCheck?) {
+        let tillTaken = Points(doc.loyalty?.pointsTakenBack ?? 0), tillRestored = Points(doc.loyalty?.pointsRestored ?? 0)
+        func check(_ kind: String, _ why: String, _ taken: Points, _ restored: Points) -> AwardCheck? {
             guard taken != tillTaken || restored != tillRestored || kind == "refund-unchecked" else { return nil }
             return AwardCheck(kind: kind, detail: "Refund \(doc.receiptNumber): the till took back \(tillTaken) and gave back \(tillRestored) points; \(why)",
                               tillPoints: tillRestored - tillTaken, headOfficePoints: restored - taken)
@@ -41,9 +41,9 @@ extension HeadOfficeStore {
                     check("refund-points", "the sale's rules give \(plan.pointsTakenBack) and \(plan.pointsRestored): the ledger has head office's", plan.pointsTakenBack, plan.pointsRestored))
         } catch {
             // Returned already (two tills offline), or lines the sale does not have: at most what is left.
-            let earned = loyalty.earned.reduce(Int64(0)) { $0 + $1.points }
+            let earned = loyalty.earned.map { Points($0.points) }.sum()
             let taken = min(tillTaken, max(0, earned - prior.pointsTakenBack))
-            let restored = min(tillRestored, max(0, loyalty.redeemed - prior.pointsRestored))
+            let restored = min(tillRestored, max(0, Points(loyalty.redeemed) - prior.pointsRestored))
             return (loyalty.cardNumber, taken, restored,
                     check("refund-points", "head office could not work the refund out (\(error)): at most what is left of the sale's points, \(taken) and \(restored)", taken, restored))
         }
@@ -60,21 +60,21 @@ extension HeadOfficeStore {
             INSERT INTO refunds (refund_id, store_id, till_id, sequence, receipt_number, original_sale_id, card_number, total,
                 points_taken_back, points_restored, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.text(doc.refundID), .text(doc.storeID), .text(doc.tillID), .int(doc.sequence), .text(doc.receiptNumber),
-                  SQLValue(doc.originalSaleID), SQLValue(card), .int(doc.total), .int(takenBack), .int(restored),
+                  SQLValue(doc.originalSaleID), SQLValue(card), .int(doc.total), .points(takenBack), .points(restored),
                   .text(json), .int(received)])
         if let check {
             try c.execute("""
                 INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, [.text(doc.refundID), SQLValue(card), .text(check.kind), .text(check.detail), .int(check.tillPoints),
-                      SQLValue(check.headOfficePoints), .int(received)])
+                """, [.text(doc.refundID), SQLValue(card), .text(check.kind), .text(check.detail), .points(check.tillPoints),
+                      SQLValue(check.headOfficePoints?.count), .int(received)])
         }
         try checkReturnedOnce(doc, till: till, at: received, c)
         guard let card, takenBack > 0 || restored > 0 else {
             return IngestResult(kind: "refund", id: doc.refundID, status: .accepted, cards: try balances([card], c))
         }
         let delta = restored - takenBack   // both within 0...10^12
-        guard let row = try moveCard(card, delta: delta, qualifying: 0, saleID: doc.refundID, receipt: doc.receiptNumber,
+        guard let row = try moveCard(card, delta: delta.count, qualifying: 0, saleID: doc.refundID, receipt: doc.receiptNumber,
                                      till: till, at: received, c) else {
             return IngestResult(kind: "refund", id: doc.refundID, status: .accepted, cards: try balances([card], c))
         }
@@ -83,7 +83,7 @@ extension HeadOfficeStore {
             try c.execute("""
                 INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at)
                 VALUES (?, ?, ?, ?, 'return', ?, ?, ?, ?)
-                """, [.text(card), .text(doc.refundID), .text(kind), .int(points), .text(label), .text(till.storeID), .text(till.tillID), .int(received)])
+                """, [.text(card), .text(doc.refundID), .text(kind), .points(points), .text(label), .text(till.storeID), .text(till.tillID), .int(received)])
         }
         if row.int("balance") < 0 {
             let b = row.int("balance")

@@ -61,7 +61,7 @@ extension HeadOfficeStore {
             return IngestResult(kind: "registration", id: card, status: .rejected, reason: why, cards: try balances([card], c))
         }
         // The welcome bonus is the programme's, not what the document says.
-        let welcome = try programme(version: doc.programmeVersion)?.welcomeAward.parts.map { SaleDocument.AwardPart(rule: $0.rule, label: $0.label, points: $0.points) }
+        let welcome = try programme(version: doc.programmeVersion)?.welcomeAward.parts.map { SaleDocument.AwardPart(rule: $0.rule, label: $0.label, points: $0.points.count) }
             ?? doc.welcome
         let total = welcome.reduce(Int64(0)) { $0 + $1.points }   // bounded: 200 parts × 10^12
         guard total != 0, try moveCard(card, delta: total, qualifying: 0, saleID: card, receipt: "registration", till: till, at: received, c) != nil else {

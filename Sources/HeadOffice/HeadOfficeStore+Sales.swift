@@ -72,8 +72,8 @@ extension HeadOfficeStore {
             try c.execute("""
                 INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, [.text(doc.saleID), SQLValue(card), .text(check.kind), .text(check.detail), .int(check.tillPoints),
-                      SQLValue(check.headOfficePoints), .int(received)])
+                """, [.text(doc.saleID), SQLValue(card), .text(check.kind), .text(check.detail), .points(check.tillPoints),
+                      SQLValue(check.headOfficePoints?.count), .int(received)])
         }
         guard let l = doc.loyalty else {
             return IngestResult(kind: "sale", id: doc.saleID, status: .accepted)
@@ -83,14 +83,14 @@ extension HeadOfficeStore {
            try insertRegistration(r, saleID: doc.saleID, till: till, programmeVersion: l.programmeVersion, at: received, c) != .registered {
             // The card was not issued here: no welcome bonus for it.
             derived.movements.removeAll { $0.kind == "welcome" }
-            derived.delta = derived.movements.reduce(Int64(0)) { $0 + $1.points }
+            derived.delta = derived.movements.map(\.points).sum()
         }
         let programme = derived.programme
         let movements = derived.movements
         let ledgerWritten = movedInStatement != nil
         var moved: SQLRow? = movedInStatement
         if moved == nil {
-            moved = try moveCard(l.cardNumber, delta: derived.delta, qualifying: derived.qualifyingDelta, saleID: doc.saleID,
+            moved = try moveCard(l.cardNumber, delta: derived.delta.count, qualifying: derived.qualifyingDelta, saleID: doc.saleID,
                                  receipt: doc.receiptNumber, till: till, at: received, c)
         }
         guard let row = moved else {
@@ -102,7 +102,7 @@ extension HeadOfficeStore {
             var arguments: [SQLValue] = []
             arguments.reserveCapacity(movements.count * 9)
             for m in movements {
-                arguments += [.text(l.cardNumber), .text(doc.saleID), .text(m.kind), .int(m.points), .text(m.rule), .text(m.label), .text(till.storeID),
+                arguments += [.text(l.cardNumber), .text(doc.saleID), .text(m.kind), .points(m.points), .text(m.rule), .text(m.label), .text(till.storeID),
                               .text(till.tillID), .int(received)]
             }
             try c.execute("INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at) VALUES " + values, arguments)
@@ -137,14 +137,14 @@ extension HeadOfficeStore {
     func insertSaleMovingCard(_ saleRow: [SQLValue], card number: String, derived: Derived, saleID: String, till: TillCredential,
                               at received: Int64) -> SQLStatement {
         let limit = DocumentBounds.balance.upperBound
-        let delta = derived.delta, qualifying = derived.qualifyingDelta
+        let delta = derived.delta.count, qualifying = derived.qualifyingDelta
         let values = Array(repeating: "(CAST(? AS BIGINT), ?, ?, ?)", count: derived.movements.count).joined(separator: ", ")
         var arguments = saleRow
         arguments += [.int(delta), .int(qualifying), .int(received), .text(number),
                       .int(-limit - min(0, delta)), .int(limit - max(0, delta)),
                       .int(-limit - min(0, qualifying)), .int(limit - max(0, qualifying)),
                       .text(number), .text(saleID), .text(till.storeID), .text(till.tillID), .int(received)]
-        for m in derived.movements { arguments += [.int(m.points), .text(m.kind), .text(m.rule), .text(m.label)] }
+        for m in derived.movements { arguments += [.points(m.points), .text(m.kind), .text(m.rule), .text(m.label)] }
         return SQLStatement("""
             WITH inserted AS (
                 INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
@@ -205,15 +205,15 @@ extension HeadOfficeStore {
     struct AwardCheck {
         var kind: String
         var detail: String
-        var tillPoints: Int64
-        var headOfficePoints: Int64?
+        var tillPoints: Points
+        var headOfficePoints: Points?
     }
 
     /// What head office itself makes of a sale's loyalty: the movements it puts on the ledger, the
     /// spend that counts towards the tier, and where the till said otherwise.
     struct Derived {
-        var movements: [(kind: String, points: Int64, rule: String, label: String)] = []
-        var delta: Int64 = 0
+        var movements: [(kind: String, points: Points, rule: String, label: String)] = []
+        var delta: Points = 0
         var qualifyingDelta: Int64 = 0
         /// What the customer paid in money (the sale's total less what points paid).
         var spend: Int64 = 0
@@ -294,15 +294,15 @@ extension HeadOfficeStore {
         d.checks = figureChecks(doc, sale)
         guard let l = doc.loyalty, let outcome = sale.loyalty else { return d }
         let tillEarned = l.earned.filter { $0.points != 0 }
-        let tillPoints = tillEarned.reduce(Int64(0)) { $0 + $1.points }   // bounded: 200 parts × 10^12
+        let tillPoints = tillEarned.map { Points($0.points) }.sum()   // bounded: 200 parts × 10^12
         let programme = try programme(version: l.programmeVersion)
         d.programme = programme
-        var earned = tillEarned.map { (rule: $0.rule, label: $0.label, points: $0.points) }
-        var welcome = l.welcome.filter { $0.points != 0 }.map { (rule: $0.rule, label: $0.label, points: $0.points) }
+        var earned = tillEarned.map { (rule: $0.rule, label: $0.label, points: Points($0.points)) }
+        var welcome = l.welcome.filter { $0.points != 0 }.map { (rule: $0.rule, label: $0.label, points: Points($0.points)) }
         if let programme {
             let award = programme.award(for: sale.basket, context: outcome.context)
             let mine = award.parts.filter { $0.points != 0 }
-            let same = mine.count == tillEarned.count && zip(mine, tillEarned).allSatisfy { $0.rule == $1.rule && $0.points == $1.points }
+            let same = mine.count == tillEarned.count && zip(mine, tillEarned).allSatisfy { $0.rule == $1.rule && $0.points.count == $1.points }
             if !same {
                 d.checks.append(AwardCheck(
                     kind: "points",
@@ -311,12 +311,13 @@ extension HeadOfficeStore {
             }
             earned = mine.map { (rule: $0.rule, label: $0.label, points: $0.points) }
             let ownWelcome = l.registration == nil ? [] : programme.welcomeAward.parts
-            let tillWelcome = welcome.reduce(Int64(0)) { $0 + $1.points }
-            if ownWelcome.reduce(Int64(0), { $0 + $1.points }) != tillWelcome {
+            let tillWelcome = welcome.map(\.points).sum()
+            let ownTotal = ownWelcome.map(\.points).sum()
+            if ownTotal != tillWelcome {
                 d.checks.append(AwardCheck(
                     kind: "welcome",
-                    detail: "Sale \(doc.receiptNumber): the till gave \(tillWelcome) welcome points; programme \(programme.version) gives \(ownWelcome.reduce(Int64(0)) { $0 + $1.points })\(l.registration == nil ? " (no card was issued in this sale)" : "")",
-                    tillPoints: tillWelcome, headOfficePoints: ownWelcome.reduce(Int64(0)) { $0 + $1.points }))
+                    detail: "Sale \(doc.receiptNumber): the till gave \(tillWelcome) welcome points; programme \(programme.version) gives \(ownTotal)\(l.registration == nil ? " (no card was issued in this sale)" : "")",
+                    tillPoints: tillWelcome, headOfficePoints: ownTotal))
             }
             welcome = ownWelcome.map { (rule: $0.rule, label: $0.label, points: $0.points) }
         } else {
@@ -332,12 +333,12 @@ extension HeadOfficeStore {
         let paidWithPoints = pointsTenders.reduce(Int64(0)) { $0 + $1.amount }
         if let programme {
             for t in pointsTenders {
-                let worth = programme.value(ofPoints: t.points ?? 0)
+                let worth = programme.value(ofPoints: Points(t.points ?? 0))
                 if t.amount > worth {
                     d.checks.append(AwardCheck(
                         kind: "redemption",
                         detail: "Sale \(doc.receiptNumber): \(t.points ?? 0) points paid \(t.amount); programme \(programme.version) makes them worth \(worth)",
-                        tillPoints: t.points ?? 0, headOfficePoints: nil))
+                        tillPoints: Points(t.points ?? 0), headOfficePoints: nil))
                 }
             }
         }
@@ -345,17 +346,17 @@ extension HeadOfficeStore {
             d.checks.append(AwardCheck(
                 kind: "redemption",
                 detail: "Sale \(doc.receiptNumber): loyalty.redeemedValue says \(l.redeemedValue); its points tenders paid \(paidWithPoints)",
-                tillPoints: l.redeemed, headOfficePoints: nil))
+                tillPoints: Points(l.redeemed), headOfficePoints: nil))
         }
         for w in welcome { d.movements.append((kind: "welcome", points: w.points, rule: w.rule, label: w.label)) }
         for e in earned { d.movements.append((kind: "earn", points: e.points, rule: e.rule, label: e.label)) }
-        if l.redeemed > 0 { d.movements.append((kind: "redeem", points: -l.redeemed, rule: "redeem", label: "Points redeemed")) }
+        if l.redeemed > 0 { d.movements.append((kind: "redeem", points: -Points(l.redeemed), rule: "redeem", label: "Points redeemed")) }
         // Each movement is within ±10^12 and there are at most 401 of them: no overflow.
-        d.delta = d.movements.reduce(Int64(0)) { $0 + $1.points }
+        d.delta = d.movements.map(\.points).sum()
         let total = sale.basket.totals.total
         let spend = max(0, total - min(total, paidWithPoints))
         d.spend = spend
-        d.qualifyingDelta = programme?.tierQualification.basis == .points ? earned.reduce(Int64(0)) { $0 + $1.points } : spend
+        d.qualifyingDelta = programme?.tierQualification.basis == .points ? earned.map(\.points).sum().count : spend
         return d
     }
 

@@ -1,3 +1,4 @@
+public import TillCore
 /// A value bound to or read from SQL: the two backends agree on 64-bit integers and text.
 public enum SQLValue: Sendable, Hashable, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral, ExpressibleByNilLiteral {
     case int(Int64)
@@ -11,6 +12,8 @@ public enum SQLValue: Sendable, Hashable, ExpressibleByIntegerLiteral, Expressib
     public init(_ v: Int) { self = .int(Int64(v)) }
     public init(_ v: String?) { self = v.map(SQLValue.text) ?? .null }
     public init(_ v: Bool) { self = .int(v ? 1 : 0) }
+    /// Points are kept as plain integers.
+    public static func points(_ p: Points) -> SQLValue { .int(p.count) }
 
     public var int: Int64? {
         switch self {

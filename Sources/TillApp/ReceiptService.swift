@@ -67,14 +67,14 @@ final class ReceiptService: ReceiptPrinting {
     }
 
     /// The registration slip's bytes.
-    func renderSlip(_ r: Registration, welcome: Int64, programmeName: String, at time: Timestamp) -> [UInt8] {
+    func renderSlip(_ r: Registration, welcome: Points, programmeName: String, at time: Timestamp) -> [UInt8] {
         let data = RegistrationSlip.data(
             r, programme: programmeName, welcome: welcome, storeID: config.storeID, storeName: config.storeName,
             address: config.storeAddress, tillID: config.tillID, date: ProtocolTime.display(time, timeZone: timeZone))
         return escpos(slipTemplate.render(data, columns: columns))
     }
 
-    func registrationSlip(for r: Registration, welcome: Int64, programmeName: String) -> PrintJobDraft? {
+    func registrationSlip(for r: Registration, welcome: Points, programmeName: String) -> PrintJobDraft? {
         guard config.printerConnection != .none else { return nil }
         return PrintJobDraft(kind: .registration, receiptNumber: nil, payload: renderSlip(r, welcome: welcome, programmeName: programmeName, at: r.registeredAt))
     }

@@ -79,7 +79,7 @@ func benchDocuments(till: TillIdentity, count: Int, cards: Int, seed: UInt64) th
     // A minute apart, the last an hour ago: head office refuses sales from the future.
     let start = HeadOfficeStore.now() - Int64(count) * 60_000 - 3_600_000
     var generator = DemoSales(till: till, programme: programme, cards: cards, seed: seed, start: start)
-    var balances: [String: Int64] = [:]
+    var balances: [String: Points] = [:]
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     var out: [OutboxEntry] = []

@@ -62,7 +62,7 @@ struct LoyaltyScenario: ParsableCommand {
         var total: Int64 = 0
         for i in 0..<baskets {
             let award = points.time { programme.award(for: prepared[i % prepared.count], context: context) }
-            total &+= award.total
+            total &+= award.total.count
         }
 
         printTable("till-bench loyalty (\(cards) cards, \(ruleCount) active rules, \(lines)-line baskets)", [

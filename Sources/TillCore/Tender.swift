@@ -25,9 +25,9 @@ public struct Tender: Hashable, Sendable, Codable {
     /// The external card terminal's reference (authorisation code), for card tenders.
     public var reference: String?
     /// The points redeemed, for a points tender.
-    public var points: Int64?
+    public var points: Points?
 
-    public init(kind: TenderKind, amount: Int64, reference: String? = nil, points: Int64? = nil) {
+    public init(kind: TenderKind, amount: Int64, reference: String? = nil, points: Points? = nil) {
         self.kind = kind
         self.amount = amount
         self.reference = reference

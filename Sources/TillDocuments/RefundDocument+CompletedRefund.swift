@@ -15,8 +15,8 @@ extension RefundDocument {
                 Line(lineNumber: $0.lineNumber, sku: $0.sku, description: $0.description, quantityMilli: $0.quantity.milli,
                      amount: $0.amount, taxCode: $0.taxCode)
             },
-            tenders: p.tenders.map { Tender(kind: $0.kind.rawValue, amount: $0.amount, reference: $0.reference, points: $0.points) },
-            loyalty: p.cardNumber.map { Loyalty(cardNumber: $0, pointsTakenBack: p.pointsTakenBack, pointsRestored: p.pointsRestored) },
+            tenders: p.tenders.map { Tender(kind: $0.kind.rawValue, amount: $0.amount, reference: $0.reference, points: $0.points?.count) },
+            loyalty: p.cardNumber.map { Loyalty(cardNumber: $0, pointsTakenBack: p.pointsTakenBack.count, pointsRestored: p.pointsRestored.count) },
             reason: r.reason)
     }
 }
@@ -40,8 +40,8 @@ extension ReturnedSoFar {
             value += r.total
             pointsValue += r.tenders.filter { $0.kind == TenderKind.points.rawValue }.reduce(0) { $0 + $1.amount }
             toCard += r.tenders.filter { $0.kind == TenderKind.card.rawValue }.reduce(0) { $0 + $1.amount }
-            pointsRestored += r.loyalty?.pointsRestored ?? 0
-            pointsTakenBack += r.loyalty?.pointsTakenBack ?? 0
+            pointsRestored += Points(r.loyalty?.pointsRestored ?? 0)
+            pointsTakenBack += Points(r.loyalty?.pointsTakenBack ?? 0)
         }
     }
 }

@@ -23,7 +23,7 @@ extension SaleDocument {
             completedAt: ProtocolTime.format(s.completedAt, timeZone: timeZone),
             currency: s.till.currency.code, lines: lines, saleDiscount: s.basket.saleDiscount.map { DiscountInfo($0, reason: s.basket.saleDiscountReason) },
             vat: t.vat.map { VAT(code: $0.code, rateBasisPoints: $0.basisPoints, gross: $0.gross, vat: $0.vat, net: $0.net) },
-            tenders: s.basket.tenders.map { TenderInfo(kind: $0.kind.rawValue, amount: $0.amount, reference: $0.reference, points: $0.points) },
+            tenders: s.basket.tenders.map { TenderInfo(kind: $0.kind.rawValue, amount: $0.amount, reference: $0.reference, points: $0.points?.count) },
             totals: Totals(
                 subtotal: t.subtotal, lineDiscounts: t.lineDiscounts, saleDiscount: t.saleDiscount, total: t.total,
                 paid: t.paid, change: t.change, itemCount: t.itemCount),
@@ -38,8 +38,8 @@ extension SaleDocument.LoyaltyInfo {
             cardNumber: c.cardNumber, customerID: c.customerID, customerName: c.name, programmeVersion: o.programmeVersion,
             localMinutes: o.context.time.minutes, tierCode: c.tierCode, tierName: o.tierName, priorPurchases: c.priorPurchases,
             qualifying: c.qualifying, earned: o.earned.parts.map(SaleDocument.AwardPart.init),
-            welcome: o.welcome.parts.map(SaleDocument.AwardPart.init), redeemed: o.redeemed, redeemedValue: o.redeemedValue,
-            balanceBefore: o.balanceBefore, balanceAfter: o.balanceAfter, provisional: c.provisional, offlineLeft: c.offlineLeft,
+            welcome: o.welcome.parts.map(SaleDocument.AwardPart.init), redeemed: o.redeemed.count, redeemedValue: o.redeemedValue,
+            balanceBefore: o.balanceBefore.count, balanceAfter: o.balanceAfter.count, provisional: c.provisional, offlineLeft: c.offlineLeft?.count,
             nextTierName: o.nextTierName, toNextTier: o.toNextTier,
             registration: c.registration.map { SaleDocument.RegistrationInfo($0, timeZone: timeZone) })
     }
@@ -53,14 +53,14 @@ extension SaleDocument.LoyaltyInfo {
         }
         let customer = SaleCustomer(
             cardNumber: cardNumber, customerID: customerID, name: customerName, tierCode: tierCode, tierName: tierName,
-            balance: balanceBefore, qualifying: qualifying, offlineLeft: offlineLeft, provisional: provisional,
+            balance: Points(balanceBefore), qualifying: qualifying, offlineLeft: offlineLeft.map { Points($0) }, provisional: provisional,
             priorPurchases: priorPurchases, registration: registration)
         return LoyaltyOutcome(
             customer: customer, programmeVersion: programmeVersion,
             context: EarnContext(time: LocalDateTime(minutes: localMinutes), storeID: storeID, tierCode: tierCode, priorPurchases: priorPurchases),
-            earned: PointsAward(parts: earned.map { .init(rule: $0.rule, label: $0.label, points: $0.points) }),
-            welcome: PointsAward(parts: welcome.map { .init(rule: $0.rule, label: $0.label, points: $0.points) }),
-            redeemed: redeemed, redeemedValue: redeemedValue, tierName: tierName, nextTierName: nextTierName, toNextTier: toNextTier)
+            earned: PointsAward(parts: earned.map { .init(rule: $0.rule, label: $0.label, points: Points($0.points)) }),
+            welcome: PointsAward(parts: welcome.map { .init(rule: $0.rule, label: $0.label, points: Points($0.points)) }),
+            redeemed: Points(redeemed), redeemedValue: redeemedValue, tierName: tierName, nextTierName: nextTierName, toNextTier: toNextTier)
     }
 }
 
@@ -74,7 +74,7 @@ extension SaleDocument.RegistrationInfo {
 }
 
 extension SaleDocument.AwardPart {
-    public init(_ p: PointsAward.Part) { self.init(rule: p.rule, label: p.label, points: p.points) }
+    public init(_ p: PointsAward.Part) { self.init(rule: p.rule, label: p.label, points: p.points.count) }
 }
 
 extension SaleDocument.DiscountInfo {
@@ -106,7 +106,7 @@ extension CompletedSale {
         if let s = d.saleDiscount { events.append(.discountSale(discount: Discount(s), reason: s.reason)) }
         let outcome = d.loyalty?.outcome(storeID: d.storeID)
         if let outcome { events.append(.identifyCustomer(customer: outcome.customer)) }
-        events += d.tenders.map { .addTender(tender: Tender(kind: TenderKind(rawValue: $0.kind) ?? .cash, amount: $0.amount, reference: $0.reference, points: $0.points)) }
+        events += d.tenders.map { .addTender(tender: Tender(kind: TenderKind(rawValue: $0.kind) ?? .cash, amount: $0.amount, reference: $0.reference, points: $0.points.map { Points($0) })) }
         let basket: Basket
         do { basket = try Basket(currency: currency, replaying: events) } catch {
             throw DocumentError("sale \(d.receiptNumber): \(error)")

@@ -84,8 +84,8 @@ extension TillDatabase: CashOfficeStore {
                             card_number, document, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [id, till.storeID, till.tillID, refund.sequence, refund.receiptNumber, original, cashier.number,
-                                supervisor, time, plan.total, plan.cash, toCard, pointsValue, plan.pointsRestored,
-                                plan.pointsTakenBack, plan.cardNumber, json, reason])
+                                supervisor, time, plan.total, plan.cash, toCard, pointsValue, plan.pointsRestored.count,
+                                plan.pointsTakenBack.count, plan.cardNumber, json, reason])
                 for l in plan.lines {
                     try db.execute(
                         sql: """
@@ -97,7 +97,7 @@ extension TillDatabase: CashOfficeStore {
                 for (i, t) in plan.tenders.enumerated() {
                     try db.execute(
                         sql: "INSERT INTO refund_tender (refund_id, position, kind, amount, reference, points) VALUES (?, ?, ?, ?, ?, ?)",
-                        arguments: [id, i + 1, t.kind.rawValue, t.amount, t.reference, t.points])
+                        arguments: [id, i + 1, t.kind.rawValue, t.amount, t.reference, t.points?.count])
                 }
                 for v in plan.vat {
                     try db.execute(
@@ -109,10 +109,10 @@ extension TillDatabase: CashOfficeStore {
                         INSERT INTO loyalty_movement (card_number, sale_id, kind, points, rule, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                         """)
                     if plan.pointsTakenBack > 0 {
-                        try insert.execute(arguments: [card, id, "return-earn", -plan.pointsTakenBack, "return", "Points of returned items", time])
+                        try insert.execute(arguments: [card, id, "return-earn", -plan.pointsTakenBack.count, "return", "Points of returned items", time])
                     }
                     if plan.pointsRestored > 0 {
-                        try insert.execute(arguments: [card, id, "return-redeem", plan.pointsRestored, "return", "Redeemed points given back", time])
+                        try insert.execute(arguments: [card, id, "return-redeem", plan.pointsRestored.count, "return", "Redeemed points given back", time])
                     }
                 }
                 try db.execute(sql: "INSERT INTO outbox (kind, ref_id, sequence, payload, created_at) VALUES ('refund', ?, NULL, ?, ?)",
@@ -390,8 +390,8 @@ extension TillDatabase: CashOfficeStore {
             vat: vat.values.sorted { ($0.code, $0.rateBasisPoints) < ($1.code, $1.rateBasisPoints) },
             voidedLines: lines["voided"], voidedLinesValue: lines["voided_value"], cancelledSales: cancelled["n"],
             cancelledValue: cancelled["total"], overrides: overrides["granted"], overridesRefused: overrides["refused"],
-            pointsIssued: points["issued"], pointsRedeemed: points["redeemed"], pointsTakenBack: points["taken"],
-            pointsRestored: points["restored"], cash: cashUp, cashiers: cashiers.values.sorted { $0.number < $1.number })
+            pointsIssued: Points(points["issued"]), pointsRedeemed: Points(points["redeemed"]), pointsTakenBack: Points(points["taken"]),
+            pointsRestored: Points(points["restored"]), cash: cashUp, cashiers: cashiers.values.sorted { $0.number < $1.number })
         return (report, end)
     }
 }

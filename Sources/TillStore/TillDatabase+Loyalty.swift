@@ -61,7 +61,7 @@ extension TillDatabase: LoyaltyDirectory {
         default: break
         }
         guard let customerID: String = row["customer_id"] else { return .notIssued(number) }
-        let pending: Int64 = row["pending"]
+        let pending = Points(row["pending"])
         let qualifying: Int64 = row["qualifying"] as Int64 + (programme.tierQualification.basis == .spend ? row["local_spend"] as Int64 : 0)
         let tier = programme.tier(for: qualifying)
         let name = [row["first_name"] as String? ?? "", row["last_name"] as String? ?? ""].filter { !$0.isEmpty }.joined(separator: " ")
@@ -69,8 +69,8 @@ extension TillDatabase: LoyaltyDirectory {
         let confirmedAt: Int64? = row["confirmed_at"]
         return .member(SaleCustomer(
             cardNumber: number, customerID: customerID, name: name.isEmpty ? "Member" : name, tierCode: tier?.code,
-            tierName: tier?.name, balance: row["confirmed_balance"] as Int64 + pending, qualifying: qualifying,
-            offlineLeft: max(0, programme.redemption.offlineCapPoints - (row["pending_redeemed"] as Int64)),
+            tierName: tier?.name, balance: Points(row["confirmed_balance"]) + pending, qualifying: qualifying,
+            offlineLeft: max(0, programme.redemption.offlineCapPoints - Points(row["pending_redeemed"])),
             provisional: unconfirmed > 0 || confirmedAt == nil,
             priorPurchases: try priorPurchases(card: number, programme: programme, now: now)))
     }
@@ -124,14 +124,14 @@ extension TillDatabase: LoyaltyDirectory {
     }
 
     static func insertMovements(
-        card: String, saleID: String?, welcome: PointsAward, earned: PointsAward, redeemed: Int64, at time: Timestamp, db: Database
+        card: String, saleID: String?, welcome: PointsAward, earned: PointsAward, redeemed: Points, at time: Timestamp, db: Database
     ) throws {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO loyalty_movement (card_number, sale_id, kind, points, rule, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
-        for p in welcome.parts { try insert.execute(arguments: [card, saleID, "welcome", p.points, p.rule, p.label, time]) }
-        for p in earned.parts where p.points != 0 { try insert.execute(arguments: [card, saleID, "earn", p.points, p.rule, p.label, time]) }
-        if redeemed > 0 { try insert.execute(arguments: [card, saleID, "redeem", -redeemed, "redeem", "Points redeemed", time]) }
+        for p in welcome.parts { try insert.execute(arguments: [card, saleID, "welcome", p.points.count, p.rule, p.label, time]) }
+        for p in earned.parts where p.points != 0 { try insert.execute(arguments: [card, saleID, "earn", p.points.count, p.rule, p.label, time]) }
+        if redeemed > 0 { try insert.execute(arguments: [card, saleID, "redeem", -redeemed.count, "redeem", "Points redeemed", time]) }
     }
 
     /// A registration outside a completed sale: customer, card, welcome bonus, outbox row and slip.

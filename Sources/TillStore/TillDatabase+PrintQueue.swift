@@ -170,7 +170,7 @@ extension TillDatabase {
                                       soldByWeight: weighed, amount: l["amount"], taxCode: l["tax_code"], taxBasisPoints: l["tax_rate_bp"])
                 }
                 let tenders = try Row.fetchAll(db, sql: "SELECT * FROM refund_tender WHERE refund_id = ? ORDER BY position", arguments: [id]).map { t in
-                    RefundTender(kind: TenderKind(rawValue: t["kind"]) ?? .cash, amount: t["amount"], reference: t["reference"], points: t["points"])
+                    RefundTender(kind: TenderKind(rawValue: t["kind"]) ?? .cash, amount: t["amount"], reference: t["reference"], points: (t["points"] as Int64?).map { Points($0) })
                 }
                 let vat = try Row.fetchAll(db, sql: "SELECT * FROM refund_vat WHERE refund_id = ? ORDER BY tax_code", arguments: [id]).map { v in
                     VATLine(code: v["tax_code"], basisPoints: v["rate_bp"], gross: v["gross"], vat: v["vat"], net: v["net"])
@@ -182,7 +182,7 @@ extension TillDatabase {
                 }
                 let plan = RefundPlan(
                     originalSaleID: originalID ?? "", originalReceipt: originalReceipt ?? "", lines: lines, total: row["total"], tenders: tenders,
-                    pointsTakenBack: row["points_taken_back"], pointsRestored: row["points_restored"], cardNumber: row["card_number"], vat: vat,
+                    pointsTakenBack: Points(row["points_taken_back"]), pointsRestored: Points(row["points_restored"]), cardNumber: row["card_number"], vat: vat,
                     withoutReceipt: originalID == nil)
                 return CompletedRefund(id: id, sequence: row["sequence"], receiptNumber: row["receipt_number"], till: till,
                                        cashier: cashier, supervisor: row["supervisor_number"],

@@ -16,7 +16,7 @@ public protocol ReceiptPrinting: Sendable {
     /// A new printing problem to tell the cashier about (each problem once), if any.
     func takeProblem() -> String?
     /// The slip for a card issued at the till (nil: nothing to print).
-    func registrationSlip(for registration: Registration, welcome: Int64, programmeName: String) -> PrintJobDraft?
+    func registrationSlip(for registration: Registration, welcome: Points, programmeName: String) -> PrintJobDraft?
     /// Tells the printer a job was queued outside a sale.
     func queued()
     /// The refund slip (the customer's receipt for a refund; opens the drawer for cash).

@@ -46,8 +46,8 @@ struct BackOfficeTemplateTests {
             ("rollout", RolloutPage(frame: frame, rows: [.init(till: Self.hostile, version: 1, latest: 2, pending: 1, current: false, lastAsked: "never")],
                                     scopes: [scope], publications: [], anyPublications: false)),
             ("receipts", ReceiptsPage(frame: frame, number: Self.hostile, numberQuery: "x", found: true, missing: false)),
-            ("programme-preview", PreviewPage(frame: frame, version: Self.hostile, isDraft: true, basketTotal: "1.00", parts: [.init(label: Self.hostile, points: 3)],
-                                              totalPoints: 3, problems: [Self.hostile], anyProblems: true)),
+            ("programme-preview", PreviewPage(frame: frame, version: Self.hostile, isDraft: true, basketTotal: "1.00", parts: [.init(label: Self.hostile, points: "3")],
+                                              totalPoints: "3", problems: [Self.hostile], anyProblems: true)),
             ("programme-diff", DiffPage(frame: frame, publishedVersion: Self.hostile, changes: [.init(field: Self.hostile, before: "1", after: "2")], anyChanges: true)),
         ]
         for (name, page) in pages {

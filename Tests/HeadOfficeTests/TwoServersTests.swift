@@ -44,7 +44,7 @@ struct TwoServersTests {
         }
         let store = try first.store()
         for round in 0..<10 {
-            #expect(try store.balance(of: DemoCatalog.cardNumber(DemoCatalog.firstStockCard + round)) == DemoCatalog.programme.welcomeBonus)
+            #expect(try store.balance(of: DemoCatalog.cardNumber(DemoCatalog.firstStockCard + round)) == DemoCatalog.programme.welcomeBonus.count)
         }
 
         // Three tills whose sales use the same 20 cards, posting through both processes at once:

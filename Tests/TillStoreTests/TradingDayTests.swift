@@ -19,7 +19,7 @@ struct TradingDayTests {
         var vatGross: [String: Int64] = [:], vat: [String: Int64] = [:]
         var voided: Int64 = 0, voidedValue: Int64 = 0, cancelled: Int64 = 0, cancelledValue: Int64 = 0
         var overrides: Int64 = 0, refused: Int64 = 0
-        var issued: Int64 = 0, redeemed: Int64 = 0, takenBack: Int64 = 0, restored: Int64 = 0
+        var issued: Points = 0, redeemed: Points = 0, takenBack: Points = 0, restored: Points = 0
         var float: Int64 = 0, pickups: Int64 = 0, paidIn: Int64 = 0, paidOut: Int64 = 0, noSales: Int64 = 0
         var cashierSales: [String: Int64] = [:], cashierVoids: [String: Int64] = [:]
     }

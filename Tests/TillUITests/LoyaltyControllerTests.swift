@@ -90,7 +90,7 @@ struct LoyaltyControllerTests {
         }
         #expect(after.balance == 703)
         // Offline: this card may redeem only the cap less what this till redeemed unconfirmed.
-        let left: Int64 = 2000 - 818
+        let left: Points = 2000 - 818
         #expect(after.offlineLeft == left)
     }
 
@@ -207,7 +207,7 @@ struct LoyaltyControllerTests {
             Issue.record("the card is not issued"); return
         }
         #expect(olga.name == "Olga Smirnova")
-        #expect(olga.balance == l.balanceAfter)
+        #expect(olga.balance.count == l.balanceAfter)
         // The card cannot be issued twice.
         h.key(.escape)
         h.key(.ctrl("n"))

@@ -14,7 +14,7 @@ final class CapturingReceipts: ReceiptPrinting, @unchecked Sendable { // only to
     var problem: String?
     var slips: [Registration] = []
     var queuedCount = 0
-    func registrationSlip(for registration: Registration, welcome: Int64, programmeName: String) -> PrintJobDraft? {
+    func registrationSlip(for registration: Registration, welcome: Points, programmeName: String) -> PrintJobDraft? {
         slips.append(registration)
         return PrintJobDraft(kind: .registration, receiptNumber: nil, payload: Array("SLIP \(registration.cardNumber) +\(welcome)".utf8))
     }

@@ -11,9 +11,9 @@ enum ProgrammeForm {
         let c = Currency(code: p.currency) ?? .eur
         var v: [String: String] = [
             "name": p.name, "version": p.version,
-            "earn.pointsPerUnit": String(p.earn.pointsPerUnit), "earn.unitMinor": money(p.earn.unitMinor, c),
-            "welcomeBonus": String(p.welcomeBonus), "redemption.minimumPoints": String(p.redemption.minimumPoints),
-            "redemption.maxShareBP": percent(p.redemption.maxShareBP), "redemption.offlineCapPoints": String(p.redemption.offlineCapPoints),
+            "earn.pointsPerUnit": p.earn.pointsPerUnit.description, "earn.unitMinor": money(p.earn.unitMinor, c),
+            "welcomeBonus": p.welcomeBonus.description, "redemption.minimumPoints": p.redemption.minimumPoints.description,
+            "redemption.maxShareBP": percent(p.redemption.maxShareBP), "redemption.offlineCapPoints": p.redemption.offlineCapPoints.description,
         ]
         let spend = p.tierQualification.basis == .spend
         for (i, t) in p.tiers.enumerated() {
@@ -24,7 +24,7 @@ enum ProgrammeForm {
             v["tiers[\(i)].discountBP"] = percent(t.discountBP)
         }
         for (i, b) in p.redemption.bands.enumerated() {
-            v["redemption.bands[\(i)].minPoints"] = String(b.minPoints)
+            v["redemption.bands[\(i)].minPoints"] = b.minPoints.description
             v["redemption.bands[\(i)].minorPer100Points"] = money(b.minorPer100Points, c)
         }
         for (i, r) in p.cardRanges.enumerated() {
@@ -47,6 +47,7 @@ enum ProgrammeForm {
             guard let v = Int64(t) else { errors[k] = "'\(t)' is not a whole number"; return nil }
             return v
         }
+        func points(_ k: String) -> Points? { int(k).map { Points($0) } }
         func amount(_ k: String) -> Int64? {
             let t = text(k)
             guard let v = c.parse(t) else { errors[k] = "'\(t)' is not an amount such as 1.00"; return nil }
@@ -58,12 +59,12 @@ enum ProgrammeForm {
         }
         p.name = text("name")
         p.version = text("version")
-        if let v = int("earn.pointsPerUnit") { p.earn.pointsPerUnit = v }
+        if let v = points("earn.pointsPerUnit") { p.earn.pointsPerUnit = v }
         if let v = amount("earn.unitMinor") { p.earn.unitMinor = v }
-        if let v = int("welcomeBonus") { p.welcomeBonus = v }
-        if let v = int("redemption.minimumPoints") { p.redemption.minimumPoints = v }
+        if let v = points("welcomeBonus") { p.welcomeBonus = v }
+        if let v = points("redemption.minimumPoints") { p.redemption.minimumPoints = v }
         if let v = pct("redemption.maxShareBP") { p.redemption.maxShareBP = v }
-        if let v = int("redemption.offlineCapPoints") { p.redemption.offlineCapPoints = v }
+        if let v = points("redemption.offlineCapPoints") { p.redemption.offlineCapPoints = v }
         func rows(_ prefix: String, _ keys: [String]) -> [Int] {
             (0..<50).filter { i in keys.contains { !text("\(prefix)[\(i)].\($0)").isEmpty } }
         }
@@ -80,7 +81,7 @@ enum ProgrammeForm {
         var bands: [LoyaltyProgramme.Band] = []
         for i in rows("redemption.bands", ["minPoints", "minorPer100Points"]) {
             let src = "redemption.bands[\(i)]"
-            bands.append(.init(minPoints: int(src + ".minPoints") ?? 0, minorPer100Points: amount(src + ".minorPer100Points") ?? 0))
+            bands.append(.init(minPoints: points(src + ".minPoints") ?? 0, minorPer100Points: amount(src + ".minorPer100Points") ?? 0))
         }
         p.redemption.bands = bands
         var ranges: [CardRange] = []

@@ -51,10 +51,10 @@ struct ProgrammePage: Sendable {
 }
 
 struct PreviewPage: Sendable {
-    struct Part: Sendable { var label: String, points: Int64 }
+    struct Part: Sendable { var label: String, points: String }
     var frame: Frame
     var version: String, isDraft: Bool, basketTotal: String
-    var parts: [Part], totalPoints: Int64
+    var parts: [Part], totalPoints: String
     var problems: [String], anyProblems: Bool
 }
 
@@ -140,8 +140,8 @@ extension HeadOfficeServer {
                 let c = Currency(code: p.currency) ?? .eur
                 return render(problems.isEmpty ? .ok : .unprocessableContent, "programme-preview", PreviewPage(
                     frame: Frame("Preview", session: session, active: "/programme"), version: p.version, isDraft: draft,
-                    basketTotal: c.format(basket.totals.total), parts: award.parts.map { .init(label: $0.label, points: $0.points) },
-                    totalPoints: award.total, problems: problems, anyProblems: !problems.isEmpty))
+                    basketTotal: c.format(basket.totals.total), parts: award.parts.map { .init(label: $0.label, points: $0.points.description) },
+                    totalPoints: award.total.description, problems: problems, anyProblems: !problems.isEmpty))
             }
         }
         router.get("/programme/diff") { _, context -> Response in

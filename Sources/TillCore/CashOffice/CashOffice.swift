@@ -271,10 +271,10 @@ public struct PeriodReport: Hashable, Sendable, Codable {
     public var cancelledValue: Int64
     public var overrides: Int64
     public var overridesRefused: Int64
-    public var pointsIssued: Int64
-    public var pointsRedeemed: Int64
-    public var pointsTakenBack: Int64
-    public var pointsRestored: Int64
+    public var pointsIssued: Points
+    public var pointsRedeemed: Points
+    public var pointsTakenBack: Points
+    public var pointsRestored: Points
     public var cash: CashUp
     public var cashiers: [CashierTotal]
 
@@ -283,8 +283,8 @@ public struct PeriodReport: Hashable, Sendable, Codable {
         firstSequence: Int64?, lastSequence: Int64?, salesCount: Int64, itemsSold: Int64, salesValue: Int64, lineDiscounts: Int64,
         saleDiscounts: Int64, discountedLines: Int64, refundsCount: Int64, refundsValue: Int64, refundsWithoutReceipt: Int64,
         tenders: [TenderTotal], vat: [VATTotal], voidedLines: Int64, voidedLinesValue: Int64, cancelledSales: Int64,
-        cancelledValue: Int64, overrides: Int64, overridesRefused: Int64, pointsIssued: Int64, pointsRedeemed: Int64,
-        pointsTakenBack: Int64, pointsRestored: Int64, cash: CashUp, cashiers: [CashierTotal]
+        cancelledValue: Int64, overrides: Int64, overridesRefused: Int64, pointsIssued: Points, pointsRedeemed: Points,
+        pointsTakenBack: Points, pointsRestored: Points, cash: CashUp, cashiers: [CashierTotal]
     ) {
         self.kind = kind
         self.number = number

@@ -16,14 +16,14 @@ public struct ReturnedSoFar: Hashable, Sendable {
     public var value: Int64
     /// Part of `value` given back as points.
     public var pointsValue: Int64
-    public var pointsRestored: Int64
-    public var pointsTakenBack: Int64
+    public var pointsRestored: Points
+    public var pointsTakenBack: Points
     /// Money refunded to card tenders.
     public var toCard: Int64
 
     public static let none = ReturnedSoFar(lines: [:], value: 0, pointsValue: 0, pointsRestored: 0, pointsTakenBack: 0, toCard: 0)
 
-    public init(lines: [Int: Line], value: Int64, pointsValue: Int64, pointsRestored: Int64, pointsTakenBack: Int64, toCard: Int64) {
+    public init(lines: [Int: Line], value: Int64, pointsValue: Int64, pointsRestored: Points, pointsTakenBack: Points, toCard: Int64) {
         self.lines = lines
         self.value = value
         self.pointsValue = pointsValue
@@ -76,9 +76,9 @@ public struct RefundTender: Hashable, Sendable, Codable {
     /// original payment's reference until then).
     public var reference: String?
     /// Points given back, for a points refund.
-    public var points: Int64?
+    public var points: Points?
 
-    public init(kind: TenderKind, amount: Int64, reference: String? = nil, points: Int64? = nil) {
+    public init(kind: TenderKind, amount: Int64, reference: String? = nil, points: Points? = nil) {
         self.kind = kind
         self.amount = amount
         self.reference = reference
@@ -95,16 +95,16 @@ public struct RefundPlan: Hashable, Sendable {
     public var total: Int64
     public var tenders: [RefundTender]
     /// Points earned on the returned lines, taken back from the card.
-    public var pointsTakenBack: Int64
+    public var pointsTakenBack: Points
     /// Points that paid for the returned lines, given back to the card.
-    public var pointsRestored: Int64
+    public var pointsRestored: Points
     public var cardNumber: String?
     public var vat: [VATLine]
     /// True when no receipt was shown (items refunded at the current price, in cash).
     public var withoutReceipt: Bool
 
     public init(originalSaleID: String, originalReceipt: String, lines: [RefundLine], total: Int64, tenders: [RefundTender],
-                pointsTakenBack: Int64, pointsRestored: Int64, cardNumber: String?, vat: [VATLine], withoutReceipt: Bool) {
+                pointsTakenBack: Points, pointsRestored: Points, cardNumber: String?, vat: [VATLine], withoutReceipt: Bool) {
         self.originalSaleID = originalSaleID
         self.originalReceipt = originalReceipt
         self.lines = lines
@@ -207,22 +207,22 @@ public enum RefundPlanner {
         // Points that paid.
         let pointsTenders = sale.basket.tenders.filter { $0.kind == .points }
         let redeemedValue = pointsTenders.reduce(0) { $0 + $1.amount }
-        let redeemedPoints = pointsTenders.reduce(0) { $0 + ($1.points ?? 0) }
+        let redeemedPoints = pointsTenders.map { $0.points ?? 0 }.sum()
         let pointsValueAfter = valueAfter >= saleTotal ? redeemedValue : share(redeemedValue, valueAfter, saleTotal)
-        let restoredAfter = valueAfter >= saleTotal ? redeemedPoints : share(redeemedPoints, valueAfter, saleTotal)
+        let restoredAfter = valueAfter >= saleTotal ? redeemedPoints : Points(share(redeemedPoints.count, valueAfter, saleTotal))
         let pointsValue = max(0, pointsValueAfter - prior.pointsValue)
         let restored = max(0, restoredAfter - prior.pointsRestored)
 
         // Points earned.
-        var takenBack: Int64 = 0
+        var takenBack: Points = 0
         if let o = sale.loyalty {
             let earned = o.earned.total
-            var takenAfter: Int64
+            var takenAfter: Points
             if let programme, programme.version == o.programmeVersion {
                 let kept = keptBasket(sale, returnedAfter: cumulative, prior: prior)
                 takenAfter = earned - programme.award(for: kept, context: o.context).total
             } else {
-                takenAfter = valueAfter >= saleTotal ? earned : share(earned, valueAfter, saleTotal)
+                takenAfter = valueAfter >= saleTotal ? earned : Points(share(earned.count, valueAfter, saleTotal))
             }
             takenAfter = min(max(takenAfter, 0), earned)
             takenBack = max(0, takenAfter - prior.pointsTakenBack)

@@ -28,8 +28,8 @@ public struct PointsAward: Hashable, Sendable, Codable {
     public struct Part: Hashable, Sendable, Codable {
         public var rule: String
         public var label: String
-        public var points: Int64
-        public init(rule: String, label: String, points: Int64) {
+        public var points: Points
+        public init(rule: String, label: String, points: Points) {
             self.rule = rule
             self.label = label
             self.points = points
@@ -37,17 +37,17 @@ public struct PointsAward: Hashable, Sendable, Codable {
     }
 
     public var parts: [Part]
-    public var total: Int64 { parts.reduce(0) { $0 + $1.points } }
+    public var total: Points { parts.map(\.points).sum() }
     public init(parts: [Part]) { self.parts = parts }
 }
 
 /// Why points could not be redeemed. Messages quote the numbers and say what to do.
 public enum RedemptionError: Error, Equatable, Sendable, CustomStringConvertible {
     case noCustomer
-    case belowMinimum(points: Int64, minimum: Int64)
-    case aboveBalance(points: Int64, available: Int64)
+    case belowMinimum(points: Points, minimum: Points)
+    case aboveBalance(points: Points, available: Points)
     case aboveShare(amount: Money, limit: Money, shareText: String)
-    case aboveOfflineCap(points: Int64, left: Int64)
+    case aboveOfflineCap(points: Points, left: Points)
     case nothingToRedeem
 
     public var description: String {
@@ -78,20 +78,20 @@ extension LoyaltyProgramme {
             eligible.append((line, a.net))
         }
         let eligibleNet = eligible.reduce(0) { $0 + $1.net }
-        let base = divide(eligibleNet * earn.pointsPerUnit, earn.unitMinor)
+        let base = Points(divide(eligibleNet * earn.pointsPerUnit.count, earn.unitMinor))
         if base > 0 || !eligible.isEmpty {
             parts.append(.init(rule: "base", label: "\(earn.pointsPerUnit) pt per \(c.format(earn.unitMinor)) on \(c.format(eligibleNet))", points: base))
         }
         for b in bonuses {
             let matching = eligible.filter { b.skus.contains($0.line.item.sku) || b.categories.contains($0.line.item.category) }
             guard !matching.isEmpty else { continue }
-            var points: Int64 = 0
+            var points: Points = 0
             if let m = b.multiplierBP, m > 10_000 {
                 let net = matching.reduce(0) { $0 + $1.net }
-                points += divide(net * earn.pointsPerUnit, earn.unitMinor, times: m - 10_000)
+                points += Points(divide(net * earn.pointsPerUnit.count, earn.unitMinor, times: m - 10_000))
             }
             if let f = b.fixedPointsPerUnit {
-                points += f * matching.reduce(0) { $0 + ($1.line.item.soldByWeight ? 1 : $1.line.item.quantity.wholeUnits) }
+                points += Points(f.count * matching.reduce(0) { $0 + ($1.line.item.soldByWeight ? 1 : $1.line.item.quantity.wholeUnits) })
             }
             if points > 0 { parts.append(.init(rule: b.id, label: b.name, points: points)) }
         }
@@ -110,13 +110,13 @@ extension LoyaltyProgramme {
         }
         if !eligible.isEmpty {
             for p in promotions where isActive(p, context) {
-                var points: Int64 = 0
-                if let m = p.multiplierBP, m > 10_000 { points += divide(base, 1, times: m - 10_000) }
+                var points: Points = 0
+                if let m = p.multiplierBP, m > 10_000 { points += Points(divide(base.count, 1, times: m - 10_000)) }
                 if let b = p.bonusPoints { points += b }
                 if points > 0 { parts.append(.init(rule: p.id, label: p.name, points: points)) }
             }
             if let code = context.tierCode, let t = tiers.first(where: { $0.code == code }), t.earnMultiplierBP > 10_000 {
-                let extra = divide(base, 1, times: t.earnMultiplierBP - 10_000)
+                let extra = Points(divide(base.count, 1, times: t.earnMultiplierBP - 10_000))
                 if extra > 0 { parts.append(.init(rule: "tier-" + t.code, label: "\(t.name) tier x\(multiplierText(t.earnMultiplierBP))", points: extra)) }
             }
         }
@@ -165,24 +165,24 @@ extension LoyaltyProgramme {
     // MARK: Redeeming
 
     /// The money value of `points` redeemed at once (minor units, rounded down).
-    public func value(ofPoints points: Int64) -> Int64 {
+    public func value(ofPoints points: Points) -> Int64 {
         Self.value(points, bands: redemption.bands)
     }
 
-    static func value(_ points: Int64, bands: [Band]) -> Int64 {
+    static func value(_ points: Points, bands: [Band]) -> Int64 {
         guard points > 0, let band = bands.last(where: { $0.minPoints <= points }) else { return 0 }
-        return MinorUnits.mulDivTruncating(points, band.minorPer100Points, 100)?.quotient ?? 0
+        return MinorUnits.mulDivTruncating(points.count, band.minorPer100Points, 100)?.quotient ?? 0
     }
 
     /// The fewest points worth at least `amount`, or nil if no number of points is.
-    public func points(forAmount amount: Int64) -> Int64? {
+    public func points(forAmount amount: Int64) -> Points? {
         guard amount > 0 else { return 0 }
-        var best: Int64?
+        var best: Points?
         let bands = redemption.bands
         for (i, b) in bands.enumerated() where b.minorPer100Points > 0 {
-            let upper = i + 1 < bands.count ? bands[i + 1].minPoints - 1 : Int64.max
+            let upper = i + 1 < bands.count ? bands[i + 1].minPoints - 1 : Points(Int64.max)
             guard let (q, r) = MinorUnits.mulDivTruncating(amount, 100, b.minorPer100Points) else { continue }
-            let candidate = max(b.minPoints, r > 0 ? q + 1 : q)
+            let candidate = max(b.minPoints, Points(r > 0 ? q + 1 : q))
             if candidate <= upper, value(ofPoints: candidate) >= amount { best = min(best ?? candidate, candidate) }
         }
         return best
@@ -190,9 +190,9 @@ extension LoyaltyProgramme {
 
     /// Points that pay an amount, at exactly what the programme's table makes them worth.
     public struct PointsPayment: Sendable, Hashable {
-        public var points: Int64
+        public var points: Points
         public var amount: Int64
-        public init(points: Int64, amount: Int64) {
+        public init(points: Points, amount: Int64) {
             self.points = points
             self.amount = amount
         }
@@ -217,14 +217,14 @@ extension LoyaltyProgramme {
 
     /// The most a sale can take in points: the due amount, the programme's share of the total,
     /// and the value of the points available, whichever is least.
-    public func redemptionLimit(available: Int64, total: Int64, due: Int64) -> Int64 {
+    public func redemptionLimit(available: Points, total: Int64, due: Int64) -> Int64 {
         let share = MinorUnits.mulDivTruncating(total, redemption.maxShareBP, 10_000)?.quotient ?? 0
         return max(0, min(due, share, value(ofPoints: available)))
     }
 
     /// Checks a redemption of `points` worth `amount` against the programme and the card.
     /// `offlineLeft` is what the card may still redeem before head office confirms it (nil: confirmed).
-    public func checkRedemption(points: Int64, amount: Int64, available: Int64, offlineLeft: Int64?, total: Int64, due: Int64) throws(RedemptionError) {
+    public func checkRedemption(points: Points, amount: Int64, available: Points, offlineLeft: Points?, total: Int64, due: Int64) throws(RedemptionError) {
         let c = moneyCurrency
         if points < redemption.minimumPoints { throw .belowMinimum(points: points, minimum: redemption.minimumPoints) }
         if points > available { throw .aboveBalance(points: points, available: available) }
@@ -240,7 +240,7 @@ extension LoyaltyProgramme {
 
     /// What a scheduled cashback run converts for a balance: all the points, at the cashback
     /// table's rate, if the balance reaches the minimum.
-    public func cashback(balance: Int64) -> (points: Int64, amount: Int64)? {
+    public func cashback(balance: Points) -> (points: Points, amount: Int64)? {
         guard let c = cashback, balance >= c.minimumPoints, balance > 0 else { return nil }
         return (balance, Self.value(balance, bands: c.bands))
     }

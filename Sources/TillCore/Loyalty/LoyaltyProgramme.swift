@@ -13,7 +13,7 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
     public var tiers: [Tier] = []
     public var tierQualification: TierQualification
     /// Points for a new member when the card is issued.
-    public var welcomeBonus: Int64
+    public var welcomeBonus: Points
     public var redemption: Redemption
     public var cashback: Cashback?
     public var cardRanges: [CardRange]
@@ -21,7 +21,7 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
     /// How the base points are earned: `pointsPerUnit` points for every `unitMinor` minor units of
     /// eligible spend (after discounts), rounded as `rounding` says.
     public struct Earn: Codable, Sendable, Hashable {
-        public var pointsPerUnit: Int64
+        public var pointsPerUnit: Points
         public var unitMinor: Int64
         public var rounding: Rounding
         public var excludedCategories: [String] = []
@@ -40,7 +40,7 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
         public var skus: [String] = []
         public var categories: [String] = []
         public var multiplierBP: Int64?
-        public var fixedPointsPerUnit: Int64?
+        public var fixedPointsPerUnit: Points?
     }
 
     /// "3 or more of product X: +N points" (once per sale).
@@ -49,7 +49,7 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
         public var name: String
         public var sku: String
         public var minQuantity: Int64
-        public var points: Int64
+        public var points: Points
     }
 
     /// Every Nth purchase (of a product or category, or any) within a period earns points.
@@ -60,7 +60,7 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
         public var categories: [String] = []
         public var every: Int64
         public var periodDays: Int64
-        public var points: Int64
+        public var points: Points
     }
 
     /// A promotion with a window: start and end local date-times ("2026-11-24T00:00"), weekdays
@@ -76,7 +76,7 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
         public var timeTo: String?
         public var stores: [String] = []
         public var multiplierBP: Int64?
-        public var bonusPoints: Int64?
+        public var bonusPoints: Points?
     }
 
     /// A tier: reached at `threshold` (minor units of spend, or points, per `tierQualification`)
@@ -107,18 +107,18 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
     /// the largest `minPoints` not above the points redeemed gives `minorPer100Points`.
     public struct Redemption: Codable, Sendable, Hashable {
         public var bands: [Band]
-        public var minimumPoints: Int64
+        public var minimumPoints: Points
         /// At most this share of a sale (basis points of its total) may be paid in points.
         public var maxShareBP: Int64
         /// Points a till may redeem per card while head office has not confirmed its balance.
-        public var offlineCapPoints: Int64
+        public var offlineCapPoints: Points
     }
 
     public struct Band: Codable, Sendable, Hashable {
-        public var minPoints: Int64
+        public var minPoints: Points
         public var minorPer100Points: Int64
 
-        public init(minPoints: Int64, minorPer100Points: Int64) {
+        public init(minPoints: Points, minorPer100Points: Int64) {
             self.minPoints = minPoints
             self.minorPer100Points = minorPer100Points
         }
@@ -128,7 +128,7 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
     public struct Cashback: Codable, Sendable, Hashable {
         public enum Schedule: String, Codable, Sendable, Hashable { case monthly, quarterly, yearly }
         public var schedule: Schedule
-        public var minimumPoints: Int64
+        public var minimumPoints: Points
         public var bands: [Band]
     }
 }
@@ -150,6 +150,7 @@ extension LoyaltyProgramme {
         var issues: [ProgrammeIssue] = []
         func bad(_ field: String, _ message: String) { issues.append(ProgrammeIssue(field: field, message: message)) }
         func nonNegative(_ v: Int64, _ field: String) { if v < 0 { bad(field, "\(v) must not be negative") } }
+        func nonNegative(_ v: Points, _ field: String) { nonNegative(v.count, field) }
 
         if version.isEmpty { bad("version", "must not be empty") }
         if Currency(code: currency) == nil { bad("currency", "'\(currency)' is not a currency code such as EUR") }
@@ -268,7 +269,7 @@ extension LoyaltyProgramme {
             bonuses: try c.list(.bonuses), quantityRules: try c.list(.quantityRules), nthPurchaseRules: try c.list(.nthPurchaseRules),
             promotions: try c.list(.promotions), tiers: try c.list(.tiers),
             tierQualification: try c.decode(TierQualification.self, forKey: .tierQualification),
-            welcomeBonus: try c.decodeIfPresent(Int64.self, forKey: .welcomeBonus) ?? 0,
+            welcomeBonus: try c.decodeIfPresent(Points.self, forKey: .welcomeBonus) ?? 0,
             redemption: try c.decode(Redemption.self, forKey: .redemption),
             cashback: try c.decodeIfPresent(Cashback.self, forKey: .cashback), cardRanges: try c.decode([CardRange].self, forKey: .cardRanges))
     }
@@ -278,7 +279,7 @@ extension LoyaltyProgramme.Earn {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
-            pointsPerUnit: try c.decode(Int64.self, forKey: .pointsPerUnit), unitMinor: try c.decode(Int64.self, forKey: .unitMinor),
+            pointsPerUnit: try c.decode(Points.self, forKey: .pointsPerUnit), unitMinor: try c.decode(Int64.self, forKey: .unitMinor),
             rounding: try c.decode(LoyaltyProgramme.Rounding.self, forKey: .rounding),
             excludedCategories: try c.list(.excludedCategories), excludedSKUs: try c.list(.excludedSKUs))
     }
@@ -290,7 +291,7 @@ extension LoyaltyProgramme.Bonus {
         self.init(
             id: try c.decode(String.self, forKey: .id), name: try c.decode(String.self, forKey: .name), skus: try c.list(.skus),
             categories: try c.list(.categories), multiplierBP: try c.decodeIfPresent(Int64.self, forKey: .multiplierBP),
-            fixedPointsPerUnit: try c.decodeIfPresent(Int64.self, forKey: .fixedPointsPerUnit))
+            fixedPointsPerUnit: try c.decodeIfPresent(Points.self, forKey: .fixedPointsPerUnit))
     }
 }
 
@@ -300,7 +301,7 @@ extension LoyaltyProgramme.NthPurchaseRule {
         self.init(
             id: try c.decode(String.self, forKey: .id), name: try c.decode(String.self, forKey: .name), skus: try c.list(.skus),
             categories: try c.list(.categories), every: try c.decode(Int64.self, forKey: .every),
-            periodDays: try c.decode(Int64.self, forKey: .periodDays), points: try c.decode(Int64.self, forKey: .points))
+            periodDays: try c.decode(Int64.self, forKey: .periodDays), points: try c.decode(Points.self, forKey: .points))
     }
 }
 
@@ -313,6 +314,6 @@ extension LoyaltyProgramme.Promotion {
             weekdays: try c.list(.weekdays), timeFrom: try c.decodeIfPresent(String.self, forKey: .timeFrom),
             timeTo: try c.decodeIfPresent(String.self, forKey: .timeTo), stores: try c.list(.stores),
             multiplierBP: try c.decodeIfPresent(Int64.self, forKey: .multiplierBP),
-            bonusPoints: try c.decodeIfPresent(Int64.self, forKey: .bonusPoints))
+            bonusPoints: try c.decodeIfPresent(Points.self, forKey: .bonusPoints))
     }
 }

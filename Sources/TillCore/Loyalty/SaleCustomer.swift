@@ -7,11 +7,11 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
     public var tierName: String?
     /// Points available when the card was scanned: the last balance head office confirmed plus
     /// this till's movements it has not confirmed yet.
-    public var balance: Int64
+    public var balance: Points
     /// Spend (minor units) or points in the tier period, for "to next tier".
     public var qualifying: Int64
     /// Points this card may still redeem before head office confirms its balance; nil: no cap.
-    public var offlineLeft: Int64?
+    public var offlineLeft: Points?
     /// True when `balance` includes movements head office has not confirmed.
     public var provisional: Bool
     /// Rule id → earlier qualifying purchases in the rule's period (Nth-purchase rules).
@@ -20,8 +20,8 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
     public var registration: Registration?
 
     public init(
-        cardNumber: String, customerID: String?, name: String, tierCode: String?, tierName: String?, balance: Int64,
-        qualifying: Int64, offlineLeft: Int64?, provisional: Bool, priorPurchases: [String: Int64] = [:],
+        cardNumber: String, customerID: String?, name: String, tierCode: String?, tierName: String?, balance: Points,
+        qualifying: Int64, offlineLeft: Points?, provisional: Bool, priorPurchases: [String: Int64] = [:],
         registration: Registration? = nil
     ) {
         self.cardNumber = cardNumber
@@ -117,7 +117,7 @@ public struct LoyaltyOutcome: Hashable, Sendable, Codable {
     public var context: EarnContext
     public var earned: PointsAward
     public var welcome: PointsAward
-    public var redeemed: Int64
+    public var redeemed: Points
     public var redeemedValue: Int64
     public var tierName: String?
     public var nextTierName: String?
@@ -125,7 +125,7 @@ public struct LoyaltyOutcome: Hashable, Sendable, Codable {
     public var toNextTier: Int64?
 
     public init(customer: SaleCustomer, programmeVersion: String, context: EarnContext, earned: PointsAward, welcome: PointsAward,
-                redeemed: Int64, redeemedValue: Int64, tierName: String?, nextTierName: String?, toNextTier: Int64?) {
+                redeemed: Points, redeemedValue: Int64, tierName: String?, nextTierName: String?, toNextTier: Int64?) {
         self.customer = customer
         self.programmeVersion = programmeVersion
         self.context = context
@@ -138,19 +138,19 @@ public struct LoyaltyOutcome: Hashable, Sendable, Codable {
         self.toNextTier = toNextTier
     }
 
-    public var balanceBefore: Int64 { customer.balance }
-    public var balanceAfter: Int64 { customer.balance + earned.total + welcome.total - redeemed }
+    public var balanceBefore: Points { customer.balance }
+    public var balanceAfter: Points { customer.balance + earned.total + welcome.total - redeemed }
 }
 
 extension LoyaltyProgramme {
     /// The loyalty outcome of a paid basket for its customer.
     public func outcome(for basket: Basket, customer: SaleCustomer, context: EarnContext) -> LoyaltyOutcome {
         let earned = award(for: basket, context: context)
-        let redeemedPoints = basket.tenders.filter { $0.kind == .points }.reduce(0) { $0 + ($1.points ?? 0) }
+        let redeemedPoints = basket.tenders.filter { $0.kind == .points }.map { $0.points ?? 0 }.sum()
         let redeemedValue = basket.tenders.filter { $0.kind == .points }.reduce(0) { $0 + $1.amount }
         // This sale counts towards the tier: its spend (the total less what points paid), or its points.
         let spend = max(0, basket.totals.total - redeemedValue)
-        let qualifyingAfter = customer.qualifying + (tierQualification.basis == .spend ? spend : earned.total)
+        let qualifyingAfter = customer.qualifying + (tierQualification.basis == .spend ? spend : earned.total.count)
         let tier = self.tier(for: qualifyingAfter)
         let next = nextTier(after: qualifyingAfter)
         return LoyaltyOutcome(
