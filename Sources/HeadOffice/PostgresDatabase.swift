@@ -134,7 +134,7 @@ final class PGConnection: SQLConnection {
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let r = try run(sql, arguments)
         defer { PQclear(r) }
-        return rows(of: r)
+        return try rows(of: r)
     }
 
     /// The statements sent in pipeline mode, `pipelineDepth` at a time, each group followed by
@@ -203,7 +203,12 @@ final class PGConnection: SQLConnection {
             case PGRES_PIPELINE_SYNC:
                 synced = true
             case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
-                outcomes.append(SQLOutcome(rows: rows(of: r), changed: Int(String(cString: PQcmdTuples(r))) ?? 0))
+                do {
+                    outcomes.append(SQLOutcome(rows: try rows(of: r), changed: Int(String(cString: PQcmdTuples(r))) ?? 0))
+                } catch {
+                    if firstError == nil { firstError = error as? SQLError ?? SQLError("\(error)") }
+                    outcomes.append(SQLOutcome(rows: [], changed: 0))
+                }
             case PGRES_PIPELINE_ABORTED:
                 break
             default:
@@ -222,15 +227,21 @@ final class PGConnection: SQLConnection {
         return outcomes
     }
 
-    private func rows(of r: OpaquePointer?) -> [SQLRow] {
+    /// The rows of a result, typed by each column's PostgreSQL type: int8, int4, int2 and bool
+    /// are integers (a value that does not read as one is an error, never 0), numeric is an
+    /// integer when it is whole (SUM of bigints) and text otherwise, everything else text.
+    private func rows(of r: OpaquePointer?) throws -> [SQLRow] {
         let rows = PQntuples(r), fields = PQnfields(r)
         var names: [String] = []
-        var numeric: [Bool] = []
+        var kinds: [ColumnKind] = []
         for f in 0..<fields {
             names.append(String(cString: PQfname(r, f)))
-            // int8, int4, int2, bool: read as integers; everything else as text.
-            let t = PQftype(r, f)
-            numeric.append(t == 20 || t == 23 || t == 21 || t == 16)
+            switch PQftype(r, f) {
+            case 20, 23, 21: kinds.append(.integer)
+            case 16: kinds.append(.boolean)
+            case 1700: kinds.append(.numeric)
+            default: kinds.append(.text)
+            }
         }
         var out: [SQLRow] = []
         out.reserveCapacity(Int(rows))
@@ -242,16 +253,26 @@ final class PGConnection: SQLConnection {
                     continue
                 }
                 let text = String(cString: PQgetvalue(r, i, f))
-                if numeric[Int(f)] {
-                    columns[names[Int(f)]] = .int(text == "t" ? 1 : text == "f" ? 0 : Int64(text) ?? 0)
-                } else {
-                    columns[names[Int(f)]] = .text(text)
+                let name = names[Int(f)]
+                switch kinds[Int(f)] {
+                case .integer:
+                    guard let v = Int64(text) else { throw SQLError("PostgreSQL sent '\(text.prefix(40))' for the integer column \(name): not a 64-bit integer") }
+                    columns[name] = .int(v)
+                case .boolean:
+                    guard text == "t" || text == "f" else { throw SQLError("PostgreSQL sent '\(text.prefix(40))' for the boolean column \(name)") }
+                    columns[name] = .int(text == "t" ? 1 : 0)
+                case .numeric:
+                    columns[name] = Int64(text).map(SQLValue.int) ?? .text(text)
+                case .text:
+                    columns[name] = .text(text)
                 }
             }
             out.append(SQLRow(columns))
         }
         return out
     }
+
+    private enum ColumnKind { case integer, boolean, numeric, text }
 
     /// Statements kept prepared on one connection. Past it they are all released and prepared again
     /// as they come (statements with IN lists of every width would otherwise grow it for ever).

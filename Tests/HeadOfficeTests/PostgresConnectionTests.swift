@@ -25,6 +25,22 @@ struct PostgresConnectionTests {
         #expect(row?.int("v") == 7)
     }
 
+    @Test func columnsAreReadByTheirPostgreSQLType() throws {
+        let db = try PostgresDatabase(url: try Backend.postgres().makeDatabase())
+        let sql = """
+            SELECT SUM(x) AS whole, CAST(1.5 AS NUMERIC) AS fraction, SUM(x) + 9223372036854775807 AS huge,
+                   TRUE AS yes, FALSE AS no, CAST(-42 AS SMALLINT) AS small, '0042' AS code
+            FROM (VALUES (CAST(40 AS BIGINT)), (2)) AS v(x)
+            """
+        let found: SQLRow? = try db.read { c in try c.queryOne(sql, []) }
+        let row = try #require(found)
+        #expect(row["whole"] == .int(42))                        // SUM of bigints is numeric: a whole one is an integer
+        #expect(row["fraction"] == .text("1.5"))                  // never rounded into an integer
+        #expect(row["huge"] == .text("9223372036854775849"))      // past Int64: kept as PostgreSQL wrote it
+        #expect(row["yes"] == .int(1) && row["no"] == .int(0) && row["small"] == .int(-42))
+        #expect(row["code"] == .text("0042"))                     // text stays text, leading zeros and all
+    }
+
     @Test func aStatementPastTheTimeoutIsCancelledAndSaysSo() throws {
         let db = try PostgresDatabase(url: try Backend.postgres().makeDatabase(), statementTimeoutMilliseconds: 300)
         let start = Date()
