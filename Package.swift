@@ -21,10 +21,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
-        // Head office only (the till never builds these).
-        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        // The till's services and head office.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Head office only (the till never builds these).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
@@ -100,6 +101,9 @@ let package = Package(
                 "CardReaders", "Scales",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                // The till's background parts run as services of one group (graceful shutdown).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -256,7 +260,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TillAppTests",
-            dependencies: ["TillApp", "TillCore", "TillStore", "TillProtocol", "TillUI", "Printers", "Scales", "TillTestSupport",
+            dependencies: ["TillApp", "TillCore", "TillStore", "TillProtocol", "TillUI", "TillSync", "Printers", "Scales", "TillTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),

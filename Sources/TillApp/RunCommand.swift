@@ -4,6 +4,7 @@ import Receipts
 import Printers
 import CardReaders
 import Scales
+import ServiceLifecycle
 import TillDemo
 public import TillSync
 import TillCore
@@ -35,15 +36,13 @@ extension TillCommand {
                 printError("Warning: the catalog in \(config.databasePath) is empty: run `till demo` or `till import catalog FILE.csv`.")
             }
             let parts = try makeTill(config: config, database: db)
-            parts.spooler?.start()
-            defer { parts.spooler?.stop() }
-            parts.forwarder?.start()
-            defer { parts.forwarder?.stop() }
-            parts.updates?.start()
-            defer { parts.updates?.stop() }
             let readers = config.cardReaders.isEmpty ? nil : CardReaderHub(sources: config.cardReaders)
-            readers?.start()
-            defer { readers?.stop() }
+            // The background parts run as one service group beside the terminal's loop; when the
+            // loop ends (the cashier quits, or SIGTERM/SIGHUP) they shut down gracefully, the
+            // update service first and the card readers last.
+            let services: [(any Service)?] = [readers, parts.spooler, parts.forwarder, parts.updates]
+            let background = TillServices(services.compactMap { $0 })
+            defer { background.shutDown() }
             let readerState = ReaderStatus()
             let app = TerminalApp(
                 controller: parts.controller, scanGapMilliseconds: config.scanGapMilliseconds,

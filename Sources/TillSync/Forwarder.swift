@@ -60,11 +60,13 @@ public final class Forwarder: Sendable {
     let tillID: String
     let now: @Sendable () -> Timestamp
     private let state = Mutex(SyncState())
-    private let wake = NSCondition()
-    private let nudged = Atomic<Bool>(false)
+    /// How the loop waits between rounds (the system clock; a manual one in tests).
+    let pausing: any Pausing
+    /// Where a backoff wait falls in its window (random; fixed in tests).
+    let jitter: @Sendable () -> Double
     private let stopping = Atomic<Bool>(false)
-    private let finished = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
     private let staffPulledAt = Atomic<Int64>(Int64.min / 2)
     /// How often the running till takes head office's staff list.
     static let staffRefreshMilliseconds: Int64 = 300_000
@@ -75,13 +77,16 @@ public final class Forwarder: Sendable {
 
     public init(
         link: HeadOfficeLink, database: TillDatabase, storeID: String, tillID: String,
-        now: @escaping @Sendable () -> Timestamp = { Int64(Date().timeIntervalSince1970 * 1000) }
+        now: @escaping @Sendable () -> Timestamp = { Int64(Date().timeIntervalSince1970 * 1000) },
+        pausing: any Pausing = SystemPausing(), jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
     ) {
         self.link = link
         self.database = database
         self.storeID = storeID
         self.tillID = tillID
         self.now = now
+        self.pausing = pausing
+        self.jitter = jitter
     }
 
     public var snapshot: SyncState { state.withLock { $0 } }
@@ -239,10 +244,11 @@ public final class Forwarder: Sendable {
 
     // MARK: - In the background
 
-    /// Starts draining in the background: at once, after each sale (`nudge`), and after failures
-    /// with exponential backoff and jitter (1 s doubling to 10 s, each wait drawn from its upper half).
+    /// Starts draining in the background: at once, after each sale (`nudge`), and on the times
+    /// `DrainSchedule` gives (after failures, exponential backoff with jitter: 1 s doubling to
+    /// 10 s, each wait drawn from its upper half).
     public func start() {
-        started.store(true, ordering: .relaxed)
+        guard !started.exchange(true, ordering: .relaxed) else { return }
         let t = Thread { [self] in loop() }
         t.name = "till-forwarder"
         t.start()
@@ -250,45 +256,32 @@ public final class Forwarder: Sendable {
 
     /// A sale was committed: send it soon.
     public func nudge() {
-        wake.lock()
-        nudged.store(true, ordering: .relaxed)
-        wake.signal()
-        wake.unlock()
+        pausing.wake()
     }
 
+    /// Stops the loop and waits (at most 2 s) for the round in progress: a batch being sent is
+    /// acknowledged, or stays in the outbox to be sent again.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
-        nudge()
-        for _ in 0..<100 where started.load(ordering: .relaxed) && !finished.load(ordering: .relaxed) { usleep(20_000) }
+        pausing.wake()
+        if started.load(ordering: .relaxed), finished.wait(timeout: .now() + 2) == .success { finished.signal() }
     }
 
     private func loop() {
-        defer { finished.store(true, ordering: .relaxed) }
+        defer { finished.signal() }
         let http = HTTPConnection(ca: link.ca)
-        var backoff = Backoff()
+        var schedule = DrainSchedule()
         while !stopping.load(ordering: .relaxed) {
-            nudged.store(false, ordering: .relaxed)
             let r = drain(using: http)
             // Staff changes at head office (a new supervisor, someone who left) reach the till within minutes.
             if r.stoppedBy == nil && now() - lastStaffPull >= Self.staffRefreshMilliseconds { _ = try? pullStaff(using: http) }
-            let wait: Double
-            if r.stoppedBy == nil {
-                backoff.succeeded()
-                wait = 30                               // idle: look again now and then
-            } else {
-                backoff.failed()
-                wait = snapshot.connection == .revoked ? 60 : backoff.wait(jitter: Double.random(in: 0...1))
-            }
-            wake.lock()
-            let deadline = Date().addingTimeInterval(wait)
-            while !nudged.load(ordering: .relaxed) && !stopping.load(ordering: .relaxed) {
-                if !wake.wait(until: deadline) { break }
-            }
-            wake.unlock()
+            let round: DrainSchedule.Round = r.stoppedBy == nil ? .emptied : snapshot.connection == .revoked ? .revoked : .failed
+            let wait = schedule.wait(after: round, jitter: jitter())
+            guard !stopping.load(ordering: .relaxed) else { break }
+            let woken = pausing.pause(seconds: wait)
             // After a failure, a sale does not make the till hammer a head office that is down.
-            if r.stoppedBy != nil && backoff.failures > 0 && !stopping.load(ordering: .relaxed) {
-                let settle = Date().addingTimeInterval(min(wait, 1))
-                while Date() < settle && !stopping.load(ordering: .relaxed) { usleep(50_000) }
+            if woken && schedule.nudgeSettle > 0 && !stopping.load(ordering: .relaxed) {
+                pausing.hold(seconds: min(wait, schedule.nudgeSettle)) { stopping.load(ordering: .relaxed) }
             }
         }
     }

@@ -21,15 +21,21 @@ public final class UpdateService: Sendable {
     /// The version head office last heard this till runs (-1: not yet told).
     private let acked = Atomic<Int64>(-1)
     private let wake = NSCondition()
+    /// How the poller waits after a failure (the system clock; a manual one in tests).
+    let pausing: any Pausing
+    let jitter: @Sendable () -> Double
 
     public init(link: HeadOfficeLink, database: TillDatabase, waitSeconds: Int = 25,
                 now: @escaping @Sendable () -> Timestamp = { Int64(Date().timeIntervalSince1970 * 1000) },
-                contacted: @escaping @Sendable (Timestamp) -> Void = { _ in }) {
+                contacted: @escaping @Sendable (Timestamp) -> Void = { _ in },
+                pausing: any Pausing = SystemPausing(), jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
         self.link = link
         self.database = database
         self.waitSeconds = waitSeconds
         self.now = now
         self.contacted = contacted
+        self.pausing = pausing
+        self.jitter = jitter
     }
 
     public func start() {
@@ -49,6 +55,7 @@ public final class UpdateService: Sendable {
 
     public func stop() {
         stopping.store(true, ordering: .relaxed)
+        pausing.wake()
         applied()
         // The long poll ends within its timeout; the till does not wait for it.
     }
@@ -94,8 +101,8 @@ public final class UpdateService: Sendable {
                 backoff.succeeded()
             } catch {
                 backoff.failed()
-                let until = Date().addingTimeInterval(backoff.wait(jitter: Double.random(in: 0...1)))
-                while Date() < until && !stopping.load(ordering: .relaxed) { usleep(100_000) }
+                guard !stopping.load(ordering: .relaxed) else { break }
+                pausing.pause(seconds: backoff.wait(jitter: jitter()))
             }
         }
     }

@@ -33,37 +33,9 @@ final class RunningServer: Sendable {
     }
 }
 
-/// A task executor on dedicated threads for the in-process server.
-final class ServerThreads: TaskExecutor, @unchecked Sendable { // `jobs` is guarded by `condition`
-    static let shared = ServerThreads(threads: 4)
-    private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
-
-    init(threads: Int) {
-        for i in 0..<threads {
-            let t = Thread { [self] in loop() }
-            t.name = "test-server-\(i)"
-            t.start()
-        }
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let unowned = UnownedJob(job)
-        condition.lock()
-        jobs.append(unowned)
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func loop() {
-        while true {
-            condition.lock()
-            while jobs.isEmpty { condition.wait() }
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job.runSynchronously(on: asUnownedTaskExecutor())
-        }
-    }
+/// Dedicated threads for the in-process server.
+enum ServerThreads {
+    static let shared = ThreadTaskExecutor(threads: 4, name: "test-server")
 }
 
 /// Runs blocking work (libcurl, SQLite) on a thread of its own, never on the concurrency pool
