@@ -75,6 +75,8 @@ public final class PrintSpooler: Sendable {
     /// record is retried before anything else prints.
     private let unrecorded = Mutex<[Int64: String]>([:])
     private let wake = DispatchSemaphore(value: 0)
+    /// Signalled when the background thread has ended (after `stop`).
+    private let ended = DispatchSemaphore(value: 0)
 
     public init(database: TillDatabase, transport: any PrinterTransport, askStatus: Bool, giveUpAfterSeconds: Int,
                 now: @escaping @Sendable () -> Int64) {
@@ -95,6 +97,7 @@ public final class PrintSpooler: Sendable {
         }
         guard !already else { return }
         let thread = Thread { [self] in
+            defer { ended.signal() }
             while state.withLock({ $0.running }) {
                 let wait = step()
                 _ = wake.wait(timeout: .now() + .milliseconds(Int(max(50, min(wait, 1_000)))))
@@ -104,9 +107,18 @@ public final class PrintSpooler: Sendable {
         thread.start()
     }
 
-    public func stop() {
-        state.withLock { $0.running = false }
+    /// Stops the background thread and waits (at most `seconds`) for the step in progress: a
+    /// receipt being printed finishes, or stays queued to be printed at the next start.
+    public func stop() { stop(within: 1) }
+
+    public func stop(within seconds: Double) {
+        let wasRunning = state.withLock { s -> Bool in
+            defer { s.running = false }
+            return s.running
+        }
         wake.signal()
+        guard wasRunning else { return }
+        _ = ended.wait(timeout: .now() + seconds)
     }
 
     /// A job was queued: try now.

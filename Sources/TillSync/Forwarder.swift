@@ -259,12 +259,12 @@ public final class Forwarder: Sendable {
         pausing.wake()
     }
 
-    /// Stops the loop and waits (at most 2 s) for the round in progress: a batch being sent is
-    /// acknowledged, or stays in the outbox to be sent again.
+    /// Stops the loop and waits (at most 1 s: the till's whole shutdown has 5) for the round in
+    /// progress: a batch being sent is acknowledged, or stays in the outbox to be sent again.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
         pausing.wake()
-        if started.load(ordering: .relaxed), finished.wait(timeout: .now() + 2) == .success { finished.signal() }
+        if started.load(ordering: .relaxed), finished.wait(timeout: .now() + 1) == .success { finished.signal() }
     }
 
     private func loop() {

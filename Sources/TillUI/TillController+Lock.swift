@@ -9,14 +9,14 @@ extension TillController {
         applyUpdatesBetweenSales()
         takeRefreshedCards()
         guard settings.autoLockMilliseconds > 0, cashier != nil, !isLocked else { return }
-        if env.now() - lastActivity >= settings.autoLockMilliseconds { lock(auto: true) }
+        if env.now() - lock.lastActivity >= settings.autoLockMilliseconds { lock(auto: true) }
     }
 
     public var isLocked: Bool { if case .locked = mode { return true } else { return false } }
 
     func lock(auto: Bool) {
         guard let cashier else { return }
-        modeBeforeLock = mode
+        lock.modeBeforeLock = mode
         entry.clear()
         mode = .locked
         audit("lock", auto ? "locked after \(settings.autoLockMilliseconds / 60_000) min idle" : "locked by \(cashier.name)")
@@ -35,8 +35,8 @@ extension TillController {
                 audit("unlock-refused", "wrong PIN")
                 return fail("That is not \(cashier.name)'s PIN: the till stays locked")
             }
-            mode = modeBeforeLock ?? .selling
-            modeBeforeLock = nil
+            mode = lock.modeBeforeLock ?? .selling
+            lock.modeBeforeLock = nil
             audit("unlock", "")
             message = Message(text: "Unlocked", isError: false)
         default:

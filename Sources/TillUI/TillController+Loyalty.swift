@@ -61,7 +61,7 @@ extension TillController {
                 let withDue = atPrompt || totalled
                 if withDue { mode = .selling }
                 message = cardScanMessage(c, withDue: withDue)
-                cardMessage = message.map { ($0, withDue) }
+                selling.cardMessage = message.map { CardScanMessage(message: $0, withDue: withDue) }
             case .notIssued(let n):
                 startRegistration(card: n)
                 message = Message(text: "Card \(LoyaltyCardNumber.masked(n)) is not registered yet: key the customer's details, or \(keymap.label(.clear)) for no card", isError: false)
@@ -90,7 +90,7 @@ extension TillController {
         let numbers = directory.refreshedCards()
         guard !numbers.isEmpty, let programme, let b = basket, let current = b.customer, numbers.contains(current.cardNumber),
               current.registration == nil, !b.tenders.contains(where: { $0.kind == .points }) else { return }
-        let onScreen = cardMessage.flatMap { $0.message == message ? $0.withDue : nil }
+        let onScreen = selling.cardMessage.flatMap { $0.message == message ? $0.withDue : nil }
         do {
             guard case .member(let fresh) = try directory.cachedCard(current.cardNumber, programme: programme, now: env.now()) else { return }
             guard fresh.balance != current.balance || fresh.tierCode != current.tierCode || fresh.provisional != current.provisional
@@ -99,7 +99,7 @@ extension TillController {
             applyTierDiscount()
             if let withDue = onScreen {
                 message = cardScanMessage(fresh, withDue: withDue)
-                cardMessage = message.map { ($0, withDue) }
+                selling.cardMessage = message.map { CardScanMessage(message: $0, withDue: withDue) }
             }
         } catch {
             guard b.tenders.isEmpty else { return fail("Head office says: \(error). Payment has started: finish or cancel the sale") }
@@ -119,7 +119,7 @@ extension TillController {
                 try apply(.discountSale(discount: .percent(basisPoints: 0)))
                 text += "; the \(tier.name) discount is off too"
             }
-            promptedForCard = false
+            selling.promptedForCard = false
             message = Message(text: text + ". Scan the right card, or sell without one.", isError: false)
         } catch {
             fail("\(error)")
@@ -164,7 +164,7 @@ extension TillController {
         guard displayedBasket?.customer != nil else {
             return fail("Scan the customer's loyalty card first: then \(keymap.label(.pointsDetail)) shows the points by rule")
         }
-        showingPoints = true
+        overlay = .points
     }
 
     // MARK: - Points as a tender
@@ -175,8 +175,8 @@ extension TillController {
         guard let programme else { return fail(Self.noProgramme) }
         let text = input
         entry.clear()
-        let offer = pointsOffer
-        pointsOffer = nil
+        let offer = selling.pointsOffer
+        selling.pointsOffer = nil
         if let paid = basket.tenders.first(where: { $0.kind == .points }) {
             return fail("Points already pay \(currency.format(paid.amount)) of this sale: take cash or card for the rest")
         }
@@ -214,7 +214,7 @@ extension TillController {
                     chosen = b
                     note = " (\(currency.format(amount)) is not a value points have: the most below it)"
                 } else if let first = b ?? a {
-                    pointsOffer = first
+                    selling.pointsOffer = first
                     var options: [String] = []
                     if let b { options.append("\(keymap.label(.points)) again: \(b.points) points pay \(currency.format(b.amount))") }
                     if let a {

@@ -163,7 +163,7 @@ extension TillController {
             }
             commitRefund(.receipt(saleID: draft.original.sale.id, selections: draft.selections, toCash: toCash), draft: draft, supervisor: supervisor)
         case .refundWithoutReceipt:
-            noReceiptSupervisor = supervisor
+            returnFlow.noReceiptSupervisor = supervisor
             mode = .returnItems([])
             message = Message(text: "Refund without a receipt: scan or key each item, then \(keymap.label(.total))", isError: false)
         case .refundItems(let items):
@@ -221,14 +221,14 @@ extension TillController {
             case .priceOverride(let line, let price): authorisePriceOverride(line: line, unitPrice: price, reason: reason)
             case .discount(let isSale, let line, let d): discountWithReason(isSale: isSale, line: line, d, reason: reason)
             case .refund(let pending):
-                returnReason = reason
+                returnFlow.reason = reason
                 switch pending {
                 case .receipt(let draft, let toCash):
                     mode = .returnLines(draft)
                     refund(draft, toCash: toCash)
                 case .withoutReceipt(let items):
                     mode = .returnItems(items)
-                    commitRefund(.withoutReceipt(items: items), draft: nil, supervisor: noReceiptSupervisor)
+                    commitRefund(.withoutReceipt(items: items), draft: nil, supervisor: returnFlow.noReceiptSupervisor)
                 }
             }
             return

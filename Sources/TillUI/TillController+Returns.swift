@@ -42,7 +42,7 @@ extension TillController {
     }
 
     func startReturn() {
-        returnReason = nil
+        returnFlow = ReturnFlow()
         leaveSelling(to: .returnReceipt, before: "a return", unavailable: "Returns are",
                      "Return: scan the barcode on the receipt, or key its number and Enter (\(keymap.label(.refund)) again: no receipt)")
     }
@@ -94,16 +94,16 @@ extension TillController {
             entry.clear()
             guard !text.isEmpty else { return refund(draft, toCash: false) }
             guard let n = Int(text), n >= 1, n <= sale.basket.lines.count else {
-                pendingQuantityText = nil
+                returnFlow.pendingQuantityText = nil
                 return fail("'\(text)' is not a line of receipt \(sale.receiptNumber): key 1 to \(sale.basket.lines.count)")
             }
             let line = sale.basket.lines[n - 1]
             let left = draft.original.left(line: n)
-            if line.voided { pendingQuantityText = nil; return fail(ReturnError.voidedLine(n).description) }
-            if left <= 0 { pendingQuantityText = nil; return fail(ReturnError.alreadyReturned(line: n, description: line.item.description).description) }
+            if line.voided { returnFlow.pendingQuantityText = nil; return fail(ReturnError.voidedLine(n).description) }
+            if left <= 0 { returnFlow.pendingQuantityText = nil; return fail(ReturnError.alreadyReturned(line: n, description: line.item.description).description) }
             var milli = left
-            if let q = pendingQuantityText {
-                pendingQuantityText = nil
+            if let q = returnFlow.pendingQuantityText {
+                returnFlow.pendingQuantityText = nil
                 guard let qty = Quantity.parse(q), qty.milli > 0, qty.isWhole, !line.item.soldByWeight else {
                     return fail(line.item.soldByWeight ? ReturnError.weighedLinePart(line: n, description: line.item.description).description
                                                        : "'\(q)' is not a whole number of items to return")
@@ -129,13 +129,13 @@ extension TillController {
         switch action {
         case .quantity:
             guard !input.isEmpty else { return fail("Key how many first, then \(keymap.label(.quantity)), then the line number") }
-            pendingQuantityText = input
+            returnFlow.pendingQuantityText = input
             entry.clear()
         case .total: refund(draft, toCash: false)
         case .cash: refund(draft, toCash: true)
         case .clear:
             entry.clear()
-            pendingQuantityText = nil
+            returnFlow.pendingQuantityText = nil
             mode = .selling
             message = Message(text: "Return abandoned: nothing was refunded", isError: false)
         case .lineUp: draft.selected = max(1, draft.selected - 1); mode = .returnLines(draft)
@@ -160,7 +160,7 @@ extension TillController {
         case .success(let p): plan = p
         }
         // The reason first, before any money moves (a card refund is done on the terminal next).
-        if returnReason == nil && !settings.returnReasons.isEmpty {
+        if returnFlow.reason == nil && !settings.returnReasons.isEmpty {
             mode = .reason(.refund(.receipt(draft, toCash: toCash)))
             message = Message(text: "Why is \(currency.format(plan.total)) being returned? Key the reason's number", isError: false)
             return
@@ -190,13 +190,13 @@ extension TillController {
             keyQuantity()                       // 2 * then the item; 0.750 * for a weighed one
         case .total, .cash:
             guard !items.isEmpty else { return fail("Scan or key the items being returned first") }
-            if returnReason == nil && !settings.returnReasons.isEmpty {
+            if returnFlow.reason == nil && !settings.returnReasons.isEmpty {
                 mode = .reason(.refund(.withoutReceipt(items)))
                 message = Message(text: "Why are these items being returned? Key the reason's number", isError: false)
                 return
             }
             // Already authorised when the mode started; the supervisor's number is on the audit trail.
-            commitRefund(.withoutReceipt(items: items), draft: nil, supervisor: noReceiptSupervisor)
+            commitRefund(.withoutReceipt(items: items), draft: nil, supervisor: returnFlow.noReceiptSupervisor)
         case .voidLine:
             guard !items.isEmpty else { return }
             var next = items
@@ -250,14 +250,13 @@ extension TillController {
 
     func commitRefund(_ request: RefundRequest, draft: ReturnDraft?, supervisor: String?, cardReference: String? = nil) {
         guard let office = env.cashOffice, let cashier else { return }
-        let reason = returnReason
+        let reason = returnFlow.reason
         do {
             let refund = try office.commitRefund(
                 request, id: env.makeSaleID(), cashier: cashier, supervisor: supervisor, at: env.now(), till: settings.identity,
                 programme: programme, cardReference: cardReference, reason: reason, slip: env.printer.refundJob)
-            returnReason = nil
+            returnFlow = ReturnFlow()
             env.outboxWritten()
-            noReceiptSupervisor = nil
             let p = refund.plan
             var text = "Refund \(refund.receiptNumber):"
             for t in p.tenders {

@@ -39,7 +39,7 @@ extension TillController {
         case .lineDown: moveSelection(1)
         case .pageUp: moveSelection(-10)
         case .pageDown: moveSelection(10)
-        case .help: showingHelp = true
+        case .help: overlay = .help
         case .reprint: reprint()
         case .quit: fail("Sign off (\(keymap.label(.signOff))) before quitting the till")
         case .points: payWithPoints()
@@ -51,7 +51,7 @@ extension TillController {
         case .priceOverride: priceOverride()
         case .lock: lock(auto: false)
         case .removeCard: removeCard()
-        case .messages: showingMessages = true
+        case .messages: overlay = .messages
         case .lookup: startLookup()
         }
     }
@@ -256,8 +256,8 @@ extension TillController {
         guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
         totalled = true
         applyTierDiscount()
-        if settings.loyaltyPromptAtTotal, programme != nil, basket.customer == nil, !promptedForCard, !basket.paymentStarted {
-            promptedForCard = true
+        if settings.loyaltyPromptAtTotal, programme != nil, basket.customer == nil, !selling.promptedForCard, !basket.paymentStarted {
+            selling.promptedForCard = true
             mode = .loyaltyPrompt
             entry.clear()
             message = Message(text: "Ask for the loyalty card: scan it, or key its number and Enter", isError: false)

@@ -142,7 +142,7 @@ extension TillController {
                 return fail("\(error)")
             }
             self.sale = nil
-            promptedForCard = false
+            selling.promptedForCard = false
             split = false
             totalled = false
             selectedLine = nil

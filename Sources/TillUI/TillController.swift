@@ -84,11 +84,25 @@ public final class TillController {
     var entry = EntryLine()
     /// What is keyed on the entry line.
     public var input: String { entry.text }
-    public internal(set) var pendingQuantity: Quantity?
-    public internal(set) var split = false
-    public internal(set) var totalled = false
+    /// The sale being rung and paid (reset when it is over).
+    var selling = SellingState()
+    public internal(set) var pendingQuantity: Quantity? {
+        get { selling.pendingQuantity }
+        set { selling.pendingQuantity = newValue }
+    }
+    public internal(set) var split: Bool {
+        get { selling.split }
+        set { selling.split = newValue }
+    }
+    public internal(set) var totalled: Bool {
+        get { selling.totalled }
+        set { selling.totalled = newValue }
+    }
     /// The selected line number (1-based), if any.
-    public internal(set) var selectedLine: Int?
+    public internal(set) var selectedLine: Int? {
+        get { selling.selectedLine }
+        set { selling.selectedLine = newValue }
+    }
     public internal(set) var message: Message? {
         didSet {
             messageIsFresh = message != nil
@@ -101,27 +115,21 @@ public final class TillController {
     /// when the next key replaces it.
     public internal(set) var messageHistory: [StampedMessage] = []
     static let historyLength = 20
-    public internal(set) var showingMessages = false
+    /// Drawn over the screen until the next key.
+    var overlay: Overlay?
+    public var showingMessages: Bool { overlay == .messages }
     /// The message came with the last key (or event): shown in full, wrapped if need be; from
     /// the next key on, on its line (and in full with the messages key).
     public internal(set) var messageIsFresh = false
-    public internal(set) var showingHelp = false
+    public var showingHelp: Bool { overlay == .help }
     /// The points overlay: this sale's points, rule by rule.
-    public internal(set) var showingPoints = false
+    public var showingPoints: Bool { overlay == .points }
     /// The loyalty programme in force (reloaded at sign-on); nil: no loyalty at this till.
     public internal(set) var programme: LoyaltyProgramme?
-    /// The loyalty prompt was shown for the open sale (it is shown once per sale).
-    var promptedForCard = false
-    /// The message a card scan gave (and whether it named the amount due), while it is still the
-    /// one on screen: head office's later answer about the card rewrites it.
-    var cardMessage: (message: Message, withDue: Bool)?
-    /// The reason chosen for the return being made (asked once, before any money moves).
-    var returnReason: String?
+    /// A return being made (reset when one starts).
+    var returnFlow = ReturnFlow()
     /// The last count by notes and coins, to go back to when the day is not closed after all.
     var lastCount: CashCount?
-    /// Points the till offered when a keyed amount could not be paid exactly in points: the
-    /// points key again takes them; any other key forgets them.
-    var pointsOffer: LoyaltyProgramme.PointsPayment?
     public internal(set) var shouldQuit = false
     public internal(set) var lastSequence: Int64 = 0
     /// The sale completed last in this session (for reprints).
@@ -129,13 +137,9 @@ public final class TillController {
     /// Set when the cashier should hear a beep (a refused action); the screen clears it.
     public var bell = false
     /// A quantity keyed (N *) before a line number on the return screen.
-    public internal(set) var pendingQuantityText: String?
-    /// Who authorised the refund without a receipt being rung.
-    var noReceiptSupervisor: String?
-    /// Where unlocking goes back to.
-    var modeBeforeLock: Mode?
-    /// When the last key or scan came (for the auto-lock).
-    var lastActivity: Timestamp = 0
+    public var pendingQuantityText: String? { returnFlow.pendingQuantityText }
+    /// The lock and the idle time before it.
+    var lock = LockState()
     /// When the till last looked for head office's publications.
     var lastUpdateCheck: Timestamp = Int64.min / 2
 
@@ -162,9 +166,9 @@ public final class TillController {
     // MARK: - Events
 
     public func handle(_ event: InputEvent) {
-        lastActivity = env.now()
+        lock.lastActivity = env.now()
         messageIsFresh = false
-        if case .key(let k) = event, keymap.action(for: k) == .points {} else { pointsOffer = nil }
+        if case .key(let k) = event, keymap.action(for: k) == .points {} else { selling.pointsOffer = nil }
         switch event {
         case .scan(let code): handleScan(code)
         case .key(let key): handleKey(key)
@@ -172,9 +176,7 @@ public final class TillController {
     }
 
     func handleScan(_ code: String) {
-        showingHelp = false
-        showingMessages = false
-        showingPoints = false
+        overlay = nil
         let card = isCardCode(code)
         switch mode {
         case .signOn:
@@ -226,10 +228,8 @@ public final class TillController {
 
     func handleKey(_ key: Key) {
         let action = keymap.action(for: key)
-        if showingHelp || showingPoints || showingMessages {
-            showingHelp = false
-            showingPoints = false
-            showingMessages = false
+        if overlay != nil {
+            overlay = nil
             return
         }
         // Forms take printable characters as text, even those bound to actions ('?', '+', '*').
@@ -243,11 +243,11 @@ public final class TillController {
         }
         if case .locked = mode { return lockedKey(key, action) }
         if action == .help {
-            showingHelp = true
+            overlay = .help
             return
         }
         if action == .messages {
-            showingMessages = true
+            overlay = .messages
             return
         }
         switch mode {
@@ -304,11 +304,8 @@ public final class TillController {
     /// The open sale is over (completed, suspended or cancelled): the screen is ready for the next.
     func closeSale() {
         sale = nil
-        promptedForCard = false
-        resetEntry()
-        split = false
-        totalled = false
-        selectedLine = nil
+        entry.clear()
+        selling = SellingState()
     }
 
     /// Gives `key` to the entry line if it edits it on this screen (characters it takes, up to

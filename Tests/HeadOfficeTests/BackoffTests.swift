@@ -108,7 +108,7 @@ struct DrainScheduleTests {
         #expect(clock.holds.first == 1)
         let started = Date()
         forwarder.stop()
-        #expect(Date().timeIntervalSince(started) < 2.5)
+        #expect(Date().timeIntervalSince(started) < 1.5)
         #expect(try t.db.outboxSummary().pending == 3)
         #expect(forwarder.snapshot.connection == .offline)
     }

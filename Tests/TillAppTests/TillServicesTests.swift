@@ -23,7 +23,7 @@ struct TillServicesTests {
         let printer = try FakeNetworkPrinter(.silent)
         defer { printer.stop() }
         let spooler = PrintSpooler(
-            database: db, transport: TCPPrinterTransport(host: "127.0.0.1", port: printer.port, timeoutMilliseconds: 3_000),
+            database: db, transport: TCPPrinterTransport(host: "127.0.0.1", port: printer.port, timeoutMilliseconds: 500),
             askStatus: true, giveUpAfterSeconds: 900, now: { Int64(Date().timeIntervalSince1970 * 1000) })
         let job = try db.enqueuePrintJob(PrintJobDraft(kind: .receipt, receiptNumber: "0001-01-000001", payload: Array("receipt\n".utf8)),
                                          saleID: nil, at: Int64(Date().timeIntervalSince1970 * 1000))

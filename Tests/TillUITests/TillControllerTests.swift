@@ -5,7 +5,7 @@ import TillDemo
 import TillProtocol
 import TillStore
 import TillTestSupport
-import TillUI
+@testable import TillUI
 
 /// Records receipts instead of rendering and printing them.
 final class CapturingReceipts: ReceiptPrinting, @unchecked Sendable { // only touched from the test's thread
@@ -408,5 +408,36 @@ struct TillControllerTests {
         #expect(h.controller.mode == .selling)
         #expect(h.controller.sale?.basket.lines.count == 1)
         #expect(h.controller.sale?.id == "00000000-0000-4000-8000-000000000002")
+    }
+}
+
+/// The sale's flow state is one value (`SellingState`), reset as a whole when the sale is over.
+@Suite("Till controller: state by flow")
+struct FlowStateTests {
+    @Test func aPaidSaleLeavesNothingOfItsFlowToTheNext() throws {
+        let h = try Harness()
+        h.scan("5012345678900"); h.scan("4006381333931")   // 2.68
+        h.key(.up)                                          // a line picked
+        h.key(.function(5))                                 // total
+        h.key(.function(8))                                 // split
+        h.keyed("200", .function(6))
+        #expect(h.controller.totalled && h.controller.split && h.controller.selectedLine != nil)
+        h.keyed("68", .function(6))
+        guard case .receipt = h.controller.mode else { Issue.record("not paid: \(String(describing: h.error))"); return }
+        #expect(h.controller.selling == SellingState())
+        #expect(!h.controller.totalled && !h.controller.split && h.controller.selectedLine == nil && h.controller.pendingQuantity == nil)
+        #expect(h.controller.input.isEmpty)
+        // The next sale starts clean: a scan rings one item.
+        h.scan("5012345678900")
+        #expect(h.controller.basket?.lines.map(\.item.quantity) == [.one])
+    }
+
+    @Test func anOverlayIsOneAtATimeAndAnyKeyClosesIt() throws {
+        let h = try Harness()
+        h.key(.function(1))                                 // help
+        #expect(h.controller.showingHelp && !h.controller.showingMessages && !h.controller.showingPoints)
+        h.key(.char("x"))
+        #expect(h.controller.overlay == nil)
+        #expect(h.controller.input.isEmpty)                 // the closing key is not typed
     }
 }
