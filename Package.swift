@@ -149,6 +149,7 @@ let package = Package(
                 .embedInCode("BackOffice/templates/programme-diff.mustache"), .embedInCode("BackOffice/templates/catalog.mustache"),
                 .embedInCode("BackOffice/templates/catalog-item.mustache"), .embedInCode("BackOffice/templates/settings.mustache"),
                 .embedInCode("BackOffice/templates/rollout.mustache"), .embedInCode("BackOffice/templates/receipts.mustache"),
+                .embedInCode("BackOffice/templates/customers.mustache"), .embedInCode("BackOffice/templates/customer.mustache"),
             ],
             swiftSettings: strictSettings
         ),

@@ -38,6 +38,8 @@ extension HeadOfficeStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
             """, [.text(r.cardNumber), .text(r.firstName), .text(r.lastName), SQLValue(r.phone), SQLValue(r.email), SQLValue(r.postcode),
                   SQLValue(r.birthDate), SQLValue(r.marketingConsent), .text(r.registeredAt), .text(till.storeID), .text(till.tillID)])
+        try Self.indexCustomers([r.cardNumber], c)
+        try Self.linkCards([(customer: r.cardNumber, card: r.cardNumber)], c)
         // Only a stock card (or a new one) changes hands; the conditional update keeps it so even
         // if the card's row changed since it was read.
         try c.execute("""

@@ -11,14 +11,22 @@ public enum BackOfficeRole: String, Sendable, CaseIterable, Codable {
     case marketing
     /// Prices and terminal settings of their own store only.
     case store
+    /// Customer service: finds members and reads their page and receipts; publishes nothing.
+    case service
 
     public var label: String {
         switch self {
         case .admin: "Administrator"
         case .marketing: "Marketing manager"
         case .store: "Store manager"
+        case .service: "Customer service"
         }
     }
+
+    /// Those who run the stores' tills and programme (every page but the customers').
+    public static let tillRoles: Set<BackOfficeRole> = [.admin, .marketing, .store]
+    /// Those who look members up.
+    public static let customerRoles: Set<BackOfficeRole> = [.admin, .marketing, .service]
 }
 
 public struct BackOfficeUser: Sendable, Equatable {
@@ -47,6 +55,7 @@ public struct BackOfficeUser: Sendable, Equatable {
 
     /// Whether this user may publish to `scope` at all (a store manager: only their store and its tills).
     public func mayPublish(to scope: PublicationScope) -> Bool {
+        if role == .service { return false }
         guard role == .store else { return true }
         switch scope.kind {
         case .store: return scope.value == storeID

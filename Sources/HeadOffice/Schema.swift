@@ -229,6 +229,31 @@ enum Schema {
         """
         CREATE TABLE stores (store_id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL DEFAULT '')
         """,
+        // 9: customer service finds members by name (any order, the start of a name), phone (the
+        // last digits, any punctuation, with or without the country code), e-mail and postcode.
+        // Keys compared byte by byte ({bytes}) so a prefix is a range on the index on both backends.
+        // A member's cards are listed apart (member_cards): an index on cards.customer_id would
+        // be written again on every sale, which moves the card's balance.
+        """
+        CREATE TABLE customer_search (
+            customer_id TEXT PRIMARY KEY,
+            first_key TEXT {bytes} NOT NULL,
+            last_key TEXT {bytes} NOT NULL,
+            phone_rev TEXT {bytes},
+            email_key TEXT {bytes},
+            postcode_key TEXT {bytes}
+        );
+        CREATE INDEX customer_search_first ON customer_search (first_key);
+        CREATE INDEX customer_search_last ON customer_search (last_key, first_key);
+        CREATE INDEX customer_search_phone ON customer_search (phone_rev);
+        CREATE INDEX customer_search_email ON customer_search (email_key);
+        CREATE INDEX customer_search_postcode ON customer_search (postcode_key);
+        CREATE TABLE member_cards (
+            customer_id TEXT NOT NULL,
+            number TEXT NOT NULL,
+            PRIMARY KEY (customer_id, number)
+        )
+        """,
     ]
 
     /// Brings the database up to date.
@@ -248,6 +273,11 @@ enum Schema {
                     try c.execute(String(statement), [])
                 }
                 try c.execute("INSERT INTO schema_version (version) VALUES (?)", [.int(Int64(i + 1))])
+            }
+            // Members loaded before their search keys existed (schema 9) are indexed once.
+            if current < 9 {
+                try HeadOfficeStore.indexCustomers(nil, c)
+                try c.execute("INSERT INTO member_cards (customer_id, number) SELECT customer_id, number FROM cards WHERE customer_id IS NOT NULL ON CONFLICT DO NOTHING", [])
             }
         }
     }

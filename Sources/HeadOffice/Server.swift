@@ -118,7 +118,7 @@ public struct HeadOfficeServer: Sendable {
         ("/login", [.get, .post]), ("/logout", [.post]), ("/", [.get]), ("/catalog", [.get]), ("/catalog/upload", [.post]),
         ("/catalog/item", [.get, .post]), ("/receipts", [.get]), ("/receipts/svg", [.get]), ("/programme", [.get, .post]),
         ("/programme/preview", [.post]), ("/programme/diff", [.get]), ("/programme/publish", [.post]), ("/settings", [.get, .post]),
-        ("/rollout", [.get]), ("/rollback", [.post]),
+        ("/rollout", [.get]), ("/rollback", [.post]), ("/customers", [.get]), ("/customer", [.get]),
     ]
 
     func router() -> Router<HeadOfficeContext> {

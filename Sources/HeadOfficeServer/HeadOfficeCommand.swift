@@ -224,11 +224,11 @@ struct User: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add or replace an account; the password is read from a file or standard input (-), kept only as a slow hash.")
         @OptionGroup var db: DatabaseOption
         @Argument var name: String
-        @Option(help: "admin, marketing or store.") var role: String
+        @Option(help: "admin, marketing, store or service.") var role: String
         @Option(help: "The store a store manager acts for.") var store: String?
         @Option(help: ArgumentHelp("A file holding the password (- reads standard input).", valueName: "file")) var passwordFile: String = "-"
         func run() throws {
-            guard let r = BackOfficeRole(rawValue: role) else { throw CLIFailure("--role '\(role)' must be admin, marketing or store") }
+            guard let r = BackOfficeRole(rawValue: role) else { throw CLIFailure("--role '\(role)' must be admin, marketing, store or service") }
             let data = passwordFile == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: passwordFile)
             guard let data, let text = String(data: data, encoding: .utf8) else { throw CLIFailure("Cannot read the password from \(passwordFile)") }
             let password = text.trimmingCharacters(in: .newlines)

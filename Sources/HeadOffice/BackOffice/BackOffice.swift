@@ -53,6 +53,19 @@ extension HeadOfficeServer {
         return c
     }
 
+    /// A field of a GET form's query, as the browser sent it: `+` is a space, `%2B` a plus. (The
+    /// URI's own query parameters keep `+` as it is, so "whole milk" would be searched as
+    /// "whole+milk".) Empty when the field is absent.
+    func formField(_ request: Request, _ name: String) -> String {
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            guard kv.first.map({ String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding == name }) == true else { continue }
+            let raw = kv.count > 1 ? String(kv[1]) : ""
+            return raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+        }
+        return ""
+    }
+
     func render(_ status: HTTPResponse.Status, _ template: String, _ page: Any, cookies: [String] = []) -> Response {
         html(status, BackOfficeTemplates.render(template, page), cookies: cookies)
     }
@@ -65,7 +78,7 @@ extension HeadOfficeServer {
 
     /// A page for the signed-in (`SessionAuthenticator` put them on the context) in one of
     /// `roles`: otherwise back to sign-in, or a page saying the role may not.
-    func page(_ context: HeadOfficeContext, roles: Set<BackOfficeRole> = Set(BackOfficeRole.allCases),
+    func page(_ context: HeadOfficeContext, roles: Set<BackOfficeRole> = BackOfficeRole.tillRoles,
               _ body: (BackOfficeSession) async throws -> Response) async throws -> Response {
         guard let session = context.identity else { return redirect("/login") }
         guard roles.contains(session.user.role) else {
@@ -76,7 +89,7 @@ extension HeadOfficeServer {
 
     /// A form post, behind `CSRFMiddleware` (signed in, its token checked, its form read): the
     /// right role, or refused.
-    func post(_ context: HeadOfficeContext, roles: Set<BackOfficeRole> = Set(BackOfficeRole.allCases),
+    func post(_ context: HeadOfficeContext, roles: Set<BackOfficeRole> = BackOfficeRole.tillRoles,
               _ body: (BackOfficeSession, PostedForm) async throws -> Response) async throws -> Response {
         guard let session = context.identity, let form = context.form else { return redirect("/login") }
         guard roles.contains(session.user.role) else {
@@ -152,13 +165,15 @@ extension HeadOfficeServer {
         }
         let pages = router.group().add(middleware: SessionAuthenticator(server: self)).add(middleware: CSRFMiddleware(server: self))
         pages.post("/logout") { request, context -> Response in
-            try await post(context) { _, _ in
+            try await post(context, roles: Set(BackOfficeRole.allCases)) { _, _ in
                 if let token = cookieValue(request, Self.sessionCookie) { try await work.run { [store] in try store.signOut(token) } }
                 return redirect("/login", cookies: [cookie(Self.sessionCookie, "", maxAge: 0)])
             }
         }
         pages.get("/") { _, context -> Response in
-            try await page(context) { session in
+            // Customer service starts on the customers' page.
+            if context.identity?.user.role == .service { return redirect("/customers") }
+            return try await page(context) { session in
                 let (all, everyTill) = try await work.run { [store] in (try store.publications(limit: 50), try store.rollout()) }
                 let pubs = all.filter { session.user.sees($0.scope) }.prefix(10).map(PublicationRow.init)
                 let rollout = everyTill.filter { session.user.sees(store: $0.storeID) }
@@ -170,6 +185,7 @@ extension HeadOfficeServer {
         addProgrammePages(pages)
         addCatalogPages(pages)
         addSettingsAndRollout(pages)
+        addCustomerPages(pages)
     }
 
     static func loginPage(nonce: String, error: String?) -> LoginPage {

@@ -58,7 +58,7 @@ extension HeadOfficeServer {
     func addCatalogPages(_ router: RouterGroup<HeadOfficeContext>) {
         router.get("/catalog") { request, context -> Response in
             try await page(context) { session in
-                try await catalogPage(.ok, session, query: request.uri.queryParameters["q"].map(String.init) ?? "", notice: nil)
+                try await catalogPage(.ok, session, query: formField(request, "q"), notice: nil)
             }
         }
         router.post("/catalog/upload") { _, context -> Response in
@@ -101,7 +101,7 @@ extension HeadOfficeServer {
         }
         router.get("/catalog/item") { request, context -> Response in
             try await page(context) { session in
-                let sku = request.uri.queryParameters["sku"].map(String.init) ?? ""
+                let sku = formField(request, "sku")
                 guard let p = try await work.run({ [store] in try store.product(sku: sku) }) else {
                     return message(.notFound, "Item", session, active: "/catalog", notice: ("No item has SKU '\(sku)'.", true))
                 }
@@ -130,8 +130,8 @@ extension HeadOfficeServer {
             }
         }
         router.get("/receipts") { request, context -> Response in
-            try await page(context) { session in
-                let number = request.uri.queryParameters["number"].map(String.init) ?? ""
+            try await page(context, roles: Set(BackOfficeRole.allCases)) { session in
+                let number = formField(request, "number")
                 let exists = number.isEmpty ? false
                     : try await work.run { [store] in try store.saleDocument(receipt: number, store: session.user.storeScope) != nil }
                 return render(.ok, "receipts", ReceiptsPage(
@@ -142,7 +142,7 @@ extension HeadOfficeServer {
         }
         router.get("/receipts/svg") { request, context -> Response in
             guard let user = context.identity?.user else { return redirect("/login") }
-            let number = request.uri.queryParameters["number"].map(String.init) ?? ""
+            let number = formField(request, "number")
             // The document is read on the database's pool; the drawing is done on the rendering
             // pool, so receipts being drawn never hold up ingest or /health.
             let found = try await work.run { [store] () -> (SaleDocument, HeadOfficeStore.ReceiptHeading)? in

@@ -22,6 +22,7 @@ enum BackOfficeTemplates {
         "programme-diff": PackageResources.programme_diff_mustache, "catalog": PackageResources.catalog_mustache,
         "catalog-item": PackageResources.catalog_item_mustache, "settings": PackageResources.settings_mustache,
         "rollout": PackageResources.rollout_mustache, "receipts": PackageResources.receipts_mustache,
+        "customers": PackageResources.customers_mustache, "customer": PackageResources.customer_mustache,
     ]
 
     /// Parsed once. The templates are part of the program, not input: one that does not parse is
@@ -59,8 +60,12 @@ struct Frame: Sendable {
     var csrf: String = ""
     var notice: Notice?
 
-    static let links = [("/", "Overview"), ("/programme", "Programme"), ("/catalog", "Catalog & prices"), ("/settings", "Terminal settings"),
-                        ("/rollout", "Rollout"), ("/receipts", "Receipts")]
+    static let links: [(String, String, Set<BackOfficeRole>)] = [
+        ("/", "Overview", BackOfficeRole.tillRoles), ("/programme", "Programme", [.admin, .marketing]),
+        ("/catalog", "Catalog & prices", BackOfficeRole.tillRoles), ("/settings", "Terminal settings", BackOfficeRole.tillRoles),
+        ("/rollout", "Rollout", BackOfficeRole.tillRoles), ("/customers", "Customers", BackOfficeRole.customerRoles),
+        ("/receipts", "Receipts", Set(BackOfficeRole.allCases)),
+    ]
 
     /// The frame for a signed-in user (their role's links, `active` marked), or for nobody.
     init(_ title: String, session: BackOfficeSession?, active: String = "", notice: (String, Bool)? = nil) {
@@ -68,7 +73,7 @@ struct Frame: Sendable {
         self.notice = notice.map { Notice(text: $0.0, isError: $0.1) }
         guard let session else { return }
         let user = session.user
-        nav = Self.links.filter { user.role != .store || $0.0 != "/programme" }.map { NavLink(href: $0.0, label: $0.1, on: $0.0 == active) }
+        nav = Self.links.filter { $0.2.contains(user.role) }.map { NavLink(href: $0.0, label: $0.1, on: $0.0 == active) }
         who = Who(username: user.username, roleLabel: user.role.label, storeID: user.storeID)
         csrf = session.csrf
     }
