@@ -71,6 +71,11 @@ struct BackOfficeBrowserTests {
         #expect(diff.contains { $0.hasPrefix("version ") && $0.hasSuffix(" bo-triple") })
         #expect((r["after_publish"] as? String)?.contains("/rollout?published=1") == true)
         #expect((r["overflow"] as? [String: Bool])?.isEmpty == true, "pages wider than the window: \(r["overflow"] ?? "")")
+        // Customer service's search, typed in the browser (the space reaches head office as "+").
+        #expect((r["customers_count"] as? String)?.hasPrefix("1 member for name") == true, "\(r["customers_count"] ?? "")")
+        #expect(r["customers_rows"] as? [String] == ["M1"])
+        #expect(r["customer_balance"] as? String == "1500")
+        #expect(r["customer_cards"] as? [String] == [DemoCatalog.cardNumber(1)])
         let rollout = r["rollout"] as? [String: String] ?? [:]
         #expect(rollout["0001/01"]?.hasPrefix("0001/01 v1 v1 0") == true, "\(rollout)")
         #expect(rollout["0002/01"]?.hasPrefix("0002/01 v0 v0 0") == true, "\(rollout)")

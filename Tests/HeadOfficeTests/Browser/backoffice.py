@@ -91,11 +91,20 @@ def publish(base, shots):
         out["overflow"] = {}
         for w, h in [(1280, 800), (768, 1024)]:
             d.set_window_size(w, h)
-            for p in ["/", "/programme", "/catalog", "/settings", "/rollout", "/receipts"]:
+            for p in ["/", "/programme", "/catalog", "/settings", "/rollout", "/receipts", "/customers?q=Ivanova", "/customer?id=M1"]:
                 d.get(base + p)
                 if d.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1"):
                     out["overflow"][f"{p} at {w}x{h}"] = True
         d.set_window_size(1280, 800)
+        # Customer service's pages, as a browser submits the search form.
+        d.get(base + "/customers")
+        by_id(d, "q").send_keys("anna ivanova")
+        submit(d, "find", "#count")
+        out["customers_count"] = by_id(d, "count").text
+        out["customers_rows"] = [r.get_attribute("data-customer") for r in css(d, "#customers tr[data-customer]")]
+        css(d, "#customers a")[0].click()
+        out["customer_balance"] = by_id(d, "balance").text if css(d, "#balance") else ""
+        out["customer_cards"] = [r.get_attribute("data-card") for r in css(d, "#cards tr[data-card]")]
         if shots:
             d.get(base + "/programme")
             d.save_screenshot(shots + "/backoffice-programme.png")
