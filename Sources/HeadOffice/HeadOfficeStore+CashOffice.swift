@@ -41,7 +41,7 @@ extension HeadOfficeStore {
                     check("refund-points", "the sale's rules give \(plan.pointsTakenBack) and \(plan.pointsRestored): the ledger has head office's", plan.pointsTakenBack, plan.pointsRestored))
         } catch {
             // Returned already (two tills offline), or lines the sale does not have: at most what is left.
-            let earned = loyalty.earned.map { Points($0.points) }.sum()
+            let earned = loyalty.earned.sum { Points($0.points) }
             let taken = min(tillTaken, max(0, earned - prior.pointsTakenBack))
             let restored = min(tillRestored, max(0, Points(loyalty.redeemed) - prior.pointsRestored))
             return (loyalty.cardNumber, taken, restored,

@@ -1,4 +1,5 @@
 import Foundation
+import TillCore
 
 /// One member in a list of search results.
 public struct MemberSummary: Sendable, Equatable {
@@ -48,13 +49,13 @@ public struct CustomerQuery: Sendable, Equatable {
 
     public init(_ text: String) {
         let t = text.trimmingCharacters(in: .whitespaces)
-        let digits = t.filter(\.isASCIIDigitCharacter)
+        let digits = t.filter(\.isASCIIDigit)
         let letters = t.contains { $0.isLetter }
         if t.isEmpty {
             self.init(kind: .nothing, terms: [])
         } else if t.contains("@") {
             self.init(kind: .email, terms: [t.lowercased()])
-        } else if !letters && digits.count >= 4 && t.allSatisfy({ $0.isASCIIDigitCharacter || " +-()./".contains($0) }) {
+        } else if !letters && digits.count >= 4 && t.allSatisfy({ $0.isASCIIDigit || " +-()./".contains($0) }) {
             self.init(kind: .cardOrPhone, terms: [String(digits)])
         } else if letters && !digits.isEmpty {
             self.init(kind: .postcode, terms: [Self.postcodeKey(t)])
@@ -74,11 +75,7 @@ public struct CustomerQuery: Sendable, Equatable {
     /// A postcode as it is compared: upper-cased, without spaces.
     static func postcodeKey(_ s: String) -> String { s.uppercased().filter { $0 != " " } }
     /// A phone's digits, last first (so "ends with" is "starts with", a range on the index).
-    static func phoneKey(_ s: String) -> String { String(s.filter(\.isASCIIDigitCharacter).reversed()) }
-}
-
-extension Character {
-    var isASCIIDigitCharacter: Bool { asciiValue.map { (48...57).contains($0) } ?? false }
+    static func phoneKey(_ s: String) -> String { String(s.filter(\.isASCIIDigit).reversed()) }
 }
 
 /// Everything the customer page shows of one member.
@@ -113,21 +110,27 @@ extension HeadOfficeStore {
     public static let customerPageSize = 25
     public static let maxCustomerPage = 400
 
-    /// Writes the search keys of `ids` (all members when nil) from their rows in `customers`.
+    /// Writes the search keys of `ids` (all members when nil, a chunk at a time so that an
+    /// upgrade of millions of members holds a few thousand rows at once) from `customers`.
     static func indexCustomers(_ ids: [String]?, _ c: any SQLConnection) throws {
-        let rows: [SQLRow]
+        let columns = "SELECT id, first_name, last_name, phone, email, postcode FROM customers"
         if let ids {
-            guard !ids.isEmpty else { return }
-            var all: [SQLRow] = []
             for start in stride(from: 0, to: ids.count, by: rowsPerStatement) {
                 let chunk = ids[start..<min(ids.count, start + rowsPerStatement)]
-                all += try c.query("SELECT id, first_name, last_name, phone, email, postcode FROM customers WHERE id IN (\(placeholders(chunk.count)))",
-                                   chunk.map { .text($0) })
+                try writeSearchKeys(try c.query("\(columns) WHERE id IN (\(placeholders(chunk.count)))", chunk.map { .text($0) }), c)
             }
-            rows = all
-        } else {
-            rows = try c.query("SELECT id, first_name, last_name, phone, email, postcode FROM customers", [])
+            return
         }
+        var after = ""
+        while true {
+            let rows = try c.query("\(columns) WHERE id > ? ORDER BY id LIMIT 5000", [.text(after)])
+            guard let last = rows.last else { return }
+            try writeSearchKeys(rows, c)
+            after = last.text("id")
+        }
+    }
+
+    private static func writeSearchKeys(_ rows: [SQLRow], _ c: any SQLConnection) throws {
         let keys: [[SQLValue]] = rows.map { r in
             [.text(r.text("id")), .text(CustomerQuery.nameKey(r.text("first_name"))), .text(CustomerQuery.nameKey(r.text("last_name"))),
              SQLValue(r["phone"].text.map(CustomerQuery.phoneKey).flatMap { $0.isEmpty ? nil : $0 }),

@@ -83,7 +83,7 @@ extension HeadOfficeStore {
            try insertRegistration(r, saleID: doc.saleID, till: till, programmeVersion: l.programmeVersion, at: received, c) != .registered {
             // The card was not issued here: no welcome bonus for it.
             derived.movements.removeAll { $0.kind == "welcome" }
-            derived.delta = derived.movements.map(\.points).sum()
+            derived.delta = derived.movements.sum(\.points)
         }
         let programme = derived.programme
         let movements = derived.movements
@@ -294,7 +294,7 @@ extension HeadOfficeStore {
         d.checks = figureChecks(doc, sale)
         guard let l = doc.loyalty, let outcome = sale.loyalty else { return d }
         let tillEarned = l.earned.filter { $0.points != 0 }
-        let tillPoints = tillEarned.map { Points($0.points) }.sum()   // bounded: 200 parts × 10^12
+        let tillPoints = tillEarned.sum { Points($0.points) }   // bounded: 200 parts × 10^12
         let programme = try programme(version: l.programmeVersion)
         d.programme = programme
         var earned = tillEarned.map { (rule: $0.rule, label: $0.label, points: Points($0.points)) }
@@ -311,8 +311,8 @@ extension HeadOfficeStore {
             }
             earned = mine.map { (rule: $0.rule, label: $0.label, points: $0.points) }
             let ownWelcome = l.registration == nil ? [] : programme.welcomeAward.parts
-            let tillWelcome = welcome.map(\.points).sum()
-            let ownTotal = ownWelcome.map(\.points).sum()
+            let tillWelcome = welcome.sum(\.points)
+            let ownTotal = ownWelcome.sum(\.points)
             if ownTotal != tillWelcome {
                 d.checks.append(AwardCheck(
                     kind: "welcome",
@@ -352,11 +352,11 @@ extension HeadOfficeStore {
         for e in earned { d.movements.append((kind: "earn", points: e.points, rule: e.rule, label: e.label)) }
         if l.redeemed > 0 { d.movements.append((kind: "redeem", points: -Points(l.redeemed), rule: "redeem", label: "Points redeemed")) }
         // Each movement is within ±10^12 and there are at most 401 of them: no overflow.
-        d.delta = d.movements.map(\.points).sum()
+        d.delta = d.movements.sum(\.points)
         let total = sale.basket.totals.total
         let spend = max(0, total - min(total, paidWithPoints))
         d.spend = spend
-        d.qualifyingDelta = programme?.tierQualification.basis == .points ? earned.map(\.points).sum().count : spend
+        d.qualifyingDelta = programme?.tierQualification.basis == .points ? earned.sum(\.points).count : spend
         return d
     }
 

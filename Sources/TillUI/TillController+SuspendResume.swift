@@ -113,7 +113,7 @@ extension TillController {
     /// back in money; points need nothing (they were never taken from the card). Nil: nothing paid.
     static func giveBack(_ basket: Basket, currency: Currency) -> String? {
         let money = basket.tenders.filter { $0.kind != .points }.reduce(Int64(0)) { $0 + $1.amount }
-        let points = basket.tenders.filter { $0.kind == .points }.map { $0.points ?? 0 }.sum()
+        let points = basket.tenders.filter { $0.kind == .points }.sum { $0.points ?? 0 }
         var parts: [String] = []
         if money > 0 {
             let kinds = Set(basket.tenders.filter { $0.kind != .points }.map(\.kind))

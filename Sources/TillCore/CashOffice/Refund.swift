@@ -207,7 +207,7 @@ public enum RefundPlanner {
         // Points that paid.
         let pointsTenders = sale.basket.tenders.filter { $0.kind == .points }
         let redeemedValue = pointsTenders.reduce(0) { $0 + $1.amount }
-        let redeemedPoints = pointsTenders.map { $0.points ?? 0 }.sum()
+        let redeemedPoints = pointsTenders.sum { $0.points ?? 0 }
         let pointsValueAfter = valueAfter >= saleTotal ? redeemedValue : share(redeemedValue, valueAfter, saleTotal)
         let restoredAfter = valueAfter >= saleTotal ? redeemedPoints : Points(share(redeemedPoints.count, valueAfter, saleTotal))
         let pointsValue = max(0, pointsValueAfter - prior.pointsValue)

@@ -37,7 +37,7 @@ public struct PointsAward: Hashable, Sendable, Codable {
     }
 
     public var parts: [Part]
-    public var total: Points { parts.map(\.points).sum() }
+    public var total: Points { parts.sum(\.points) }
     public init(parts: [Part]) { self.parts = parts }
 }
 

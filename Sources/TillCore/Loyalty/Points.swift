@@ -59,3 +59,8 @@ extension Sequence where Element == Points {
     /// The total of bounded points (see `Points.+`).
     public func sum() -> Points { reduce(.zero, +) }
 }
+
+extension Sequence {
+    /// The total of each element's bounded points, without building an array of them first.
+    public func sum(_ points: (Element) throws -> Points) rethrows -> Points { try reduce(.zero) { $0 + (try points($1)) } }
+}

@@ -146,7 +146,7 @@ extension LoyaltyProgramme {
     /// The loyalty outcome of a paid basket for its customer.
     public func outcome(for basket: Basket, customer: SaleCustomer, context: EarnContext) -> LoyaltyOutcome {
         let earned = award(for: basket, context: context)
-        let redeemedPoints = basket.tenders.filter { $0.kind == .points }.map { $0.points ?? 0 }.sum()
+        let redeemedPoints = basket.tenders.filter { $0.kind == .points }.sum { $0.points ?? 0 }
         let redeemedValue = basket.tenders.filter { $0.kind == .points }.reduce(0) { $0 + $1.amount }
         // This sale counts towards the tier: its spend (the total less what points paid), or its points.
         let spend = max(0, basket.totals.total - redeemedValue)
