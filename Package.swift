@@ -150,6 +150,8 @@ let package = Package(
                 .embedInCode("BackOffice/templates/catalog-item.mustache"), .embedInCode("BackOffice/templates/settings.mustache"),
                 .embedInCode("BackOffice/templates/rollout.mustache"), .embedInCode("BackOffice/templates/receipts.mustache"),
                 .embedInCode("BackOffice/templates/customers.mustache"), .embedInCode("BackOffice/templates/customer.mustache"),
+                .embedInCode("BackOffice/templates/reason.mustache"), .embedInCode("BackOffice/templates/decide.mustache"),
+                .embedInCode("BackOffice/templates/approvals.mustache"),
             ],
             swiftSettings: strictSettings
         ),

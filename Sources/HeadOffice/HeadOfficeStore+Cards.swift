@@ -11,7 +11,7 @@ extension HeadOfficeStore {
     public func cardStatus(_ number: String, pending: [String]) throws -> CardStatus? {
         try database.read { c in
             guard let row = try c.queryOne("""
-                SELECT c.balance, c.qualifying, c.tier_code, c.status, cu.first_name, cu.last_name
+                SELECT c.balance, c.qualifying, c.tier_code, c.status, c.replaced_by, cu.first_name, cu.last_name
                 FROM cards c LEFT JOIN customers cu ON cu.id = c.customer_id WHERE c.number = ?
                 """, [.text(number)]) else { return nil }
             var applied: [String] = []
@@ -21,7 +21,7 @@ extension HeadOfficeStore {
             let name = [row["first_name"].text, row["last_name"].text].compactMap { $0 }.joined(separator: " ")
             return CardStatus(
                 card: CardBalance(number: number, balance: row.int("balance"), tierCode: row["tier_code"].text, qualifying: row.int("qualifying")),
-                status: row.text("status"), customerName: name.isEmpty ? nil : name, applied: applied)
+                status: row.text("status"), customerName: name.isEmpty ? nil : name, applied: applied, replacedBy: row["replaced_by"].text)
         }
     }
 
@@ -55,6 +55,17 @@ extension HeadOfficeStore {
                         marketing_consent = excluded.marketing_consent
                     """)
                 try Self.indexCustomers(Array(customers.keys), c)
+                // Consent as the file has it, where it is new or changed (the history's first line).
+                if !customers.isEmpty {
+                    try c.execute("""
+                        INSERT INTO consents (customer_id, purpose, granted, text_version, channel, recorded_by, given_at, created_at)
+                        SELECT cu.id, 'marketing', cu.marketing_consent,
+                               (SELECT version FROM consent_texts WHERE purpose = 'marketing' ORDER BY created_at DESC, version DESC LIMIT 1),
+                               'card import', NULL, COALESCE(cu.registered_at, ''), ?
+                        FROM customers cu WHERE cu.id IN (\(Self.placeholders(customers.count)))
+                            AND COALESCE((SELECT k.granted FROM consents k WHERE k.customer_id = cu.id ORDER BY k.id DESC LIMIT 1), -1) <> cu.marketing_consent
+                        """, [.int(now)] + customers.keys.map { .text($0) })
+                }
                 try Self.linkCards(chunk.compactMap { card in card.customerID.map { (customer: $0, card: card.number) } }, c)
                 try Self.insertRows(c, "INSERT INTO cards (number, customer_id, status, balance, qualifying, tier_code, updated_at)", chunk.map { card in
                     [.text(card.number), SQLValue(card.customerID), .text(card.status), .int(card.balance), .int(card.qualifying),

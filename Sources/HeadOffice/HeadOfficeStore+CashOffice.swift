@@ -85,6 +85,9 @@ extension HeadOfficeStore {
                 VALUES (?, ?, ?, ?, 'return', ?, ?, ?, ?)
                 """, [.text(card), .text(doc.refundID), .text(kind), .points(points), .text(label), .text(till.storeID), .text(till.tillID), .int(received)])
         }
+        if row.text("status") == "replaced" {
+            try forwardReplaced(card, delta: delta.count, qualifying: 0, saleID: doc.refundID, programme: nil, at: received, c)
+        }
         if row.int("balance") < 0 {
             let b = row.int("balance")
             try c.execute("""

@@ -103,6 +103,10 @@ public struct CustomerProfile: Sendable {
     public var purchases: [Purchase]
     /// Stores the member bought in, with how many sales.
     public var stores: [(store: String, sales: Int)]
+    /// The member this one was merged into (it is kept, no longer found).
+    public var mergedInto: String?
+    /// The member's personal details were erased.
+    public var erased: Bool
 }
 
 extension HeadOfficeStore {
@@ -260,7 +264,8 @@ extension HeadOfficeStore {
                                           balance: cards.reduce(0) { $0 + $1.balance })
             return CustomerProfile(summary: summary, birthDate: r["birth_date"].text, marketingConsent: r.int("marketing_consent") != 0,
                                    registeredAt: r["registered_at"].text, registeredStore: r["store_id"].text, cards: cards, ledger: ledger,
-                                   ledgerCount: count, purchases: purchases, stores: stores)
+                                   ledgerCount: count, purchases: purchases, stores: stores, mergedInto: r["merged_into"].text,
+                                   erased: r["erased_at"].int != nil)
         }
     }
 }

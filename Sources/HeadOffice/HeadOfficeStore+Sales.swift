@@ -107,9 +107,13 @@ extension HeadOfficeStore {
             }
             try c.execute("INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at) VALUES " + values, arguments)
         }
+        if row.text("status") == "replaced" {
+            try forwardReplaced(l.cardNumber, delta: derived.delta.count, qualifying: derived.qualifyingDelta, saleID: doc.saleID, programme: programme,
+                                at: received, c)
+        }
         let balance = row.int("balance"), qualifying = row.int("qualifying")
         let tier = programme?.tier(for: qualifying)?.code
-        if let tier, tier != row["tier_code"].text {
+        if let tier, tier != row["tier_code"].text, row.text("status") != "replaced" {
             try c.execute("UPDATE cards SET tier_code = ? WHERE number = ?", [.text(tier), .text(l.cardNumber)])
         }
         if l.redeemed > 0 && balance < 0 {

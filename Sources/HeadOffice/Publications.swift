@@ -29,7 +29,8 @@ extension HeadOfficeStore {
     @discardableResult
     public func publish(
         _ kind: PublicationKind, scope: PublicationScope, by user: String, note: String, effectiveAt: Int64? = nil,
-        programme: LoyaltyProgramme? = nil, prices: [PriceChange]? = nil, settings: TerminalSettings? = nil, at time: Int64 = HeadOfficeStore.now()
+        programme: LoyaltyProgramme? = nil, prices: [PriceChange]? = nil, settings: TerminalSettings? = nil, cards: [CardChange]? = nil,
+        at time: Int64 = HeadOfficeStore.now()
     ) throws -> Publication {
         // Never in force before it was made: a till that asked a moment ago must still hear of it.
         var p = Publication(version: 0, kind: kind, scope: scope, createdBy: user, note: note, createdAt: time, effectiveAt: max(effectiveAt ?? time, time))
@@ -53,25 +54,40 @@ extension HeadOfficeStore {
         case .settings:
             guard let settings else { throw PublicationError("A settings publication needs the settings") }
             p.settings = settings
+        case .cards:
+            guard let cards, !cards.isEmpty else { throw PublicationError("A cards publication needs at least one card") }
+            if let bad = cards.first(where: { !CardChange.statuses.contains($0.status) }) {
+                throw PublicationError("Card \(LoyaltyCardNumber.masked(bad.number)): status '\(bad.status)' is not one a card can have")
+            }
+            p.cards = cards
         }
         try checkScope(scope)
+        p.version = try database.write { c in try insertPublication(p, c) }
+        if kind == .programme, let programme { try importProgramme(programme) }
+        return p
+    }
+
+    /// Writes a publication in the caller's transaction; its version.
+    func insertPublication(_ p: Publication, _ c: any SQLConnection) throws -> Int64 {
         var payload = p
         payload.version = 0
         let json = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
-        let version = try database.write { c -> Int64 in
-            try c.execute("""
-                INSERT INTO publications (kind, scope_kind, scope_value, created_by, note, created_at, effective_at, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, [.text(kind.rawValue), .text(scope.kind.rawValue), SQLValue(scope.value), .text(user), .text(note), .int(time),
-                      .int(p.effectiveAt), .text(json)])
-            // PostgreSQL tells every head office process listening (each wakes its tills' long
-            // polls) when this transaction commits; SQLite's readers look every 200 ms.
-            if database.kind == .postgres { try c.execute("SELECT pg_notify(?, '')", [.text(Self.publicationChannel)]) }
-            return try c.queryOne("SELECT MAX(version) AS v FROM publications", [])?.int("v") ?? 0
-        }
-        p.version = version
-        if kind == .programme, let programme { try importProgramme(programme) }
-        return p
+        try c.execute("""
+            INSERT INTO publications (kind, scope_kind, scope_value, created_by, note, created_at, effective_at, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(p.kind.rawValue), .text(p.scope.kind.rawValue), SQLValue(p.scope.value), .text(p.createdBy), .text(p.note), .int(p.createdAt),
+                  .int(p.effectiveAt), .text(json)])
+        // PostgreSQL tells every head office process listening (each wakes its tills' long
+        // polls) when this transaction commits; SQLite's readers look every 200 ms.
+        if database.kind == .postgres { try c.execute("SELECT pg_notify(?, '')", [.text(Self.publicationChannel)]) }
+        return try c.queryOne("SELECT MAX(version) AS v FROM publications", [])?.int("v") ?? 0
+    }
+
+    /// Card changes to every till, in the transaction that made them (a till refuses a card that
+    /// is not active from the moment it has this).
+    func publishCards(_ changes: [CardChange], by user: String, note: String, _ c: any SQLConnection, at time: Int64) throws {
+        let p = Publication(version: 0, kind: .cards, scope: .chain, createdBy: user, note: note, createdAt: time, effectiveAt: time, cards: changes)
+        _ = try insertPublication(p, c)
     }
 
     func checkScope(_ scope: PublicationScope) throws {
@@ -244,6 +260,9 @@ extension HeadOfficeStore {
     /// a new version, so every till moves forward to it).
     @discardableResult
     public func rollback(_ kind: PublicationKind, scope: PublicationScope, by user: String, at time: Int64 = HeadOfficeStore.now()) throws -> Publication {
+        guard kind != .cards else {
+            throw PublicationError("Card changes are not rolled back: unblock or replace the card from the member's page")
+        }
         let same = try publications(limit: 10_000).filter { $0.kind == kind && $0.scope == scope }
         guard same.count >= 2 else {
             throw PublicationError("There is no earlier \(kind.rawValue) publication for \(scope) to go back to")

@@ -254,6 +254,66 @@ enum Schema {
             PRIMARY KEY (customer_id, number)
         )
         """,
+        // 10: customer service's actions, each audited (who, why); point adjustments above the
+        // approval threshold wait for a second person; consent as a history of what was agreed to,
+        // where, and which text (GDPR Art. 7); replaced cards name their successor; merged and
+        // erased members are marked, never deleted (the ledger keeps its totals).
+        """
+        ALTER TABLE cards ADD COLUMN replaced_by TEXT;
+        ALTER TABLE customers ADD COLUMN merged_into TEXT;
+        ALTER TABLE customers ADD COLUMN erased_at BIGINT;
+        CREATE TABLE audit (
+            id {id},
+            created_at BIGINT NOT NULL,
+            username TEXT NOT NULL,
+            action TEXT NOT NULL,
+            customer_id TEXT,
+            card_number TEXT,
+            reason TEXT NOT NULL,
+            note TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX audit_customer ON audit (customer_id);
+        CREATE TABLE adjustments (
+            id {id},
+            card_number TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            points BIGINT NOT NULL,
+            reason TEXT NOT NULL,
+            note TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at BIGINT
+        );
+        CREATE INDEX adjustments_state ON adjustments (state);
+        CREATE TABLE consent_texts (
+            version TEXT PRIMARY KEY,
+            purpose TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        INSERT INTO consent_texts (version, purpose, body, created_at) VALUES ('marketing-1', 'marketing',
+            'I would like to hear about offers and news by e-mail and post. I can change my mind at any time at the till, on my member page or by asking customer service.', 0);
+        CREATE TABLE consents (
+            id {id},
+            customer_id TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            granted BIGINT NOT NULL,
+            text_version TEXT,
+            channel TEXT NOT NULL,
+            recorded_by TEXT,
+            given_at TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        CREATE INDEX consents_customer ON consents (customer_id);
+        INSERT INTO consents (customer_id, purpose, granted, text_version, channel, recorded_by, given_at, created_at)
+            SELECT id, 'marketing', marketing_consent, 'marketing-1',
+                   CASE WHEN store_id IS NULL THEN 'card import' ELSE 'till ' || store_id || '/' || till_id END, NULL, COALESCE(registered_at, ''), 0
+            FROM customers;
+        CREATE TABLE options (name TEXT PRIMARY KEY, value TEXT NOT NULL)
+        """,
     ]
 
     /// Brings the database up to date.

@@ -119,7 +119,8 @@ public struct HeadOfficeServer: Sendable {
         ("/catalog/item", [.get, .post]), ("/receipts", [.get]), ("/receipts/svg", [.get]), ("/programme", [.get, .post]),
         ("/programme/preview", [.post]), ("/programme/diff", [.get]), ("/programme/publish", [.post]), ("/settings", [.get, .post]),
         ("/rollout", [.get]), ("/rollback", [.post]), ("/customers", [.get]), ("/customer", [.get]),
-    ]
+        ("/customer/export", [.get]), ("/approvals", [.get]),
+    ] + ["details", "adjust", "adjustment", "card", "replace", "merge", "consent", "erase"].map { ("/customer/" + $0, [.post]) }
 
     func router() -> Router<HeadOfficeContext> {
         let router = Router(context: HeadOfficeContext.self)

@@ -20,7 +20,7 @@ struct HeadOfficeCommand: AsyncParsableCommand {
             postgres://user@host:port/database URL shared by several head office processes.
             """,
         subcommands: [Serve.self, TillCommand.self, User.self, Staff.self, Publish.self, Rollout.self, Rollback.self, Group.self, Programme.self, Cards.self,
-                      Report.self, Demo.self, StoreCommand.self])
+                      Report.self, Demo.self, StoreCommand.self, Service.self])
 }
 
 struct DatabaseOption: ParsableArguments {
@@ -242,6 +242,48 @@ struct User: ParsableCommand {
         @OptionGroup var db: DatabaseOption
         func run() throws {
             for u in try db.open().users() { print("\(u.username)  \(u.role.rawValue)\(u.storeID.map { "  store " + $0 } ?? "")") }
+        }
+    }
+}
+
+struct Service: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Customer service's settings: the approval threshold for point adjustments, the marketing consent text's versions.",
+        subcommands: [ApprovalPoints.self, ConsentText.self])
+
+    struct ApprovalPoints: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "approval-points",
+            abstract: "Show, or set, how many points (either way) an adjustment may move before a second person must approve it (default 500).")
+        @OptionGroup var db: DatabaseOption
+        @Argument(help: "The new threshold, 0 to 1000000 (0: every adjustment is approved by a second person).") var points: Int64?
+        func run() throws {
+            let store = try db.open()
+            if let points {
+                do { try store.setApprovalPoints(points) } catch let e as ServiceError { throw CLIFailure(e.description) }
+            }
+            print("Adjustments of more than \(try store.approvalPoints()) points either way wait for a second person's approval.")
+        }
+    }
+
+    struct ConsentText: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "consent-text",
+            abstract: "List the marketing consent text's versions, or add one (consent recorded from then on names it; a version is never changed).")
+        @OptionGroup var db: DatabaseOption
+        @Argument(help: "A new version's name, e.g. marketing-2.") var version: String?
+        @Option(help: ArgumentHelp("The new version's text, in a UTF-8 file.", valueName: "file")) var file: String?
+        func run() throws {
+            let store = try db.open()
+            if let version {
+                guard let file, let data = FileManager.default.contents(atPath: file), let body = String(data: data, encoding: .utf8) else {
+                    throw CLIFailure("Give the text of consent version \(version) with --file FILE (a UTF-8 text file)")
+                }
+                do { try store.addConsentText(version: version, body: body) } catch let e as ServiceError { throw CLIFailure(e.description) }
+            }
+            for (i, t) in try store.consentTexts().enumerated() {
+                print("\(t.version)\(i == 0 ? " (in force)" : ""): \(t.body)")
+            }
         }
     }
 }

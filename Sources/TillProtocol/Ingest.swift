@@ -120,12 +120,15 @@ public struct CardStatus: Codable, Sendable, Equatable {
     public var status: String
     public var customerName: String?
     public var applied: [String]
+    /// For a replaced card: the card that carries its points now.
+    public var replacedBy: String?
 
-    public init(card: CardBalance, status: String, customerName: String?, applied: [String]) {
+    public init(card: CardBalance, status: String, customerName: String?, applied: [String], replacedBy: String? = nil) {
         self.card = card
         self.status = status
         self.customerName = customerName
         self.applied = applied
+        self.replacedBy = replacedBy
     }
 }
 

@@ -39,6 +39,45 @@ public enum PublicationKind: String, Codable, Sendable, CaseIterable {
     case prices
     /// Terminal settings (`settings`).
     case settings
+    /// Cards customer service changed (`cards`): blocked, reported lost, replaced by a new card,
+    /// moved to another member, or their member's details erased. Never rolled back.
+    case cards
+}
+
+/// One card as customer service left it, for the tills' card caches. Absent fields: unchanged.
+public struct CardChange: Codable, Sendable, Equatable {
+    public var number: String
+    /// active, blocked, lost, replaced or closed (a till refuses all but active).
+    public var status: String
+    /// For a replaced card: the card that carries its balance, tier and history now.
+    public var replacedBy: String?
+    /// The member the card belongs to, and the name the till shows for them.
+    public var customerID: String?
+    public var firstName: String?
+    public var lastName: String?
+    /// Head office's balance, qualification and tier of the card (a new card given in replacement).
+    public var balance: Int64?
+    public var qualifying: Int64?
+    public var tierCode: String?
+    /// The member's personal details were erased: the till forgets them too.
+    public var erased: Bool?
+
+    public init(number: String, status: String, replacedBy: String? = nil, customerID: String? = nil, firstName: String? = nil,
+                lastName: String? = nil, balance: Int64? = nil, qualifying: Int64? = nil, tierCode: String? = nil, erased: Bool? = nil) {
+        self.number = number
+        self.status = status
+        self.replacedBy = replacedBy
+        self.customerID = customerID
+        self.firstName = firstName
+        self.lastName = lastName
+        self.balance = balance
+        self.qualifying = qualifying
+        self.tierCode = tierCode
+        self.erased = erased
+    }
+
+    /// The statuses a card can have.
+    public static let statuses: Set<String> = ["active", "blocked", "lost", "replaced", "closed", "stock"]
 }
 
 /// A price change for one item.
@@ -95,9 +134,11 @@ public struct Publication: Codable, Sendable, Equatable {
     public var programme: String?
     public var prices: [PriceChange]?
     public var settings: TerminalSettings?
+    public var cards: [CardChange]?
 
     public init(version: Int64, kind: PublicationKind, scope: PublicationScope, createdBy: String, note: String, createdAt: Int64,
-                effectiveAt: Int64, programme: String? = nil, prices: [PriceChange]? = nil, settings: TerminalSettings? = nil) {
+                effectiveAt: Int64, programme: String? = nil, prices: [PriceChange]? = nil, settings: TerminalSettings? = nil,
+                cards: [CardChange]? = nil) {
         self.version = version
         self.kind = kind
         self.scope = scope
@@ -108,6 +149,7 @@ public struct Publication: Codable, Sendable, Equatable {
         self.programme = programme
         self.prices = prices
         self.settings = settings
+        self.cards = cards
     }
 }
 

@@ -58,6 +58,8 @@ extension TillDatabase: LoyaltyDirectory {
         switch row["status"] as String {
         case "blocked": throw CardError.blocked(number)
         case "lost": throw CardError.lost(number)
+        case "replaced": throw CardError.replaced(number, by: row["replaced_by"])
+        case "closed": throw CardError.closed(number)
         default: break
         }
         guard let customerID: String = row["customer_id"] else { return .notIssued(number) }

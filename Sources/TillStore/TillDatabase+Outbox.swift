@@ -114,6 +114,9 @@ extension TillDatabase {
                     try db.execute(sql: "UPDATE loyalty_movement SET confirmed = 1 WHERE sale_id = ? AND confirmed = 0", arguments: [id])
                 }
                 try Self.confirm(status.card, status: status.status, at: time, db: db)
+                if let by = status.replacedBy {
+                    try db.execute(sql: "UPDATE card SET replaced_by = ? WHERE number = ?", arguments: [by, status.card.number])
+                }
             }
         }
     }

@@ -128,6 +128,40 @@ extension TillDatabase {
             try db.execute(sql: "INSERT OR REPLACE INTO terminal_setting (id, json, version) VALUES (1, ?, ?)",
                            arguments: [String(decoding: try JSONEncoder().encode(merged), as: UTF8.self), p.version])
             return "Terminal settings (\(p.note.isEmpty ? "from head office" : p.note))"
+        case .cards:
+            let changes = p.cards ?? []
+            for change in changes { try apply(change, at: time, db: db) }
+            return changes.count == 1 ? "Card \(LoyaltyCardNumber.masked(changes[0].number)) \(changes[0].status)" : "\(changes.count) cards changed"
+        }
+    }
+
+    /// A card as customer service left it: its status (a till refuses all but active cards), its
+    /// member, and for a card given in replacement the balance, qualification and tier it carries.
+    static func apply(_ change: CardChange, at time: Timestamp, db: Database) throws {
+        guard CardChange.statuses.contains(change.status) else {
+            throw PublicationProblem(description: "card \(LoyaltyCardNumber.masked(change.number)) has status '\(change.status)'")
+        }
+        if let id = change.customerID {
+            if change.erased == true {
+                try db.execute(sql: """
+                    UPDATE customer SET first_name = ?, last_name = ?, phone = NULL, phone_rev = NULL, email = NULL,
+                        postcode = NULL, birth_date = NULL, marketing_consent = 0 WHERE id = ?
+                    """, arguments: [change.firstName ?? "Erased", change.lastName ?? "member", id])
+            } else if let first = change.firstName, let last = change.lastName {
+                try db.execute(sql: """
+                    INSERT INTO customer (id, first_name, last_name, registered_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name
+                    """, arguments: [id, first, last, time])
+            }
+        }
+        try db.execute(sql: """
+            INSERT INTO card (number, customer_id, status, replaced_by) VALUES (?, ?, ?, ?)
+            ON CONFLICT(number) DO UPDATE SET status = excluded.status, replaced_by = excluded.replaced_by,
+                customer_id = COALESCE(excluded.customer_id, card.customer_id)
+            """, arguments: [change.number, change.customerID, change.status, change.replacedBy])
+        if let balance = change.balance {
+            try db.execute(sql: "UPDATE card SET confirmed_balance = ?, confirmed_at = ?, qualifying = ?, tier_code = ? WHERE number = ?",
+                           arguments: [balance, time, change.qualifying ?? 0, change.tierCode, change.number])
         }
     }
 

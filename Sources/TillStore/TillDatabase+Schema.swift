@@ -423,6 +423,10 @@ extension TillDatabase {
             // Why the goods came back ([cash_office] return_reasons), for the slip and the reports.
             try db.execute(sql: "ALTER TABLE refund ADD COLUMN reason TEXT")
         }
+        m.registerMigration("v13-card-replaced-by") { db in
+            // The card that replaced a lost one (head office's card publications), named when the old card is scanned.
+            try db.execute(sql: "ALTER TABLE card ADD COLUMN replaced_by TEXT")
+        }
         return m
     }
 

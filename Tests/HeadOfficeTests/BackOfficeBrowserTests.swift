@@ -105,6 +105,61 @@ struct BackOfficeBrowserTests {
         try b.send("F12"); try b.send("C-q")
     }
 
+    /// Customer service in the browser: every action on a member, each on the audit trail; a large
+    /// adjustment approved by a second user; a lost card replaced; a duplicate merged; an export
+    /// and an erasure; marketing reads the page without the forms.
+    @Test func customerServiceActsOnAMemberAndEveryActionIsAudited() throws {
+        let dir = TemporaryDirectory("bo-service")
+        let ho = try Self.headOffice(dir)
+        for (name, password) in [("cora", "cora-secret-12"), ("mia", "mia-secret-123")] {
+            try ho.admin(["user", "add", name, "--role", "service", "--password-file", dir.write("\(name).pw", password)])
+        }
+        try ho.start()
+        let stock = DemoCatalog.cardNumber(DemoCatalog.firstStockCard)
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let r = try Self.drive(["service", ho.url, stock, Self.screenshots])
+        func page(_ key: String) -> [String: Any] { r[key] as? [String: Any] ?? [:] }
+        #expect((r["landing"] as? String)?.hasSuffix("/customers") == true)
+        #expect(page("start")["balance"] as? String == "1500")
+        #expect(r["adjust_small"] as? String == "The points were adjusted.")
+        #expect(page("after_small")["balance"] as? String == "1620")
+        #expect((r["adjust_large"] as? String)?.hasPrefix("The adjustment is above the approval threshold") == true)
+        #expect(page("after_large")["balance"] as? String == "1620")
+        #expect((page("after_large")["waiting"] as? [String])?.first?.contains("another user approves") == true)
+        #expect((r["details_bad"] as? String)?.contains("'not-an-email'") == true, "\(r["details_bad"] ?? "")")
+        #expect(r["details"] as? String == "The details were corrected." && r["name"] as? String == "Anna Ivanova-Smith")
+        #expect(page("after_opt_out")["consent"] as? String == "not agreed" && page("after_opt_out")["consents"] as? Int == 2)
+        let card = DemoCatalog.cardNumber(1)
+        #expect((page("after_block")["cards"] as? [String: String])?[card] == "blocked")
+        #expect((r["replace"] as? String)?.hasPrefix("The new card carries the balance") == true, "\(r["replace"] ?? "")")
+        #expect(page("after_replace")["cards"] as? [String: String] == [card: "replaced", stock: "active"])
+        #expect(page("after_replace")["balance"] as? String == "1620")
+        #expect(r["export_type"] as? String == "application/json" && (r["export_disposition"] as? String)?.contains("member-M1.json") == true)
+        #expect(r["export_member"] as? String == "Ivanova-Smith")
+        #expect(r["export_sections"] as? [String] == ["audit", "cards", "consents", "exported_at", "ledger", "member", "refunds", "sales"])
+        #expect((r["approvals"] as? [String])?.first?.contains("900") == true)
+        #expect(r["after_approve"] as? String == "No adjustment is waiting.")
+        #expect(page("after_approval")["balance"] as? String == "2520")
+        #expect(r["merge"] as? String == "The other member was merged into this one.")
+        #expect((page("after_merge")["cards"] as? [String: String])?.count == 3 && page("after_merge")["balance"] as? String == "5020")
+        #expect((r["erase_refused"] as? String)?.contains("holds 300 points") == true, "\(r["erase_refused"] ?? "")")
+        #expect((r["erase"] as? String)?.hasPrefix("The member's personal details were erased") == true)
+        #expect(r["erased_name"] as? String == "Erased member" && r["erased_forms"] as? Int == 0)
+        let audit = page("after_merge")["audit"] as? [String] ?? []
+        #expect(audit == ["merge", "adjust-approved", "export", "replace-card", "unblock", "block", "opt-out", "correct-details", "adjust-requested", "adjust"],
+                "\(audit)")
+        #expect(r["marketing_forms"] as? Int == 0 && r["marketing_balance"] as? String == "5020")
+        #expect((r["overflow"] as? [String: Any])?.isEmpty == true, "\(r["overflow"] ?? "")")
+        // Head office's ledger agrees with the balances after all of it.
+        let store = try ho.store()
+        let bad = try store.database.read { c in
+            try c.queryOne("SELECT COUNT(*) AS n FROM cards c WHERE c.balance <> COALESCE((SELECT SUM(points) FROM ledger l WHERE l.card_number = c.number), 0)", [])?.int("n")
+        }
+        #expect(bad == 0)
+        // The adjustment asked for on the old card was approved after the replacement: it is on the new card.
+        #expect(try store.cardStatus(stock, pending: [])?.card.balance == 2_520 && (try store.cardStatus(card, pending: [])?.card.balance) == 0)
+    }
+
     @Test func anInvalidProgrammeAndACatalogWithBadRowsAreRefusedFieldByFieldRowByRow() throws {
         let dir = TemporaryDirectory("bo-bad")
         let ho = try Self.headOffice(dir)

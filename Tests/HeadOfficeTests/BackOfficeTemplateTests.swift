@@ -49,6 +49,8 @@ struct BackOfficeTemplateTests {
             ("programme-preview", PreviewPage(frame: frame, version: Self.hostile, isDraft: true, basketTotal: "1.00", parts: [.init(label: Self.hostile, points: "3")],
                                               totalPoints: "3", problems: [Self.hostile], anyProblems: true)),
             ("programme-diff", DiffPage(frame: frame, publishedVersion: Self.hostile, changes: [.init(field: Self.hostile, before: "1", after: "2")], anyChanges: true)),
+            ("customer", Self.customerPage(frame)),
+            ("approvals", ApprovalsPage(frame: frame, threshold: 500, waiting: [Self.waiting], anyWaiting: true)),
         ]
         for (name, page) in pages {
             let html = BackOfficeTemplates.render(name, page)
@@ -67,6 +69,23 @@ struct BackOfficeTemplateTests {
         // A field without hint or error does not borrow one from the page around it.
         let plain = BackOfficeTemplates.render("settings", SettingsPage(frame: frame, profiles: [], fields: [FieldView("autoLockMinutes", "Lock", "")], scopes: []))
         #expect(plain.contains("<input type=\"text\" id=\"autoLockMinutes\" name=\"autoLockMinutes\" value=\"\"></div>"), "\(plain)")
+    }
+
+    static let waiting = CustomerPage.Waiting(adjustmentID: 7, card: hostile, points: 900, reasonLabel: hostile, note: hostile, requestedBy: hostile,
+                                              at: hostile, mine: false)
+
+    /// A member's page with every value hostile and every action shown.
+    static func customerPage(_ frame: Frame) -> CustomerPage {
+        let h = hostile
+        return CustomerPage(
+            frame: frame, id: h, idQuery: "x", name: h, phone: h, email: h, postcode: h, birthDate: h, consent: h, registeredAt: h, registeredStore: h,
+            balance: 1, cardCount: 1, cards: [.init(number: h, status: h, tier: h, balance: 1)], anyPurchases: true,
+            purchases: [.init(at: h, receipt: h, receiptQuery: "x", storeID: h, card: h, total: h)], stores: [.init(store: h, sales: 1)], ledgerNote: h,
+            ledger: [.init(at: h, card: h, kind: h, rule: h, receipt: h, receiptQuery: "x", points: 1)],
+            consents: [.init(givenAt: h, what: h, version: h, consentText: h, channel: h, recordedBy: h)],
+            audit: [.init(at: h, user: h, action: h, card: h, reasonLabel: h, note: h, detail: h)], anyAudit: true, waiting: [waiting], anyWaiting: true,
+            canAct: true, closedNote: h, mergedInto: h, reasons: [.init(value: h, label: h)], detailFields: [FieldView("firstName", h, h)],
+            usableCards: [h], consentGranted: true, approvalPoints: 500)
     }
 
     @Test func aPageForNobodyHasNoNavigationAndAMissingTemplateSaysSo() {

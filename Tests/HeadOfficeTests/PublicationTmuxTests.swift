@@ -92,6 +92,53 @@ struct PublicationTmuxTests {
         try a.send("F12"); try a.send("C-q")
         try b.send("F12"); try b.send("C-q")
     }
+
+    /// Customer service replaces a lost card at head office: within 10 s the till refuses the old
+    /// card (naming the new one) and takes the new card with the same balance and tier.
+    @Test func aReplacedCardIsRefusedAtTheTillWithinTenSecondsAndTheNewOneCarriesItsPoints() throws {
+        let dir = TemporaryDirectory("replace-tmux")
+        let ho = try HeadOfficeProcess(.sqlite, dir: dir)
+        try ho.start()
+        let store = try ho.store()
+        try store.importProgramme(DemoCatalog.programme)
+        try store.importCards(DemoCatalog.cards(members: 4, stock: 2))
+        let till = try TillProcess(headOffice: ho, storeID: "0001")
+        let t = try Tmux(command: till.command, width: 120, height: 30, environment: ["LANG": "C.UTF-8", "TZ": "UTC"])
+        try Self.signOn(t)
+        try t.waitFor("Config v0")
+        try store.waitForPoll(of: till.credential)
+        let old = DemoCatalog.cardNumber(1), new = DemoCatalog.cardNumber(DemoCatalog.firstStockCard)
+        let before = try #require(try store.cardStatus(old, pending: []))
+
+        let started = Date()
+        try store.replaceCard(old, with: new, by: "cora", reason: .lostOrStolen, note: "lost")
+        try t.waitFor("Config v1", timeout: 10)
+        let took = Date().timeIntervalSince(started)
+        #expect(took < 10)
+        print("replace-tmux: the till had the replacement \(Int(took * 1000)) ms after head office made it")
+        try t.send("5012345678900", "Enter")
+        try t.waitFor("Milk 1L")
+        try t.send("F5")
+        try t.waitFor("LOYALTY CARD")
+        try t.send(old, "Enter")
+        try t.waitFor("by card \(LoyaltyCardNumber.masked(new))")
+        try t.send(new, "Enter")
+        let screen = try t.waitFor("this sale")
+        #expect(screen.contains("Anna Ivanova") && screen.contains("1500"), "\(screen)")
+        try t.send("F6")
+        try t.waitFor("0001-01-000001 complete")
+        // Head office takes the sale on the new card; both cards' ledgers sum to their balances.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, try store.cardStatus(new, pending: [])?.card.balance == before.card.balance { usleep(200_000) }
+        let after = try #require(try store.cardStatus(new, pending: []))
+        #expect(after.card.balance > before.card.balance && after.card.tierCode == before.card.tierCode)
+        let sums = try store.database.read { c in
+            try c.query("SELECT c.number, c.balance, (SELECT COALESCE(SUM(points), 0) FROM ledger l WHERE l.card_number = c.number) AS moved FROM cards c WHERE c.number IN (?, ?)",
+                        [.text(old), .text(new)]).map { ($0.int("balance"), $0.int("moved")) }
+        }
+        #expect(sums.count == 2 && sums.allSatisfy { $0.0 == $0.1 })
+        try t.send("F12"); try t.send("C-q")
+    }
 }
 
 extension HeadOfficeStore {

@@ -23,6 +23,7 @@ enum BackOfficeTemplates {
         "catalog-item": PackageResources.catalog_item_mustache, "settings": PackageResources.settings_mustache,
         "rollout": PackageResources.rollout_mustache, "receipts": PackageResources.receipts_mustache,
         "customers": PackageResources.customers_mustache, "customer": PackageResources.customer_mustache,
+        "reason": PackageResources.reason_mustache, "decide": PackageResources.decide_mustache, "approvals": PackageResources.approvals_mustache,
     ]
 
     /// Parsed once. The templates are part of the program, not input: one that does not parse is
@@ -64,6 +65,7 @@ struct Frame: Sendable {
         ("/", "Overview", BackOfficeRole.tillRoles), ("/programme", "Programme", [.admin, .marketing]),
         ("/catalog", "Catalog & prices", BackOfficeRole.tillRoles), ("/settings", "Terminal settings", BackOfficeRole.tillRoles),
         ("/rollout", "Rollout", BackOfficeRole.tillRoles), ("/customers", "Customers", BackOfficeRole.customerRoles),
+        ("/approvals", "Approvals", [.admin, .service]),
         ("/receipts", "Receipts", Set(BackOfficeRole.allCases)),
     ]
 

@@ -21,6 +21,10 @@ public enum CardError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformedTrack(String)
     case blocked(String)
     case lost(String)
+    /// Replaced by the second card (which carries the balance now).
+    case replaced(String, by: String?)
+    /// Closed by head office (its member's details were erased).
+    case closed(String)
     case unknown(String)
     case alreadyIssued(String)
     case invalidEmail(String)
@@ -38,6 +42,10 @@ public enum CardError: Error, Equatable, Sendable, CustomStringConvertible {
         case .malformedTrack(let t): "The card's magnetic stripe was not read ('\(t.prefix(12))…'): swipe again, steadily"
         case .blocked(let n): "Card \(LoyaltyCardNumber.masked(n)) is blocked: ask the customer to contact the loyalty desk"
         case .lost(let n): "Card \(LoyaltyCardNumber.masked(n)) was reported lost: keep it and issue a new card"
+        case .replaced(let n, let by):
+            "Card \(LoyaltyCardNumber.masked(n)) was replaced" + (by.map { " by card \(LoyaltyCardNumber.masked($0))" } ?? "")
+                + ": ask for the new card (the points are on it); keep this one"
+        case .closed(let n): "Card \(LoyaltyCardNumber.masked(n)) is closed: its member left the programme; offer a new card"
         case .unknown(let n): "Card \(LoyaltyCardNumber.masked(n)) is not registered yet: issue it to the customer (new card)"
         case .alreadyIssued(let n): "Card \(LoyaltyCardNumber.masked(n)) already belongs to a customer: take another card from stock"
         case .invalidEmail(let e): "E-mail '\(e)' is not valid: key it as name@domain, e.g. anna@example.com"

@@ -113,6 +113,108 @@ def publish(base, shots):
     return out
 
 
+def service(base, stock_card, shots):
+    """Customer service's actions on member M1 (Anna Ivanova) through the browser, a second user's
+    approval, a merge, an export and an erasure; marketing reads without the forms."""
+    from selenium.webdriver.support.ui import Select
+    out = {}
+    d = browser()
+
+    def notice():
+        return css(d, ".notice")[0].text if css(d, ".notice") else ""
+
+    def act(form_button, fields, reason, note="", selects=None):
+        for name, value in (fields or {}).items():
+            set_field(d, name, value)
+        for name, value in (selects or {}).items():
+            Select(by_id(d, name)).select_by_value(value)
+        form = by_id(d, form_button).find_element("xpath", "./ancestor::form")
+        Select(form.find_element("name", "reason")).select_by_value(reason)
+        n = form.find_element("name", "note")
+        n.clear()
+        n.send_keys(note)
+        submit(d, form_button, "h1")
+        return notice()
+
+    def page():
+        return {
+            "balance": by_id(d, "balance").text,
+            "cards": {r.get_attribute("data-card"): r.find_elements("css selector", "td")[1].text for r in css(d, "#cards tr[data-card]")},
+            "consent": by_id(d, "consent").text,
+            "consents": len(css(d, "#consents tr")) - 1,
+            "audit": [r.find_elements("css selector", "td")[2].text for r in css(d, "#audit tr")[1:]],
+            "waiting": [r.text for r in css(d, "#waiting tr")[1:]],
+        }
+    try:
+        sign_in(d, base, "cora", "cora-secret-12")
+        out["landing"] = d.current_url
+        d.get(base + "/customer?id=M1")
+        out["start"] = page()
+        out["adjust_small"] = act("adjust", {"adjust-points": "120"}, "missing-points", "receipt 0001-01-000077")
+        out["after_small"] = page()
+        out["adjust_large"] = act("adjust", {"adjust-points": "900"}, "goodwill", "complaint about the queue")
+        out["after_large"] = page()
+        out["details_bad"] = act("correct", {"lastName": "Ivanova-Smith", "email": "not-an-email"}, "data-correction")
+        out["details_bad_status"] = d.execute_script("return document.title")
+        out["details"] = act("correct", {"lastName": "Ivanova-Smith", "email": "anna.smith@example.com"}, "data-correction", "married")
+        out["name"] = css(d, "#details strong")[0].text
+        out["opt_out"] = act("consent-change", {}, "customer-request", "phoned in")
+        out["after_opt_out"] = page()
+        card = list(out["start"]["cards"].keys())[0]
+        out["block"] = act("set-status", {}, "fraud-suspected", "two cards seen at once", {"status-card": card, "status-to": "blocked"})
+        out["after_block"] = page()
+        out["unblock"] = act("set-status", {}, "customer-request", "identity checked", {"status-card": card, "status-to": "active"})
+        out["replace"] = act("replace", {"replace-new": stock_card}, "lost-or-stolen", "lost on the bus", {"replace-card": card})
+        out["after_replace"] = page()
+        if shots:
+            d.save_screenshot(shots + "/backoffice-customer.png")
+        # The export, as the browser's session downloads it.
+        cookie = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
+        r = urllib.request.urlopen(urllib.request.Request(base + "/customer/export?id=M1", headers={"Cookie": cookie}))
+        out["export_type"] = r.headers.get("Content-Type")
+        out["export_disposition"] = r.headers.get("Content-Disposition")
+        exported = json.loads(r.read())
+        out["export_member"] = exported["member"]["last_name"]
+        out["export_sections"] = sorted(exported.keys())
+        # A second user approves the large adjustment.
+        d.find_element("css selector", "header form button").click()
+        sign_in(d, base, "mia", "mia-secret-123")
+        d.get(base + "/approvals")
+        out["approvals"] = [r.text for r in css(d, "#waiting tr")[1:]]
+        buttons = css(d, "#waiting button[id^=approve-]")
+        if buttons:
+            submit(d, buttons[0].get_attribute("id"), "h1")
+        out["after_approve"] = css(d, "#none")[0].text if css(d, "#none") else notice()
+        d.get(base + "/customer?id=M1")
+        out["after_approval"] = page()
+        # Merge Boris (M2) into Anna; erase Clara (M3), first without forfeiting her points.
+        out["merge"] = act("merge", {"merge-other": "M2"}, "duplicate-member", "same person, two cards")
+        out["after_merge"] = page()
+        d.get(base + "/customer?id=M3")
+        out["erase_refused"] = act("erase", {"erase-confirm": "M3"}, "gdpr-request", "letter")
+        by_id(d, "erase-forfeit").click()
+        out["erase"] = act("erase", {"erase-confirm": "M3"}, "gdpr-request", "letter of 1 December")
+        out["erased_name"] = css(d, "#details strong")[0].text
+        out["erased_closed"] = css(d, "#closed")[0].text if css(d, "#closed") else ""
+        out["erased_forms"] = len(css(d, "#erase-form"))
+        # Marketing reads a member's page without the forms.
+        d.find_element("css selector", "header form button").click()
+        sign_in(d, base, "anna", "anna-secret-1")
+        d.get(base + "/customer?id=M1")
+        out["marketing_forms"] = len(css(d, "form.card"))
+        out["marketing_balance"] = by_id(d, "balance").text
+        out["overflow"] = {}
+        for w, h in [(1280, 800), (768, 1024)]:
+            d.set_window_size(w, h)
+            for p in ["/customer?id=M1", "/approvals"]:
+                d.get(base + p)
+                if d.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1"):
+                    out["overflow"][f"{p} at {w}x{h}"] = True
+    finally:
+        d.quit()
+    return out
+
+
 def bad_input(base, csv_path):
     """An invalid programme and a catalog file with bad rows."""
     out = {}
@@ -269,6 +371,8 @@ if __name__ == "__main__":
     rest = sys.argv[3:]
     if scenario == "publish":
         result = publish(arg, rest[0] if rest else "")
+    elif scenario == "service":
+        result = service(arg, rest[0], rest[1] if len(rest) > 1 else "")
     elif scenario == "bad-input":
         result = bad_input(arg, rest[0])
     elif scenario == "security":

@@ -1,0 +1,138 @@
+public import Foundation
+import TillCore
+import TillDocuments
+import TillProtocol
+
+/// A member's data protection rights at head office: everything held, as JSON (Art. 15 and 20),
+/// and erasure (Art. 17) that keeps the ledger's totals true.
+extension HeadOfficeStore {
+    /// A till's document with its member's name and registration details replaced; nil when it
+    /// names nobody.
+    static func pseudonymised(_ document: String, first: String, last: String) throws -> String? {
+        guard var doc = try JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any],
+              var loyalty = doc["loyalty"] as? [String: Any] else { return nil }
+        var changed = false
+        if loyalty["customerName"] != nil {
+            loyalty["customerName"] = "\(first) \(last)"
+            changed = true
+        }
+        if var reg = loyalty["registration"] as? [String: Any] {
+            reg["firstName"] = first
+            reg["lastName"] = last
+            for k in ["phone", "email", "postcode", "birthDate"] { reg.removeValue(forKey: k) }
+            loyalty["registration"] = reg
+            changed = true
+        }
+        guard changed else { return nil }
+        doc["loyalty"] = loyalty
+        return String(decoding: try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// Everything head office holds about a member, as JSON (GDPR Art. 15 and 20): details,
+    /// consents, cards, every ledger movement, the sales and refunds made with their cards, the
+    /// audit trail.
+    public func exportMember(_ id: String) throws -> Data {
+        let object: [String: Any] = try database.read { c in
+            guard let m = try c.queryOne("SELECT * FROM customers WHERE id = ?", [.text(id)]) else { throw ServiceError("Head office has no member '\(id)'") }
+            func dict(_ r: SQLRow, _ columns: [String]) -> [String: Any] {
+                var d: [String: Any] = [:]
+                for k in columns {
+                    switch r[k] {
+                    case .int(let v): d[k] = v
+                    case .text(let v): d[k] = v
+                    default: d[k] = NSNull()
+                    }
+                }
+                return d
+            }
+            let numbers = try c.query("SELECT number FROM member_cards WHERE customer_id = ?", [.text(id)]).map { $0.text("number") }
+            var cards: [[String: Any]] = [], ledger: [[String: Any]] = [], sales: [[String: Any]] = [], refunds: [[String: Any]] = []
+            if !numbers.isEmpty {
+                let args = numbers.map { SQLValue.text($0) }, marks = Self.placeholders(numbers.count)
+                cards = try c.query("SELECT * FROM cards WHERE number IN (\(marks)) AND customer_id = ? ORDER BY number", args + [.text(id)])
+                    .map { dict($0, ["number", "status", "balance", "qualifying", "tier_code", "replaced_by"]) }
+                ledger = try c.query("SELECT * FROM ledger WHERE card_number IN (\(marks)) ORDER BY id", args)
+                    .map { dict($0, ["card_number", "sale_id", "kind", "points", "rule", "label", "store_id", "till_id", "created_at"]) }
+                sales = try c.query("SELECT * FROM sales WHERE sale_id IN (SELECT sale_id FROM ledger WHERE card_number IN (\(marks))) ORDER BY completed_ms", args)
+                    .map { r in
+                        var d = dict(r, ["sale_id", "store_id", "till_id", "receipt_number", "completed_at", "total", "currency", "card_number"])
+                        d["document"] = (try? JSONSerialization.jsonObject(with: Data(r.text("document").utf8))) ?? NSNull()
+                        return d
+                    }
+                refunds = try c.query("SELECT * FROM refunds WHERE card_number IN (\(marks)) ORDER BY received_at", args)
+                    .map { dict($0, ["refund_id", "store_id", "till_id", "receipt_number", "original_sale_id", "card_number", "total", "points_taken_back", "points_restored"]) }
+            }
+            let consents = try Self.consents(id, c).map { k -> [String: Any] in
+                ["purpose": k.purpose, "granted": k.granted, "text_version": k.textVersion ?? NSNull(), "text": k.text ?? NSNull(),
+                 "channel": k.channel, "recorded_by": k.recordedBy ?? NSNull(), "given_at": k.givenAt]
+            }
+            let audit = try c.query("SELECT * FROM audit WHERE customer_id = ? ORDER BY id", [.text(id)])
+                .map { dict($0, ["created_at", "username", "action", "card_number", "reason", "note", "detail"]) }
+            return [
+                "member": dict(m, ["id", "first_name", "last_name", "phone", "email", "postcode", "birth_date", "marketing_consent", "registered_at",
+                                   "store_id", "till_id", "merged_into", "erased_at"]),
+                "consents": consents, "cards": cards, "ledger": ledger, "sales": sales, "refunds": refunds, "audit": audit,
+                "exported_at": ProtocolTime.format(Self.now(), timeZone: .gmt),
+            ]
+        }
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    }
+
+    /// Records on the member's audit trail that their data was exported, and by whom.
+    public func noteExport(_ id: String, by user: String, at time: Int64 = HeadOfficeStore.now()) throws {
+        try database.write { c in
+            try Self.audit(c, user: user, action: "export", customer: id, card: nil, reason: .gdprRequest, note: "", detail: "all data exported as JSON", at: time)
+        }
+    }
+
+    /// Erases a member (GDPR Art. 17): the personal fields are replaced by a pseudonym (here, in
+    /// the sale documents that registered their cards, and on the tills), the cards are closed,
+    /// the ledger's movements stay so every total stays true. Refused while the cards hold points
+    /// unless `forfeit` (a forfeit movement on each card, with the reason).
+    public func eraseMember(_ id: String, by user: String, reason: ServiceReason, note: String, forfeit: Bool,
+                            at time: Int64 = HeadOfficeStore.now()) throws {
+        let note = try Self.serviceNote(note, reason)
+        try database.write { c in
+            _ = try Self.liveMember(id, c)
+            let cards = try c.query("SELECT c.* FROM member_cards m JOIN cards c ON c.number = m.number AND c.customer_id = m.customer_id WHERE m.customer_id = ?",
+                                    [.text(id)])
+            let balance = cards.reduce(Int64(0)) { $0 + $1.int("balance") }
+            if balance != 0 && !forfeit {
+                throw ServiceError("Member \(id) holds \(balance) points: spend or forfeit them first (tick 'forfeit the points' and give the reason)")
+            }
+            let pending = try c.queryOne("SELECT COUNT(*) AS n FROM adjustments WHERE customer_id = ? AND state = 'pending'", [.text(id)])?.int("n") ?? 0
+            if pending > 0 { throw ServiceError("Member \(id) has \(pending) adjustment(s) waiting for approval: decide them first") }
+            for card in cards where card.int("balance") != 0 {
+                _ = try Self.moveByService(card.text("number"), card: card, points: -card.int("balance"), kind: "forfeit",
+                                           label: "Forfeited at erasure", rule: reason.rawValue, c, at: time)
+            }
+            let pseudonym = "Erased", last = "member"
+            try c.execute("""
+                UPDATE customers SET first_name = ?, last_name = ?, phone = NULL, email = NULL, postcode = NULL, birth_date = NULL,
+                    marketing_consent = 0, erased_at = ? WHERE id = ?
+                """, [.text(pseudonym), .text(last), .int(time), .text(id)])
+            try c.execute("DELETE FROM customer_search WHERE customer_id = ?", [.text(id)])
+            try c.execute("UPDATE cards SET status = 'closed', updated_at = ? WHERE customer_id = ?", [.int(time), .text(id)])
+            // The member's name (and a registration's details) in every sale and refund document of
+            // their cards. Erasure is rare: the sales are read by card without an index (one that
+            // every sale would write).
+            let numbers = cards.map { SQLValue.text($0.text("number")) }
+            if !numbers.isEmpty {
+                let marks = Self.placeholders(numbers.count)
+                for (table, key) in [("sales", "sale_id"), ("refunds", "refund_id")] {
+                    for r in try c.query("SELECT \(key) AS id, document FROM \(table) WHERE card_number IN (\(marks))", numbers) {
+                        guard let json = try Self.pseudonymised(r.text("document"), first: pseudonym, last: last) else { continue }
+                        try c.execute("UPDATE \(table) SET document = ? WHERE \(key) = ?", [.text(json), .text(r.text("id"))])
+                    }
+                }
+            }
+            try Self.audit(c, user: user, action: "erase", customer: id, card: nil, reason: reason, note: note,
+                           detail: "personal details erased; \(cards.count) card(s) closed" + (balance != 0 ? "; \(balance) points forfeited" : ""), at: time)
+            if !cards.isEmpty {
+                try publishCards(cards.map { CardChange(number: $0.text("number"), status: "closed", customerID: id, firstName: pseudonym, lastName: last,
+                                                        erased: true) },
+                                 by: user, note: "Member \(id) erased", c, at: time)
+            }
+        }
+    }
+}
