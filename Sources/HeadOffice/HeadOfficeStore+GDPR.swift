@@ -100,6 +100,15 @@ extension HeadOfficeStore {
             if balance != 0 && !forfeit {
                 throw ServiceError("Member \(id) holds \(balance) points: spend or forfeit them first (tick 'forfeit the points' and give the reason)")
             }
+            let held = try Self.openReservations(cards.map { $0.text("number") }, c)
+            if held != 0 && !forfeit {
+                throw ServiceError("Member \(id) has \(held) points held by open reservations (an order in a web shop or app): wait for it to be captured or cancelled, or forfeit them")
+            }
+            // Forfeited reservations stay off the balance (their points were taken when reserved).
+            for card in cards {
+                try c.execute("UPDATE reservations SET state = 'forfeited', settled_at = ? WHERE card_number = ? AND state = 'reserved'",
+                              [.int(time), .text(card.text("number"))])
+            }
             let pending = try c.queryOne("SELECT COUNT(*) AS n FROM adjustments WHERE customer_id = ? AND state = 'pending'", [.text(id)])?.int("n") ?? 0
             if pending > 0 { throw ServiceError("Member \(id) has \(pending) adjustment(s) waiting for approval: decide them first") }
             for card in cards where card.int("balance") != 0 {

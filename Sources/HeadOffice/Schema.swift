@@ -314,6 +314,50 @@ enum Schema {
             FROM customers;
         CREATE TABLE options (name TEXT PRIMARY KEY, value TEXT NOT NULL)
         """,
+        // 11: points outside the store: channels (a web shop, an app, a partner) with keys and
+        // scopes; orders that earned (once each); reservations of points (reserve, then capture
+        // or cancel; expired ones give the points back); every answer to an idempotency key kept.
+        """
+        CREATE TABLE channels (
+            name TEXT PRIMARY KEY,
+            key_hash TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        );
+        CREATE TABLE channel_orders (
+            channel TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            card_number TEXT NOT NULL,
+            amount BIGINT NOT NULL,
+            points BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (channel, order_id)
+        );
+        CREATE TABLE reservations (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            card_number TEXT NOT NULL,
+            order_id TEXT,
+            points BIGINT NOT NULL,
+            refunded BIGINT NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            settled_at BIGINT
+        );
+        CREATE INDEX reservations_open ON reservations (state, expires_at);
+        CREATE INDEX reservations_card ON reservations (card_number);
+        CREATE TABLE channel_requests (
+            channel TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            request TEXT NOT NULL,
+            status BIGINT NOT NULL,
+            response TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (channel, idempotency_key)
+        )
+        """,
     ]
 
     /// Brings the database up to date.

@@ -115,6 +115,9 @@ public struct HeadOfficeServer: Sendable {
     static let routes: [(String, [HTTPRequest.Method])] = [
         ("/health", [.get]), ("/metrics", [.get]), ("/api/v1/ingest", [.post]), ("/api/v1/sales/*", [.get]), ("/api/v1/updates", [.get]),
         ("/api/v1/updates/ack", [.post]), ("/api/v1/staff", [.get]), ("/api/v1/cards/*", [.get]),
+        ("/api/v1/channel/cards/*", [.get]), ("/api/v1/channel/earn", [.post]), ("/api/v1/channel/reservations", [.post]),
+        ("/api/v1/channel/reservations/*/capture", [.post]), ("/api/v1/channel/reservations/*/cancel", [.post]),
+        ("/api/v1/channel/reservations/*/refund", [.post]),
         ("/login", [.get, .post]), ("/logout", [.post]), ("/", [.get]), ("/catalog", [.get]), ("/catalog/upload", [.post]),
         ("/catalog/item", [.get, .post]), ("/receipts", [.get]), ("/receipts/svg", [.get]), ("/programme", [.get, .post]),
         ("/programme/preview", [.post]), ("/programme/diff", [.get]), ("/programme/publish", [.post]), ("/settings", [.get, .post]),
@@ -291,6 +294,7 @@ public struct HeadOfficeServer: Sendable {
                 return refuse(503, "Head office could not read the card: \(error)")
             }
         }
+        addChannelAPI(router)
         addBackOffice(router)
         return router
     }
@@ -320,7 +324,8 @@ public struct HeadOfficeServer: Sendable {
     public func run(onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         Self.raiseDescriptorLimit()
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: try application(onReady: onReady)), .init(service: PublicationWatcher(store: store, updates: updates, work: work))],
+            services: [.init(service: try application(onReady: onReady)), .init(service: PublicationWatcher(store: store, updates: updates, work: work)),
+                       .init(service: ReservationSweeper(store: store, work: work))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(3)   // then cancelled: open connections are closed
         try await ServiceGroup(configuration: configuration).run()

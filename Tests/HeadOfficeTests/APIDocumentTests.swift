@@ -12,7 +12,9 @@ struct APIDocumentTests {
     static let yaml = (try? String(contentsOfFile: PackagePaths.root + "/docs/headoffice-api.yaml", encoding: .utf8)) ?? ""
 
     @Test func namesEveryRoute() {
-        for route in ["/api/v1/ingest:", "/api/v1/cards/{number}:", "/api/v1/staff:", "/api/v1/sales/{receipt}:", "/api/v1/updates:", "/api/v1/updates/ack:", "/health:", "/metrics:"] {
+        for route in ["/api/v1/ingest:", "/api/v1/cards/{number}:", "/api/v1/staff:", "/api/v1/sales/{receipt}:", "/api/v1/updates:", "/api/v1/updates/ack:", "/health:", "/metrics:",
+                      "/api/v1/channel/cards/{number}:", "/api/v1/channel/earn:", "/api/v1/channel/reservations:",
+                      "/api/v1/channel/reservations/{id}/capture:", "/api/v1/channel/reservations/{id}/cancel:", "/api/v1/channel/reservations/{id}/refund:"] {
             #expect(Self.yaml.contains(route), "\(route) is not documented")
         }
     }
@@ -75,6 +77,13 @@ struct APIDocumentTests {
         collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(IngestResponse(
             results: [IngestResult(kind: "sale", id: "x", status: .rejected, reason: "r", cards: [CardBalance(number: "1", balance: 1, tierCode: "S", qualifying: 1)])],
             gaps: [SequenceGap(from: 1, to: 2)]))))
+        // The cards publication and the channel API's answers.
+        collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(Publication(
+            version: 1, kind: .cards, scope: .chain, createdBy: "a", note: "n", createdAt: 0, effectiveAt: 0,
+            cards: [CardChange(number: "1", status: "replaced", replacedBy: "2", customerID: "M1", firstName: "A", lastName: "B", balance: 1,
+                               qualifying: 1, tierCode: "S", erased: true)]))))
+        collect(try JSONSerialization.jsonObject(with: JSONEncoder().encode(CardStatus(
+            card: CardBalance(number: "1", balance: 1, tierCode: "S", qualifying: 1), status: "replaced", customerName: "A", applied: [], replacedBy: "2"))))
         #expect(keys.count > 60)
         for k in keys.sorted() {
             #expect(Self.yaml.contains("\(k):") || Self.yaml.contains("\(k),") || Self.yaml.contains("\(k)]"), "field '\(k)' is not in docs/headoffice-api.yaml")

@@ -122,8 +122,10 @@ struct CustomerServiceTests {
         try database.write { c in
             try c.execute("DROP TABLE customer_search", [])
             try c.execute("DROP TABLE member_cards", [])
-            // Schema 10 undone too (it comes after, and runs again).
-            for table in ["audit", "adjustments", "consent_texts", "consents", "options"] { try c.execute("DROP TABLE \(table)", []) }
+            // Schemas 10 and 11 undone too (they come after, and run again).
+            for table in ["audit", "adjustments", "consent_texts", "consents", "options", "channels", "channel_orders", "reservations", "channel_requests"] {
+                try c.execute("DROP TABLE \(table)", [])
+            }
             try c.execute("ALTER TABLE cards DROP COLUMN replaced_by", [])
             try c.execute("ALTER TABLE customers DROP COLUMN merged_into", [])
             try c.execute("ALTER TABLE customers DROP COLUMN erased_at", [])

@@ -19,14 +19,18 @@ struct SchemathesisTests {
         let ho = try HeadOfficeProcess(.sqlite, dir: dir)
         let token = try String(contentsOfFile: try ho.register(till: "01"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         try ho.start()
-        let r = try runProcess(Self.schemathesis, [
-            "--config-file", PackagePaths.root + "/Tests/HeadOfficeTests/Schemathesis/schemathesis.toml", "--no-color",
-            "run", PackagePaths.root + "/docs/headoffice-api.yaml", "--url", ho.url, "-H", "Authorization: Bearer \(token)",
-            "--checks", "all", "--workers", "1",
-        ], environment: ["HOME": dir.path, "SCHEMATHESIS_HOOKS": ""], currentDirectory: dir.path)
-        let summary = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(r.status == 0, "schemathesis: \(summary)\n\(r.stdout.suffix(6_000))\n\(r.stderr.suffix(2_000))")
-        #expect(!summary.contains("failure") && !summary.contains("error"), "\(summary)")
-        #expect(r.stdout.contains("Tested: 8"), "not every operation was tested:\n\(r.stdout.suffix(3_000))")
+        let key = try ho.admin(["channel", "add", "web-shop"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The tills' API with a till's token, then the channel API with a channel's key.
+        for (credential, filter, operations) in [(token, "--exclude-tag", 8), (key, "--include-tag", 6)] {
+            let r = try runProcess(Self.schemathesis, [
+                "--config-file", PackagePaths.root + "/Tests/HeadOfficeTests/Schemathesis/schemathesis.toml", "--no-color",
+                "run", PackagePaths.root + "/docs/headoffice-api.yaml", "--url", ho.url, "-H", "Authorization: Bearer \(credential)",
+                "--checks", "all", "--workers", "1", filter, "channel",
+            ], environment: ["HOME": dir.path, "SCHEMATHESIS_HOOKS": ""], currentDirectory: dir.path)
+            let summary = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(r.status == 0, "schemathesis \(filter): \(summary)\n\(r.stdout.suffix(6_000))\n\(r.stderr.suffix(2_000))")
+            #expect(!summary.contains("failure") && !summary.contains("error"), "\(summary)")
+            #expect(r.stdout.contains("Tested: \(operations)"), "not every operation was tested:\n\(r.stdout.suffix(3_000))")
+        }
     }
 }

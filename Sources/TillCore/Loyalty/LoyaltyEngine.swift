@@ -123,6 +123,21 @@ extension LoyaltyProgramme {
         return PointsAward(parts: parts)
     }
 
+    /// What an order paid outside the store earns (a web shop or app sends its amount, not its
+    /// items): the base rate on `amount` and the member's tier multiplier, as a basket of that net
+    /// earns at the till. Nothing for an amount that is not positive or would not fit.
+    public func award(forSpend amount: Int64, tierCode: String?) -> PointsAward {
+        let c = moneyCurrency
+        guard amount > 0, case let (product, false) = amount.multipliedReportingOverflow(by: earn.pointsPerUnit.count) else { return PointsAward(parts: []) }
+        let base = Points(divide(product, earn.unitMinor))
+        var parts: [PointsAward.Part] = [.init(rule: "base", label: "\(earn.pointsPerUnit) pt per \(c.format(earn.unitMinor)) on \(c.format(amount))", points: base)]
+        if let code = tierCode, let t = tiers.first(where: { $0.code == code }), t.earnMultiplierBP > 10_000 {
+            let extra = Points(divide(base.count, 1, times: t.earnMultiplierBP - 10_000))
+            if extra > 0 { parts.append(.init(rule: "tier-" + t.code, label: "\(t.name) tier x\(multiplierText(t.earnMultiplierBP))", points: extra)) }
+        }
+        return PointsAward(parts: parts)
+    }
+
     /// The welcome bonus when a card is issued.
     public var welcomeAward: PointsAward {
         PointsAward(parts: welcomeBonus > 0 ? [.init(rule: "welcome", label: "Welcome bonus", points: welcomeBonus)] : [])
