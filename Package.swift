@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "HeadOffice",
             dependencies: [
-                "TillCore", "TillProtocol", "TillDocuments", "CLibPQ", "Receipts", "ESCPOS",
+                "TillCore", "TillProtocol", "TillDocuments", "CLibPQ", "Receipts", "ESCPOS", "CCurl", "CCurlShim",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -151,7 +151,9 @@ let package = Package(
                 .embedInCode("BackOffice/templates/rollout.mustache"), .embedInCode("BackOffice/templates/receipts.mustache"),
                 .embedInCode("BackOffice/templates/customers.mustache"), .embedInCode("BackOffice/templates/customer.mustache"),
                 .embedInCode("BackOffice/templates/reason.mustache"), .embedInCode("BackOffice/templates/decide.mustache"),
-                .embedInCode("BackOffice/templates/approvals.mustache"),
+                .embedInCode("BackOffice/templates/approvals.mustache"), .embedInCode("BackOffice/templates/member-layout.mustache"),
+                .embedInCode("BackOffice/templates/member-style.mustache"), .embedInCode("BackOffice/templates/member-signin.mustache"),
+                .embedInCode("BackOffice/templates/member-code.mustache"), .embedInCode("BackOffice/templates/member-home.mustache"),
             ],
             swiftSettings: strictSettings
         ),
@@ -159,6 +161,7 @@ let package = Package(
             name: "HeadOfficeServer",
             dependencies: ["HeadOffice", "TillCore", "TillDocuments", "TillProtocol", "TillDemo",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "TOMLKit", package: "TOMLKit"),
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strictSettings
         ),

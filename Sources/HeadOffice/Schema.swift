@@ -358,6 +358,28 @@ enum Schema {
             PRIMARY KEY (channel, idempotency_key)
         )
         """,
+        // 12: the member's own page: one-time sign-in codes sent by e-mail (only their hashes;
+        // every request counted, for the rate limit) and the members' sessions.
+        """
+        CREATE TABLE member_codes (
+            id {id},
+            email TEXT NOT NULL,
+            customer_id TEXT,
+            code_hash TEXT,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            used_at BIGINT
+        );
+        CREATE INDEX member_codes_email ON member_codes (email, created_at);
+        CREATE TABLE member_sessions (
+            token_hash TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        )
+        """,
     ]
 
     /// Brings the database up to date.

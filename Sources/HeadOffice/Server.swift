@@ -30,9 +30,13 @@ public struct ServerOptions: Sendable {
     public var idleTimeoutSeconds: Int
     /// A request body must arrive within this many seconds.
     public var bodyTimeoutSeconds: Int
+    /// Where e-mail goes (the members' sign-in codes); nil: head office sends none, and the
+    /// member page says sign-in by e-mail is not set up.
+    public var mail: MailSettings?
 
     public init(host: String = "127.0.0.1", port: Int = 8470, tlsCertificate: String? = nil, tlsKey: String? = nil, maxBodyBytes: Int = 32 << 20,
-                maxConnections: Int = 8_000, idleTimeoutSeconds: Int = 30, bodyTimeoutSeconds: Int = 60) {
+                maxConnections: Int = 8_000, idleTimeoutSeconds: Int = 30, bodyTimeoutSeconds: Int = 60, mail: MailSettings? = nil) {
+        self.mail = mail
         self.host = host
         self.port = port
         self.tlsCertificate = tlsCertificate
@@ -56,6 +60,8 @@ public struct HeadOfficeServer: Sendable {
     /// Checking back office passwords (a slow hash by design), apart from the database's pool:
     /// a storm of sign-ins waits here and never holds up the tills.
     let signingIn = BlockingWork(width: 1)
+    /// Sending e-mail (a relay may take seconds), apart from the database's pool.
+    let mailing = BlockingWork(width: 2)
     let updates = UpdateSignal()
 
     /// `registry`: where `/metrics` reads its figures from (`headoffice serve` makes it the
@@ -122,7 +128,9 @@ public struct HeadOfficeServer: Sendable {
         ("/catalog/item", [.get, .post]), ("/receipts", [.get]), ("/receipts/svg", [.get]), ("/programme", [.get, .post]),
         ("/programme/preview", [.post]), ("/programme/diff", [.get]), ("/programme/publish", [.post]), ("/settings", [.get, .post]),
         ("/rollout", [.get]), ("/rollback", [.post]), ("/customers", [.get]), ("/customer", [.get]),
-        ("/customer/export", [.get]), ("/approvals", [.get]),
+        ("/customer/export", [.get]), ("/approvals", [.get]), ("/member", [.get]), ("/member/code", [.post]), ("/member/verify", [.post]),
+        ("/member/details", [.post]), ("/member/consent", [.post]), ("/member/lost", [.post]), ("/member/logout", [.post]),
+        ("/member/card.svg", [.get]), ("/member/receipt.svg", [.get]),
     ] + ["details", "adjust", "adjustment", "card", "replace", "merge", "consent", "erase"].map { ("/customer/" + $0, [.post]) }
 
     func router() -> Router<HeadOfficeContext> {
@@ -295,6 +303,7 @@ public struct HeadOfficeServer: Sendable {
             }
         }
         addChannelAPI(router)
+        addMemberPages(router)
         addBackOffice(router)
         return router
     }

@@ -52,6 +52,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM certificate chain: serve HTTPS.", valueName: "file")) var tlsCert: String?
     @Option(help: ArgumentHelp("PEM private key for --tls-cert.", valueName: "file")) var tlsKey: String?
     @Option(help: "Largest request body accepted, in bytes.") var maxBody = 32 << 20
+    @Option(help: ArgumentHelp("headoffice.toml: [mail] relay, from, username, password_file, require_tls, ca (the members' sign-in codes).",
+                               valueName: "file")) var config: String?
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -61,7 +63,11 @@ struct Serve: AsyncParsableCommand {
         // Logs carry what tills and browsers sent: control characters are escaped.
         LoggingSystem.bootstrap(EscapingLogHandler.standardError)
         let store = try db.open()
-        let options = ServerOptions(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, maxBodyBytes: maxBody)
+        var mail: MailSettings?
+        if let config {
+            do { mail = try HeadOfficeConfig.mail(file: config) } catch { throw CLIFailure("\(error)") }
+        }
+        let options = ServerOptions(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, maxBodyBytes: maxBody, mail: mail)
         // One registry for /metrics: head office's own figures and, through swift-metrics,
         // Hummingbird's request figures.
         let registry = PrometheusCollectorRegistry()

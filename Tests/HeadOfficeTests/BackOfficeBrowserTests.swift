@@ -160,6 +160,50 @@ struct BackOfficeBrowserTests {
         #expect(try store.cardStatus(stock, pending: [])?.card.balance == 2_520 && (try store.cardStatus(card, pending: [])?.card.balance) == 0)
     }
 
+    /// The member's own page on a phone-sized screen: sign-in with the code from the e-mail the
+    /// SMTP server received, the balance, tier and digital card; the card's barcode and QR code
+    /// read back by zbarimg from the page's picture and scanned at a till in tmux.
+    @Test func aMemberSignsInByCodeAndTheirDigitalCardScansAtTheTill() throws {
+        let dir = TemporaryDirectory("bo-member")
+        let smtp = try SMTPSink(dir: dir)
+        let ho = try Self.headOffice(dir)
+        ho.serveArguments = ["--config", dir.write("headoffice.toml", """
+            [mail]
+            relay = "\(smtp.relay)"
+            from = "Demo Rewards <rewards@example.com>"
+            """)]
+        try ho.start()
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let r = try Self.drive(["member", ho.url, smtp.maildir, Self.screenshots])
+        let card = DemoCatalog.cardNumber(1)
+        #expect(r["code_found"] as? Bool == true && (r["code_notice"] as? String)?.contains("a 6-digit code is on its way") == true)
+        #expect(r["balance"] as? String == "1500" && r["tier"] as? String == "Silver", "\(r)")
+        #expect((r["next_tier"] as? String)?.contains("more spend to reach Gold") == true)
+        #expect(r["card_number"] as? String == LoyaltyCardNumber.grouped(card))
+        #expect(r["images_loaded"] as? Bool == true && r["overflow"] as? Bool == false)
+        #expect(r["details_notice"] as? String == "Your details are saved." && r["phone"] as? String == "+7 900 123 4567")
+        #expect(r["consent"] as? String == "You do not receive our news and offers." && r["after_signout"] as? Bool == true)
+        let store = try ho.store()
+        #expect(try store.customerProfile("M1")?.summary.phone == "+7 900 123 4567")
+        #expect(try store.consentHistory(customer: "M1").last?.channel == "member page")
+        // The digital card's picture, read as a till's scanner reads it.
+        let png = try #require(r["png"] as? String)
+        let zbar = try runProcess("/usr/bin/zbarimg", ["--quiet", png])
+        #expect(zbar.stdout.contains("CODE-128:\(card)") && zbar.stdout.contains("QR-Code:\(card)"), "zbarimg: \(zbar.stdout) \(zbar.stderr)")
+        let scanned = zbar.stdout.split(separator: "\n").first { $0.hasPrefix("CODE-128:") }.map { String($0.dropFirst(9)) } ?? ""
+        let till = try TillProcess(headOffice: ho, storeID: "0001")
+        let t = try Tmux(command: till.command, width: 100, height: 30, environment: ["LANG": "C.UTF-8", "TZ": "UTC"])
+        try PublicationTmuxTests.signOn(t)
+        try t.send("5012345678900", "Enter")
+        try t.waitFor("Milk 1L")
+        try t.send("F5")
+        try t.waitFor("LOYALTY CARD")
+        try t.send(scanned, "Enter")
+        let screen = try t.waitFor("this sale")
+        #expect(screen.contains("Anna Ivanova"), "\(screen)")
+        try t.send("F12"); try t.send("C-q")
+    }
+
     @Test func anInvalidProgrammeAndACatalogWithBadRowsAreRefusedFieldByFieldRowByRow() throws {
         let dir = TemporaryDirectory("bo-bad")
         let ho = try Self.headOffice(dir)

@@ -15,6 +15,7 @@ struct BackOfficeTemplateTests {
     @Test func everyTemplateFileIsCompiledInAndNoneWritesAValueUnescaped() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder).sorted()
         let names = files.map { $0 == "backoffice.css" ? "style" : String($0.dropLast(".mustache".count)) }
+        // (member-style is CSS in a .mustache file: a partial of the member layout.)
         #expect(Set(names) == Set(BackOfficeTemplates.sources.keys), "files \(files) vs compiled \(BackOfficeTemplates.sources.keys.sorted())")
         #expect(files.allSatisfy { $0.hasSuffix(".mustache") || $0 == "backoffice.css" }, "\(files)")
         for file in files {
@@ -86,6 +87,26 @@ struct BackOfficeTemplateTests {
             audit: [.init(at: h, user: h, action: h, card: h, reasonLabel: h, note: h, detail: h)], anyAudit: true, waiting: [waiting], anyWaiting: true,
             canAct: true, closedNote: h, mergedInto: h, reasons: [.init(value: h, label: h)], detailFields: [FieldView("firstName", h, h)],
             usableCards: [h], consentGranted: true, approvalPoints: 500)
+    }
+
+    /// The member's pages: their own layout (no back office navigation), every value escaped.
+    @Test func theMembersPagesEscapeEveryValue() {
+        let h = Self.hostile
+        let frame = MemberFrame(h, notice: (h, true), session: MemberSession(customerID: "M1", csrf: "tok\"en"))
+        let card = MemberHomePage.Card(number: h, grouped: h, status: h, active: true)
+        let pages: [(String, Any)] = [
+            ("member-signin", MemberSignInPage(frame: frame, nonce: h, email: h, mailReady: false)),
+            ("member-code", MemberCodePage(frame: frame, nonce: h, email: h)),
+            ("member-home", MemberHomePage(frame: frame, name: h, balance: 1, tierName: h, nextTier: h, cards: [card], digital: card,
+                                           ledger: [.init(at: h, what: h, points: 1, receipt: h, receiptQuery: "x")], detailFields: [FieldView("phone", h, h)],
+                                           consentGranted: true, consentText: h)),
+        ]
+        for (name, page) in pages {
+            let html = BackOfficeTemplates.render(name, page)
+            #expect(html.hasPrefix("<!doctype html>") && html.contains("<title>\(Self.escaped)</title>"), "\(name): \(html.prefix(200))")
+            #expect(!html.contains("<script>") && html.contains("<div class=\"notice error\">\(Self.escaped)</div>"), "\(name)")
+            #expect(!html.contains("href=\"/customers\"") && html.contains("name=\"csrf\" value=\"tok&quot;en\""), "\(name)")
+        }
     }
 
     @Test func aPageForNobodyHasNoNavigationAndAMissingTemplateSaysSo() {

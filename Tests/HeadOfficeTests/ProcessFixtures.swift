@@ -18,6 +18,8 @@ final class HeadOfficeProcess: @unchecked Sendable { // used by one test at a ti
     let port = PrivatePostgres.freePort()
     private(set) var pid: Int32?
     var url: String { "http://127.0.0.1:\(port)" }
+    /// More arguments for `headoffice serve` (e.g. `--config FILE`).
+    var serveArguments: [String] = []
 
     init(_ backend: Backend, dir: TemporaryDirectory, cards: Int = 20) throws {
         self.dir = dir
@@ -53,7 +55,7 @@ final class HeadOfficeProcess: @unchecked Sendable { // used by one test at a ti
     /// with the common default (1,024 open files) would (through prlimit).
     func start(softDescriptorLimit: Int? = nil) throws {
         precondition(pid == nil)
-        let serve = ["serve", "--database", database, "--port", String(port)]
+        let serve = ["serve", "--database", database, "--port", String(port)] + serveArguments
         if let limit = softDescriptorLimit {
             var hard = rlimit()
             getrlimit(Int32(RLIMIT_NOFILE.rawValue), &hard)
@@ -158,4 +160,64 @@ final class TillProcess: @unchecked Sendable {
 /// Head office holds every till's journal exactly once and every card its expected balance.
 func expectConsistent(_ ho: HeadOfficeProcess, _ tills: [TillProcess], sourceLocation: SourceLocation = #_sourceLocation) throws {
     try expectConsistent(ho.store(), journals: tills.map { ($0.credential, try $0.database()) }, sourceLocation: sourceLocation)
+}
+
+/// A real SMTP server on loopback (aiosmtpd from PyPI, in .venv-st): what head office sends lands
+/// in a maildir the test reads.
+final class SMTPSink: @unchecked Sendable {
+    static let python = PackagePaths.root + "/.venv-st/bin/python"
+    let dir: TemporaryDirectory
+    let port = PrivatePostgres.freePort()
+    private var pid: Int32?
+    var relay: String { "smtp://127.0.0.1:\(port)" }
+    var maildir: String { dir.file("maildir") }
+
+    init(dir: TemporaryDirectory) throws {
+        self.dir = dir
+        guard FileManager.default.isExecutableFile(atPath: Self.python),
+              (try? runProcess(Self.python, ["-c", "import aiosmtpd"]))?.status == 0 else {
+            throw SpawnError(message: "aiosmtpd is not installed in .venv-st: run scripts/install-deps")
+        }
+        pid = try spawn(Self.python, ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir],
+                        environment: ProcessInfo.processInfo.environment, stdout: dir.file("smtp.out"), stderr: dir.file("smtp.err"))
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            close(fd)
+            if connected == 0 { return }
+            usleep(100_000)
+        }
+        throw SpawnError(message: "aiosmtpd did not listen on \(port): \((try? String(contentsOfFile: dir.file("smtp.err"), encoding: .utf8)) ?? "")")
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        guard let pid else { return }
+        kill(pid, SIGTERM)
+        _ = waitForExit(pid)
+        self.pid = nil
+    }
+
+    /// The messages received so far, oldest first (whole RFC 5322 text).
+    func messages() -> [String] {
+        let new = maildir + "/new"
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: new)) ?? []).sorted()
+        return names.compactMap { try? String(contentsOfFile: new + "/" + $0, encoding: .utf8) }
+    }
+
+    /// Waits for a message to `to` that `contains`, up to `timeout` seconds.
+    func waitForMessage(to: String, containing text: String = "", timeout: Double = 20) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let m = messages().last(where: { $0.contains("To: \(to)") && (text.isEmpty || $0.contains(text)) }) { return m }
+            usleep(100_000)
+        }
+        throw SpawnError(message: "no e-mail to \(to) reached the SMTP server in \(timeout) s")
+    }
 }

@@ -10,5 +10,6 @@ CURLcode till_curl_set_string(CURL *h, CURLoption opt, const char *value);
 CURLcode till_curl_set_pointer(CURL *h, CURLoption opt, void *value);
 CURLcode till_curl_set_slist(CURL *h, CURLoption opt, struct curl_slist *value);
 CURLcode till_curl_set_write_function(CURL *h, size_t (*fn)(char *, size_t, size_t, void *));
+CURLcode till_curl_set_read_function(CURL *h, size_t (*fn)(char *, size_t, size_t, void *));
 CURLcode till_curl_get_long(CURL *h, CURLINFO info, long *value);
 #endif

@@ -23,6 +23,9 @@ enum BackOfficeTemplates {
         "catalog-item": PackageResources.catalog_item_mustache, "settings": PackageResources.settings_mustache,
         "rollout": PackageResources.rollout_mustache, "receipts": PackageResources.receipts_mustache,
         "customers": PackageResources.customers_mustache, "customer": PackageResources.customer_mustache,
+        "member-layout": PackageResources.member_layout_mustache, "member-style": PackageResources.member_style_mustache,
+        "member-signin": PackageResources.member_signin_mustache, "member-code": PackageResources.member_code_mustache,
+        "member-home": PackageResources.member_home_mustache,
         "reason": PackageResources.reason_mustache, "decide": PackageResources.decide_mustache, "approvals": PackageResources.approvals_mustache,
     ]
 
@@ -40,7 +43,7 @@ enum BackOfficeTemplates {
 
     /// A page drawn from its template; the stylesheet is a partial, not a page.
     static func render(_ template: String, _ page: Any) -> String {
-        guard template != "style", let html = library.render(page, withTemplate: template) else {
+        guard template != "style", template != "member-style", let html = library.render(page, withTemplate: template) else {
             return "<!doctype html><title>Head office</title><p>This page is missing from head office (template \(template)).</p>"
         }
         return html

@@ -215,6 +215,59 @@ def service(base, stock_card, shots):
     return out
 
 
+def member(base, maildir, shots):
+    """A member signs in with the code e-mailed to them (read from the SMTP server's maildir),
+    sees their balance and digital card on a phone-sized screen, saves the card's picture, edits
+    their phone and withdraws consent."""
+    import email, os, re
+    out = {}
+    d = browser(412, 915)
+    try:
+        d.get(base + "/member")
+        out["signin_title"] = d.title
+        by_id(d, "email").send_keys("anna.ivanova@example.com")
+        submit(d, "send-code", "#code")
+        out["code_notice"] = css(d, ".notice")[0].text if css(d, ".notice") else ""
+        code, deadline = None, time.time() + 20
+        while code is None and time.time() < deadline:
+            for name in sorted(os.listdir(os.path.join(maildir, "new"))) if os.path.isdir(os.path.join(maildir, "new")) else []:
+                with open(os.path.join(maildir, "new", name), "rb") as f:
+                    m = email.message_from_bytes(f.read())
+                if m["To"] == "anna.ivanova@example.com":
+                    found = re.search(r"is (\d{6})\.", m.get_payload(decode=True).decode("utf-8"))
+                    code = found.group(1) if found else None
+            time.sleep(0.2)
+        out["code_found"] = code is not None
+        by_id(d, "code").send_keys(code or "000000")
+        submit(d, "sign-in", "#balance")
+        out["balance"] = by_id(d, "balance").text
+        out["tier"] = by_id(d, "tier").text if css(d, "#tier") else ""
+        out["next_tier"] = by_id(d, "next-tier").text if css(d, "#next-tier") else ""
+        out["card_number"] = by_id(d, "card-number").text
+        out["images_loaded"] = d.execute_script(
+            "return [document.getElementById('barcode'), document.getElementById('qr')].every(i => i.complete && i.naturalWidth > 0)")
+        out["overflow"] = d.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+        card = by_id(d, "digital-card")
+        d.execute_script("arguments[0].scrollIntoView()", card)
+        png = os.path.join(shots, "member-card.png")
+        card.screenshot(png)
+        out["png"] = png
+        set_field(d, "phone", "+7 900 123 4567")
+        submit(d, "save-details", "#balance")
+        out["details_notice"] = css(d, ".notice")[0].text if css(d, ".notice") else ""
+        out["phone"] = by_id(d, "phone").get_attribute("value")
+        submit(d, "consent-change", "#balance")
+        out["consent"] = by_id(d, "consent").text
+        if shots:
+            d.save_screenshot(os.path.join(shots, "member-page.png"))
+        submit(d, "signout", "#email")
+        d.get(base + "/member")
+        out["after_signout"] = len(css(d, "#email")) == 1
+    finally:
+        d.quit()
+    return out
+
+
 def bad_input(base, csv_path):
     """An invalid programme and a catalog file with bad rows."""
     out = {}
@@ -371,6 +424,8 @@ if __name__ == "__main__":
     rest = sys.argv[3:]
     if scenario == "publish":
         result = publish(arg, rest[0] if rest else "")
+    elif scenario == "member":
+        result = member(arg, rest[0], rest[1])
     elif scenario == "service":
         result = service(arg, rest[0], rest[1] if len(rest) > 1 else "")
     elif scenario == "bad-input":

@@ -1,0 +1,137 @@
+import CCurl
+import CCurlShim
+import Foundation
+
+/// Where head office's e-mail goes: an SMTP relay (`[mail]` in headoffice.toml).
+public struct MailSettings: Sendable, Equatable {
+    /// `smtp://host:port` (STARTTLS when the relay offers it, or always with `requireTLS`) or
+    /// `smtps://host:port` (TLS from the start).
+    public var relay: String
+    /// The sender, e.g. `Rewards <rewards@example.com>`.
+    public var from: String
+    public var username: String?
+    public var password: String?
+    /// Refuse to send unless the connection is encrypted (STARTTLS on smtp://).
+    public var requireTLS: Bool
+    /// A PEM file of the authority that signed the relay's certificate (nil: the system's).
+    public var ca: String?
+
+    public init(relay: String, from: String, username: String? = nil, password: String? = nil, requireTLS: Bool = false, ca: String? = nil) {
+        self.relay = relay
+        self.from = from
+        self.username = username
+        self.password = password
+        self.requireTLS = requireTLS
+        self.ca = ca
+    }
+
+    /// The address part of `from` (`a@b` of `Name <a@b>`).
+    var fromAddress: String {
+        guard let open = from.lastIndex(of: "<"), let close = from.lastIndex(of: ">"), open < close else { return from }
+        return String(from[from.index(after: open)..<close])
+    }
+}
+
+/// Why an e-mail was not sent.
+public struct MailFailure: Error, Sendable, CustomStringConvertible, Equatable {
+    public var description: String
+}
+
+/// One e-mail.
+public struct MailMessage: Sendable, Equatable {
+    public var to: String
+    public var subject: String
+    public var text: String
+    public init(to: String, subject: String, text: String) {
+        self.to = to
+        self.subject = subject
+        self.text = text
+    }
+}
+
+/// Sends e-mail to the relay through libcurl's SMTP client (never SMTP written by hand).
+public struct Mailer: Sendable {
+    public let settings: MailSettings
+
+    public init(_ settings: MailSettings) { self.settings = settings }
+
+    /// The message as RFC 5322 text (UTF-8 body, an ASCII subject or an encoded word).
+    func rfc5322(_ m: MailMessage, at date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        let subject = m.subject.allSatisfy({ $0.isASCII && $0 != "\r" && $0 != "\n" })
+            ? m.subject : "=?UTF-8?B?" + Data(m.subject.utf8).base64EncodedString() + "?="
+        let domain = settings.fromAddress.split(separator: "@").last.map(String.init) ?? "headoffice"
+        let body = m.text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
+        return [
+            "From: \(settings.from)", "To: \(m.to)", "Subject: \(subject)", "Date: \(formatter.string(from: date))",
+            "Message-ID: <\(UUID().uuidString.lowercased())@\(domain)>", "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", "", body, "",
+        ].joined(separator: "\r\n")
+    }
+
+    /// Sends one message; `timeoutMilliseconds` bounds the whole exchange.
+    public func send(_ m: MailMessage, timeoutMilliseconds: Int = 20_000) throws(MailFailure) {
+        guard !m.to.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "<" || $0 == ">" }), m.to.contains("@") else {
+            throw MailFailure(description: "'\(m.to)' is not an e-mail address")
+        }
+        guard settings.relay.hasPrefix("smtp://") || settings.relay.hasPrefix("smtps://") else {
+            throw MailFailure(description: "The mail relay '\(settings.relay)' must be smtp://host:port or smtps://host:port")
+        }
+        guard let handle = curl_easy_init() else { throw MailFailure(description: "libcurl could not start") }
+        defer { curl_easy_cleanup(handle) }
+        let source = MessageSource(Array(rfc5322(m, at: Date()).utf8))
+        let box = Unmanaged.passRetained(source)
+        defer { box.release() }
+        let recipients = curl_slist_append(nil, "<\(m.to)>")
+        defer { curl_slist_free_all(recipients) }
+        till_curl_set_string(handle, CURLOPT_URL, settings.relay)
+        till_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        till_curl_set_long(handle, CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
+        till_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(timeoutMilliseconds, 5_000))
+        till_curl_set_string(handle, CURLOPT_MAIL_FROM, "<\(settings.fromAddress)>")
+        till_curl_set_slist(handle, CURLOPT_MAIL_RCPT, recipients)
+        till_curl_set_long(handle, CURLOPT_UPLOAD, 1)
+        till_curl_set_long(handle, CURLOPT_USE_SSL, settings.requireTLS ? Int(CURLUSESSL_ALL.rawValue) : Int(CURLUSESSL_TRY.rawValue))
+        if let ca = settings.ca { till_curl_set_string(handle, CURLOPT_CAINFO, ca) }
+        if let u = settings.username { till_curl_set_string(handle, CURLOPT_USERNAME, u) }
+        if let p = settings.password { till_curl_set_string(handle, CURLOPT_PASSWORD, p) }
+        till_curl_set_read_function(handle) { buffer, size, count, user in
+            guard let buffer, let user else { return 0 }
+            return Unmanaged<MessageSource>.fromOpaque(user).takeUnretainedValue().read(into: buffer, max: size * count)
+        }
+        till_curl_set_pointer(handle, CURLOPT_READDATA, box.toOpaque())
+        let code = curl_easy_perform(handle)
+        guard code == CURLE_OK else {
+            var reply = 0
+            till_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &reply)
+            throw MailFailure(description: "The mail relay \(Self.redacted(settings.relay)) did not take the e-mail to \(m.to): \(String(cString: curl_easy_strerror(code)))"
+                              + (reply > 0 ? " (it answered \(reply))" : ""))
+        }
+    }
+
+    /// The relay's address without a password written into it.
+    static func redacted(_ url: String) -> String {
+        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
+        return String(url[..<scheme.upperBound]) + "…" + String(url[at...])
+    }
+}
+
+/// The message's bytes, handed to libcurl as it asks for them.
+private final class MessageSource {
+    let bytes: [UInt8]
+    var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
+        let n = min(max, bytes.count - offset)
+        guard n > 0 else { return 0 }
+        bytes.withUnsafeBufferPointer { src in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: src.baseAddress! + offset, byteCount: n)
+        }
+        offset += n
+        return n
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+@testable import HeadOffice
+import Testing
+import TillTestSupport
+
+/// E-mail through libcurl's SMTP client to a real SMTP server on loopback (aiosmtpd).
+@Suite("E-mail to an SMTP relay", .serialized)
+struct MailerTests {
+    @Test func aMessageReachesTheRelayWholeAndAFailureSaysWhy() throws {
+        let dir = TemporaryDirectory("mail")
+        let smtp = try SMTPSink(dir: dir)
+        let mailer = Mailer(MailSettings(relay: smtp.relay, from: "Demo Rewards <rewards@example.com>"))
+        try mailer.send(MailMessage(to: "anna@example.com", subject: "Your sign-in code", text: "Your code is 123456.\nZoë's shop — €5 off."))
+        let m = try smtp.waitForMessage(to: "anna@example.com")
+        #expect(m.contains("From: Demo Rewards <rewards@example.com>") && m.contains("Subject: Your sign-in code"))
+        #expect(m.contains("Your code is 123456.") && m.contains("Zoë's shop — €5 off."), "\(m)")
+        #expect(m.contains("Content-Type: text/plain; charset=utf-8"))
+        // A subject beyond ASCII goes as an encoded word.
+        try mailer.send(MailMessage(to: "zoe@example.org", subject: "Ваш код", text: "1"))
+        #expect(try smtp.waitForMessage(to: "zoe@example.org").contains("Subject: =?UTF-8?B?"))
+        // Refused before anything is sent: a header injection; then a relay that is not there.
+        #expect(throws: MailFailure.self) { try mailer.send(MailMessage(to: "a@b.c\r\nBcc: x@y.z", subject: "x", text: "x")) }
+        smtp.stop()
+        do {
+            try mailer.send(MailMessage(to: "anna@example.com", subject: "x", text: "x"), timeoutMilliseconds: 3_000)
+            Issue.record("an e-mail went to a relay that is not running")
+        } catch { #expect(error.description.contains("did not take the e-mail to anna@example.com"), "\(error)") }
+    }
+}
