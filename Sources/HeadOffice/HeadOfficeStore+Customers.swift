@@ -1,5 +1,6 @@
 import Foundation
 import TillCore
+public import TillProtocol
 
 /// One member in a list of search results.
 public struct MemberSummary: Sendable, Equatable {
@@ -266,6 +267,26 @@ extension HeadOfficeStore {
                                    registeredAt: r["registered_at"].text, registeredStore: r["store_id"].text, cards: cards, ledger: ledger,
                                    ledgerCount: count, purchases: purchases, stores: stores, mergedInto: r["merged_into"].text,
                                    erased: r["erased_at"].int != nil)
+        }
+    }
+
+    /// A card's member's purchases in every store (all their cards), newest first, with each
+    /// sale's item count; nil when the card is no member's.
+    public func cardHistory(_ number: String, limit: Int = 10) throws -> CardHistory? {
+        try database.read { c in
+            guard let customer = try c.queryOne("SELECT customer_id FROM cards WHERE number = ?", [.text(number)])?["customer_id"].text else { return nil }
+            let numbers = try c.query("SELECT number FROM member_cards WHERE customer_id = ?", [.text(customer)]).map { SQLValue.text($0.text("number")) }
+            guard !numbers.isEmpty else { return CardHistory(purchases: [], offers: []) }
+            let rows = try c.query("""
+                SELECT receipt_number, store_id, completed_ms, total, document FROM sales
+                WHERE sale_id IN (SELECT sale_id FROM ledger WHERE card_number IN (\(Self.placeholders(numbers.count))) AND sale_id IS NOT NULL)
+                ORDER BY completed_ms DESC LIMIT ?
+                """, numbers + [.int(Int64(limit))])
+            return CardHistory(purchases: rows.map { r in
+                let lines = (try? JSONDecoder().decode(SaleDocument.self, from: Data(r.text("document").utf8)))?.lines.filter { !$0.voided }.count ?? 0
+                return CardHistory.Purchase(receiptNumber: r.text("receipt_number"), storeID: r.text("store_id"), completedAt: r.int("completed_ms"),
+                                            total: r.int("total"), items: Int64(lines))
+            }, offers: [])
         }
     }
 }

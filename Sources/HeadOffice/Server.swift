@@ -120,7 +120,7 @@ public struct HeadOfficeServer: Sendable {
     /// Every path head office serves and its methods (the API's and the back office's).
     static let routes: [(String, [HTTPRequest.Method])] = [
         ("/health", [.get]), ("/metrics", [.get]), ("/api/v1/ingest", [.post]), ("/api/v1/sales/*", [.get]), ("/api/v1/updates", [.get]),
-        ("/api/v1/updates/ack", [.post]), ("/api/v1/staff", [.get]), ("/api/v1/cards/*", [.get]),
+        ("/api/v1/updates/ack", [.post]), ("/api/v1/staff", [.get]), ("/api/v1/cards/*", [.get]), ("/api/v1/cards/*/history", [.get]),
         ("/api/v1/channel/cards/*", [.get]), ("/api/v1/channel/earn", [.post]), ("/api/v1/channel/reservations", [.post]),
         ("/api/v1/channel/reservations/*/capture", [.post]), ("/api/v1/channel/reservations/*/cancel", [.post]),
         ("/api/v1/channel/reservations/*/refund", [.post]),
@@ -300,6 +300,23 @@ public struct HeadOfficeServer: Sendable {
                 return respond(.ok, status)
             } catch {
                 return refuse(503, "Head office could not read the card: \(error)")
+            }
+        }
+        api.get("cards/{number}/history") { request, context -> Response in
+            _ = try context.requireTill()
+            guard let number = context.parameters.get("number"), (8...19).contains(number.count), number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                return refuse(400, "A card number is 8 to 19 digits")
+            }
+            guard let limit = request.uri.queryParameters["limit"].map({ Int(String($0)) }) ?? 10, (1...50).contains(limit) else {
+                return refuse(400, "limit must be 1 to 50 purchases")
+            }
+            do {
+                guard let history = try await work.run({ [store] in try store.cardHistory(number, limit: limit) }) else {
+                    return refuse(404, "Head office does not know this card as a member's")
+                }
+                return respond(.ok, history)
+            } catch {
+                return refuse(503, "Head office could not read the card's history: \(error)")
             }
         }
         addChannelAPI(router)

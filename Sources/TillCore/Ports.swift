@@ -159,6 +159,11 @@ public struct CustomerMatches: Sendable, Hashable {
 }
 
 extension LoyaltyDirectory {
+    /// A till on its own: its own purchases.
+    public func history(card: String, limit: Int) throws -> PurchaseHistory {
+        PurchaseHistory(purchases: try purchases(card: card, limit: limit), chainWide: false)
+    }
+
     /// The first `limit` customers found.
     public func searchCustomers(_ query: String, limit: Int) throws -> [CustomerSummary] {
         try searchCustomers(query, limit: limit, offset: 0).results
@@ -186,11 +191,29 @@ public struct PurchaseSummary: Sendable, Hashable {
     public var completedAt: Timestamp
     public var total: Int64
     public var items: Int64
-    public init(receiptNumber: String, completedAt: Timestamp, total: Int64, items: Int64) {
+    /// The store it was made in (head office's chain-wide history; nil: this till's own).
+    public var storeID: String?
+    public init(receiptNumber: String, completedAt: Timestamp, total: Int64, items: Int64, storeID: String? = nil) {
         self.receiptNumber = receiptNumber
         self.completedAt = completedAt
         self.total = total
         self.items = items
+        self.storeID = storeID
+    }
+}
+
+/// A customer's purchases as the till can show them: the whole chain's from head office when it
+/// answered within the lookup budget, else this till's own.
+public struct PurchaseHistory: Sendable, Hashable {
+    public var purchases: [PurchaseSummary]
+    /// From head office: every store's purchases (false: this till's only).
+    public var chainWide: Bool
+    /// Offers the member has (from head office).
+    public var offers: [String]
+    public init(purchases: [PurchaseSummary], chainWide: Bool, offers: [String] = []) {
+        self.purchases = purchases
+        self.chainWide = chainWide
+        self.offers = offers
     }
 }
 
@@ -206,6 +229,9 @@ public protocol LoyaltyDirectory: Sendable {
     func searchCustomers(_ query: String, limit: Int, offset: Int) throws -> CustomerMatches
     /// Purchases at this till for a card, newest first.
     func purchases(card: String, limit: Int) throws -> [PurchaseSummary]
+    /// A card's purchases for the customer view: chain-wide from head office when it answers in
+    /// time, else this till's.
+    func history(card: String, limit: Int) throws -> PurchaseHistory
     /// Cards whose state head office has sent since the last call (a lookup answers from what
     /// the till holds at once and may ask head office in the background): look them up again.
     func refreshedCards() -> [String]

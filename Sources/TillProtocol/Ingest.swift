@@ -132,6 +132,33 @@ public struct CardStatus: Codable, Sendable, Equatable {
     }
 }
 
+/// `GET /api/v1/cards/{number}/history`: the member's purchases in every store (all their cards),
+/// newest first, for the till's customer view (Ctrl-F), and the offers they have.
+public struct CardHistory: Codable, Sendable, Equatable {
+    public struct Purchase: Codable, Sendable, Equatable {
+        public var receiptNumber: String
+        public var storeID: String
+        /// Epoch milliseconds.
+        public var completedAt: Int64
+        public var total: Int64
+        public var items: Int64
+        public init(receiptNumber: String, storeID: String, completedAt: Int64, total: Int64, items: Int64) {
+            self.receiptNumber = receiptNumber
+            self.storeID = storeID
+            self.completedAt = completedAt
+            self.total = total
+            self.items = items
+        }
+    }
+    public var purchases: [Purchase]
+    /// Offers the member has (filled by campaigns).
+    public var offers: [String]
+    public init(purchases: [Purchase], offers: [String]) {
+        self.purchases = purchases
+        self.offers = offers
+    }
+}
+
 /// The body of every 4xx and 5xx answer.
 public struct APIError: Codable, Sendable, Equatable, Error {
     public var error: String

@@ -11,6 +11,7 @@ public import TillStore
 public final class OnlineLoyaltyDirectory: LoyaltyDirectory, Sendable {
     let database: TillDatabase
     let forwarder: Forwarder?
+    let link: HeadOfficeLink
     private let refresher: CardRefresher
 
     /// How many lookups head office answered (for `till sync status`).
@@ -19,6 +20,7 @@ public final class OnlineLoyaltyDirectory: LoyaltyDirectory, Sendable {
     public init(database: TillDatabase, link: HeadOfficeLink, forwarder: Forwarder?) {
         self.database = database
         self.forwarder = forwarder
+        self.link = link
         refresher = CardRefresher(database: database, link: link)
     }
 
@@ -50,6 +52,21 @@ public final class OnlineLoyaltyDirectory: LoyaltyDirectory, Sendable {
 
     public func purchases(card: String, limit: Int) throws -> [PurchaseSummary] {
         try database.purchases(card: card, limit: limit)
+    }
+
+    /// Head office's chain-wide history of the card's member when it answers within the lookup
+    /// timeout (300 ms) and is not known to be down; this till's own purchases otherwise.
+    public func history(card: String, limit: Int) throws -> PurchaseHistory {
+        let connection = forwarder?.snapshot.connection
+        if connection != .offline && connection != .revoked && link.lookupTimeoutMilliseconds > 0,
+           let answer = try? HTTPConnection(ca: link.ca).send("GET", link.url + "/api/v1/cards/\(card)/history?limit=\(min(50, max(1, limit)))",
+                                                              headers: ["Authorization: Bearer \(link.token)"], timeoutMilliseconds: link.lookupTimeoutMilliseconds),
+           answer.status == 200, let h = try? JSONDecoder().decode(CardHistory.self, from: Data(answer.body)) {
+            return PurchaseHistory(purchases: h.purchases.map {
+                PurchaseSummary(receiptNumber: $0.receiptNumber, completedAt: $0.completedAt, total: $0.total, items: $0.items, storeID: $0.storeID)
+            }, chainWide: true, offers: h.offers)
+        }
+        return PurchaseHistory(purchases: try database.purchases(card: card, limit: limit), chainWide: false)
     }
 }
 

@@ -143,10 +143,20 @@ extension SaleScreen {
         t.put(y + 3, x + 3, [d.summary.phone, d.summary.email].compactMap { $0 }.joined(separator: "   "), [], width: w - 6)
         t.put(y + 4, x + 3, "Balance \(m.balance) points\(m.provisional ? " (provisional)" : "")   Tier \(m.tierName ?? "-")", .bold, width: w - 6)
         if let next = d.nextTier { t.put(y + 5, x + 3, next, .accent, width: w - 6) }
-        t.put(y + 6, x + 3, d.purchases.isEmpty ? "No purchases at this till yet" : "Purchases at this till:", .underline)
-        for (i, p) in d.purchases.prefix(h - 9).enumerated() {
+        let heading = d.chainWide
+            ? (d.purchases.isEmpty ? "No purchases in any store yet (head office)" : "Purchases in every store (head office):")
+            : (d.purchases.isEmpty ? "No purchases at this till yet" : "Purchases at this till:")
+        t.put(y + 6, x + 3, heading, .underline, width: w - 6)
+        var row = y + 7
+        if !d.offers.isEmpty {
+            t.put(row, x + 3, "Offers: " + d.offers.joined(separator: "; "), .accent, width: w - 6)
+            row += 1
+        }
+        for p in d.purchases.prefix(max(0, y + h - 2 - row)) {
             let date = dateText(p.completedAt)
-            t.put(y + 7 + i, x + 3, pad(date, 18) + pad(p.receiptNumber, 18) + pad("\(p.items) items", 10, right: true) + pad(cur.format(p.total), 12, right: true))
+            t.put(row, x + 3, pad(date, 18) + pad(p.receiptNumber, 18) + pad(p.storeID.map { "store \($0)" } ?? "", 12)
+                  + pad("\(p.items) items", 10, right: true) + pad(cur.format(p.total), 12, right: true), [], width: w - 6)
+            row += 1
         }
         t.put(y + h - 1, x + 2, " Enter: this customer for the sale   \(c.settings.keymap.label(.clear)): back ", .dim)
     }

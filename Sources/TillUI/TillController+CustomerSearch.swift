@@ -80,6 +80,9 @@ public struct CustomerDetail: Equatable, Sendable {
     public var summary: CustomerSummary
     public var customer: SaleCustomer
     public var purchases: [PurchaseSummary]
+    /// The purchases are every store's (head office answered), not only this till's.
+    public var chainWide: Bool = false
+    public var offers: [String] = []
     public var nextTier: String?
     /// Where Esc goes back to.
     public var search: CustomerSearch?
@@ -149,12 +152,13 @@ extension TillController {
             }
             let summary = try directory.searchCustomers(number, limit: 1).first
                 ?? CustomerSummary(cardNumber: number, name: c.name, phone: nil, email: nil, status: "active")
-            let purchases = try directory.purchases(card: number, limit: 10)
+            let history = try directory.history(card: number, limit: 10)
             var next: String?
             if let n = programme.nextTier(after: c.qualifying) {
                 next = "\(programme.tierQualification.basis == .spend ? currency.format(n.needed) : "\(n.needed) points") more to reach \(n.tier.name)"
             }
-            mode = .customerDetail(CustomerDetail(summary: summary, customer: c, purchases: purchases, nextTier: next, search: search))
+            mode = .customerDetail(CustomerDetail(summary: summary, customer: c, purchases: history.purchases, chainWide: history.chainWide,
+                                                  offers: history.offers, nextTier: next, search: search))
             message = Message(text: "Enter: this customer for the sale; \(keymap.label(.clear)): back", isError: false)
         } catch {
             fail("\(error)")

@@ -12,7 +12,7 @@ struct APIDocumentTests {
     static let yaml = (try? String(contentsOfFile: PackagePaths.root + "/docs/headoffice-api.yaml", encoding: .utf8)) ?? ""
 
     @Test func namesEveryRoute() {
-        for route in ["/api/v1/ingest:", "/api/v1/cards/{number}:", "/api/v1/staff:", "/api/v1/sales/{receipt}:", "/api/v1/updates:", "/api/v1/updates/ack:", "/health:", "/metrics:",
+        for route in ["/api/v1/ingest:", "/api/v1/cards/{number}:", "/api/v1/cards/{number}/history:", "/api/v1/staff:", "/api/v1/sales/{receipt}:", "/api/v1/updates:", "/api/v1/updates/ack:", "/health:", "/metrics:",
                       "/api/v1/channel/cards/{number}:", "/api/v1/channel/earn:", "/api/v1/channel/reservations:",
                       "/api/v1/channel/reservations/{id}/capture:", "/api/v1/channel/reservations/{id}/cancel:", "/api/v1/channel/reservations/{id}/refund:"] {
             #expect(Self.yaml.contains(route), "\(route) is not documented")
