@@ -71,6 +71,8 @@ extension HeadOfficeStore {
                           .text(new), .int(balance), .text("Moved from card \(LoyaltyCardNumber.masked(old))"), .int(time)])
             }
             try Self.linkCards([(customer: customer, card: new)], c)
+            try Self.emit(.cardReplaced, ["old": old, "new": new, "customerID": customer, "balance": balance, "qualifying": qualifying,
+                                          "tierCode": tier ?? NSNull(), "reason": reason.rawValue], c, at: time)
             try Self.audit(c, user: user, action: "replace-card", customer: customer, card: old, reason: reason, note: note,
                            detail: "\(LoyaltyCardNumber.masked(old)) → \(LoyaltyCardNumber.masked(new)): \(balance) points, qualifying \(qualifying), tier \(tier ?? "none")",
                            at: time)

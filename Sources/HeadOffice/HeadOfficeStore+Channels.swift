@@ -239,6 +239,7 @@ extension HeadOfficeStore {
                               [.text(r.cardNumber), .text("\(channel.name):\(r.orderID)"), .points(part.points), .text(part.rule), .text(part.label),
                                .text(channel.name), .int(time)])
             }
+            try Self.emitMovement(r.cardNumber, delta: points, kind: "earn", source: channel.name, reference: r.orderID, c, at: time)
             if let tier = programme.tier(for: try c.queryOne("SELECT qualifying FROM cards WHERE number = ?", [.text(r.cardNumber)])?.int("qualifying") ?? 0)?.code {
                 try c.execute("UPDATE cards SET tier_code = ? WHERE number = ?", [.text(tier), .text(r.cardNumber)])
             }
@@ -376,6 +377,7 @@ extension HeadOfficeStore {
                                      _ c: any SQLConnection, at time: Int64) throws {
         try c.execute("INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, created_at) VALUES (?, ?, ?, ?, 'channel', ?, ?, ?)",
                       [.text(number), .text(id), .text(kind), .int(points), .text(label), .text(channel), .int(time)])
+        try emitMovement(number, delta: points, kind: kind, source: channel, reference: id, c, at: time)
     }
 
     /// Gives back the points of reservations past their time, once each (a conditional update:

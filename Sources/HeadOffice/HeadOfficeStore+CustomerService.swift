@@ -352,6 +352,7 @@ extension HeadOfficeStore {
         }
         try c.execute("INSERT INTO ledger (card_number, kind, points, rule, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                       [.text(number), .text(kind), .int(points), .text(rule), .text(label), .int(time)])
+        try emitMovement(number, delta: points, kind: kind, source: "customer service", reference: nil, c, at: time)
         return after
     }
 

@@ -39,6 +39,10 @@ extension HeadOfficeStore {
             """, [.text(r.cardNumber), .text(r.firstName), .text(r.lastName), SQLValue(r.phone), SQLValue(r.email), SQLValue(r.postcode),
                   SQLValue(r.birthDate), SQLValue(r.marketingConsent), .text(r.registeredAt), .text(till.storeID), .text(till.tillID)])
         try Self.recordConsent(r.cardNumber, granted: r.marketingConsent, channel: "till \(till.name)", by: nil, givenAt: r.registeredAt, at: received, c)
+        try Self.emit(.memberRegistered, [
+            "card": r.cardNumber, "customerID": r.cardNumber, "firstName": r.firstName, "lastName": r.lastName, "email": r.email ?? NSNull(),
+            "phone": r.phone ?? NSNull(), "postcode": r.postcode ?? NSNull(), "marketingConsent": r.marketingConsent, "store": till.storeID, "till": till.tillID,
+        ], c, at: received)
         try Self.indexCustomers([r.cardNumber], c)
         try Self.linkCards([(customer: r.cardNumber, card: r.cardNumber)], c)
         // Only a stock card (or a new one) changes hands; the conditional update keeps it so even

@@ -115,6 +115,7 @@ extension HeadOfficeStore {
         let tier = programme?.tier(for: qualifying)?.code
         if let tier, tier != row["tier_code"].text, row.text("status") != "replaced" {
             try c.execute("UPDATE cards SET tier_code = ? WHERE number = ?", [.text(tier), .text(l.cardNumber)])
+            try Self.emit(.tierChanged, ["card": l.cardNumber, "from": row["tier_code"].text ?? NSNull(), "to": tier, "document": doc.saleID], c, at: received)
         }
         if l.redeemed > 0 && balance < 0 {
             try c.execute("""

@@ -141,6 +141,7 @@ public final class HeadOfficeStore: Sendable {
                 case .zreport(let doc, let json): results.append(try applyZReport(doc, json, id: ZReportSummary.documentID(storeID: doc.storeID, tillID: doc.tillID, number: doc.number), till: till, at: received, c))
                 }
             }
+            try emitMovements(prepared, results, till: till, c, at: received)
             try c.execute("""
                 UPDATE tills SET last_seen = ?, max_sequence = CASE WHEN max_sequence < ? THEN ? ELSE max_sequence END,
                     last_lag_ms = COALESCE(?, last_lag_ms), sales_count = sales_count + ? WHERE store_id = ? AND till_id = ?

@@ -380,6 +380,32 @@ enum Schema {
             expires_at BIGINT NOT NULL
         )
         """,
+        // 13: webhooks for a CRM: subscriptions (a URL, its signing secret, the events it wants)
+        // and every delivery, written in the transaction of what it reports (the delivery log).
+        """
+        CREATE TABLE webhooks (
+            id {id},
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            events TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        );
+        CREATE TABLE webhook_deliveries (
+            id {id},
+            webhook_id BIGINT NOT NULL,
+            event TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            next_at BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            last_status BIGINT,
+            last_error TEXT,
+            delivered_at BIGINT
+        );
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_at)
+        """,
     ]
 
     /// Brings the database up to date.

@@ -351,7 +351,8 @@ public struct HeadOfficeServer: Sendable {
         Self.raiseDescriptorLimit()
         var configuration = ServiceGroupConfiguration(
             services: [.init(service: try application(onReady: onReady)), .init(service: PublicationWatcher(store: store, updates: updates, work: work)),
-                       .init(service: ReservationSweeper(store: store, work: work))],
+                       .init(service: ReservationSweeper(store: store, work: work)),
+                       .init(service: WebhookDispatcher(store: store, work: work, sending: mailing, logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(3)   // then cancelled: open connections are closed
         try await ServiceGroup(configuration: configuration).run()

@@ -60,3 +60,62 @@ struct ChannelCommand: ParsableCommand {
         }
     }
 }
+
+/// `headoffice webhook`: a CRM's subscriptions to points movements, registrations, tier changes
+/// and card replacements, and the delivery log.
+struct WebhookCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhook",
+        abstract: "Signed webhooks for a CRM: ledger.movements, member.registered, tier.changed, card.replaced.",
+        subcommands: [Add.self, Revoke.self, List.self, Log.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Subscribe a URL; prints the secret its deliveries are signed with (HMAC-SHA256, the Webhook-Signature header).")
+        @OptionGroup var db: DatabaseOption
+        @Argument(help: "Where to POST, e.g. https://crm.example.com/hooks/loyalty.") var url: String
+        @Option(help: "Events, comma-separated, or * for all.") var events = "*"
+        func run() throws {
+            do {
+                let (id, secret) = try db.open().addWebhook(url: url, events: events.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                print("Webhook \(id) → \(url)\nSecret (shown once; deliveries are signed with it): \(secret)")
+            } catch let e as ChannelRefusal { throw CLIFailure(e.message) }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop a webhook: nothing more is sent to it, waiting deliveries are cancelled.")
+        @OptionGroup var db: DatabaseOption
+        @Argument var id: Int64
+        func run() throws {
+            do { try db.open().revokeWebhook(id) } catch let e as ChannelRefusal { throw CLIFailure(e.message) }
+            print("Webhook \(id) is stopped.")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The webhooks and how their deliveries stand.")
+        @OptionGroup var db: DatabaseOption
+        func run() throws {
+            let all = try db.open().webhooks()
+            if all.isEmpty { print("No webhook: headoffice webhook add https://crm.example.com/hooks") }
+            for w in all {
+                print("\(w.id)  \(w.url)  \(w.events.joined(separator: ","))  delivered \(w.delivered), waiting \(w.pending), failed \(w.failed)\(w.revokedAt == nil ? "" : "  STOPPED")")
+            }
+        }
+    }
+
+    struct Log: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The delivery log, newest first: attempts, the last answer, when it is tried again.")
+        @OptionGroup var db: DatabaseOption
+        @Option(help: "Only this webhook's deliveries.") var webhook: Int64?
+        @Option(help: "How many.") var limit = 50
+        func run() throws {
+            for d in try db.open().webhookDeliveries(webhook: webhook, limit: max(1, min(limit, 10_000))) {
+                let answer = d.lastStatus.map { "HTTP \($0)" } ?? d.lastError ?? "-"
+                let when = d.state == "pending" ? "  next \(ProtocolTime.format(d.nextAt))" : d.deliveredAt.map { "  at \(ProtocolTime.format($0))" } ?? ""
+                print("\(d.id)  webhook \(d.webhookID)  \(d.event)  \(d.state)  attempts \(d.attempts)  \(answer)\(when)")
+            }
+        }
+    }
+}

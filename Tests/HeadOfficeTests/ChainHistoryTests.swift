@@ -36,9 +36,11 @@ struct ChainHistoryTests {
         var answered: PurchaseHistory?
         var best = Double.infinity
         for _ in 0..<3 {
-            let started = Date()
-            let h = try await onThread { try directory.history(card: card, limit: 10) }
-            let took = Date().timeIntervalSince(started)
+            // Timed on the thread (a loaded suite may keep the test's task waiting for its turn).
+            let (h, took) = try await onThread { () -> (PurchaseHistory, Double) in
+                let started = Date()
+                return (try directory.history(card: card, limit: 10), Date().timeIntervalSince(started))
+            }
             if h.chainWide { answered = h; best = min(best, took) }
         }
         let h = try #require(answered, "head office never answered within 300 ms")
@@ -47,10 +49,12 @@ struct ChainHistoryTests {
         print("chain-history: head office's history in \(Int(best * 1000)) ms")
         // Head office gone: this till's own purchases (none), at once.
         await server.stop()
-        let started = Date()
-        let local = try await onThread { try directory.history(card: card, limit: 10) }
+        let (local, took) = try await onThread { () -> (PurchaseHistory, Double) in
+            let started = Date()
+            return (try directory.history(card: card, limit: 10), Date().timeIntervalSince(started))
+        }
         #expect(!local.chainWide && local.purchases.isEmpty)
-        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(took < 1, "the till waited \(took) s for a head office that is gone")
         // A card that is no member's is not found; bounds are checked.
         #expect(try store.cardHistory(DemoCatalog.cardNumber(DemoCatalog.firstStockCard)) == nil)
     }
