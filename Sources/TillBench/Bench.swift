@@ -23,6 +23,8 @@ struct Samples {
     }
 
     var count: Int { values.count }
+
+    mutating func merge(_ other: Samples) { values += other.values }
 }
 
 /// Prints a small aligned table.

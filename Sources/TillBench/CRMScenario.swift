@@ -1,5 +1,7 @@
 import ArgumentParser
+import Dispatch
 import Foundation
+import Synchronization
 import HeadOffice
 import TillCore
 import TillDemo
@@ -9,16 +11,20 @@ import TillSync
 
 /// `till-bench crm`: customer service at head office. Members are found by card, phone, e-mail
 /// and name, and a member's page is drawn (cards, ledger, purchases, stores), among 400,000
-/// members, on SQLite and on PostgreSQL.
+/// members and 10,000,000 sales, on SQLite and on PostgreSQL; then a web shop reserves and
+/// captures points through the channel API (real HTTP, several clients at once).
 struct CRMScenario: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm",
-        abstract: "Customer search and the customer page among 400,000 members (SQLite and PostgreSQL).")
+        abstract: "Customer search, the customer page and channel redemptions among 400,000 members and 10,000,000 sales (SQLite and PostgreSQL).")
 
     @Option(help: "Backends to measure, comma-separated.") var backends = "sqlite,postgres"
     @Option(help: "Members loaded at head office.") var members = 400_000
     @Option(help: "Sales sent to head office first, on the first members' cards.") var sales = 20_000
     @Option(help: "Members the sales are spread over.") var buyers = 2_000
+    @Option(help: "Sales of the chain's history loaded straight into the tables (the real sales above go through ingest).") var history = 10_000_000
+    @Option(help: "Reserve-and-capture pairs through the channel API.") var redemptions = 5_000
+    @Option(help: "Web shop clients redeeming at once.") var clients = 8
     @Option(help: "Searches and customer pages to time.") var samples = 2_000
     @Option(help: "A PostgreSQL database to use (default: a private cluster this run starts).") var postgres: String?
 
@@ -35,6 +41,14 @@ struct CRMScenario: ParsableCommand {
                 _ = try store.ingest(try JSONDecoder().decode(IngestBatch.self, from: Data(body)), from: TillCredential(storeID: "0001", tillID: "01"))
             }
             let ingested = Date().timeIntervalSince(start)
+            let historyStart = Date()
+            if history > 0 {
+                try store.loadSyntheticSales(history, members: self.members, startingAt: HeadOfficeStore.now() - 400 * 86_400_000) { done in
+                    FileHandle.standardError.write(Data("\r  \(backend): \(done) of \(history) sales of history loaded".utf8))
+                }
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
+            let historyTime = Date().timeIntervalSince(historyStart)
 
             // What customer service types: card numbers, phone numbers as members gave them and
             // as a caller says them, e-mails, last names, "first last" and the start of both.
@@ -73,13 +87,48 @@ struct CRMScenario: ParsableCommand {
                 let p = try page.time { try store.customerProfile(id) }
                 movements += p?.ledger.count ?? 0
             }
+            let (redeem, perSecond, refused) = try redeemThroughTheChannelAPI(store)
             print("""
-                crm on \(backend): \(loaded); \(sales) sales in \(fixed(ingested)) s over \(buyers) members
+                crm on \(backend): \(loaded); \(sales) sales in \(fixed(ingested)) s over \(buyers) members; \(history) sales of history loaded in \(fixed(historyTime)) s
+                  reserve+capture \(redemptions)x by \(clients) clients (\(refused) refused): p50 \(msText(redeem.percentile(50))) ms, p99 \(msText(redeem.percentile(99))) ms, \(Int(perSecond)) redemptions/s
                   search \(samples)x (\(found) found something): p50 \(msText(search.percentile(50))) ms, p99 \(msText(search.percentile(99))) ms
                   customer page \(samples)x (\(movements / max(1, samples)) movements each): p50 \(msText(page.percentile(50))) ms, p99 \(msText(page.percentile(99))) ms
                 """)
-            print(#"{"scenario":"crm","backend":"\#(backend)","members":\#(self.members),"sales":\#(sales),"search_p99_ms":\#(msText(search.percentile(99))),"customer_page_p99_ms":\#(msText(page.percentile(99)))}"#)
+            print(#"{"scenario":"crm","backend":"\#(backend)","members":\#(self.members),"sales":\#(sales + history),"search_p99_ms":\#(msText(search.percentile(99))),"customer_page_p99_ms":\#(msText(page.percentile(99))),"redeem_p99_ms":\#(msText(redeem.percentile(99))),"redeem_per_s":\#(Int(perSecond))}"#)
         }
+    }
+
+    /// A web shop's redemptions through head office's HTTP API: each client reserves a point on a
+    /// member's card and captures it, one pair after another; the time of each pair and the pairs
+    /// per second across all clients.
+    func redeemThroughTheChannelAPI(_ store: HeadOfficeStore) throws -> (Samples, Double, Int) {
+        let key = try store.addChannel("bench-\(UInt32.random(in: 0...UInt32.max))", scopes: [.redeem])
+        let server = try BenchServer(store)
+        defer { server.stop() }
+        let results = Mutex<[(Samples, Int)]>([])
+        let perClient = max(1, redemptions / max(1, clients))
+        let started = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: clients) { client in
+            let http = HTTPConnection()
+            var samples = Samples(), refused = 0
+            var rng = SplitMix64(seed: UInt64(client) + 77)
+            for i in 0..<perClient {
+                let card = DemoCatalog.cardNumber(1 + Int(rng.next() % UInt64(members)))
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let headers = ["Authorization: Bearer \(key)", "Content-Type: application/json", "Idempotency-Key: c\(client)-\(i)"]
+                guard let a = try? http.send("POST", server.url + "/api/v1/channel/reservations", headers: headers,
+                                             body: Array("{\"cardNumber\":\"\(card)\",\"points\":1}".utf8), timeoutMilliseconds: 10_000),
+                      a.status == 200, let r = try? JSONDecoder().decode(ReservationAnswer.self, from: Data(a.body)),
+                      (try? http.send("POST", server.url + "/api/v1/channel/reservations/\(r.id)/capture", headers: Array(headers.prefix(1)),
+                                      timeoutMilliseconds: 10_000))?.status == 200 else { refused += 1; continue }
+                samples.add(DispatchTime.now().uptimeNanoseconds - t0)
+            }
+            results.withLock { $0.append((samples, refused)) }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        var all = Samples(), refused = 0
+        for (s, r) in results.withLock({ $0 }) { all.merge(s); refused += r }
+        return (all, Double(all.count) / seconds, refused)
     }
 
     func msText(_ ns: UInt64) -> String { String(format: "%.3f", Double(ns) / 1_000_000) }

@@ -86,7 +86,7 @@ struct BackOfficeTemplateTests {
             consents: [.init(givenAt: h, what: h, version: h, consentText: h, channel: h, recordedBy: h)],
             audit: [.init(at: h, user: h, action: h, card: h, reasonLabel: h, note: h, detail: h)], anyAudit: true, waiting: [waiting], anyWaiting: true,
             canAct: true, closedNote: h, mergedInto: h, reasons: [.init(value: h, label: h)], detailFields: [FieldView("firstName", h, h)],
-            usableCards: [h], consentGranted: true, approvalPoints: 500)
+            usableCards: [h], consentGranted: true, approvalPoints: 500, tierLine: h)
     }
 
     /// The member's pages: their own layout (no back office navigation), every value escaped.

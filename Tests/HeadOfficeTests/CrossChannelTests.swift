@@ -10,7 +10,7 @@ import TillSync
 import TillTestSupport
 
 /// Cross-channel exactness (issue 15): a till that was offline sends its sales (redeeming on the
-/// card) while the web shop reserves, captures, cancels and refunds on the same card through the
+/// card) and refunds (points taken back and given back) while the web shop reserves, captures, cancels and refunds on the same card through the
 /// channel API, and head office is killed (SIGKILL) three times in between. Afterwards no point
 /// was spent twice and none lost: the card's balance is its loaded balance plus the till's
 /// journal plus what the web shop captured and refunded; every reservation is in the state the
@@ -85,9 +85,19 @@ struct CrossChannelTests {
         let till = try TillProcess(headOffice: ho, batchSize: 10)
         let card = DemoCatalog.cardNumber(1)
         // Offline: the till rings sales on the card, redeeming every third (head office is not up).
-        var generator = SaleGenerator(database: try till.database(), till: TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur),
-                                      cards: 1, seed: 11, start: 1_795_000_000_000)
-        try generator.ring(150, redeemEvery: 3)
+        let identity = TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur)
+        let journal = try till.database()
+        var generator = SaleGenerator(database: journal, till: identity, cards: 1, seed: 11, start: 1_795_000_000_000)
+        let sales = try generator.ring(150, redeemEvery: 3)
+        // And refunds every tenth sale whole: the points it earned taken back, the points it was paid with given back.
+        var refunds = 0
+        for (i, sale) in sales.enumerated() where i % 10 == 0 && sale.loyalty != nil {
+            let selections = sale.basket.lines.filter { !$0.voided }.map { ReturnSelection(line: $0.number, quantity: $0.item.quantity) }
+            _ = try journal.commitRefund(.receipt(saleID: sale.id, selections: selections, toCash: false), id: "refund-\(i)", cashier: DemoCatalog.supervisor,
+                                         supervisor: nil, at: sale.completedAt + 1_000, till: identity, programme: DemoCatalog.programme) { _ in nil }
+            refunds += 1
+        }
+        #expect(refunds >= 10)
         try ho.start()
         let shop = Shop(url: ho.url, key: key, card: card)
         let web = StartedOnThread { shop.run(60) }
@@ -133,10 +143,10 @@ struct CrossChannelTests {
             #expect(releases[d.id] == ((d.plan == .cancel || d.plan == .abandon) ? 1 : nil), "reservation \(d.id) (\(d.plan)) released \(releases[d.id] ?? 0) times")
         }
         // The balance: loaded, plus the till's journal, less what the web shop kept.
-        let journal = try expectedBalances([try till.database()])[card] ?? 0
+        let expected = try expectedBalances([try till.database()])[card] ?? 0
         let kept = done.filter { $0.plan == .capture || $0.plan == .captureAndRefund }.reduce(Int64(0)) { $0 + $1.points - $1.refunded }
         let balance = try #require(try store.cardStatus(card, pending: [])).card.balance
-        #expect(balance == journal - kept, "balance \(balance); the till's journal says \(journal) and the web shop kept \(kept)")
+        #expect(balance == expected - kept, "balance \(balance); the till's journal says \(expected) and the web shop kept \(kept)")
         let ledger = try store.database.read { c in try c.queryOne("SELECT SUM(points) AS n FROM ledger WHERE card_number = ?", [.text(card)])?.int("n") }
         #expect(ledger == balance)
         #expect(try store.gaps(of: till.credential).isEmpty)

@@ -52,6 +52,8 @@ struct CustomerPage: Sendable {
     var usableCards: [String]
     var consentGranted: Bool
     var approvalPoints: Int64
+    /// The tier of the member's active card and what the next one needs.
+    var tierLine: String?
 }
 
 /// The fields of customer service's forms (each form sends those it has).
@@ -234,10 +236,11 @@ extension HeadOfficeServer {
     func customerPage(_ session: BackOfficeSession, id: String, notice: (String, Bool)?, status: HTTPResponse.Status = .ok) async throws -> Response {
         let loaded = try await work.run { [store] in
             try store.customerProfile(id).map { p in
-                (p, try store.consentHistory(customer: id), try store.auditTrail(customer: id), try store.pendingAdjustments(customer: id), try store.approvalPoints())
+                (p, try store.consentHistory(customer: id), try store.auditTrail(customer: id), try store.pendingAdjustments(customer: id), try store.approvalPoints(),
+                 try Self.tierLine(p, store))
             }
         }
-        guard let (p, consents, audit, waiting, threshold) = loaded else {
+        guard let (p, consents, audit, waiting, threshold, tierLine) = loaded else {
             return message(.notFound, "Customer", session, active: "/customers", notice: ("Head office has no member '\(id)'.", true), back: "/customers")
         }
         let utc = TimeZone(identifier: "UTC")!
@@ -285,7 +288,18 @@ extension HeadOfficeServer {
                 FieldView("phone", "Phone", s.phone ?? ""), FieldView("email", "E-mail", s.email ?? ""),
                 FieldView("postcode", "Postcode", s.postcode ?? ""), FieldView("birthDate", "Born (YYYY-MM-DD)", p.birthDate ?? ""),
             ],
-            usableCards: usable.map(\.number), consentGranted: p.marketingConsent, approvalPoints: threshold))
+            usableCards: usable.map(\.number), consentGranted: p.marketingConsent, approvalPoints: threshold, tierLine: tierLine))
+    }
+
+    /// "Silver · 900.00 more spend to reach Gold" for the member's active card.
+    static func tierLine(_ p: CustomerProfile, _ store: HeadOfficeStore) throws -> String? {
+        guard let active = p.cards.first(where: { $0.status == "active" }), let card = try store.cardStatus(active.number, pending: []) else { return nil }
+        let t = try store.tierProgress(qualifying: card.card.qualifying, tierCode: card.card.tierCode)
+        var parts = [t.tierName ?? "No tier yet"]
+        if let next = t.nextTierName, let needed = t.needed {
+            parts.append(t.basis == "spend" ? "\((Currency(code: t.currency) ?? .eur).format(needed)) more spend to reach \(next)" : "\(needed) more points to reach \(next)")
+        }
+        return parts.joined(separator: " · ")
     }
 }
 

@@ -1,0 +1,66 @@
+import Foundation
+
+extension HeadOfficeStore {
+    /// For `till-bench crm`: `count` sales of store 9999, till 99 (sequences 1…count), one `earn`
+    /// movement of 10 points each on the ledger, spread over the first `members` members' cards,
+    /// written straight into the tables a million at a time — a benchmark of customer service's
+    /// reads among 10,000,000 sales must not spend hours ingesting them. The documents are stubs
+    /// (`{}`); the cards' balances move by what the ledger adds, so every balance stays the sum
+    /// of its movements. `progress` is told how many are in.
+    public func loadSyntheticSales(_ count: Int, members: Int, startingAt start: Int64, progress: (Int) -> Void = { _ in }) throws {
+        let pg = database.kind == .postgres
+        try database.write { c in
+            try c.execute("DROP TABLE IF EXISTS bench_cards", [])
+            try c.execute("CREATE TABLE bench_cards (k BIGINT PRIMARY KEY, number TEXT NOT NULL)", [])
+            try c.execute("""
+                INSERT INTO bench_cards (k, number)
+                SELECT ROW_NUMBER() OVER (ORDER BY number), number FROM (SELECT number FROM cards WHERE customer_id IS NOT NULL ORDER BY number LIMIT ?) AS m
+                """, [.int(Int64(members))])
+        }
+        let size = try database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM bench_cards", [])?.int("n") ?? 0 }
+        guard size > 0 else { throw SQLError("There are no members to give the sales to: load cards first") }
+        let chunk = 1_000_000
+        for first in stride(from: 1, through: count, by: chunk) {
+            let last = min(count, first + chunk - 1)
+            try database.write { c in
+                // PostgreSQL counts with generate_series; SQLite (whose library lacks it) with a recursive CTE.
+                let columns = """
+                    INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency, card_number,
+                        loyalty_spend, document, received_at)
+                    SELECT 'bench-' || CAST(n.i AS TEXT), '9999', '99', n.i, '9999-99-' || CAST(n.i AS TEXT), '2026-01-01T00:00:00Z',
+                        CAST(? AS BIGINT) + n.i * 1000, 1000 + n.i % 5000, 'EUR', b.number, 1000, '{}', CAST(? AS BIGINT)
+                    """
+                let range: [SQLValue] = [.int(Int64(first)), .int(Int64(last))]
+                if pg {
+                    try c.execute(columns + " FROM generate_series(CAST(? AS BIGINT), CAST(? AS BIGINT)) AS n(i) JOIN bench_cards b ON b.k = n.i % ? + 1",
+                                  [.int(start), .int(start)] + range + [.int(size)])
+                } else {
+                    try c.execute("WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?) " + columns
+                                  + " FROM n JOIN bench_cards b ON b.k = n.i % ? + 1", range + [.int(start), .int(start), .int(size)])
+                }
+                try c.execute("""
+                    INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at)
+                    SELECT card_number, sale_id, 'earn', 10, 'base', 'Bench sale', store_id, till_id, completed_ms FROM sales
+                    WHERE store_id = '9999' AND till_id = '99' AND sequence BETWEEN ? AND ?
+                    """, [.int(Int64(first)), .int(Int64(last))])
+            }
+            progress(last)
+        }
+        try database.write { c in
+            if pg {
+                try c.execute("""
+                    UPDATE cards SET balance = cards.balance + 10 * x.n FROM (SELECT card_number, COUNT(*) AS n FROM sales WHERE store_id = '9999' GROUP BY card_number) AS x
+                    WHERE cards.number = x.card_number
+                    """, [])
+            } else {
+                try c.execute("""
+                    UPDATE cards SET balance = balance + 10 * (SELECT COUNT(*) FROM ledger l WHERE l.card_number = cards.number AND l.store_id = '9999')
+                    WHERE number IN (SELECT number FROM bench_cards)
+                    """, [])
+            }
+            try c.execute("DROP TABLE bench_cards", [])
+            try c.execute("ANALYZE", [])
+        }
+        if pg { try database.write { c in try c.execute("CHECKPOINT", []) } }
+    }
+}
