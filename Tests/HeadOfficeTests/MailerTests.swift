@@ -26,4 +26,29 @@ struct MailerTests {
             Issue.record("an e-mail went to a relay that is not running")
         } catch { #expect(error.description.contains("did not take the e-mail to anna@example.com"), "\(error)") }
     }
+
+    /// STARTTLS: with `require_tls` the e-mail goes only over an encrypted connection to a relay
+    /// whose certificate the configured CA signed; a relay without TLS, or with a certificate
+    /// nobody vouches for, is refused and nothing is sent.
+    @Test func requireTLSSendsOnlyOverAVerifiedEncryptedConnection() throws {
+        let dir = TemporaryDirectory("mail-tls")
+        let certs = try TestCertificates(in: dir, name: "relay")
+        let secure = try SMTPSink(dir: dir, tls: (certs.certificate, certs.key))
+        try Mailer(MailSettings(relay: secure.relay, from: "rewards@example.com", requireTLS: true, ca: certs.ca))
+            .send(MailMessage(to: "anna@example.com", subject: "Your sign-in code", text: "Your code is 654321."))
+        #expect(try secure.waitForMessage(to: "anna@example.com").contains("Your code is 654321."))
+        // The relay's certificate is not one the system's authorities signed.
+        #expect(throws: MailFailure.self) {
+            try Mailer(MailSettings(relay: secure.relay, from: "rewards@example.com", requireTLS: true))
+                .send(MailMessage(to: "boris@example.com", subject: "x", text: "x"), timeoutMilliseconds: 5_000)
+        }
+        // A relay that offers no TLS.
+        let plainDir = TemporaryDirectory("mail-plain")
+        let plain = try SMTPSink(dir: plainDir)
+        #expect(throws: MailFailure.self) {
+            try Mailer(MailSettings(relay: plain.relay, from: "rewards@example.com", requireTLS: true))
+                .send(MailMessage(to: "clara@example.com", subject: "x", text: "x"), timeoutMilliseconds: 5_000)
+        }
+        #expect(plain.messages().isEmpty && !secure.messages().contains { $0.contains("boris@example.com") })
+    }
 }

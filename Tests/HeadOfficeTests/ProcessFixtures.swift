@@ -172,13 +172,15 @@ final class SMTPSink: @unchecked Sendable {
     var relay: String { "smtp://127.0.0.1:\(port)" }
     var maildir: String { dir.file("maildir") }
 
-    init(dir: TemporaryDirectory) throws {
+    /// `tls`: a certificate and key: the server offers STARTTLS with them.
+    init(dir: TemporaryDirectory, tls: (certificate: String, key: String)? = nil) throws {
         self.dir = dir
         guard FileManager.default.isExecutableFile(atPath: Self.python),
               (try? runProcess(Self.python, ["-c", "import aiosmtpd"]))?.status == 0 else {
             throw SpawnError(message: "aiosmtpd is not installed in .venv-st: run scripts/install-deps")
         }
-        pid = try spawn(Self.python, ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir],
+        let starttls = tls.map { ["--tlscert", $0.certificate, "--tlskey", $0.key] } ?? []
+        pid = try spawn(Self.python, ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)"] + starttls + ["-c", "aiosmtpd.handlers.Mailbox", maildir],
                         environment: ProcessInfo.processInfo.environment, stdout: dir.file("smtp.out"), stderr: dir.file("smtp.err"))
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
