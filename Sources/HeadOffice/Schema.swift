@@ -406,6 +406,29 @@ enum Schema {
         );
         CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_at)
         """,
+        // 14: the scheduled cashback: one run per period, one payout per period and card (never two).
+        """
+        CREATE TABLE cashback_runs (
+            period TEXT PRIMARY KEY,
+            programme_version TEXT NOT NULL,
+            started_at BIGINT NOT NULL,
+            finished_at BIGINT,
+            state TEXT NOT NULL,
+            cards BIGINT,
+            points BIGINT,
+            amount BIGINT
+        );
+        CREATE TABLE cashback_payouts (
+            period TEXT NOT NULL,
+            card_number TEXT NOT NULL,
+            points BIGINT NOT NULL,
+            amount BIGINT NOT NULL,
+            reference TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            mailed_at BIGINT,
+            PRIMARY KEY (period, card_number)
+        )
+        """,
     ]
 
     /// Brings the database up to date.

@@ -352,7 +352,8 @@ public struct HeadOfficeServer: Sendable {
         var configuration = ServiceGroupConfiguration(
             services: [.init(service: try application(onReady: onReady)), .init(service: PublicationWatcher(store: store, updates: updates, work: work)),
                        .init(service: ReservationSweeper(store: store, work: work)),
-                       .init(service: WebhookDispatcher(store: store, work: work, sending: mailing, logger: logger))],
+                       .init(service: WebhookDispatcher(store: store, work: work, sending: mailing, logger: logger)),
+                       .init(service: CashbackScheduler(store: store, work: work, logger: logger, mail: options.mail, mailing: mailing))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(3)   // then cancelled: open connections are closed
         try await ServiceGroup(configuration: configuration).run()

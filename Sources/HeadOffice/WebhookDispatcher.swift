@@ -12,7 +12,13 @@ struct WebhookDispatcher: Service {
     let sending: BlockingWork
     let logger: Logger
 
+    /// Ends at once on graceful shutdown (a sleep in progress is cancelled), so that head office
+    /// stops within its few seconds.
     func run() async throws {
+        try? await cancelWhenGracefulShutdown { await loop() }
+    }
+
+    private func loop() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let due = (try? await work.run { [store] in try store.claimDueDeliveries() }) ?? []
             for (d, url, secret) in due {

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import HeadOffice
+import TillCore
+import TillProtocol
+
+/// `headoffice cashback`: the programme's scheduled conversion of points to money, on demand.
+struct CashbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cashback",
+        abstract: "The programme's cashback: run a period now, see the runs, write a period's payout file for the bank.",
+        discussion: "headoffice serve runs each period on the programme's schedule (the last one that ended, once); this runs one on demand.",
+        subcommands: [Run.self, Status.self, Payouts.self])
+
+    static func period(_ text: String?, _ store: HeadOfficeStore) throws -> CashbackPeriod {
+        if let text {
+            guard let p = CashbackPeriod.parse(text) else { throw CLIFailure("--period '\(text)' must be YYYY-MM, YYYY-Qn or YYYY, e.g. 2026-Q3") }
+            return p
+        }
+        guard let cashback = try store.latestProgramme()?.cashback else { throw CLIFailure("The programme in force has no cashback section") }
+        return CashbackPeriod.lastEnded(cashback.schedule, before: HeadOfficeStore.now())
+    }
+
+    static func currency(_ store: HeadOfficeStore) -> Currency { Currency(code: (try? store.latestProgramme())??.currency ?? "EUR") ?? .eur }
+
+    static func writePayouts(_ store: HeadOfficeStore, _ period: String, to file: String) throws -> Int {
+        let lines = try store.cashbackPayouts(period)
+        let money = currency(store)
+        let csv = "card,amount,reference\n" + lines.map { "\($0.card),\(money.format($0.amount)),\($0.reference)\n" }.joined()
+        guard FileManager.default.createFile(atPath: file, contents: Data(csv.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CLIFailure("Cannot write \(file)")
+        }
+        return lines.count
+    }
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Convert every eligible card's points for a period (once; a run stopped midway is finished by running it again).")
+        @OptionGroup var db: DatabaseOption
+        @Option(help: "YYYY-MM, YYYY-Qn or YYYY (default: the last period of the programme's schedule that ended).") var period: String?
+        @Option(help: ArgumentHelp("Write the period's payout file for the bank (CSV: card, amount, reference; mode 0600).", valueName: "file")) var output: String?
+        func run() throws {
+            let store = try db.open()
+            let p = try CashbackCommand.period(period, store)
+            let started = Date()
+            let money = CashbackCommand.currency(store)
+            let run: CashbackRun
+            do {
+                run = try store.runCashback(period: p) { done in
+                    FileHandle.standardError.write(Data("\r\(done) cards converted for \(p.id)".utf8))
+                }
+            } catch let e as ServiceError { throw CLIFailure(e.description) }
+            FileHandle.standardError.write(Data("\n".utf8))
+            print(run.alreadyDone
+                  ? "Cashback \(p.id) was already done: \(run.cards) cards, \(run.points) points, \(money.format(run.amount)) paid; nothing converted again."
+                  : "Cashback \(p.id) done: \(run.cards) cards in all, \(run.points) points converted to \(money.format(run.amount)) (this run took \(String(format: "%.1f", Date().timeIntervalSince(started))) s).")
+            if let output { print("Payout file \(output): \(try CashbackCommand.writePayouts(store, p.id, to: output)) lines.") }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The cashback runs, newest first.")
+        @OptionGroup var db: DatabaseOption
+        func run() throws {
+            let store = try db.open()
+            let money = CashbackCommand.currency(store)
+            let runs = try store.cashbackRuns()
+            if runs.isEmpty { print("No cashback run yet.") }
+            for r in runs { print("\(r.period)  \(r.state)  \(r.cards) cards  \(r.points) points  \(money.format(r.amount))") }
+        }
+    }
+
+    struct Payouts: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a period's payout file for the bank again (CSV: card, amount, reference; mode 0600).")
+        @OptionGroup var db: DatabaseOption
+        @Option(help: "YYYY-MM, YYYY-Qn or YYYY.") var period: String
+        @Option(help: ArgumentHelp("The file.", valueName: "file")) var output: String
+        func run() throws {
+            print("Payout file \(output): \(try CashbackCommand.writePayouts(try db.open(), period, to: output)) lines.")
+        }
+    }
+}
