@@ -53,7 +53,8 @@ extension HeadOfficeStore {
                     .map { dict($0, ["number", "status", "balance", "qualifying", "tier_code", "replaced_by"]) }
                 ledger = try c.query("SELECT * FROM ledger WHERE card_number IN (\(marks)) ORDER BY id", args)
                     .map { dict($0, ["card_number", "sale_id", "kind", "points", "rule", "label", "store_id", "till_id", "created_at"]) }
-                sales = try c.query("SELECT * FROM sales WHERE sale_id IN (SELECT sale_id FROM ledger WHERE card_number IN (\(marks))) ORDER BY completed_ms", args)
+                // Every sale made with the cards, points or not (read without an index: an export is rare).
+                sales = try c.query("SELECT * FROM sales WHERE card_number IN (\(marks)) ORDER BY completed_ms", args)
                     .map { r in
                         var d = dict(r, ["sale_id", "store_id", "till_id", "receipt_number", "completed_at", "total", "currency", "card_number"])
                         d["document"] = (try? JSONSerialization.jsonObject(with: Data(r.text("document").utf8))) ?? NSNull()
@@ -121,6 +122,14 @@ extension HeadOfficeStore {
                     marketing_consent = 0, erased_at = ? WHERE id = ?
                 """, [.text(pseudonym), .text(last), .int(time), .text(id)])
             try c.execute("DELETE FROM customer_search WHERE customer_id = ?", [.text(id)])
+            // The member's sign-in codes (their e-mail) and sessions; the registration events
+            // webhooks carried (their details) keep only that they were erased.
+            try c.execute("DELETE FROM member_codes WHERE customer_id = ?", [.text(id)])
+            try c.execute("DELETE FROM member_sessions WHERE customer_id = ?", [.text(id)])
+            for card in cards {
+                try c.execute("UPDATE webhook_deliveries SET payload = ? WHERE event = 'member.registered' AND payload LIKE ?",
+                              [.text("{\"data\":{\"erased\":true},\"type\":\"member.registered\"}"), .text("%\"card\":\"\(card.text("number"))\"%")])
+            }
             try c.execute("UPDATE cards SET status = 'closed', updated_at = ? WHERE customer_id = ?", [.int(time), .text(id)])
             // The member's name (and a registration's details) in every sale and refund document of
             // their cards. Erasure is rare: the sales are read by card without an index (one that

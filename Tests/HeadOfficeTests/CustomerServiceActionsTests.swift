@@ -210,6 +210,12 @@ struct CustomerServiceActionsTests {
         #expect((export?["ledger"] as? [Any])?.isEmpty == false && (export?["sales"] as? [Any])?.isEmpty == false)
         #expect((export?["consents"] as? [[String: Any]])?.first?["text_version"] as? String == "marketing-1")
 
+        // What else holds her details: a registration event for a CRM, a sign-in code sent to her e-mail.
+        _ = try store.addWebhook(url: "http://127.0.0.1:9/crm", events: ["member.registered"])
+        try store.database.write { c in
+            try HeadOfficeStore.emit(.memberRegistered, ["card": Self.anna, "firstName": "Anna", "lastName": "Ivanova", "email": "anna.ivanova@example.com"], c, at: 1)
+        }
+        _ = try store.requestSignInCode(email: "anna.ivanova@example.com")
         let before = try Self.totals(store)
         let balance = try #require(try store.customerProfile(Self.annaID)).summary.balance
         #expect(throws: ServiceError("Member \(Self.annaID) holds \(balance) points: spend or forfeit them first (tick 'forfeit the points' and give the reason)")) {
@@ -227,6 +233,9 @@ struct CustomerServiceActionsTests {
         let text = String(decoding: try store.exportMember(Self.annaID), as: UTF8.self)
         #expect(!text.contains("Ivanova") && !text.contains("Anna") && text.contains("\"erase\""), "\(text)")
         #expect(try store.publications().first?.cards?.first?.erased == true)
+        #expect(try store.webhookDeliveries().allSatisfy { !$0.payload.contains("Ivanova") && !$0.payload.contains("anna.") })
+        let codes = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM member_codes WHERE customer_id = ?", [.text(Self.annaID)])?.int("n") }
+        #expect(codes == 0)
         #expect(throws: ServiceError.self) { try store.eraseMember(Self.annaID, by: "cora", reason: .gdprRequest, note: "", forfeit: true) }
     }
 
