@@ -99,10 +99,17 @@ struct CashbackTests {
         let store = try ho.store()
         let eligible = try Self.eligible(store)
         var killedAt: [Int] = []
-        for pause in [400_000, 500_000, 600_000] as [UInt32] {
+        // Killed once a tenth, four tenths and seven tenths of the cards are converted, however
+        // fast this machine is.
+        for share in [10, 40, 70] {
             let pid = try spawn(ho.binary, ["cashback", "run", "--period", "2026-Q3", "--database", ho.database], environment: ProcessInfo.processInfo.environment,
                                 stdout: dir.file("run.out"), stderr: dir.file("run.err"))
-            usleep(pause)
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline, try store.database.read({ c in
+                try c.queryOne("SELECT COUNT(*) AS n FROM cashback_payouts WHERE period = '2026-Q3'", [])?.int("n") ?? 0
+            }) < Int64(eligible.count * share / 100) {
+                usleep(2_000)
+            }
             kill(pid, SIGKILL)
             _ = waitForExit(pid)
             killedAt.append(try store.cashbackPayouts("2026-Q3").count)
