@@ -279,7 +279,8 @@ extension HeadOfficeStore {
                              at time: Int64 = HeadOfficeStore.now()) throws -> AdjustmentOutcome {
         let note = try Self.serviceNote(note, reason)
         guard points != 0 else { throw ServiceError("An adjustment of 0 points changes nothing: key the points to add, or -points to take") }
-        guard abs(points) <= 1_000_000 else { throw ServiceError("An adjustment of \(points) points is more than 1000000 either way: check the figure") }
+        // Compared without abs(): abs(Int64.min), keyed into the form, would trap.
+        guard (-1_000_000...1_000_000).contains(points) else { throw ServiceError("An adjustment of \(points) points is more than 1000000 either way: check the figure") }
         let threshold = try approvalPoints()
         return try database.write { c in
             let (card, customer) = try Self.currentCard(number, c)

@@ -127,6 +127,12 @@ struct CustomerServiceActionsTests {
             try store.adjustPoints(card: Self.anna, points: 5, by: "cora", reason: .other, note: " ")
         }
         #expect(throws: ServiceError.self) { try store.adjustPoints(card: Self.anna, points: 0, by: "cora", reason: .goodwill, note: "") }
+        // The extremes a form can carry are refused with a message, never a trap.
+        for extreme in [Int64.min, Int64.max, -1_000_001] {
+            #expect(throws: ServiceError("An adjustment of \(extreme) points is more than 1000000 either way: check the figure")) {
+                try store.adjustPoints(card: Self.anna, points: extreme, by: "cora", reason: .goodwill, note: "")
+            }
+        }
         #expect(throws: ServiceError.self) { try store.setApprovalPoints(-1) }
         #expect(try Self.ledgerAgrees(store))
         let trail = try store.auditTrail(customer: Self.annaID).map(\.action)
