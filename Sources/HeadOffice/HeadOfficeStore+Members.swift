@@ -118,6 +118,17 @@ extension HeadOfficeStore {
                             needed: next?.needed, basis: p.tierQualification.basis.rawValue, currency: p.currency)
     }
 
+    /// Whether a card is one of the member's (and active, when `activeOnly`): one indexed read,
+    /// for the page's card images and receipts.
+    public func memberHasCard(_ customerID: String, card: String, activeOnly: Bool) throws -> Bool {
+        try database.read { c in
+            try c.queryOne("""
+                SELECT c.status FROM member_cards m JOIN cards c ON c.number = m.number AND c.customer_id = m.customer_id
+                WHERE m.customer_id = ? AND m.number = ?
+                """, [.text(customerID), .text(card)]).map { !activeOnly || $0.text("status") == "active" } ?? false
+        }
+    }
+
     /// A member reports their own card lost on their page: blocked at every till at once.
     public func reportLostByMember(_ customerID: String, card: String, at time: Int64 = HeadOfficeStore.now()) throws {
         let owner = try database.read { c in try c.queryOne("SELECT customer_id, status FROM cards WHERE number = ?", [.text(card)]) }

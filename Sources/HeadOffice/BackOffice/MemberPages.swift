@@ -138,7 +138,7 @@ extension HeadOfficeServer {
         router.get("/member/card.svg") { request, _ -> Response in
             guard let (_, session) = try await memberSession(request) else { return Response(status: .unauthorized) }
             let card = formField(request, "card")
-            let mine = try await work.run { [store] in try store.customerProfile(session.customerID)?.cards.contains { $0.number == card && $0.status == "active" } == true }
+            let mine = try await work.run { [store] in try store.memberHasCard(session.customerID, card: card, activeOnly: true) }
             guard mine else { return Response(status: .notFound) }
             let svg = formField(request, "kind") == "qr" ? Self.qrSVG(card) : Self.barcodeSVG(card)
             return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "private, no-store"], body: ResponseBody(byteBuffer: ByteBuffer(string: svg)))
@@ -148,7 +148,7 @@ extension HeadOfficeServer {
             let number = formField(request, "number")
             let found = try await work.run { [store] () -> (SaleDocument, HeadOfficeStore.ReceiptHeading)? in
                 guard let doc = try store.saleDocument(receipt: number, store: nil), let card = doc.loyalty?.cardNumber,
-                      try store.customerProfile(session.customerID)?.cards.contains(where: { $0.number == card }) == true else { return nil }
+                      try store.memberHasCard(session.customerID, card: card, activeOnly: false) else { return nil }
                 return (doc, try store.receiptHeading(doc))
             }
             guard let (doc, heading) = found else { return Response(status: .notFound) }
