@@ -225,11 +225,7 @@ extension HeadOfficeStore {
 
     /// The card that carries a card's points now: itself, or the card that replaced it (and on).
     static func currentCard(_ number: String, _ c: any SQLConnection) throws -> (card: SQLRow, customer: String) {
-        var found = try memberCard(number, c)
-        var seen: Set<String> = [number]
-        while found.card.text("status") == "replaced", let next = found.card["replaced_by"].text, seen.insert(next).inserted {
-            found = try memberCard(next, c)
-        }
+        let found = try memberCard(replacementOf(number, c), c)
         guard found.card.text("status") != "closed" else {
             throw ServiceError("Card \(LoyaltyCardNumber.masked(found.card.text("number"))) is closed: its points cannot change")
         }
