@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TillCore
+
+/// Runs the programme's cashback when its schedule says a period is due (checked a few seconds
+/// after start, then every minute): the period that last ended, once.
+struct CashbackScheduler: Service {
+    let store: HeadOfficeStore
+    let work: BlockingWork
+    let logger: Logger
+    /// Where statement e-mails go (nil: none are sent).
+    let mail: MailSettings?
+    let mailing: BlockingWork
+
+    /// Sends the statement of every converted card whose member agreed to hear from us and has
+    /// an e-mail address, each once (marked when the relay took it); returns how many went.
+    static func sendStatements(_ store: HeadOfficeStore, mail: MailSettings) throws -> Int {
+        var sent = 0
+        let currency = Currency(code: (try? store.latestProgramme())??.currency ?? "EUR") ?? .eur
+        while true {
+            let batch = try store.cashbackStatementsToSend()
+            guard !batch.isEmpty else { return sent }
+            for s in batch {
+                try Mailer(mail).send(MailMessage(to: s.email, subject: "Your cashback for \(s.period)", text: """
+                    Hello \(s.name),
+
+                    Your points for \(s.period) are converted: \(s.points) points on card \(LoyaltyCardNumber.masked(s.card)) became \(currency.format(s.amount)).
+                    The payment's reference is \(s.reference).
+
+                    Your rewards page shows your points and every movement.
+                    """))
+                try store.markStatementSent(period: s.period, card: s.card)
+                sent += 1
+            }
+        }
+    }
+
+    /// Ends at once on graceful shutdown (a sleep in progress is cancelled), so that head office
+    /// stops within its few seconds.
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { await loop() }
+    }
+
+    private func loop() async {
+        try? await Task.sleep(nanoseconds: 5_000_000_000)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                if let due = try await work.run({ [store] in try store.dueCashbackPeriod() }) {
+                    logger.info("cashback run starts", metadata: ["period": "\(due.id)"])
+                    let run = try await work.run { [store] in try store.runCashback(period: due) }
+                    logger.info("cashback run done", metadata: ["period": "\(run.period)", "cards": "\(run.cards)", "points": "\(run.points)", "amount": "\(run.amount)"])
+                }
+                if let mail {
+                    let sent = try await mailing.run { [store] in try Self.sendStatements(store, mail: mail) }
+                    if sent > 0 { logger.info("cashback statements sent", metadata: ["e-mails": "\(sent)"]) }
+                }
+            } catch {
+                logger.error("cashback run stopped; it is tried again in a minute", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(nanoseconds: 60_000_000_000)
+        }
+    }
+}
