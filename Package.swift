@@ -154,6 +154,7 @@ let package = Package(
                 .embedInCode("BackOffice/templates/approvals.mustache"), .embedInCode("BackOffice/templates/member-layout.mustache"),
                 .embedInCode("BackOffice/templates/member-style.mustache"), .embedInCode("BackOffice/templates/member-signin.mustache"),
                 .embedInCode("BackOffice/templates/member-code.mustache"), .embedInCode("BackOffice/templates/member-home.mustache"),
+                .embedInCode("BackOffice/templates/partners.mustache"), .embedInCode("BackOffice/templates/settlement.mustache"),
             ],
             swiftSettings: strictSettings
         ),

@@ -12,6 +12,10 @@ import TillProtocol
 extension HeadOfficeServer {
     /// A channel request's JSON body: at most 64 KB.
     static let channelBodyLimit = 64 << 10
+    /// A batch of partner transactions: at most 256 KB.
+    static let partnerBodyLimit = 256 << 10
+    /// A partner's daily file: at most 64 MB.
+    static let partnerFileLimit = 64 << 20
 
     func addChannelAPI(_ router: Router<HeadOfficeContext>) {
         let channel = router.group("/api/v1/channel")
@@ -27,6 +31,26 @@ extension HeadOfficeServer {
                 let r = try Self.decode(EarnRequest.self, body)
                 _ = try Self.cardParameter(r.cardNumber)
                 return try await work.run { [store] in try store.channelEarn(r, channel: ch) }
+            }
+        }
+        // A partner's feed: transactions one by one (JSON), or its daily file all or nothing (CSV).
+        channel.post("transactions") { request, _ -> Response in
+            await channelCall(request, limit: Self.partnerBodyLimit) { ch, body in
+                let r = try Self.decode(PartnerTransactionsRequest.self, body)
+                return try await work.run { [store] in try store.partnerTransactions(r, channel: ch) }
+            }
+        }
+        channel.post("transactions/file") { request, _ -> Response in
+            await channelCall(request, limit: Self.partnerFileLimit) { ch, body in
+                guard ch.scopes.contains(.earn) else { throw ChannelRefusal(403, "Channel \(ch.name) may not award points (its key lacks the earn scope)") }
+                guard let text = String(validating: body.readableBytesView, as: UTF8.self) else {
+                    throw ChannelRefusal(400, "The file is not UTF-8 text")
+                }
+                return try await work.run { [store] in
+                    do { return try store.applyPartnerFile(text, partner: ch.name) } catch let e as PartnerFileRefusal {
+                        throw ChannelRefusal(422, e.description)
+                    }
+                }
             }
         }
         channel.post("reservations") { request, _ -> Response in
@@ -58,13 +82,14 @@ extension HeadOfficeServer {
 
     /// Authenticates the channel, reads the body (64 KB, within the body timeout) and answers
     /// `body`'s value as JSON, or its refusal with the status and a sentence.
-    func channelCall<T: Encodable>(_ request: Request, _ handle: (SalesChannel, ByteBuffer) async throws -> T) async -> Response {
+    func channelCall<T: Encodable>(_ request: Request, limit: Int = HeadOfficeServer.channelBodyLimit,
+                                   _ handle: (SalesChannel, ByteBuffer) async throws -> T) async -> Response {
         do {
             let header = request.headers[.authorization]
             let ch = try await work.run { [store] in try store.authenticateChannel(header) }
             let body: ByteBuffer
-            do { body = try await self.body(request, upTo: Self.channelBodyLimit) } catch BodyProblem.tooLarge {
-                return refuse(413, "The request is larger than \(Self.channelBodyLimit) bytes")
+            do { body = try await self.body(request, upTo: limit) } catch BodyProblem.tooLarge {
+                return refuse(413, "The request is larger than \(limit) bytes")
             } catch {
                 return refuse(408, "The request did not arrive within \(options.bodyTimeoutSeconds) s: send it again")
             }

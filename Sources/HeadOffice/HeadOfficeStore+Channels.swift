@@ -48,10 +48,13 @@ public struct EarnRequest: Codable, Sendable, Equatable {
     public var orderID: String
     /// What the member paid, minor units.
     public var amount: Int64
-    public init(cardNumber: String, orderID: String, amount: Int64) {
+    /// What was bought (a partner's category multipliers apply to it; the baskets report groups by it).
+    public var category: String?
+    public init(cardNumber: String, orderID: String, amount: Int64, category: String? = nil) {
         self.cardNumber = cardNumber
         self.orderID = orderID
         self.amount = amount
+        self.category = category
     }
 }
 
@@ -218,8 +221,20 @@ extension HeadOfficeStore {
         guard channel.scopes.contains(.earn) else { throw ChannelRefusal(403, "Channel \(channel.name) may not award points (its key lacks the earn scope)") }
         guard (1...64).contains(r.orderID.count) else { throw ChannelRefusal(400, "orderID must be 1 to 64 characters") }
         guard (1...10_000_000_000).contains(r.amount) else { throw ChannelRefusal(400, "amount \(r.amount) must be 1 to 10000000000 minor units") }
+        if let category = r.category, !Partner.validCategory(category) {
+            throw ChannelRefusal(400, "A category is 1 to 40 letters, digits, -, _ or spaces, not '\(category.prefix(50))'")
+        }
         let programme = try latestProgramme()
         return try database.write { c in
+            // A partner retailer earns by its own rule (and pays for the points it issues).
+            if let partner = try Self.partnerOf(channel: channel.name, c) {
+                let t = PartnerTransaction(id: r.orderID, cardNumber: r.cardNumber, amount: r.amount, category: r.category)
+                if try c.queryOne("SELECT order_id FROM channel_orders WHERE channel = ? AND order_id = ?", [.text(channel.name), .text(r.orderID)]) == nil {
+                    _ = try Self.usableCard(r.cardNumber, c)
+                }
+                let done = try Self.applyPartnerTransaction(t, partner: partner, occurred: nil, c, at: time)
+                return EarnAnswer(orderID: r.orderID, points: done.points, duplicate: done.status == "duplicate", card: try Self.channelCard(r.cardNumber, c))
+            }
             if let done = try c.queryOne("SELECT * FROM channel_orders WHERE channel = ? AND order_id = ?", [.text(channel.name), .text(r.orderID)]) {
                 guard done.text("card_number") == r.cardNumber, done.int("amount") == r.amount else {
                     throw ChannelRefusal(409, "Order \(r.orderID) already earned points with another card or amount: an order earns once")
@@ -230,8 +245,8 @@ extension HeadOfficeStore {
             guard let programme else { throw ChannelRefusal(503, "Head office has no loyalty programme yet: import one (headoffice programme import)") }
             let award = programme.award(forSpend: r.amount, tierCode: card["tier_code"].text)
             let points = award.total.count
-            try c.execute("INSERT INTO channel_orders (channel, order_id, card_number, amount, points, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                          [.text(channel.name), .text(r.orderID), .text(r.cardNumber), .int(r.amount), .int(points), .int(time)])
+            try c.execute("INSERT INTO channel_orders (channel, order_id, card_number, amount, points, created_at, category, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          [.text(channel.name), .text(r.orderID), .text(r.cardNumber), .int(r.amount), .int(points), .int(time), SQLValue(r.category), .int(time)])
             try Self.moveByChannel(r.cardNumber, points: points, qualifying: programme.tierQualification.basis == .spend ? r.amount : points,
                                    c, at: time)
             for part in award.parts where part.points != 0 {

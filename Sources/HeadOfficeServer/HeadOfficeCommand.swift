@@ -20,7 +20,8 @@ struct HeadOfficeCommand: AsyncParsableCommand {
             postgres://user@host:port/database URL shared by several head office processes.
             """,
         subcommands: [Serve.self, TillCommand.self, User.self, Staff.self, Publish.self, Rollout.self, Rollback.self, Group.self, Programme.self, Cards.self,
-                      Report.self, Demo.self, StoreCommand.self, Service.self, ChannelCommand.self, WebhookCommand.self, CashbackCommand.self])
+                      Report.self, Demo.self, StoreCommand.self, Service.self, ChannelCommand.self, WebhookCommand.self, CashbackCommand.self,
+                      PartnerCommand.self, SettlementCommand.self])
 }
 
 struct DatabaseOption: ParsableArguments {

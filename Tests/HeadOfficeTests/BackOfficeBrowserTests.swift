@@ -160,6 +160,71 @@ struct BackOfficeBrowserTests {
         #expect(try store.cardStatus(stock, pending: [])?.card.balance == 2_520 && (try store.cardStatus(card, pending: [])?.card.balance) == 0)
     }
 
+    /// The coalition's pages with a mouse: a partner added (a wrong rate refused first) and one
+    /// renamed; October's settlement read, closed and corrected; a statement as CSV. Every figure
+    /// on the page is checked against the test's own SQL over the ledger.
+    @Test func marketingAddsAPartnerAndClosesAMonthWhoseFiguresAreTheLedgers() throws {
+        let dir = TemporaryDirectory("bo-coalition")
+        let ho = try Self.headOffice(dir)
+        let store = try ho.store()
+        _ = try CoalitionTests.generateMonth(store)
+        try ho.start()
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let r = try Self.drive(["coalition", ho.url, Self.screenshots])
+        let money = Currency.eur
+        #expect((r["nav"] as? [String])?.contains("Settlement") == true)
+        #expect(r["partners"] as? [String] == ["chain", "bank", "books", "cafe", "fuel"])
+        #expect((r["bad_rate"] as? String)?.contains("'abc'") == true && r["kept"] as? String == "Farmers Market", "\(r["bad_rate"] ?? "")")
+        #expect((r["added"] as? String)?.hasPrefix("Partner market added.") == true)
+        let key = try #require(r["key"] as? String)
+        #expect(key.hasPrefix("ch.market."), "\(r)")
+        #expect(try store.authenticateChannel("Bearer " + key).name == "market")
+        #expect(try store.partner("market") == Partner(id: "market", name: "Farmers Market", kind: .retailer, earnPoints: 2, earnUnit: 500,
+                                                       multipliers: ["organic": 3], issueRate: 110, redeemRate: 95))
+        #expect(r["editing_id_readonly"] as? Bool == true && r["renamed"] as? String == "Partner books saved.")
+        #expect((r["partners_after"] as? [String: String])?["books"]?.contains("Book Nook and Co") == true)
+        // The test's own SQL over October's ledger.
+        let october = CoalitionTests.october
+        func sum(_ condition: String) throws -> Int64 { try CoalitionTests.ledgerSum(store, october, where: condition) }
+        let issuedKinds = "kind IN ('earn', 'welcome', 'return-earn', 'reversal')"
+        let redeemedKinds = "kind IN ('redeem', 'return-redeem', 'reserve', 'release', 'channel-refund')"
+        let open = try #require(r["open"] as? [String: [String: Any]])
+        #expect(Set(open.keys) == ["chain", "bank", "books", "cafe", "fuel", "market"])
+        for p in try store.partners() {
+            let source = p.kind == .chain ? "till_id IS NOT NULL" : "store_id = '\(p.id)' AND till_id IS NULL"
+            let issued = try sum("\(source) AND \(issuedKinds)"), redeemed = try sum("\(source) AND \(redeemedKinds)")
+            let lines = open[p.id]?["lines"] as? [String: [String]]
+            #expect(lines?["issued"] == [String(issued), money.format((issued * p.issueRate + 50) / 100)], "\(p.id) issued")
+            #expect(lines?["redeemed"] == [String(redeemed), money.format(-((-redeemed * p.redeemRate + 50) / 100))], "\(p.id) redeemed")
+            #expect(p.id == "market" ? issued == 0 : issued > 0)
+        }
+        let payouts = try store.database.read { c in
+            try c.queryOne("SELECT SUM(points) AS p, SUM(amount) AS a FROM cashback_payouts WHERE created_at >= ? AND created_at < ?",
+                           [.int(october.start), .int(october.end)])!
+        }
+        #expect((open["bank"]?["lines"] as? [String: [String]])?["cashback"] == [String(-payouts.int("p")), money.format(-payouts.int("a"))])
+        let ledger = try sum("1 = 1")
+        #expect(r["ledger_points"] as? String == String(ledger) && r["statement_points"] as? String == String(ledger))
+        #expect((r["check"] as? String)?.hasSuffix("equal.") == true && (r["state_open"] as? String)?.hasPrefix("Open") == true)
+        // Closed as shown; a correction to it goes on November's statement.
+        #expect(r["closed_notice"] as? String == "The period is closed: its statements will not change.")
+        let closed = try #require(r["closed"] as? [String: [String: Any]])
+        for (id, s) in open { #expect(closed[id]?["lines"] as? [String: [String]] == s["lines"] as? [String: [String]] && closed[id]?["closed"] as? Bool == true) }
+        #expect((r["state_closed"] as? String)?.hasPrefix("Closed") == true && r["close_form_after"] as? Int == 0)
+        #expect(r["corrected"] as? String == "The correction is recorded: it goes on the partner's next statement closed.")
+        #expect(r["november_period"] as? String == "2026-11")
+        let novemberCafe = (r["november"] as? [String: [String: Any]])?["cafe"]?["lines"] as? [String: [String]]
+        #expect(novemberCafe?["correction"]?.last == money.format(-1_250), "\(novemberCafe ?? [:])")
+        let cafeIssued = try sum("store_id = 'cafe' AND till_id IS NULL AND \(issuedKinds)")
+        #expect((r["csv"] as? String)?.contains("cafe,2026-10,1,issued,Points issued by Corner Cafe,\(cafeIssued),1.00,") == true, "\(r["csv"] ?? "")")
+        #expect((r["csv_type"] as? String)?.hasPrefix("text/csv") == true)
+        #expect((r["store_manager"] as? String)?.contains("cannot open this page") == true, "\(r["store_manager"] ?? "")")
+        let closedBy = try store.database.read { c in
+            try c.queryOne("SELECT closed_by FROM settlements WHERE partner = 'cafe' AND period = '2026-10'", [])?.text("closed_by")
+        }
+        #expect(closedBy == "anna")
+    }
+
     /// The member's own page on a phone-sized screen: sign-in with the code from the e-mail the
     /// SMTP server received, the balance, tier and digital card; the card's barcode and QR code
     /// read back by zbarimg from the page's picture and scanned at a till in tmux.

@@ -122,10 +122,11 @@ struct CustomerServiceTests {
         try database.write { c in
             try c.execute("DROP TABLE customer_search", [])
             try c.execute("DROP TABLE member_cards", [])
-            // Schemas 10 to 14 undone too (they come after, and run again).
+            // Schemas 10 to 15 undone too (they come after, and run again).
+            try c.execute("DROP INDEX ledger_created", [])
             for table in ["audit", "adjustments", "consent_texts", "consents", "options", "channels", "channel_orders", "reservations", "channel_requests",
                           "member_codes", "member_sessions", "webhooks", "webhook_deliveries",
-                          "cashback_runs", "cashback_payouts"] {
+                          "cashback_runs", "cashback_payouts", "partners", "settlements", "settlement_lines", "settlement_corrections"] {
                 try c.execute("DROP TABLE \(table)", [])
             }
             try c.execute("ALTER TABLE cards DROP COLUMN replaced_by", [])

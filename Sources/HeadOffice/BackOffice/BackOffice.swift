@@ -186,6 +186,7 @@ extension HeadOfficeServer {
         addCatalogPages(pages)
         addSettingsAndRollout(pages)
         addCustomerPages(pages)
+        addPartnerPages(pages)
     }
 
     static func loginPage(nonce: String, error: String?) -> LoginPage {

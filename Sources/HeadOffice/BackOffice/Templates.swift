@@ -27,6 +27,7 @@ enum BackOfficeTemplates {
         "member-signin": PackageResources.member_signin_mustache, "member-code": PackageResources.member_code_mustache,
         "member-home": PackageResources.member_home_mustache,
         "reason": PackageResources.reason_mustache, "decide": PackageResources.decide_mustache, "approvals": PackageResources.approvals_mustache,
+        "partners": PackageResources.partners_mustache, "settlement": PackageResources.settlement_mustache,
     ]
 
     /// Parsed once. The templates are part of the program, not input: one that does not parse is
@@ -68,7 +69,8 @@ struct Frame: Sendable {
         ("/", "Overview", BackOfficeRole.tillRoles), ("/programme", "Programme", [.admin, .marketing]),
         ("/catalog", "Catalog & prices", BackOfficeRole.tillRoles), ("/settings", "Terminal settings", BackOfficeRole.tillRoles),
         ("/rollout", "Rollout", BackOfficeRole.tillRoles), ("/customers", "Customers", BackOfficeRole.customerRoles),
-        ("/approvals", "Approvals", [.admin, .service]),
+        ("/approvals", "Approvals", [.admin, .service]), ("/partners", "Partners", [.admin, .marketing]),
+        ("/settlement", "Settlement", [.admin, .marketing]),
         ("/receipts", "Receipts", Set(BackOfficeRole.allCases)),
     ]
 

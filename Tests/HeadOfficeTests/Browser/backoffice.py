@@ -419,6 +419,87 @@ def till_shot(text_path, png):
     return {"png": png}
 
 
+def coalition(base, shots):
+    """Marketing adds a partner (a wrong rate first) and renames one; reads October's settlement,
+    closes it, corrects a closed statement; downloads a statement as CSV; November's page."""
+    from selenium.webdriver.support.ui import Select
+    out = {}
+    d = browser(1280, 1100)
+
+    def notice():
+        return css(d, ".notice")[0].text if css(d, ".notice") else ""
+
+    def statements():
+        result = {}
+        for st in css(d, ".statement"):
+            lines = {}
+            for tr in st.find_elements("css selector", "tr[data-kind]"):
+                lines[tr.get_attribute("data-kind")] = [tr.find_element("css selector", ".points").text, tr.find_element("css selector", ".amount").text]
+            result[st.get_attribute("data-partner")] = {"lines": lines, "net": st.find_element("css selector", ".net-amount").text,
+                                                        "net_line": st.find_element("css selector", "tr.net").text,
+                                                        "closed": "Closed" in st.text}
+        return result
+
+    try:
+        sign_in(d, base, "anna", "anna-secret-1")
+        out["nav"] = [a.text for a in css(d, "header a")]
+        d.get(base + "/partners")
+        out["partners"] = [r.get_attribute("data-partner") for r in css(d, "#partners tr[data-partner]")]
+        for name, value in [("id", "market"), ("name", "Farmers Market"), ("earnPoints", "2"), ("earnUnit", "5.00"),
+                            ("multipliers", "organic=3"), ("issueRate", "abc"), ("redeemRate", "0.95")]:
+            set_field(d, name, value)
+        Select(by_id(d, "kind")).select_by_value("retailer")
+        submit(d, "save-partner", "h1")
+        out["bad_rate"] = notice()
+        out["kept"] = by_id(d, "name").get_attribute("value")
+        set_field(d, "issueRate", "1.10")
+        submit(d, "save-partner", "h1")
+        out["added"] = notice()
+        out["key"] = by_id(d, "key").text
+        out["market_row"] = [r.text for r in css(d, "#partners tr[data-partner=market]")]
+        d.get(base + "/partners?edit=books")
+        out["editing_id_readonly"] = by_id(d, "id").get_attribute("readonly") is not None
+        set_field(d, "name", "Book Nook and Co")
+        submit(d, "save-partner", "h1")
+        out["renamed"] = notice()
+        out["partners_after"] = {r.get_attribute("data-partner"): r.text for r in css(d, "#partners tr[data-partner]")}
+        if shots:
+            d.save_screenshot(shots + "/partners.png")
+        d.get(base + "/settlement?period=2026-10")
+        out["open"] = statements()
+        out["state_open"] = by_id(d, "state").text
+        out["statement_points"] = by_id(d, "statement-points").text
+        out["ledger_points"] = by_id(d, "ledger-points").text
+        out["check"] = by_id(d, "ledger-check").text
+        if shots:
+            d.save_screenshot(shots + "/settlement.png")
+        submit(d, "close", "h1")
+        out["closed_notice"] = notice()
+        out["closed"] = statements()
+        out["state_closed"] = by_id(d, "state").text
+        out["close_form_after"] = len(css(d, "#close-form"))
+        Select(by_id(d, "partner")).select_by_value("cafe")
+        set_field(d, "amount", "12.50")
+        Select(by_id(d, "owedBy")).select_by_value("programme")
+        set_field(d, "note", "disputed coffee order")
+        submit(d, "correct", "h1")
+        out["corrected"] = notice()
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
+        req = urllib.request.Request(base + "/settlement/statement.csv?partner=cafe&period=2026-10", headers={"Cookie": cookies})
+        with urllib.request.urlopen(req) as r:
+            out["csv"] = r.read().decode()
+            out["csv_type"] = r.headers["Content-Type"]
+        by_id(d, "next").click()
+        out["november_period"] = by_id(d, "period").text
+        out["november"] = statements()
+        sign_in(d, base, "sam", "sam-secret-12")
+        d.get(base + "/settlement")
+        out["store_manager"] = notice()
+    finally:
+        d.quit()
+    return out
+
+
 if __name__ == "__main__":
     scenario, arg = sys.argv[1], sys.argv[2]
     rest = sys.argv[3:]
@@ -436,6 +517,8 @@ if __name__ == "__main__":
         result = catalog_scope(arg, rest[0])
     elif scenario == "scoping":
         result = scoping(arg, rest[0], rest[1])
+    elif scenario == "coalition":
+        result = coalition(arg, rest[0] if rest else "")
     elif scenario == "till-shot":
         result = till_shot(arg, rest[0])
     else:

@@ -1,0 +1,237 @@
+import Foundation
+
+extension Schema {
+    /// 10 on: what the programme's owners run (customer service, channels, the member's page,
+    /// webhooks, cashback, the coalition).
+    static let ownersMigrations: [String] = [
+        // 10: customer service's actions, each audited (who, why); point adjustments above the
+        // approval threshold wait for a second person; consent as a history of what was agreed to,
+        // where, and which text (GDPR Art. 7); replaced cards name their successor; merged and
+        // erased members are marked, never deleted (the ledger keeps its totals).
+        """
+        ALTER TABLE cards ADD COLUMN replaced_by TEXT;
+        ALTER TABLE customers ADD COLUMN merged_into TEXT;
+        ALTER TABLE customers ADD COLUMN erased_at BIGINT;
+        CREATE TABLE audit (
+            id {id},
+            created_at BIGINT NOT NULL,
+            username TEXT NOT NULL,
+            action TEXT NOT NULL,
+            customer_id TEXT,
+            card_number TEXT,
+            reason TEXT NOT NULL,
+            note TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX audit_customer ON audit (customer_id);
+        CREATE TABLE adjustments (
+            id {id},
+            card_number TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            points BIGINT NOT NULL,
+            reason TEXT NOT NULL,
+            note TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at BIGINT
+        );
+        CREATE INDEX adjustments_state ON adjustments (state);
+        CREATE TABLE consent_texts (
+            version TEXT PRIMARY KEY,
+            purpose TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        INSERT INTO consent_texts (version, purpose, body, created_at) VALUES ('marketing-1', 'marketing',
+            'I would like to hear about offers and news by e-mail and post. I can change my mind at any time at the till, on my member page or by asking customer service.', 0);
+        CREATE TABLE consents (
+            id {id},
+            customer_id TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            granted BIGINT NOT NULL,
+            text_version TEXT,
+            channel TEXT NOT NULL,
+            recorded_by TEXT,
+            given_at TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        CREATE INDEX consents_customer ON consents (customer_id);
+        INSERT INTO consents (customer_id, purpose, granted, text_version, channel, recorded_by, given_at, created_at)
+            SELECT id, 'marketing', marketing_consent, 'marketing-1',
+                   CASE WHEN store_id IS NULL THEN 'card import' ELSE 'till ' || store_id || '/' || till_id END, NULL, COALESCE(registered_at, ''), 0
+            FROM customers;
+        CREATE TABLE options (name TEXT PRIMARY KEY, value TEXT NOT NULL)
+        """,
+        // 11: points outside the store: channels (a web shop, an app, a partner) with keys and
+        // scopes; orders that earned (once each); reservations of points (reserve, then capture
+        // or cancel; expired ones give the points back); every answer to an idempotency key kept.
+        """
+        CREATE TABLE channels (
+            name TEXT PRIMARY KEY,
+            key_hash TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        );
+        CREATE TABLE channel_orders (
+            channel TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            card_number TEXT NOT NULL,
+            amount BIGINT NOT NULL,
+            points BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (channel, order_id)
+        );
+        CREATE TABLE reservations (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            card_number TEXT NOT NULL,
+            order_id TEXT,
+            points BIGINT NOT NULL,
+            refunded BIGINT NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            settled_at BIGINT
+        );
+        CREATE INDEX reservations_open ON reservations (state, expires_at);
+        CREATE INDEX reservations_card ON reservations (card_number);
+        CREATE TABLE channel_requests (
+            channel TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            request TEXT NOT NULL,
+            status BIGINT NOT NULL,
+            response TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (channel, idempotency_key)
+        )
+        """,
+        // 12: the member's own page: one-time sign-in codes sent by e-mail (only their hashes;
+        // every request counted, for the rate limit) and the members' sessions.
+        """
+        CREATE TABLE member_codes (
+            id {id},
+            email TEXT NOT NULL,
+            customer_id TEXT,
+            code_hash TEXT,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            used_at BIGINT
+        );
+        CREATE INDEX member_codes_email ON member_codes (email, created_at);
+        CREATE TABLE member_sessions (
+            token_hash TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        )
+        """,
+        // 13: webhooks for a CRM: subscriptions (a URL, its signing secret, the events it wants)
+        // and every delivery, written in the transaction of what it reports (the delivery log).
+        """
+        CREATE TABLE webhooks (
+            id {id},
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            events TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        );
+        CREATE TABLE webhook_deliveries (
+            id {id},
+            webhook_id BIGINT NOT NULL,
+            event TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            next_at BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            last_status BIGINT,
+            last_error TEXT,
+            delivered_at BIGINT
+        );
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_at)
+        """,
+        // 14: the scheduled cashback: one run per period, one payout per period and card (never two).
+        """
+        CREATE TABLE cashback_runs (
+            period TEXT PRIMARY KEY,
+            programme_version TEXT NOT NULL,
+            started_at BIGINT NOT NULL,
+            finished_at BIGINT,
+            state TEXT NOT NULL,
+            cards BIGINT,
+            points BIGINT,
+            amount BIGINT
+        );
+        CREATE TABLE cashback_payouts (
+            period TEXT NOT NULL,
+            card_number TEXT NOT NULL,
+            points BIGINT NOT NULL,
+            amount BIGINT NOT NULL,
+            reference TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            mailed_at BIGINT,
+            PRIMARY KEY (period, card_number)
+        )
+        """,
+        // 15: the coalition: partners (the chain, the bank, partner retailers) with their earn rule
+        // and rates; their transactions (a channel's orders, now with a category, a date and the
+        // transaction a reversal takes back); settlement statements, immutable once closed, and the
+        // corrections made in a later period; the ledger by date, for the statements.
+        """
+        CREATE TABLE partners (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            earn_points BIGINT NOT NULL DEFAULT 0,
+            earn_unit BIGINT NOT NULL DEFAULT 100,
+            multipliers TEXT NOT NULL DEFAULT '',
+            issue_rate BIGINT NOT NULL DEFAULT 0,
+            redeem_rate BIGINT NOT NULL DEFAULT 0,
+            cashback_payer BIGINT NOT NULL DEFAULT 0,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        INSERT INTO partners (id, name, kind, created_at, updated_at) VALUES ('chain', 'The chain', 'chain', 0, 0);
+        ALTER TABLE channel_orders ADD COLUMN category TEXT;
+        ALTER TABLE channel_orders ADD COLUMN reverses TEXT;
+        ALTER TABLE channel_orders ADD COLUMN occurred_at BIGINT;
+        CREATE INDEX channel_orders_reverses ON channel_orders (channel, reverses);
+        CREATE INDEX ledger_created ON ledger (created_at);
+        CREATE TABLE settlements (
+            partner TEXT NOT NULL,
+            period TEXT NOT NULL,
+            closed_at BIGINT NOT NULL,
+            closed_by TEXT NOT NULL,
+            ledger_points BIGINT NOT NULL,
+            PRIMARY KEY (partner, period)
+        );
+        CREATE TABLE settlement_lines (
+            partner TEXT NOT NULL,
+            period TEXT NOT NULL,
+            line BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            label TEXT NOT NULL,
+            points BIGINT NOT NULL,
+            rate BIGINT,
+            amount BIGINT NOT NULL,
+            PRIMARY KEY (partner, period, line)
+        );
+        CREATE TABLE settlement_corrections (
+            id {id},
+            partner TEXT NOT NULL,
+            corrects TEXT NOT NULL,
+            amount BIGINT NOT NULL,
+            note TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            period TEXT
+        )
+        """,
+    ]
+}
