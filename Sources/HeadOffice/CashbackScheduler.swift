@@ -4,7 +4,8 @@ import ServiceLifecycle
 import TillCore
 
 /// Runs the programme's cashback when its schedule says a period is due (checked a few seconds
-/// after start, then every minute): the period that last ended, once.
+/// after start, then every minute): the period that last ended, once; and its point expiry once a
+/// day (UTC).
 struct CashbackScheduler: Service {
     let store: HeadOfficeStore
     let work: BlockingWork
@@ -50,6 +51,9 @@ struct CashbackScheduler: Service {
                     logger.info("cashback run starts", metadata: ["period": "\(due.id)"])
                     let run = try await work.run { [store] in try store.runCashback(period: due) }
                     logger.info("cashback run done", metadata: ["period": "\(run.period)", "cards": "\(run.cards)", "points": "\(run.points)", "amount": "\(run.amount)"])
+                }
+                if let run = try await work.run({ [store] in try store.runDueExpiry() }) {
+                    logger.info("expiry run done", metadata: ["cards": "\(run.cards)", "points": "\(run.points)"])
                 }
                 if let mail {
                     let sent = try await mailing.run { [store] in try Self.sendStatements(store, mail: mail) }

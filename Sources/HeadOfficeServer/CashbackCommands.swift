@@ -79,3 +79,32 @@ struct CashbackCommand: ParsableCommand {
         }
     }
 }
+
+/// `headoffice expiry`: the programme's point expiry, on demand (serve runs it once a day).
+struct ExpiryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "expiry",
+        abstract: "Point expiry: expire the points past the programme's age now, or see what a card has expiring soon.",
+        discussion: "headoffice serve runs it once a day (UTC). Running it again expires nothing more: the expiry itself counts as a use of the oldest points.",
+        subcommands: [Run.self, Show.self])
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Expire every card's points older than the programme allows, oldest first.")
+        @OptionGroup var db: DatabaseOption
+        func run() throws {
+            let r: ExpiryRun
+            do { r = try db.open().runExpiry() } catch let e as ServiceError { throw CLIFailure(e.description) }
+            print("Points earned before \(ProtocolTime.format(r.cutoff)) expired: \(r.points) points on \(r.cards) cards.")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A card's points that expire within the programme's notice days.")
+        @OptionGroup var db: DatabaseOption
+        @Argument(help: "The card number.") var card: String
+        func run() throws {
+            guard let soon = try db.open().expiringPoints(card) else { print("No points of card \(LoyaltyCardNumber.masked(card)) expire soon."); return }
+            print("\(soon.points) points of card \(LoyaltyCardNumber.masked(card)) expire by \(ProtocolTime.format(soon.by)).")
+        }
+    }
+}

@@ -36,6 +36,8 @@ struct MemberHomePage: Sendable {
     var balance: Int64
     var tierName: String?
     var nextTier: String?
+    /// "120 points expire soon (by 2027-01-31)…"
+    var expiring: String?
     var cards: [Card]
     var digital: Card?
     var ledger: [Movement]
@@ -164,14 +166,15 @@ extension HeadOfficeServer {
     }
 
     func memberHome(_ session: MemberSession, notice: (String, Bool)?, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let loaded = try await work.run { [store] () -> (CustomerProfile, TierProgress, String)? in
+        let loaded = try await work.run { [store] () -> (CustomerProfile, TierProgress, String, [ExpiringPoints])? in
             guard let p = try store.customerProfile(session.customerID, ledgerLimit: 50) else { return nil }
             let active = p.cards.first { $0.status == "active" }
             let card = try active.flatMap { try store.cardStatus($0.number, pending: []) }
             let progress = try store.tierProgress(qualifying: card?.card.qualifying ?? 0, tierCode: card?.card.tierCode)
-            return (p, progress, try store.consentTexts().first?.body ?? "")
+            let expiring = try p.cards.filter { $0.balance > 0 }.compactMap { try store.expiringPoints($0.number) }
+            return (p, progress, try store.consentTexts().first?.body ?? "", expiring)
         }
-        guard let (p, progress, consentText) = loaded else { return signInPage(notice: nil) }
+        guard let (p, progress, consentText, expiring) = loaded else { return signInPage(notice: nil) }
         let utc = TimeZone(identifier: "UTC")!
         let s = p.summary
         let cards = p.cards.map {
@@ -183,7 +186,9 @@ extension HeadOfficeServer {
         }
         return memberPage("member-home", MemberHomePage(
             frame: MemberFrame("Your rewards", notice: notice, session: session), name: "\(s.firstName) \(s.lastName)", balance: s.balance,
-            tierName: progress.tierName, nextTier: next, cards: cards, digital: cards.first { $0.active },
+            tierName: progress.tierName, nextTier: next,
+            expiring: expiring.isEmpty ? nil : "\(expiring.reduce(0) { $0 + $1.points }) points expire soon (by \(ProtocolTime.format(expiring.map(\.by).max()!, timeZone: utc).prefix(10))): use them before then",
+            cards: cards, digital: cards.first { $0.active },
             ledger: p.ledger.map {
                 .init(at: ProtocolTime.format($0.at, timeZone: utc).prefix(10).description, what: $0.label ?? $0.kind, points: $0.points, receipt: $0.receipt,
                       receiptQuery: Self.queryParameter($0.receipt ?? ""))

@@ -17,6 +17,8 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
     public var redemption: Redemption
     public var cashback: Cashback?
     public var cardRanges: [CardRange]
+    /// When points expire (nil: never).
+    public var expiry: Expiry? = nil
 
     /// How the base points are earned: `pointsPerUnit` points for every `unitMinor` minor units of
     /// eligible spend (after discounts), rounded as `rounding` says.
@@ -124,6 +126,39 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
         }
     }
 
+    /// Points expire `months` after they were earned, oldest first (with `atYearEnd`, at the end of
+    /// the year in which they reach that age); members are told `noticeDays` ahead. Run by head office.
+    public struct Expiry: Codable, Sendable, Hashable {
+        public var months: Int64
+        public var atYearEnd: Bool
+        public var noticeDays: Int64
+
+        public init(months: Int64, atYearEnd: Bool = false, noticeDays: Int64 = 30) {
+            self.months = months
+            self.atYearEnd = atYearEnd
+            self.noticeDays = noticeDays
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(months: try c.decode(Int64.self, forKey: .months), atYearEnd: try c.decodeIfPresent(Bool.self, forKey: .atYearEnd) ?? false,
+                      noticeDays: try c.decodeIfPresent(Int64.self, forKey: .noticeDays) ?? 30)
+        }
+
+        /// Points earned before this instant (epoch ms, UTC) have expired at `time`.
+        public func cutoff(at time: Int64) -> Int64 {
+            var days = time / 86_400_000
+            if time < 0 && time % 86_400_000 != 0 { days -= 1 }
+            let (y, m, d) = LocalDateTime.civil(fromDays: days)
+            let total = y * 12 + (m - 1) - max(0, min(months, 1_200))   // years 2000–2200: never negative
+            let year = total / 12, month = total % 12 + 1
+            if atYearEnd { return LocalDateTime.daysFromCivil(year, 1, 1) * 86_400_000 }
+            // The same day of the month (the last day of a shorter month), at the same time of day.
+            let day = min(d, LocalDateTime.daysInMonth(year, month))
+            return LocalDateTime.daysFromCivil(year, month, day) * 86_400_000 + (time - days * 86_400_000)
+        }
+    }
+
     /// Converting points to money on the card, on a schedule (run by head office).
     public struct Cashback: Codable, Sendable, Hashable {
         public enum Schedule: String, Codable, Sendable, Hashable { case monthly, quarterly, yearly }
@@ -219,6 +254,10 @@ extension LoyaltyProgramme {
             checkBands(c.bands, "cashback.bands", bad)
             nonNegative(c.minimumPoints, "cashback.minimumPoints")
         }
+        if let e = expiry {
+            if !(1...120).contains(e.months) { bad("expiry.months", "\(e.months) must be 1 to 120") }
+            if !(0...365).contains(e.noticeDays) { bad("expiry.noticeDays", "\(e.noticeDays) must be 0 to 365") }
+        }
         if cardRanges.isEmpty { bad("cardRanges", "needs at least one range of card numbers") }
         for (i, r) in cardRanges.enumerated() {
             let f = "cardRanges[\(i)]"
@@ -271,7 +310,8 @@ extension LoyaltyProgramme {
             tierQualification: try c.decode(TierQualification.self, forKey: .tierQualification),
             welcomeBonus: try c.decodeIfPresent(Points.self, forKey: .welcomeBonus) ?? 0,
             redemption: try c.decode(Redemption.self, forKey: .redemption),
-            cashback: try c.decodeIfPresent(Cashback.self, forKey: .cashback), cardRanges: try c.decode([CardRange].self, forKey: .cardRanges))
+            cashback: try c.decodeIfPresent(Cashback.self, forKey: .cashback), cardRanges: try c.decode([CardRange].self, forKey: .cardRanges),
+            expiry: try c.decodeIfPresent(Expiry.self, forKey: .expiry))
     }
 }
 

@@ -1,0 +1,111 @@
+import Foundation
+public import TillCore
+import TillProtocol
+
+/// What an expiry run did.
+public struct ExpiryRun: Sendable, Equatable {
+    /// Points earned before this instant expired.
+    public var cutoff: Int64
+    public var cards: Int
+    public var points: Int64
+}
+
+/// Points of a card that expire soon.
+public struct ExpiringPoints: Sendable, Equatable {
+    public var points: Int64
+    /// They expire at the latest by this instant (epoch ms).
+    public var by: Int64
+}
+
+extension HeadOfficeStore {
+    /// Positive movements that give back points spent (a reservation released, redeemed points
+    /// returned): they undo a use, they are not new points with a new age.
+    static let restoringKinds = "('release', 'return-redeem', 'channel-refund')"
+
+    /// Per card: the points earned before `cutoff` and the points used since the card began
+    /// (every negative movement, expiries included, less what was given back). Points are used
+    /// oldest first, so what was earned before the cutoff and is not used yet is `old - used`.
+    static func ageSQL(where condition: String) -> String {
+        """
+        SELECT l.card_number, c.balance,
+            SUM(CASE WHEN l.points > 0 AND l.kind NOT IN \(restoringKinds) AND l.created_at < ? THEN l.points ELSE 0 END) AS old,
+            SUM(CASE WHEN l.points < 0 OR l.kind IN \(restoringKinds) THEN -l.points ELSE 0 END) AS used
+        FROM ledger l JOIN cards c ON c.number = l.card_number
+        WHERE \(condition)
+        GROUP BY l.card_number, c.balance
+        """
+    }
+
+    /// Expires every card's points earned before the programme's cutoff at `time` and not used
+    /// since, oldest first; never more than the card holds. Running again expires nothing more
+    /// (the expiry itself is a use). A card a till moves during the run is left for the next run.
+    public func runExpiry(at time: Int64 = HeadOfficeStore.now(), chunk: Int = 500) throws -> ExpiryRun {
+        guard let expiry = try latestProgramme()?.expiry else {
+            throw ServiceError("The programme in force has no expiry section: points do not expire")
+        }
+        let cutoff = expiry.cutoff(at: time)
+        let due = try database.read { c in
+            try c.query(Self.ageSQL(where: "c.balance > 0") + " HAVING SUM(CASE WHEN l.points > 0 AND l.kind NOT IN \(Self.restoringKinds) AND l.created_at < ? THEN l.points ELSE 0 END) > 0",
+                        [.int(cutoff), .int(cutoff)])
+                .compactMap { row -> (String, Int64, Int64)? in
+                    let expiring = min(row.int("old") - row.int("used"), row.int("balance"))
+                    return expiring > 0 ? (row.text("card_number"), row.int("balance"), expiring) : nil
+                }
+        }
+        let day = ProtocolTime.format(cutoff, timeZone: TimeZone(identifier: "UTC")!).prefix(10)
+        var run = ExpiryRun(cutoff: cutoff, cards: 0, points: 0)
+        var start = 0
+        while start < due.count {
+            let slice = due[start..<min(due.count, start + chunk)]
+            start += chunk
+            let (n, points) = try database.write { c -> (Int, Int64) in
+                var n = 0, points: Int64 = 0
+                var moves: [[String: Any]] = []
+                for (number, balance, expiring) in slice {
+                    // Conditional on the balance read: a sale meanwhile leaves the card for the next run.
+                    guard try c.execute("UPDATE cards SET balance = balance - ?, updated_at = ? WHERE number = ? AND balance = ?",
+                                        [.int(expiring), .int(time), .text(number), .int(balance)]) == 1 else { continue }
+                    try c.execute("INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, created_at) VALUES (?, ?, 'expire', ?, 'expiry', ?, ?)",
+                                  [.text(number), .text("EXP-\(day)-\(number)"), .int(-expiring), .text("Points earned before \(day) expired"), .int(time)])
+                    moves.append(["document": "EXP-\(day)-\(number)", "kind": "expire", "card": number, "delta": -expiring, "balance": balance - expiring])
+                    n += 1
+                    points += expiring
+                }
+                if !moves.isEmpty, try c.queryOne("SELECT id FROM webhooks WHERE revoked_at IS NULL LIMIT 1", []) != nil {
+                    try Self.emit(.ledgerMovements, ["source": "expiry", "movements": moves], c, at: time)
+                }
+                return (n, points)
+            }
+            run.cards += n
+            run.points += points
+        }
+        return run
+    }
+
+    /// Runs expiry once a day (UTC): nil when the programme has none or today's run is done.
+    /// Two head office processes may both run it: the second expires nothing more.
+    public func runDueExpiry(at time: Int64 = HeadOfficeStore.now()) throws -> ExpiryRun? {
+        guard try latestProgramme()?.expiry != nil else { return nil }
+        let today = String(ProtocolTime.format(time, timeZone: TimeZone(identifier: "UTC")!).prefix(10))
+        let last = try database.read { c in try c.queryOne("SELECT value FROM options WHERE name = 'expiry_day'", [])?.text("value") }
+        guard last != today else { return nil }
+        let run = try runExpiry(at: time)
+        try database.write { c in
+            try c.execute("INSERT INTO options (name, value) VALUES ('expiry_day', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [.text(today)])
+        }
+        return run
+    }
+
+    /// The card's points that expire within the programme's notice days of `time` (nil: none, or
+    /// points do not expire).
+    public func expiringPoints(_ number: String, at time: Int64 = HeadOfficeStore.now()) throws -> ExpiringPoints? {
+        guard let expiry = try latestProgramme()?.expiry else { return nil }
+        let by = time + max(1, expiry.noticeDays) * 86_400_000
+        let cutoff = expiry.cutoff(at: by)
+        return try database.read { c in
+            guard let row = try c.queryOne(Self.ageSQL(where: "l.card_number = ?"), [.int(cutoff), .text(number)]) else { return nil }
+            let points = min(row.int("old") - row.int("used"), row.int("balance"))
+            return points > 0 ? ExpiringPoints(points: points, by: by) : nil
+        }
+    }
+}
