@@ -1,6 +1,41 @@
 import Foundation
 
 extension HeadOfficeStore {
+    /// For `till-bench reports`: `count` partners' orders (the partners in turn, 15 categories,
+    /// one a second from `start`) on the first `members` members' cards, written straight into the
+    /// table; they earn nothing (the baskets report reads their amounts and categories).
+    public func loadSyntheticOrders(_ count: Int, partners: [String], members: Int, startingAt start: Int64) throws {
+        let pg = database.kind == .postgres
+        let cards = try database.read { c in
+            try c.query("SELECT number FROM cards WHERE customer_id IS NOT NULL ORDER BY number LIMIT ?", [.int(Int64(members))]).map { $0.text("number") }
+        }
+        guard !cards.isEmpty, !partners.isEmpty else { throw SQLError("There are no members or partners for the orders") }
+        let chunk = 1_000_000
+        for first in stride(from: 1, through: count, by: chunk) {
+            let last = min(count, first + chunk - 1)
+            try database.write { c in
+                try c.execute("DROP TABLE IF EXISTS bench_partners", [])
+                try c.execute("CREATE TABLE bench_partners (k BIGINT PRIMARY KEY, id TEXT NOT NULL)", [])
+                try Self.insertRows(c, "INSERT INTO bench_partners (k, id)", partners.enumerated().map { [.int(Int64($0.offset)), .text($0.element)] })
+                let columns = """
+                    INSERT INTO channel_orders (channel, order_id, card_number, amount, points, created_at, category, occurred_at)
+                    SELECT p.id, 'bench-' || CAST(n.i AS TEXT), ?, 500 + n.i % 20000, 0, CAST(? AS BIGINT) + n.i * 1000,
+                        'mcc' || CAST(n.i % 15 AS TEXT), CAST(? AS BIGINT) + n.i * 1000
+                    """
+                let card: SQLValue = .text(cards[first % cards.count])
+                let tail = " JOIN bench_partners p ON p.k = n.i % \(partners.count)"
+                if pg {
+                    try c.execute(columns + " FROM generate_series(CAST(? AS BIGINT), CAST(? AS BIGINT)) AS n(i)" + tail,
+                                  [card, .int(start), .int(start), .int(Int64(first)), .int(Int64(last))])
+                } else {
+                    try c.execute("WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?) " + columns + " FROM n" + tail,
+                                  [.int(Int64(first)), .int(Int64(last)), card, .int(start), .int(start)])
+                }
+                try c.execute("DROP TABLE bench_partners", [])
+            }
+        }
+    }
+
     /// For `till-bench crm`: `count` sales of store 9999, till 99 (sequences 1…count), one `earn`
     /// movement of 10 points each on the ledger, spread over the first `members` members' cards,
     /// written straight into the tables a million at a time — a benchmark of customer service's
@@ -26,9 +61,14 @@ extension HeadOfficeStore {
                 // PostgreSQL counts with generate_series; SQLite (whose library lacks it) with a recursive CTE.
                 let columns = """
                     INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency, card_number,
-                        loyalty_spend, document, received_at)
+                        loyalty_spend, document, received_at, cashier, items, voids, overrides, discounts, duration_ms, paid_cash, paid_card,
+                        paid_points, categories)
                     SELECT 'bench-' || CAST(n.i AS TEXT), '9999', '99', n.i, '9999-99-' || CAST(n.i AS TEXT), '2026-01-01T00:00:00Z',
-                        CAST(? AS BIGINT) + n.i * 1000, 1000 + n.i % 5000, 'EUR', b.number, 1000, '{}', CAST(? AS BIGINT)
+                        CAST(? AS BIGINT) + n.i * 1000, 1000 + n.i % 5000, 'EUR', b.number, 1000, '{}', CAST(? AS BIGINT),
+                        CAST(100 + n.i % 20 AS TEXT), 1 + n.i % 9, CASE WHEN n.i % 40 = 0 THEN 1 ELSE 0 END, CASE WHEN n.i % 97 = 0 THEN 1 ELSE 0 END,
+                        n.i % 7 * 10, 20000 + n.i % 60 * 1000, CASE WHEN n.i % 2 = 0 THEN 1000 + n.i % 5000 ELSE 0 END,
+                        CASE WHEN n.i % 2 = 1 THEN 1000 + n.i % 5000 ELSE 0 END, 0,
+                        'cat' || CAST(n.i % 12 AS TEXT) || '=' || CAST(1000 + n.i % 5000 AS TEXT)
                     """
                 let range: [SQLValue] = [.int(Int64(first)), .int(Int64(last))]
                 if pg {

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import TillCore
 import TillDocuments
+import TillProtocol
 public import TillProtocol
 
 extension HeadOfficeStore {
@@ -58,10 +59,10 @@ extension HeadOfficeStore {
         let (card, takenBack, restored, check) = try refundPoints(doc, c)
         try c.execute("""
             INSERT INTO refunds (refund_id, store_id, till_id, sequence, receipt_number, original_sale_id, card_number, total,
-                points_taken_back, points_restored, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                points_taken_back, points_restored, document, received_at, cashier, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.text(doc.refundID), .text(doc.storeID), .text(doc.tillID), .int(doc.sequence), .text(doc.receiptNumber),
                   SQLValue(doc.originalSaleID), SQLValue(card), .int(doc.total), .points(takenBack), .points(restored),
-                  .text(json), .int(received)])
+                  .text(json), .int(received), .text(doc.cashier), .int(ProtocolTime.parse(doc.createdAt) ?? received)])
         if let check {
             try c.execute("""
                 INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)

@@ -109,29 +109,40 @@ extension HeadOfficeStore {
                 guard let last = due.last else { break }
                 after = last.0
                 let n = try database.write { c -> Int in
-                    var done = 0
-                    var moves: [[String: Any]] = []
-                    for (number, balance) in due {
-                        guard let (points, amount) = programme.cashback(balance: Points(balance)) else { continue }
-                        // Conditional on the balance read: a sale that moved the card meanwhile leaves it for the next pass.
-                        guard try c.execute("UPDATE cards SET balance = balance - ?, updated_at = ? WHERE number = ? AND balance = ? AND status = 'active'",
-                                            [.int(points.count), .int(time), .text(number), .int(balance)]) == 1 else { continue }
-                        guard try c.execute("""
-                            INSERT INTO cashback_payouts (period, card_number, points, amount, reference, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                            ON CONFLICT (period, card_number) DO NOTHING
-                            """, [.text(period.id), .text(number), .int(points.count), .int(amount), .text("CB-\(period.id)-\(number)"), .int(time)]) == 1 else {
-                            throw SQLError("card \(number) was converted for \(period.id) by another run at the same time: this run stops, run it again")
-                        }
-                        try c.execute("INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, created_at) VALUES (?, ?, 'cashback', ?, 'cashback', ?, ?)",
-                                      [.text(number), .text("CB-\(period.id)-\(number)"), .int(-points.count),
-                                       .text("Cashback \(period.id): \(currency.format(amount))"), .int(time)])
-                        moves.append(["document": "CB-\(period.id)-\(number)", "kind": "cashback", "card": number, "delta": -points.count, "balance": balance - points.count])
-                        done += 1
+                    let wanted = due.compactMap { number, balance in
+                        programme.cashback(balance: Points(balance)).map { (number: number, balance: balance, points: $0.points.count, amount: $0.amount) }
                     }
-                    if !moves.isEmpty, try c.queryOne("SELECT id FROM webhooks WHERE revoked_at IS NULL LIMIT 1", []) != nil {
+                    guard !wanted.isEmpty else { return 0 }
+                    // One statement moves the chunk's cards, each only if its balance is still the one
+                    // read: a sale that moved a card meanwhile leaves it for the next pass.
+                    let moved = Set(try c.query("""
+                        WITH v(number, balance, points) AS (VALUES \(Array(repeating: "(?, CAST(? AS BIGINT), CAST(? AS BIGINT))", count: wanted.count).joined(separator: ", ")))
+                        UPDATE cards SET balance = cards.balance - v.points, updated_at = ? FROM v
+                        WHERE cards.number = v.number AND cards.balance = v.balance AND cards.status = 'active'
+                        RETURNING cards.number AS moved
+                        """, wanted.flatMap { [SQLValue.text($0.number), .int($0.balance), .int($0.points)] } + [.int(time)]).map { $0.text("moved") })
+                    let done = wanted.filter { moved.contains($0.number) }
+                    guard !done.isEmpty else { return 0 }
+                    var inserted = 0
+                    for part in stride(from: 0, to: done.count, by: Self.rowsPerStatement).map({ done[$0..<min(done.count, $0 + Self.rowsPerStatement)] }) {
+                        inserted += try c.execute("""
+                            INSERT INTO cashback_payouts (period, card_number, points, amount, reference, created_at) VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", "))
+                            ON CONFLICT (period, card_number) DO NOTHING
+                            """, part.flatMap { [SQLValue.text(period.id), .text($0.number), .int($0.points), .int($0.amount), .text("CB-\(period.id)-\($0.number)"), .int(time)] })
+                    }
+                    guard inserted == done.count else {
+                        throw SQLError("\(done.count - inserted) cards were converted for \(period.id) by another run at the same time: this run stops, run it again")
+                    }
+                    try Self.insertRows(c, "INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, created_at)", done.map {
+                        [.text($0.number), .text("CB-\(period.id)-\($0.number)"), .int(-$0.points), .text("Cashback \(period.id): \(currency.format($0.amount))"), .int(time)]
+                    }, values: "(?, ?, 'cashback', ?, 'cashback', ?, ?)")
+                    if try c.queryOne("SELECT id FROM webhooks WHERE revoked_at IS NULL LIMIT 1", []) != nil {
+                        let moves: [[String: Any]] = done.map {
+                            ["document": "CB-\(period.id)-\($0.number)", "kind": "cashback", "card": $0.number, "delta": -$0.points, "balance": $0.balance - $0.points]
+                        }
                         try Self.emit(.ledgerMovements, ["source": "cashback", "period": period.id, "movements": moves], c, at: time)
                     }
-                    return done
+                    return done.count
                 }
                 converted += Int64(n)
                 convertedThisPass += n

@@ -19,6 +19,50 @@ extension HeadOfficeStore {
         return statements
     }
 
+    /// The columns a sale's row is inserted with: what ingest keys it by, its document, and the
+    /// figures the reports add up (`reportFigures`).
+    static let saleColumns = """
+        sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency, card_number, loyalty_spend, document,
+        received_at, cashier, items, voids, overrides, discounts, duration_ms, paid_cash, paid_card, paid_points, categories
+        """
+    static let saleColumnCount = 23
+
+    /// A sale's figures for the reports, from its document (already checked within its bounds;
+    /// sums are saturating, never trapping): the cashier, lines sold, lines voided, prices
+    /// overridden, discounts given, how long it took, what was tendered by kind, and the net of
+    /// its lines by category (`category=net;…`, `%`, `;` and `=` escaped).
+    static func reportFigures(_ doc: SaleDocument, _ sale: CompletedSale) -> [SQLValue] {
+        var items: Int64 = 0, voids: Int64 = 0, overrides: Int64 = 0, discounts: Int64 = 0
+        var byCategory: [String: Int64] = [:]
+        for l in doc.lines {
+            if l.voided { voids += 1; continue }
+            items += 1
+            if l.priceOverride != nil { overrides += 1 }
+            discounts = discounts.addingClamped(l.lineDiscount.addingClamped(l.saleDiscountShare))
+            byCategory[l.category, default: 0] = byCategory[l.category, default: 0].addingClamped(l.net)
+        }
+        var cash: Int64 = 0, card: Int64 = 0, points: Int64 = 0
+        for t in doc.tenders {
+            switch t.kind {
+            case "cash": cash = cash.addingClamped(t.amount)
+            case "points": points = points.addingClamped(t.amount)
+            default: card = card.addingClamped(t.amount)
+            }
+        }
+        let categories = byCategory.sorted { $0.key < $1.key }.map { "\(escapeCategory($0.key))=\($0.value)" }.joined(separator: ";")
+        let duration = sale.completedAt.subtractingReportingOverflow(sale.startedAt)
+        return [.text(doc.cashier.number), .int(items), .int(voids), .int(overrides), .int(discounts),
+                .int(duration.overflow ? 0 : max(0, min(duration.partialValue, 86_400_000))), .int(cash), .int(card), .int(points), .text(categories)]
+    }
+
+    static func escapeCategory(_ c: String) -> String {
+        c.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: ";", with: "%3B").replacingOccurrences(of: "=", with: "%3D")
+    }
+
+    static func unescapeCategory(_ c: Substring) -> String {
+        c.contains("%") ? c.replacingOccurrences(of: "%3B", with: ";").replacingOccurrences(of: "%3D", with: "=").replacingOccurrences(of: "%25", with: "%") : String(c)
+    }
+
     /// Whether a sale's first statement also moves its card and writes its ledger rows.
     func movesInFirstStatement(_ doc: SaleDocument, _ derived: Derived) -> Bool {
         database.kind == .postgres && doc.loyalty != nil && doc.loyalty?.registration == nil && !derived.movements.isEmpty
@@ -30,13 +74,12 @@ extension HeadOfficeStore {
         let card = doc.loyalty?.cardNumber
         let saleRow: [SQLValue] = [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
                                    .text(doc.completedAt), .int(sale.completedAt), .int(sale.basket.totals.total), .text(doc.currency), SQLValue(card),
-                                   .int(card == nil ? 0 : derived.spend), .text(json), .int(received)]
+                                   .int(card == nil ? 0 : derived.spend), .text(json), .int(received)] + Self.reportFigures(doc, sale)
         if movesInFirstStatement(doc, derived), let l = doc.loyalty {
             return insertSaleMovingCard(saleRow, card: l.cardNumber, derived: derived, saleID: doc.saleID, till: till, at: received)
         }
         return SQLStatement("""
-            INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
-                card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO sales (\(Self.saleColumns)) VALUES (\(Self.placeholders(Self.saleColumnCount)))
             ON CONFLICT DO NOTHING
             """, saleRow)
     }
@@ -152,8 +195,7 @@ extension HeadOfficeStore {
         for m in derived.movements { arguments += [.points(m.points), .text(m.kind), .text(m.rule), .text(m.label)] }
         return SQLStatement("""
             WITH inserted AS (
-                INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency,
-                    card_number, loyalty_spend, document, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO sales (\(Self.saleColumns)) VALUES (\(Self.placeholders(Self.saleColumnCount)))
                 ON CONFLICT DO NOTHING RETURNING sale_id),
             moved AS (
                 UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ?
@@ -373,5 +415,13 @@ extension HeadOfficeStore {
     enum RegistrationOutcome: Equatable {
         case registered, duplicate
         case refused(String)
+    }
+}
+
+extension Int64 {
+    /// The sum, held at the bounds instead of trapping (report figures of bounded documents).
+    func addingClamped(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }

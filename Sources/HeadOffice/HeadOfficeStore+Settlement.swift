@@ -198,8 +198,13 @@ extension HeadOfficeStore {
     }
 
     /// A partner's statement as CSV: partner, period, line, kind, label, points, rate per 100 points, amount.
+    /// A CSV field: quoted when it holds a comma, a quote or a line break.
+    static func csvField(_ v: String) -> String {
+        v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v
+    }
+
     public static func settlementCSV(_ s: SettlementStatement, currency: Currency) -> String {
-        func field(_ v: String) -> String { v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : v }
+        let field = csvField
         var csv = "partner,period,line,kind,label,points,rate_per_100_points,amount\n"
         for (i, l) in s.lines.enumerated() {
             csv += [s.partner.id, s.period, String(i + 1), l.kind, field(l.label), String(l.points), l.rate.map { currency.format($0) } ?? "",

@@ -233,5 +233,64 @@ extension Schema {
             period TEXT
         )
         """,
+        // 16: the reports: each sale's figures kept beside its document as it is applied (the
+        // cashier, items, voids, overrides, discounts, how long it took, what was tendered, net by
+        // category), each refund's cashier and time; sales and partners' orders rolled up by day
+        // (each once: `rolled` marks it) into the tables the reports read.
+        """
+        ALTER TABLE sales ADD COLUMN cashier TEXT;
+        ALTER TABLE sales ADD COLUMN items BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE sales ADD COLUMN voids BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE sales ADD COLUMN overrides BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE sales ADD COLUMN discounts BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE sales ADD COLUMN duration_ms BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE sales ADD COLUMN paid_cash BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE sales ADD COLUMN paid_card BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE sales ADD COLUMN paid_points BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE sales ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+        ALTER TABLE sales ADD COLUMN rolled BIGINT NOT NULL DEFAULT 0;
+        CREATE INDEX sales_unrolled ON sales (rolled) WHERE rolled = 0;
+        ALTER TABLE channel_orders ADD COLUMN rolled BIGINT NOT NULL DEFAULT 0;
+        CREATE INDEX channel_orders_unrolled ON channel_orders (rolled) WHERE rolled = 0;
+        ALTER TABLE refunds ADD COLUMN cashier TEXT;
+        ALTER TABLE refunds ADD COLUMN created_ms BIGINT;
+        CREATE INDEX refunds_store_time ON refunds (store_id, created_ms);
+        CREATE INDEX registrations_sale ON registrations (sale_id);
+        CREATE TABLE cashier_days (
+            day BIGINT NOT NULL,
+            store_id TEXT NOT NULL,
+            cashier TEXT NOT NULL,
+            sales BIGINT NOT NULL,
+            total BIGINT NOT NULL,
+            items BIGINT NOT NULL,
+            duration_ms BIGINT NOT NULL,
+            carded BIGINT NOT NULL,
+            enrolments BIGINT NOT NULL,
+            voids BIGINT NOT NULL,
+            overrides BIGINT NOT NULL,
+            discounts BIGINT NOT NULL,
+            paid_cash BIGINT NOT NULL,
+            paid_card BIGINT NOT NULL,
+            paid_points BIGINT NOT NULL,
+            PRIMARY KEY (day, store_id, cashier)
+        );
+        CREATE TABLE store_hours (
+            day BIGINT NOT NULL,
+            store_id TEXT NOT NULL,
+            hour BIGINT NOT NULL,
+            sales BIGINT NOT NULL,
+            total BIGINT NOT NULL,
+            PRIMARY KEY (day, store_id, hour)
+        );
+        CREATE TABLE basket_days (
+            day BIGINT NOT NULL,
+            partner TEXT NOT NULL,
+            category TEXT NOT NULL,
+            member BIGINT NOT NULL,
+            amount BIGINT NOT NULL,
+            baskets BIGINT NOT NULL,
+            PRIMARY KEY (day, partner, category, member)
+        )
+        """,
     ]
 }

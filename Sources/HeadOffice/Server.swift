@@ -125,7 +125,7 @@ public struct HeadOfficeServer: Sendable {
         ("/api/v1/channel/reservations/*/capture", [.post]), ("/api/v1/channel/reservations/*/cancel", [.post]),
         ("/api/v1/channel/reservations/*/refund", [.post]), ("/api/v1/channel/transactions", [.post]), ("/api/v1/channel/transactions/file", [.post]),
         ("/partners", [.get, .post]), ("/settlement", [.get]), ("/settlement/close", [.post]), ("/settlement/correction", [.post]),
-        ("/settlement/statement.csv", [.get]),
+        ("/settlement/statement.csv", [.get]), ("/reports", [.get]), ("/reports.csv", [.get]), ("/reports/chart.svg", [.get]),
         ("/login", [.get, .post]), ("/logout", [.post]), ("/", [.get]), ("/catalog", [.get]), ("/catalog/upload", [.post]),
         ("/catalog/item", [.get, .post]), ("/receipts", [.get]), ("/receipts/svg", [.get]), ("/programme", [.get, .post]),
         ("/programme/preview", [.post]), ("/programme/diff", [.get]), ("/programme/publish", [.post]), ("/settings", [.get, .post]),
@@ -355,7 +355,8 @@ public struct HeadOfficeServer: Sendable {
             services: [.init(service: try application(onReady: onReady)), .init(service: PublicationWatcher(store: store, updates: updates, work: work)),
                        .init(service: ReservationSweeper(store: store, work: work)),
                        .init(service: WebhookDispatcher(store: store, work: work, sending: mailing, logger: logger)),
-                       .init(service: CashbackScheduler(store: store, work: work, logger: logger, mail: options.mail, mailing: mailing))],
+                       .init(service: CashbackScheduler(store: store, work: work, logger: logger, mail: options.mail, mailing: mailing)),
+                       .init(service: ReportRollup(store: store, work: work, logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(3)   // then cancelled: open connections are closed
         try await ServiceGroup(configuration: configuration).run()

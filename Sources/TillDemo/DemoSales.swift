@@ -8,6 +8,12 @@ public struct DemoSales: Sendable {
     public let programme: LoyaltyProgramme
     /// The member cards used (the demo's, 1…`cards`).
     public let cards: Int
+    /// Who rings the sales up (with `variety`, each sale one of them in turn at random).
+    public var cashiers: [Cashier] = [DemoCatalog.cashier]
+    /// Sales as a real day has them: a few seconds to a minute and a half each, some lines voided,
+    /// some prices overridden, some sales discounted, some paid by card. Off: the plain sales the
+    /// benchmarks and older tests were written for (the same for a seed as before).
+    public var variety = false
     var rng: SplitMix64
     var clock: Int64
     let products = DemoCatalog.featured.filter { !$0.soldByWeight }
@@ -44,13 +50,23 @@ public struct DemoSales: Sendable {
         redeem: Bool, lookup: (String, Timestamp) throws -> SaleCustomer?
     ) throws -> (OpenSale, LoyaltyOutcome?, Timestamp) {
         clock += 60_000
-        var sale = OpenSale(id: SaleID.make(at: clock), startedAt: clock, cashier: DemoCatalog.cashier, currency: till.currency)
+        let cashier = variety ? cashiers[Int(rng.next() % UInt64(max(1, cashiers.count)))] : cashiers.first ?? DemoCatalog.cashier
+        let started = variety ? clock - 5_000 - Int64(rng.next() % 85_000) : clock
+        var sale = OpenSale(id: SaleID.make(at: clock), startedAt: started, cashier: cashier, currency: till.currency)
         for _ in 0..<(1 + Int(rng.next() % 6)) {
             let p = products[Int(rng.next() % UInt64(products.count))]
             sale = try sale.trying(.addLine(item: LineItem(
                 sku: p.sku, description: p.description, category: p.category, taxCode: p.taxCode,
                 taxBasisPoints: standardTaxRates[p.taxCode]?.basisPoints ?? 0, unitPrice: p.unitPrice,
                 quantity: .units(1 + Int64(rng.next() % 3)), code: p.barcodes.first ?? p.plu)))
+        }
+        if variety {
+            let lines = sale.basket.lines.count
+            if lines >= 2 && rng.next() % 6 == 0 { sale = try sale.trying(.voidLine(number: 1)) }
+            if rng.next() % 8 == 0, let last = sale.basket.lines.last, !last.voided {
+                sale = try sale.trying(.overridePrice(number: last.number, unitPrice: max(1, last.item.unitPrice * 9 / 10), reason: "damaged"))
+            }
+            if rng.next() % 7 == 0 { sale = try sale.trying(.discountSale(discount: .percent(basisPoints: 500), reason: "staff")) }
         }
         var customer: SaleCustomer?
         if rng.next() % 5 != 0 {
@@ -70,7 +86,8 @@ public struct DemoSales: Sendable {
                 sale = try sale.trying(.addTender(tender: Tender(kind: .points, amount: limit, points: points)))
             }
         }
-        sale = try sale.trying(.addTender(tender: Tender(kind: .cash, amount: sale.basket.totals.due)))
+        let byCard = variety && rng.next() % 3 == 0
+        sale = try sale.trying(.addTender(tender: Tender(kind: byCard ? .card : .cash, amount: sale.basket.totals.due)))
         let loyalty = customer.map {
             programme.outcome(for: sale.basket, customer: $0, context: EarnContext(
                 time: LocalDateTime(minutes: clock / 60_000), storeID: till.storeID, tierCode: $0.tierCode, priorPurchases: $0.priorPurchases))

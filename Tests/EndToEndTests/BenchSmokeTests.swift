@@ -83,4 +83,19 @@ struct BenchSmokeTests {
         #expect((json["all_acked_s"] as? Double ?? 0) > 0)
         #expect(r.stdout.contains("failed requests                              0"))
     }
+
+    @Test func reportsPrintsOneJSONLinePerBackend() throws {
+        let r = try runProcess(PackagePaths.binary("till-bench"),
+                               ["reports", "--members", "3000", "--history", "20000", "--orders", "3000", "--samples", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count == 2)
+        for (line, backend) in zip(lines, ["sqlite", "postgres"]) {
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(json["scenario"] as? String == "reports" && json["backend"] as? String == backend)
+            for key in ["partner_baskets_s", "cashier_report_ms", "cashback_run_s"] { #expect(json[key] as? Double != nil, "missing \(key)") }
+            #expect((json["cashback_cards"] as? Int ?? 0) > 0)
+        }
+        #expect(r.stdout.contains("roll-up: 23000 sales and orders"))
+    }
 }

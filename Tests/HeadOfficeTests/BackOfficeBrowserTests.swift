@@ -225,6 +225,98 @@ struct BackOfficeBrowserTests {
         #expect(closedBy == "anna")
     }
 
+    /// Every report in Chromium for October 2026 (two stores' tills with varied sales and
+    /// refunds, a partner's orders): each table equal to the test's own SQL over the sales,
+    /// refunds, orders and cards; the chart drawn; the CSV; a store manager kept to their store.
+    @Test func everyReportShowsWhatTheTestsOwnSQLSays() throws {
+        let dir = TemporaryDirectory("bo-reports")
+        let ho = try Self.headOffice(dir)
+        let store = try ho.store()
+        _ = try ReportsTests.generate(store)
+        let cafe = try store.authenticateChannel("Bearer " + (try #require(try store.savePartner(CoalitionTests.retailers[0]))))
+        for i in 0..<12 {
+            _ = try store.channelEarn(EarnRequest(cardNumber: DemoCatalog.cardNumber(5 + i % 6), orderID: "o\(i)", amount: Int64(300 + 70 * i),
+                                                  category: i % 3 == 0 ? "coffee" : "cake"), channel: cafe, at: CoalitionTests.day(3 + i))
+        }
+        try ho.start()
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let r = try Self.drive(["reports", ho.url, Self.screenshots])
+        let money = Currency.eur
+        let october = ReportsTests.october
+        func table(_ kind: String, _ id: String) -> [[String]] { (r[kind] as? [String: [[String]]])?[id] ?? [] }
+        func rows(_ sql: String, _ args: [SQLValue] = []) throws -> [SQLRow] { try store.database.read { c in try c.query(sql, args) } }
+        let range: [SQLValue] = [.int(october.start), .int(october.end)]
+        // Sales and tenders by store, by day, by hour.
+        let refunds = Dictionary(uniqueKeysWithValues: try rows("SELECT store_id, COUNT(*) AS n, SUM(total) AS t FROM refunds WHERE created_ms >= ? AND created_ms < ? GROUP BY store_id", range)
+            .map { ($0.text("store_id"), ($0.int("n"), $0.int("t"))) })
+        let stores = try rows("""
+            SELECT store_id, COUNT(*) AS n, SUM(total) AS t, SUM(paid_cash) AS cash, SUM(paid_card) AS card, SUM(paid_points) AS points, SUM(discounts) AS d,
+                SUM(voids) AS v, SUM(overrides) AS o FROM sales WHERE completed_ms >= ? AND completed_ms < ? GROUP BY store_id ORDER BY store_id
+            """, range).map {
+            [$0.text("store_id"), String($0.int("n")), money.format($0.int("t")), money.format($0.int("cash")), money.format($0.int("card")),
+             money.format($0.int("points")), money.format($0.int("d")), String($0.int("v")), String($0.int("o")),
+             String(refunds[$0.text("store_id")]?.0 ?? 0), money.format(refunds[$0.text("store_id")]?.1 ?? 0)]
+        }
+        #expect(stores.count == 2 && table("sales", "stores") == stores, "\(table("sales", "stores"))")
+        let days = try rows("""
+            SELECT store_id, completed_ms / 86400000 AS d, COUNT(*) AS n, SUM(total) AS t, SUM(items) AS i FROM sales WHERE completed_ms >= ? AND completed_ms < ?
+            GROUP BY store_id, completed_ms / 86400000 ORDER BY store_id, d
+            """, range).map { [$0.text("store_id"), String(ProtocolTime.format($0.int("d") * 86_400_000, timeZone: TimeZone(identifier: "UTC")!).prefix(10)), String($0.int("n")), money.format($0.int("t")), String($0.int("i"))] }
+        #expect(days.count >= 3 && table("sales", "days") == days)
+        var hours = (0..<24).map { ["\($0 < 10 ? "0" : "")\($0):00", "0", money.format(0)] }
+        for h in try rows("SELECT completed_ms / 3600000 % 24 AS h, COUNT(*) AS n, SUM(total) AS t FROM sales WHERE completed_ms >= ? AND completed_ms < ? GROUP BY completed_ms / 3600000 % 24", range) {
+            hours[Int(h.int("h"))] = [hours[Int(h.int("h"))][0], String(h.int("n")), money.format(h.int("t"))]
+        }
+        #expect(table("sales", "hours") == hours)
+        #expect(r["sales_chart"] as? Bool == true && r["cashiers_chart"] as? Bool == true && r["baskets_chart"] as? Bool == true)
+        // The sales assistants.
+        let refundsByCashier = Dictionary(uniqueKeysWithValues: try rows("""
+            SELECT store_id || '/' || cashier AS k, COUNT(*) AS n FROM refunds WHERE created_ms >= ? AND created_ms < ? GROUP BY store_id || '/' || cashier
+            """, range).map { ($0.text("k"), $0.int("n")) })
+        func hundredths(_ v: Int64) -> String { "\(v / 100).\(v % 100 < 10 ? "0" : "")\(v % 100)" }
+        let cashiers = try rows("""
+            SELECT store_id, cashier, COUNT(*) AS n, SUM(total) AS t, SUM(items) AS i, SUM(duration_ms) AS ms, SUM(CASE WHEN card_number IS NULL THEN 0 ELSE 1 END) AS carded,
+                SUM(voids) AS v, SUM(overrides) AS o FROM sales WHERE completed_ms >= ? AND completed_ms < ? GROUP BY store_id, cashier ORDER BY store_id, cashier
+            """, range).map {
+            let n = $0.int("n"), t = $0.int("t")
+            return [$0.text("store_id"), $0.text("cashier"), String(n), money.format(t), money.format(t / n), hundredths($0.int("i") * 6_000_000 / $0.int("ms")),
+                    hundredths($0.int("carded") * 10_000 / n), "0", String($0.int("v")), String(refundsByCashier[$0.text("store_id") + "/" + $0.text("cashier")] ?? 0),
+                    String($0.int("o"))]
+        }
+        #expect(cashiers.count == 5 && table("cashiers", "cashiers") == cashiers, "\(table("cashiers", "cashiers"))")
+        // The baskets: the chain's sales by category (the test reads each sale's categories itself) and the cafe's orders.
+        var cells: [String: [Int64]] = [:]
+        for s in try rows("SELECT categories, card_number FROM sales WHERE completed_ms >= ? AND completed_ms < ?", range) {
+            for part in s.text("categories").split(separator: ";") {
+                let kv = part.split(separator: "=")
+                let key = "chain|\(kv[0])", member = s["card_number"].text != nil
+                var v = cells[key] ?? [0, 0, 0, 0]
+                v[member ? 0 : 2] += Int64(kv[1])!
+                v[member ? 1 : 3] += 1
+                cells[key] = v
+            }
+        }
+        for o in try rows("SELECT category, SUM(amount) AS a, COUNT(*) AS n FROM channel_orders WHERE channel = 'cafe' AND occurred_at >= ? AND occurred_at < ? GROUP BY category", range) {
+            cells["cafe|\(o.text("category"))"] = [o.int("a"), o.int("n"), 0, 0]
+        }
+        let baskets = cells.keys.sorted().map { k -> [String] in
+            let p = k.split(separator: "|").map(String.init), v = cells[k]!
+            return [p[0], p[1], money.format(v[0]), String(v[1]), money.format(v[2]), String(v[3])]
+        }
+        #expect(table("baskets", "baskets") == baskets, "\(table("baskets", "baskets"))")
+        // The liability, and no Z report sent.
+        let outstanding = try rows("SELECT SUM(balance) AS n FROM cards WHERE balance > 0 AND status IN ('active', 'blocked', 'lost')")[0].int("n")
+        #expect(table("liability", "liability").first?.first == String(outstanding))
+        #expect(!table("liability", "liability-months").isEmpty && table("zreports", "zreports").isEmpty)
+        // One store chosen with the mouse; the CSV; a store manager's scope.
+        #expect(table("one_store", "stores") == stores.filter { $0[0] == "0002" })
+        #expect((r["csv"] as? String)?.hasPrefix("cashiers,Store,Cashier,Sales,Total,Average check,") == true && (r["csv_type"] as? String)?.hasPrefix("text/csv") == true)
+        #expect((r["csv"] as? String)?.contains("cashiers,0002,21,\(cashiers.last![2]),") == true)
+        #expect(table("manager", "stores") == stores.filter { $0[0] == "0001" }, "\(r["manager"] ?? "")")
+        #expect((r["manager_kinds"] as? [String]).map(Set.init) == ["Sales and tenders", "Sales assistants", "Z reports"])
+        #expect((r["manager_baskets"] as? String)?.contains("whole chain") == true)
+    }
+
     /// The member's own page on a phone-sized screen: sign-in with the code from the e-mail the
     /// SMTP server received, the balance, tier and digital card; the card's barcode and QR code
     /// read back by zbarimg from the page's picture and scanned at a till in tmux.

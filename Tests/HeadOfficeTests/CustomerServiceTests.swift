@@ -122,8 +122,13 @@ struct CustomerServiceTests {
         try database.write { c in
             try c.execute("DROP TABLE customer_search", [])
             try c.execute("DROP TABLE member_cards", [])
-            // Schemas 10 to 15 undone too (they come after, and run again).
-            try c.execute("DROP INDEX ledger_created", [])
+            // Schemas 10 to 16 undone too (they come after, and run again).
+            for index in ["ledger_created", "sales_unrolled", "refunds_store_time", "registrations_sale"] { try c.execute("DROP INDEX \(index)", []) }
+            for table in ["cashier_days", "store_hours", "basket_days"] { try c.execute("DROP TABLE \(table)", []) }
+            for column in ["cashier", "items", "voids", "overrides", "discounts", "duration_ms", "paid_cash", "paid_card", "paid_points", "categories", "rolled"] {
+                try c.execute("ALTER TABLE sales DROP COLUMN \(column)", [])
+            }
+            for column in ["cashier", "created_ms"] { try c.execute("ALTER TABLE refunds DROP COLUMN \(column)", []) }
             for table in ["audit", "adjustments", "consent_texts", "consents", "options", "channels", "channel_orders", "reservations", "channel_requests",
                           "member_codes", "member_sessions", "webhooks", "webhook_deliveries",
                           "cashback_runs", "cashback_payouts", "partners", "settlements", "settlement_lines", "settlement_corrections"] {

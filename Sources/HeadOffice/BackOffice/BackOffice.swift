@@ -187,6 +187,7 @@ extension HeadOfficeServer {
         addSettingsAndRollout(pages)
         addCustomerPages(pages)
         addPartnerPages(pages)
+        addReportPages(pages)
     }
 
     static func loginPage(nonce: String, error: String?) -> LoginPage {

@@ -500,6 +500,53 @@ def coalition(base, shots):
     return out
 
 
+def reports(base, shots):
+    """Marketing opens each report for October 2026 (tables, chart, CSV); a store manager sees only
+    their store's and is refused the chain-wide ones."""
+    out = {}
+    d = browser(1280, 1400)
+
+    def tables():
+        result = {}
+        for t in css(d, "table.report"):
+            rows = t.find_elements("tag name", "tr")
+            result[t.get_attribute("data-table")] = [[c.text for c in r.find_elements("tag name", "td")] for r in rows[1:]]
+        return result
+
+    def chart_loaded():
+        imgs = css(d, "#chart")
+        return bool(imgs) and d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", imgs[0]) == 900
+
+    try:
+        sign_in(d, base, "anna", "anna-secret-1")
+        for kind in ["sales", "cashiers", "zreports", "baskets", "liability"]:
+            d.get(base + "/reports?report=" + kind + "&period=2026-10")
+            out[kind] = tables()
+            out[kind + "_chart"] = chart_loaded()
+            if shots and kind in ("sales", "cashiers", "baskets"):
+                d.save_screenshot(shots + "/report-" + kind + ".png")
+        # One store, chosen with the mouse.
+        d.get(base + "/reports?report=sales&period=2026-10")
+        from selenium.webdriver.support.ui import Select
+        Select(by_id(d, "store")).select_by_value("0002")
+        submit(d, "show", "h1")
+        out["one_store"] = tables()
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
+        req = urllib.request.Request(base + "/reports.csv?report=cashiers&period=2026-10", headers={"Cookie": cookies})
+        with urllib.request.urlopen(req) as r:
+            out["csv"] = r.read().decode()
+            out["csv_type"] = r.headers["Content-Type"]
+        sign_in(d, base, "sam", "sam-secret-12")
+        d.get(base + "/reports?report=sales&period=2026-10&store=0002")
+        out["manager"] = tables()
+        out["manager_kinds"] = [a.text for a in css(d, "#kinds a")] + [s.text for s in css(d, "#kinds strong")]
+        d.get(base + "/reports?report=baskets&period=2026-10")
+        out["manager_baskets"] = css(d, ".notice")[0].text if css(d, ".notice") else ""
+    finally:
+        d.quit()
+    return out
+
+
 if __name__ == "__main__":
     scenario, arg = sys.argv[1], sys.argv[2]
     rest = sys.argv[3:]
@@ -519,6 +566,8 @@ if __name__ == "__main__":
         result = scoping(arg, rest[0], rest[1])
     elif scenario == "coalition":
         result = coalition(arg, rest[0] if rest else "")
+    elif scenario == "reports":
+        result = reports(arg, rest[0] if rest else "")
     elif scenario == "till-shot":
         result = till_shot(arg, rest[0])
     else:
