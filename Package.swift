@@ -155,7 +155,7 @@ let package = Package(
                 .embedInCode("BackOffice/templates/member-style.mustache"), .embedInCode("BackOffice/templates/member-signin.mustache"),
                 .embedInCode("BackOffice/templates/member-code.mustache"), .embedInCode("BackOffice/templates/member-home.mustache"),
                 .embedInCode("BackOffice/templates/partners.mustache"), .embedInCode("BackOffice/templates/settlement.mustache"),
-                .embedInCode("BackOffice/templates/reports.mustache"),
+                .embedInCode("BackOffice/templates/reports.mustache"), .embedInCode("BackOffice/templates/cashback.mustache"),
             ],
             swiftSettings: strictSettings
         ),

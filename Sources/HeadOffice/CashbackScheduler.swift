@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import TillCore
+import TillProtocol
 
 /// Runs the programme's cashback when its schedule says a period is due (checked a few seconds
 /// after start, then every minute): the period that last ended, once; and its point expiry once a
@@ -37,6 +38,27 @@ struct CashbackScheduler: Service {
         }
     }
 
+    /// Sends each queued expiry notice once (marked when the relay took it); returns how many went.
+    static func sendExpiryNotices(_ store: HeadOfficeStore, mail: MailSettings) throws -> Int {
+        var sent = 0
+        while true {
+            let batch = try store.expiryNoticesToSend()
+            guard !batch.isEmpty else { return sent }
+            for n in batch {
+                let by = ProtocolTime.format(n.by, timeZone: TimeZone(identifier: "UTC")!).prefix(10)
+                try Mailer(mail).send(MailMessage(to: n.email, subject: "\(n.points) of your points expire by \(by)", text: """
+                    Hello \(n.name),
+
+                    \(n.points) points on card \(LoyaltyCardNumber.masked(n.card)) expire by \(by): use them before then, at any of our stores or online.
+
+                    Your rewards page shows your points and when they expire.
+                    """))
+                try store.markExpiryNoticeSent(card: n.card, month: n.month)
+                sent += 1
+            }
+        }
+    }
+
     /// Ends at once on graceful shutdown (a sleep in progress is cancelled), so that head office
     /// stops within its few seconds.
     func run() async throws {
@@ -58,6 +80,8 @@ struct CashbackScheduler: Service {
                 if let mail {
                     let sent = try await mailing.run { [store] in try Self.sendStatements(store, mail: mail) }
                     if sent > 0 { logger.info("cashback statements sent", metadata: ["e-mails": "\(sent)"]) }
+                    let told = try await mailing.run { [store] in try Self.sendExpiryNotices(store, mail: mail) }
+                    if told > 0 { logger.info("expiry notices sent", metadata: ["e-mails": "\(told)"]) }
                 }
             } catch {
                 logger.error("cashback run stopped; it is tried again in a minute", metadata: ["error": "\(error)"])

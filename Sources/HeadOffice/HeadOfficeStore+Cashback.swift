@@ -115,12 +115,15 @@ extension HeadOfficeStore {
                     guard !wanted.isEmpty else { return 0 }
                     // One statement moves the chunk's cards, each only if its balance is still the one
                     // read: a sale that moved a card meanwhile leaves it for the next pass.
+                    // (The cards are found by their key, IN; each one's figures by CASE: SQLite's planner
+                    // would scan the cards for every row of a joined VALUES list.)
+                    let whens = Array(repeating: "WHEN ? THEN CAST(? AS BIGINT)", count: wanted.count).joined(separator: " ")
                     let moved = Set(try c.query("""
-                        WITH v(number, balance, points) AS (VALUES \(Array(repeating: "(?, CAST(? AS BIGINT), CAST(? AS BIGINT))", count: wanted.count).joined(separator: ", ")))
-                        UPDATE cards SET balance = cards.balance - v.points, updated_at = ? FROM v
-                        WHERE cards.number = v.number AND cards.balance = v.balance AND cards.status = 'active'
-                        RETURNING cards.number AS moved
-                        """, wanted.flatMap { [SQLValue.text($0.number), .int($0.balance), .int($0.points)] } + [.int(time)]).map { $0.text("moved") })
+                        UPDATE cards SET balance = balance - (CASE number \(whens) END), updated_at = ?
+                        WHERE number IN (\(Self.placeholders(wanted.count))) AND status = 'active' AND balance = (CASE number \(whens) END)
+                        RETURNING number
+                        """, wanted.flatMap { [SQLValue.text($0.number), .int($0.points)] } + [.int(time)] + wanted.map { .text($0.number) }
+                            + wanted.flatMap { [SQLValue.text($0.number), .int($0.balance)] }).map { $0.text("number") })
                     let done = wanted.filter { moved.contains($0.number) }
                     guard !done.isEmpty else { return 0 }
                     var inserted = 0
@@ -188,6 +191,12 @@ extension HeadOfficeStore {
                 CashbackPayout(card: $0.text("card_number"), points: $0.int("points"), amount: $0.int("amount"), reference: $0.text("reference"))
             }
         }
+    }
+
+    /// A period's payout file for the bank: CSV, card, amount, reference.
+    public func cashbackPayoutCSV(_ period: String, currency: Currency) throws -> (csv: String, lines: Int) {
+        let lines = try cashbackPayouts(period)
+        return ("card,amount,reference\n" + lines.map { "\($0.card),\(currency.format($0.amount)),\($0.reference)\n" }.joined(), lines.count)
     }
 
     /// The period the schedule says is due now, if any: the last one that ended, when it ended

@@ -90,10 +90,68 @@ extension HeadOfficeStore {
         let last = try database.read { c in try c.queryOne("SELECT value FROM options WHERE name = 'expiry_day'", [])?.text("value") }
         guard last != today else { return nil }
         let run = try runExpiry(at: time)
+        try queueExpiryNotices(at: time)
         try database.write { c in
             try c.execute("INSERT INTO options (name, value) VALUES ('expiry_day', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [.text(today)])
         }
         return run
+    }
+
+    /// An e-mail telling a member that points expire soon.
+    public struct ExpiryNotice: Sendable, Equatable {
+        public var card: String, month: String, points: Int64, by: Int64, email: String, name: String
+    }
+
+    /// Queues a notice for each card of a member who agreed to hear from us and gave an e-mail
+    /// address, whose points expire within the programme's notice days: once per card and month
+    /// of expiry. Returns how many were queued.
+    @discardableResult
+    public func queueExpiryNotices(at time: Int64 = HeadOfficeStore.now()) throws -> Int {
+        guard let expiry = try latestProgramme()?.expiry, expiry.noticeDays > 0 else { return 0 }
+        let by = time + expiry.noticeDays * 86_400_000
+        let cutoff = expiry.cutoff(at: by)
+        let month = String(ProtocolTime.format(by, timeZone: TimeZone(identifier: "UTC")!).prefix(7))
+        let due = try database.read { c in
+            try c.query(Self.ageSQL(where: """
+                c.balance > 0 AND c.status = 'active' AND EXISTS (SELECT 1 FROM customers cu WHERE cu.id = c.customer_id AND cu.marketing_consent = 1
+                    AND cu.email IS NOT NULL AND cu.erased_at IS NULL)
+                """), [.int(cutoff)]).compactMap { row -> (String, Int64)? in
+                let points = min(row.int("old") - row.int("used"), row.int("balance"))
+                return points > 0 ? (row.text("card_number"), points) : nil
+            }
+        }
+        guard !due.isEmpty else { return 0 }
+        return try database.write { c in
+            var queued = 0
+            for part in stride(from: 0, to: due.count, by: Self.rowsPerStatement).map({ due[$0..<min(due.count, $0 + Self.rowsPerStatement)] }) {
+                queued += try c.execute("""
+                    INSERT INTO expiry_notices (card_number, month, points, expires_by, created_at) VALUES \(Array(repeating: "(?, ?, ?, ?, ?)", count: part.count).joined(separator: ", "))
+                    ON CONFLICT (card_number, month) DO NOTHING
+                    """, part.flatMap { [SQLValue.text($0.0), .text(month), .int($0.1), .int(by), .int(time)] })
+            }
+            return queued
+        }
+    }
+
+    /// Notices not yet sent, oldest first.
+    public func expiryNoticesToSend(limit: Int = 100) throws -> [ExpiryNotice] {
+        try database.read { c in
+            try c.query("""
+                SELECT n.card_number, n.month, n.points, n.expires_by, cu.email, cu.first_name
+                FROM expiry_notices n JOIN cards ca ON ca.number = n.card_number JOIN customers cu ON cu.id = ca.customer_id
+                WHERE n.mailed_at IS NULL AND cu.marketing_consent = 1 AND cu.email IS NOT NULL AND cu.erased_at IS NULL
+                ORDER BY n.created_at, n.card_number LIMIT ?
+                """, [.int(Int64(limit))]).map {
+                ExpiryNotice(card: $0.text("card_number"), month: $0.text("month"), points: $0.int("points"), by: $0.int("expires_by"),
+                             email: $0.text("email"), name: $0.text("first_name"))
+            }
+        }
+    }
+
+    public func markExpiryNoticeSent(card: String, month: String, at time: Int64 = HeadOfficeStore.now()) throws {
+        try database.write { c in
+            _ = try c.execute("UPDATE expiry_notices SET mailed_at = ? WHERE card_number = ? AND month = ?", [.int(time), .text(card), .text(month)])
+        }
     }
 
     /// The card's points that expire within the programme's notice days of `time` (nil: none, or

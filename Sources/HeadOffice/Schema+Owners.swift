@@ -292,5 +292,17 @@ extension Schema {
             PRIMARY KEY (day, partner, category, member)
         )
         """,
+        // 17: members told ahead that points expire: one notice per card and month of expiry.
+        """
+        CREATE TABLE expiry_notices (
+            card_number TEXT NOT NULL,
+            month TEXT NOT NULL,
+            points BIGINT NOT NULL,
+            expires_by BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            mailed_at BIGINT,
+            PRIMARY KEY (card_number, month)
+        )
+        """,
     ]
 }

@@ -24,13 +24,11 @@ struct CashbackCommand: ParsableCommand {
     static func currency(_ store: HeadOfficeStore) -> Currency { Currency(code: (try? store.latestProgramme())??.currency ?? "EUR") ?? .eur }
 
     static func writePayouts(_ store: HeadOfficeStore, _ period: String, to file: String) throws -> Int {
-        let lines = try store.cashbackPayouts(period)
-        let money = currency(store)
-        let csv = "card,amount,reference\n" + lines.map { "\($0.card),\(money.format($0.amount)),\($0.reference)\n" }.joined()
+        let (csv, lines) = try store.cashbackPayoutCSV(period, currency: currency(store))
         guard FileManager.default.createFile(atPath: file, contents: Data(csv.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw CLIFailure("Cannot write \(file)")
         }
-        return lines.count
+        return lines
     }
 
     struct Run: ParsableCommand {

@@ -38,6 +38,7 @@ struct ReportsScenario: ParsableCommand {
             try store.loadSyntheticOrders(orders, partners: ["bank", "cafe", "fuel"], members: members, startingAt: start)
             FileHandle.standardError.write(Data("\n".utf8))
             let loadTime = Date().timeIntervalSince(t0)
+            FileHandle.standardError.write(Data("  \(backend): rolling up…\n".utf8))
             t0 = Date()
             let rolled = try store.rollUpReports(chunk: 20_000)
             let rollupTime = Date().timeIntervalSince(t0)
@@ -53,17 +54,18 @@ struct ReportsScenario: ParsableCommand {
             var cells = 0, cashiers = 0
             let baskets = try median { cells = try store.partnerBaskets(quarter).count }
             let cashierReport = try median { cashiers = try store.cashierReport(month, store: "9999").count }
+            FileHandle.standardError.write(Data("  \(backend): reports timed; the cashback run…\n".utf8))
             t0 = Date()
             let run = try store.runCashback(period: quarter, chunk: 500)
             let cashback = Date().timeIntervalSince(t0)
             print("""
                 reports on \(backend): \(loaded); \(history) sales and \(orders) partners' orders loaded in \(fixed(loadTime)) s
                   roll-up: \(rolled) sales and orders in \(fixed(rollupTime)) s (\(Int(Double(rolled) / max(rollupTime, 0.001))) a second)
-                  baskets by partner and category for \(quarter.id): \(cells) cells in \(fixed(baskets)) s (median of \(samples))
+                  baskets by partner and category for \(quarter.id): \(cells) cells in \(fixed(baskets, 4)) s (median of \(samples))
                   store 9999's cashier report for \(month.id): \(cashiers) cashiers in \(fixed(cashierReport * 1000, 2)) ms (median of \(samples))
                   cashback \(quarter.id): \(run.cards) cards, \(run.points) points in \(fixed(cashback)) s (\(Int(Double(run.cards) / max(cashback, 0.001))) cards a second)
                 """)
-            print(#"{"scenario":"reports","backend":"\#(backend)","members":\#(members),"sales":\#(history),"partner_baskets_s":\#(fixed(baskets)),"cashier_report_ms":\#(fixed(cashierReport * 1000, 2)),"cashback_run_s":\#(fixed(cashback)),"cashback_cards":\#(run.cards),"rollup_per_s":\#(Int(Double(rolled) / max(rollupTime, 0.001)))}"#)
+            print(#"{"scenario":"reports","backend":"\#(backend)","members":\#(members),"sales":\#(history),"partner_baskets_s":\#(fixed(baskets, 4)),"cashier_report_ms":\#(fixed(cashierReport * 1000, 2)),"cashback_run_s":\#(fixed(cashback)),"cashback_cards":\#(run.cards),"rollup_per_s":\#(Int(Double(rolled) / max(rollupTime, 0.001)))}"#)
         }
     }
 }

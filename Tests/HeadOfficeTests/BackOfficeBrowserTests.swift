@@ -317,6 +317,35 @@ struct BackOfficeBrowserTests {
         #expect((r["manager_baskets"] as? String)?.contains("whole chain") == true)
     }
 
+    /// The cashback page with a mouse: wrong periods refused, a period run and watched to its
+    /// end, its figures and payout file equal to the test's own SQL, and a second run converting
+    /// nothing more.
+    @Test func marketingRunsACashbackPeriodFromThePage() throws {
+        let dir = TemporaryDirectory("bo-cashback")
+        let ho = try Self.headOffice(dir)
+        let store = try ho.store()
+        let eligible = try store.database.read { c in
+            try c.queryOne("SELECT COUNT(*) AS n FROM cards WHERE customer_id IS NOT NULL AND status = 'active' AND balance >= 2000", [])!.int("n")
+        }
+        try ho.start()
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let r = try Self.drive(["cashback", ho.url, Self.screenshots])
+        #expect(r["empty"] as? Bool == true && (r["suggested"] as? String)?.isEmpty == false)
+        #expect((r["refused_2026-13"] as? String)?.contains("'2026-13' is not a period") == true)
+        #expect((r["refused_2099-01"] as? String)?.contains("has not ended yet") == true)
+        #expect((r["started"] as? String)?.hasPrefix("The cashback run for 2026-Q3 has started") == true)
+        let totals = try store.database.read { c in
+            try c.queryOne("SELECT COUNT(*) AS n, SUM(points) AS p, SUM(amount) AS a FROM cashback_payouts WHERE period = '2026-Q3'", [])!
+        }
+        let ledger = try store.database.read { c in try c.queryOne("SELECT -SUM(points) AS p FROM ledger WHERE kind = 'cashback'", [])!.int("p") }
+        #expect(totals.int("n") == eligible && eligible > 0 && ledger == totals.int("p"))
+        let row = ["done", String(eligible), String(totals.int("p")), Currency.eur.format(totals.int("a"))]
+        #expect((r["done"] as? [String: [String]])?["2026-Q3"] == row, "\(r["done"] ?? "")")
+        let csv = (r["csv"] as? String ?? "").split(separator: "\n").dropFirst()
+        #expect(csv.count == eligible && csv.reduce(Int64(0)) { $0 + Currency.eur.parse(String($1.split(separator: ",")[1]))! } == totals.int("a"))
+        #expect((r["again"] as? [String: [String]])?["2026-Q3"] == row)
+    }
+
     /// The member's own page on a phone-sized screen: sign-in with the code from the e-mail the
     /// SMTP server received, the balance, tier and digital card; the card's barcode and QR code
     /// read back by zbarimg from the page's picture and scanned at a till in tmux.

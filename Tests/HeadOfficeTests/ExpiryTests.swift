@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TillCore
 import TillDemo
+import TillDocuments
 import TillProtocol
 import TillTestSupport
 
@@ -49,6 +50,30 @@ struct ExpiryTests {
         let run = try store.runExpiry(at: later)
         #expect(run.points == (try store.database.read { c in try c.queryOne("SELECT SUM(points) AS p FROM ledger WHERE kind = 'opening'", [])!.int("p") }))
         #expect(try store.balance(of: card) == 0 && (try store.runExpiry(at: later)).points == 0)
+    }
+
+    /// Members who agreed to hear from us are told by e-mail, once a card and month, that points
+    /// expire; the others are not.
+    @Test func membersAreToldAheadOnce() throws {
+        let dir = TemporaryDirectory("expiry-mail")
+        let smtp = try SMTPSink(dir: dir)
+        let store = try makeHeadOffice(.sqlite, dir)
+        var programme = DemoCatalog.programme
+        programme.version = "demo-expiry"
+        programme.expiry = LoyaltyProgramme.Expiry(months: 1, noticeDays: 40)
+        try store.importProgramme(programme)
+        // The opening balances (loaded now) expire within 40 days: consenting members with an e-mail are told.
+        let consenting = demoCards.filter { $0.status == "active" && $0.balance > 0 && $0.member?.marketingConsent == true }
+        #expect(!consenting.isEmpty && consenting.count < demoCards.filter { $0.balance > 0 }.count)
+        #expect(try store.queueExpiryNotices() == consenting.count)
+        #expect(try store.queueExpiryNotices() == 0, "a second day in the same month queues nothing more")
+        let mail = MailSettings(relay: smtp.relay, from: "Rewards <rewards@example.com>")
+        #expect(try CashbackScheduler.sendExpiryNotices(store, mail: mail) == consenting.count)
+        #expect(try CashbackScheduler.sendExpiryNotices(store, mail: mail) == 0)
+        let first = try #require(consenting.first)
+        let message = try smtp.waitForMessage(to: first.member!.email!, containing: "expire by")
+        #expect(message.contains("Subject: \(first.balance) of your points expire by") && message.contains(String(first.number.suffix(4))), "\(message)")
+        #expect(smtp.messages().count == consenting.count)
     }
 
     /// A generated year of earning, redeeming and cancelled reservations on eight cards, expiry

@@ -188,6 +188,7 @@ extension HeadOfficeServer {
         addCustomerPages(pages)
         addPartnerPages(pages)
         addReportPages(pages)
+        addCashbackPages(pages)
     }
 
     static func loginPage(nonce: String, error: String?) -> LoginPage {

@@ -28,7 +28,7 @@ enum BackOfficeTemplates {
         "member-home": PackageResources.member_home_mustache,
         "reason": PackageResources.reason_mustache, "decide": PackageResources.decide_mustache, "approvals": PackageResources.approvals_mustache,
         "partners": PackageResources.partners_mustache, "settlement": PackageResources.settlement_mustache,
-        "reports": PackageResources.reports_mustache,
+        "reports": PackageResources.reports_mustache, "cashback": PackageResources.cashback_mustache,
     ]
 
     /// Parsed once. The templates are part of the program, not input: one that does not parse is
@@ -71,7 +71,8 @@ struct Frame: Sendable {
         ("/catalog", "Catalog & prices", BackOfficeRole.tillRoles), ("/settings", "Terminal settings", BackOfficeRole.tillRoles),
         ("/rollout", "Rollout", BackOfficeRole.tillRoles), ("/customers", "Customers", BackOfficeRole.customerRoles),
         ("/approvals", "Approvals", [.admin, .service]), ("/partners", "Partners", [.admin, .marketing]),
-        ("/settlement", "Settlement", [.admin, .marketing]), ("/reports", "Reports", BackOfficeRole.tillRoles),
+        ("/settlement", "Settlement", [.admin, .marketing]), ("/cashback", "Cashback", [.admin, .marketing]),
+        ("/reports", "Reports", BackOfficeRole.tillRoles),
         ("/receipts", "Receipts", Set(BackOfficeRole.allCases)),
     ]
 

@@ -547,6 +547,54 @@ def reports(base, shots):
     return out
 
 
+def cashback(base, shots):
+    """Marketing runs a cashback period from the cashback page (wrong periods refused first),
+    watches it finish, downloads the payout file, and runs it again (nothing more converted)."""
+    out = {}
+    d = browser(1280, 900)
+
+    def notice():
+        return css(d, ".notice")[0].text if css(d, ".notice") else ""
+
+    def runs():
+        return {r.get_attribute("data-period"): [r.find_element("css selector", c).text for c in (".state", ".cards", ".points", ".amount")]
+                for r in css(d, "#runs tr[data-period]")}
+
+    try:
+        sign_in(d, base, "anna", "anna-secret-1")
+        d.get(base + "/cashback")
+        out["empty"] = bool(css(d, "#no-runs"))
+        out["suggested"] = by_id(d, "period").get_attribute("value")
+        for bad in ["2026-13", "2099-01"]:
+            set_field(d, "period", bad)
+            submit(d, "run", "h1")
+            out["refused_" + bad] = notice()
+        set_field(d, "period", "2026-Q3")
+        submit(d, "run", "h1")
+        out["started"] = notice()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            d.get(base + "/cashback")
+            if runs().get("2026-Q3", ["running"])[0] == "done":
+                break
+            time.sleep(0.5)
+        out["done"] = runs()
+        if shots:
+            d.save_screenshot(shots + "/cashback.png")
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
+        req = urllib.request.Request(base + "/cashback/payouts.csv?period=2026-Q3", headers={"Cookie": cookies})
+        with urllib.request.urlopen(req) as r:
+            out["csv"] = r.read().decode()
+        set_field(d, "period", "2026-Q3")
+        submit(d, "run", "h1")
+        time.sleep(1.5)
+        d.get(base + "/cashback")
+        out["again"] = runs()
+    finally:
+        d.quit()
+    return out
+
+
 if __name__ == "__main__":
     scenario, arg = sys.argv[1], sys.argv[2]
     rest = sys.argv[3:]
@@ -568,6 +616,8 @@ if __name__ == "__main__":
         result = coalition(arg, rest[0] if rest else "")
     elif scenario == "reports":
         result = reports(arg, rest[0] if rest else "")
+    elif scenario == "cashback":
+        result = cashback(arg, rest[0] if rest else "")
     elif scenario == "till-shot":
         result = till_shot(arg, rest[0])
     else:
