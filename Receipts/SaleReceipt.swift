@@ -125,7 +125,7 @@ public enum LoyaltyBlock {
         "card": .text, "name": .text, "previous": .text,
         "earned": .list(.object(["label": .text, "points": .text, "rule": .text])),
         "earnedTotal": .text, "welcome": .text, "redeemed": .text, "redeemedValue": .text, "balance": .text,
-        "tier": .text, "nextTier": .text, "toNextTier": .text, "provisional": .bool,
+        "tier": .text, "nextTier": .text, "toNextTier": .text, "provisional": .bool, "expiring": .text, "expiringBy": .text,
     ])
 
     static func data(_ o: LoyaltyOutcome, currency c: Currency, spendBasis: Bool) -> TemplateValue {
@@ -147,6 +147,12 @@ public enum LoyaltyBlock {
             "provisional": .bool(o.customer.provisional),
         ]
         if let n = o.toNextTier { block["toNextTier"] = .text(spendBasis ? c.format(n) : "\(n) points") }
+        // Points that expire soon (head office's word at the card scan), less what this sale redeemed: the oldest go first.
+        if let soon = o.customer.expiringSoon, let by = o.customer.expiringBy, soon > o.redeemed {
+            let (y, m, d) = LocalDateTime.civil(fromDays: by / 86_400_000)
+            block["expiring"] = .text((soon - o.redeemed).description)
+            block["expiringBy"] = .text("\(y)-\(m < 10 ? "0" : "")\(m)-\(d < 10 ? "0" : "")\(d)")
+        }
         return .object(block)
     }
 }

@@ -8,8 +8,9 @@ extension HeadOfficeStore {
     // MARK: - Cards
 
     /// A card's authoritative state, and which of `pending` (sale UUIDs) head office has applied.
-    public func cardStatus(_ number: String, pending: [String]) throws -> CardStatus? {
-        try database.read { c in
+    public func cardStatus(_ number: String, pending: [String], at time: Int64 = HeadOfficeStore.now()) throws -> CardStatus? {
+        let expiry = try latestProgramme()?.expiry
+        return try database.read { c in
             guard let row = try c.queryOne("""
                 SELECT c.balance, c.qualifying, c.tier_code, c.status, c.replaced_by, cu.first_name, cu.last_name
                 FROM cards c LEFT JOIN customers cu ON cu.id = c.customer_id WHERE c.number = ?
@@ -19,9 +20,11 @@ extension HeadOfficeStore {
                 applied.append(id)
             }
             let name = [row["first_name"].text, row["last_name"].text].compactMap { $0 }.joined(separator: " ")
+            let expiring = try expiry.map { try Self.expirySchedule(number, expiry: $0, balance: row.int("balance"), at: time, c) }
             return CardStatus(
                 card: CardBalance(number: number, balance: row.int("balance"), tierCode: row["tier_code"].text, qualifying: row.int("qualifying")),
-                status: row.text("status"), customerName: name.isEmpty ? nil : name, applied: applied, replacedBy: row["replaced_by"].text)
+                status: row.text("status"), customerName: name.isEmpty ? nil : name, applied: applied, replacedBy: row["replaced_by"].text,
+                expiring: expiring?.isEmpty == false ? expiring : nil)
         }
     }
 

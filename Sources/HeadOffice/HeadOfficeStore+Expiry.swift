@@ -82,6 +82,34 @@ extension HeadOfficeStore {
         return run
     }
 
+    /// A card's points that expire within the notice days of `time` (those past their time that
+    /// tonight's run takes too), by when: its lots, oldest first, less what was used (oldest first).
+    static func expirySchedule(_ number: String, expiry: LoyaltyProgramme.Expiry, balance: Int64, at time: Int64,
+                               _ c: any SQLConnection) throws -> [ExpiringLot] {
+        let restoring: Set<String> = ["release", "return-redeem", "channel-refund"]
+        var lots: [(at: Int64, points: Int64)] = []
+        var used: Int64 = 0
+        for r in try c.query("SELECT kind, points, created_at FROM ledger WHERE card_number = ? ORDER BY created_at, id", [.text(number)]) {
+            let p = r.int("points")
+            if restoring.contains(r.text("kind")) { used = used.addingClamped(-p) } else if p > 0 { lots.append((r.int("created_at"), p)) } else { used = used.addingClamped(-p) }
+        }
+        let horizon = time + max(1, expiry.noticeDays) * 86_400_000
+        var out: [ExpiringLot] = []
+        var total: Int64 = 0
+        for lot in lots {
+            let taken = min(max(0, used), lot.points)
+            used -= taken
+            let left = min(lot.points - taken, balance - total)
+            guard left > 0 else { continue }
+            let when = expiry.expiresAt(earnedAt: lot.at)
+            if when > horizon { break }
+            if let last = out.last, last.at == when { out[out.count - 1].points += left } else { out.append(ExpiringLot(points: left, at: when)) }
+            total += left
+            if out.count == 10 { break }
+        }
+        return out
+    }
+
     /// Runs expiry once a day (UTC): nil when the programme has none or today's run is done.
     /// Two head office processes may both run it: the second expires nothing more.
     public func runDueExpiry(at time: Int64 = HeadOfficeStore.now()) throws -> ExpiryRun? {

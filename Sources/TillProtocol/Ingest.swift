@@ -122,13 +122,27 @@ public struct CardStatus: Codable, Sendable, Equatable {
     public var applied: [String]
     /// For a replaced card: the card that carries its points now.
     public var replacedBy: String?
+    /// Points of the balance that expire within the programme's notice days, oldest first, and
+    /// when (the till takes them off its offline view once that time has passed).
+    public var expiring: [ExpiringLot]?
 
-    public init(card: CardBalance, status: String, customerName: String?, applied: [String], replacedBy: String? = nil) {
+    public init(card: CardBalance, status: String, customerName: String?, applied: [String], replacedBy: String? = nil, expiring: [ExpiringLot]? = nil) {
         self.card = card
         self.status = status
         self.customerName = customerName
         self.applied = applied
         self.replacedBy = replacedBy
+        self.expiring = expiring
+    }
+}
+
+/// Points that expire at an instant (epoch ms, UTC).
+public struct ExpiringLot: Codable, Sendable, Equatable {
+    public var points: Int64
+    public var at: Int64
+    public init(points: Int64, at: Int64) {
+        self.points = points
+        self.at = at
     }
 }
 

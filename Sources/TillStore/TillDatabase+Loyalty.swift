@@ -69,12 +69,36 @@ extension TillDatabase: LoyaltyDirectory {
         let name = [row["first_name"] as String? ?? "", row["last_name"] as String? ?? ""].filter { !$0.isEmpty }.joined(separator: " ")
         let unconfirmed: Int64 = row["unconfirmed"]
         let confirmedAt: Int64? = row["confirmed_at"]
-        return .member(SaleCustomer(
+        let (expired, soon, by) = Self.expiring(row["expiring"], spentSince: Points(row["pending_redeemed"]).count, now: now)
+        var customer = SaleCustomer(
             cardNumber: number, customerID: customerID, name: name.isEmpty ? "Member" : name, tierCode: tier?.code,
-            tierName: tier?.name, balance: Points(row["confirmed_balance"]) + pending, qualifying: qualifying,
+            tierName: tier?.name, balance: max(0, Points(row["confirmed_balance"]) + pending - Points(expired)), qualifying: qualifying,
             offlineLeft: max(0, programme.redemption.offlineCapPoints - Points(row["pending_redeemed"])),
-            provisional: unconfirmed > 0 || confirmedAt == nil,
-            priorPurchases: try priorPurchases(card: number, programme: programme, now: now)))
+            provisional: unconfirmed > 0 || confirmedAt == nil || expired > 0,
+            priorPurchases: try priorPurchases(card: number, programme: programme, now: now))
+        if soon > 0 { customer.expiringSoon = Points(soon); customer.expiringBy = by }
+        return .member(customer)
+    }
+
+    /// What head office last said expires soon (JSON [{points, at}]), against this till's
+    /// redemptions since (they use the oldest points first): the points whose time has passed
+    /// (the offline view takes them off), and those still to expire with the last time.
+    static func expiring(_ json: String?, spentSince: Int64, now: Timestamp) -> (expired: Int64, soon: Int64, by: Int64?) {
+        guard let json, let lots = try? JSONDecoder().decode([ExpiringLot].self, from: Data(json.utf8)) else { return (0, 0, nil) }
+        var spent = max(0, spentSince), expired: Int64 = 0, soon: Int64 = 0, by: Int64?
+        for lot in lots.sorted(by: { $0.at < $1.at }) {
+            let used = min(spent, max(0, lot.points))
+            spent -= used
+            let left = max(0, lot.points) - used
+            guard left > 0 else { continue }
+            if lot.at <= now {
+                expired = expired.addingReportingOverflow(left).overflow ? .max : expired + left
+            } else {
+                soon = soon.addingReportingOverflow(left).overflow ? .max : soon + left
+                by = lot.at
+            }
+        }
+        return (expired, soon, by)
     }
 
     /// For each Nth-purchase rule: the card's qualifying sales at this till within the rule's period.

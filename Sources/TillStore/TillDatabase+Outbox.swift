@@ -117,6 +117,9 @@ extension TillDatabase {
                 if let by = status.replacedBy {
                     try db.execute(sql: "UPDATE card SET replaced_by = ? WHERE number = ?", arguments: [by, status.card.number])
                 }
+                // What expires soon, as of this balance (nothing: forget what was said before).
+                let expiring = status.expiring.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+                try db.execute(sql: "UPDATE card SET expiring = ? WHERE number = ?", arguments: [expiring, status.card.number])
             }
         }
     }

@@ -427,6 +427,11 @@ extension TillDatabase {
             // The card that replaced a lost one (head office's card publications), named when the old card is scanned.
             try db.execute(sql: "ALTER TABLE card ADD COLUMN replaced_by TEXT")
         }
+        m.registerMigration("v14-card-expiring") { db in
+            // Points of the card that expire soon, and when, as head office last said (JSON
+            // [{points, at}]): the offline view takes them off once their time has passed.
+            try db.execute(sql: "ALTER TABLE card ADD COLUMN expiring TEXT")
+        }
         return m
     }
 

@@ -45,6 +45,12 @@ struct ExpiryTests {
         let store = try ho.store()
         let soon = try #require(try store.expiringPoints(card))
         #expect(soon.points == 1_500)
+        // The till hears the same at a card scan: 1,500 points, and the day they go.
+        let opened = try store.database.read { c in try c.queryOne("SELECT created_at FROM ledger WHERE card_number = ? AND kind = 'opening'", [.text(card)])!.int("created_at") }
+        let day = programme.expiry!.expiresAt(earnedAt: opened)
+        #expect(try store.cardStatus(card, pending: [])?.expiring == [ExpiringLot(points: 1_500, at: day)])
+        #expect(programme.expiry!.cutoff(at: day) > opened && programme.expiry!.cutoff(at: day - 86_400_000) <= opened)
+        #expect(try store.cardStatus(card, pending: [], at: opened - 90 * 86_400_000)?.expiring == nil, "beyond the notice days: nothing said")
         // A month and a day later they are gone, once.
         let later = HeadOfficeStore.now() + 32 * 86_400_000
         let run = try store.runExpiry(at: later)

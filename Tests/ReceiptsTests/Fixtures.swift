@@ -30,7 +30,7 @@ func sampleData(copy: Bool = false) throws -> TemplateValue {
 
 /// A member's sale: milk and coffee (8.18), part paid with 818 points, by the demo programme; the
 /// member's balance was not yet confirmed by head office.
-func loyaltySale(registered: Bool = false) throws -> CompletedSale {
+func loyaltySale(registered: Bool = false, expiring: (Points, Int64)? = nil) throws -> CompletedSale {
     let till = TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur)
     let programme = DemoCatalog.programme
     var s = OpenSale(id: "00000000-0000-4000-8000-000000000043", startedAt: 0, cashier: Cashier(number: "1", name: "Anna"), currency: .eur)
@@ -42,10 +42,13 @@ func loyaltySale(registered: Bool = false) throws -> CompletedSale {
         ? Registration(cardNumber: "6034000009000008", firstName: "Olga", lastName: "Smirnova", phone: "+7 912 345 6789",
                        email: "olga@example.com", postcode: "10115", birthDate: nil, marketingConsent: true, registeredAt: 0)
         : nil
-    let customer = SaleCustomer(
+    let member = SaleCustomer(
         cardNumber: registered ? "6034000009000008" : "6034000000000015", customerID: "M1", name: registered ? "Olga Smirnova" : "Anna Ivanova",
         tierCode: registered ? "MEM" : "SLV", tierName: registered ? "Member" : "Silver", balance: registered ? 0 : 1500,
         qualifying: registered ? 0 : 60_000, offlineLeft: 2000, provisional: true, registration: registration)
+    var customer = member
+    customer.expiringSoon = expiring?.0
+    customer.expiringBy = expiring?.1
     s = try s.trying(.identifyCustomer(customer: customer))
     if !registered { s = try s.trying(.addTender(tender: Tender(kind: .points, amount: 409, points: 818))) }
     s = try s.trying(.addTender(tender: Tender(kind: .cash, amount: 1000)))

@@ -105,6 +105,19 @@ struct GoldenReceiptTests {
         #expect(v.elements.last == .cut(partial: true))
     }
 
+    /// Points that expire soon print under the new balance, less what the sale itself redeemed
+    /// (the oldest points go first); none expiring: no line.
+    @Test func pointsExpiringSoonPrintUnderTheBalance() throws {
+        let t = try ReceiptTemplate(named: "sale.receipt", from: BuiltInTemplates(), schema: SaleReceipt.schema, maxImageWidth: 576)
+        #expect(!t.render(SaleReceipt.data(try loyaltySale(), date: ""), columns: 48).lines.contains { $0.contains("expire") })
+        let by: Int64 = 1_798_675_200_000   // 2026-12-31T00:00:00Z
+        let lines = t.render(SaleReceipt.data(try loyaltySale(expiring: (1_000, by)), date: ""), columns: 48).lines
+        let balance = try #require(lines.firstIndex { $0.hasPrefix("New balance") })
+        #expect(lines[balance + 1] == "182 points expire by 2026-12-31", "\(lines)")
+        #expect(!t.render(SaleReceipt.data(try loyaltySale(expiring: (800, by)), date: ""), columns: 48).lines.contains { $0.contains("expire") },
+                "the sale redeemed 818: none left to expire")
+    }
+
     @Test func pointsBlock() throws {
         let v = try check("loyalty-generic-80", profile: "generic-80", paper: 80, sale: try loyaltySale())
         let block = Array(v.text.drop { !$0.hasPrefix("Loyalty card") }.prefix(14))

@@ -44,6 +44,31 @@ private func memberSale(_ customer: SaleCustomer, id: String, points: Points = 0
 
 @Suite("Loyalty in the till database")
 struct LoyaltyStoreTests {
+    /// What head office said expires soon: shown as expiring until its time, then taken off the
+    /// offline balance; the till's own redemptions since use those points first.
+    @Test func pointsHeadOfficeSaidExpireLeaveTheOfflineBalanceOnTime() throws {
+        let dir = TemporaryDirectory("till-expiry")
+        let db = try loyaltyDatabase(dir)
+        let now: Int64 = 1_795_000_000_000
+        let lots = [ExpiringLot(points: 300, at: now + 86_400_000), ExpiringLot(points: 200, at: now + 5 * 86_400_000)]
+        try db.confirmCard(CardStatus(card: CardBalance(number: anna, balance: 1_500, tierCode: nil, qualifying: 0), status: "active",
+                                      customerName: "Anna Ivanova", applied: [], expiring: lots), at: now)
+        func look(_ at: Int64) throws -> SaleCustomer {
+            guard case .member(let c) = try db.lookupCard(anna, programme: programme, now: at) else { throw CardError.unknown(anna) }
+            return c
+        }
+        let today = try look(now)
+        #expect(today.balance == 1_500 && today.expiringSoon == 500 && today.expiringBy == now + 5 * 86_400_000)
+        let in2Days = try look(now + 2 * 86_400_000)
+        #expect(in2Days.balance == 1_200 && in2Days.expiringSoon == 200 && in2Days.provisional)
+        #expect(try look(now + 6 * 86_400_000).balance == 1_000)
+        #expect(try look(now + 6 * 86_400_000).expiringSoon == nil)
+        // Head office's next answer says nothing expires: the till forgets the lots.
+        try db.confirmCard(CardStatus(card: CardBalance(number: anna, balance: 1_000, tierCode: nil, qualifying: 0), status: "active",
+                                      customerName: "Anna Ivanova", applied: []), at: now + 7 * 86_400_000)
+        #expect(try look(now + 7 * 86_400_000).balance == 1_000)
+    }
+
     @Test func theProgrammeIsStoredAsData() throws {
         let dir = TemporaryDirectory()
         let db = try makeDemoDatabase(in: dir)

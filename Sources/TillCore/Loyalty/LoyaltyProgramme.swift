@@ -145,6 +145,14 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
                       noticeDays: try c.decodeIfPresent(Int64.self, forKey: .noticeDays) ?? 30)
         }
 
+        /// When points earned at `earnedAt` are expired by head office's daily run (just after
+        /// midnight UTC): the start of the first UTC day whose cutoff is past them.
+        public func expiresAt(earnedAt c: Int64) -> Int64 {
+            var day = max(c / 86_400_000 + 1, c / 86_400_000 + max(0, min(months, 1_200)) * 28 - 3)
+            for _ in 0..<800 where cutoff(at: day * 86_400_000) <= c { day += 1 }
+            return day * 86_400_000
+        }
+
         /// Points earned before this instant (epoch ms, UTC) have expired at `time`.
         public func cutoff(at time: Int64) -> Int64 {
             var days = time / 86_400_000

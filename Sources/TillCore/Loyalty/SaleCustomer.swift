@@ -18,6 +18,9 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
     public var priorPurchases: [String: Int64]
     /// Set when the card was issued during this sale.
     public var registration: Registration?
+    /// Points of `balance` that expire soon, and by when (epoch ms), as head office last said.
+    public var expiringSoon: Points? = nil
+    public var expiringBy: Int64? = nil
 
     public init(
         cardNumber: String, customerID: String?, name: String, tierCode: String?, tierName: String?, balance: Points,
