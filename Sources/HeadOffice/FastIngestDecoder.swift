@@ -48,7 +48,7 @@ enum FastIngestDecoder {
         "net", "taxRateBasisPoints", "rateBasisPoints", "gross", "vat", "points", "subtotal", "lineDiscounts", "saleDiscount", "total",
         "paid", "change", "itemCount", "localMinutes", "qualifying", "redeemed", "redeemedValue", "balanceBefore", "balanceAfter",
         "offlineLeft", "toNextTier", "pointsTakenBack", "pointsRestored", "number", "from", "to", "salesCount", "salesValue",
-        "refundsValue", "netSales",
+        "refundsValue", "netSales", "expiringSoon", "expiringBy",
     ]
 
     /// The first whole-number field whose value is a fraction, an exponent or past Int64, named
@@ -341,7 +341,7 @@ enum FastIngestDecoder {
         var tierCode: String??, tierName: String??, priorPurchases: [String: Int64]?, qualifying: Int64?
         var earned: [SaleDocument.AwardPart]?, welcome: [SaleDocument.AwardPart]?, redeemed: Int64?, redeemedValue: Int64?
         var balanceBefore: Int64?, balanceAfter: Int64?, provisional: Bool?, offlineLeft: Int64??, nextTierName: String??
-        var toNextTier: Int64??, registration: SaleDocument.RegistrationInfo??
+        var toNextTier: Int64??, registration: SaleDocument.RegistrationInfo??, expiringSoon: Int64??, expiringBy: Int64??
         try r.object { r, k throws(Fail) in
             switch k {
             case "cardNumber": try once(&cardNumber, r.string())
@@ -370,6 +370,8 @@ enum FastIngestDecoder {
             case "nextTierName": try once(&nextTierName, r.null() ? nil : r.string())
             case "toNextTier": try once(&toNextTier, r.null() ? nil : r.int())
             case "registration": try once(&registration, r.null() ? nil : registrationInfo(&r))
+            case "expiringSoon": try once(&expiringSoon, r.null() ? nil : r.int())
+            case "expiringBy": try once(&expiringBy, r.null() ? nil : r.int())
             default: try r.skipValue()
             }
         }
@@ -380,7 +382,8 @@ enum FastIngestDecoder {
             localMinutes: localMinutes, tierCode: tierCode ?? nil, tierName: tierName ?? nil, priorPurchases: priorPurchases,
             qualifying: qualifying, earned: earned, welcome: welcome, redeemed: redeemed, redeemedValue: redeemedValue,
             balanceBefore: balanceBefore, balanceAfter: balanceAfter, provisional: provisional, offlineLeft: offlineLeft ?? nil,
-            nextTierName: nextTierName ?? nil, toNextTier: toNextTier ?? nil, registration: registration ?? nil)
+            nextTierName: nextTierName ?? nil, toNextTier: toNextTier ?? nil, registration: registration ?? nil,
+            expiringSoon: expiringSoon ?? nil, expiringBy: expiringBy ?? nil)
     }
 
     static func registrationInfo(_ r: inout Reader) throws(Fail) -> SaleDocument.RegistrationInfo {

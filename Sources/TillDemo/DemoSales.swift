@@ -14,6 +14,8 @@ public struct DemoSales: Sendable {
     /// some prices overridden, some sales discounted, some paid by card. Off: the plain sales the
     /// benchmarks and older tests were written for (the same for a seed as before).
     public var variety = false
+    /// Unissued cards to give new members during sales (with `variety`, one sale in 25 until they run out).
+    public var cardsToIssue: [String] = []
     var rng: SplitMix64
     var clock: Int64
     let products = DemoCatalog.featured.filter { !$0.soldByWeight }
@@ -69,7 +71,17 @@ public struct DemoSales: Sendable {
             if rng.next() % 7 == 0 { sale = try sale.trying(.discountSale(discount: .percent(basisPoints: 500), reason: "staff")) }
         }
         var customer: SaleCustomer?
-        if rng.next() % 5 != 0 {
+        if variety, !cardsToIssue.isEmpty, rng.next() % 25 == 0 {
+            // A new member: the card issued with this sale (as the till's registration form does).
+            let card = cardsToIssue.removeFirst()
+            let first = programme.tier(for: 0)
+            let r = Registration(cardNumber: card, firstName: "New", lastName: "Member \(card.suffix(4))", phone: nil,
+                                 email: "new\(card.suffix(6))@example.com", postcode: nil, birthDate: nil, marketingConsent: false, registeredAt: clock)
+            let c = SaleCustomer(cardNumber: card, customerID: card, name: "New Member", tierCode: first?.code, tierName: first?.name, balance: 0,
+                                 qualifying: 0, offlineLeft: programme.redemption.offlineCapPoints, provisional: true, registration: r)
+            customer = c
+            sale = try sale.trying(.identifyCustomer(customer: c))
+        } else if rng.next() % 5 != 0 {
             // Cards 3 and 4 of the demo are blocked and lost: skip them.
             var n = 1 + Int(rng.next() % UInt64(cards))
             if n == 3 || n == 4 { n = 1 }

@@ -212,6 +212,8 @@ extension SaleDocument.LoyaltyInfo {
         g.text(nextTierName, "loyalty.nextTierName", max: 80)
         if let t = toNextTier { g.within(t, DocumentBounds.balance, "loyalty.toNextTier") }
         if let r = registration { r.check(&g, "loyalty.registration") }
+        if let e = expiringSoon { g.within(e, DocumentBounds.balance, "loyalty.expiringSoon") }
+        if let e = expiringBy { g.within(e, DocumentBounds.epochMillis, "loyalty.expiringBy") }
     }
 }
 

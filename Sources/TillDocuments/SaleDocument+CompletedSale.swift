@@ -41,7 +41,8 @@ extension SaleDocument.LoyaltyInfo {
             welcome: o.welcome.parts.map(SaleDocument.AwardPart.init), redeemed: o.redeemed.count, redeemedValue: o.redeemedValue,
             balanceBefore: o.balanceBefore.count, balanceAfter: o.balanceAfter.count, provisional: c.provisional, offlineLeft: c.offlineLeft?.count,
             nextTierName: o.nextTierName, toNextTier: o.toNextTier,
-            registration: c.registration.map { SaleDocument.RegistrationInfo($0, timeZone: timeZone) })
+            registration: c.registration.map { SaleDocument.RegistrationInfo($0, timeZone: timeZone) },
+            expiringSoon: c.expiringSoon?.count, expiringBy: c.expiringBy)
     }
 
     /// The outcome back from a document (reprints, returns, head office).
@@ -51,10 +52,12 @@ extension SaleDocument.LoyaltyInfo {
                          postcode: $0.postcode, birthDate: $0.birthDate, marketingConsent: $0.marketingConsent,
                          registeredAt: ProtocolTime.parse($0.registeredAt) ?? 0)
         }
-        let customer = SaleCustomer(
+        var customer = SaleCustomer(
             cardNumber: cardNumber, customerID: customerID, name: customerName, tierCode: tierCode, tierName: tierName,
             balance: Points(balanceBefore), qualifying: qualifying, offlineLeft: offlineLeft.map { Points($0) }, provisional: provisional,
             priorPurchases: priorPurchases, registration: registration)
+        customer.expiringSoon = expiringSoon.map { Points($0) }
+        customer.expiringBy = expiringBy
         return LoyaltyOutcome(
             customer: customer, programmeVersion: programmeVersion,
             context: EarnContext(time: LocalDateTime(minutes: localMinutes), storeID: storeID, tierCode: tierCode, priorPurchases: priorPurchases),

@@ -189,13 +189,20 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         public var nextTierName: String?
         public var toNextTier: Int64?
         public var registration: RegistrationInfo?
+        /// Points of `balanceBefore` that head office said expire soon, and by when (epoch ms): the
+        /// receipt's line, printed again by a reprint.
+        public var expiringSoon: Int64?
+        public var expiringBy: Int64?
 
         public init(
             cardNumber: String, customerID: String?, customerName: String, programmeVersion: String, localMinutes: Int64,
             tierCode: String?, tierName: String?, priorPurchases: [String: Int64], qualifying: Int64, earned: [AwardPart],
             welcome: [AwardPart], redeemed: Int64, redeemedValue: Int64, balanceBefore: Int64, balanceAfter: Int64,
-            provisional: Bool, offlineLeft: Int64?, nextTierName: String?, toNextTier: Int64?, registration: RegistrationInfo?
+            provisional: Bool, offlineLeft: Int64?, nextTierName: String?, toNextTier: Int64?, registration: RegistrationInfo?,
+            expiringSoon: Int64? = nil, expiringBy: Int64? = nil
         ) {
+            self.expiringSoon = expiringSoon
+            self.expiringBy = expiringBy
             self.cardNumber = cardNumber
             self.customerID = customerID
             self.customerName = customerName

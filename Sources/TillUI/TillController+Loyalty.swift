@@ -94,7 +94,7 @@ extension TillController {
         do {
             guard case .member(let fresh) = try directory.cachedCard(current.cardNumber, programme: programme, now: env.now()) else { return }
             guard fresh.balance != current.balance || fresh.tierCode != current.tierCode || fresh.provisional != current.provisional
-                    || fresh.qualifying != current.qualifying else { return }
+                    || fresh.qualifying != current.qualifying || fresh.expiringSoon != current.expiringSoon else { return }
             try apply(.identifyCustomer(customer: fresh))
             applyTierDiscount()
             if let withDue = onScreen {

@@ -276,14 +276,16 @@ struct BackOfficeBrowserTests {
         func hundredths(_ v: Int64) -> String { "\(v / 100).\(v % 100 < 10 ? "0" : "")\(v % 100)" }
         let cashiers = try rows("""
             SELECT store_id, cashier, COUNT(*) AS n, SUM(total) AS t, SUM(items) AS i, SUM(duration_ms) AS ms, SUM(CASE WHEN card_number IS NULL THEN 0 ELSE 1 END) AS carded,
-                SUM(voids) AS v, SUM(overrides) AS o FROM sales WHERE completed_ms >= ? AND completed_ms < ? GROUP BY store_id, cashier ORDER BY store_id, cashier
+                SUM(voids) AS v, SUM(overrides) AS o, SUM(CASE WHEN EXISTS (SELECT 1 FROM registrations r WHERE r.sale_id = sales.sale_id) THEN 1 ELSE 0 END) AS e
+            FROM sales WHERE completed_ms >= ? AND completed_ms < ? GROUP BY store_id, cashier ORDER BY store_id, cashier
             """, range).map {
             let n = $0.int("n"), t = $0.int("t")
             return [$0.text("store_id"), $0.text("cashier"), String(n), money.format(t), money.format(t / n), hundredths($0.int("i") * 6_000_000 / $0.int("ms")),
-                    hundredths($0.int("carded") * 10_000 / n), "0", String($0.int("v")), String(refundsByCashier[$0.text("store_id") + "/" + $0.text("cashier")] ?? 0),
+                    hundredths($0.int("carded") * 10_000 / n), String($0.int("e")), String($0.int("v")), String(refundsByCashier[$0.text("store_id") + "/" + $0.text("cashier")] ?? 0),
                     String($0.int("o"))]
         }
         #expect(cashiers.count == 5 && table("cashiers", "cashiers") == cashiers, "\(table("cashiers", "cashiers"))")
+        #expect(cashiers.reduce(0) { $0 + Int($1[7])! } >= 3, "new members enrolled at the tills")
         // The baskets: the chain's sales by category (the test reads each sale's categories itself) and the cafe's orders.
         var cells: [String: [Int64]] = [:]
         for s in try rows("SELECT categories, card_number FROM sales WHERE completed_ms >= ? AND completed_ms < ?", range) {

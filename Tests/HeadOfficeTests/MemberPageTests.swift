@@ -85,6 +85,14 @@ struct MemberPageTests {
         #expect(home.status == 200 && home.text.contains("<div class=\"big\" id=\"balance\">1500</div>"), "\(home.text.prefix(3000))")
         #expect(home.text.contains("<strong id=\"tier\">Silver</strong>") && home.text.contains("more spend to reach Gold"))
         #expect(home.text.contains("/member/card.svg?kind=barcode&amp;card=\(Self.anna)") && !home.text.contains("<script"))
+        #expect(!home.text.contains("id=\"expiring\""))
+        // Once points expire (a month after they were earned, told 40 days ahead), the page says so.
+        var expiring = DemoCatalog.programme
+        expiring.version = "demo-expiry"
+        expiring.expiry = LoyaltyProgramme.Expiry(months: 1, noticeDays: 40)
+        try store.importProgramme(expiring)
+        let soon = try await send("GET", "/member", cookie: "member_session=\(token)")
+        #expect(soon.text.contains("<p id=\"expiring\"><strong>1500 points expire soon (by "), "\(soon.text.prefix(3000))")
         let svg = try await send("GET", "/member/card.svg?kind=qr&card=\(Self.anna)", cookie: "member_session=\(token)")
         #expect(svg.status == 200 && svg.text.hasPrefix("<svg"))
         #expect(try await send("GET", "/member/card.svg?kind=qr&card=\(DemoCatalog.cardNumber(2))", cookie: "member_session=\(token)").status == 404)

@@ -139,6 +139,56 @@ struct PublicationTmuxTests {
         #expect(sums.count == 2 && sums.allSatisfy { $0.0 == $0.1 })
         try t.send("F12"); try t.send("C-q")
     }
+
+    /// Points that expire soon, as head office says at the card scan, reach a till in tmux and
+    /// its receipt: "N points expire by DATE" under the new balance.
+    @Test func pointsExpiringSoonPrintOnTheReceiptOfATillInTmux() throws {
+        let dir = TemporaryDirectory("expiry-tmux")
+        let ho = try HeadOfficeProcess(.sqlite, dir: dir)
+        try ho.start()
+        let store = try ho.store()
+        try store.importProgramme(DemoCatalog.programme)
+        try store.importCards(DemoCatalog.cards(members: 4, stock: 2))
+        // Head office's programme: points expire a month after they were earned, members told 40 days ahead.
+        var programme = DemoCatalog.programme
+        programme.version = "demo-expiry"
+        programme.expiry = LoyaltyProgramme.Expiry(months: 1, noticeDays: 40)
+        try store.importProgramme(programme)
+        let card = DemoCatalog.cardNumber(1)
+        let lots = try #require(try store.cardStatus(card, pending: [])?.expiring)
+        #expect(lots.map(\.points) == [1_500])
+        let day = ProtocolTime.format(lots[0].at, timeZone: TimeZone(identifier: "UTC")!).prefix(10)
+        let till = try TillProcess(headOffice: ho, storeID: "0001")
+        let t = try Tmux(command: till.command, width: 120, height: 30, environment: ["LANG": "C.UTF-8", "TZ": "UTC"])
+        try Self.signOn(t)
+        // The first scan is answered from the till's cache at once; head office's answer (with what
+        // expires) comes into the cache after it. The second sale's scan has it.
+        for n in 1...2 {
+            try t.send("5012345678900", "Enter")
+            try t.waitFor("Milk 1L")
+            try t.send("F5")
+            try t.waitFor("LOYALTY CARD")
+            try t.send(card, "Enter")
+            try t.waitFor("this sale")
+            try t.send("F6")
+            try t.waitFor("0001-01-00000\(n) complete")
+            let deadline = Date().addingTimeInterval(15)
+            while n == 1, Date() < deadline {
+                if case .member(let c) = try till.database().lookupCard(card, programme: DemoCatalog.programme, now: HeadOfficeStore.now()),
+                   c.expiringSoon == 1_500 { break }
+                usleep(100_000)
+            }
+        }
+        try t.send("F12"); try t.send("C-q")
+        let receipt = try till.run(["receipt", "0001-01-000002"])
+        let lines = receipt.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let balance = try #require(lines.firstIndex { $0.hasPrefix("New balance") }, "\(receipt)")
+        // 1,500 loaded points, and the first sale's points too once head office has that sale (they expire the same day).
+        let all = try #require(try store.cardStatus(card, pending: [])?.expiring?.reduce(0) { $0 + $1.points })
+        let line = lines[balance + 1]
+        let printed = Int64(line.prefix { $0.isNumber }) ?? 0
+        #expect(line.hasSuffix(" points expire by \(day)") && (1_500...all).contains(printed), "\(receipt)")
+    }
 }
 
 extension HeadOfficeStore {

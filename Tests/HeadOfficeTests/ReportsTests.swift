@@ -28,6 +28,8 @@ struct ReportsTests {
             t.generator = SaleGenerator(database: t.db, till: t.identity, seed: UInt64(40 + i), start: ProtocolTime.parse(start)!)
             t.generator.sales.variety = true
             t.generator.sales.cashiers = people.map { Cashier(number: $0.0, name: $0.1, role: .cashier) }
+            // New members at the tills: the stock cards, each issued once.
+            t.generator.sales.cardsToIssue = [[0, 1], [2], [3, 4]][i].map { DemoCatalog.cardNumber(DemoCatalog.firstStockCard + $0) }
             let sales = try t.generator.ring(160)
             for (k, sale) in sales.enumerated() where k % 17 == 3 {
                 let selections = sale.basket.lines.filter { !$0.voided }.map { ReturnSelection(line: $0.number, quantity: $0.item.quantity) }
@@ -47,7 +49,7 @@ struct ReportsTests {
         let store = try makeHeadOffice(backend, dir)
         let tills = try Self.generate(store)
         // The journals' own figures for October, by store, by cashier, by category.
-        struct Figures: Equatable { var sales: Int64 = 0, total: Int64 = 0, items: Int64 = 0, ms: Int64 = 0, carded: Int64 = 0, voids: Int64 = 0,
+        struct Figures: Equatable { var sales: Int64 = 0, total: Int64 = 0, items: Int64 = 0, ms: Int64 = 0, carded: Int64 = 0, enrolled: Int64 = 0, voids: Int64 = 0,
                                     overrides: Int64 = 0, discounts: Int64 = 0, cash: Int64 = 0, card: Int64 = 0, points: Int64 = 0, refunds: Int64 = 0,
                                     refunded: Int64 = 0 }
         var byStore: [String: Figures] = [:], byCashier: [String: Figures] = [:], hours = Array(repeating: Int64(0), count: 24)
@@ -67,6 +69,7 @@ struct ReportsTests {
                 }
                 f.ms = at - ProtocolTime.parse(d.startedAt)!
                 f.carded = d.loyalty == nil ? 0 : 1
+                f.enrolled = d.loyalty?.registration == nil ? 0 : 1
                 for tender in d.tenders {
                     switch tender.kind {
                     case "cash": f.cash += tender.amount
@@ -75,7 +78,7 @@ struct ReportsTests {
                     }
                 }
                 func add(_ a: inout Figures, _ b: Figures) {
-                    a.sales += b.sales; a.total += b.total; a.items += b.items; a.ms += b.ms; a.carded += b.carded; a.voids += b.voids
+                    a.sales += b.sales; a.total += b.total; a.items += b.items; a.ms += b.ms; a.carded += b.carded; a.enrolled += b.enrolled; a.voids += b.voids
                     a.overrides += b.overrides; a.discounts += b.discounts; a.cash += b.cash; a.card += b.card; a.points += b.points
                 }
                 add(&byStore[d.storeID, default: Figures()], f)
@@ -99,6 +102,7 @@ struct ReportsTests {
             }
         }
         #expect(outside > 0, "the last till's sales should cross into November")
+        #expect(byCashier.values.reduce(0) { $0 + $1.enrolled } >= 3, "new members should have been enrolled at the tills")
         #expect(byStore.values.allSatisfy { $0.voids > 0 && $0.overrides > 0 && $0.discounts > 0 && $0.card > 0 && $0.refunds > 0 })
 
         // Per store.
@@ -120,8 +124,8 @@ struct ReportsTests {
         #expect(Set(cashiers.map { $0.store + "/" + $0.cashier }) == Set(byCashier.keys))
         for c in cashiers {
             let e = byCashier[c.store + "/" + c.cashier]!
-            #expect([c.sales, c.total, c.averageCheck, c.itemsPerMinuteX100, c.attachBP, c.voids, c.refunds, c.overrides]
-                    == [e.sales, e.total, e.total / e.sales, e.items * 6_000_000 / e.ms, e.carded * 10_000 / e.sales, e.voids, e.refunds, e.overrides],
+            #expect([c.sales, c.total, c.averageCheck, c.itemsPerMinuteX100, c.attachBP, c.enrolments, c.voids, c.refunds, c.overrides]
+                    == [e.sales, e.total, e.total / e.sales, e.items * 6_000_000 / e.ms, e.carded * 10_000 / e.sales, e.enrolled, e.voids, e.refunds, e.overrides],
                     "cashier \(c.store)/\(c.cashier)")
         }
         #expect(try store.cashierReport(Self.october, store: "0001").map(\.cashier) == ["11", "12", "13", "14"])
