@@ -84,7 +84,7 @@ struct CashbackScheduler: Service {
                     if told > 0 { logger.info("expiry notices sent", metadata: ["e-mails": "\(told)"]) }
                 }
             } catch {
-                logger.error("cashback run stopped; it is tried again in a minute", metadata: ["error": "\(error)"])
+                logger.error("the scheduled cashback, expiry or their e-mails stopped; they are tried again in a minute", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(nanoseconds: 60_000_000_000)
         }

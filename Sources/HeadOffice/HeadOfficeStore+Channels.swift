@@ -115,16 +115,21 @@ extension HeadOfficeStore {
             throw ChannelRefusal(400, "A channel's name is 1 to 40 letters, digits, - or _ (e.g. web-shop), not '\(name.prefix(60))'")
         }
         guard !scopes.isEmpty else { throw ChannelRefusal(400, "Give the channel at least one scope: earn, redeem or read") }
-        let key = "ch." + name + "." + Self.randomToken()
-        try database.write { c in
+        return try database.write { c in
             if try c.queryOne("SELECT name FROM channels WHERE name = ?", [.text(name)]) != nil && !replace {
                 throw ChannelRefusal(409, "Channel \(name) exists: give it a new key with --replace (its old key stops working)")
             }
-            try c.execute("""
-                INSERT INTO channels (name, key_hash, scopes, created_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET key_hash = excluded.key_hash, scopes = excluded.scopes, created_at = excluded.created_at, revoked_at = NULL
-                """, [.text(name), .text(Self.sha256(key)), .text(scopes.map(\.rawValue).sorted().joined(separator: ",")), .int(time)])
+            return try Self.issueChannelKey(name, scopes: scopes, c, at: time)
         }
+    }
+
+    /// A new key for channel `name` (its old one, if any, stops working); only its hash is kept.
+    static func issueChannelKey(_ name: String, scopes: Set<ChannelScope>, _ c: any SQLConnection, at time: Int64) throws -> String {
+        let key = "ch." + name + "." + randomToken()
+        try c.execute("""
+            INSERT INTO channels (name, key_hash, scopes, created_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET key_hash = excluded.key_hash, scopes = excluded.scopes, created_at = excluded.created_at, revoked_at = NULL
+            """, [.text(name), .text(sha256(key)), .text(scopes.map(\.rawValue).sorted().joined(separator: ",")), .int(time)])
         return key
     }
 

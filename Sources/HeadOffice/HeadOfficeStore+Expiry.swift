@@ -20,7 +20,8 @@ public struct ExpiringPoints: Sendable, Equatable {
 extension HeadOfficeStore {
     /// Positive movements that give back points spent (a reservation released, redeemed points
     /// returned): they undo a use, they are not new points with a new age.
-    static let restoringKinds = "('release', 'return-redeem', 'channel-refund')"
+    static let restoring: Set<String> = ["release", "return-redeem", "channel-refund"]
+    static let restoringKinds = "(" + restoring.sorted().map { "'\($0)'" }.joined(separator: ", ") + ")"
 
     /// Per card: the points earned before `cutoff` and the points used since the card began
     /// (every negative movement, expiries included, less what was given back). Points are used
@@ -36,6 +37,13 @@ extension HeadOfficeStore {
         """
     }
 
+    /// What a row of `ageSQL` says expires: the points earned before the cutoff and not used
+    /// since, never more than the card holds (sums from the database, combined without a trap).
+    static func expiring(_ row: SQLRow) -> Int64 {
+        let (left, overflow) = row.int("old").subtractingReportingOverflow(row.int("used"))
+        return min(overflow ? (row.int("used") < 0 ? Int64.max : Int64.min) : left, row.int("balance"))
+    }
+
     /// Expires every card's points earned before the programme's cutoff at `time` and not used
     /// since, oldest first; never more than the card holds. Running again expires nothing more
     /// (the expiry itself is a use). A card a till moves during the run is left for the next run.
@@ -48,7 +56,7 @@ extension HeadOfficeStore {
             try c.query(Self.ageSQL(where: "c.balance > 0") + " HAVING SUM(CASE WHEN l.points > 0 AND l.kind NOT IN \(Self.restoringKinds) AND l.created_at < ? THEN l.points ELSE 0 END) > 0",
                         [.int(cutoff), .int(cutoff)])
                 .compactMap { row -> (String, Int64, Int64)? in
-                    let expiring = min(row.int("old") - row.int("used"), row.int("balance"))
+                    let expiring = Self.expiring(row)
                     return expiring > 0 ? (row.text("card_number"), row.int("balance"), expiring) : nil
                 }
         }
@@ -86,12 +94,11 @@ extension HeadOfficeStore {
     /// tonight's run takes too), by when: its lots, oldest first, less what was used (oldest first).
     static func expirySchedule(_ number: String, expiry: LoyaltyProgramme.Expiry, balance: Int64, at time: Int64,
                                _ c: any SQLConnection) throws -> [ExpiringLot] {
-        let restoring: Set<String> = ["release", "return-redeem", "channel-refund"]
         var lots: [(at: Int64, points: Int64)] = []
         var used: Int64 = 0
         for r in try c.query("SELECT kind, points, created_at FROM ledger WHERE card_number = ? ORDER BY created_at, id", [.text(number)]) {
             let p = r.int("points")
-            if restoring.contains(r.text("kind")) { used = used.addingClamped(-p) } else if p > 0 { lots.append((r.int("created_at"), p)) } else { used = used.addingClamped(-p) }
+            if p > 0 && !restoring.contains(r.text("kind")) { lots.append((r.int("created_at"), p)) } else { used = used.addingClamped(-p) }
         }
         let horizon = time + max(1, expiry.noticeDays) * 86_400_000
         var out: [ExpiringLot] = []
@@ -144,7 +151,7 @@ extension HeadOfficeStore {
                 c.balance > 0 AND c.status = 'active' AND EXISTS (SELECT 1 FROM customers cu WHERE cu.id = c.customer_id AND cu.marketing_consent = 1
                     AND cu.email IS NOT NULL AND cu.erased_at IS NULL)
                 """), [.int(cutoff)]).compactMap { row -> (String, Int64)? in
-                let points = min(row.int("old") - row.int("used"), row.int("balance"))
+                let points = Self.expiring(row)
                 return points > 0 ? (row.text("card_number"), points) : nil
             }
         }
@@ -190,7 +197,7 @@ extension HeadOfficeStore {
         let cutoff = expiry.cutoff(at: by)
         return try database.read { c in
             guard let row = try c.queryOne(Self.ageSQL(where: "l.card_number = ?"), [.int(cutoff), .text(number)]) else { return nil }
-            let points = min(row.int("old") - row.int("used"), row.int("balance"))
+            let points = Self.expiring(row)
             return points > 0 ? ExpiringPoints(points: points, by: by) : nil
         }
     }

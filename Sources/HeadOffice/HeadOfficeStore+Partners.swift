@@ -208,10 +208,7 @@ extension HeadOfficeStore {
                       .int(p.issueRate), .int(p.redeemRate), .int(p.cashbackPayer ? 1 : 0), .int(time), .int(time)])
             guard existing == nil, p.kind != .chain,
                   try c.queryOne("SELECT name FROM channels WHERE name = ?", [.text(p.id)]) == nil else { return nil }
-            let key = "ch." + p.id + "." + Self.randomToken()
-            try c.execute("INSERT INTO channels (name, key_hash, scopes, created_at) VALUES (?, ?, 'earn,read,redeem', ?)",
-                          [.text(p.id), .text(Self.sha256(key)), .int(time)])
-            return key
+            return try Self.issueChannelKey(p.id, scopes: [.earn, .read, .redeem], c, at: time)
         }
         return key
     }
@@ -369,34 +366,33 @@ extension HeadOfficeStore {
             throw PartnerFileRefusal(rows: lines.count, errors: ["row 1: the header must be \(Self.partnerFileHeader), not '\((lines.first ?? "").prefix(80))'"])
         }
         guard lines.count <= 1_000_001 else { throw PartnerFileRefusal(rows: lines.count, errors: ["the file has more than 1,000,000 rows: split it by day"]) }
-        var errors: [String] = []
+        // Every wrong row, by its number: those that do not read, and (below) those head office refuses.
+        var errors: [(row: Int, message: String)] = []
         var rows: [(Int, PartnerTransaction, Int64?)] = []
         for (i, line) in lines.enumerated().dropFirst() {
             let n = i + 1
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard f.count == 6 else { errors.append("row \(n): \(f.count) fields, not 6 (\(Self.partnerFileHeader))"); continue }
-            guard let amount = Int64(f[2]) else { errors.append("row \(n): amount_minor '\(f[2].prefix(30))' is not a whole number of minor units (12.34 is 1234)"); continue }
+            guard f.count == 6 else { errors.append((n, "\(f.count) fields, not 6 (\(Self.partnerFileHeader))")); continue }
+            guard let amount = Int64(f[2]) else { errors.append((n, "amount_minor '\(f[2].prefix(30))' is not a whole number of minor units (12.34 is 1234)")); continue }
             let t = PartnerTransaction(id: f[0], cardNumber: f[1], amount: amount, category: f[3].isEmpty ? nil : f[3],
                                        occurredAt: f[4].isEmpty ? nil : f[4], reverses: f[5].isEmpty ? nil : f[5])
-            do { rows.append((n, t, try Self.checkTransaction(t))) } catch let r as ChannelRefusal { errors.append("row \(n): \(r.message)") }
+            do { rows.append((n, t, try Self.checkTransaction(t))) } catch let r as ChannelRefusal { errors.append((n, r.message)) }
         }
         // The rows that read well are applied too (and rolled back with the rest), so that every
         // wrong row is named at once: a card head office does not know, a reversal of too much.
-        var failed: [(Int, String)] = []
         return try database.write { c in
             var result = PartnerFileResult(rows: rows.count, accepted: 0, duplicates: 0, points: 0)
             for (n, t, occurred) in rows {
                 do {
                     let r = try Self.applyPartnerTransaction(t, partner: p, occurred: occurred, c, at: time)
-                    if r.status == "duplicate" { result.duplicates += 1 } else { result.accepted += 1; result.points += r.points }
+                    if r.status == "duplicate" { result.duplicates += 1 } else { result.accepted += 1; result.points = result.points.addingClamped(r.points) }
                 } catch let r as ChannelRefusal {
-                    failed.append((n, "row \(n): \(r.message)"))
+                    errors.append((n, r.message))
                 }
             }
             // Thrown inside the transaction: nothing of the file is kept.
-            guard errors.isEmpty && failed.isEmpty else {
-                throw PartnerFileRefusal(rows: lines.count, errors: (errors.map { (Int($0.dropFirst(4).prefix { $0.isNumber }) ?? 0, $0) } + failed)
-                    .sorted { $0.0 < $1.0 }.map(\.1))
+            guard errors.isEmpty else {
+                throw PartnerFileRefusal(rows: lines.count, errors: errors.sorted { $0.row < $1.row }.map { "row \($0.row): \($0.message)" })
             }
             return result
         }

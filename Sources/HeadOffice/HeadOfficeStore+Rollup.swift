@@ -11,16 +11,20 @@ extension HeadOfficeStore {
     @discardableResult
     public func rollUpReports(chunk: Int = 5_000) throws -> Int {
         var total = 0
-        while true {
-            let n = try database.write { c in try Self.rollUpSales(chunk, c) + Self.rollUpOrders(chunk, c) }
-            total += n
-            if n == 0 { return total }
-        }
+        while case let n = try rollUpReportsOnce(chunk: chunk), n > 0 { total += n }
+        return total
     }
 
     /// One chunk of sales and one of orders (the background roll-up's step); how many were counted.
+    /// Nothing waiting (the usual case for a report and the background's every few seconds) is
+    /// found by a read of the partial indexes, without taking the write lock from the tills' ingest.
     public func rollUpReportsOnce(chunk: Int = 5_000) throws -> Int {
-        try database.write { c in try Self.rollUpSales(chunk, c) + Self.rollUpOrders(chunk, c) }
+        let waiting = try database.read { c in
+            try c.queryOne("SELECT 1 AS w FROM sales WHERE rolled = 0 LIMIT 1", []) != nil
+                || c.queryOne("SELECT 1 AS w FROM channel_orders WHERE rolled = 0 LIMIT 1", []) != nil
+        }
+        guard waiting else { return 0 }
+        return try database.write { c in try Self.rollUpSales(chunk, c) + Self.rollUpOrders(chunk, c) }
     }
 
     static func rollUpSales(_ chunk: Int, _ c: any SQLConnection) throws -> Int {

@@ -189,40 +189,46 @@ extension HeadOfficeStore {
 
     /// The programme's liability at `time`: the points on cards that can still use them, their
     /// value by the redemption table, what expires within a month, and the months' movements.
-    public func liability(at time: Int64 = HeadOfficeStore.now(), months: Int = 12) throws -> Liability {
+    /// `expiring: false` leaves out what expires within a month (a scan of every card's ledger).
+    public func liability(at time: Int64 = HeadOfficeStore.now(), months: Int = 12, expiring: Bool = true) throws -> Liability {
         let programme = try latestProgramme()
-        let bands = (programme?.redemption.bands ?? []).sorted { $0.minPoints < $1.minPoints }
-        // Each card's balance valued at the band its balance reaches (the table applied as a redemption of all of it).
-        var valueSQL = "0"
-        for b in bands { valueSQL = "CASE WHEN balance >= \(b.minPoints.count) THEN balance * \(b.minorPer100Points) / 100 ELSE \(valueSQL) END" }
         // The first day of the month `months - 1` months before this one.
         let (y, m, _) = ProtocolTime.civil(fromDays: time / 86_400_000)
         let back = y * 12 + (m - 1) - Int64(max(0, min(months, 240)) - 1)
         let start = ProtocolTime.daysFromCivil(back / 12, back % 12 + 1, 1) * 86_400_000
         var result = try database.read { c in
-            let row = try c.queryOne("""
-                SELECT COALESCE(SUM(balance), 0) AS points, COALESCE(SUM(\(valueSQL)), 0) AS value FROM cards WHERE balance > 0 AND status IN ('active', 'blocked', 'lost')
-                """, [])!
+            // Each card's balance valued as the programme values a redemption of all of it (by
+            // balance, however many cards hold it), added without a trap.
+            var outstanding: Int64 = 0, value: Int64 = 0
+            for r in try c.query("""
+                SELECT balance, COUNT(*) AS n FROM cards WHERE balance > 0 AND status IN ('active', 'blocked', 'lost') GROUP BY balance
+                """, []) {
+                let each = programme?.value(ofPoints: Points(r.int("balance"))) ?? 0
+                let (points, o1) = r.int("balance").multipliedReportingOverflow(by: r.int("n"))
+                let (money, o2) = each.multipliedReportingOverflow(by: r.int("n"))
+                outstanding = outstanding.addingClamped(o1 ? .max : points)
+                value = value.addingClamped(o2 ? .max : money)
+            }
             var byMonth: [Int64: [String: Int64]] = [:]
             for r in try c.query("""
                 SELECT created_at / 86400000 AS day, kind, SUM(points) AS points FROM ledger WHERE created_at >= ? AND created_at < ?
                 GROUP BY created_at / 86400000, kind
                 """, [.int(start), .int(time)]) {
                 let (y, m, _) = ProtocolTime.civil(fromDays: r.int("day"))
-                byMonth[y * 100 + m, default: [:]][r.text("kind"), default: 0] &+= r.int("points")
+                byMonth[y * 100 + m, default: [:]][r.text("kind"), default: 0] = (byMonth[y * 100 + m]?[r.text("kind")] ?? 0).addingClamped(r.int("points"))
             }
             let list = byMonth.keys.sorted().map { key -> Liability.Month in
                 let k = byMonth[key]!
-                func sum(_ kinds: Set<String>) -> Int64 { k.filter { kinds.contains($0.key) }.reduce(0) { $0 &+ $1.value } }
+                func sum(_ kinds: Set<String>) -> Int64 { k.filter { kinds.contains($0.key) }.reduce(Int64(0)) { $0.addingClamped($1.value) } }
                 return Liability.Month(month: "\(key / 100)-\(key % 100 < 10 ? "0" : "")\(key % 100)", issued: sum(Self.issuedKinds),
                                        redeemed: -sum(Self.redeemedKinds), expired: -sum(["expire"]), converted: -sum(["cashback"]))
             }
-            return Liability(outstanding: row.int("points"), value: row.int("value"), expiringNextMonth: 0, months: list)
+            return Liability(outstanding: outstanding, value: value, expiringNextMonth: 0, months: list)
         }
-        if let expiry = programme?.expiry {
+        if expiring, let expiry = programme?.expiry {
             let cutoff = expiry.cutoff(at: time + 31 * 86_400_000)
             result.expiringNextMonth = try database.read { c in
-                try c.query(Self.ageSQL(where: "c.balance > 0"), [.int(cutoff)]).reduce(Int64(0)) { $0 &+ max(0, min($1.int("old") - $1.int("used"), $1.int("balance"))) }
+                try c.query(Self.ageSQL(where: "c.balance > 0"), [.int(cutoff)]).reduce(Int64(0)) { $0.addingClamped(max(0, Self.expiring($1))) }
             }
         }
         return result

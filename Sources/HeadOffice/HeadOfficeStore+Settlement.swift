@@ -23,7 +23,7 @@ public struct SettlementStatement: Sendable, Equatable {
     public var closedAt: Int64?
     public var closedBy: String?
     /// What the partner owes the programme (negative: what it is owed).
-    public var net: Int64 { lines.reduce(0) { $0 &+ $1.amount } }
+    public var net: Int64 { lines.reduce(Int64(0)) { $0.addingClamped($1.amount) } }
 }
 
 /// Movements of the period that belong to no partner: the programme's own.
@@ -43,7 +43,8 @@ public struct Settlement: Sendable, Equatable {
     public var ledgerPoints: Int64
     public var closed: Bool { !statements.isEmpty && statements.allSatisfy { $0.closedAt != nil } }
     public var statementPoints: Int64 {
-        statements.reduce(0) { $0 &+ $1.lines.filter { $0.kind != "correction" }.reduce(0) { $0 &+ $1.points } } &+ programme.reduce(0) { $0 &+ $1.points }
+        statements.reduce(Int64(0)) { $0.addingClamped($1.lines.filter { $0.kind != "correction" }.reduce(Int64(0)) { $0.addingClamped($1.points) }) }
+            .addingClamped(programme.reduce(Int64(0)) { $0.addingClamped($1.points) })
     }
     public var reconciled: Bool { statementPoints == ledgerPoints }
 }
@@ -82,19 +83,19 @@ extension HeadOfficeStore {
             GROUP BY store_id, CASE WHEN till_id IS NULL THEN 0 ELSE 1 END, kind
             """, [.int(period.start), .int(period.end)]) {
             let points = row.int("points"), kind = row.text("kind")
-            ledgerPoints &+= points
+            ledgerPoints = ledgerPoints.addingClamped(points)
             let source = row["store_id"].text
             // A till's movement is the chain's; a partner's channel its own; another channel the chain's.
             let owner: String? = row.int("at_till") == 1 ? "chain" : source.map { byID[$0] != nil && byID[$0]!.kind != .chain ? $0 : "chain" }
             if let owner, issuedKinds.contains(kind) {
-                issued[owner, default: 0] &+= points
+                issued[owner, default: 0] = issued[owner, default: 0].addingClamped(points)
             } else if let owner, redeemedKinds.contains(kind) {
-                redeemed[owner, default: 0] &+= points
+                redeemed[owner, default: 0] = redeemed[owner, default: 0].addingClamped(points)
             } else if kind == "cashback" && payer != nil {
-                programme["cashback-paid", default: 0] &+= points
+                programme["cashback-paid", default: 0] = programme["cashback-paid", default: 0].addingClamped(points)
             } else {
                 let group = kind == "expire" ? "expired" : kind == "cashback" ? "converted" : issuedKinds.contains(kind) || redeemedKinds.contains(kind) ? "other" : "service"
-                programme[group, default: 0] &+= points
+                programme[group, default: 0] = programme[group, default: 0].addingClamped(points)
             }
         }
         let cashbackAmount = try c.queryOne("SELECT COALESCE(SUM(amount), 0) AS a FROM cashback_payouts WHERE created_at >= ? AND created_at < ?",

@@ -56,8 +56,9 @@ extension HeadOfficeServer {
         ("baskets", "Baskets by partner", true), ("liability", "Programme liability", true),
     ]
 
-    /// A report's tables and chart for a period and store scope (nil: every store).
-    func report(_ kind: String, _ period: CashbackPeriod, store scope: String?) async throws -> ([ReportTable], ReportChart?) {
+    /// A report's tables and chart for a period and store scope (nil: every store). The chart's
+    /// own request (`chartOnly`) reads only what the chart draws.
+    func report(_ kind: String, _ period: CashbackPeriod, store scope: String?, chartOnly: Bool = false) async throws -> ([ReportTable], ReportChart?) {
         let money = try await currency()
         return try await work.run { [store] () -> ([ReportTable], ReportChart?) in
             func m(_ v: Int64) -> String { money.format(v) }
@@ -92,7 +93,7 @@ extension HeadOfficeServer {
                 let rows: [ReportTable.Row] = keys.map { key in
                     let parts = key.split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
                     let v = by[key]!
-                    partnerTotals[parts[0], default: 0] &+= v.m.0 &+ v.n.0
+                    partnerTotals[parts[0], default: 0] = partnerTotals[parts[0], default: 0].addingClamped(v.m.0.addingClamped(v.n.0))
                     return .init(cells: [parts[0], parts[1].isEmpty ? "(none)" : parts[1], m(v.m.0), String(v.m.1), m(v.n.0), String(v.n.1)])
                 }
                 let partners = partnerTotals.keys.sorted()
@@ -100,15 +101,20 @@ extension HeadOfficeServer {
                     "Partner", "Category", "Members' spend", "Members' baskets", "Others' spend", "Others' baskets"], rows: rows)],
                         ReportChart(title: "Spend by partner", labels: partners, values: partners.map { partnerTotals[$0]! }))
             case "liability":
-                let l = try store.liability()
+                let l = try store.liability(expiring: !chartOnly)
                 let summary = ReportTable(id: "liability", title: "Outstanding now", columns: ["Points outstanding", "Their value", "Expiring within a month"],
                                           rows: [.init(cells: [String(l.outstanding), m(l.value), String(l.expiringNextMonth)])])
                 let months = ReportTable(id: "liability-months", title: "Points by month", columns: ["Month", "Issued", "Redeemed", "Expired", "Converted to cashback"],
                                          rows: l.months.map { .init(cells: [$0.month, String($0.issued), String($0.redeemed), String($0.expired), String($0.converted)]) })
                 return ([summary, months], ReportChart(title: "Points issued by month", labels: l.months.map(\.month), values: l.months.map(\.issued)))
             default:
-                let figures = try store.storeFigures(period, store: scope)
                 let days = try store.salesByDay(period, store: scope)
+                var perDay: [String: Int64] = [:]
+                for d in days { perDay[d.day, default: 0] = perDay[d.day, default: 0].addingClamped(d.total) }
+                let labels = perDay.keys.sorted()
+                let chart = ReportChart(title: "Sales total by day (minor units)", labels: labels, values: labels.map { perDay[$0]! })
+                if chartOnly { return ([], chart) }
+                let figures = try store.storeFigures(period, store: scope)
                 let hours = try store.salesByHour(period, store: scope)
                 let stores = ReportTable(id: "stores", title: "By store", columns: [
                     "Store", "Sales", "Total", "Cash", "Card", "Points", "Discounts", "Voided lines", "Price overrides", "Refunds", "Refunded",
@@ -120,10 +126,7 @@ extension HeadOfficeServer {
                                         rows: days.map { .init(cells: [$0.store, $0.day, String($0.sales), m($0.total), String($0.items)]) })
                 let byHour = ReportTable(id: "hours", title: "By hour of the day (UTC)", columns: ["Hour", "Sales", "Total"],
                                          rows: hours.enumerated().map { .init(cells: ["\($0.offset < 10 ? "0" : "")\($0.offset):00", String($0.element.sales), m($0.element.total)]) })
-                var perDay: [String: Int64] = [:]
-                for d in days { perDay[d.day, default: 0] &+= d.total }
-                let labels = perDay.keys.sorted()
-                return ([stores, byDay, byHour], ReportChart(title: "Sales total by day (minor units)", labels: labels, values: labels.map { perDay[$0]! }))
+                return ([stores, byDay, byHour], chart)
             }
         }
     }
@@ -181,7 +184,7 @@ extension HeadOfficeServer {
         }
         router.get("/reports/chart.svg") { request, context -> Response in
             try await page(context) { session in
-                guard let r = reportRequest(request, session), let chart = try await report(r.kind, r.period, store: r.store).1 else {
+                guard let r = reportRequest(request, session), let chart = try await report(r.kind, r.period, store: r.store, chartOnly: true).1 else {
                     return Response(status: .notFound)
                 }
                 return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
