@@ -156,6 +156,9 @@ let package = Package(
                 .embedInCode("BackOffice/templates/member-code.mustache"), .embedInCode("BackOffice/templates/member-home.mustache"),
                 .embedInCode("BackOffice/templates/partners.mustache"), .embedInCode("BackOffice/templates/settlement.mustache"),
                 .embedInCode("BackOffice/templates/reports.mustache"), .embedInCode("BackOffice/templates/cashback.mustache"),
+                .embedInCode("BackOffice/templates/segments.mustache"), .embedInCode("BackOffice/templates/segment.mustache"),
+                .embedInCode("BackOffice/templates/segment-state.mustache"), .embedInCode("BackOffice/templates/campaigns.mustache"),
+                .embedInCode("BackOffice/templates/campaign.mustache"),
             ],
             swiftSettings: strictSettings
         ),

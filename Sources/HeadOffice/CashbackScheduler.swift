@@ -5,8 +5,8 @@ import TillCore
 import TillProtocol
 
 /// Runs the programme's cashback when its schedule says a period is due (checked a few seconds
-/// after start, then every minute): the period that last ended, once; and its point expiry once a
-/// day (UTC).
+/// after start, then every minute): the period that last ended, once; its point expiry and the
+/// members' RFM scores once a day (UTC).
 struct CashbackScheduler: Service {
     let store: HeadOfficeStore
     let work: BlockingWork
@@ -76,6 +76,9 @@ struct CashbackScheduler: Service {
                 }
                 if let run = try await work.run({ [store] in try store.runDueExpiry() }) {
                     logger.info("expiry run done", metadata: ["cards": "\(run.cards)", "points": "\(run.points)"])
+                }
+                if let rfm = try await work.run({ [store] in try store.computeDueRFM() }) {
+                    logger.info("members' RFM scores computed", metadata: ["members": "\(rfm.members)"])
                 }
                 if let mail {
                     let sent = try await mailing.run { [store] in try Self.sendStatements(store, mail: mail) }

@@ -62,13 +62,14 @@ extension HeadOfficeStore {
                 let columns = """
                     INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency, card_number,
                         loyalty_spend, document, received_at, cashier, items, voids, overrides, discounts, duration_ms, paid_cash, paid_card,
-                        paid_points, categories)
+                        paid_points, categories, skus)
                     SELECT 'bench-' || CAST(n.i AS TEXT), '9999', '99', n.i, '9999-99-' || CAST(n.i AS TEXT), '2026-01-01T00:00:00Z',
                         CAST(? AS BIGINT) + n.i * 1000, 1000 + n.i % 5000, 'EUR', b.number, 1000, '{}', CAST(? AS BIGINT),
                         CAST(100 + n.i % 20 AS TEXT), 1 + n.i % 9, CASE WHEN n.i % 40 = 0 THEN 1 ELSE 0 END, CASE WHEN n.i % 97 = 0 THEN 1 ELSE 0 END,
                         n.i % 7 * 10, 20000 + n.i % 60 * 1000, CASE WHEN n.i % 2 = 0 THEN 1000 + n.i % 5000 ELSE 0 END,
                         CASE WHEN n.i % 2 = 1 THEN 1000 + n.i % 5000 ELSE 0 END, 0,
-                        'cat' || CAST(n.i % 12 AS TEXT) || '=' || CAST(1000 + n.i % 5000 AS TEXT)
+                        'cat' || CAST(n.i % 12 AS TEXT) || '=' || CAST(1000 + n.i % 5000 AS TEXT),
+                        'SKU' || CAST(n.i % 2000 AS TEXT) || ';SKU' || CAST((n.i * 7 + 3) % 2000 AS TEXT)
                     """
                 let range: [SQLValue] = [.int(Int64(first)), .int(Int64(last))]
                 if pg {

@@ -31,7 +31,7 @@ extension HeadOfficeStore {
         let rows = try c.query("""
             UPDATE sales SET rolled = 1 WHERE sale_id IN (SELECT sale_id FROM sales WHERE rolled = 0 LIMIT ?) AND rolled = 0
             RETURNING sale_id, store_id, COALESCE(cashier, '') AS cashier, completed_ms, total, items, duration_ms, card_number, voids, overrides,
-                discounts, paid_cash, paid_card, paid_points, categories
+                discounts, paid_cash, paid_card, paid_points, categories, skus
             """, [.int(Int64(chunk))])
         guard !rows.isEmpty else { return 0 }
         let ids = rows.map { $0.text("sale_id") }
@@ -40,7 +40,10 @@ extension HeadOfficeStore {
         struct CashierKey: Hashable { var day: Int64, store: String, cashier: String }
         struct HourKey: Hashable { var day: Int64, store: String, hour: Int64 }
         struct BasketKey: Hashable { var day: Int64, category: String, member: Int64 }
+        struct CardDay: Hashable { var card: String, day: Int64 }
+        struct CardItem: Hashable { var item: String, day: Int64, card: String }
         var cashiers: [CashierKey: [Int64]] = [:], hours: [HourKey: [Int64]] = [:], baskets: [BasketKey: [Int64]] = [:]
+        var cardDays: [CardDay: [Int64]] = [:], cardItems: Set<CardItem> = []
         func add(_ a: inout [Int64], _ b: [Int64]) { for i in b.indices { a[i] = a[i].addingClamped(b[i]) } }
         for r in rows {
             let ms = r.int("completed_ms"), day = ms / 86_400_000, store = r.text("store_id")
@@ -52,7 +55,14 @@ extension HeadOfficeStore {
             let member: Int64 = r["card_number"].text == nil ? 0 : 1
             for part in r.text("categories").split(separator: ";") {
                 guard let eq = part.lastIndex(of: "="), let net = Int64(part[part.index(after: eq)...]) else { continue }
-                add(&baskets[BasketKey(day: day, category: unescapeCategory(part[..<eq]), member: member), default: [0, 0]], [net, 1])
+                let category = unescapeCategory(part[..<eq])
+                add(&baskets[BasketKey(day: day, category: category, member: member), default: [0, 0]], [net, 1])
+                if let card = r["card_number"].text { cardItems.insert(CardItem(item: "c:" + category, day: day, card: card)) }
+            }
+            // A member's sale: the segments' visits, spend and what was bought, by card and day.
+            if let card = r["card_number"].text {
+                add(&cardDays[CardDay(card: card, day: day), default: [0, 0]], [1, r.int("total")])
+                for sku in r.text("skus").split(separator: ";") { cardItems.insert(CardItem(item: "s:" + unescapeCategory(sku), day: day, card: card)) }
             }
         }
         try insertRows(c, "INSERT INTO cashier_days (day, store_id, cashier, sales, total, items, duration_ms, carded, enrolments, voids, overrides, discounts, paid_cash, paid_card, paid_points)",
@@ -69,6 +79,14 @@ extension HeadOfficeStore {
             ON CONFLICT (day, store_id, hour) DO UPDATE SET sales = store_hours.sales + excluded.sales, total = store_hours.total + excluded.total
             """)
         try upsertBaskets(baskets.map { ($0.key.day, "chain", $0.key.category, $0.key.member, $0.value[0], $0.value[1]) }, c)
+        try insertRows(c, "INSERT INTO card_days (day, card_number, visits, spend)",
+                       cardDays.sorted { ($0.key.day, $0.key.card) < ($1.key.day, $1.key.card) }.map { k, v in [.int(k.day), .text(k.card), .int(v[0]), .int(v[1])] },
+                       suffix: """
+            ON CONFLICT (day, card_number) DO UPDATE SET visits = card_days.visits + excluded.visits, spend = card_days.spend + excluded.spend
+            """)
+        try insertRows(c, "INSERT INTO card_items (day, item, card_number)",
+                       cardItems.sorted { ($0.day, $0.item, $0.card) < ($1.day, $1.item, $1.card) }.map { [.int($0.day), .text($0.item), .text($0.card)] },
+                       suffix: "ON CONFLICT DO NOTHING")
         return rows.count
     }
 

@@ -23,20 +23,24 @@ extension HeadOfficeStore {
     /// figures the reports add up (`reportFigures`).
     static let saleColumns = """
         sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency, card_number, loyalty_spend, document,
-        received_at, cashier, items, voids, overrides, discounts, duration_ms, paid_cash, paid_card, paid_points, categories
+        received_at, cashier, items, voids, overrides, discounts, duration_ms, paid_cash, paid_card, paid_points, categories, skus
         """
-    static let saleColumnCount = 23
+    static let saleColumnCount = 24
 
     /// A sale's figures for the reports, from its document (already checked within its bounds;
     /// sums are saturating, never trapping): the cashier, lines sold, lines voided, prices
     /// overridden, discounts given, how long it took, what was tendered by kind, and the net of
-    /// its lines by category (`category=net;…`, `%`, `;` and `=` escaped).
+    /// its lines by category (`category=net;…`, `%`, `;` and `=` escaped), and for a member's
+    /// sale the SKUs it sold (`sku;…`, escaped alike, at most 200) for the segments' "bought".
     static func reportFigures(_ doc: SaleDocument, _ sale: CompletedSale) -> [SQLValue] {
         var items: Int64 = 0, voids: Int64 = 0, overrides: Int64 = 0, discounts: Int64 = 0
         var byCategory: [String: Int64] = [:]
+        var skus: Set<String> = []
+        let member = doc.loyalty != nil
         for l in doc.lines {
             if l.voided { voids += 1; continue }
             items += 1
+            if member, skus.count < 200 { skus.insert(l.sku) }
             if l.priceOverride != nil { overrides += 1 }
             discounts = discounts.addingClamped(l.lineDiscount.addingClamped(l.saleDiscountShare))
             byCategory[l.category, default: 0] = byCategory[l.category, default: 0].addingClamped(l.net)
@@ -52,7 +56,8 @@ extension HeadOfficeStore {
         let categories = byCategory.sorted { $0.key < $1.key }.map { "\(escapeCategory($0.key))=\($0.value)" }.joined(separator: ";")
         let duration = sale.completedAt.subtractingReportingOverflow(sale.startedAt)
         return [.text(doc.cashier.number), .int(items), .int(voids), .int(overrides), .int(discounts),
-                .int(duration.overflow ? 0 : max(0, min(duration.partialValue, 86_400_000))), .int(cash), .int(card), .int(points), .text(categories)]
+                .int(duration.overflow ? 0 : max(0, min(duration.partialValue, 86_400_000))), .int(cash), .int(card), .int(points), .text(categories),
+                .text(skus.sorted().map(escapeCategory).joined(separator: ";"))]
     }
 
     static func escapeCategory(_ c: String) -> String {

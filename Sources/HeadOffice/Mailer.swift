@@ -15,8 +15,16 @@ public struct MailSettings: Sendable, Equatable {
     public var requireTLS: Bool
     /// A PEM file of the authority that signed the relay's certificate (nil: the system's).
     public var ca: String?
+    /// Head office's address as members' mail programs reach it (campaign e-mails' links, their
+    /// open image and one-click unsubscribe); nil: campaigns send no e-mail.
+    public var publicURL: String?
+    /// Connections to the relay a campaign sends on at once.
+    public var connections: Int = 10
 
-    public init(relay: String, from: String, username: String? = nil, password: String? = nil, requireTLS: Bool = false, ca: String? = nil) {
+    public init(relay: String, from: String, username: String? = nil, password: String? = nil, requireTLS: Bool = false, ca: String? = nil,
+                publicURL: String? = nil, connections: Int = 10) {
+        self.publicURL = publicURL
+        self.connections = connections
         self.relay = relay
         self.from = from
         self.username = username
@@ -87,17 +95,7 @@ public struct Mailer: Sendable {
         defer { box.release() }
         let recipients = curl_slist_append(nil, "<\(m.to)>")
         defer { curl_slist_free_all(recipients) }
-        till_curl_set_string(handle, CURLOPT_URL, settings.relay)
-        till_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
-        till_curl_set_long(handle, CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
-        till_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(timeoutMilliseconds, 5_000))
-        till_curl_set_string(handle, CURLOPT_MAIL_FROM, "<\(settings.fromAddress)>")
-        till_curl_set_slist(handle, CURLOPT_MAIL_RCPT, recipients)
-        till_curl_set_long(handle, CURLOPT_UPLOAD, 1)
-        till_curl_set_long(handle, CURLOPT_USE_SSL, settings.requireTLS ? Int(CURLUSESSL_ALL.rawValue) : Int(CURLUSESSL_TRY.rawValue))
-        if let ca = settings.ca { till_curl_set_string(handle, CURLOPT_CAINFO, ca) }
-        if let u = settings.username { till_curl_set_string(handle, CURLOPT_USERNAME, u) }
-        if let p = settings.password { till_curl_set_string(handle, CURLOPT_PASSWORD, p) }
+        Self.prepare(handle, settings, recipients: recipients, timeoutMilliseconds: timeoutMilliseconds)
         till_curl_set_read_function(handle) { buffer, size, count, user in
             guard let buffer, let user else { return 0 }
             return Unmanaged<MessageSource>.fromOpaque(user).takeUnretainedValue().read(into: buffer, max: size * count)
@@ -110,6 +108,21 @@ public struct Mailer: Sendable {
             throw MailFailure(description: "The mail relay \(Self.redacted(settings.relay)) did not take the e-mail to \(m.to): \(String(cString: curl_easy_strerror(code)))"
                               + (reply > 0 ? " (it answered \(reply))" : ""))
         }
+    }
+
+    /// Sets a libcurl handle up to send one message to the relay (the read function is the caller's).
+    static func prepare(_ handle: UnsafeMutableRawPointer, _ settings: MailSettings, recipients: UnsafeMutablePointer<curl_slist>?, timeoutMilliseconds: Int) {
+        till_curl_set_string(handle, CURLOPT_URL, settings.relay)
+        till_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        till_curl_set_long(handle, CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
+        till_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(timeoutMilliseconds, 5_000))
+        till_curl_set_string(handle, CURLOPT_MAIL_FROM, "<\(settings.fromAddress)>")
+        till_curl_set_slist(handle, CURLOPT_MAIL_RCPT, recipients)
+        till_curl_set_long(handle, CURLOPT_UPLOAD, 1)
+        till_curl_set_long(handle, CURLOPT_USE_SSL, settings.requireTLS ? Int(CURLUSESSL_ALL.rawValue) : Int(CURLUSESSL_TRY.rawValue))
+        if let ca = settings.ca { till_curl_set_string(handle, CURLOPT_CAINFO, ca) }
+        if let u = settings.username { till_curl_set_string(handle, CURLOPT_USERNAME, u) }
+        if let p = settings.password { till_curl_set_string(handle, CURLOPT_PASSWORD, p) }
     }
 
     /// The relay's address without a password written into it.

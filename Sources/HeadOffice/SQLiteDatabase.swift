@@ -69,6 +69,7 @@ public final class SQLiteDatabase: SQLDatabase {
     public func ddl(_ sql: String) -> String {
         sql.replacingOccurrences(of: "{id}", with: "INTEGER PRIMARY KEY AUTOINCREMENT")
             .replacingOccurrences(of: " {bytes}", with: "")
+            .replacingOccurrences(of: "{rowid-free}", with: " WITHOUT ROWID")
     }
 }
 

@@ -304,5 +304,93 @@ extension Schema {
             PRIMARY KEY (card_number, month)
         )
         """,
+        // 18: segments. Each member's sales by day and what they bought (categories and SKUs, by
+        // day), rolled up from the sales as the reports are (keyed by day first: a chunk of new
+        // sales writes the few pages of its day, not a page per card); each member's RFM scores and cell,
+        // recomputed nightly and on demand; saved segments, each save a new version. A sale's
+        // SKUs are kept beside its document for the roll-up (members' sales only).
+        """
+        ALTER TABLE sales ADD COLUMN skus TEXT NOT NULL DEFAULT '';
+        CREATE INDEX cards_customer ON cards (customer_id);
+        CREATE TABLE card_days (
+            day BIGINT NOT NULL,
+            card_number TEXT NOT NULL,
+            visits BIGINT NOT NULL,
+            spend BIGINT NOT NULL,
+            PRIMARY KEY (day, card_number)
+        ){rowid-free};
+        CREATE TABLE card_items (
+            day BIGINT NOT NULL,
+            item TEXT NOT NULL,
+            card_number TEXT NOT NULL,
+            PRIMARY KEY (day, item, card_number)
+        ){rowid-free};
+        CREATE TABLE member_rfm (
+            customer_id TEXT PRIMARY KEY,
+            last_day BIGINT,
+            visits BIGINT NOT NULL,
+            spend BIGINT NOT NULL,
+            r BIGINT NOT NULL,
+            f BIGINT NOT NULL,
+            m BIGINT NOT NULL,
+            cell TEXT NOT NULL,
+            computed_at BIGINT NOT NULL
+        );
+        CREATE INDEX member_rfm_cell ON member_rfm (cell);
+        CREATE TABLE segments (
+            id TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            name TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            members BIGINT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (id, version)
+        )
+        """,
+        // 19: campaigns: a saved segment's version, its members drawn when the campaign starts
+        // (each targeted or held out at random, for ever), the e-mail each targeted member is sent
+        // once (claimed, then marked sent before the relay is told the message is complete), and
+        // what they did with it (opened, clicked, unsubscribed), by a token in its links.
+        """
+        CREATE TABLE campaigns (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            segment_id TEXT NOT NULL,
+            segment_version BIGINT NOT NULL,
+            holdout_bp BIGINT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            link TEXT NOT NULL,
+            rate_per_s BIGINT NOT NULL,
+            starts_at BIGINT NOT NULL,
+            ends_at BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            targeted BIGINT NOT NULL DEFAULT 0,
+            held_out BIGINT NOT NULL DEFAULT 0,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            launched_at BIGINT,
+            finished_at BIGINT
+        );
+        CREATE TABLE campaign_members (
+            campaign_id TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            holdout BIGINT NOT NULL,
+            email TEXT,
+            state TEXT NOT NULL,
+            token TEXT NOT NULL,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            claimed_until BIGINT,
+            sent_at BIGINT,
+            opened_at BIGINT,
+            clicked_at BIGINT,
+            unsubscribed_at BIGINT,
+            detail TEXT,
+            PRIMARY KEY (campaign_id, customer_id)
+        );
+        CREATE UNIQUE INDEX campaign_members_token ON campaign_members (token);
+        CREATE INDEX campaign_members_state ON campaign_members (campaign_id, state)
+        """,
     ]
 }

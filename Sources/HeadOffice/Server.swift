@@ -62,6 +62,8 @@ public struct HeadOfficeServer: Sendable {
     let signingIn = BlockingWork(width: 1)
     /// Sending e-mail (a relay may take seconds), apart from the database's pool.
     let mailing = BlockingWork(width: 2)
+    /// Sending campaigns' e-mails (a round at a time, each a few milliseconds to seconds).
+    let campaigning = BlockingWork(width: 1)
     let updates = UpdateSignal()
 
     /// `registry`: where `/metrics` reads its figures from (`headoffice serve` makes it the
@@ -127,6 +129,9 @@ public struct HeadOfficeServer: Sendable {
         ("/partners", [.get, .post]), ("/settlement", [.get]), ("/settlement/close", [.post]), ("/settlement/correction", [.post]),
         ("/settlement/statement.csv", [.get]), ("/reports", [.get]), ("/reports.csv", [.get]), ("/reports/chart.svg", [.get]),
         ("/cashback", [.get]), ("/cashback/run", [.post]), ("/cashback/payouts.csv", [.get]),
+        ("/segments", [.get]), ("/segments/rfm", [.post]), ("/segments/new", [.get]), ("/segments/view", [.get]), ("/segments/members.csv", [.get]),
+        ("/segments/build", [.post]), ("/campaigns", [.get, .post]), ("/campaigns/view", [.get]), ("/campaigns/chart.svg", [.get]), ("/campaigns/pause", [.post]),
+        ("/campaigns/resume", [.post]),
         ("/login", [.get, .post]), ("/logout", [.post]), ("/", [.get]), ("/catalog", [.get]), ("/catalog/upload", [.post]),
         ("/catalog/item", [.get, .post]), ("/receipts", [.get]), ("/receipts/svg", [.get]), ("/programme", [.get, .post]),
         ("/programme/preview", [.post]), ("/programme/diff", [.get]), ("/programme/publish", [.post]), ("/settings", [.get, .post]),
@@ -134,6 +139,7 @@ public struct HeadOfficeServer: Sendable {
         ("/customer/export", [.get]), ("/approvals", [.get]), ("/member", [.get]), ("/member/code", [.post]), ("/member/verify", [.post]),
         ("/member/details", [.post]), ("/member/consent", [.post]), ("/member/lost", [.post]), ("/member/logout", [.post]),
         ("/member/card.svg", [.get]), ("/member/receipt.svg", [.get]),
+        ("/e/o/*", [.get]), ("/e/c/*", [.get]), ("/e/u/*", [.get, .post]),
     ] + ["details", "adjust", "adjustment", "card", "replace", "merge", "consent", "erase"].map { ("/customer/" + $0, [.post]) }
 
     func router() -> Router<HeadOfficeContext> {
@@ -159,6 +165,7 @@ public struct HeadOfficeServer: Sendable {
                 return respond(.serviceUnavailable, ["status": "unavailable", "error": "\(error)"])
             }
         }
+        addCampaignTracking(router)
         router.get("/metrics") { _, _ -> Response in
             let tills = (try? await work.run { [store] in try store.tills() }) ?? []
             let text = metrics.render(tills)
@@ -357,7 +364,11 @@ public struct HeadOfficeServer: Sendable {
                        .init(service: ReservationSweeper(store: store, work: work)),
                        .init(service: WebhookDispatcher(store: store, work: work, sending: mailing, logger: logger)),
                        .init(service: CashbackScheduler(store: store, work: work, logger: logger, mail: options.mail, mailing: mailing)),
-                       .init(service: ReportRollup(store: store, work: work, logger: logger))],
+                       .init(service: ReportRollup(store: store, work: work, logger: logger))]
+                + (options.mail.flatMap { mail in mail.publicURL.map { url in
+                    [ServiceGroupConfiguration.ServiceConfiguration(service: CampaignService(
+                        store: store, mailing: campaigning, logger: logger, mail: mail, publicURL: url, connections: mail.connections))]
+                } } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(3)   // then cancelled: open connections are closed
         try await ServiceGroup(configuration: configuration).run()

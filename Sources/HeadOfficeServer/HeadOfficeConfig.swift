@@ -18,7 +18,7 @@ enum HeadOfficeConfig {
         for k in root.keys where k != "mail" { throw Problem(description: "\(file): unknown section [\(k)]: the sections are mail") }
         guard let value = root["mail"] else { return nil }
         guard let mail = value.table else { throw Problem(description: "\(file): 'mail' must be a section: write [mail]") }
-        let keys = ["relay", "from", "username", "password_file", "require_tls", "ca"]
+        let keys = ["relay", "from", "username", "password_file", "require_tls", "ca", "public_url", "connections"]
         for k in mail.keys where !keys.contains(k) {
             throw Problem(description: "\(file): [mail] has an unknown key '\(k)': the keys are \(keys.joined(separator: ", "))")
         }
@@ -46,6 +46,16 @@ enum HeadOfficeConfig {
             guard let b = v.bool else { throw Problem(description: "\(file): [mail] require_tls: \(v.debugDescription) must be true or false") }
             requireTLS = b
         }
-        return MailSettings(relay: relay, from: from, username: try field("username"), password: password, requireTLS: requireTLS, ca: try field("ca"))
+        let publicURL = try field("public_url")
+        if let u = publicURL, !(u.hasPrefix("https://") || u.hasPrefix("http://")) || URL(string: u)?.host == nil {
+            throw Problem(description: "\(file): [mail] public_url '\(u)' must be head office's address as members reach it, e.g. \"https://rewards.example.com\"")
+        }
+        var connections = 10
+        if let v = mail["connections"] {
+            guard let n = v.int, (1...64).contains(n) else { throw Problem(description: "\(file): [mail] connections: \(v.debugDescription) must be a whole number from 1 to 64") }
+            connections = n
+        }
+        return MailSettings(relay: relay, from: from, username: try field("username"), password: password, requireTLS: requireTLS, ca: try field("ca"),
+                            publicURL: publicURL, connections: connections)
     }
 }

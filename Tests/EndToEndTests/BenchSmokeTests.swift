@@ -98,4 +98,19 @@ struct BenchSmokeTests {
         }
         #expect(r.stdout.contains("roll-up: 23000 sales and orders"))
     }
+
+    @Test func campaignsPrintsOneJSONLinePerBackend() throws {
+        let r = try runProcess(PackagePaths.binary("till-bench"), ["campaigns", "--members", "3000", "--history", "20000", "--samples", "1", "--send-seconds", "2",
+                                                                   "--python", PackagePaths.root + "/.venv-st/bin/python"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count == 2)
+        for (line, backend) in zip(lines, ["sqlite", "postgres"]) {
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(json["scenario"] as? String == "campaigns" && json["backend"] as? String == backend)
+            for key in ["rfm_s", "segment_count_ms"] { #expect(json[key] as? Double != nil, "missing \(key)") }
+            #expect((json["emails_per_s"] as? Int ?? 0) > 0)
+        }
+        #expect(r.stdout.contains("RFM: 3000 members scored"))
+    }
 }

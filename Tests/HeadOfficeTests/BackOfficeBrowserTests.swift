@@ -319,6 +319,82 @@ struct BackOfficeBrowserTests {
         #expect((r["manager_baskets"] as? String)?.contains("whole chain") == true)
     }
 
+    /// The segments pages with a mouse: the members scored, a segment built of a category
+    /// bought OR an RFM cell, the count after each change equal to the store's own count of the
+    /// same conditions, a wrong postcode refused with what to do, the segment saved, listed and
+    /// its members downloaded.
+    @Test func marketingBuildsASegmentWithTheMouseAndSeesItsCount() throws {
+        let dir = TemporaryDirectory("bo-segments")
+        let ho = try Self.headOffice(dir)
+        let store = try ho.store()
+        _ = try SegmentTests.history(store)
+        try ho.start()
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let r = try Self.drive(["segments", ho.url, Self.screenshots])
+        let members = try store.segmentCount(SegmentDefinition())
+        #expect(r["never_scored"] as? Bool == true)
+        #expect(r["scored"] as? String == "\(members) members scored: the cells below are up to date.", "\(r["scored"] ?? "")")
+        let cells = try store.rfmCells().cells
+        #expect(r["cells"] as? [String: String] == Dictionary(uniqueKeysWithValues: cells.map { ($0.0.rawValue, String($0.1)) }))
+        #expect(r["all"] as? String == String(members))
+        let dairy = SegmentCondition(.category, text: "Dairy", days: 400), champions = SegmentCondition(.rfm, text: "champions")
+        let dairyCount = try store.segmentCount(SegmentDefinition(groups: [SegmentGroup(conditions: [dairy])]))
+        let either = SegmentDefinition(match: .any, groups: [SegmentGroup(conditions: [dairy]), SegmentGroup(conditions: [champions])])
+        let eitherCount = try store.segmentCount(either)
+        #expect(dairyCount > 0 && dairyCount < members && eitherCount > dairyCount, "the conditions each change the count")
+        #expect(r["dairy"] as? String == String(dairyCount))
+        #expect(r["conditions_1"] as? [String] == ["bought in category Dairy in the last 400 days"])
+        #expect(r["joiner"] as? String == "or")
+        #expect(r["either"] as? String == String(eitherCount))
+        #expect(r["conditions_2"] as? [String] == ["RFM cell is champions"])
+        #expect((r["bad_postcode"] as? String)?.contains("'75%'") == true, "\(r["bad_postcode"] ?? "")")
+        #expect(r["after_bad"] as? String == String(eitherCount), "a refused condition changes nothing")
+        #expect(r["saved"] as? String == "Saved 'Dairy or champions' as version 1: \(eitherCount) members now.", "\(r["saved"] ?? "")")
+        #expect(r["removed"] as? String == String(dairyCount))
+        #expect(r["listed"] as? [[String]] == [["Dairy or champions", "1", String(eitherCount)]])
+        let saved = try #require(try store.segmentVersions("dairy-or-champions").first)
+        #expect(saved.definition == either)
+        let csv = (r["csv"] as? String ?? "").split(separator: "\r\n")
+        #expect(csv.count == Int(eitherCount) + 1 && csv.first?.hasPrefix("member,first_name") == true)
+    }
+
+    /// The campaign pages with a mouse: a wrong holdout refused (the form kept), a campaign
+    /// with a 20% holdout created for a saved segment, sent through a real SMTP server and seen
+    /// to the end with its figures equal to what the database holds; a second one scheduled for
+    /// later, paused and resumed.
+    @Test func marketingCreatesACampaignWithAHoldoutAndWatchsItSend() throws {
+        let dir = TemporaryDirectory("bo-campaigns")
+        let smtp = try SMTPSink(dir: dir)
+        let ho = try HeadOfficeProcess(.sqlite, dir: dir, cards: 200)
+        for (name, role, password) in [("anna", "marketing", "anna-secret-1")] {
+            try ho.admin(["user", "add", name, "--role", role, "--password-file", dir.write("\(name).pw", password)])
+        }
+        ho.serveArguments = ["--config", dir.write("headoffice.toml", """
+            [mail]
+            relay = "\(smtp.relay)"
+            from = "Demo Rewards <rewards@example.com>"
+            public_url = "\(ho.url)"
+            """)]
+        let store = try ho.store()
+        _ = try CampaignTests.everyone(store)
+        try ho.start()
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let r = try Self.drive(["campaigns", ho.url, Self.screenshots])
+        #expect(r["empty"] as? Bool == true && r["mail_note"] as? Bool == false)
+        #expect((r["refused"] as? String)?.contains("0% to 50%") == true, "\(r["refused"] ?? "")")
+        #expect(r["kept_name"] as? String == "Coffee week")
+        #expect((r["created"] as? String)?.hasPrefix("The campaign is created") == true)
+        let c = try #require(try store.campaign("coffee-week"))
+        #expect(c.holdoutBP == 2_000 && c.state == .sent && c.targeted + c.heldOut == 200)
+        #expect(r["state"] as? String == "sent" && r["targeted"] as? String == String(c.targeted) && r["held_out"] as? String == String(c.heldOut))
+        let p = try store.campaignProgress("coffee-week")
+        #expect(r["states"] as? [String: String] == p.byState.mapValues(String.init), "\(r["states"] ?? "")")
+        #expect(smtp.messages().count == Int(p.byState["sent"] ?? -1) && (p.byState["sent"] ?? 0) > 30)
+        #expect(r["scheduled"] as? String == "scheduled" && r["paused"] as? String == "paused" && r["resumed"] as? String == "scheduled")
+        #expect((r["paused_notice"] as? String)?.hasPrefix("Paused") == true)
+        #expect(r["listed"] as? [String: String] == ["coffee-week": "sent", "next-month": "scheduled"])
+    }
+
     /// The cashback page with a mouse: wrong periods refused, a period run and watched to its
     /// end, its figures and payout file equal to the test's own SQL, and a second run converting
     /// nothing more.

@@ -189,6 +189,8 @@ extension HeadOfficeServer {
         addPartnerPages(pages)
         addReportPages(pages)
         addCashbackPages(pages)
+        addSegmentPages(pages)
+        addCampaignPages(pages)
     }
 
     static func loginPage(nonce: String, error: String?) -> LoginPage {

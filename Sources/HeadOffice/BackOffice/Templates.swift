@@ -6,7 +6,7 @@ import TillProtocol
 /// binary (Package.swift lists each file):
 /// - `layout` is every page's frame (navigation for the user's role, title, notice) with a
 ///   `content` block that each page template fills (`{{<layout}}{{$content}}…`);
-/// - `field`, `scope-picker` and `publications` are partials, `style` the stylesheet;
+/// - `field`, `scope-picker`, `publications` and `segment-state` are partials, `style` the stylesheet;
 /// - each other template is one page, drawn from one of the value types below.
 ///
 /// `{{name}}` escapes HTML, so a product called `<script>` is shown as text; no template uses the
@@ -29,6 +29,9 @@ enum BackOfficeTemplates {
         "reason": PackageResources.reason_mustache, "decide": PackageResources.decide_mustache, "approvals": PackageResources.approvals_mustache,
         "partners": PackageResources.partners_mustache, "settlement": PackageResources.settlement_mustache,
         "reports": PackageResources.reports_mustache, "cashback": PackageResources.cashback_mustache,
+        "segments": PackageResources.segments_mustache, "segment": PackageResources.segment_mustache,
+        "segment-state": PackageResources.segment_state_mustache, "campaigns": PackageResources.campaigns_mustache,
+        "campaign": PackageResources.campaign_mustache,
     ]
 
     /// Parsed once. The templates are part of the program, not input: one that does not parse is
@@ -72,6 +75,7 @@ struct Frame: Sendable {
         ("/rollout", "Rollout", BackOfficeRole.tillRoles), ("/customers", "Customers", BackOfficeRole.customerRoles),
         ("/approvals", "Approvals", [.admin, .service]), ("/partners", "Partners", [.admin, .marketing]),
         ("/settlement", "Settlement", [.admin, .marketing]), ("/cashback", "Cashback", [.admin, .marketing]),
+        ("/segments", "Segments", [.admin, .marketing]), ("/campaigns", "Campaigns", [.admin, .marketing]),
         ("/reports", "Reports", BackOfficeRole.tillRoles),
         ("/receipts", "Receipts", Set(BackOfficeRole.allCases)),
     ]

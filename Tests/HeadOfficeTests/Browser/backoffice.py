@@ -595,6 +595,130 @@ def cashback(base, shots):
     return out
 
 
+def segments(base, shots):
+    """Marketing scores the members, builds a segment with the mouse (a category bought, then an
+    OR group with an RFM cell), sees the count follow each change, is refused a wrong postcode,
+    saves it, sees it listed and downloads its members."""
+    from selenium.webdriver.support.ui import Select
+    out = {}
+    d = browser(1280, 1400)
+
+    def notice():
+        return css(d, ".notice")[0].text if css(d, ".notice") else ""
+
+    def count():
+        return by_id(d, "count").text
+
+    def row_form(button):
+        return by_id(d, button).find_element("xpath", "./ancestor::form")
+
+    try:
+        sign_in(d, base, "anna", "anna-secret-1")
+        d.get(base + "/segments")
+        out["never_scored"] = bool(css(d, "#never-scored"))
+        submit(d, "score-now", "#cells")
+        out["scored"] = notice()
+        out["cells"] = {r.get_attribute("data-cell"): r.find_elements("css selector", "td")[2].text for r in css(d, "#cells tr[data-cell]")}
+        by_id(d, "new-segment").click()
+        out["all"] = count()
+        Select(by_id(d, "category-text")).select_by_value("Dairy")
+        set_field(d, "category-days", "400")
+        submit(d, "add-category", "#count")
+        out["dairy"] = count()
+        out["conditions_1"] = [e.text for e in css(d, "#group-1 .condition")]
+        submit(d, "new-group", "#group-2")
+        submit(d, "groups-match", "#count")
+        out["joiner"] = css(d, ".joiner")[0].text
+        Select(by_id(d, "rfm-text")).select_by_value("champions")
+        Select(row_form("add-rfm").find_element("css selector", "select[name=group]")).select_by_value("1")
+        submit(d, "add-rfm", "#count")
+        out["either"] = count()
+        out["conditions_2"] = [e.text for e in css(d, "#group-2 .condition")]
+        set_field(d, "postcode-text", "75%")
+        submit(d, "add-postcode", "#count")
+        out["bad_postcode"] = notice()
+        out["after_bad"] = count()
+        set_field(d, "name", "Dairy or champions")
+        submit(d, "save", "#versions")
+        out["saved"] = notice()
+        if shots:
+            d.save_screenshot(shots + "/segment-builder.png")
+        # Remove the RFM condition: the count goes back to the category's.
+        submit(d, "remove-1.0", "#count")
+        out["removed"] = count()
+        d.get(base + "/segments")
+        out["listed"] = [[c.text for c in r.find_elements("css selector", "td")][:3] for r in css(d, "#segments tr[data-segment]")]
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
+        req = urllib.request.Request(base + "/segments/members.csv?id=dairy-or-champions", headers={"Cookie": cookies})
+        with urllib.request.urlopen(req) as r:
+            out["csv"] = r.read().decode()
+        if shots:
+            d.save_screenshot(shots + "/segments.png")
+    finally:
+        d.quit()
+    return out
+
+
+def campaigns(base, shots):
+    """Marketing creates a campaign for a saved segment with the mouse: a wrong holdout refused,
+    then a 20% holdout starting now; watches it send; pauses a second one scheduled for later."""
+    from selenium.webdriver.support.ui import Select
+    out = {}
+    d = browser(1280, 1100)
+
+    def notice():
+        return css(d, ".notice")[0].text if css(d, ".notice") else ""
+
+    def states():
+        return {r.get_attribute("data-state"): r.find_elements("css selector", "td")[2].text for r in css(d, "#states tr[data-state]")}
+
+    try:
+        sign_in(d, base, "anna", "anna-secret-1")
+        d.get(base + "/campaigns")
+        out["empty"] = bool(css(d, "#no-campaigns"))
+        out["mail_note"] = bool(css(d, "#mail-note"))
+        set_field(d, "name", "Coffee week")
+        Select(by_id(d, "segment")).select_by_value("everyone")
+        set_field(d, "holdout", "60")
+        set_field(d, "link", "https://shop.example.com/coffee")
+        submit(d, "create", "h1")
+        out["refused"] = notice()
+        out["kept_name"] = by_id(d, "name").get_attribute("value")
+        set_field(d, "holdout", "20")
+        submit(d, "create", "#state")
+        out["created"] = notice()
+        deadline = time.time() + 40
+        while time.time() < deadline:
+            d.get(d.current_url.split("&")[0])
+            if by_id(d, "state").text == "sent":
+                break
+            time.sleep(0.5)
+        out["state"] = by_id(d, "state").text
+        out["targeted"] = by_id(d, "targeted").text
+        out["held_out"] = by_id(d, "held-out").text
+        out["states"] = states()
+        if shots:
+            d.save_screenshot(shots + "/campaign.png")
+        d.get(base + "/campaigns")
+        set_field(d, "name", "Next month")
+        set_field(d, "link", "https://shop.example.com/next")
+        d.execute_script("document.getElementById('starts').value = '2099-01-01T09:00'; document.getElementById('ends').value = '2099-01-31'")
+        submit(d, "create", "#state")
+        out["scheduled"] = by_id(d, "state").text
+        submit(d, "pause", "#state")
+        out["paused"] = by_id(d, "state").text
+        out["paused_notice"] = notice()
+        submit(d, "resume", "#state")
+        out["resumed"] = by_id(d, "state").text
+        d.get(base + "/campaigns")
+        out["listed"] = {r.get_attribute("data-campaign"): r.find_element("css selector", ".state").text for r in css(d, "#campaigns tr[data-campaign]")}
+        if shots:
+            d.save_screenshot(shots + "/campaigns.png")
+    finally:
+        d.quit()
+    return out
+
+
 if __name__ == "__main__":
     scenario, arg = sys.argv[1], sys.argv[2]
     rest = sys.argv[3:]
@@ -616,6 +740,10 @@ if __name__ == "__main__":
         result = coalition(arg, rest[0] if rest else "")
     elif scenario == "reports":
         result = reports(arg, rest[0] if rest else "")
+    elif scenario == "segments":
+        result = segments(arg, rest[0] if rest else "")
+    elif scenario == "campaigns":
+        result = campaigns(arg, rest[0] if rest else "")
     elif scenario == "cashback":
         result = cashback(arg, rest[0] if rest else "")
     elif scenario == "till-shot":

@@ -1,0 +1,158 @@
+public import Foundation
+import Logging
+public import Mustache
+import ServiceLifecycle
+import TillCore
+import TillProtocol
+
+/// A campaign's e-mail to one member as RFC 5322 text: the text the marketer wrote with the
+/// member's fields filled in, as plain text and as HTML (with the open pixel), and the one-click
+/// unsubscribe headers of RFC 8058 (List-Unsubscribe with the member's own https link, and
+/// List-Unsubscribe-Post). Links go through head office (`/e/c/TOKEN`) so a click is counted.
+public struct CampaignMessage: Sendable {
+    public let subject: MustacheTemplate, text: MustacheTemplate
+    public let settings: MailSettings
+    /// Head office's address as members' mail programs reach it, without a trailing slash.
+    public let publicURL: String
+
+    public init(_ campaign: Campaign, settings: MailSettings, publicURL: String) throws {
+        let pragma = "{{% CONTENT_TYPE: TEXT}}"
+        subject = try MustacheTemplate(string: pragma + campaign.subject)
+        text = try MustacheTemplate(string: pragma + campaign.body)
+        self.settings = settings
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+    }
+
+    public func links(_ token: String) -> (click: String, unsubscribe: String, open: String) {
+        (publicURL + "/e/c/" + token, publicURL + "/e/u/" + token, publicURL + "/e/o/" + token + ".gif")
+    }
+
+    public func bytes(_ m: CampaignMail, campaign: String, at date: Date = Date()) -> [UInt8] {
+        let (click, unsubscribe, open) = links(m.token)
+        let fields: [String: Any] = ["firstName": m.firstName, "lastName": m.lastName, "card": m.card.map(LoyaltyCardNumber.masked) ?? "",
+                                     "points": String(m.points), "link": click, "unsubscribe": unsubscribe]
+        let subjectText = subject.render(fields).replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        let body = text.render(fields).replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        let encodedSubject = subjectText.allSatisfy(\.isASCII) ? subjectText : "=?UTF-8?B?" + Data(subjectText.utf8).base64EncodedString() + "?="
+        var html = body.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        for url in [click, unsubscribe] { html = html.replacingOccurrences(of: url, with: "<a href=\"\(url)\">\(url)</a>") }
+        html = "<!doctype html><html><body><p>" + html.replacingOccurrences(of: "\n", with: "<br>\n")
+            + "</p><img src=\"\(open)\" width=\"1\" height=\"1\" alt=\"\"></body></html>"
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        let domain = settings.fromAddress.split(separator: "@").last.map(String.init) ?? "headoffice"
+        let boundary = "part-" + m.token
+        let lines = [
+            "From: \(settings.from)", "To: \(m.email)", "Subject: \(encodedSubject)", "Date: \(formatter.string(from: date))",
+            "Message-ID: <\(campaign).\(m.token)@\(domain)>", "MIME-Version: 1.0",
+            "List-Unsubscribe: <\(unsubscribe)>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+            "Content-Type: multipart/alternative; boundary=\"\(boundary)\"", "",
+            "--" + boundary, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", "", body, "",
+            "--" + boundary, "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: 8bit", "", html, "",
+            "--" + boundary + "--", "",
+        ]
+        return Array(lines.joined(separator: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
+    }
+}
+
+extension HeadOfficeStore {
+    /// Sends a started campaign's e-mails, a round (one per connection) at a time at no more
+    /// than its rate, until none waits, the campaign is paused or `until` passes. Returns how
+    /// many were sent. Each round is claimed, then marked sent before the relay is told the
+    /// messages are complete (`CampaignMailer`): a sender killed at any point and started again
+    /// sends every member their e-mail once.
+    @discardableResult
+    public func sendCampaign(_ id: String, mailer: CampaignMailer, publicURL: String, until deadline: Date = .distantFuture,
+                             progress: (Int) -> Void = { _ in }) throws -> Int {
+        guard let campaign = try campaign(id) else { throw CampaignProblem("There is no campaign '\(id.prefix(48))'") }
+        let message = try CampaignMessage(campaign, settings: mailer.settings, publicURL: publicURL)
+        var sent = 0
+        let perRound = mailer.connections
+        let roundTime = Double(perRound) / Double(max(1, campaign.ratePerSecond))
+        var claimed: [CampaignMail] = []
+        while Date() < deadline {
+            guard try self.campaign(id)?.state == .sending else { break }
+            if claimed.isEmpty {
+                claimed = try claimCampaignMail(id, limit: perRound * 20)
+                if claimed.isEmpty { break }
+            }
+            let started = Date()
+            let round = Array(claimed.prefix(perRound))
+            claimed.removeFirst(round.count)
+            let outcomes = mailer.send(round.map { ($0.email, message.bytes($0, campaign: id)) }) { ready in
+                try markCampaignMailSent(id, members: ready.map { round[$0].customerID })
+            }
+            var problems: [(member: String, outcome: CampaignMailer.Outcome)] = []
+            for (m, o) in zip(round, outcomes) {
+                if o == .sent { sent += 1 } else { problems.append((m.customerID, o)) }
+            }
+            // The relay took none and refused none for good (it is down, or the network is):
+            // the round's e-mails wait, their tries not counted, and sending stops for now.
+            if problems.count == round.count, case .failed(let why)? = problems.first?.outcome,
+               problems.allSatisfy({ if case .failed = $0.outcome { true } else { false } }) {
+                claimed = round + claimed
+                try giveBack(id, claimed)
+                throw CampaignProblem("The mail relay took none of campaign \(id)'s e-mails (\(why)); they wait and are sent when it answers")
+            }
+            try recordCampaignMailProblems(id, problems)
+            progress(sent)
+            let spent = Date().timeIntervalSince(started)
+            if spent < roundTime { Thread.sleep(forTimeInterval: roundTime - spent) }
+        }
+        // Claims not used (paused, or out of time) are given back at once.
+        try giveBack(id, claimed)
+        try finishCampaignIfDone(id)
+        return sent
+    }
+
+    /// Claimed e-mails not tried, back to waiting (their claim not counted as a try).
+    func giveBack(_ id: String, _ claimed: [CampaignMail]) throws {
+        guard !claimed.isEmpty else { return }
+        try database.write { c in
+            for chunk in stride(from: 0, to: claimed.count, by: 500).map({ claimed[$0..<min(claimed.count, $0 + 500)] }) {
+                try c.execute("""
+                    UPDATE campaign_members SET state = 'pending', claimed_until = NULL, attempts = attempts - 1
+                    WHERE campaign_id = ? AND state = 'sending' AND customer_id IN (\(Self.placeholders(chunk.count)))
+                    """, [.text(id)] + chunk.map { .text($0.customerID) })
+            }
+        }
+    }
+}
+
+/// Starts the campaigns whose time has come and sends their e-mails (checked every second),
+/// through the `[mail]` relay on `connections` connections at once.
+struct CampaignService: Service {
+    let store: HeadOfficeStore
+    let mailing: BlockingWork
+    let logger: Logger
+    let mail: MailSettings
+    let publicURL: String
+    let connections: Int
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { await loop() }
+    }
+
+    private func loop() async {
+        let mailer = CampaignMailer(mail, connections: connections)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                for id in try await mailing.run({ [store] in try store.launchDueCampaigns() }) {
+                    logger.info("campaign started", metadata: ["campaign": "\(id)"])
+                }
+                let sending = try await mailing.run { [store] in try store.campaigns().filter { $0.state == .sending } }
+                for c in sending {
+                    let (store, publicURL) = (self.store, self.publicURL)
+                    let sent = try await mailing.run { try store.sendCampaign(c.id, mailer: mailer, publicURL: publicURL, until: Date() + 5) }
+                    if sent > 0 { logger.info("campaign e-mails sent", metadata: ["campaign": "\(c.id)", "sent": "\(sent)"]) }
+                }
+            } catch {
+                logger.error("campaign sending stopped for a moment; it goes on where it was", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(nanoseconds: 1_000_000_000)
+        }
+    }
+}

@@ -1,0 +1,242 @@
+import Foundation
+@testable import HeadOffice
+import Testing
+import TillCore
+import TillDemo
+import TillDocuments
+import TillProtocol
+import TillSync
+import TillTestSupport
+
+/// E-mail campaigns (issue 16): a segment's members drawn with a random holdout, each targeted
+/// member who agreed sent one e-mail through a real SMTP server on loopback, with RFC 8058's
+/// one-click unsubscribe, tracked opens and clicks; a sender killed midway sends nobody twice.
+@Suite("Campaigns by e-mail", .serialized)
+struct CampaignTests {
+    static let text = """
+        Hello {{firstName}},
+
+        You have {{points}} points on card {{card}}. This week only: double points on coffee.
+        See the offer: {{link}}
+
+        No more offers by e-mail? {{unsubscribe}}
+        """
+
+    static func everyone(_ store: HeadOfficeStore) throws -> Segment {
+        try store.saveSegment(id: nil, name: "Everyone", definition: SegmentDefinition(match: .any, groups: [
+            SegmentGroup(match: .any, conditions: [SegmentCondition(.consent, flag: true), SegmentCondition(.consent, flag: false)])]), by: "mia")
+    }
+
+    @Test func theHoldoutIsRandomStableAndNearItsShare() {
+        let members = (1...20_000).map { "M\($0)" }
+        let held = members.filter { HeadOfficeStore.heldOut(campaign: "spring", member: $0, bp: 1_000) }
+        #expect(held.count > 1_800 && held.count < 2_200, "about 10% of 20,000: \(held.count)")
+        #expect(members.filter { HeadOfficeStore.heldOut(campaign: "spring", member: $0, bp: 1_000) } == held, "the same draw every time")
+        let other = members.filter { HeadOfficeStore.heldOut(campaign: "autumn", member: $0, bp: 1_000) }
+        #expect(Set(other).intersection(held).count < 400, "another campaign draws other members")
+        #expect(members.filter { HeadOfficeStore.heldOut(campaign: "x", member: $0, bp: 0) }.isEmpty)
+    }
+
+    @Test func aCampaignIsRefusedWithWhatToPutRight() throws {
+        let dir = TemporaryDirectory("campaign-refused")
+        let store = try makeHeadOffice(.sqlite, dir)
+        _ = try Self.everyone(store)
+        func problem(_ change: (inout CampaignDraft) -> Void) -> String {
+            var d = CampaignDraft(name: "Spring", segmentID: "everyone", subject: "Hi {{firstName}}", body: Self.text, link: "https://shop.example.com/spring",
+                                  startsAt: 0, endsAt: 86_400_000)
+            change(&d)
+            do { try store.createCampaign(d, by: "mia"); return "" } catch { return "\(error)" }
+        }
+        #expect(problem { $0.holdoutBP = 6_000 }.contains("0% to 50%"))
+        #expect(problem { $0.body = "Hello {{firstname}}" }.contains("{{firstname}}, which is not a field"))
+        #expect(problem { $0.body = "Hello {{#firstName}" }.contains("not a template"))
+        #expect(problem { $0.link = "javascript:alert(1)" }.contains("must be a web address"))
+        #expect(problem { $0.segmentID = "nobody" }.contains("There is no segment 'nobody'"))
+        #expect(problem { $0.endsAt = -1 }.contains("must end after it starts"))
+        #expect(problem { $0.subject = "Two\nlines" }.contains("one line"))
+        #expect(problem { _ in }.isEmpty)
+        #expect(problem { _ in }.contains("exists already"))
+    }
+
+    /// The results read every card of each member in the window, and only the window.
+    @Test(arguments: Backend.allCases)
+    func theResultsAddUpEachGroupsPurchasesInTheWindow(backend: Backend) throws {
+        let dir = TemporaryDirectory("campaign-results-\(backend)")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try Self.everyone(store)
+        let start = ProtocolTime.parse("2026-10-01T00:00:00Z")!, end = ProtocolTime.parse("2026-10-31T00:00:00Z")!
+        try store.createCampaign(CampaignDraft(name: "October", segmentID: "everyone", holdoutBP: 5_000, subject: "Hi", body: "Hello {{firstName}}",
+                                               link: "https://shop.example.com/", startsAt: start, endsAt: end), by: "mia")
+        try store.launchDueCampaigns(at: start)
+        let groups = try store.database.read { c in try c.query("SELECT customer_id, holdout FROM campaign_members WHERE campaign_id = 'october'", []) }
+        #expect(groups.count == 20 && groups.contains { $0.int("holdout") == 1 } && groups.contains { $0.int("holdout") == 0 })
+        let day = start / 86_400_000
+        var expected: [Int64: (members: Int, bought: Int, visits: Int64, spend: Int64)] = [0: (0, 0, 0, 0), 1: (0, 0, 0, 0)]
+        try store.database.write { c in
+            for (i, g) in groups.enumerated() {
+                let card = demoCards.first { $0.customerID == g.text("customer_id") }!.number
+                let h = g.int("holdout")
+                var e = expected[h]!
+                e.members += 1
+                if i % 3 != 0 {
+                    let visits = Int64(1 + i % 4), spend = Int64(1_000 * (i + 1))
+                    try c.execute("INSERT INTO card_days (day, card_number, visits, spend) VALUES (?, ?, ?, ?)", [.int(day + Int64(i)), .text(card), .int(visits), .int(spend)])
+                    e.bought += 1; e.visits += visits; e.spend += spend
+                }
+                // Before and after the window: not counted.
+                try c.execute("INSERT INTO card_days (day, card_number, visits, spend) VALUES (?, ?, 5, 99999)", [.int(day - 1), .text(card)])
+                try c.execute("INSERT INTO card_days (day, card_number, visits, spend) VALUES (?, ?, 5, 99999)", [.int(day + 30), .text(card)])
+                expected[h] = e
+            }
+        }
+        let r = try store.campaignResults("october", from: start, to: end)
+        for (h, f) in [(Int64(0), r.targeted), (1, r.holdout)] {
+            let e = expected[h]!
+            #expect(f.members == e.members && f.bought == e.bought && f.visits == e.visits && f.spend == e.spend, "group \(h): \(f) against \(e)")
+        }
+        let v = try #require(r.visits)
+        #expect(abs(v.difference - (r.targeted.visitsPerMember - r.holdout.visitsPerMember)) < 1e-9 && v.low <= v.difference && v.difference <= v.high)
+    }
+
+    /// 3,000 members (a third agreed to hear from us), 10% held out; head office sends through
+    /// aiosmtpd and is SIGKILLed midway, then started again: every targeted member who agreed
+    /// has exactly one e-mail, nobody held out has any. Then one member unsubscribes with a POST
+    /// and no cookie, another opens and clicks.
+    @Test func killedMidwayEveryMemberGetsExactlyOneEmailAndOneClickUnsubscribeWorks() throws {
+        let dir = TemporaryDirectory("campaign-kill")
+        let smtp = try SMTPSink(dir: dir)
+        let ho = try HeadOfficeProcess(.sqlite, dir: dir, cards: 3_000)
+        ho.serveArguments = ["--config", dir.write("headoffice.toml", """
+            [mail]
+            relay = "\(smtp.relay)"
+            from = "Demo Rewards <rewards@example.com>"
+            public_url = "\(ho.url)"
+            connections = 4
+            """)]
+        let store = try ho.store()
+        _ = try Self.everyone(store)
+        try store.createCampaign(CampaignDraft(name: "Coffee week", segmentID: "everyone", subject: "{{firstName}}, double points on coffee", body: Self.text,
+                                               link: "https://shop.example.com/coffee", ratePerSecond: 250, startsAt: HeadOfficeStore.now(),
+                                               endsAt: HeadOfficeStore.now() + 7 * 86_400_000), by: "mia")
+        try ho.start()
+        let deadline = Date().addingTimeInterval(60)
+        while smtp.messages().count < 150 && Date() < deadline { usleep(20_000) }
+        ho.kill()
+        let atKill = smtp.messages().count
+        #expect(atKill >= 150)
+        let midway = try store.campaignProgress("coffee-week")
+        #expect((midway.byState["pending"] ?? 0) + (midway.byState["sending"] ?? 0) > 0, "killed before the end: \(midway.byState)")
+        try ho.start()
+        let end = Date().addingTimeInterval(60)
+        while try store.campaign("coffee-week")?.state != .sent && Date() < end { usleep(100_000) }
+        let campaign = try #require(try store.campaign("coffee-week"))
+        #expect(campaign.state == .sent)
+        ho.kill()
+
+        let members = try store.database.read { c in
+            try c.query("""
+                SELECT m.customer_id, m.holdout, m.state, m.token, c.email, c.marketing_consent, c.first_name FROM campaign_members m
+                JOIN customers c ON c.id = m.customer_id WHERE m.campaign_id = 'coffee-week'
+                """, [])
+        }
+        #expect(members.count == 3_000 && Int64(members.count) == campaign.targeted + campaign.heldOut)
+        #expect(campaign.heldOut > 200 && campaign.heldOut < 400, "about 10%: \(campaign.heldOut)")
+        var received: [String: Int] = [:]
+        let messages = smtp.messages()
+        for m in messages {
+            guard let line = m.split(separator: "\n").first(where: { $0.hasPrefix("To: ") }) else { continue }
+            received[line.dropFirst(4).trimmingCharacters(in: .whitespacesAndNewlines), default: 0] += 1
+        }
+        let wanted = members.filter { $0.int("holdout") == 0 && $0.int("marketing_consent") == 1 }
+        #expect(wanted.count > 800)
+        #expect(wanted.allSatisfy { $0.text("state") == "sent" })
+        #expect(messages.count == wanted.count, "one e-mail each: \(messages.count) for \(wanted.count) (\(atKill) before the kill)")
+        #expect(wanted.allSatisfy { received[$0.text("email")] == 1 }, "every targeted member who agreed has exactly one")
+        #expect(members.filter { $0.int("holdout") == 1 }.allSatisfy { received[$0.text("email")] == nil }, "nobody held out has one")
+        #expect(members.filter { $0.int("holdout") == 0 && $0.int("marketing_consent") == 0 }.allSatisfy { $0.text("state") == "no-consent" })
+
+        // The e-mail: the member's fields, the tracked link, RFC 8058's headers.
+        let member = wanted[0]
+        let mail = try #require(messages.first { $0.contains("To: \(member.text("email"))") })
+        let token = member.text("token")
+        #expect(mail.contains("Subject: \(member.text("first_name")), double points on coffee"))
+        #expect(mail.contains("Hello \(member.text("first_name")),"))
+        #expect(mail.contains("List-Unsubscribe: <\(ho.url)/e/u/\(token)>"), "\(mail)")
+        #expect(mail.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"))
+        #expect(mail.contains("\(ho.url)/e/c/\(token)") && mail.contains("\(ho.url)/e/o/\(token).gif"))
+
+        // One-click unsubscribe: a POST without a cookie (as a mail program sends it).
+        try ho.start()
+        let http = HTTPConnection()
+        let unsubscribed = try http.send("POST", "\(ho.url)/e/u/\(token)", headers: ["Content-Type: application/x-www-form-urlencoded"],
+                                         body: Array("List-Unsubscribe=One-Click".utf8), timeoutMilliseconds: 5_000)
+        #expect(unsubscribed.status == 200 && unsubscribed.text.contains("no more offers by e-mail"))
+        let consent = try store.database.read { c in
+            try c.queryOne("SELECT marketing_consent FROM customers WHERE id = ?", [.text(member.text("customer_id"))])!.int("marketing_consent")
+        }
+        #expect(consent == 0)
+        let history = try store.database.read { c in
+            try c.queryOne("SELECT granted, channel FROM consents WHERE customer_id = ? ORDER BY id DESC LIMIT 1", [.text(member.text("customer_id"))])
+        }
+        #expect(history?.int("granted") == 0 && history?.text("channel") == "e-mail unsubscribe (campaign coffee-week)")
+        #expect(try http.send("POST", "\(ho.url)/e/u/\(token)", body: [], timeoutMilliseconds: 5_000).status == 200, "twice is fine")
+        #expect(try http.send("POST", "\(ho.url)/e/u/0123456789abcdef0123456789abcdef", body: [], timeoutMilliseconds: 5_000).status == 404)
+        // Another opens (the image) and clicks (on to the campaign's link).
+        let other = wanted[1].text("token")
+        let pixel = try http.send("GET", "\(ho.url)/e/o/\(other).gif", timeoutMilliseconds: 5_000)
+        #expect(pixel.status == 200 && pixel.body.starts(with: Array("GIF89a".utf8)))
+        let click = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "\(ho.url)/e/c/\(other)"])
+        #expect(click.stdout == "303 https://shop.example.com/coffee", "\(click.stdout)")
+        let progress = try store.campaignProgress("coffee-week")
+        #expect(progress.opened == 1 && progress.clicked == 1 && progress.unsubscribed == 1)
+    }
+}
+
+/// The uplift and its interval (issue 16): on generated members with a known effect the
+/// interval holds the truth, an A/A test's holds 0, and over many draws the 95% interval holds
+/// the truth about 95% of the time.
+@Suite("Campaign uplift")
+struct UpliftTests {
+    /// A deterministic generator (SplitMix64) and Poisson draws by inversion.
+    struct Draws {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+        mutating func poisson(_ lambda: Double) -> Int64 {
+            var k: Int64 = 0, p = exp(-lambda), s = p
+            let u = uniform()
+            while u > s { k += 1; p *= lambda / Double(k); s += p }
+            return k
+        }
+        mutating func group(_ n: Int, _ lambda: Double) -> [Int64] { (0..<n).map { _ in poisson(lambda) } }
+    }
+
+    @Test func aKnownEffectIsInsideTheIntervalAndNoEffectGivesAnIntervalAroundZero() throws {
+        var d = Draws(state: 16)
+        // 20,000 members, 10% held out; visits in the window about 2 each, +15% for the targeted.
+        let effect = try #require(Uplift.estimate(targeted: d.group(18_000, 2.3), holdout: d.group(2_000, 2.0)))
+        #expect(effect.low <= 0.3 && 0.3 <= effect.high, "\(effect)")
+        #expect(effect.isPositive && effect.high - effect.low < 0.2)
+        let none = try #require(Uplift.estimate(targeted: d.group(18_000, 2.0), holdout: d.group(2_000, 2.0)))
+        #expect(none.low <= 0 && 0 <= none.high, "A/A: \(none)")
+        #expect(!none.isPositive && !none.isNegative)
+    }
+
+    @Test func theIntervalHoldsTheTruthAboutNinetyFivePercentOfTheTime() throws {
+        var d = Draws(state: 2026)
+        var held = 0
+        let trials = 400
+        for _ in 0..<trials {
+            let u = try #require(Uplift.estimate(targeted: d.group(1_500, 2.3), holdout: d.group(500, 2.0)))
+            if u.low <= 0.3 && 0.3 <= u.high { held += 1 }
+        }
+        let coverage = Double(held) / Double(trials)
+        #expect(coverage > 0.92 && coverage < 0.98, "coverage \(coverage)")
+    }
+}
