@@ -126,6 +126,7 @@ public enum LoyaltyBlock {
         "earned": .list(.object(["label": .text, "points": .text, "rule": .text])),
         "earnedTotal": .text, "welcome": .text, "redeemed": .text, "redeemedValue": .text, "balance": .text,
         "tier": .text, "nextTier": .text, "toNextTier": .text, "provisional": .bool, "expiring": .text, "expiringBy": .text,
+        "offers": .list(.object(["name": .text, "until": .text, "code": .text, "uses": .text])),
     ])
 
     static func data(_ o: LoyaltyOutcome, currency c: Currency, spendBasis: Bool) -> TemplateValue {
@@ -153,6 +154,12 @@ public enum LoyaltyBlock {
             block["expiring"] = .text((soon - o.redeemed).description)
             block["expiringBy"] = .text("\(y)-\(m < 10 ? "0" : "")\(m)-\(d < 10 ? "0" : "")\(d)")
         }
+        // The member's personal offers still open, each with its code.
+        block["offers"] = .list(o.openOffers.map { open in
+            let (y, m, d) = LocalDateTime.civil(fromDays: (open.offer.validTo - 1) / 86_400_000)
+            return .object(["name": .text(open.offer.name), "until": .text("\(y)-\(m < 10 ? "0" : "")\(m)-\(d < 10 ? "0" : "")\(d)"),
+                            "code": .text(open.offer.id), "uses": .text(open.usesLeft > 1 ? " (\(open.usesLeft) times)" : "")])
+        })
         return .object(block)
     }
 }

@@ -12,6 +12,8 @@ import TillProtocol
 public struct CampaignMessage: Sendable {
     public let subject: MustacheTemplate, text: MustacheTemplate
     public let settings: MailSettings
+    /// The campaign's offer in words ("Double points on coffee: 2× points on Coffee"), or "".
+    public let offer: String
     /// Head office's address as members' mail programs reach it, without a trailing slash.
     public let publicURL: String
 
@@ -21,6 +23,7 @@ public struct CampaignMessage: Sendable {
         text = try MustacheTemplate(string: pragma + campaign.body)
         self.settings = settings
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        offer = campaign.offer.map { "\($0.name): \($0.summary)" } ?? ""
     }
 
     public func links(_ token: String) -> (click: String, unsubscribe: String, open: String) {
@@ -30,7 +33,7 @@ public struct CampaignMessage: Sendable {
     public func bytes(_ m: CampaignMail, campaign: String, at date: Date = Date()) -> [UInt8] {
         let (click, unsubscribe, open) = links(m.token)
         let fields: [String: Any] = ["firstName": m.firstName, "lastName": m.lastName, "card": m.card.map(LoyaltyCardNumber.masked) ?? "",
-                                     "points": String(m.points), "link": click, "unsubscribe": unsubscribe]
+                                     "points": String(m.points), "link": click, "unsubscribe": unsubscribe, "offer": offer]
         let subjectText = subject.render(fields).replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
         let body = text.render(fields).replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         let encodedSubject = subjectText.allSatisfy(\.isASCII) ? subjectText : "=?UTF-8?B?" + Data(subjectText.utf8).base64EncodedString() + "?="
@@ -128,29 +131,36 @@ struct CampaignService: Service {
     let store: HeadOfficeStore
     let mailing: BlockingWork
     let logger: Logger
-    let mail: MailSettings
-    let publicURL: String
-    let connections: Int
+    /// Where e-mail goes, with head office's public address for the links; nil: campaigns start
+    /// and their offers reach the tills, their e-mails wait.
+    let mail: (settings: MailSettings, publicURL: String)?
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown { await loop() }
     }
 
     private func loop() async {
-        let mailer = CampaignMailer(mail, connections: connections)
+        let mailer = mail.map { CampaignMailer($0.settings, connections: $0.settings.connections) }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 for id in try await mailing.run({ [store] in try store.launchDueCampaigns() }) {
                     logger.info("campaign started", metadata: ["campaign": "\(id)"])
                 }
+                if let n = try await mailing.run({ [store] in try store.publishUsedUpOffers() }), n > 0 {
+                    logger.info("offers used up told to the tills", metadata: ["members": "\(n)"])
+                }
                 let sending = try await mailing.run { [store] in try store.campaigns().filter { $0.state == .sending } }
                 for c in sending {
-                    let (store, publicURL) = (self.store, self.publicURL)
+                    guard c.channels.emails, let mailer, let publicURL = mail?.publicURL else {
+                        _ = try await mailing.run { [store] in try store.finishCampaignIfDone(c.id) }
+                        continue
+                    }
+                    let store = self.store
                     let sent = try await mailing.run { try store.sendCampaign(c.id, mailer: mailer, publicURL: publicURL, until: Date() + 5) }
                     if sent > 0 { logger.info("campaign e-mails sent", metadata: ["campaign": "\(c.id)", "sent": "\(sent)"]) }
                 }
             } catch {
-                logger.error("campaign sending stopped for a moment; it goes on where it was", metadata: ["error": "\(error)"])
+                logger.error("campaigns stopped for a moment; they go on where they were", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(nanoseconds: 1_000_000_000)
         }

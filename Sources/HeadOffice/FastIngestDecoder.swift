@@ -48,7 +48,7 @@ enum FastIngestDecoder {
         "net", "taxRateBasisPoints", "rateBasisPoints", "gross", "vat", "points", "subtotal", "lineDiscounts", "saleDiscount", "total",
         "paid", "change", "itemCount", "localMinutes", "qualifying", "redeemed", "redeemedValue", "balanceBefore", "balanceAfter",
         "offlineLeft", "toNextTier", "pointsTakenBack", "pointsRestored", "number", "from", "to", "salesCount", "salesValue",
-        "refundsValue", "netSales", "expiringSoon", "expiringBy",
+        "refundsValue", "netSales", "expiringSoon", "expiringBy", "validTo", "usesLeft",
     ]
 
     /// The first whole-number field whose value is a fraction, an exponent or past Int64, named
@@ -342,6 +342,7 @@ enum FastIngestDecoder {
         var earned: [SaleDocument.AwardPart]?, welcome: [SaleDocument.AwardPart]?, redeemed: Int64?, redeemedValue: Int64?
         var balanceBefore: Int64?, balanceAfter: Int64?, provisional: Bool?, offlineLeft: Int64??, nextTierName: String??
         var toNextTier: Int64??, registration: SaleDocument.RegistrationInfo??, expiringSoon: Int64??, expiringBy: Int64??
+        var openOffers: [SaleDocument.OpenOffer]??
         try r.object { r, k throws(Fail) in
             switch k {
             case "cardNumber": try once(&cardNumber, r.string())
@@ -372,6 +373,7 @@ enum FastIngestDecoder {
             case "registration": try once(&registration, r.null() ? nil : registrationInfo(&r))
             case "expiringSoon": try once(&expiringSoon, r.null() ? nil : r.int())
             case "expiringBy": try once(&expiringBy, r.null() ? nil : r.int())
+            case "openOffers": try once(&openOffers, r.null() ? nil : openOfferList(&r))
             default: try r.skipValue()
             }
         }
@@ -383,7 +385,26 @@ enum FastIngestDecoder {
             qualifying: qualifying, earned: earned, welcome: welcome, redeemed: redeemed, redeemedValue: redeemedValue,
             balanceBefore: balanceBefore, balanceAfter: balanceAfter, provisional: provisional, offlineLeft: offlineLeft ?? nil,
             nextTierName: nextTierName ?? nil, toNextTier: toNextTier ?? nil, registration: registration ?? nil,
-            expiringSoon: expiringSoon ?? nil, expiringBy: expiringBy ?? nil)
+            expiringSoon: expiringSoon ?? nil, expiringBy: expiringBy ?? nil, openOffers: openOffers ?? nil)
+    }
+
+    static func openOfferList(_ r: inout Reader) throws(Fail) -> [SaleDocument.OpenOffer] {
+        var out: [SaleDocument.OpenOffer] = []
+        try r.array { r throws(Fail) in
+            var id: String?, name: String?, validTo: Int64?, usesLeft: Int64?
+            try r.object { r, k throws(Fail) in
+                switch k {
+                case "id": try once(&id, r.string())
+                case "name": try once(&name, r.string())
+                case "validTo": try once(&validTo, r.int())
+                case "usesLeft": try once(&usesLeft, r.int())
+                default: try r.skipValue()
+                }
+            }
+            guard let id, let name, let validTo, let usesLeft else { throw Fail() }
+            out.append(SaleDocument.OpenOffer(id: id, name: name, validTo: validTo, usesLeft: usesLeft))
+        }
+        return out
     }
 
     static func registrationInfo(_ r: inout Reader) throws(Fail) -> SaleDocument.RegistrationInfo {

@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
 import Mustache
-import TillCore
-import TillProtocol
+public import TillCore
+public import TillProtocol
 
 /// Where a campaign is.
 public enum CampaignState: String, Sendable, CaseIterable {
@@ -29,6 +29,17 @@ public struct Campaign: Sendable, Equatable {
     public var targeted: Int64, heldOut: Int64
     public var createdBy: String, createdAt: Int64
     public var launchedAt: Int64?, finishedAt: Int64?
+    /// The offer the targeted members get at the tills (its id is the campaign's; valid from its
+    /// start to its end), and the channels: e-mail, till, or both.
+    public var offer: PersonalOffer? = nil
+    public var channels: CampaignChannels = .email
+}
+
+/// How a campaign reaches its members.
+public enum CampaignChannels: String, Sendable, CaseIterable {
+    case email, till, both
+    public var emails: Bool { self != .till }
+    public var tills: Bool { self != .email }
 }
 
 /// What a marketer asks for; checked by `createCampaign`.
@@ -39,8 +50,14 @@ public struct CampaignDraft: Sendable {
     public var subject: String, body: String, link: String
     public var ratePerSecond: Int64 = 1_000
     public var startsAt: Int64, endsAt: Int64
+    /// The offer at the tills: its name, what it gives, on what, its minimum and uses per member
+    /// (id, validity and stores are set from the campaign).
+    public var offer: PersonalOffer?
+    public var channels: CampaignChannels
     public init(name: String, segmentID: String, segmentVersion: Int64? = nil, holdoutBP: Int64 = 1_000, subject: String, body: String, link: String,
-                ratePerSecond: Int64 = 1_000, startsAt: Int64, endsAt: Int64) {
+                ratePerSecond: Int64 = 1_000, startsAt: Int64, endsAt: Int64, offer: PersonalOffer? = nil, channels: CampaignChannels = .email) {
+        self.offer = offer
+        self.channels = channels
         self.name = name
         self.segmentID = segmentID
         self.segmentVersion = segmentVersion
@@ -75,7 +92,22 @@ public struct CampaignProblem: Error, CustomStringConvertible, Sendable {
 
 extension HeadOfficeStore {
     /// The fields a campaign's subject and text may use.
-    public static let campaignFields = ["firstName", "lastName", "card", "points", "link", "unsubscribe"]
+    public static let campaignFields = ["firstName", "lastName", "card", "points", "link", "unsubscribe", "offer"]
+
+    /// An offer's terms within their bounds; the first wrong one, said plainly.
+    static func checkOffer(_ o: PersonalOffer) throws {
+        func need(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw CampaignProblem(message()) } }
+        let name = o.name.trimmingCharacters(in: .whitespaces)
+        try need(!name.isEmpty && name.count <= 60 && !name.contains(where: \.isNewline), "Give the offer a name of 1 to 60 characters (the till and the receipt show it)")
+        try need(o.multiplierBP != nil || o.bonusPoints != nil, "The offer must give something: a points multiple, bonus points, or both")
+        if let m = o.multiplierBP { try need((10_001...100_000).contains(m), "The offer's multiple must be above 1× and at most 10× (got \(Double(m) / 10_000)×)") }
+        if let b = o.bonusPoints { try need((1...100_000).contains(b), "The offer's bonus points must be 1 to 100,000 (got \(b))") }
+        try need(o.skus.count <= 50 && o.categories.count <= 50, "An offer names at most 50 SKUs and 50 categories")
+        for t in o.skus + o.categories { try need(!t.isEmpty && t.count <= 64 && !t.contains(where: \.isNewline), "'\(t.prefix(64))' is not a SKU or category (1 to 64 characters)") }
+        try need((0...1_000_000_000).contains(o.minSpend), "The offer's minimum spend must be 0 to 10,000,000.00")
+        try need((1...100).contains(o.uses), "An offer can be used 1 to 100 times per member (got \(o.uses))")
+        try need(o.stores.count <= 200, "An offer names at most 200 stores")
+    }
 
     /// Creates a campaign for a saved segment's version (its latest unless named), after checking
     /// every field within its bounds; it starts at `startsAt`.
@@ -87,12 +119,25 @@ extension HeadOfficeStore {
         guard !id.isEmpty else { throw CampaignProblem("The name '\(name.prefix(80))' needs at least one letter or digit") }
         guard (0...5_000).contains(d.holdoutBP) else { throw CampaignProblem("The holdout must be 0% to 50% (got \(Self.percent(d.holdoutBP)))") }
         let subject = d.subject.trimmingCharacters(in: .whitespaces)
-        guard !subject.isEmpty, subject.count <= 150, !subject.contains(where: \.isNewline) else {
-            throw CampaignProblem("The subject must be one line of 1 to 150 characters")
+        if d.channels.emails {
+            guard !subject.isEmpty, subject.count <= 150, !subject.contains(where: \.isNewline) else {
+                throw CampaignProblem("The subject must be one line of 1 to 150 characters")
+            }
+            guard !d.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, d.body.utf8.count <= 20_000 else {
+                throw CampaignProblem("The e-mail's text must be 1 to 20,000 characters")
+            }
         }
-        guard !d.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, d.body.utf8.count <= 20_000 else {
-            throw CampaignProblem("The e-mail's text must be 1 to 20,000 characters")
+        var offer = d.offer
+        if d.channels.tills {
+            guard var o = offer else { throw CampaignProblem("A campaign at the tills needs an offer: what it gives, on what, how often") }
+            o.id = Self.segmentID(name)
+            o.name = o.name.trimmingCharacters(in: .whitespaces)
+            o.validFrom = d.startsAt
+            o.validTo = d.endsAt
+            try Self.checkOffer(o)
+            offer = o
         }
+        if d.body.contains("{{offer}}") && offer == nil { throw CampaignProblem("The text uses {{offer}}, but the campaign has no offer") }
         for (what, text) in [("subject", subject), ("text", d.body)] {
             do { _ = try MustacheTemplate(string: text) } catch {
                 throw CampaignProblem("The \(what) is not a template that can be filled in (\(error)); write fields as {{firstName}}")
@@ -102,8 +147,10 @@ extension HeadOfficeStore {
             }
         }
         let link = d.link.trimmingCharacters(in: .whitespaces)
-        guard link.count <= 500, link.hasPrefix("https://") || link.hasPrefix("http://"), URL(string: link)?.host != nil else {
-            throw CampaignProblem("The link '\(link.prefix(100))' must be a web address starting https://")
+        if d.channels.emails || !link.isEmpty {
+            guard link.count <= 500, link.hasPrefix("https://") || link.hasPrefix("http://"), URL(string: link)?.host != nil else {
+                throw CampaignProblem("The link '\(link.prefix(100))' must be a web address starting https://")
+            }
         }
         guard (1...100_000).contains(d.ratePerSecond) else { throw CampaignProblem("The sending rate must be 1 to 100,000 e-mails a second (got \(d.ratePerSecond))") }
         guard d.endsAt > d.startsAt, d.endsAt - d.startsAt <= 366 * 86_400_000 else {
@@ -114,16 +161,17 @@ extension HeadOfficeStore {
         }
         let campaign = Campaign(id: id, name: name, segmentID: segment.id, segmentVersion: segment.version, holdoutBP: d.holdoutBP, subject: subject,
                                 body: d.body, link: link, ratePerSecond: d.ratePerSecond, startsAt: d.startsAt, endsAt: d.endsAt, state: .scheduled,
-                                targeted: 0, heldOut: 0, createdBy: user, createdAt: time, launchedAt: nil, finishedAt: nil)
+                                targeted: 0, heldOut: 0, createdBy: user, createdAt: time, launchedAt: nil, finishedAt: nil, offer: offer, channels: d.channels)
+        let offerJSON = try offer.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try database.write { c in
             guard try c.queryOne("SELECT id FROM campaigns WHERE id = ?", [.text(id)]) == nil else {
                 throw CampaignProblem("A campaign named '\(name.prefix(80))' exists already: choose another name")
             }
             try c.execute("""
                 INSERT INTO campaigns (id, name, segment_id, segment_version, holdout_bp, subject, body, link, rate_per_s, starts_at, ends_at, state,
-                    created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)
+                    created_by, created_at, offer, channels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?)
                 """, [.text(id), .text(name), .text(segment.id), .int(segment.version), .int(d.holdoutBP), .text(subject), .text(d.body), .text(link),
-                      .int(d.ratePerSecond), .int(d.startsAt), .int(d.endsAt), .text(user), .int(time)])
+                      .int(d.ratePerSecond), .int(d.startsAt), .int(d.endsAt), .text(user), .int(time), SQLValue(offerJSON), .text(d.channels.rawValue)])
         }
         return campaign
     }
@@ -161,7 +209,9 @@ extension HeadOfficeStore {
                  holdoutBP: r.int("holdout_bp"), subject: r.text("subject"), body: r.text("body"), link: r.text("link"),
                  ratePerSecond: r.int("rate_per_s"), startsAt: r.int("starts_at"), endsAt: r.int("ends_at"),
                  state: CampaignState(rawValue: r.text("state")) ?? .paused, targeted: r.int("targeted"), heldOut: r.int("held_out"),
-                 createdBy: r.text("created_by"), createdAt: r.int("created_at"), launchedAt: r["launched_at"].int, finishedAt: r["finished_at"].int)
+                 createdBy: r.text("created_by"), createdAt: r.int("created_at"), launchedAt: r["launched_at"].int, finishedAt: r["finished_at"].int,
+                 offer: r["offer"].text.flatMap { try? JSONDecoder().decode(PersonalOffer.self, from: Data($0.utf8)) },
+                 channels: CampaignChannels(rawValue: r.text("channels")) ?? .email)
     }
 
     /// Pauses a sending or scheduled campaign, or resumes a paused one (to sending if it had
@@ -205,19 +255,32 @@ extension HeadOfficeStore {
             guard let segment = try segmentVersions(campaign.segmentID).first(where: { $0.version == campaign.segmentVersion }) else { continue }
             let members = try segmentMembers(segment.definition, at: time)
             var rows: [[SQLValue]] = []
+            var offers: [OfferChanges.Member] = []
             var held: Int64 = 0
             for m in members {
                 let out = Self.heldOut(campaign: campaign.id, member: m.id, bp: campaign.holdoutBP)
                 if out { held += 1 }
                 let email = m.email.flatMap { $0.isEmpty ? nil : $0 }
-                let state = out ? "holdout" : !m.consent ? "no-consent" : email == nil ? "no-email" : "pending"
+                let state = out ? "holdout" : !m.consent ? "no-consent" : !campaign.channels.emails ? "till-only" : email == nil ? "no-email" : "pending"
                 rows.append([.text(campaign.id), .text(m.id), .int(out ? 1 : 0), SQLValue(email), .text(state), .text(Self.newToken())])
+                // The offer: for each targeted member who agreed to hear from us.
+                if !out, m.consent, campaign.channels.tills, let o = campaign.offer { offers.append(.init(customerID: m.id, offer: o.id, uses: o.uses)) }
             }
             let begun = try database.write { c -> Bool in
                 // Another head office process may have started it first.
                 guard try c.execute("UPDATE campaigns SET state = 'sending', launched_at = ?, targeted = ?, held_out = ? WHERE id = ? AND state = 'scheduled'",
                                     [.int(time), .int(Int64(members.count) - held), .int(held), .text(campaign.id)]) == 1 else { return false }
                 try Self.insertRows(c, "INSERT INTO campaign_members (campaign_id, customer_id, holdout, email, state, token)", rows)
+                if let o = campaign.offer, !offers.isEmpty {
+                    try Self.insertRows(c, "INSERT INTO member_offers (campaign_id, customer_id, uses_left)",
+                                        offers.map { [.text(campaign.id), .text($0.customerID), .int($0.uses)] })
+                    // The tills hear of it in the same transaction: every targeted member's offer.
+                    let definition = OfferDefinition(id: o.id, name: o.name, multiplierBP: o.multiplierBP, bonusPoints: o.bonusPoints, skus: o.skus,
+                                                     categories: o.categories, minSpend: o.minSpend, validFrom: o.validFrom, validTo: o.validTo, stores: o.stores)
+                    _ = try insertPublication(Publication(version: 0, kind: .offers, scope: .chain, createdBy: campaign.createdBy,
+                                                          note: "Campaign \(campaign.name): \(o.name)", createdAt: time, effectiveAt: time,
+                                                          offers: OfferChanges(definitions: [definition], members: offers)), c)
+                }
                 return true
             }
             if begun { started.append(campaign.id) }
@@ -311,6 +374,52 @@ extension HeadOfficeStore {
                 SELECT COUNT(opened_at) AS o, COUNT(clicked_at) AS k, COUNT(unsubscribed_at) AS u FROM campaign_members WHERE campaign_id = ?
                 """, [.text(id)])
             return CampaignProgress(byState: by, opened: t?.int("o") ?? 0, clicked: t?.int("k") ?? 0, unsubscribed: t?.int("u") ?? 0)
+        }
+    }
+
+    // MARK: Offers at the tills
+
+    /// Of `ids`, the card's member's offers valid at `store` at `time`, with head office's terms.
+    func memberOffers(_ ids: Set<String>, card: String, at time: Int64, store: String) throws -> [PersonalOffer] {
+        let list = Array(ids.prefix(20))
+        return try database.read { c in
+            try c.query("""
+                SELECT c.offer FROM member_offers m JOIN campaigns c ON c.id = m.campaign_id
+                WHERE m.customer_id = (SELECT customer_id FROM cards WHERE number = ?) AND m.campaign_id IN (\(Self.placeholders(list.count)))
+                ORDER BY m.campaign_id
+                """, [.text(card)] + list.map { .text($0) }).compactMap { r -> PersonalOffer? in
+                guard let o = r["offer"].text.flatMap({ try? JSONDecoder().decode(PersonalOffer.self, from: Data($0.utf8)) }), o.isValid(at: time, store: store)
+                else { return nil }
+                return o
+            }
+        }
+    }
+
+    /// Tells the tills which members have used an offer up (as head office counts the uses of
+    /// every till), in one publication; how many, nil when none was waiting.
+    public func publishUsedUpOffers(at time: Int64 = HeadOfficeStore.now()) throws -> Int? {
+        let waiting = try database.read { c in
+            try c.queryOne("SELECT 1 AS w FROM member_offers WHERE used_up_published = 0 AND uses_left <= 0 LIMIT 1", []) != nil
+        }
+        guard waiting else { return nil }
+        return try database.write { c in
+            let rows = try c.query("""
+                UPDATE member_offers SET used_up_published = 1 WHERE used_up_published = 0 AND uses_left <= 0 RETURNING campaign_id, customer_id
+                """, [])
+            guard !rows.isEmpty else { return 0 }
+            _ = try insertPublication(Publication(version: 0, kind: .offers, scope: .chain, createdBy: "head office", note: "Offers used up",
+                                                  createdAt: time, effectiveAt: time, offers: OfferChanges(definitions: [], members: rows.map {
+                                                      .init(customerID: $0.text("customer_id"), offer: $0.text("campaign_id"), uses: 0)
+                                                  })), c)
+            return rows.count
+        }
+    }
+
+    /// Each targeted member's uses of the campaign's offer so far, and how many used it.
+    public func offerRedemptions(_ id: String) throws -> (uses: Int64, members: Int64) {
+        try database.read { c in
+            let r = try c.queryOne("SELECT COALESCE(SUM(used), 0) AS u, COUNT(CASE WHEN used > 0 THEN 1 END) AS m FROM member_offers WHERE campaign_id = ?", [.text(id)])
+            return (r?.int("u") ?? 0, r?.int("m") ?? 0)
         }
     }
 

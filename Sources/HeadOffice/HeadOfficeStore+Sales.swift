@@ -172,6 +172,22 @@ extension HeadOfficeStore {
                       .text("Sale \(doc.receiptNumber) redeemed \(l.redeemed) points; the card's balance is now \(balance): the same points were redeemed elsewhere while offline"),
                       .int(received)])
         }
+        // Each personal offer the sale used (by head office's own award): one use of the member's;
+        // more than allowed (tills offline each used it) is recorded for someone to look at.
+        for m in movements where m.kind == "earn" {
+            guard let offer = PersonalOffer.id(ofRule: m.rule) else { continue }
+            let left = try c.queryOne("""
+                UPDATE member_offers SET uses_left = uses_left - 1, used = used + 1
+                WHERE campaign_id = ? AND customer_id = (SELECT customer_id FROM cards WHERE number = ?) RETURNING uses_left
+                """, [.text(offer), .text(l.cardNumber)])?.int("uses_left")
+            if let left, left < 0 {
+                try c.execute("""
+                    INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('offer-over-redemption', ?, ?, ?, ?, ?, ?)
+                    """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
+                          .text("Sale \(doc.receiptNumber) used offer \(offer) (\(m.label)) once more than the member may: \(-left) over; tills offline used it too"),
+                          .int(received)])
+            }
+        }
         if row.text("status") != "active" {
             try c.execute("""
                 INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('card-status', ?, ?, ?, ?, ?, ?)
@@ -352,7 +368,12 @@ extension HeadOfficeStore {
         var earned = tillEarned.map { (rule: $0.rule, label: $0.label, points: Points($0.points)) }
         var welcome = l.welcome.filter { $0.points != 0 }.map { (rule: $0.rule, label: $0.label, points: Points($0.points)) }
         if let programme {
-            let award = programme.award(for: sale.basket, context: outcome.context)
+            // The personal offers the till used, if they are the member's and valid here and
+            // then (head office's own terms; their uses are counted when the sale is applied).
+            var context = outcome.context
+            let claimed = Set(tillEarned.compactMap { PersonalOffer.id(ofRule: $0.rule) })
+            if !claimed.isEmpty { context.offers = try memberOffers(claimed, card: l.cardNumber, at: sale.completedAt, store: doc.storeID) }
+            let award = programme.award(for: sale.basket, context: context)
             let mine = award.parts.filter { $0.points != 0 }
             let same = mine.count == tillEarned.count && zip(mine, tillEarned).allSatisfy { $0.rule == $1.rule && $0.points.count == $1.points }
             if !same {

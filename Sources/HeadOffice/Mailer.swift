@@ -19,10 +19,10 @@ public struct MailSettings: Sendable, Equatable {
     /// open image and one-click unsubscribe); nil: campaigns send no e-mail.
     public var publicURL: String?
     /// Connections to the relay a campaign sends on at once.
-    public var connections: Int = 10
+    public var connections: Int = 16
 
     public init(relay: String, from: String, username: String? = nil, password: String? = nil, requireTLS: Bool = false, ca: String? = nil,
-                publicURL: String? = nil, connections: Int = 10) {
+                publicURL: String? = nil, connections: Int = 16) {
         self.publicURL = publicURL
         self.connections = connections
         self.relay = relay

@@ -60,6 +60,8 @@ extension HeadOfficeStore {
                 throw PublicationError("Card \(LoyaltyCardNumber.masked(bad.number)): status '\(bad.status)' is not one a card can have")
             }
             p.cards = cards
+        case .offers:
+            throw PublicationError("Offers reach the tills when their campaign starts: create a campaign with an offer")
         }
         try checkScope(scope)
         p.version = try database.write { c in try insertPublication(p, c) }
@@ -262,6 +264,9 @@ extension HeadOfficeStore {
     public func rollback(_ kind: PublicationKind, scope: PublicationScope, by user: String, at time: Int64 = HeadOfficeStore.now()) throws -> Publication {
         guard kind != .cards else {
             throw PublicationError("Card changes are not rolled back: unblock or replace the card from the member's page")
+        }
+        guard kind != .offers else {
+            throw PublicationError("Offers are not rolled back: pause the campaign, or let its offer end")
         }
         let same = try publications(limit: 10_000).filter { $0.kind == kind && $0.scope == scope }
         guard same.count >= 2 else {

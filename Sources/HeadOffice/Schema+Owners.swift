@@ -392,5 +392,34 @@ extension Schema {
         CREATE UNIQUE INDEX campaign_members_token ON campaign_members (token);
         CREATE INDEX campaign_members_state ON campaign_members (campaign_id, state)
         """,
+        // 20: a campaign's offer at the tills (its terms as the tills apply them, JSON) and by
+        // which channels it goes; each targeted member's uses of it (counted down as head office
+        // applies the sales that used it, below zero when tills offline used it more than allowed)
+        // and whether the tills were told it is used up. The programme's figures by month (members
+        // against everyone), kept once a month has ended two months ago.
+        """
+        ALTER TABLE campaigns ADD COLUMN offer TEXT;
+        ALTER TABLE campaigns ADD COLUMN channels TEXT NOT NULL DEFAULT 'email';
+        CREATE TABLE member_offers (
+            campaign_id TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            uses_left BIGINT NOT NULL,
+            used BIGINT NOT NULL DEFAULT 0,
+            used_up_published BIGINT NOT NULL DEFAULT 0,
+            PRIMARY KEY (campaign_id, customer_id)
+        );
+        CREATE INDEX member_offers_customer ON member_offers (customer_id);
+        CREATE INDEX member_offers_used_up ON member_offers (used_up_published, uses_left);
+        CREATE TABLE programme_months (
+            month TEXT PRIMARY KEY,
+            members BIGINT NOT NULL,
+            repeaters BIGINT NOT NULL,
+            member_sales BIGINT NOT NULL,
+            member_spend BIGINT NOT NULL,
+            sales BIGINT NOT NULL,
+            total BIGINT NOT NULL,
+            computed_at BIGINT NOT NULL
+        )
+        """,
     ]
 }

@@ -130,7 +130,7 @@ public struct HeadOfficeServer: Sendable {
         ("/settlement/statement.csv", [.get]), ("/reports", [.get]), ("/reports.csv", [.get]), ("/reports/chart.svg", [.get]),
         ("/cashback", [.get]), ("/cashback/run", [.post]), ("/cashback/payouts.csv", [.get]),
         ("/segments", [.get]), ("/segments/rfm", [.post]), ("/segments/new", [.get]), ("/segments/view", [.get]), ("/segments/members.csv", [.get]),
-        ("/segments/build", [.post]), ("/campaigns", [.get, .post]), ("/campaigns/view", [.get]), ("/campaigns/chart.svg", [.get]), ("/campaigns/pause", [.post]),
+        ("/segments/build", [.post]), ("/campaigns", [.get, .post]), ("/campaigns/view", [.get]), ("/campaigns/chart.svg", [.get]), ("/campaigns/programme", [.get]), ("/campaigns/pause", [.post]),
         ("/campaigns/resume", [.post]),
         ("/login", [.get, .post]), ("/logout", [.post]), ("/", [.get]), ("/catalog", [.get]), ("/catalog/upload", [.post]),
         ("/catalog/item", [.get, .post]), ("/receipts", [.get]), ("/receipts/svg", [.get]), ("/programme", [.get, .post]),
@@ -365,10 +365,8 @@ public struct HeadOfficeServer: Sendable {
                        .init(service: WebhookDispatcher(store: store, work: work, sending: mailing, logger: logger)),
                        .init(service: CashbackScheduler(store: store, work: work, logger: logger, mail: options.mail, mailing: mailing)),
                        .init(service: ReportRollup(store: store, work: work, logger: logger))]
-                + (options.mail.flatMap { mail in mail.publicURL.map { url in
-                    [ServiceGroupConfiguration.ServiceConfiguration(service: CampaignService(
-                        store: store, mailing: campaigning, logger: logger, mail: mail, publicURL: url, connections: mail.connections))]
-                } } ?? []),
+                + [.init(service: CampaignService(store: store, mailing: campaigning, logger: logger,
+                                                  mail: options.mail.flatMap { m in m.publicURL.map { (m, $0) } }))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(3)   // then cancelled: open connections are closed
         try await ServiceGroup(configuration: configuration).run()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeadOffice
+import TillCore
 import TillProtocol
 
 /// `headoffice campaign`: e-mail campaigns to a saved segment, with a holdout.
@@ -28,28 +29,62 @@ struct CampaignCommand: ParsableCommand {
         @Option(help: "A saved segment's id (headoffice segment list).") var segment: String
         @Option(help: "The segment's version (default: its latest).") var version: Int64?
         @Option(help: "The share held out, in percent (0 to 50; they receive nothing and are the control group).") var holdout: String = "10"
-        @Option(help: "The e-mail's subject; may use {{firstName}}.") var subject: String
+        @Option(help: "The e-mail's subject; may use {{firstName}}.") var subject: String = ""
         @Option(help: ArgumentHelp("The e-mail's text: {{firstName}}, {{lastName}}, {{card}}, {{points}}, {{link}} (the tracked link), {{unsubscribe}}.", valueName: "file"))
-        var text: String
-        @Option(help: "Where the e-mail's link leads (https://…).") var link: String
+        var text: String?
+        @Option(help: "Where the e-mail's link leads (https://…).") var link: String = ""
         @Option(help: "E-mails a second at most.") var rate: Int64 = 1_000
         @Option(help: "now, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ.") var starts: String = "now"
-        @Option(help: "When its results window ends (default: 30 days after it starts).") var ends: String?
+        @Option(help: "When its results window ends, and its offer with it (default: 30 days after it starts).") var ends: String?
+        @Option(help: "email, till (the offer only) or both.") var channels = "email"
+        @Option(help: "The offer at the tills: its name (the till and the receipt show it).") var offerName: String?
+        @Option(help: "The offer's multiple of the base points on its lines, e.g. 2 or 1.5.") var offerMultiple: String?
+        @Option(help: "The offer's bonus points, once per sale that qualifies.") var offerPoints: Int64?
+        @Option(help: "The categories the offer is on, comma-separated (none and no SKUs: the whole basket).") var offerCategories: String?
+        @Option(help: "The SKUs the offer is on, comma-separated.") var offerSkus: String?
+        @Option(help: "The least the offer's lines must come to, e.g. 10.00.") var offerMinSpend: String?
+        @Option(help: "Sales per member the offer can be used in.") var offerUses: Int64 = 1
         func run() throws {
             let store = try db.open()
-            guard let body = FileManager.default.contents(atPath: text).flatMap({ String(data: $0, encoding: .utf8) }) else {
-                throw CLIFailure("Cannot read the e-mail's text from \(text)")
+            var body = ""
+            if let text {
+                guard let b = FileManager.default.contents(atPath: text).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                    throw CLIFailure("Cannot read the e-mail's text from \(text)")
+                }
+                body = b
             }
             let parts = holdout.split(separator: ".", maxSplits: 1)
             guard let whole = Int64(parts.first ?? ""), parts.count == 1 || (parts[1].count <= 2 && Int64(parts[1]) != nil) else {
                 throw CLIFailure("--holdout '\(holdout)' must be a percentage such as 10 or 12.5")
             }
             let bp = whole * 100 + (parts.count == 2 ? Int64(parts[1].padding(toLength: 2, withPad: "0", startingAt: 0))! : 0)
+            guard let channel = CampaignChannels(rawValue: channels) else { throw CLIFailure("--channels '\(channels)' must be email, till or both") }
+            var offer: PersonalOffer?
+            if let offerName {
+                var multiple: Int64?
+                if let m = offerMultiple {
+                    let parts = m.split(separator: ".", maxSplits: 1)
+                    guard let whole = Int64(parts.first ?? ""), parts.count == 1 || (parts[1].count <= 4 && Int64(parts[1]) != nil) else {
+                        throw CLIFailure("--offer-multiple '\(m)' must be a number such as 2 or 1.5")
+                    }
+                    multiple = whole * 10_000 + (parts.count == 2 ? Int64(parts[1].padding(toLength: 4, withPad: "0", startingAt: 0))! : 0)
+                }
+                let money = CashbackCommand.currency(store)
+                var minimum: Int64 = 0
+                if let m = offerMinSpend {
+                    guard let v = money.parse(m) else { throw CLIFailure("--offer-min-spend '\(m)' is not an amount, e.g. 10.00") }
+                    minimum = v
+                }
+                func list(_ s: String?) -> [String] { (s ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+                offer = PersonalOffer(id: "", name: offerName, multiplierBP: multiple, bonusPoints: offerPoints, skus: list(offerSkus),
+                                      categories: list(offerCategories), minSpend: minimum, validFrom: 0, validTo: 0, uses: offerUses)
+            }
             let start = try CampaignCommand.time(starts, "--starts")
             let end = try ends.map { try CampaignCommand.time($0, "--ends") } ?? start + 30 * 86_400_000
             do {
                 let c = try store.createCampaign(CampaignDraft(name: name, segmentID: segment, segmentVersion: version, holdoutBP: bp, subject: subject,
-                                                               body: body, link: link, ratePerSecond: rate, startsAt: start, endsAt: end), by: "cli")
+                                                               body: body, link: link, ratePerSecond: rate, startsAt: start, endsAt: end,
+                                                               offer: offer, channels: channel), by: "cli")
                 print("Campaign \(c.id) created for segment \(c.segmentID) v\(c.segmentVersion), \(bp / 100)% held out; it starts \(ProtocolTime.format(c.startsAt, timeZone: .gmt)).")
             } catch let p as CampaignProblem { throw CLIFailure(p.description) }
         }
@@ -76,6 +111,10 @@ struct CampaignCommand: ParsableCommand {
             print("\(c.name) (\(c.id)): \(c.state.rawValue); targeted \(c.targeted), held out \(c.heldOut)")
             for (state, n) in p.byState.sorted(by: { $0.key < $1.key }) { print("  \(state): \(n)") }
             print("  opened (approximate): \(p.opened), clicked: \(p.clicked), unsubscribed: \(p.unsubscribed)")
+            if let o = c.offer {
+                let r = try store.offerRedemptions(id)
+                print("  offer \(o.name) (\(o.summary)): used \(r.uses) times by \(r.members) members")
+            }
         }
     }
 

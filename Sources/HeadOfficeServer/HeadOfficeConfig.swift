@@ -50,7 +50,7 @@ enum HeadOfficeConfig {
         if let u = publicURL, !(u.hasPrefix("https://") || u.hasPrefix("http://")) || URL(string: u)?.host == nil {
             throw Problem(description: "\(file): [mail] public_url '\(u)' must be head office's address as members reach it, e.g. \"https://rewards.example.com\"")
         }
-        var connections = 10
+        var connections = 16
         if let v = mail["connections"] {
             guard let n = v.int, (1...64).contains(n) else { throw Problem(description: "\(file): [mail] connections: \(v.debugDescription) must be a whole number from 1 to 64") }
             connections = n

@@ -102,7 +102,8 @@ public struct DemoSales: Sendable {
         sale = try sale.trying(.addTender(tender: Tender(kind: byCard ? .card : .cash, amount: sale.basket.totals.due)))
         let loyalty = customer.map {
             programme.outcome(for: sale.basket, customer: $0, context: EarnContext(
-                time: LocalDateTime(minutes: clock / 60_000), storeID: till.storeID, tierCode: $0.tierCode, priorPurchases: $0.priorPurchases))
+                time: LocalDateTime(minutes: clock / 60_000), storeID: till.storeID, tierCode: $0.tierCode, priorPurchases: $0.priorPurchases,
+                offers: $0.offers.filter { [clock, till] o in o.uses > 0 && o.isValid(at: clock, store: till.storeID) }))
         }
         return (sale, loyalty, clock)
     }

@@ -214,6 +214,15 @@ extension SaleDocument.LoyaltyInfo {
         if let r = registration { r.check(&g, "loyalty.registration") }
         if let e = expiringSoon { g.within(e, DocumentBounds.balance, "loyalty.expiringSoon") }
         if let e = expiringBy { g.within(e, DocumentBounds.epochMillis, "loyalty.expiringBy") }
+        if let offers = openOffers {
+            g.count(offers.count, atMost: 20, "loyalty.openOffers")
+            for (i, o) in offers.enumerated() where g.ok {
+                g.text(o.id, "loyalty.openOffers[\(i)].id", max: DocumentBounds.maxShortText, nonEmpty: true)
+                g.text(o.name, "loyalty.openOffers[\(i)].name", max: 80)
+                g.within(o.validTo, DocumentBounds.epochMillis, "loyalty.openOffers[\(i)].validTo")
+                g.within(o.usesLeft, DocumentBounds.count, "loyalty.openOffers[\(i)].usesLeft")
+            }
+        }
     }
 }
 

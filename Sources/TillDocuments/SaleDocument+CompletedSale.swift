@@ -42,7 +42,12 @@ extension SaleDocument.LoyaltyInfo {
             balanceBefore: o.balanceBefore.count, balanceAfter: o.balanceAfter.count, provisional: c.provisional, offlineLeft: c.offlineLeft?.count,
             nextTierName: o.nextTierName, toNextTier: o.toNextTier,
             registration: c.registration.map { SaleDocument.RegistrationInfo($0, timeZone: timeZone) },
-            expiringSoon: c.expiringSoon?.count, expiringBy: c.expiringBy)
+            expiringSoon: c.expiringSoon?.count, expiringBy: c.expiringBy, openOffers: Self.openOffers(o))
+    }
+
+    static func openOffers(_ o: LoyaltyOutcome) -> [SaleDocument.OpenOffer]? {
+        let open = o.openOffers.map { SaleDocument.OpenOffer(id: $0.offer.id, name: $0.offer.name, validTo: $0.offer.validTo, usesLeft: $0.usesLeft) }
+        return open.isEmpty ? nil : open
     }
 
     /// The outcome back from a document (reprints, returns, head office).
@@ -58,6 +63,11 @@ extension SaleDocument.LoyaltyInfo {
             priorPurchases: priorPurchases, registration: registration)
         customer.expiringSoon = expiringSoon.map { Points($0) }
         customer.expiringBy = expiringBy
+        // The offers as they were before the sale (the document keeps them as after it).
+        let used = Set(earned.compactMap { PersonalOffer.id(ofRule: $0.rule) })
+        customer.offers = (openOffers ?? []).map {
+            PersonalOffer(id: $0.id, name: $0.name, validFrom: 0, validTo: $0.validTo, uses: $0.usesLeft + (used.contains($0.id) ? 1 : 0))
+        }
         return LoyaltyOutcome(
             customer: customer, programmeVersion: programmeVersion,
             context: EarnContext(time: LocalDateTime(minutes: localMinutes), storeID: storeID, tierCode: tierCode, priorPurchases: priorPurchases),

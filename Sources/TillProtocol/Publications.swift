@@ -42,6 +42,56 @@ public enum PublicationKind: String, Codable, Sendable, CaseIterable {
     /// Cards customer service changed (`cards`): blocked, reported lost, replaced by a new card,
     /// moved to another member, or their member's details erased. Never rolled back.
     case cards
+    /// Members' personal offers (a campaign's, `offers`): new ones, or a member's uses of one
+    /// set to none left. Never rolled back.
+    case offers
+}
+
+/// A campaign's offer as the tills apply it (TillCore's `PersonalOffer` in protocol form).
+public struct OfferDefinition: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var multiplierBP: Int64?
+    public var bonusPoints: Int64?
+    public var skus: [String]
+    public var categories: [String]
+    public var minSpend: Int64
+    public var validFrom: Int64
+    public var validTo: Int64
+    public var stores: [String]
+    public init(id: String, name: String, multiplierBP: Int64?, bonusPoints: Int64?, skus: [String], categories: [String], minSpend: Int64,
+                validFrom: Int64, validTo: Int64, stores: [String]) {
+        self.id = id
+        self.name = name
+        self.multiplierBP = multiplierBP
+        self.bonusPoints = bonusPoints
+        self.skus = skus
+        self.categories = categories
+        self.minSpend = minSpend
+        self.validFrom = validFrom
+        self.validTo = validTo
+        self.stores = stores
+    }
+}
+
+/// Offers for members: the definitions, and each member's uses of one (head office's figure).
+public struct OfferChanges: Codable, Sendable, Equatable {
+    public struct Member: Codable, Sendable, Equatable {
+        public var customerID: String
+        public var offer: String
+        public var uses: Int64
+        public init(customerID: String, offer: String, uses: Int64) {
+            self.customerID = customerID
+            self.offer = offer
+            self.uses = uses
+        }
+    }
+    public var definitions: [OfferDefinition]
+    public var members: [Member]
+    public init(definitions: [OfferDefinition], members: [Member]) {
+        self.definitions = definitions
+        self.members = members
+    }
 }
 
 /// One card as customer service left it, for the tills' card caches. Absent fields: unchanged.
@@ -135,10 +185,12 @@ public struct Publication: Codable, Sendable, Equatable {
     public var prices: [PriceChange]?
     public var settings: TerminalSettings?
     public var cards: [CardChange]?
+    public var offers: OfferChanges?
 
     public init(version: Int64, kind: PublicationKind, scope: PublicationScope, createdBy: String, note: String, createdAt: Int64,
                 effectiveAt: Int64, programme: String? = nil, prices: [PriceChange]? = nil, settings: TerminalSettings? = nil,
-                cards: [CardChange]? = nil) {
+                cards: [CardChange]? = nil, offers: OfferChanges? = nil) {
+        self.offers = offers
         self.version = version
         self.kind = kind
         self.scope = scope

@@ -167,6 +167,21 @@ public struct SaleDocument: Codable, Sendable, Equatable {
     /// Loyalty: the card, the programme version and context the points were computed with (so
     /// head office can recompute them), the award rule by rule, redemption, balances, and the
     /// registration when the card was issued at this sale.
+    /// A personal offer a receipt tells the member they still have.
+    public struct OpenOffer: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String
+        /// Epoch milliseconds.
+        public var validTo: Int64
+        public var usesLeft: Int64
+        public init(id: String, name: String, validTo: Int64, usesLeft: Int64) {
+            self.id = id
+            self.name = name
+            self.validTo = validTo
+            self.usesLeft = usesLeft
+        }
+    }
+
     public struct LoyaltyInfo: Codable, Sendable, Equatable {
         public var cardNumber: String
         public var customerID: String?
@@ -193,14 +208,18 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         /// receipt's line, printed again by a reprint.
         public var expiringSoon: Int64?
         public var expiringBy: Int64?
+        /// The member's personal offers still open after the sale (the receipt prints them, a
+        /// reprint too).
+        public var openOffers: [OpenOffer]?
 
         public init(
             cardNumber: String, customerID: String?, customerName: String, programmeVersion: String, localMinutes: Int64,
             tierCode: String?, tierName: String?, priorPurchases: [String: Int64], qualifying: Int64, earned: [AwardPart],
             welcome: [AwardPart], redeemed: Int64, redeemedValue: Int64, balanceBefore: Int64, balanceAfter: Int64,
             provisional: Bool, offlineLeft: Int64?, nextTierName: String?, toNextTier: Int64?, registration: RegistrationInfo?,
-            expiringSoon: Int64? = nil, expiringBy: Int64? = nil
+            expiringSoon: Int64? = nil, expiringBy: Int64? = nil, openOffers: [OpenOffer]? = nil
         ) {
+            self.openOffers = openOffers
             self.expiringSoon = expiringSoon
             self.expiringBy = expiringBy
             self.cardNumber = cardNumber

@@ -77,7 +77,27 @@ extension TillDatabase: LoyaltyDirectory {
             provisional: unconfirmed > 0 || confirmedAt == nil || expired > 0,
             priorPurchases: try priorPurchases(card: number, programme: programme, now: now))
         if soon > 0 { customer.expiringSoon = Points(soon); customer.expiringBy = by }
+        customer.offers = try offers(customer: customerID, now: now)
         return .member(customer)
+    }
+
+    /// The member's personal offers not yet ended, with the uses left: head office's figure less
+    /// this till's own uses (its loyalty movements with the offer's rule on the member's cards).
+    public func offers(customer id: String, now: Timestamp) throws -> [PersonalOffer] {
+        try run("read the member's offers") {
+            try pool.read { db in
+                try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT o.json, m.uses - (SELECT COUNT(DISTINCT l.sale_id) FROM loyalty_movement l
+                        WHERE l.rule = 'offer:' || o.id AND l.card_number IN (SELECT number FROM card WHERE customer_id = m.customer_id)) AS left
+                    FROM member_offer m JOIN offer o ON o.id = m.offer_id WHERE m.customer_id = ? AND o.valid_to > ?
+                    ORDER BY o.valid_to, o.id
+                    """), arguments: [id, now]).compactMap { row -> PersonalOffer? in
+                    guard var offer = try? JSONDecoder().decode(PersonalOffer.self, from: Data((row["json"] as String).utf8)) else { return nil }
+                    offer.uses = row["left"]
+                    return offer.uses > 0 ? offer : nil
+                }
+            }
+        }
     }
 
     /// What head office last said expires soon (JSON [{points, at}]), against this till's

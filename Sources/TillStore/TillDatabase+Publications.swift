@@ -132,6 +132,21 @@ extension TillDatabase {
             let changes = p.cards ?? []
             for change in changes { try apply(change, at: time, db: db) }
             return changes.count == 1 ? "Card \(LoyaltyCardNumber.masked(changes[0].number)) \(changes[0].status)" : "\(changes.count) cards changed"
+        case .offers:
+            let changes = p.offers ?? OfferChanges(definitions: [], members: [])
+            for d in changes.definitions {
+                let offer = PersonalOffer(id: d.id, name: d.name, multiplierBP: d.multiplierBP, bonusPoints: d.bonusPoints, skus: d.skus,
+                                          categories: d.categories, minSpend: d.minSpend, validFrom: d.validFrom, validTo: d.validTo, stores: d.stores)
+                try db.execute(sql: "INSERT OR REPLACE INTO offer (id, json, valid_to) VALUES (?, ?, ?)",
+                               arguments: [d.id, String(decoding: try JSONEncoder().encode(offer), as: UTF8.self), d.validTo])
+            }
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO member_offer (customer_id, offer_id, uses) VALUES (?, ?, ?)
+                ON CONFLICT(customer_id, offer_id) DO UPDATE SET uses = MIN(member_offer.uses, excluded.uses)
+                """)
+            for m in changes.members { try upsert.execute(arguments: [m.customerID, m.offer, max(0, m.uses)]) }
+            let names = changes.definitions.map(\.name).joined(separator: ", ")
+            return "Offers\(names.isEmpty ? "" : " " + names): \(changes.members.count) members"
         }
     }
 

@@ -432,6 +432,17 @@ extension TillDatabase {
             // [{points, at}]): the offline view takes them off once their time has passed.
             try db.execute(sql: "ALTER TABLE card ADD COLUMN expiring TEXT")
         }
+        m.registerMigration("v15-personal-offers") { db in
+            // Campaigns' personal offers (head office's offers publications): each offer's terms,
+            // and each member's uses of it as head office last said; this till's own uses are
+            // its loyalty movements with the offer's rule.
+            try db.execute(sql: """
+                CREATE TABLE offer (id TEXT PRIMARY KEY, json TEXT NOT NULL, valid_to INTEGER NOT NULL);
+                CREATE TABLE member_offer (customer_id TEXT NOT NULL, offer_id TEXT NOT NULL, uses INTEGER NOT NULL,
+                    PRIMARY KEY (customer_id, offer_id));
+                CREATE INDEX loyalty_movement_rule ON loyalty_movement (rule) WHERE rule LIKE 'offer:%';
+                """)
+        }
         return m
     }
 

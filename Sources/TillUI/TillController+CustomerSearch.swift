@@ -191,6 +191,8 @@ extension TillController {
         if let t = c.tierName { parts.append(t) }
         parts.append("\(c.balance) pts\(c.provisional ? "*" : "")")
         if c.registration != nil { parts.append("NEW") }
+        let offers = c.offers.filter { $0.uses > 0 && $0.isValid(at: env.now(), store: settings.identity.storeID) }.count
+        if offers > 0 { parts.append("\(offers) offer\(offers == 1 ? "" : "s")") }
         if let a = projectedAward(), displayedBasket?.activeLines.isEmpty == false { parts.append("this sale +\(a.total)") }
         return parts.joined(separator: " | ")
     }

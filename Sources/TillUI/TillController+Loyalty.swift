@@ -75,6 +75,8 @@ extension TillController {
     /// what this sale earns, and the amount due and tender keys when the sale was totalled.
     func cardScanMessage(_ c: SaleCustomer, withDue: Bool) -> Message {
         var text = "\(c.name) (\(c.tierName ?? "member")): \(c.balance) pts\(c.provisional ? "*" : "")"
+        let offers = c.offers.filter { $0.uses > 0 && $0.isValid(at: env.now(), store: settings.identity.storeID) }
+        if !offers.isEmpty { text += ", \(offers.count) offer\(offers.count == 1 ? "" : "s") (\(offers.map(\.name).joined(separator: "; ")))" }
         if let b = basket, !b.activeLines.isEmpty { text += ", +\(projectedAward()?.total ?? 0) this sale" }
         if withDue {
             text += ". Due \(currency.format(basket?.totals.due ?? 0)): \(keymap.label(.cash)) cash, \(keymap.label(.card)) card, \(keymap.label(.points)) points"
@@ -94,7 +96,7 @@ extension TillController {
         do {
             guard case .member(let fresh) = try directory.cachedCard(current.cardNumber, programme: programme, now: env.now()) else { return }
             guard fresh.balance != current.balance || fresh.tierCode != current.tierCode || fresh.provisional != current.provisional
-                    || fresh.qualifying != current.qualifying || fresh.expiringSoon != current.expiringSoon else { return }
+                    || fresh.qualifying != current.qualifying || fresh.expiringSoon != current.expiringSoon || fresh.offers != current.offers else { return }
             try apply(.identifyCustomer(customer: fresh))
             applyTierDiscount()
             if let withDue = onScreen {
@@ -143,7 +145,9 @@ extension TillController {
     }
 
     func earnContext(_ c: SaleCustomer, at time: Timestamp) -> EarnContext {
-        EarnContext(time: env.localTime(time), storeID: settings.identity.storeID, tierCode: c.tierCode, priorPurchases: c.priorPurchases)
+        let store = settings.identity.storeID
+        return EarnContext(time: env.localTime(time), storeID: store, tierCode: c.tierCode, priorPurchases: c.priorPurchases,
+                           offers: c.offers.filter { $0.uses > 0 && $0.isValid(at: time, store: store) })
     }
 
     /// What the sale does for its member, computed as it is committed.

@@ -393,6 +393,11 @@ struct BackOfficeBrowserTests {
         #expect(r["scheduled"] as? String == "scheduled" && r["paused"] as? String == "paused" && r["resumed"] as? String == "scheduled")
         #expect((r["paused_notice"] as? String)?.hasPrefix("Paused") == true)
         #expect(r["listed"] as? [String: String] == ["coffee-week": "sent", "next-month": "scheduled"])
+        #expect(r["channels"] as? String == "both")
+        #expect(r["offer"] as? String == "Double points on dairy: 2× points on Dairy when they come to 5.00, 3 times per member", "\(r["offer"] ?? "")")
+        let next = try #require(try store.campaign("next-month")?.offer)
+        #expect(next.multiplierBP == 20_000 && next.categories == ["Dairy"] && next.minSpend == 500 && next.uses == 3 && next.id == "next-month")
+        #expect((r["months"] as? [String])?.count == 12)
     }
 
     /// The cashback page with a mouse: wrong periods refused, a period run and watched to its

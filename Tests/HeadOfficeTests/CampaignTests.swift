@@ -5,6 +5,7 @@ import TillCore
 import TillDemo
 import TillDocuments
 import TillProtocol
+import TillStore
 import TillSync
 import TillTestSupport
 
@@ -96,6 +97,80 @@ struct CampaignTests {
         }
         let v = try #require(r.visits)
         #expect(abs(v.difference - (r.targeted.visitsPerMember - r.holdout.visitsPerMember)) < 1e-9 && v.low <= v.difference && v.difference <= v.high)
+    }
+
+    /// A campaign's offer at the tills: its publication gives each targeted member who agreed
+    /// the offer; two tills offline each let a member use it once (its limit); head office
+    /// computes the same points, counts every use and records the second as an over-redemption;
+    /// then tells the tills the offer is used up, and they stop giving it.
+    @Test(arguments: Backend.allCases)
+    func anOfferUsedAtTwoOfflineTillsIsCountedAndTheOverRedemptionRecorded(backend: Backend) throws {
+        let dir = TemporaryDirectory("campaign-offer-\(backend)")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try Self.everyone(store)
+        let start: Int64 = 1_794_000_000_000
+        try store.createCampaign(CampaignDraft(name: "Welcome back", segmentID: "everyone", holdoutBP: 0, subject: "", body: "", link: "",
+                                               startsAt: start, endsAt: start + 30 * 86_400_000,
+                                               offer: PersonalOffer(id: "", name: "25 points on your next visit", bonusPoints: 25, validFrom: 0, validTo: 0, uses: 1),
+                                               channels: .till), by: "mia")
+        try store.launchDueCampaigns(at: start)
+        let publication = try #require(try store.publications().first { $0.kind == .offers })
+        let offered = Set(publication.offers?.members.map(\.customerID) ?? [])
+        let agreed = Set(demoCards.filter { $0.member?.marketingConsent == true }.compactMap(\.customerID))
+        #expect(offered == agreed && publication.offers?.definitions.first?.validTo == start + 30 * 86_400_000)
+        #expect(try store.campaign("welcome-back")?.state == .sending)
+        try store.finishCampaignIfDone("welcome-back")
+        #expect(try store.campaign("welcome-back")?.state == .sent, "a campaign at the tills only has no e-mail to wait for")
+
+        var tills: [TillSide] = []
+        for (i, credential) in [TillCredential(storeID: "0001", tillID: "01"), TillCredential(storeID: "0002", tillID: "01")].enumerated() {
+            _ = try store.registerTill(credential)
+            let t = try TillSide(till: credential, seed: UInt64(90 + i))
+            try t.db.receive([publication], at: start)
+            _ = try t.db.applyPendingPublications(at: start)
+            t.generator = SaleGenerator(database: t.db, till: t.identity, seed: UInt64(90 + i), start: start + 86_400_000)
+            _ = try t.generator.ring(60, redeemEvery: 0)
+            tills.append(t)
+        }
+        // Each till let each member use it once at most.
+        var uses: [String: Int] = [:]
+        for t in tills {
+            var here: [String: Int] = [:]
+            for d in try t.db.saleDocuments() where d.loyalty?.earned.contains(where: { $0.rule == "offer:welcome-back" }) == true {
+                let member = demoCards.first { $0.number == d.loyalty?.cardNumber }!.customerID!
+                here[member, default: 0] += 1
+                #expect(d.loyalty?.earned.first { $0.rule == "offer:welcome-back" }?.points == 25)
+            }
+            #expect(here.values.allSatisfy { $0 == 1 } && Set(here.keys).isSubset(of: agreed))
+            for (m, n) in here { uses[m, default: 0] += n }
+        }
+        #expect(uses.values.contains(2), "some member used it at both tills")
+        for t in tills { _ = try store.ingest(try t.batch(), from: t.credential) }
+        // Head office gave the same points (no discrepancy), counted every use, recorded each over-redemption.
+        let discrepancies = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM discrepancies WHERE kind = 'points'", [])!.int("n") }
+        #expect(discrepancies == 0)
+        let ledger = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n, SUM(points) AS p FROM ledger WHERE rule = 'offer:welcome-back'", [])! }
+        #expect(ledger.int("n") == Int64(uses.values.reduce(0, +)) && ledger.int("p") == 25 * ledger.int("n"))
+        let rows = try store.database.read { c in try c.query("SELECT customer_id, uses_left, used FROM member_offers WHERE campaign_id = 'welcome-back'", []) }
+        for r in rows {
+            let n = Int64(uses[r.text("customer_id")] ?? 0)
+            #expect(r.int("used") == n && r.int("uses_left") == 1 - n, "\(r.text("customer_id"))")
+        }
+        let over = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM exceptions WHERE kind = 'offer-over-redemption'", [])!.int("n") }
+        #expect(over == Int64(uses.values.filter { $0 > 1 }.count))
+        #expect(try store.offerRedemptions("welcome-back") == (Int64(uses.values.reduce(0, +)), Int64(uses.count)))
+        // The tills hear which members used it up: none is offered it any more.
+        #expect(try store.publishUsedUpOffers() == uses.count)
+        #expect(try store.publishUsedUpOffers() == nil, "each told once")
+        let usedUp = try #require(try store.publications().first { $0.kind == .offers && $0.note == "Offers used up" })
+        let fresh = try TillSide(till: TillCredential(storeID: "0003", tillID: "01"), seed: 99)
+        try fresh.db.receive([publication, usedUp], at: start)
+        _ = try fresh.db.applyPendingPublications(at: start)
+        for m in agreed {
+            let card = demoCards.first { $0.customerID == m }!.number
+            guard case .member(let c) = try fresh.db.lookupCard(card, programme: DemoCatalog.programme, now: start + 86_400_000) else { continue }
+            #expect(c.offers.isEmpty == (uses[m] != nil), "\(m)")
+        }
     }
 
     /// 3,000 members (a third agreed to hear from us), 10% held out; head office sends through

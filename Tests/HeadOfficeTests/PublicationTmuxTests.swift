@@ -189,6 +189,66 @@ struct PublicationTmuxTests {
         let printed = Int64(line.prefix { $0.isNumber }) ?? 0
         #expect(line.hasSuffix(" points expire by \(day)") && (1_500...all).contains(printed), "\(receipt)")
     }
+
+    /// A campaign's offer reaches a till in tmux through a publication; the member's next sale
+    /// applies it (shown at the card scan, on the receipt with the offer still open); with head
+    /// office gone the till lets it be used once more (its limit of two) and then no more; back
+    /// online, head office counts both uses and has the same points.
+    @Test func aCampaignsOfferReachesATillIsAppliedOfflineAndReconciled() throws {
+        let dir = TemporaryDirectory("offer-tmux")
+        let ho = try HeadOfficeProcess(.sqlite, dir: dir)
+        let store = try ho.store()
+        try store.importProgramme(DemoCatalog.programme)
+        try store.importCards(DemoCatalog.cards(members: 4, stock: 2))
+        try ho.start()
+        let till = try TillProcess(headOffice: ho, storeID: "0001")
+        let t = try Tmux(command: till.command, width: 140, height: 30, environment: ["LANG": "C.UTF-8", "TZ": "UTC"])
+        try Self.signOn(t)
+        try store.waitForPoll(of: till.credential)
+        // Anna (card 1) agreed to hear from us: the campaign's offer is hers.
+        _ = try store.saveSegment(id: nil, name: "Agreed", definition: SegmentDefinition(groups: [SegmentGroup(conditions: [SegmentCondition(.consent, flag: true)])]),
+                                  by: "mia")
+        try store.createCampaign(CampaignDraft(name: "Milk week", segmentID: "agreed", holdoutBP: 0, subject: "", body: "", link: "",
+                                               startsAt: HeadOfficeStore.now(), endsAt: HeadOfficeStore.now() + 7 * 86_400_000,
+                                               offer: PersonalOffer(id: "", name: "Triple points on milk", multiplierBP: 30_000, categories: ["Dairy"],
+                                                                    validFrom: 0, validTo: 0, uses: 2),
+                                               channels: .till), by: "mia")
+        try t.waitFor("Config v1", timeout: 15)
+        let card = DemoCatalog.cardNumber(1)
+        func sell(_ n: Int) throws -> String {
+            try t.send("5012345678900", "Enter")
+            try t.waitFor("Milk 1L")
+            try t.send("F5")
+            try t.waitFor("LOYALTY CARD")
+            try t.send(card, "Enter")
+            let screen = try t.waitFor("this sale")
+            try t.send("F6")
+            try t.waitFor("0001-01-00000\(n) complete")
+            return screen
+        }
+        let first = try sell(1)
+        #expect(first.contains("1 offer (Triple points on milk)"), "\(first)")
+        // Head office goes away: the till sells on its own.
+        ho.kill()
+        let second = try sell(2)
+        #expect(second.contains("1 offer (Triple points on milk)"), "one use left: \(second)")
+        let third = try sell(3)
+        #expect(!third.contains("offer"), "both uses made: \(third)")
+        let receipts = try (1...3).map { try till.run(["receipt", "0001-01-00000\($0)"]) }
+        #expect(receipts[0].contains("Triple points on milk") && receipts[0].contains("Your offer: Triple points on milk"), "\(receipts[0])")
+        #expect(receipts[1].contains("Triple points on milk") && !receipts[1].contains("Your offer:"), "\(receipts[1])")
+        #expect(!receipts[2].contains("Triple points on milk"), "\(receipts[2])")
+        // Back online: the sales reach head office, which counts both uses and gives the same points.
+        try ho.start()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, try store.offerRedemptions("milk-week").uses < 2 { usleep(200_000) }
+        #expect(try store.offerRedemptions("milk-week") == (2, 1))
+        let ledger = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM ledger WHERE rule = 'offer:milk-week'", [])!.int("n") }
+        let discrepancies = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM discrepancies", [])!.int("n") }
+        let over = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM exceptions WHERE kind = 'offer-over-redemption'", [])!.int("n") }
+        #expect(ledger == 2 && discrepancies == 0 && over == 0)
+        try t.send("F12"); try t.send("C-q")
+    }
 }
 
 extension HeadOfficeStore {

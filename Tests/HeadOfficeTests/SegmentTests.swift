@@ -151,6 +151,8 @@ struct SegmentTests {
         #expect(try count(one(SegmentCondition(.visits, max: 0))) == expected { (o.visits[$0] ?? 0) == 0 })
         #expect(try count(one(SegmentCondition(.consent, flag: true))) == Int64(consent.count))
         #expect(try count(one(SegmentCondition(.balance, min: 1_000, max: 3_000))) == expected { (1_000...3_000).contains(balance($0)) })
+        #expect(try count(one(SegmentCondition(.balance, max: 2_000))) == expected { balance($0) <= 2_000 })
+        #expect(try count(one(SegmentCondition(.balance, min: 2_001))) == expected { balance($0) >= 2_001 })
         #expect(try count(one(SegmentCondition(.postcode, text: "101"))) == 4)
         #expect(try count(one(SegmentCondition(.postcode, text: "sw1a"))) == 1)
         #expect(try count(one(SegmentCondition(.age, min: 25, max: 35))) == 1)
@@ -195,6 +197,34 @@ struct SegmentTests {
         let erased = members.first { champions.contains($0) } ?? members[0]
         try store.database.write { c in try c.execute("UPDATE customers SET erased_at = 1 WHERE id = ?", [.text(erased)]) }
         #expect(try count(SegmentDefinition()) == Int64(members.count - 1))
+    }
+
+    /// The programme by month: members who bought, those who came back, their purchases and
+    /// spend, and every sale of the month, as the journals say; closed months kept.
+    @Test(arguments: Backend.allCases)
+    func theProgrammeByMonthIsWhatTheJournalsSay(backend: Backend) throws {
+        let dir = TemporaryDirectory("programme-months-\(backend)")
+        let store = try makeHeadOffice(backend, dir)
+        let (docs, _) = try Self.history(store)
+        let months = try store.programmeMonths(12, at: Self.today)
+        #expect(months.count == 12 && months.last?.month == "2026-11" && months.first?.month == "2025-12")
+        for m in months {
+            var visits: [String: Int64] = [:], spend: Int64 = 0, sales: Int64 = 0, total: Int64 = 0
+            for d in docs where ProtocolTime.format(ProtocolTime.parse(d.completedAt)!, timeZone: TimeZone(identifier: "UTC")!).hasPrefix(m.month) {
+                sales += 1
+                total += d.totals.total
+                guard let card = d.loyalty?.cardNumber, let member = demoCards.first(where: { $0.number == card })?.customerID else { continue }
+                visits[member, default: 0] += 1
+                spend += d.totals.total
+            }
+            #expect(m.members == Int64(visits.count) && m.repeaters == Int64(visits.values.filter { $0 >= 2 }.count), "\(m.month)")
+            #expect(m.memberSales == visits.values.reduce(0, +) && m.memberSpend == spend && m.sales == sales && m.total == total, "\(m.month)")
+        }
+        #expect(months.contains { $0.members > 0 && $0.repeaters > 0 })
+        // Months ended more than a month ago are kept as computed.
+        let kept = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM programme_months", [])!.int("n") }
+        #expect(kept == 10)
+        #expect(try store.programmeMonths(12, at: Self.today) == months)
     }
 
     @Test func wrongConditionsAreRefusedWithWhatToDo() throws {

@@ -334,3 +334,50 @@ struct CardTests {
         #expect(try reg().marketingConsent == false)
     }
 }
+
+/// Personal offers (issue 16): a campaign's bonus on its lines, once they reach the minimum;
+/// the outcome's offers still open after the sale.
+@Suite("Personal offers")
+struct PersonalOfferTests {
+    static let coffee = PersonalOffer(id: "coffee-week", name: "Triple points on coffee", multiplierBP: 30_000, categories: ["Coffee"], minSpend: 500,
+                                      validFrom: 0, validTo: 2_000_000_000_000, uses: 2)
+    static let bonus = PersonalOffer(id: "welcome-back", name: "50 points back", bonusPoints: 50, validFrom: 0, validTo: 1_000, stores: ["0002"], uses: 1)
+
+    @Test func anOfferGivesItsMultipleOnItsLinesOnceTheyReachTheMinimum() throws {
+        var context = monday
+        context.offers = [Self.coffee]
+        // Coffee 7.00 (earns 7 base; the offer 2×7 more), bread 3.00 (base only).
+        let b = try basket([("BEANS", "Coffee", 700, 1000), ("BREAD", "Bakery", 300, 1000)])
+        let award = testProgramme.award(for: b, context: context)
+        #expect(award.parts.first { $0.rule == "offer:coffee-week" }?.points == 14)
+        #expect(award.parts.first { $0.rule == "offer:coffee-week" }?.label == "Triple points on coffee")
+        // Below the minimum on its lines (4.00 of coffee): nothing from the offer.
+        let small = try basket([("BEANS", "Coffee", 400, 1000), ("BREAD", "Bakery", 900, 1000)])
+        #expect(!testProgramme.award(for: small, context: context).parts.contains { $0.rule == "offer:coffee-week" })
+        // Without the offer in the context (not the member's, or used up): nothing.
+        #expect(!testProgramme.award(for: b, context: monday).parts.contains { $0.rule.hasPrefix("offer:") })
+        // A basket-wide bonus.
+        context.offers = [Self.bonus]
+        #expect(testProgramme.award(for: b, context: context).parts.first { $0.rule == "offer:welcome-back" }?.points == 50)
+    }
+
+    @Test func anOfferIsValidInItsWindowAtItsStores() {
+        #expect(Self.bonus.isValid(at: 500, store: "0002") && !Self.bonus.isValid(at: 500, store: "0001"))
+        #expect(!Self.bonus.isValid(at: 1_000, store: "0002"), "the end is not in the window")
+        #expect(Self.coffee.isValid(at: 1, store: "0009"))
+        #expect(PersonalOffer.id(ofRule: "offer:coffee-week") == "coffee-week" && PersonalOffer.id(ofRule: "base") == nil)
+        #expect(Self.coffee.summary == "3× points on Coffee")
+    }
+
+    @Test func theOffersStillOpenAfterASaleAreLessItsUse() throws {
+        var customer = SaleCustomer(cardNumber: "6034000000000001", customerID: "M1", name: "Anna", tierCode: "MEM", tierName: "Member", balance: 0,
+                                    qualifying: 0, offlineLeft: nil, provisional: false)
+        customer.offers = [Self.coffee, PersonalOffer(id: "once", name: "Once", bonusPoints: 5, validFrom: 0, validTo: 2_000_000_000_000, uses: 1)]
+        var context = monday
+        context.offers = customer.offers
+        let b = try basket([("BEANS", "Coffee", 700, 1000)])
+        let outcome = testProgramme.outcome(for: b, customer: customer, context: context)
+        // Both used once: coffee has one use left, "once" none.
+        #expect(outcome.openOffers.map(\.offer.id) == ["coffee-week"] && outcome.openOffers.first?.usesLeft == 1)
+    }
+}

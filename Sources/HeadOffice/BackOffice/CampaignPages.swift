@@ -12,6 +12,41 @@ extension HeadOfficeServer {
     struct CampaignForm: Decodable {
         var name: String?, segment: String?, holdout: String?, subject: String?, text: String?, link: String?, rate: String?
         var starts: String?, ends: String?, id: String?
+        var channels: String?, offerName: String?, offerMultiple: String?, offerPoints: String?, offerCategories: String?, offerSkus: String?
+        var offerMinSpend: String?, offerUses: String?
+    }
+
+    /// The offer the form describes (nil: no offer name given), or why it cannot be read.
+    func offer(_ f: CampaignForm, _ money: Currency) throws -> PersonalOffer? {
+        let name = (f.offerName ?? "").trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { return nil }
+        func text(_ s: String?) -> String { (s ?? "").trimmingCharacters(in: .whitespaces) }
+        var multiple: Int64?
+        let m = text(f.offerMultiple)
+        if !m.isEmpty {
+            let parts = m.split(separator: ".", maxSplits: 1)
+            guard let whole = Int64(parts.first ?? ""), whole < 1_000, parts.count == 1 || (parts[1].count <= 4 && Int64(parts[1]) != nil) else {
+                throw CampaignProblem("The offer's multiple '\(m.prefix(20))' must be a number such as 2 or 1.5")
+            }
+            multiple = whole * 10_000 + (parts.count == 2 ? Int64(parts[1].padding(toLength: 4, withPad: "0", startingAt: 0))! : 0)
+        }
+        var points: Int64?
+        let p = text(f.offerPoints)
+        if !p.isEmpty {
+            guard let v = Int64(p) else { throw CampaignProblem("The offer's bonus points '\(p.prefix(20))' must be a whole number") }
+            points = v
+        }
+        var minimum: Int64 = 0
+        let ms = text(f.offerMinSpend)
+        if !ms.isEmpty {
+            guard let v = money.parse(ms) else { throw CampaignProblem("The offer's minimum spend '\(ms.prefix(20))' is not an amount (e.g. 10.00)") }
+            minimum = v
+        }
+        let usesText = text(f.offerUses)
+        guard let uses = Int64(usesText.isEmpty ? "1" : usesText) else { throw CampaignProblem("The offer's uses '\(usesText.prefix(20))' must be a whole number") }
+        func list(_ s: String?) -> [String] { (s ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        return PersonalOffer(id: "", name: name, multiplierBP: multiple, bonusPoints: points, skus: list(f.offerSkus), categories: list(f.offerCategories),
+                             minSpend: minimum, validFrom: 0, validTo: 0, uses: uses)
     }
 
     static let defaultCampaignText = """
@@ -50,10 +85,11 @@ extension HeadOfficeServer {
                 guard let end = endText.isEmpty ? start + 30 * 86_400_000 : ProtocolTime.parse(endText + "T23:59:59Z") else {
                     return try await refuse("The end '\(endText.prefix(30))' is not a date (YYYY-MM-DD)")
                 }
-                let draft = CampaignDraft(name: f.name ?? "", segmentID: f.segment ?? "", holdoutBP: holdout.multipliedReportingOverflow(by: 100).overflow ? -1 : holdout * 100,
-                                          subject: f.subject ?? "", body: (f.text ?? "").replacingOccurrences(of: "\r\n", with: "\n"), link: f.link ?? "",
-                                          ratePerSecond: rate, startsAt: start, endsAt: end)
+                guard let channels = CampaignChannels(rawValue: f.channels ?? "email") else { return try await refuse("Choose how the campaign reaches its members") }
                 do {
+                    let draft = CampaignDraft(name: f.name ?? "", segmentID: f.segment ?? "", holdoutBP: holdout.multipliedReportingOverflow(by: 100).overflow ? -1 : holdout * 100,
+                                              subject: f.subject ?? "", body: (f.text ?? "").replacingOccurrences(of: "\r\n", with: "\n"), link: f.link ?? "",
+                                              ratePerSecond: rate, startsAt: start, endsAt: end, offer: try offer(f, try await currency()), channels: channels)
                     let c = try await work.run { [store] in try store.createCampaign(draft, by: session.user.username) }
                     return redirect("/campaigns/view?id=\(c.id)&created=1")
                 } catch let p as CampaignProblem { return try await refuse(p.description) }
@@ -64,6 +100,20 @@ extension HeadOfficeServer {
                 let id = formField(request, "id")
                 let created = formField(request, "created") == "1"
                 return try await campaignPage(session, id: id, notice: created ? ("The campaign is created. It starts at the time shown; this page shows how far it is.", false) : nil)
+            }
+        }
+        router.get("/campaigns/programme") { _, context -> Response in
+            try await page(context, roles: Self.coalitionRoles) { session in
+                let money = try await currency()
+                let months = try await work.run { [store] in try store.programmeMonths(12) }
+                func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+                return render(.ok, "programme-months", ProgrammeMonthsPage(
+                    frame: Frame("The programme by month", session: session, active: "/campaigns"),
+                    months: months.map { m in
+                        .init(month: m.month, members: m.members, repeatRate: pct(m.repeatRate), frequency: String(format: "%.2f", m.frequency),
+                              memberCheck: money.format(Int64(m.memberCheck.rounded())), otherCheck: money.format(Int64(m.otherCheck.rounded())),
+                              memberShare: m.sales == 0 ? "" : pct(Double(m.memberSales) / Double(m.sales)))
+                    }))
             }
         }
         router.get("/campaigns/chart.svg") { request, context -> Response in
@@ -114,7 +164,12 @@ extension HeadOfficeServer {
             name: f?.name ?? "", holdout: f?.holdout ?? "10", subject: f?.subject ?? "{{firstName}}, something for you", text: f?.text ?? Self.defaultCampaignText,
             link: f?.link ?? "", rate: f?.rate ?? "1000", starts: f?.starts ?? Self.minute(now, utc).replacingOccurrences(of: " ", with: "T"),
             ends: f?.ends ?? String(ProtocolTime.format(now + 30 * 86_400_000, timeZone: utc).prefix(10)),
-            fields: HeadOfficeStore.campaignFields.map { "{{\($0)}}" }.joined(separator: " ")))
+            fields: HeadOfficeStore.campaignFields.map { "{{\($0)}}" }.joined(separator: " "),
+            channels: CampaignChannels.allCases.map { .init(value: $0.rawValue, label: ["email": "E-mail", "till": "The offer at the tills only",
+                                                                                     "both": "E-mail and the offer at the tills"][$0.rawValue] ?? $0.rawValue,
+                                                         selected: $0.rawValue == (f?.channels ?? "email")) },
+            offerName: f?.offerName ?? "", offerMultiple: f?.offerMultiple ?? "", offerPoints: f?.offerPoints ?? "", offerCategories: f?.offerCategories ?? "",
+            offerSkus: f?.offerSkus ?? "", offerMinSpend: f?.offerMinSpend ?? "", offerUses: f?.offerUses ?? "1"))
     }
 
     static func minute(_ t: Int64, _ utc: TimeZone) -> String {
@@ -138,6 +193,7 @@ extension HeadOfficeServer {
             ("During the campaign", c.startsAt, c.endsAt), ("The same length after it", c.endsAt, c.endsAt + (c.endsAt - c.startsAt)),
         ].filter { $0.1 < HeadOfficeStore.now() }
         let results = try await work.run { [store] in try windows.map { ($0.0, try store.campaignResults(id, from: $0.1, to: Swift.min($0.2, HeadOfficeStore.now()))) } }
+        let redemptions = try await work.run { [store] in try store.offerRedemptions(id) }
         let sent = p.byState["sent"] ?? 0
         func rate(_ n: Int64) -> String { sent == 0 ? "" : " (\(n * 1_000 / sent / 10).\(n * 1_000 / sent % 10)% of those sent)" }
         return render(status, "campaign", CampaignPage(
@@ -149,6 +205,9 @@ extension HeadOfficeServer {
             states: order.filter { p.byState[$0] != nil }.map { .init(state: $0, meaning: meaning[$0] ?? "", members: p.byState[$0] ?? 0) },
             opened: "\(p.opened)\(rate(p.opened))", clicked: "\(p.clicked)\(rate(p.clicked))", unsubscribed: "\(p.unsubscribed)\(rate(p.unsubscribed))",
             canPause: c.state == .sending || c.state == .scheduled, canResume: c.state == .paused,
+            channels: c.channels.rawValue,
+            offer: c.offer.map { "\($0.name): \($0.summary)\($0.minSpend > 0 ? " when they come to \(money.format($0.minSpend))" : ""), \($0.uses == 1 ? "once" : "\($0.uses) times") per member" },
+            offerUses: c.offer == nil ? nil : "\(redemptions.uses) uses by \(redemptions.members) members",
             results: results.enumerated().map { Self.resultsView($0.element.0, $0.element.1, money, index: $0.offset) }, anyResults: !results.isEmpty))
     }
 
@@ -205,6 +264,13 @@ extension HeadOfficeServer {
     }
 }
 
+/// The programme's months (the `programme-months` template).
+struct ProgrammeMonthsPage: Sendable {
+    struct Row: Sendable { var month: String, members: Int64, repeatRate: String, frequency: String, memberCheck: String, otherCheck: String, memberShare: String }
+    var frame: Frame
+    var months: [Row]
+}
+
 /// The campaigns page (the `campaigns` template).
 struct CampaignsPage: Sendable {
     struct Row: Sendable { var id: String, name: String, state: String, segment: String, holdout: String, starts: String, targeted: Int64, heldOut: Int64 }
@@ -216,6 +282,8 @@ struct CampaignsPage: Sendable {
     var segments: [Choice]
     var name: String, holdout: String, subject: String, text: String, link: String, rate: String, starts: String, ends: String
     var fields: String
+    var channels: [Choice]
+    var offerName: String, offerMultiple: String, offerPoints: String, offerCategories: String, offerSkus: String, offerMinSpend: String, offerUses: String
 }
 
 /// One campaign (the `campaign` template).
@@ -231,6 +299,8 @@ struct CampaignPage: Sendable {
     var states: [State]
     var opened: String, clicked: String, unsubscribed: String
     var canPause: Bool, canResume: Bool
+    var channels: String
+    var offer: String?, offerUses: String?
     struct Row: Sendable { var label: String, targeted: String, holdout: String, uplift: String, verdict: String }
     struct Results: Sendable { var title: String, window: String, index: Int, rows: [Row] }
     var results: [Results]

@@ -31,7 +31,7 @@ enum BackOfficeTemplates {
         "reports": PackageResources.reports_mustache, "cashback": PackageResources.cashback_mustache,
         "segments": PackageResources.segments_mustache, "segment": PackageResources.segment_mustache,
         "segment-state": PackageResources.segment_state_mustache, "campaigns": PackageResources.campaigns_mustache,
-        "campaign": PackageResources.campaign_mustache,
+        "campaign": PackageResources.campaign_mustache, "programme-months": PackageResources.programme_months_mustache,
     ]
 
     /// Parsed once. The templates are part of the program, not input: one that does not parse is

@@ -6,12 +6,26 @@ public struct EarnContext: Hashable, Sendable, Codable {
     public var tierCode: String?
     /// Rule id → qualifying purchases this member made in that rule's period, before this sale.
     public var priorPurchases: [String: Int64]
+    /// The member's personal offers usable in this sale (valid here and now, uses left).
+    public var offers: [PersonalOffer]
 
-    public init(time: LocalDateTime, storeID: String, tierCode: String?, priorPurchases: [String: Int64] = [:]) {
+    public init(time: LocalDateTime, storeID: String, tierCode: String?, priorPurchases: [String: Int64] = [:], offers: [PersonalOffer] = []) {
         self.time = time
         self.storeID = storeID
         self.tierCode = tierCode
         self.priorPurchases = priorPurchases
+        self.offers = offers
+    }
+
+    enum CodingKeys: String, CodingKey { case time, storeID, tierCode, priorPurchases, offers }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        time = try c.decode(LocalDateTime.self, forKey: .time)
+        storeID = try c.decode(String.self, forKey: .storeID)
+        tierCode = try c.decodeIfPresent(String.self, forKey: .tierCode)
+        priorPurchases = try c.decode([String: Int64].self, forKey: .priorPurchases)
+        offers = try c.decodeIfPresent([PersonalOffer].self, forKey: .offers) ?? []
     }
 }
 
@@ -114,6 +128,17 @@ extension LoyaltyProgramme {
                 if let m = p.multiplierBP, m > 10_000 { points += Points(divide(base.count, 1, times: m - 10_000)) }
                 if let b = p.bonusPoints { points += b }
                 if points > 0 { parts.append(.init(rule: p.id, label: p.name, points: points)) }
+            }
+            // Personal offers (a campaign's): on their lines, once their lines reach the minimum.
+            for o in context.offers {
+                let matching = o.skus.isEmpty && o.categories.isEmpty
+                    ? eligible : eligible.filter { o.skus.contains($0.line.item.sku) || o.categories.contains($0.line.item.category) }
+                let net = matching.reduce(0) { $0 + $1.net }
+                guard !matching.isEmpty, net >= o.minSpend else { continue }
+                var points: Points = 0
+                if let m = o.multiplierBP, m > 10_000 { points += Points(divide(net * earn.pointsPerUnit.count, earn.unitMinor, times: m - 10_000)) }
+                if let b = o.bonusPoints, b > 0 { points += Points(b) }
+                if points > 0 { parts.append(.init(rule: o.rule, label: o.name, points: points)) }
             }
             if let code = context.tierCode, let t = tiers.first(where: { $0.code == code }), t.earnMultiplierBP > 10_000 {
                 let extra = Points(divide(base.count, 1, times: t.earnMultiplierBP - 10_000))

@@ -21,6 +21,9 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
     /// Points of `balance` that expire soon, and by when (epoch ms), as head office last said.
     public var expiringSoon: Points? = nil
     public var expiringBy: Int64? = nil
+    /// The member's personal offers this till knows, with the uses left of each (head office's
+    /// figure less this till's own uses).
+    public var offers: [PersonalOffer] = []
 
     public init(
         cardNumber: String, customerID: String?, name: String, tierCode: String?, tierName: String?, balance: Points,

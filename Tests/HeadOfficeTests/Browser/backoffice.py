@@ -702,9 +702,17 @@ def campaigns(base, shots):
         d.get(base + "/campaigns")
         set_field(d, "name", "Next month")
         set_field(d, "link", "https://shop.example.com/next")
+        Select(by_id(d, "channels")).select_by_value("both")
+        set_field(d, "offerName", "Double points on dairy")
+        set_field(d, "offerMultiple", "2")
+        set_field(d, "offerCategories", "Dairy")
+        set_field(d, "offerMinSpend", "5.00")
+        set_field(d, "offerUses", "3")
         d.execute_script("document.getElementById('starts').value = '2099-01-01T09:00'; document.getElementById('ends').value = '2099-01-31'")
         submit(d, "create", "#state")
         out["scheduled"] = by_id(d, "state").text
+        out["offer"] = by_id(d, "offer").text
+        out["channels"] = by_id(d, "channels").text
         submit(d, "pause", "#state")
         out["paused"] = by_id(d, "state").text
         out["paused_notice"] = notice()
@@ -714,6 +722,8 @@ def campaigns(base, shots):
         out["listed"] = {r.get_attribute("data-campaign"): r.find_element("css selector", ".state").text for r in css(d, "#campaigns tr[data-campaign]")}
         if shots:
             d.save_screenshot(shots + "/campaigns.png")
+        by_id(d, "programme-link").click()
+        out["months"] = [r.get_attribute("data-month") for r in css(d, "#months tr[data-month]")]
     finally:
         d.quit()
     return out
