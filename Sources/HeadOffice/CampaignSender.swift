@@ -146,6 +146,9 @@ struct CampaignService: Service {
                 for id in try await mailing.run({ [store] in try store.launchDueCampaigns() }) {
                     logger.info("campaign started", metadata: ["campaign": "\(id)"])
                 }
+                if let n = try await mailing.run({ [store] in try store.publishActivatedOffers() }), n > 0 {
+                    logger.info("offers activated told to the tills", metadata: ["members": "\(n)"])
+                }
                 if let n = try await mailing.run({ [store] in try store.publishUsedUpOffers() }), n > 0 {
                     logger.info("offers used up told to the tills", metadata: ["members": "\(n)"])
                 }

@@ -94,21 +94,6 @@ extension HeadOfficeStore {
     /// The fields a campaign's subject and text may use.
     public static let campaignFields = ["firstName", "lastName", "card", "points", "link", "unsubscribe", "offer"]
 
-    /// An offer's terms within their bounds; the first wrong one, said plainly.
-    static func checkOffer(_ o: PersonalOffer) throws {
-        func need(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw CampaignProblem(message()) } }
-        let name = o.name.trimmingCharacters(in: .whitespaces)
-        try need(!name.isEmpty && name.count <= 60 && !name.contains(where: \.isNewline), "Give the offer a name of 1 to 60 characters (the till and the receipt show it)")
-        try need(o.multiplierBP != nil || o.bonusPoints != nil, "The offer must give something: a points multiple, bonus points, or both")
-        if let m = o.multiplierBP { try need((10_001...100_000).contains(m), "The offer's multiple must be above 1× and at most 10× (got \(Double(m) / 10_000)×)") }
-        if let b = o.bonusPoints { try need((1...100_000).contains(b), "The offer's bonus points must be 1 to 100,000 (got \(b))") }
-        try need(o.skus.count <= 50 && o.categories.count <= 50, "An offer names at most 50 SKUs and 50 categories")
-        for t in o.skus + o.categories { try need(!t.isEmpty && t.count <= 64 && !t.contains(where: \.isNewline), "'\(t.prefix(64))' is not a SKU or category (1 to 64 characters)") }
-        try need((0...1_000_000_000).contains(o.minSpend), "The offer's minimum spend must be 0 to 10,000,000.00")
-        try need((1...100).contains(o.uses), "An offer can be used 1 to 100 times per member (got \(o.uses))")
-        try need(o.stores.count <= 200, "An offer names at most 200 stores")
-    }
-
     /// Creates a campaign for a saved segment's version (its latest unless named), after checking
     /// every field within its bounds; it starts at `startsAt`.
     @discardableResult
@@ -274,6 +259,8 @@ extension HeadOfficeStore {
                 if let o = campaign.offer, !offers.isEmpty {
                     try Self.insertRows(c, "INSERT INTO member_offers (campaign_id, customer_id, uses_left)",
                                         offers.map { [.text(campaign.id), .text($0.customerID), .int($0.uses)] })
+                    // An offer to activate: the tills hear of each member when they activate it.
+                    if o.mustActivate == true { offers = [] }
                     // The tills hear of it in the same transaction: every targeted member's offer.
                     let definition = OfferDefinition(id: o.id, name: o.name, multiplierBP: o.multiplierBP, bonusPoints: o.bonusPoints, skus: o.skus,
                                                      categories: o.categories, minSpend: o.minSpend, validFrom: o.validFrom, validTo: o.validTo, stores: o.stores)
@@ -377,52 +364,6 @@ extension HeadOfficeStore {
         }
     }
 
-    // MARK: Offers at the tills
-
-    /// Of `ids`, the card's member's offers valid at `store` at `time`, with head office's terms.
-    func memberOffers(_ ids: Set<String>, card: String, at time: Int64, store: String) throws -> [PersonalOffer] {
-        let list = Array(ids.prefix(20))
-        return try database.read { c in
-            try c.query("""
-                SELECT c.offer FROM member_offers m JOIN campaigns c ON c.id = m.campaign_id
-                WHERE m.customer_id = (SELECT customer_id FROM cards WHERE number = ?) AND m.campaign_id IN (\(Self.placeholders(list.count)))
-                ORDER BY m.campaign_id
-                """, [.text(card)] + list.map { .text($0) }).compactMap { r -> PersonalOffer? in
-                guard let o = r["offer"].text.flatMap({ try? JSONDecoder().decode(PersonalOffer.self, from: Data($0.utf8)) }), o.isValid(at: time, store: store)
-                else { return nil }
-                return o
-            }
-        }
-    }
-
-    /// Tells the tills which members have used an offer up (as head office counts the uses of
-    /// every till), in one publication; how many, nil when none was waiting.
-    public func publishUsedUpOffers(at time: Int64 = HeadOfficeStore.now()) throws -> Int? {
-        let waiting = try database.read { c in
-            try c.queryOne("SELECT 1 AS w FROM member_offers WHERE used_up_published = 0 AND uses_left <= 0 LIMIT 1", []) != nil
-        }
-        guard waiting else { return nil }
-        return try database.write { c in
-            let rows = try c.query("""
-                UPDATE member_offers SET used_up_published = 1 WHERE used_up_published = 0 AND uses_left <= 0 RETURNING campaign_id, customer_id
-                """, [])
-            guard !rows.isEmpty else { return 0 }
-            _ = try insertPublication(Publication(version: 0, kind: .offers, scope: .chain, createdBy: "head office", note: "Offers used up",
-                                                  createdAt: time, effectiveAt: time, offers: OfferChanges(definitions: [], members: rows.map {
-                                                      .init(customerID: $0.text("customer_id"), offer: $0.text("campaign_id"), uses: 0)
-                                                  })), c)
-            return rows.count
-        }
-    }
-
-    /// Each targeted member's uses of the campaign's offer so far, and how many used it.
-    public func offerRedemptions(_ id: String) throws -> (uses: Int64, members: Int64) {
-        try database.read { c in
-            let r = try c.queryOne("SELECT COALESCE(SUM(used), 0) AS u, COUNT(CASE WHEN used > 0 THEN 1 END) AS m FROM member_offers WHERE campaign_id = ?", [.text(id)])
-            return (r?.int("u") ?? 0, r?.int("m") ?? 0)
-        }
-    }
-
     // MARK: What members do with the e-mail (by the token in its links)
 
     static func validToken(_ token: String) -> Bool { token.count == 32 && token.allSatisfy { $0.isHexDigit && !$0.isUppercase } }
@@ -440,10 +381,16 @@ extension HeadOfficeStore {
         guard Self.validToken(token) else { return nil }
         return try database.write { c in
             guard let row = try c.queryOne("""
-                SELECT c.link FROM campaign_members m JOIN campaigns c ON c.id = m.campaign_id WHERE m.token = ?
+                SELECT c.id, c.link, c.offer, m.customer_id FROM campaign_members m JOIN campaigns c ON c.id = m.campaign_id WHERE m.token = ?
                 """, [.text(token)]) else { return nil }
             try c.execute("UPDATE campaign_members SET clicked_at = COALESCE(clicked_at, ?), opened_at = COALESCE(opened_at, ?) WHERE token = ?",
                           [.int(time), .int(time), .text(token)])
+            // Following the e-mail's link activates its offer (when it is one to activate).
+            let offer = row["offer"].text.flatMap { try? JSONDecoder().decode(PersonalOffer.self, from: Data($0.utf8)) }
+            if offer?.mustActivate == true {
+                try c.execute("UPDATE member_offers SET activated_at = ? WHERE campaign_id = ? AND customer_id = ? AND activated_at IS NULL",
+                              [.int(time), .text(row.text("id")), .text(row.text("customer_id"))])
+            }
             return row.text("link")
         }
     }

@@ -421,5 +421,12 @@ extension Schema {
             computed_at BIGINT NOT NULL
         )
         """,
+        // 21: offers a member must activate (on their page, or by the e-mail's link): when they
+        // did, and whether the tills were told.
+        """
+        ALTER TABLE member_offers ADD COLUMN activated_at BIGINT;
+        ALTER TABLE member_offers ADD COLUMN activation_published BIGINT NOT NULL DEFAULT 0;
+        CREATE INDEX member_offers_activation ON member_offers (activation_published, activated_at)
+        """,
     ]
 }

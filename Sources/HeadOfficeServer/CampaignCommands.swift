@@ -44,6 +44,7 @@ struct CampaignCommand: ParsableCommand {
         @Option(help: "The SKUs the offer is on, comma-separated.") var offerSkus: String?
         @Option(help: "The least the offer's lines must come to, e.g. 10.00.") var offerMinSpend: String?
         @Option(help: "Sales per member the offer can be used in.") var offerUses: Int64 = 1
+        @Flag(help: "Members must activate the offer (on their page, or by following the e-mail's link).") var offerActivate = false
         func run() throws {
             let store = try db.open()
             var body = ""
@@ -77,7 +78,8 @@ struct CampaignCommand: ParsableCommand {
                 }
                 func list(_ s: String?) -> [String] { (s ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
                 offer = PersonalOffer(id: "", name: offerName, multiplierBP: multiple, bonusPoints: offerPoints, skus: list(offerSkus),
-                                      categories: list(offerCategories), minSpend: minimum, validFrom: 0, validTo: 0, uses: offerUses)
+                                      categories: list(offerCategories), minSpend: minimum, validFrom: 0, validTo: 0, uses: offerUses,
+                                      mustActivate: offerActivate ? true : nil)
             }
             let start = try CampaignCommand.time(starts, "--starts")
             let end = try ends.map { try CampaignCommand.time($0, "--ends") } ?? start + 30 * 86_400_000

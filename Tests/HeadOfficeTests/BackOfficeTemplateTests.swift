@@ -99,7 +99,8 @@ struct BackOfficeTemplateTests {
             ("member-code", MemberCodePage(frame: frame, nonce: h, email: h)),
             ("member-home", MemberHomePage(frame: frame, name: h, balance: 1, tierName: h, nextTier: h, cards: [card], digital: card,
                                            ledger: [.init(at: h, what: h, points: 1, receipt: h, receiptQuery: "x")], detailFields: [FieldView("phone", h, h)],
-                                           consentGranted: true, consentText: h)),
+                                           consentGranted: true, consentText: h,
+                                           offers: [.init(id: h, name: h, summary: h, until: h, uses: h, active: false)], anyOffers: true)),
         ]
         for (name, page) in pages {
             let html = BackOfficeTemplates.render(name, page)

@@ -173,6 +173,63 @@ struct CampaignTests {
         }
     }
 
+    /// An offer the member must activate: the tills hear of the member only once they have (on
+    /// their page, or by following the e-mail's link); head office gives its points only from then.
+    @Test func anOfferToActivateReachesTheTillsOnlyOnceTheMemberActivatesIt() async throws {
+        let dir = TemporaryDirectory("campaign-activate")
+        let store = try makeHeadOffice(.sqlite, dir)
+        _ = try Self.everyone(store)
+        let start = HeadOfficeStore.now() - 60_000
+        try store.createCampaign(CampaignDraft(name: "Bonus week", segmentID: "everyone", holdoutBP: 0, subject: "An offer for you",
+                                               body: "Hello {{firstName}}, activate it here: {{link}}", link: "https://shop.example.com/bonus",
+                                               startsAt: start, endsAt: start + 7 * 86_400_000,
+                                               offer: PersonalOffer(id: "", name: "100 bonus points", bonusPoints: 100, validFrom: 0, validTo: 0, uses: 1,
+                                                                    mustActivate: true), channels: .both), by: "mia")
+        try store.launchDueCampaigns(at: start)
+        let launched = try #require(try store.publications().first { $0.kind == .offers })
+        #expect(launched.offers?.definitions.map(\.id) == ["bonus-week"] && launched.offers?.members.isEmpty == true, "nobody has it before activating")
+        #expect(try store.memberOffers(customer: "M1").map(\.active) == [false])
+        #expect(try store.memberOffers(["bonus-week"], card: DemoCatalog.cardNumber(1), at: HeadOfficeStore.now(), store: "0001").isEmpty)
+
+        // Anna activates it on her page.
+        let server = try await RunningServer(store, options: ServerOptions(port: 0))
+        defer { Task { await server.stop() } }
+        let code = try #require(try store.requestSignInCode(email: "anna.ivanova@example.com")).code
+        let (token, session) = try store.verifySignInCode(email: "anna.ivanova@example.com", code: code)
+        func send(_ path: String, _ body: String) async throws -> HTTPAnswer {
+            try await onThread {
+                try HTTPConnection().send("POST", server.url + path, headers: ["Cookie: member_session=\(token)", "Content-Type: application/x-www-form-urlencoded"],
+                                          body: Array(body.utf8), timeoutMilliseconds: 30_000)
+            }
+        }
+        let page = try await onThread { try HTTPConnection().send("GET", server.url + "/member", headers: ["Cookie: member_session=\(token)"], timeoutMilliseconds: 30_000) }
+        #expect(page.text.contains("id=\"activate-bonus-week\"") && page.text.contains("100 bonus points"), "\(page.text.prefix(2000))")
+        #expect(try await send("/member/offer", "csrf=\(session.csrf)&offer=bonus-week").status == 303)
+        #expect(try await send("/member/offer", "csrf=\(session.csrf)&offer=bonus-week").status == 422, "once")
+        #expect(try store.memberOffers(customer: "M1").map(\.active) == [true])
+        // Another member follows the e-mail's link: that activates it too.
+        let other = try store.database.read { c in
+            try c.queryOne("SELECT customer_id, token FROM campaign_members WHERE campaign_id = 'bonus-week' AND customer_id <> 'M1' AND state = 'pending' LIMIT 1", [])!
+        }
+        #expect(try store.campaignClicked(token: other.text("token")) == "https://shop.example.com/bonus")
+        #expect(try store.memberOffers(customer: other.text("customer_id")).map(\.active) == [true])
+        // The tills hear of both, each once (the running server's campaign service may have told
+        // them of the first already); a till then gives it to Anna.
+        _ = try store.publishActivatedOffers()
+        #expect(try store.publishActivatedOffers() == nil)
+        let activated = try store.publications().filter { $0.kind == .offers && $0.note == "Offers activated" }
+        let told = activated.flatMap { $0.offers?.members.map(\.customerID) ?? [] }
+        #expect(told.count == 2 && Set(told) == ["M1", other.text("customer_id")])
+        let till = try TillSide(till: TillCredential(storeID: "0001", tillID: "01"), seed: 5)
+        try till.db.receive([launched] + activated, at: HeadOfficeStore.now())
+        _ = try till.db.applyPendingPublications(at: HeadOfficeStore.now())
+        guard case .member(let anna) = try till.db.lookupCard(DemoCatalog.cardNumber(1), programme: DemoCatalog.programme, now: HeadOfficeStore.now()) else {
+            Issue.record("Anna's card is not a member's"); return
+        }
+        #expect(anna.offers.map(\.id) == ["bonus-week"] && anna.offers.first?.uses == 1)
+        #expect(try store.memberOffers(["bonus-week"], card: DemoCatalog.cardNumber(1), at: HeadOfficeStore.now(), store: "0001").map(\.id) == ["bonus-week"])
+    }
+
     /// 3,000 members (a third agreed to hear from us), 10% held out; head office sends through
     /// aiosmtpd and is SIGKILLed midway, then started again: every targeted member who agreed
     /// has exactly one e-mail, nobody held out has any. Then one member unsubscribes with a POST

@@ -13,7 +13,7 @@ extension HeadOfficeServer {
         var name: String?, segment: String?, holdout: String?, subject: String?, text: String?, link: String?, rate: String?
         var starts: String?, ends: String?, id: String?
         var channels: String?, offerName: String?, offerMultiple: String?, offerPoints: String?, offerCategories: String?, offerSkus: String?
-        var offerMinSpend: String?, offerUses: String?
+        var offerMinSpend: String?, offerUses: String?, offerActivate: String?
     }
 
     /// The offer the form describes (nil: no offer name given), or why it cannot be read.
@@ -46,7 +46,7 @@ extension HeadOfficeServer {
         guard let uses = Int64(usesText.isEmpty ? "1" : usesText) else { throw CampaignProblem("The offer's uses '\(usesText.prefix(20))' must be a whole number") }
         func list(_ s: String?) -> [String] { (s ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         return PersonalOffer(id: "", name: name, multiplierBP: multiple, bonusPoints: points, skus: list(f.offerSkus), categories: list(f.offerCategories),
-                             minSpend: minimum, validFrom: 0, validTo: 0, uses: uses)
+                             minSpend: minimum, validFrom: 0, validTo: 0, uses: uses, mustActivate: f.offerActivate == "yes" ? true : nil)
     }
 
     static let defaultCampaignText = """
@@ -169,7 +169,7 @@ extension HeadOfficeServer {
                                                                                      "both": "E-mail and the offer at the tills"][$0.rawValue] ?? $0.rawValue,
                                                          selected: $0.rawValue == (f?.channels ?? "email")) },
             offerName: f?.offerName ?? "", offerMultiple: f?.offerMultiple ?? "", offerPoints: f?.offerPoints ?? "", offerCategories: f?.offerCategories ?? "",
-            offerSkus: f?.offerSkus ?? "", offerMinSpend: f?.offerMinSpend ?? "", offerUses: f?.offerUses ?? "1"))
+            offerSkus: f?.offerSkus ?? "", offerMinSpend: f?.offerMinSpend ?? "", offerUses: f?.offerUses ?? "1", offerActivate: f?.offerActivate == "yes"))
     }
 
     static func minute(_ t: Int64, _ utc: TimeZone) -> String {
@@ -206,7 +206,7 @@ extension HeadOfficeServer {
             opened: "\(p.opened)\(rate(p.opened))", clicked: "\(p.clicked)\(rate(p.clicked))", unsubscribed: "\(p.unsubscribed)\(rate(p.unsubscribed))",
             canPause: c.state == .sending || c.state == .scheduled, canResume: c.state == .paused,
             channels: c.channels.rawValue,
-            offer: c.offer.map { "\($0.name): \($0.summary)\($0.minSpend > 0 ? " when they come to \(money.format($0.minSpend))" : ""), \($0.uses == 1 ? "once" : "\($0.uses) times") per member" },
+            offer: c.offer.map { "\($0.name): \($0.summary)\($0.minSpend > 0 ? " when they come to \(money.format($0.minSpend))" : ""), \($0.uses == 1 ? "once" : "\($0.uses) times") per member\($0.mustActivate == true ? ", once activated by the member" : "")" },
             offerUses: c.offer == nil ? nil : "\(redemptions.uses) uses by \(redemptions.members) members",
             results: results.enumerated().map { Self.resultsView($0.element.0, $0.element.1, money, index: $0.offset) }, anyResults: !results.isEmpty))
     }
@@ -284,6 +284,7 @@ struct CampaignsPage: Sendable {
     var fields: String
     var channels: [Choice]
     var offerName: String, offerMultiple: String, offerPoints: String, offerCategories: String, offerSkus: String, offerMinSpend: String, offerUses: String
+    var offerActivate: Bool
 }
 
 /// One campaign (the `campaign` template).

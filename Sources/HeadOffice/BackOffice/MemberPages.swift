@@ -44,6 +44,9 @@ struct MemberHomePage: Sendable {
     var detailFields: [FieldView]
     var consentGranted: Bool
     var consentText: String
+    struct Offer: Sendable { var id: String, name: String, summary: String, until: String, uses: String, active: Bool }
+    var offers: [Offer]
+    var anyOffers: Bool
 }
 
 extension HeadOfficeServer {
@@ -61,7 +64,8 @@ extension HeadOfficeServer {
 
     func addMemberPages(_ router: Router<HeadOfficeContext>) {
         router.get("/member") { request, _ -> Response in
-            let done = ["details": "Your details are saved.", "consent": "Your choice is saved.", "lost": "The card is blocked: no one can use it. Ask for a new card at your next visit; your points move to it."][formField(request, "done")]
+            let done = ["details": "Your details are saved.", "consent": "Your choice is saved.", "lost": "The card is blocked: no one can use it. Ask for a new card at your next visit; your points move to it.",
+                        "offer": "The offer is active: our tills give it to you from now on."][formField(request, "done")]
             guard let (_, session) = try await memberSession(request) else { return signInPage(notice: nil) }
             return try await memberHome(session, notice: done.map { ($0, false) })
         }
@@ -107,7 +111,7 @@ extension HeadOfficeServer {
                                   status: .unprocessableContent, cookies: [cookie(Self.memberLoginCookie, n, maxAge: 3600)])
             }
         }
-        for action in ["details", "consent", "lost", "logout"] {
+        for action in ["details", "consent", "lost", "logout", "offer"] {
             router.post("/member/\(action)") { request, _ -> Response in
                 guard let (token, session) = try await memberSession(request) else { return redirect("/member") }
                 let f = try await postedForm(request)
@@ -125,6 +129,12 @@ extension HeadOfficeServer {
                         try await work.run { [store] in try store.correctDetails(session.customerID, d, by: "member", reason: .customerRequest, note: "on the member page") }
                     case "consent":
                         try await work.run { [store] in try store.recordConsent(session.customerID, granted: f["granted"] == "yes", channel: "member page", by: nil) }
+                    case "offer":
+                        let offer = f["offer"] ?? ""
+                        guard try await work.run({ [store] in try store.activateOffer(offer, customer: session.customerID) }) else {
+                            return try await memberHome(session, notice: ("That offer is not one you can activate now: it may have ended, or be active already.", true),
+                                                        status: .unprocessableContent)
+                        }
                     default:
                         let card = f["card"] ?? ""
                         try await work.run { [store] in try store.reportLostByMember(session.customerID, card: card) }
@@ -166,6 +176,7 @@ extension HeadOfficeServer {
     }
 
     func memberHome(_ session: MemberSession, notice: (String, Bool)?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let offers = try await work.run { [store] in try store.memberOffers(customer: session.customerID) }
         let loaded = try await work.run { [store] () -> (CustomerProfile, TierProgress, String, [ExpiringPoints])? in
             guard let p = try store.customerProfile(session.customerID, ledgerLimit: 50) else { return nil }
             let active = p.cards.first { $0.status == "active" }
@@ -198,7 +209,11 @@ extension HeadOfficeServer {
                 FieldView("phone", "Phone", s.phone ?? ""), FieldView("email", "E-mail", s.email ?? ""),
                 FieldView("postcode", "Postcode", s.postcode ?? ""), FieldView("birthDate", "Born (YYYY-MM-DD)", p.birthDate ?? ""),
             ],
-            consentGranted: p.marketingConsent, consentText: consentText), status: status)
+            consentGranted: p.marketingConsent, consentText: consentText,
+            offers: offers.map { o in
+                .init(id: o.offer.id, name: o.offer.name, summary: o.offer.summary, until: ProtocolTime.format(o.offer.validTo - 1, timeZone: utc).prefix(10).description,
+                      uses: o.usesLeft > 1 ? "\(o.usesLeft) times" : "once", active: o.active)
+            }, anyOffers: !offers.isEmpty), status: status)
     }
 
     /// The card number as a Code 128 barcode, as the tills' scanners read it.

@@ -21,9 +21,12 @@ public struct PersonalOffer: Hashable, Sendable, Codable {
     public var stores: [String]
     /// Sales per member it can be used in.
     public var uses: Int64
+    /// Given only to members who activate it (on their page, or by following the e-mail's link).
+    public var mustActivate: Bool?
 
     public init(id: String, name: String, multiplierBP: Int64? = nil, bonusPoints: Int64? = nil, skus: [String] = [], categories: [String] = [],
-                minSpend: Int64 = 0, validFrom: Int64, validTo: Int64, stores: [String] = [], uses: Int64 = 1) {
+                minSpend: Int64 = 0, validFrom: Int64, validTo: Int64, stores: [String] = [], uses: Int64 = 1, mustActivate: Bool? = nil) {
+        self.mustActivate = mustActivate
         self.id = id
         self.name = name
         self.multiplierBP = multiplierBP
