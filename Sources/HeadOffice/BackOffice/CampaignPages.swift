@@ -184,9 +184,9 @@ extension HeadOfficeServer {
             return message(.notFound, "Campaigns", session, active: "/campaigns", notice: ("There is no campaign '\(id.prefix(48))'", true), back: "/campaigns")
         }
         let utc = TimeZone(identifier: "UTC")!
-        let order = ["pending", "sending", "sent", "bounced", "failed", "no-consent", "no-email", "holdout"]
+        let order = ["pending", "sending", "sent", "bounced", "failed", "till-only", "no-consent", "no-email", "holdout"]
         let meaning = ["pending": "waiting to be sent", "sending": "being handed to the relay", "sent": "taken by the relay", "bounced": "refused by the relay for good",
-                       "failed": "not taken after five tries", "no-consent": "targeted, but did not agree to hear from us", "no-email": "targeted, no e-mail address",
+                       "failed": "not taken after five tries", "no-consent": "targeted, but did not agree to hear from us", "no-email": "targeted, no e-mail address", "till-only": "targeted: the offer at the tills, no e-mail",
                        "holdout": "held out: sent nothing (the control group)"]
         let money = try await currency()
         let windows: [(String, Int64, Int64)] = c.launchedAt == nil ? [] : [
