@@ -161,7 +161,7 @@ extension HeadOfficeStore {
         return campaign
     }
 
-    static func percent(_ bp: Int64) -> String { bp % 100 == 0 ? "\(bp / 100)%" : "\(bp / 100).\(String(format: "%02d", Int(bp % 100)))%" }
+    public static func percent(_ bp: Int64) -> String { bp % 100 == 0 ? "\(bp / 100)%" : "\(bp / 100).\(String(format: "%02d", Int(bp % 100)))%" }
 
     /// The `{{name}}` fields a template names (sections and partials included).
     static func templateFields(_ text: String) -> [String] {

@@ -2,9 +2,81 @@ import Foundation
 public import TillCore
 public import TillProtocol
 
-/// Campaigns' offers at the tills: their terms checked, the member's offers (and activating one),
-/// what the tills are told (members who activated one, members who used one up), the uses.
+/// An offer as a marketer keys it (the back office's form, `headoffice campaign create`'s
+/// options), every field as text; `HeadOfficeStore.offer(_:currency:)` reads it.
+public struct OfferTerms: Sendable {
+    public var name: String, multiple: String, points: String, categories: String, skus: String, minSpend: String, uses: String
+    public var activate: Bool
+    public init(name: String, multiple: String = "", points: String = "", categories: String = "", skus: String = "", minSpend: String = "",
+                uses: String = "", activate: Bool = false) {
+        self.name = name
+        self.multiple = multiple
+        self.points = points
+        self.categories = categories
+        self.skus = skus
+        self.minSpend = minSpend
+        self.uses = uses
+        self.activate = activate
+    }
+}
+
+/// Campaigns' offers at the tills: their terms read and checked, the member's offers (and
+/// activating one), what the tills are told (members who activated one, members who used one up),
+/// the uses.
 extension HeadOfficeStore {
+    /// A decimal such as "12.5", in units of 10^-`places`, of at most `max` whole units; nil for
+    /// anything else (a sign, an exponent, more decimals, a number too large).
+    public static func decimal(_ text: String, places: Int, max: Int64) -> Int64? {
+        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ".", omittingEmptySubsequences: false)
+        func digits(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy { $0.isASCII && $0.isNumber } }
+        guard (1...2).contains(parts.count), digits(parts[0]), parts[0].count <= 6, let whole = Int64(parts[0]), whole <= max else { return nil }
+        var scale: Int64 = 1
+        for _ in 0..<places { scale *= 10 }
+        guard parts.count == 2 else { return whole * scale }
+        guard digits(parts[1]), parts[1].count <= places, let fraction = Int64(parts[1].padding(toLength: places, withPad: "0", startingAt: 0)) else { return nil }
+        return whole * scale + fraction
+    }
+
+    /// The holdout a marketer keyed ("10", "12.5": a percentage), in basis points.
+    public static func holdout(_ text: String) throws -> Int64 {
+        guard let bp = decimal(text, places: 2, max: 100) else {
+            throw CampaignProblem("The holdout '\(text.prefix(20))' must be a percentage from 0 to 50, such as 10 or 12.5")
+        }
+        return bp
+    }
+
+    /// The offer a marketer keyed (nil: no name, no offer), each field read or refused with what
+    /// was keyed; its bounds are checked when the campaign is created.
+    public static func offer(_ t: OfferTerms, currency: Currency) throws -> PersonalOffer? {
+        let name = t.name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { return nil }
+        func text(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces) }
+        func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        var multiple: Int64?
+        if !text(t.multiple).isEmpty {
+            guard let m = decimal(t.multiple, places: 4, max: 1_000) else {
+                throw CampaignProblem("The offer's multiple '\(text(t.multiple).prefix(20))' must be a number such as 2 or 1.5")
+            }
+            multiple = m
+        }
+        var points: Int64?
+        if !text(t.points).isEmpty {
+            guard let v = Int64(text(t.points)) else { throw CampaignProblem("The offer's bonus points '\(text(t.points).prefix(20))' must be a whole number") }
+            points = v
+        }
+        var minimum: Int64 = 0
+        if !text(t.minSpend).isEmpty {
+            guard let v = currency.parse(text(t.minSpend)) else {
+                throw CampaignProblem("The offer's minimum spend '\(text(t.minSpend).prefix(20))' is not an amount (e.g. 10.00)")
+            }
+            minimum = v
+        }
+        let usesText = text(t.uses).isEmpty ? "1" : text(t.uses)
+        guard let uses = Int64(usesText) else { throw CampaignProblem("The offer's uses '\(usesText.prefix(20))' must be a whole number") }
+        return PersonalOffer(id: "", name: name, multiplierBP: multiple, bonusPoints: points, skus: list(t.skus), categories: list(t.categories),
+                             minSpend: minimum, validFrom: 0, validTo: 0, uses: uses, mustActivate: t.activate ? true : nil)
+    }
+
     /// An offer's terms within their bounds; the first wrong one, said plainly.
     static func checkOffer(_ o: PersonalOffer) throws {
         func need(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw CampaignProblem(message()) } }

@@ -54,40 +54,20 @@ struct CampaignCommand: ParsableCommand {
                 }
                 body = b
             }
-            let parts = holdout.split(separator: ".", maxSplits: 1)
-            guard let whole = Int64(parts.first ?? ""), parts.count == 1 || (parts[1].count <= 2 && Int64(parts[1]) != nil) else {
-                throw CLIFailure("--holdout '\(holdout)' must be a percentage such as 10 or 12.5")
-            }
-            let bp = whole * 100 + (parts.count == 2 ? Int64(parts[1].padding(toLength: 2, withPad: "0", startingAt: 0))! : 0)
             guard let channel = CampaignChannels(rawValue: channels) else { throw CLIFailure("--channels '\(channels)' must be email, till or both") }
-            var offer: PersonalOffer?
-            if let offerName {
-                var multiple: Int64?
-                if let m = offerMultiple {
-                    let parts = m.split(separator: ".", maxSplits: 1)
-                    guard let whole = Int64(parts.first ?? ""), parts.count == 1 || (parts[1].count <= 4 && Int64(parts[1]) != nil) else {
-                        throw CLIFailure("--offer-multiple '\(m)' must be a number such as 2 or 1.5")
-                    }
-                    multiple = whole * 10_000 + (parts.count == 2 ? Int64(parts[1].padding(toLength: 4, withPad: "0", startingAt: 0))! : 0)
-                }
-                let money = CashbackCommand.currency(store)
-                var minimum: Int64 = 0
-                if let m = offerMinSpend {
-                    guard let v = money.parse(m) else { throw CLIFailure("--offer-min-spend '\(m)' is not an amount, e.g. 10.00") }
-                    minimum = v
-                }
-                func list(_ s: String?) -> [String] { (s ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-                offer = PersonalOffer(id: "", name: offerName, multiplierBP: multiple, bonusPoints: offerPoints, skus: list(offerSkus),
-                                      categories: list(offerCategories), minSpend: minimum, validFrom: 0, validTo: 0, uses: offerUses,
-                                      mustActivate: offerActivate ? true : nil)
-            }
             let start = try CampaignCommand.time(starts, "--starts")
             let end = try ends.map { try CampaignCommand.time($0, "--ends") } ?? start + 30 * 86_400_000
             do {
+                let bp = try HeadOfficeStore.holdout(holdout)
+                let offer = try offerName.flatMap { name in
+                    try HeadOfficeStore.offer(OfferTerms(name: name, multiple: offerMultiple ?? "", points: offerPoints.map(String.init) ?? "",
+                                                         categories: offerCategories ?? "", skus: offerSkus ?? "", minSpend: offerMinSpend ?? "",
+                                                         uses: String(offerUses), activate: offerActivate), currency: CashbackCommand.currency(store))
+                }
                 let c = try store.createCampaign(CampaignDraft(name: name, segmentID: segment, segmentVersion: version, holdoutBP: bp, subject: subject,
                                                                body: body, link: link, ratePerSecond: rate, startsAt: start, endsAt: end,
                                                                offer: offer, channels: channel), by: "cli")
-                print("Campaign \(c.id) created for segment \(c.segmentID) v\(c.segmentVersion), \(bp / 100)% held out; it starts \(ProtocolTime.format(c.startsAt, timeZone: .gmt)).")
+                print("Campaign \(c.id) created for segment \(c.segmentID) v\(c.segmentVersion), \(HeadOfficeStore.percent(bp)) held out; it starts \(ProtocolTime.format(c.startsAt, timeZone: .gmt)).")
             } catch let p as CampaignProblem { throw CLIFailure(p.description) }
         }
     }

@@ -59,6 +59,33 @@ struct CampaignTests {
         #expect(problem { _ in }.contains("exists already"))
     }
 
+    /// What a marketer keys for the holdout and the offer is read, or refused quoting it; a number
+    /// too large for its field is refused, never a trap (the back office and the command share it).
+    @Test func keyedHoldoutsAndOffersAreReadOrRefusedWithoutATrap() throws {
+        #expect(HeadOfficeStore.decimal("12.5", places: 2, max: 100) == 1_250 && HeadOfficeStore.decimal("10", places: 2, max: 100) == 1_000)
+        #expect(HeadOfficeStore.decimal("1.5", places: 4, max: 1_000) == 15_000 && HeadOfficeStore.decimal(" 2 ", places: 4, max: 1_000) == 20_000)
+        for bad in ["99999999999999999", "-1", "+5", "1e3", "1.234", "", ".5", "5.", "abc"] {
+            #expect(HeadOfficeStore.decimal(bad, places: 2, max: 100) == nil, "\(bad)")
+        }
+        #expect(throws: CampaignProblem.self) { try HeadOfficeStore.holdout("99999999999999999") }
+        #expect(try HeadOfficeStore.offer(OfferTerms(name: ""), currency: .eur) == nil)
+        let offer = try #require(try HeadOfficeStore.offer(OfferTerms(name: " Coffee ", multiple: "2.5", categories: "Coffee, Tea", minSpend: "5.00", uses: "3",
+                                                                         activate: true), currency: .eur))
+        #expect(offer.name == "Coffee" && offer.multiplierBP == 25_000 && offer.categories == ["Coffee", "Tea"] && offer.minSpend == 500 && offer.uses == 3)
+        #expect(offer.mustActivate == true)
+        func problem(_ t: OfferTerms) -> String {
+            do { _ = try HeadOfficeStore.offer(t, currency: .eur); return "" } catch { return "\(error)" }
+        }
+        #expect(problem(OfferTerms(name: "x", multiple: "9999999999999999")).contains("'9999999999999999' must be a number"))
+        #expect(problem(OfferTerms(name: "x", points: "99999999999999999999")).contains("must be a whole number"))
+        #expect(problem(OfferTerms(name: "x", minSpend: "ten")).contains("'ten' is not an amount"))
+        // The command says so too, and exits as a refusal.
+        let dir = TemporaryDirectory("campaign-cli")
+        let r = try runProcess(PackagePaths.binary("headoffice"), ["campaign", "create", "--database", dir.file("ho.sqlite"), "--name", "x", "--segment", "y",
+                                                                   "--offer-name", "o", "--offer-multiple", "9999999999999999"])
+        #expect(r.status == 1 && r.stderr.contains("The offer's multiple '9999999999999999' must be a number"), "\(r.status) \(r.stderr)")
+    }
+
     /// The results read every card of each member in the window, and only the window.
     @Test(arguments: Backend.allCases)
     func theResultsAddUpEachGroupsPurchasesInTheWindow(backend: Backend) throws {

@@ -16,39 +16,6 @@ extension HeadOfficeServer {
         var offerMinSpend: String?, offerUses: String?, offerActivate: String?
     }
 
-    /// The offer the form describes (nil: no offer name given), or why it cannot be read.
-    func offer(_ f: CampaignForm, _ money: Currency) throws -> PersonalOffer? {
-        let name = (f.offerName ?? "").trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { return nil }
-        func text(_ s: String?) -> String { (s ?? "").trimmingCharacters(in: .whitespaces) }
-        var multiple: Int64?
-        let m = text(f.offerMultiple)
-        if !m.isEmpty {
-            let parts = m.split(separator: ".", maxSplits: 1)
-            guard let whole = Int64(parts.first ?? ""), whole < 1_000, parts.count == 1 || (parts[1].count <= 4 && Int64(parts[1]) != nil) else {
-                throw CampaignProblem("The offer's multiple '\(m.prefix(20))' must be a number such as 2 or 1.5")
-            }
-            multiple = whole * 10_000 + (parts.count == 2 ? Int64(parts[1].padding(toLength: 4, withPad: "0", startingAt: 0))! : 0)
-        }
-        var points: Int64?
-        let p = text(f.offerPoints)
-        if !p.isEmpty {
-            guard let v = Int64(p) else { throw CampaignProblem("The offer's bonus points '\(p.prefix(20))' must be a whole number") }
-            points = v
-        }
-        var minimum: Int64 = 0
-        let ms = text(f.offerMinSpend)
-        if !ms.isEmpty {
-            guard let v = money.parse(ms) else { throw CampaignProblem("The offer's minimum spend '\(ms.prefix(20))' is not an amount (e.g. 10.00)") }
-            minimum = v
-        }
-        let usesText = text(f.offerUses)
-        guard let uses = Int64(usesText.isEmpty ? "1" : usesText) else { throw CampaignProblem("The offer's uses '\(usesText.prefix(20))' must be a whole number") }
-        func list(_ s: String?) -> [String] { (s ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-        return PersonalOffer(id: "", name: name, multiplierBP: multiple, bonusPoints: points, skus: list(f.offerSkus), categories: list(f.offerCategories),
-                             minSpend: minimum, validFrom: 0, validTo: 0, uses: uses, mustActivate: f.offerActivate == "yes" ? true : nil)
-    }
-
     static let defaultCampaignText = """
         Hello {{firstName}},
 
@@ -68,8 +35,6 @@ extension HeadOfficeServer {
                 func refuse(_ text: String) async throws -> Response {
                     try await campaignsPage(session, form: f, notice: (text, true), status: .unprocessableContent)
                 }
-                let holdoutText = (f.holdout ?? "").trimmingCharacters(in: .whitespaces)
-                guard let holdout = Int64(holdoutText) else { return try await refuse("The holdout '\(holdoutText.prefix(20))' must be a whole percentage, 0 to 50") }
                 guard let rate = Int64((f.rate ?? "").trimmingCharacters(in: .whitespaces)) else {
                     return try await refuse("The sending rate '\((f.rate ?? "").prefix(20))' must be a whole number of e-mails a second")
                 }
@@ -87,9 +52,13 @@ extension HeadOfficeServer {
                 }
                 guard let channels = CampaignChannels(rawValue: f.channels ?? "email") else { return try await refuse("Choose how the campaign reaches its members") }
                 do {
-                    let draft = CampaignDraft(name: f.name ?? "", segmentID: f.segment ?? "", holdoutBP: holdout.multipliedReportingOverflow(by: 100).overflow ? -1 : holdout * 100,
+                    let terms = OfferTerms(name: f.offerName ?? "", multiple: f.offerMultiple ?? "", points: f.offerPoints ?? "",
+                                           categories: f.offerCategories ?? "", skus: f.offerSkus ?? "", minSpend: f.offerMinSpend ?? "",
+                                           uses: f.offerUses ?? "", activate: f.offerActivate == "yes")
+                    let draft = CampaignDraft(name: f.name ?? "", segmentID: f.segment ?? "", holdoutBP: try HeadOfficeStore.holdout(f.holdout ?? ""),
                                               subject: f.subject ?? "", body: (f.text ?? "").replacingOccurrences(of: "\r\n", with: "\n"), link: f.link ?? "",
-                                              ratePerSecond: rate, startsAt: start, endsAt: end, offer: try offer(f, try await currency()), channels: channels)
+                                              ratePerSecond: rate, startsAt: start, endsAt: end,
+                                              offer: try HeadOfficeStore.offer(terms, currency: try await currency()), channels: channels)
                     let c = try await work.run { [store] in try store.createCampaign(draft, by: session.user.username) }
                     return redirect("/campaigns/view?id=\(c.id)&created=1")
                 } catch let p as CampaignProblem { return try await refuse(p.description) }
