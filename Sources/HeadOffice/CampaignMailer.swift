@@ -72,18 +72,12 @@ public final class CampaignMailer: @unchecked Sendable {
             guard !to.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "<" || $0 == ">" }), to.contains("@") else {
                 return .bounced("'\(to)' is not an e-mail address")
             }
-            let source = GatedSource(bytes, gate: gate, index: index)
-            let box = Unmanaged.passRetained(source)
-            defer { box.release() }
             let recipients = curl_slist_append(nil, "<\(to)>")
             defer { curl_slist_free_all(recipients) }
             // Two minutes: the whole exchange, including the wait at the end for the round's commit.
             Mailer.prepare(handle, settings, recipients: recipients, timeoutMilliseconds: 120_000)
-            till_curl_set_read_function(handle) { buffer, size, count, user in
-                guard let buffer, let user else { return 0 }
-                return Unmanaged<GatedSource>.fromOpaque(user).takeUnretainedValue().read(into: buffer, max: size * count)
-            }
-            till_curl_set_pointer(handle, CURLOPT_READDATA, box.toOpaque())
+            let box = MessageSource(bytes, atEnd: { gate.arrive(index) }).attach(to: handle)
+            defer { box.release() }
             let code = curl_easy_perform(handle)
             if code == CURLE_OK { return .sent }
             var reply = 0
@@ -148,36 +142,5 @@ public final class CampaignMailer: @unchecked Sendable {
         init(count: Int) { outcomes = Array(repeating: .failed("not sent"), count: count) }
         func set(_ i: Int, _ o: Outcome) { lock.lock(); outcomes[i] = o; lock.unlock() }
         func get(_ i: Int) -> Outcome { lock.lock(); defer { lock.unlock() }; return outcomes[i] }
-    }
-
-    /// The message's bytes as libcurl asks for them; at their end, the gate decides.
-    final class GatedSource {
-        let bytes: [UInt8]
-        let gate: Gate
-        let index: Int
-        var offset = 0
-        private(set) var reachedEnd = false
-        init(_ bytes: [UInt8], gate: Gate, index: Int) {
-            self.bytes = bytes
-            self.gate = gate
-            self.index = index
-        }
-
-        func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
-            let n = min(max, bytes.count - offset)
-            if n > 0 {
-                bytes.withUnsafeBufferPointer { src in
-                    UnsafeMutableRawPointer(buffer).copyMemory(from: src.baseAddress! + offset, byteCount: n)
-                }
-                offset += n
-                return n
-            }
-            if !reachedEnd {
-                reachedEnd = true
-                // CURL_READFUNC_ABORT: the transfer stops without the end; the relay discards it.
-                if !gate.arrive(index) { return 0x1000_0000 }
-            }
-            return 0
-        }
     }
 }

@@ -37,8 +37,7 @@ public struct CampaignMessage: Sendable {
         let subjectText = subject.render(fields).replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
         let body = text.render(fields).replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         let encodedSubject = subjectText.allSatisfy(\.isASCII) ? subjectText : "=?UTF-8?B?" + Data(subjectText.utf8).base64EncodedString() + "?="
-        var html = body.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        var html = body.htmlEscaped
         for url in [click, unsubscribe] { html = html.replacingOccurrences(of: url, with: "<a href=\"\(url)\">\(url)</a>") }
         html = "<!doctype html><html><body><p>" + html.replacingOccurrences(of: "\n", with: "<br>\n")
             + "</p><img src=\"\(open)\" width=\"1\" height=\"1\" alt=\"\"></body></html>"

@@ -56,16 +56,20 @@ extension HeadOfficeServer {
     }
 
     func trackingPage(_ status: HTTPResponse.Status, _ title: String, _ text: String, form: String? = nil) -> Response {
-        func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-                .replacingOccurrences(of: "\"", with: "&quot;")
-        }
-        let button = form.map { "<form method=\"post\" action=\"\(escape($0))\"><button type=\"submit\" id=\"unsubscribe\">Stop the e-mails</button></form>" } ?? ""
+        let button = form.map { "<form method=\"post\" action=\"\($0.htmlEscaped)\"><button type=\"submit\" id=\"unsubscribe\">Stop the e-mails</button></form>" } ?? ""
         let body = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title))</title></head><body style="font-family:sans-serif;max-width:36em;margin:3em auto;padding:0 1em">
-            <h1>\(escape(title))</h1><p>\(escape(text))</p>\(button)</body></html>
+            <title>\(title.htmlEscaped)</title></head><body style="font-family:sans-serif;max-width:36em;margin:3em auto;padding:0 1em">
+            <h1>\(title.htmlEscaped)</h1><p>\(text.htmlEscaped)</p>\(button)</body></html>
             """
         return html(status, body)
+    }
+}
+
+extension String {
+    /// The text as HTML shows it (the pages and e-mails written here without a template).
+    var htmlEscaped: String {
+        replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -100,7 +100,7 @@ extension HeadOfficeStore {
     public func createCampaign(_ d: CampaignDraft, by user: String, at time: Int64 = HeadOfficeStore.now()) throws -> Campaign {
         let name = d.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 80 else { throw CampaignProblem("Give the campaign a name of 1 to 80 characters") }
-        let id = Self.segmentID(name)
+        let id = Self.slug(name)
         guard !id.isEmpty else { throw CampaignProblem("The name '\(name.prefix(80))' needs at least one letter or digit") }
         guard (0...5_000).contains(d.holdoutBP) else { throw CampaignProblem("The holdout must be 0% to 50% (got \(Self.percent(d.holdoutBP)))") }
         let subject = d.subject.trimmingCharacters(in: .whitespaces)
@@ -115,7 +115,7 @@ extension HeadOfficeStore {
         var offer = d.offer
         if d.channels.tills {
             guard var o = offer else { throw CampaignProblem("A campaign at the tills needs an offer: what it gives, on what, how often") }
-            o.id = Self.segmentID(name)
+            o.id = Self.slug(name)
             o.name = o.name.trimmingCharacters(in: .whitespaces)
             o.validFrom = d.startsAt
             o.validTo = d.endsAt
@@ -262,11 +262,9 @@ extension HeadOfficeStore {
                     // An offer to activate: the tills hear of each member when they activate it.
                     if o.mustActivate == true { offers = [] }
                     // The tills hear of it in the same transaction: every targeted member's offer.
-                    let definition = OfferDefinition(id: o.id, name: o.name, multiplierBP: o.multiplierBP, bonusPoints: o.bonusPoints, skus: o.skus,
-                                                     categories: o.categories, minSpend: o.minSpend, validFrom: o.validFrom, validTo: o.validTo, stores: o.stores)
                     _ = try insertPublication(Publication(version: 0, kind: .offers, scope: .chain, createdBy: campaign.createdBy,
                                                           note: "Campaign \(campaign.name): \(o.name)", createdAt: time, effectiveAt: time,
-                                                          offers: OfferChanges(definitions: [definition], members: offers)), c)
+                                                          offers: OfferChanges(definitions: [OfferDefinition(o)], members: offers)), c)
                 }
                 return true
             }

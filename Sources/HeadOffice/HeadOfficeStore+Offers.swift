@@ -2,6 +2,14 @@ import Foundation
 public import TillCore
 public import TillProtocol
 
+extension OfferDefinition {
+    /// An offer's terms as the tills are sent them.
+    init(_ o: PersonalOffer) {
+        self.init(id: o.id, name: o.name, multiplierBP: o.multiplierBP, bonusPoints: o.bonusPoints, skus: o.skus, categories: o.categories,
+                  minSpend: o.minSpend, validFrom: o.validFrom, validTo: o.validTo, stores: o.stores)
+    }
+}
+
 /// An offer as a marketer keys it (the back office's form, `headoffice campaign create`'s
 /// options), every field as text; `HeadOfficeStore.offer(_:currency:)` reads it.
 public struct OfferTerms: Sendable {
@@ -179,8 +187,7 @@ extension HeadOfficeStore {
             for id in Set(rows.map { $0.text("campaign_id") }).sorted() {
                 guard let o = try c.queryOne("SELECT offer FROM campaigns WHERE id = ?", [.text(id)])?["offer"].text
                     .flatMap({ try? JSONDecoder().decode(PersonalOffer.self, from: Data($0.utf8)) }) else { continue }
-                definitions.append(OfferDefinition(id: o.id, name: o.name, multiplierBP: o.multiplierBP, bonusPoints: o.bonusPoints, skus: o.skus,
-                                                   categories: o.categories, minSpend: o.minSpend, validFrom: o.validFrom, validTo: o.validTo, stores: o.stores))
+                definitions.append(OfferDefinition(o))
             }
             _ = try insertPublication(Publication(version: 0, kind: .offers, scope: .chain, createdBy: "head office", note: "Offers activated",
                                                   createdAt: time, effectiveAt: time, offers: OfferChanges(definitions: definitions, members: rows.map {

@@ -284,8 +284,8 @@ extension HeadOfficeStore {
         return out
     }
 
-    /// The id a segment's name gives (lower case letters, digits and dashes).
-    public static func segmentID(_ name: String) -> String {
+    /// The id a segment's or a campaign's name gives (lower case letters, digits and dashes).
+    public static func slug(_ name: String) -> String {
         var id = ""
         for ch in name.lowercased() {
             if ch.isASCII && (ch.isLetter || ch.isNumber) { id.append(ch) } else if !id.isEmpty && id.last != "-" { id.append("-") }
@@ -308,7 +308,7 @@ extension HeadOfficeStore {
                 guard try c.queryOne("SELECT id FROM segments WHERE id = ? LIMIT 1", [.text(id)]) != nil else { throw SegmentProblem("There is no segment '\(id.prefix(48))'") }
                 key = id
             } else {
-                key = Self.segmentID(name)
+                key = Self.slug(name)
                 guard !key.isEmpty else { throw SegmentProblem("The name '\(name.prefix(80))' needs at least one letter or digit") }
                 guard try c.queryOne("SELECT id FROM segments WHERE id = ? LIMIT 1", [.text(key)]) == nil else {
                     throw SegmentProblem("A segment named '\(name.prefix(80))' exists already: open it to save a new version, or choose another name")

@@ -90,17 +90,11 @@ public struct Mailer: Sendable {
         }
         guard let handle = curl_easy_init() else { throw MailFailure(description: "libcurl could not start") }
         defer { curl_easy_cleanup(handle) }
-        let source = MessageSource(Array(rfc5322(m, at: Date()).utf8))
-        let box = Unmanaged.passRetained(source)
-        defer { box.release() }
         let recipients = curl_slist_append(nil, "<\(m.to)>")
         defer { curl_slist_free_all(recipients) }
         Self.prepare(handle, settings, recipients: recipients, timeoutMilliseconds: timeoutMilliseconds)
-        till_curl_set_read_function(handle) { buffer, size, count, user in
-            guard let buffer, let user else { return 0 }
-            return Unmanaged<MessageSource>.fromOpaque(user).takeUnretainedValue().read(into: buffer, max: size * count)
-        }
-        till_curl_set_pointer(handle, CURLOPT_READDATA, box.toOpaque())
+        let box = MessageSource(Array(rfc5322(m, at: Date()).utf8)).attach(to: handle)
+        defer { box.release() }
         let code = curl_easy_perform(handle)
         guard code == CURLE_OK else {
             var reply = 0
@@ -132,19 +126,44 @@ public struct Mailer: Sendable {
     }
 }
 
-/// The message's bytes, handed to libcurl as it asks for them.
-private final class MessageSource {
+/// The message's bytes, handed to libcurl as it asks for them. `atEnd`, when given, is asked once
+/// they are all handed over, before libcurl sends the message's end (the lone "."): false aborts
+/// the transfer, and the relay discards a message that has no end.
+final class MessageSource {
     let bytes: [UInt8]
+    let atEnd: (() -> Bool)?
     var offset = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    private var ended = false
+    init(_ bytes: [UInt8], atEnd: (() -> Bool)? = nil) {
+        self.bytes = bytes
+        self.atEnd = atEnd
+    }
 
     func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
         let n = min(max, bytes.count - offset)
-        guard n > 0 else { return 0 }
-        bytes.withUnsafeBufferPointer { src in
-            UnsafeMutableRawPointer(buffer).copyMemory(from: src.baseAddress! + offset, byteCount: n)
+        if n > 0 {
+            bytes.withUnsafeBufferPointer { src in
+                UnsafeMutableRawPointer(buffer).copyMemory(from: src.baseAddress! + offset, byteCount: n)
+            }
+            offset += n
+            return n
         }
-        offset += n
-        return n
+        if !ended {
+            ended = true
+            // CURL_READFUNC_ABORT: the transfer stops without the end.
+            if let atEnd, !atEnd() { return 0x1000_0000 }
+        }
+        return 0
+    }
+
+    /// Makes this the upload of `handle`'s next transfer; release what it returns after it.
+    func attach(to handle: UnsafeMutableRawPointer) -> Unmanaged<MessageSource> {
+        let box = Unmanaged.passRetained(self)
+        till_curl_set_read_function(handle) { buffer, size, count, user in
+            guard let buffer, let user else { return 0 }
+            return Unmanaged<MessageSource>.fromOpaque(user).takeUnretainedValue().read(into: buffer, max: size * count)
+        }
+        till_curl_set_pointer(handle, CURLOPT_READDATA, box.toOpaque())
+        return box
     }
 }

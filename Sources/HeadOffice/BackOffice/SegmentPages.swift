@@ -103,7 +103,7 @@ extension HeadOfficeServer {
             return n
         }
         switch action {
-        case "save", "count": return
+        case "save": return
         case "new-group":
             guard d.groups.count < SegmentDefinition.maxGroups else { throw SegmentProblem("A segment has at most \(SegmentDefinition.maxGroups) groups") }
             d.groups.append(SegmentGroup())
@@ -185,7 +185,7 @@ extension HeadOfficeServer {
             versions: versions.map { .init(version: $0.version, members: $0.members, by: $0.createdBy,
                                            at: ProtocolTime.format($0.createdAt, timeZone: TimeZone(identifier: "UTC")!).prefix(16).replacingOccurrences(of: "T", with: " "),
                                            conditions: $0.definition.describe(money: money.format), shown: $0.version == shown) },
-            anyVersions: !versions.isEmpty, shown: shown.map { "\($0)" } ?? ""))
+            anyVersions: !versions.isEmpty))
     }
 }
 
@@ -216,5 +216,4 @@ struct SegmentBuilderPage: Sendable {
     var saved: Bool { !id.isEmpty }
     var versions: [Version]
     var anyVersions: Bool
-    var shown: String
 }

@@ -16,17 +16,6 @@ public struct EarnContext: Hashable, Sendable, Codable {
         self.priorPurchases = priorPurchases
         self.offers = offers
     }
-
-    enum CodingKeys: String, CodingKey { case time, storeID, tierCode, priorPurchases, offers }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        time = try c.decode(LocalDateTime.self, forKey: .time)
-        storeID = try c.decode(String.self, forKey: .storeID)
-        tierCode = try c.decodeIfPresent(String.self, forKey: .tierCode)
-        priorPurchases = try c.decode([String: Int64].self, forKey: .priorPurchases)
-        offers = try c.decodeIfPresent([PersonalOffer].self, forKey: .offers) ?? []
-    }
 }
 
 extension LocalDateTime: Codable {
