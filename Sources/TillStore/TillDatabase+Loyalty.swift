@@ -40,9 +40,9 @@ extension TillDatabase: LoyaltyDirectory {
         // CROSS JOIN keeps SQLite's join order: the card's sales (index sale_card), then their
         // outbox rows. A plain JOIN let it walk every pending outbox row instead, which made a
         // card scan slow on a till holding a week of unsent sales (till-bench drain found it).
-        let row = try run("look up card") {
-            try pool.read { db -> Row? in
-                try Row.fetchOne(db.cachedStatement(sql: """
+        let (row, offers) = try run("look up card") {
+            try pool.read { db -> (Row?, [PersonalOffer]) in
+                let row = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT c.*, cu.first_name, cu.last_name,
                         (SELECT COALESCE(SUM(points), 0) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0) AS pending,
                         (SELECT COALESCE(SUM(-points), 0) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0
@@ -52,6 +52,9 @@ extension TillDatabase: LoyaltyDirectory {
                         (SELECT COUNT(*) FROM loyalty_movement m WHERE m.card_number = c.number AND m.confirmed = 0) AS unconfirmed
                     FROM card c LEFT JOIN customer cu ON cu.id = c.customer_id WHERE c.number = ?
                     """), arguments: [number])
+                // The member's offers in the same read.
+                let customer: String? = row?["customer_id"]
+                return (row, try customer.map { try Self.offers(db, customer: $0, now: now) } ?? [])
             }
         }
         guard let row else { return .notIssued(number) }
@@ -77,26 +80,26 @@ extension TillDatabase: LoyaltyDirectory {
             provisional: unconfirmed > 0 || confirmedAt == nil || expired > 0,
             priorPurchases: try priorPurchases(card: number, programme: programme, now: now))
         if soon > 0 { customer.expiringSoon = Points(soon); customer.expiringBy = by }
-        customer.offers = try offers(customer: customerID, now: now)
+        customer.offers = offers
         return .member(customer)
     }
 
     /// The member's personal offers not yet ended, with the uses left: head office's figure less
     /// this till's own uses (its loyalty movements with the offer's rule on the member's cards).
     public func offers(customer id: String, now: Timestamp) throws -> [PersonalOffer] {
-        try run("read the member's offers") {
-            try pool.read { db in
-                try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT o.json, m.uses - (SELECT COUNT(DISTINCT l.sale_id) FROM loyalty_movement l
-                        WHERE l.rule = 'offer:' || o.id AND l.card_number IN (SELECT number FROM card WHERE customer_id = m.customer_id)) AS left
-                    FROM member_offer m JOIN offer o ON o.id = m.offer_id WHERE m.customer_id = ? AND o.valid_to > ?
-                    ORDER BY o.valid_to, o.id
-                    """), arguments: [id, now]).compactMap { row -> PersonalOffer? in
-                    guard var offer = try? JSONDecoder().decode(PersonalOffer.self, from: Data((row["json"] as String).utf8)) else { return nil }
-                    offer.uses = row["left"]
-                    return offer.uses > 0 ? offer : nil
-                }
-            }
+        try run("read the member's offers") { try pool.read { try Self.offers($0, customer: id, now: now) } }
+    }
+
+    static func offers(_ db: Database, customer id: String, now: Timestamp) throws -> [PersonalOffer] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT o.json, m.uses - (SELECT COUNT(DISTINCT l.sale_id) FROM loyalty_movement l
+                WHERE l.rule = 'offer:' || o.id AND l.card_number IN (SELECT number FROM card WHERE customer_id = m.customer_id)) AS left
+            FROM member_offer m JOIN offer o ON o.id = m.offer_id WHERE m.customer_id = ? AND o.valid_to > ?
+            ORDER BY o.valid_to, o.id
+            """), arguments: [id, now]).compactMap { row -> PersonalOffer? in
+            guard var offer = try? JSONDecoder().decode(PersonalOffer.self, from: Data((row["json"] as String).utf8)) else { return nil }
+            offer.uses = row["left"]
+            return offer.uses > 0 ? offer : nil
         }
     }
 
