@@ -64,7 +64,7 @@ public enum ReportSlip {
         "report": .object(["kind": .text, "number": .text, "z": .bool, "from": .text, "to": .text, "sequences": .text]),
         "currency": .text,
         "sales": .object(["count": .text, "items": .text, "gross": .text, "value": .text, "lineDiscounts": .text, "saleDiscounts": .text,
-                          "discountedLines": .text]),
+                          "discountedLines": .text, "offerDiscounts": .text]),
         "refunds": .object(["count": .text, "value": .text, "withoutReceipt": .text]),
         "netSales": .text,
         "tenders": .list(.object(["label": .text, "count": .text, "sales": .text, "refunds": .text, "net": .text])),
@@ -101,7 +101,8 @@ public enum ReportSlip {
             "currency": .text(r.currency),
             "sales": .object(["count": n(r.salesCount), "items": n(r.itemsSold), "gross": r.grossSales.map(m) ?? .text("too large"),
                               "value": m(r.salesValue), "lineDiscounts": m(r.lineDiscounts),
-                              "saleDiscounts": m(r.saleDiscounts), "discountedLines": n(r.discountedLines)]),
+                              "saleDiscounts": m(r.saleDiscounts), "discountedLines": n(r.discountedLines),
+                              "offerDiscounts": r.offerDiscounts.map(m) ?? .text("")]),
             "refunds": .object(["count": n(r.refundsCount), "value": m(r.refundsValue), "withoutReceipt": n(r.refundsWithoutReceipt)]),
             "netSales": m(r.netSales),
             "tenders": .list(r.tenders.map { t in

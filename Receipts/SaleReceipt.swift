@@ -12,7 +12,7 @@ public enum SaleReceipt {
         "lines": .list(.object([
             "description": .text, "taxCode": .text, "quantity": .text, "unitPrice": .text, "amount": .text,
             "single": .bool, "weighed": .bool, "discount": .object(["label": .text, "amount": .text, "reason": .text]),
-            "override": .object(["was": .text, "reason": .text]),
+            "override": .object(["was": .text, "reason": .text]), "offer": .object(["name": .text, "amount": .text]),
         ])),
         "subtotal": .text,
         "showSubtotal": .bool,
@@ -41,7 +41,7 @@ public enum SaleReceipt {
         for (line, a) in zip(sale.basket.lines, t.lines) where !line.voided {
             let item = line.item
             var fields = [TemplateObject.Field]()
-            fields.reserveCapacity(8)
+            fields.reserveCapacity(9)
             fields.append(.init("description", .text(item.description)))
             fields.append(.init("taxCode", .text(item.taxCode)))
             fields.append(.init("quantity", .text(item.soldByWeight ? "\(item.quantity) kg" : item.quantity.description)))
@@ -52,6 +52,9 @@ public enum SaleReceipt {
             if let d = line.discount {
                 fields.append(.init("discount", .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(a.lineDiscount)),
                                                          "reason": .text(line.discountReason ?? "")])))
+            }
+            if a.offerDiscount > 0 {
+                fields.append(.init("offer", .object(["name": .text(t.offerLabel), "amount": .text(c.format(a.offerDiscount))])))
             }
             if let was = item.listPrice {
                 fields.append(.init("override", .object(["was": .text(item.soldByWeight ? c.format(was) + "/kg" : c.format(was)),
@@ -67,7 +70,7 @@ public enum SaleReceipt {
             "currency": .text(c.code),
             "lines": .list(lines),
             "subtotal": .text(c.format(t.subtotal)),
-            "showSubtotal": .bool(t.lineDiscounts > 0 || t.saleDiscount > 0),
+            "showSubtotal": .bool(t.lineDiscounts > 0 || t.saleDiscount > 0 || t.offerDiscount > 0),
             "total": .text(c.format(t.total)),
             "tenders": .list(sale.basket.tenders.map { x in
                 .object(["label": .text(x.kind.label), "amount": .text(c.format(x.amount)), "reference": .text(x.reference ?? "")])

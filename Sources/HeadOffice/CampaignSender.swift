@@ -2,7 +2,7 @@ public import Foundation
 import Logging
 public import Mustache
 import ServiceLifecycle
-import TillCore
+public import TillCore
 import TillProtocol
 
 /// A campaign's e-mail to one member as RFC 5322 text: the text the marketer wrote with the
@@ -17,13 +17,13 @@ public struct CampaignMessage: Sendable {
     /// Head office's address as members' mail programs reach it, without a trailing slash.
     public let publicURL: String
 
-    public init(_ campaign: Campaign, settings: MailSettings, publicURL: String) throws {
+    public init(_ campaign: Campaign, settings: MailSettings, publicURL: String, currency: Currency) throws {
         let pragma = "{{% CONTENT_TYPE: TEXT}}"
         subject = try MustacheTemplate(string: pragma + campaign.subject)
         text = try MustacheTemplate(string: pragma + campaign.body)
         self.settings = settings
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
-        offer = campaign.offer.map { "\($0.name): \($0.summary)" } ?? ""
+        offer = campaign.offer.map { "\($0.name): \($0.summary(currency: currency))" } ?? ""
     }
 
     public func links(_ token: String) -> (click: String, unsubscribe: String, open: String) {
@@ -70,7 +70,7 @@ extension HeadOfficeStore {
     public func sendCampaign(_ id: String, mailer: CampaignMailer, publicURL: String, until deadline: Date = .distantFuture,
                              progress: (Int) -> Void = { _ in }) throws -> Int {
         guard let campaign = try campaign(id) else { throw CampaignProblem("There is no campaign '\(id.prefix(48))'") }
-        let message = try CampaignMessage(campaign, settings: mailer.settings, publicURL: publicURL)
+        let message = try CampaignMessage(campaign, settings: mailer.settings, publicURL: publicURL, currency: currency())
         var sent = 0
         let perRound = mailer.connections
         let roundTime = Double(perRound) / Double(max(1, campaign.ratePerSecond))

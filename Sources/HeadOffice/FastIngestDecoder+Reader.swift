@@ -258,3 +258,34 @@ extension FastIngestDecoder {
         }
     }
 }
+
+extension FastIngestDecoder {
+    static func offerDiscountList(_ r: inout Reader) throws(Fail) -> [SaleDocument.OfferDiscountInfo] {
+        var out: [SaleDocument.OfferDiscountInfo] = []
+        try r.array { r throws(Fail) in
+            var id: String?, name: String?, kind: String?, value: Int64?, skus: [String]?, categories: [String]?, minSpend: Int64?, amount: Int64?
+            func strings(_ r: inout Reader) throws(Fail) -> [String] {
+                var list: [String] = []
+                try r.array { r throws(Fail) in list.append(try r.string()) }
+                return list
+            }
+            try r.object { r, k throws(Fail) in
+                switch k {
+                case "id": try once(&id, r.string())
+                case "name": try once(&name, r.string())
+                case "kind": try once(&kind, r.string())
+                case "value": try once(&value, r.int())
+                case "skus": try once(&skus, strings(&r))
+                case "categories": try once(&categories, strings(&r))
+                case "minSpend": try once(&minSpend, r.int())
+                case "amount": try once(&amount, r.int())
+                default: try r.skipValue()
+                }
+            }
+            guard let id, let name, let kind, let value, let skus, let categories, let minSpend, let amount else { throw Fail() }
+            out.append(SaleDocument.OfferDiscountInfo(id: id, name: name, kind: kind, value: value, skus: skus, categories: categories,
+                                                      minSpend: minSpend, amount: amount))
+        }
+        return out
+    }
+}

@@ -48,7 +48,7 @@ enum FastIngestDecoder {
         "net", "taxRateBasisPoints", "rateBasisPoints", "gross", "vat", "points", "subtotal", "lineDiscounts", "saleDiscount", "total",
         "paid", "change", "itemCount", "localMinutes", "qualifying", "redeemed", "redeemedValue", "balanceBefore", "balanceAfter",
         "offlineLeft", "toNextTier", "pointsTakenBack", "pointsRestored", "number", "from", "to", "salesCount", "salesValue",
-        "refundsValue", "netSales", "expiringSoon", "expiringBy", "validTo", "usesLeft",
+        "refundsValue", "netSales", "expiringSoon", "expiringBy", "validTo", "usesLeft", "offerDiscount", "offerDiscounts", "minSpend",
     ]
 
     /// The first whole-number field whose value is a fraction, an exponent or past Int64, named
@@ -222,10 +222,11 @@ enum FastIngestDecoder {
         var lineNumber: Int64?, sku: String?, description: String?, category: String?, code: String??, quantityMilli: Int64?
         var soldByWeight: Bool?, unitPrice: Int64?, priceFromLabel: Bool?, amount: Int64?, discount: SaleDocument.DiscountInfo??
         var lineDiscount: Int64?, saleDiscountShare: Int64?, net: Int64?, taxCode: String?, taxRate: Int64?, voided: Bool?
-        var priceOverride: SaleDocument.PriceOverrideInfo??
+        var priceOverride: SaleDocument.PriceOverrideInfo??, offerDiscount: Int64??
         try r.object { r, k throws(Fail) in
             switch k {
             case "priceOverride": try once(&priceOverride, r.null() ? nil : FastIngestDecoder.priceOverride(&r))
+            case "offerDiscount": try once(&offerDiscount, r.null() ? nil : r.int())
             case "lineNumber": try once(&lineNumber, r.int())
             case "sku": try once(&sku, r.string())
             case "description": try once(&description, r.string())
@@ -252,7 +253,8 @@ enum FastIngestDecoder {
         return SaleDocument.Line(lineNumber: lineNo, sku: sku, description: description, category: category, code: code ?? nil,
                                  quantityMilli: quantityMilli, soldByWeight: soldByWeight, unitPrice: unitPrice, priceFromLabel: priceFromLabel,
                                  amount: amount, discount: discount ?? nil, lineDiscount: lineDiscount, saleDiscountShare: saleDiscountShare,
-                                 net: net, taxCode: taxCode, taxRateBasisPoints: taxRate, voided: voided, priceOverride: priceOverride ?? nil)
+                                 net: net, taxCode: taxCode, taxRateBasisPoints: taxRate, voided: voided, priceOverride: priceOverride ?? nil,
+                                 offerDiscount: offerDiscount ?? nil)
     }
 
     static func priceOverride(_ r: inout Reader) throws(Fail) -> SaleDocument.PriceOverrideInfo {
@@ -301,8 +303,10 @@ enum FastIngestDecoder {
 
     static func totalsRow(_ r: inout Reader) throws(Fail) -> SaleDocument.Totals {
         var subtotal: Int64?, lineDiscounts: Int64?, saleDiscount: Int64?, total: Int64?, paid: Int64?, change: Int64?, itemCount: Int64?
+        var offerDiscounts: Int64??
         try r.object { r, k throws(Fail) in
             switch k {
+            case "offerDiscounts": try once(&offerDiscounts, r.null() ? nil : r.int())
             case "subtotal": try once(&subtotal, r.int())
             case "lineDiscounts": try once(&lineDiscounts, r.int())
             case "saleDiscount": try once(&saleDiscount, r.int())
@@ -315,7 +319,7 @@ enum FastIngestDecoder {
         }
         guard let subtotal, let lineDiscounts, let saleDiscount, let total, let paid, let change, let itemCount else { throw Fail() }
         return SaleDocument.Totals(subtotal: subtotal, lineDiscounts: lineDiscounts, saleDiscount: saleDiscount, total: total, paid: paid,
-                                   change: change, itemCount: itemCount)
+                                   change: change, itemCount: itemCount, offerDiscounts: offerDiscounts ?? nil)
     }
 
     static func awardParts(_ r: inout Reader) throws(Fail) -> [SaleDocument.AwardPart] {
@@ -342,7 +346,7 @@ enum FastIngestDecoder {
         var earned: [SaleDocument.AwardPart]?, welcome: [SaleDocument.AwardPart]?, redeemed: Int64?, redeemedValue: Int64?
         var balanceBefore: Int64?, balanceAfter: Int64?, provisional: Bool?, offlineLeft: Int64??, nextTierName: String??
         var toNextTier: Int64??, registration: SaleDocument.RegistrationInfo??, expiringSoon: Int64??, expiringBy: Int64??
-        var openOffers: [SaleDocument.OpenOffer]??
+        var openOffers: [SaleDocument.OpenOffer]??, offerDiscounts: [SaleDocument.OfferDiscountInfo]??
         try r.object { r, k throws(Fail) in
             switch k {
             case "cardNumber": try once(&cardNumber, r.string())
@@ -374,6 +378,7 @@ enum FastIngestDecoder {
             case "expiringSoon": try once(&expiringSoon, r.null() ? nil : r.int())
             case "expiringBy": try once(&expiringBy, r.null() ? nil : r.int())
             case "openOffers": try once(&openOffers, r.null() ? nil : openOfferList(&r))
+            case "offerDiscounts": try once(&offerDiscounts, r.null() ? nil : offerDiscountList(&r))
             default: try r.skipValue()
             }
         }
@@ -385,7 +390,8 @@ enum FastIngestDecoder {
             qualifying: qualifying, earned: earned, welcome: welcome, redeemed: redeemed, redeemedValue: redeemedValue,
             balanceBefore: balanceBefore, balanceAfter: balanceAfter, provisional: provisional, offlineLeft: offlineLeft ?? nil,
             nextTierName: nextTierName ?? nil, toNextTier: toNextTier ?? nil, registration: registration ?? nil,
-            expiringSoon: expiringSoon ?? nil, expiringBy: expiringBy ?? nil, openOffers: openOffers ?? nil)
+            expiringSoon: expiringSoon ?? nil, expiringBy: expiringBy ?? nil, openOffers: openOffers ?? nil,
+            offerDiscounts: offerDiscounts ?? nil)
     }
 
     static func openOfferList(_ r: inout Reader) throws(Fail) -> [SaleDocument.OpenOffer] {

@@ -92,6 +92,8 @@ public struct CampaignProblem: Error, CustomStringConvertible, Sendable {
 
 extension HeadOfficeStore {
     /// The fields a campaign's subject and text may use.
+    public static let campaignIDLength = 32
+
     public static let campaignFields = ["firstName", "lastName", "card", "points", "link", "unsubscribe", "offer"]
 
     /// Creates a campaign for a saved segment's version (its latest unless named), after checking
@@ -100,7 +102,8 @@ extension HeadOfficeStore {
     public func createCampaign(_ d: CampaignDraft, by user: String, at time: Int64 = HeadOfficeStore.now()) throws -> Campaign {
         let name = d.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 80 else { throw CampaignProblem("Give the campaign a name of 1 to 80 characters") }
-        let id = Self.slug(name)
+        // At most 32 characters: an offer's rule in a sale document, "offer:ID", fits its 40.
+        let id = Self.slug(name, max: Self.campaignIDLength)
         guard !id.isEmpty else { throw CampaignProblem("The name '\(name.prefix(80))' needs at least one letter or digit") }
         guard (0...5_000).contains(d.holdoutBP) else { throw CampaignProblem("The holdout must be 0% to 50% (got \(Self.percent(d.holdoutBP)))") }
         let subject = d.subject.trimmingCharacters(in: .whitespaces)
@@ -115,7 +118,7 @@ extension HeadOfficeStore {
         var offer = d.offer
         if d.channels.tills {
             guard var o = offer else { throw CampaignProblem("A campaign at the tills needs an offer: what it gives, on what, how often") }
-            o.id = Self.slug(name)
+            o.id = id
             o.name = o.name.trimmingCharacters(in: .whitespaces)
             o.validFrom = d.startsAt
             o.validTo = d.endsAt

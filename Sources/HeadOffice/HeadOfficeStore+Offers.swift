@@ -1,4 +1,5 @@
 import Foundation
+import TillDocuments
 public import TillCore
 public import TillProtocol
 
@@ -6,7 +7,8 @@ extension OfferDefinition {
     /// An offer's terms as the tills are sent them.
     init(_ o: PersonalOffer) {
         self.init(id: o.id, name: o.name, multiplierBP: o.multiplierBP, bonusPoints: o.bonusPoints, skus: o.skus, categories: o.categories,
-                  minSpend: o.minSpend, validFrom: o.validFrom, validTo: o.validTo, stores: o.stores)
+                  minSpend: o.minSpend, validFrom: o.validFrom, validTo: o.validTo, stores: o.stores, percentOffBP: o.percentOffBP,
+                  amountOff: o.amountOff, freeItem: o.freeItem)
     }
 }
 
@@ -14,9 +16,12 @@ extension OfferDefinition {
 /// options), every field as text; `HeadOfficeStore.offer(_:currency:)` reads it.
 public struct OfferTerms: Sendable {
     public var name: String, multiple: String, points: String, categories: String, skus: String, minSpend: String, uses: String
+    /// A percentage off ("10", "12.5") and an amount off ("2.50").
+    public var percentOff: String, amountOff: String
+    public var freeItem: Bool
     public var activate: Bool
     public init(name: String, multiple: String = "", points: String = "", categories: String = "", skus: String = "", minSpend: String = "",
-                uses: String = "", activate: Bool = false) {
+                uses: String = "", activate: Bool = false, percentOff: String = "", amountOff: String = "", freeItem: Bool = false) {
         self.name = name
         self.multiple = multiple
         self.points = points
@@ -25,6 +30,9 @@ public struct OfferTerms: Sendable {
         self.minSpend = minSpend
         self.uses = uses
         self.activate = activate
+        self.percentOff = percentOff
+        self.amountOff = amountOff
+        self.freeItem = freeItem
     }
 }
 
@@ -60,29 +68,23 @@ extension HeadOfficeStore {
         guard !name.isEmpty else { return nil }
         func text(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces) }
         func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-        var multiple: Int64?
-        if !text(t.multiple).isEmpty {
-            guard let m = decimal(t.multiple, places: 4, max: 1_000) else {
-                throw CampaignProblem("The offer's multiple '\(text(t.multiple).prefix(20))' must be a number such as 2 or 1.5")
-            }
-            multiple = m
+        /// A field read by `parse`, nil when empty; anything else is refused, quoting what was keyed.
+        func field(_ s: String, _ parse: (String) -> Int64?, _ what: String, _ should: String) throws -> Int64? {
+            let v = text(s)
+            guard !v.isEmpty else { return nil }
+            guard let x = parse(v) else { throw CampaignProblem("The offer's \(what) '\(v.prefix(20))' \(should)") }
+            return x
         }
-        var points: Int64?
-        if !text(t.points).isEmpty {
-            guard let v = Int64(text(t.points)) else { throw CampaignProblem("The offer's bonus points '\(text(t.points).prefix(20))' must be a whole number") }
-            points = v
-        }
-        var minimum: Int64 = 0
-        if !text(t.minSpend).isEmpty {
-            guard let v = currency.parse(text(t.minSpend)) else {
-                throw CampaignProblem("The offer's minimum spend '\(text(t.minSpend).prefix(20))' is not an amount (e.g. 10.00)")
-            }
-            minimum = v
-        }
+        let multiple = try field(t.multiple, { decimal($0, places: 4, max: 1_000) }, "multiple", "must be a number such as 2 or 1.5")
+        let points = try field(t.points, { Int64($0) }, "bonus points", "must be a whole number")
+        let minimum = try field(t.minSpend, currency.parse, "minimum spend", "is not an amount (e.g. 10.00)") ?? 0
+        let percent = try field(t.percentOff, { decimal($0, places: 2, max: 100) }, "percent off", "must be a percentage such as 10 or 12.5")
+        let amount = try field(t.amountOff, currency.parse, "amount off", "is not an amount (e.g. 2.50)")
         let usesText = text(t.uses).isEmpty ? "1" : text(t.uses)
         guard let uses = Int64(usesText) else { throw CampaignProblem("The offer's uses '\(usesText.prefix(20))' must be a whole number") }
         return PersonalOffer(id: "", name: name, multiplierBP: multiple, bonusPoints: points, skus: list(t.skus), categories: list(t.categories),
-                             minSpend: minimum, validFrom: 0, validTo: 0, uses: uses, mustActivate: t.activate ? true : nil)
+                             minSpend: minimum, validFrom: 0, validTo: 0, uses: uses, mustActivate: t.activate ? true : nil,
+                             percentOffBP: percent, amountOff: amount, freeItem: t.freeItem ? true : nil)
     }
 
     /// An offer's terms within their bounds; the first wrong one, said plainly.
@@ -90,7 +92,13 @@ extension HeadOfficeStore {
         func need(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw CampaignProblem(message()) } }
         let name = o.name.trimmingCharacters(in: .whitespaces)
         try need(!name.isEmpty && name.count <= 60 && !name.contains(where: \.isNewline), "Give the offer a name of 1 to 60 characters (the till and the receipt show it)")
-        try need(o.multiplierBP != nil || o.bonusPoints != nil, "The offer must give something: a points multiple, bonus points, or both")
+        let gives = [o.multiplierBP != nil || o.bonusPoints != nil, o.percentOffBP != nil, o.amountOff != nil, o.freeItem == true].filter { $0 }.count
+        try need(gives == 1, gives == 0
+                 ? "The offer must give something: points (a multiple, bonus points, or both), a percent off, an amount off, or a free item"
+                 : "An offer gives one thing: points (a multiple, bonus points, or both), a percent off, an amount off, or a free item; make another campaign for another")
+        if let p = o.percentOffBP { try need((1...10_000).contains(p), "The offer's percent off must be above 0% and at most 100%") }
+        if let a = o.amountOff { try need((1...1_000_000_000).contains(a), "The offer's amount off must be above 0 and at most 10,000,000.00") }
+        if o.freeItem == true { try need(!o.skus.isEmpty || !o.categories.isEmpty, "A free item offer names the items (SKUs or categories) one of which is free") }
         if let m = o.multiplierBP { try need((10_001...100_000).contains(m), "The offer's multiple must be above 1× and at most 10× (got \(Double(m) / 10_000)×)") }
         if let b = o.bonusPoints { try need((1...100_000).contains(b), "The offer's bonus points must be 1 to 100,000 (got \(b))") }
         try need(o.skus.count <= 50 && o.categories.count <= 50, "An offer names at most 50 SKUs and 50 categories")
@@ -115,6 +123,38 @@ extension HeadOfficeStore {
                 return o
             }
         }
+    }
+
+    /// The offers that took money off a sale, checked against the member's own as head office has
+    /// them (`own`): those that are theirs, on head office's terms, and took what those terms
+    /// give (each one use); and a check for each that is not (no such offer, not valid at that
+    /// store then, not activated, other terms, another amount), naming the offer. The money was
+    /// taken at the till; the check is for someone to look at, and the use is not counted.
+    func offerDiscounts(_ doc: SaleDocument, _ sale: CompletedSale, own: [PersonalOffer]) -> (uses: [(id: String, label: String)], checks: [AwardCheck]) {
+        let taken = sale.basket.totals.offerDiscounts
+        var uses: [(id: String, label: String)] = [], checks: [AwardCheck] = []
+        for o in doc.loyalty?.offerDiscounts ?? [] {
+            let head = "Sale \(doc.receiptNumber) took \(o.amount) off with offer \(o.id) (\(o.name)): "
+            let problem: String?
+            if let mine = own.first(where: { $0.id == o.id }) {
+                let computed = taken.first { $0.id == o.id }?.amount ?? 0
+                if SaleDocument.OfferDiscountInfo(mine, amount: o.amount) != o {
+                    problem = "its terms (\(o.kind) \(o.value), minimum \(o.minSpend)) are not head office's (\(mine.summary(currency: sale.till.currency)))"
+                } else if computed != o.amount {
+                    problem = "its terms give \(computed)"
+                } else {
+                    problem = nil
+                }
+            } else {
+                problem = "the member has no such offer valid at store \(doc.storeID) then (not theirs, ended or not activated)"
+            }
+            if let problem {
+                checks.append(AwardCheck(kind: "offer", detail: head + problem, tillPoints: 0, headOfficePoints: nil))
+            } else {
+                uses.append((o.id, o.name))
+            }
+        }
+        return (uses, checks)
     }
 
     /// Tells the tills which members have used an offer up (as head office counts the uses of

@@ -172,10 +172,10 @@ extension HeadOfficeStore {
                       .text("Sale \(doc.receiptNumber) redeemed \(l.redeemed) points; the card's balance is now \(balance): the same points were redeemed elsewhere while offline"),
                       .int(received)])
         }
-        // Each personal offer the sale used (by head office's own award): one use of the member's;
-        // more than allowed (tills offline each used it) is recorded for someone to look at.
-        for m in movements where m.kind == "earn" {
-            guard let offer = PersonalOffer.id(ofRule: m.rule) else { continue }
+        // Each personal offer the sale used (by head office's own award, or a discount on the
+        // member's own terms): one use of the member's; more than allowed (tills offline each
+        // used it) is recorded for someone to look at.
+        for (offer, label) in derived.offerUses {
             let left = try c.queryOne("""
                 UPDATE member_offers SET uses_left = uses_left - 1, used = used + 1
                 WHERE campaign_id = ? AND customer_id = (SELECT customer_id FROM cards WHERE number = ?) RETURNING uses_left
@@ -184,7 +184,7 @@ extension HeadOfficeStore {
                 try c.execute("""
                     INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('offer-over-redemption', ?, ?, ?, ?, ?, ?)
                     """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
-                          .text("Sale \(doc.receiptNumber) used offer \(offer) (\(m.label)) once more than the member may: \(-left) over; tills offline used it too"),
+                          .text("Sale \(doc.receiptNumber) used offer \(offer) (\(label)) once more than the member may: \(-left) over; tills offline used it too"),
                           .int(received)])
             }
         }
@@ -287,6 +287,8 @@ extension HeadOfficeStore {
         var spend: Int64 = 0
         var checks: [AwardCheck] = []
         var programme: LoyaltyProgramme?
+        /// The member's offers the sale used (gave points by or took money off with), each one use.
+        var offerUses: [(id: String, label: String)] = []
     }
 
     /// A sale that cannot have happened: no tender for what was due, underpaid, impossible times,
@@ -331,7 +333,7 @@ extension HeadOfficeStore {
         var differences: [String] = []
         let lines = doc.lines.sorted { $0.lineNumber < $1.lineNumber }
         for (l, a) in zip(lines, t.lines) {
-            for (name, till, mine) in [("amount", l.amount, a.gross), ("lineDiscount", l.lineDiscount, a.lineDiscount),
+            for (name, till, mine) in [("amount", l.amount, a.gross), ("lineDiscount", l.lineDiscount, a.lineDiscount), ("offerDiscount", l.offerDiscount ?? 0, a.offerDiscount),
                                        ("saleDiscountShare", l.saleDiscountShare, a.saleDiscountShare), ("net", l.net, a.net)] where till != mine {
                 differences.append("line \(l.lineNumber) \(name) \(till) (head office: \(mine))")
             }
@@ -345,7 +347,7 @@ extension HeadOfficeStore {
             differences.append("VAT \(tillVAT.isEmpty ? "none" : tillVAT.joined(separator: ", ")) (head office: \(ownVAT.joined(separator: ", ")))")
         }
         for (name, till, mine) in [("subtotal", doc.totals.subtotal, t.subtotal), ("lineDiscounts", doc.totals.lineDiscounts, t.lineDiscounts),
-                                   ("itemCount", doc.totals.itemCount, t.itemCount)] where till != mine {
+                                   ("itemCount", doc.totals.itemCount, t.itemCount), ("offerDiscounts", doc.totals.offerDiscounts ?? 0, t.offerDiscount)] where till != mine {
             differences.append("totals.\(name) \(till) (head office: \(mine))")
         }
         guard !differences.isEmpty else { return [] }
@@ -367,12 +369,17 @@ extension HeadOfficeStore {
         d.programme = programme
         var earned = tillEarned.map { (rule: $0.rule, label: $0.label, points: Points($0.points)) }
         var welcome = l.welcome.filter { $0.points != 0 }.map { (rule: $0.rule, label: $0.label, points: Points($0.points)) }
+        // The personal offers the till used, if they are the member's and valid here and then
+        // (head office's own terms; their uses are counted when the sale is applied).
+        let discounted = l.offerDiscounts ?? []
+        let claimed = Set(tillEarned.compactMap { PersonalOffer.id(ofRule: $0.rule) }).union(discounted.map(\.id))
+        let own = claimed.isEmpty ? [] : try memberOffers(claimed, card: l.cardNumber, at: sale.completedAt, store: doc.storeID)
+        let discounts = offerDiscounts(doc, sale, own: own)
+        d.checks += discounts.checks
+        d.offerUses = discounts.uses
         if let programme {
-            // The personal offers the till used, if they are the member's and valid here and
-            // then (head office's own terms; their uses are counted when the sale is applied).
             var context = outcome.context
-            let claimed = Set(tillEarned.compactMap { PersonalOffer.id(ofRule: $0.rule) })
-            if !claimed.isEmpty { context.offers = try memberOffers(claimed, card: l.cardNumber, at: sale.completedAt, store: doc.storeID) }
+            context.offers = own.filter { !$0.givesDiscount }
             let award = programme.award(for: sale.basket, context: context)
             let mine = award.parts.filter { $0.points != 0 }
             let same = mine.count == tillEarned.count && zip(mine, tillEarned).allSatisfy { $0.rule == $1.rule && $0.points.count == $1.points }
@@ -423,6 +430,7 @@ extension HeadOfficeStore {
         }
         for w in welcome { d.movements.append((kind: "welcome", points: w.points, rule: w.rule, label: w.label)) }
         for e in earned { d.movements.append((kind: "earn", points: e.points, rule: e.rule, label: e.label)) }
+        for e in earned { if let id = PersonalOffer.id(ofRule: e.rule), !d.offerUses.contains(where: { $0.id == id }) { d.offerUses.append((id, e.label)) } }
         if l.redeemed > 0 { d.movements.append((kind: "redeem", points: -Points(l.redeemed), rule: "redeem", label: "Points redeemed")) }
         // Each movement is within ±10^12 and there are at most 401 of them: no overflow.
         d.delta = d.movements.sum(\.points)

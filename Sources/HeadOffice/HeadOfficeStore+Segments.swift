@@ -284,14 +284,16 @@ extension HeadOfficeStore {
         return out
     }
 
-    /// The id a segment's or a campaign's name gives (lower case letters, digits and dashes).
-    public static func slug(_ name: String) -> String {
+    /// The id a segment's or a campaign's name gives (lower case letters, digits and dashes), of
+    /// at most `max` characters.
+    public static func slug(_ name: String, max: Int = 48) -> String {
         var id = ""
         for ch in name.lowercased() {
             if ch.isASCII && (ch.isLetter || ch.isNumber) { id.append(ch) } else if !id.isEmpty && id.last != "-" { id.append("-") }
         }
+        id = String(id.prefix(max))
         while id.hasSuffix("-") { id.removeLast() }
-        return String(id.prefix(48))
+        return id
     }
 
     /// Saves a segment: a new one (`id` nil; its name must be new), or a new version of `id`.

@@ -74,6 +74,11 @@ public final class HeadOfficeStore: Sendable {
         return try version.flatMap(programme(version:))
     }
 
+    /// The chain's currency: the newest programme's (EUR before there is one).
+    public func currency() throws -> Currency {
+        Currency(code: try latestProgramme()?.currency ?? "EUR") ?? .eur
+    }
+
     // MARK: - Ingest
 
     /// Applies a batch from a till: every document atomically and at most once (by sale UUID, or

@@ -42,7 +42,10 @@ struct CampaignCommand: ParsableCommand {
         @Option(help: "The offer's bonus points, once per sale that qualifies.") var offerPoints: Int64?
         @Option(help: "The categories the offer is on, comma-separated (none and no SKUs: the whole basket).") var offerCategories: String?
         @Option(help: "The SKUs the offer is on, comma-separated.") var offerSkus: String?
-        @Option(help: "The least the offer's lines must come to, e.g. 10.00.") var offerMinSpend: String?
+        @Option(help: "Instead of points: a percentage off the offer's lines, e.g. 10.") var offerPercent: String?
+        @Option(help: "Instead of points: an amount off the offer's lines once per sale, e.g. 2.50.") var offerAmount: String?
+        @Flag(help: "Instead of points: one of the offer's items free (the cheapest sold by the unit).") var offerFreeItem = false
+        @Option(help: "The least the offer's lines (for a free item: the sale) must come to, e.g. 10.00.") var offerMinSpend: String?
         @Option(help: "Sales per member the offer can be used in.") var offerUses: Int64 = 1
         @Flag(help: "Members must activate the offer (on their page, or by following the e-mail's link).") var offerActivate = false
         func run() throws {
@@ -62,7 +65,8 @@ struct CampaignCommand: ParsableCommand {
                 let offer = try offerName.flatMap { name in
                     try HeadOfficeStore.offer(OfferTerms(name: name, multiple: offerMultiple ?? "", points: offerPoints.map(String.init) ?? "",
                                                          categories: offerCategories ?? "", skus: offerSkus ?? "", minSpend: offerMinSpend ?? "",
-                                                         uses: String(offerUses), activate: offerActivate), currency: CashbackCommand.currency(store))
+                                                         uses: String(offerUses), activate: offerActivate, percentOff: offerPercent ?? "",
+                                                         amountOff: offerAmount ?? "", freeItem: offerFreeItem), currency: CashbackCommand.currency(store))
                 }
                 let c = try store.createCampaign(CampaignDraft(name: name, segmentID: segment, segmentVersion: version, holdoutBP: bp, subject: subject,
                                                                body: body, link: link, ratePerSecond: rate, startsAt: start, endsAt: end,
@@ -95,7 +99,7 @@ struct CampaignCommand: ParsableCommand {
             print("  opened (approximate): \(p.opened), clicked: \(p.clicked), unsubscribed: \(p.unsubscribed)")
             if let o = c.offer {
                 let r = try store.offerRedemptions(id)
-                print("  offer \(o.name) (\(o.summary)): used \(r.uses) times by \(r.members) members")
+                print("  offer \(o.name) (\(o.summary(currency: try store.currency()))): used \(r.uses) times by \(r.members) members")
             }
         }
     }

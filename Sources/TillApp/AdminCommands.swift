@@ -255,7 +255,7 @@ enum SalesCSV {
         "record", "sale_id", "sequence", "receipt_number", "store_id", "till_id", "completed_at", "cashier", "currency",
         "line_number", "sku", "description", "quantity_milli", "unit_price", "amount", "line_discount",
         "sale_discount_share", "net", "tax_code", "tax_rate_bp", "voided", "tender", "reference",
-        "vat", "subtotal", "sale_discount", "total", "paid", "change",
+        "vat", "subtotal", "sale_discount", "total", "paid", "change", "offer_discount",
     ]
 
     static func render(_ docs: [SaleDocument]) -> String {
@@ -270,14 +270,15 @@ enum SalesCSV {
             }
             let t = d.totals
             rows.append(row("sale", ["subtotal": String(t.subtotal), "sale_discount": String(t.saleDiscount),
-                                     "total": String(t.total), "paid": String(t.paid), "change": String(t.change)]))
+                                     "total": String(t.total), "paid": String(t.paid), "change": String(t.change),
+                                     "offer_discount": String(t.offerDiscounts ?? 0)]))
             for l in d.lines {
                 rows.append(row("line", [
                     "line_number": String(l.lineNumber), "sku": l.sku, "description": l.description,
                     "quantity_milli": String(l.quantityMilli), "unit_price": String(l.unitPrice), "amount": String(l.amount),
                     "line_discount": String(l.lineDiscount), "sale_discount_share": String(l.saleDiscountShare),
                     "net": String(l.net), "tax_code": l.taxCode, "tax_rate_bp": String(l.taxRateBasisPoints),
-                    "voided": l.voided ? "1" : "0",
+                    "voided": l.voided ? "1" : "0", "offer_discount": String(l.offerDiscount ?? 0),
                 ]))
             }
             for v in d.vat {

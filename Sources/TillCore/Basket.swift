@@ -116,6 +116,9 @@ public enum BasketEvent: Hashable, Sendable, Codable {
     case identifyCustomer(customer: SaleCustomer)
     /// The card is taken off the sale (scanned by mistake).
     case removeCustomer
+    /// The member's offers that take money off (a percent, an amount, a free item) apply to the
+    /// sale, in this order, to the lines as they are and as they change (none: `[]`).
+    case useOffers(offers: [PersonalOffer])
 }
 
 /// The sale being rung up: lines, discounts and tenders, with totals always up to date.
@@ -131,6 +134,8 @@ public struct Basket: Sendable, Hashable {
     public private(set) var totals: BasketTotals = .empty
     /// The loyalty member, once their card is scanned.
     public private(set) var customer: SaleCustomer?
+    /// The member's offers that take money off this sale (`useOffers`).
+    public private(set) var offers: [PersonalOffer] = []
 
     public init(currency: Currency) { self.currency = currency }
 
@@ -210,12 +215,22 @@ public struct Basket: Sendable, Hashable {
             saleDiscountReason = discount.isZero ? nil : reason
         case .identifyCustomer(let c):
             if tenders.contains(where: { $0.kind == .points }) { throw .paymentStarted }
+            if c.customerID != customer?.customerID || c.cardNumber != customer?.cardNumber {
+                // Another member: the last one's offers are not theirs.
+                if !offers.isEmpty && !tenders.isEmpty { throw .paymentStarted }
+                offers = []
+            }
             customer = c
         case .removeCustomer:
             guard let c = customer else { throw .noCustomer }
             if !tenders.isEmpty { throw .paymentStarted }
             if c.registration != nil { throw .cardIssuedInSale }
             customer = nil
+            offers = []
+        case .useOffers(let list):
+            guard tenders.isEmpty else { throw .paymentStarted }
+            guard customer != nil || list.isEmpty else { throw .noCustomer }
+            offers = list.filter(\.givesDiscount)
         case .addTender(let tender):
             guard !activeLines.isEmpty else { throw .noLines }
             if tender.kind == .points && customer == nil { throw .noCustomer }

@@ -3,9 +3,11 @@ public struct LineAmounts: Hashable, Sendable {
     /// Price × quantity, before discounts (0 for a voided line).
     public var gross: Int64
     public var lineDiscount: Int64
+    /// What the member's offers took off the line (after its line discount).
+    public var offerDiscount: Int64 = 0
     /// This line's share of the sale discount (largest-remainder allocation).
     public var saleDiscountShare: Int64
-    /// What the customer pays for the line: gross − line discount − sale discount share.
+    /// What the customer pays for the line: gross − line discount − offer discount − sale discount share.
     public var net: Int64
 }
 
@@ -28,6 +30,18 @@ public struct VATLine: Hashable, Sendable {
     }
 }
 
+/// What one of the member's offers took off the sale.
+public struct OfferDiscount: Hashable, Sendable {
+    public var id: String
+    public var name: String
+    public var amount: Int64
+    public init(id: String, name: String, amount: Int64) {
+        self.id = id
+        self.name = name
+        self.amount = amount
+    }
+}
+
 /// Everything derived from a basket's lines, discounts and tenders.
 ///
 /// Rounding (see README "Money and rounding"): each line amount, each percentage discount and
@@ -36,9 +50,15 @@ public struct VATLine: Hashable, Sendable {
 /// to the discount exactly; VAT is then computed per rate on the discounted totals.
 public struct BasketTotals: Hashable, Sendable {
     public var lines: [LineAmounts]
-    /// Sum of line nets before the sale discount (after line discounts).
+    /// Sum of line nets before the sale discount (after line discounts and offers).
     public var subtotal: Int64
     public var lineDiscounts: Int64
+    /// What each of the member's offers took off, in the order they were applied (none: empty).
+    public var offerDiscounts: [OfferDiscount] = []
+    public var offerDiscount: Int64 { offerDiscounts.reduce(0) { $0 + $1.amount } }
+    /// The offer a line's offer discount came from, to show beside it: its name, or "your offers"
+    /// when more than one took money off the sale.
+    public var offerLabel: String { offerDiscounts.count == 1 ? offerDiscounts[0].name : "your offers" }
     public var saleDiscount: Int64
     public var total: Int64
     public var vat: [VATLine]
@@ -58,6 +78,7 @@ public struct BasketTotals: Hashable, Sendable {
         var amounts: [LineAmounts] = []
         amounts.reserveCapacity(basket.lines.count)
         var subtotalParts: [Int64] = []
+        subtotalParts.reserveCapacity(basket.lines.count)
         var itemCount: Int64 = 0
         for line in basket.lines {
             if line.voided {
@@ -68,6 +89,20 @@ public struct BasketTotals: Hashable, Sendable {
             amounts.append(LineAmounts(gross: line.amount, lineDiscount: off, saleDiscountShare: 0, net: line.amount - off))
             subtotalParts.append(line.amount - off)
             itemCount += line.item.soldByWeight ? 1 : line.item.quantity.wholeUnits
+        }
+        // The member's offers, one after another, on what the lines come to after line discounts.
+        var offerDiscounts: [OfferDiscount] = []
+        if !basket.offers.isEmpty {
+            for offer in basket.offers {
+                var taken: Int64 = 0
+                for (i, off) in offer.discounts(basket.lines, nets: amounts.map(\.net)) {
+                    amounts[i].offerDiscount += off
+                    amounts[i].net -= off
+                    taken += off   // each at most its line's net: the sum stays within the lines' sum
+                }
+                if taken > 0 { offerDiscounts.append(OfferDiscount(id: offer.id, name: offer.name, amount: taken)) }
+            }
+            subtotalParts = zip(basket.lines, amounts).filter { !$0.0.voided }.map(\.1.net)
         }
         guard let subtotal = MinorUnits.sum(subtotalParts),
               let lineDiscounts = MinorUnits.sum(amounts.map(\.lineDiscount))
@@ -101,7 +136,7 @@ public struct BasketTotals: Hashable, Sendable {
 
         guard let paid = MinorUnits.sum(basket.tenders.map(\.amount)) else { throw .amountTooLarge(item: "the payment") }
         return BasketTotals(
-            lines: amounts, subtotal: subtotal, lineDiscounts: lineDiscounts, saleDiscount: saleDiscount,
+            lines: amounts, subtotal: subtotal, lineDiscounts: lineDiscounts, offerDiscounts: offerDiscounts, saleDiscount: saleDiscount,
             total: total, vat: vat, paid: paid, due: max(total - paid, 0), change: max(paid - total, 0),
             itemCount: itemCount)
     }
@@ -110,20 +145,8 @@ public struct BasketTotals: Hashable, Sendable {
     /// first (ties to the earlier line), so the shares sum to `discount` exactly.
     static func allocate(_ discount: Int64, over amounts: inout [LineAmounts], subtotal: Int64) {
         guard discount > 0, subtotal > 0 else { return }
-        var allocated: Int64 = 0
-        var remainders: [(index: Int, remainder: UInt64)] = []
-        for i in amounts.indices where amounts[i].net > 0 {
-            let (q, r) = MinorUnits.mulDivTruncating(discount, amounts[i].net, subtotal)!
-            amounts[i].saleDiscountShare = q
-            allocated += q
-            remainders.append((i, r))
-        }
-        var left = discount - allocated
-        remainders.sort { $0.remainder != $1.remainder ? $0.remainder > $1.remainder : $0.index < $1.index }
-        for entry in remainders where left > 0 {
-            amounts[entry.index].saleDiscountShare += 1
-            left -= 1
-        }
+        let shares = MinorUnits.shares(of: discount, over: amounts.map { max(0, $0.net) })
+        for i in amounts.indices { amounts[i].saleDiscountShare = shares[i] }
         for i in amounts.indices { amounts[i].net -= amounts[i].saleDiscountShare }
     }
 }

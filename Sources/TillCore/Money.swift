@@ -171,6 +171,29 @@ public enum MinorUnits {
     }
 
     /// Checked sum; nil on overflow or when above `Money.maximumMinor`.
+    /// `total` spread over `weights` in proportion, largest remainder first (ties to the earlier
+    /// one), so the shares add up to `total` exactly; all zero when the weights add up to nothing.
+    /// `total` must not exceed the sum of the (non-negative) weights.
+    public static func shares(of total: Int64, over weights: [Int64]) -> [Int64] {
+        var shares = [Int64](repeating: 0, count: weights.count)
+        guard total > 0, let sum = MinorUnits.sum(weights), sum > 0 else { return shares }
+        var allocated: Int64 = 0
+        var remainders: [(index: Int, remainder: UInt64)] = []
+        for (i, w) in weights.enumerated() where w > 0 {
+            guard let (q, r) = mulDivTruncating(total, w, sum) else { continue }
+            shares[i] = q
+            allocated += q
+            remainders.append((i, r))
+        }
+        var left = total - allocated
+        remainders.sort { $0.remainder != $1.remainder ? $0.remainder > $1.remainder : $0.index < $1.index }
+        for entry in remainders where left > 0 {
+            shares[entry.index] += 1
+            left -= 1
+        }
+        return shares
+    }
+
     public static func sum<S: Sequence>(_ values: S) -> Int64? where S.Element == Int64 {
         var total: Int64 = 0
         for v in values {

@@ -88,6 +88,9 @@ public struct DemoSales: Sendable {
             if let c = try lookup(DemoCatalog.cardNumber(n), clock) {
                 customer = c
                 sale = try sale.trying(.identifyCustomer(customer: c))
+                // The member's offers that take money off, as the till's screen applies them.
+                let discounts = c.offers.filter { [clock, till] o in o.givesDiscount && o.uses > 0 && o.isValid(at: clock, store: till.storeID) }
+                if !discounts.isEmpty { sale = try sale.trying(.useOffers(offers: discounts)) }
             }
         }
         if let c = customer, redeem {

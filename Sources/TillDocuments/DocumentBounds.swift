@@ -141,6 +141,7 @@ extension SaleDocument {
             g.within(l.amount, DocumentBounds.amount, "lines[\(i)].amount")
             g.within(l.lineDiscount, DocumentBounds.amount, "lines[\(i)].lineDiscount")
             g.within(l.saleDiscountShare, DocumentBounds.amount, "lines[\(i)].saleDiscountShare")
+            if let o = l.offerDiscount { g.within(o, DocumentBounds.amount, "lines[\(i)].offerDiscount") }
             g.within(l.net, DocumentBounds.amount, "lines[\(i)].net")
             if let d = l.discount { d.check(&g, "lines[\(i)].discount") }
             g.text(l.taxCode, "lines[\(i)].taxCode", max: 8, nonEmpty: true)
@@ -165,6 +166,7 @@ extension SaleDocument {
         g.within(totals.subtotal, DocumentBounds.amount, "totals.subtotal")
         g.within(totals.lineDiscounts, DocumentBounds.amount, "totals.lineDiscounts")
         g.within(totals.saleDiscount, DocumentBounds.amount, "totals.saleDiscount")
+        if let o = totals.offerDiscounts { g.within(o, DocumentBounds.amount, "totals.offerDiscounts") }
         g.within(totals.total, DocumentBounds.amount, "totals.total")
         g.within(totals.paid, DocumentBounds.amount, "totals.paid")
         g.within(totals.change, DocumentBounds.amount, "totals.change")
@@ -223,6 +225,29 @@ extension SaleDocument.LoyaltyInfo {
                 g.within(o.usesLeft, DocumentBounds.count, "loyalty.openOffers[\(i)].usesLeft")
             }
         }
+        if let offers = offerDiscounts {
+            g.count(offers.count, atMost: 20, "loyalty.offerDiscounts")
+            for (i, o) in offers.enumerated() where g.ok { o.check(&g, "loyalty.offerDiscounts[\(i)]") }
+        }
+    }
+}
+
+extension SaleDocument.OfferDiscountInfo {
+    func check(_ g: inout DocumentGate, _ field: String) {
+        g.text(id, field + ".id", max: DocumentBounds.maxShortText, nonEmpty: true)
+        g.text(name, field + ".name", max: 80)
+        switch kind {
+        case "percent": g.within(value, 1...10_000, field + ".value")
+        case "amount": g.within(value, 1...DocumentBounds.unitPrice.upperBound, field + ".value")
+        case "free-item": g.within(value, 1...1, field + ".value")
+        default: g.fail("\(field).kind '\(DocumentGate.quoted(kind))' must be percent, amount or free-item")
+        }
+        g.count(skus.count, atMost: 50, field + ".skus")
+        g.count(categories.count, atMost: 50, field + ".categories")
+        for (j, t) in skus.enumerated() where g.ok { g.text(t, field + ".skus[\(j)]", max: 64, nonEmpty: true) }
+        for (j, t) in categories.enumerated() where g.ok { g.text(t, field + ".categories[\(j)]", max: 80, nonEmpty: true) }
+        g.within(minSpend, DocumentBounds.unitPrice, field + ".minSpend")
+        g.within(amount, DocumentBounds.amount, field + ".amount")
     }
 }
 

@@ -14,7 +14,8 @@ extension SaleDocument {
                 discount: l.discount.map { DiscountInfo($0, reason: l.discountReason) }, lineDiscount: a.lineDiscount,
                 saleDiscountShare: a.saleDiscountShare, net: a.net, taxCode: l.item.taxCode,
                 taxRateBasisPoints: l.item.taxBasisPoints, voided: l.voided,
-                priceOverride: l.item.listPrice.map { PriceOverrideInfo(listPrice: $0, reason: l.item.overrideReason) })
+                priceOverride: l.item.listPrice.map { PriceOverrideInfo(listPrice: $0, reason: l.item.overrideReason) },
+                offerDiscount: a.offerDiscount > 0 ? a.offerDiscount : nil)
         }
         self.init(
             saleID: s.id, storeID: s.till.storeID, tillID: s.till.tillID, sequence: s.sequence,
@@ -26,13 +27,39 @@ extension SaleDocument {
             tenders: s.basket.tenders.map { TenderInfo(kind: $0.kind.rawValue, amount: $0.amount, reference: $0.reference, points: $0.points?.count) },
             totals: Totals(
                 subtotal: t.subtotal, lineDiscounts: t.lineDiscounts, saleDiscount: t.saleDiscount, total: t.total,
-                paid: t.paid, change: t.change, itemCount: t.itemCount),
-            loyalty: s.loyalty.map { LoyaltyInfo($0, timeZone: timeZone) })
+                paid: t.paid, change: t.change, itemCount: t.itemCount, offerDiscounts: t.offerDiscount > 0 ? t.offerDiscount : nil),
+            loyalty: s.loyalty.map { LoyaltyInfo($0, timeZone: timeZone, offers: Self.offerDiscounts(s.basket)) })
+    }
+
+    /// The offers that took money off a basket, with their terms, in the order applied.
+    static func offerDiscounts(_ b: Basket) -> [OfferDiscountInfo]? {
+        let taken = b.totals.offerDiscounts
+        let list = taken.compactMap { d in b.offers.first { $0.id == d.id }.flatMap { OfferDiscountInfo($0, amount: d.amount) } }
+        return list.isEmpty ? nil : list
+    }
+}
+
+extension SaleDocument.OfferDiscountInfo {
+    /// An offer's discount terms and what it took; nil for an offer that gives no discount.
+    public init?(_ o: PersonalOffer, amount: Int64) {
+        let kind: String, value: Int64
+        if o.freeItem == true { (kind, value) = ("free-item", 1) }
+        else if let p = o.percentOffBP, p > 0 { (kind, value) = ("percent", p) }
+        else if let a = o.amountOff, a > 0 { (kind, value) = ("amount", a) }
+        else { return nil }
+        self.init(id: o.id, name: o.name, kind: kind, value: value, skus: o.skus, categories: o.categories, minSpend: o.minSpend, amount: amount)
+    }
+
+    /// The offer as a till applies it (its window and uses do not matter once the sale is made).
+    public var offer: PersonalOffer {
+        PersonalOffer(id: id, name: name, skus: skus, categories: categories, minSpend: minSpend, validFrom: 0, validTo: 0,
+                      percentOffBP: kind == "percent" ? value : nil, amountOff: kind == "amount" ? value : nil,
+                      freeItem: kind == "free-item" ? true : nil)
     }
 }
 
 extension SaleDocument.LoyaltyInfo {
-    public init(_ o: LoyaltyOutcome, timeZone: TimeZone) {
+    public init(_ o: LoyaltyOutcome, timeZone: TimeZone, offers: [SaleDocument.OfferDiscountInfo]? = nil) {
         let c = o.customer
         self.init(
             cardNumber: c.cardNumber, customerID: c.customerID, customerName: c.name, programmeVersion: o.programmeVersion,
@@ -42,7 +69,7 @@ extension SaleDocument.LoyaltyInfo {
             balanceBefore: o.balanceBefore.count, balanceAfter: o.balanceAfter.count, provisional: c.provisional, offlineLeft: c.offlineLeft?.count,
             nextTierName: o.nextTierName, toNextTier: o.toNextTier,
             registration: c.registration.map { SaleDocument.RegistrationInfo($0, timeZone: timeZone) },
-            expiringSoon: c.expiringSoon?.count, expiringBy: c.expiringBy, openOffers: Self.openOffers(o))
+            expiringSoon: c.expiringSoon?.count, expiringBy: c.expiringBy, openOffers: Self.openOffers(o), offerDiscounts: offers)
     }
 
     static func openOffers(_ o: LoyaltyOutcome) -> [SaleDocument.OpenOffer]? {
@@ -64,16 +91,19 @@ extension SaleDocument.LoyaltyInfo {
         customer.expiringSoon = expiringSoon.map { Points($0) }
         customer.expiringBy = expiringBy
         // The offers as they were before the sale (the document keeps them as after it).
-        let used = Set(earned.compactMap { PersonalOffer.id(ofRule: $0.rule) })
+        let discounted = (offerDiscounts ?? []).map(\.id)
+        let used = Set(earned.compactMap { PersonalOffer.id(ofRule: $0.rule) }).union(discounted)
         customer.offers = (openOffers ?? []).map {
             PersonalOffer(id: $0.id, name: $0.name, validFrom: 0, validTo: $0.validTo, uses: $0.usesLeft + (used.contains($0.id) ? 1 : 0))
         }
-        return LoyaltyOutcome(
+        var outcome = LoyaltyOutcome(
             customer: customer, programmeVersion: programmeVersion,
             context: EarnContext(time: LocalDateTime(minutes: localMinutes), storeID: storeID, tierCode: tierCode, priorPurchases: priorPurchases),
             earned: PointsAward(parts: earned.map { .init(rule: $0.rule, label: $0.label, points: Points($0.points)) }),
             welcome: PointsAward(parts: welcome.map { .init(rule: $0.rule, label: $0.label, points: Points($0.points)) }),
             redeemed: Points(redeemed), redeemedValue: redeemedValue, tierName: tierName, nextTierName: nextTierName, toNextTier: toNextTier)
+        outcome.discountOffers = discounted
+        return outcome
     }
 }
 
@@ -119,6 +149,7 @@ extension CompletedSale {
         if let s = d.saleDiscount { events.append(.discountSale(discount: Discount(s), reason: s.reason)) }
         let outcome = d.loyalty?.outcome(storeID: d.storeID)
         if let outcome { events.append(.identifyCustomer(customer: outcome.customer)) }
+        if let offers = d.loyalty?.offerDiscounts, !offers.isEmpty { events.append(.useOffers(offers: offers.map(\.offer))) }
         events += d.tenders.map { .addTender(tender: Tender(kind: TenderKind(rawValue: $0.kind) ?? .cash, amount: $0.amount, reference: $0.reference, points: $0.points.map { Points($0) })) }
         let basket: Basket
         do { basket = try Basket(currency: currency, replaying: events) } catch {

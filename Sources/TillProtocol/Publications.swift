@@ -59,8 +59,15 @@ public struct OfferDefinition: Codable, Sendable, Equatable {
     public var validFrom: Int64
     public var validTo: Int64
     public var stores: [String]
+    /// A percent off its lines (basis points), an amount off them (minor units), or one of its items free.
+    public var percentOffBP: Int64?
+    public var amountOff: Int64?
+    public var freeItem: Bool?
     public init(id: String, name: String, multiplierBP: Int64?, bonusPoints: Int64?, skus: [String], categories: [String], minSpend: Int64,
-                validFrom: Int64, validTo: Int64, stores: [String]) {
+                validFrom: Int64, validTo: Int64, stores: [String], percentOffBP: Int64? = nil, amountOff: Int64? = nil, freeItem: Bool? = nil) {
+        self.percentOffBP = percentOffBP
+        self.amountOff = amountOff
+        self.freeItem = freeItem
         self.id = id
         self.name = name
         self.multiplierBP = multiplierBP

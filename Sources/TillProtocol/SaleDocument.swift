@@ -98,6 +98,8 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         public var amount: Int64
         public var discount: DiscountInfo?
         public var lineDiscount: Int64
+        /// What the member's offers took off the line (after its line discount; nil: nothing).
+        public var offerDiscount: Int64?
         public var saleDiscountShare: Int64
         /// What the customer paid for the line.
         public var net: Int64
@@ -111,8 +113,9 @@ public struct SaleDocument: Codable, Sendable, Equatable {
             lineNumber: Int, sku: String, description: String, category: String, code: String?, quantityMilli: Int64,
             soldByWeight: Bool, unitPrice: Int64, priceFromLabel: Bool, amount: Int64, discount: DiscountInfo?,
             lineDiscount: Int64, saleDiscountShare: Int64, net: Int64, taxCode: String, taxRateBasisPoints: Int64,
-            voided: Bool, priceOverride: PriceOverrideInfo? = nil
+            voided: Bool, priceOverride: PriceOverrideInfo? = nil, offerDiscount: Int64? = nil
         ) {
+            self.offerDiscount = offerDiscount
             self.priceOverride = priceOverride
             self.lineNumber = lineNumber
             self.sku = sku
@@ -182,6 +185,31 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         }
     }
 
+    /// An offer of the member's that took money off the sale: its terms (so the sale can be
+    /// replayed exactly) and what it took. Head office checks the terms against its own.
+    public struct OfferDiscountInfo: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String
+        /// "percent" (value in basis points), "amount" (value in minor units) or "free-item" (value 1).
+        public var kind: String
+        public var value: Int64
+        public var skus: [String]
+        public var categories: [String]
+        public var minSpend: Int64
+        /// What it took off the sale (minor units).
+        public var amount: Int64
+        public init(id: String, name: String, kind: String, value: Int64, skus: [String], categories: [String], minSpend: Int64, amount: Int64) {
+            self.id = id
+            self.name = name
+            self.kind = kind
+            self.value = value
+            self.skus = skus
+            self.categories = categories
+            self.minSpend = minSpend
+            self.amount = amount
+        }
+    }
+
     public struct LoyaltyInfo: Codable, Sendable, Equatable {
         public var cardNumber: String
         public var customerID: String?
@@ -211,14 +239,18 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         /// The member's personal offers still open after the sale (the receipt prints them, a
         /// reprint too).
         public var openOffers: [OpenOffer]?
+        /// The member's offers that took money off the sale, in the order they were applied.
+        public var offerDiscounts: [OfferDiscountInfo]?
 
         public init(
             cardNumber: String, customerID: String?, customerName: String, programmeVersion: String, localMinutes: Int64,
             tierCode: String?, tierName: String?, priorPurchases: [String: Int64], qualifying: Int64, earned: [AwardPart],
             welcome: [AwardPart], redeemed: Int64, redeemedValue: Int64, balanceBefore: Int64, balanceAfter: Int64,
             provisional: Bool, offlineLeft: Int64?, nextTierName: String?, toNextTier: Int64?, registration: RegistrationInfo?,
-            expiringSoon: Int64? = nil, expiringBy: Int64? = nil, openOffers: [OpenOffer]? = nil
+            expiringSoon: Int64? = nil, expiringBy: Int64? = nil, openOffers: [OpenOffer]? = nil,
+            offerDiscounts: [OfferDiscountInfo]? = nil
         ) {
+            self.offerDiscounts = offerDiscounts
             self.openOffers = openOffers
             self.expiringSoon = expiringSoon
             self.expiringBy = expiringBy
@@ -282,15 +314,19 @@ public struct SaleDocument: Codable, Sendable, Equatable {
     }
 
     public struct Totals: Codable, Sendable, Equatable {
+        /// The lines' nets after line discounts and offers, before the sale discount.
         public var subtotal: Int64
         public var lineDiscounts: Int64
+        /// What the member's offers took off (nil: nothing).
+        public var offerDiscounts: Int64?
         public var saleDiscount: Int64
         public var total: Int64
         public var paid: Int64
         public var change: Int64
         public var itemCount: Int64
         public init(subtotal: Int64, lineDiscounts: Int64, saleDiscount: Int64, total: Int64, paid: Int64,
-                    change: Int64, itemCount: Int64) {
+                    change: Int64, itemCount: Int64, offerDiscounts: Int64? = nil) {
+            self.offerDiscounts = offerDiscounts
             self.subtotal = subtotal
             self.lineDiscounts = lineDiscounts
             self.saleDiscount = saleDiscount

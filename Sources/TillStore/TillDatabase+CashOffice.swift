@@ -259,6 +259,7 @@ extension TillDatabase: CashOfficeStore {
             """, saleArgs)
         let lines = try one("""
             SELECT COALESCE(SUM(l.line_discount > 0), 0) AS discounted, COALESCE(SUM(l.voided), 0) AS voided,
+                COALESCE(SUM(CASE WHEN l.voided = 0 THEN l.amount - l.line_discount - l.sale_discount_share - l.net ELSE 0 END), 0) AS offers,
                 COALESCE(SUM(CASE WHEN l.voided = 1 THEN (l.unit_price * l.quantity_milli + 500) / 1000 ELSE 0 END), 0) AS voided_value
             FROM sale_line l JOIN sale s ON s.id = l.sale_id WHERE \(saleWhere)
             """, saleArgs)
@@ -381,7 +382,7 @@ extension TillDatabase: CashOfficeStore {
         }
 
         let starts = [from, s["started"] as Timestamp?, r["first"] as Timestamp?, firstCash].compactMap { $0 }
-        let report = PeriodReport(
+        var report = PeriodReport(
             kind: z ? "Z" : "X", number: number, storeID: till.storeID, tillID: till.tillID, currency: till.currency.code,
             from: from ?? starts.min() ?? time, to: time, firstSequence: s["first"], lastSequence: s["last"], salesCount: s["n"],
             itemsSold: s["items"], salesValue: s["total"], lineDiscounts: s["ld"], saleDiscounts: s["sd"],
@@ -392,6 +393,8 @@ extension TillDatabase: CashOfficeStore {
             cancelledValue: cancelled["total"], overrides: overrides["granted"], overridesRefused: overrides["refused"],
             pointsIssued: Points(points["issued"]), pointsRedeemed: Points(points["redeemed"]), pointsTakenBack: Points(points["taken"]),
             pointsRestored: Points(points["restored"]), cash: cashUp, cashiers: cashiers.values.sorted { $0.number < $1.number })
+        let offers: Int64 = lines["offers"]
+        report.offerDiscounts = offers > 0 ? offers : nil
         return (report, end)
     }
 }

@@ -152,6 +152,13 @@ extension TillDatabase: LoyaltyDirectory {
         let card = o.customer.cardNumber
         if let r = o.customer.registration { try insertRegistration(r, customerID: o.customer.customerID ?? card, db: db) }
         try insertMovements(card: card, saleID: saleID, welcome: o.welcome, earned: o.earned, redeemed: o.redeemed, at: time, db: db)
+        // An offer that took money off is used as one that gave points is: a movement of no points
+        // with its rule, which the uses left count.
+        for id in o.discountOffers {
+            let name = o.customer.offers.first { $0.id == id }?.name ?? id
+            try db.execute(sql: "INSERT INTO loyalty_movement (card_number, sale_id, kind, points, rule, label, created_at) VALUES (?, ?, 'offer', 0, ?, ?, ?)",
+                           arguments: [card, saleID, "offer:" + id, name, time])
+        }
     }
 
     /// The customer (one per card number) and the card's link to them.

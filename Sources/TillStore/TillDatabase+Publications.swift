@@ -136,7 +136,8 @@ extension TillDatabase {
             let changes = p.offers ?? OfferChanges(definitions: [], members: [])
             for d in changes.definitions {
                 let offer = PersonalOffer(id: d.id, name: d.name, multiplierBP: d.multiplierBP, bonusPoints: d.bonusPoints, skus: d.skus,
-                                          categories: d.categories, minSpend: d.minSpend, validFrom: d.validFrom, validTo: d.validTo, stores: d.stores)
+                                          categories: d.categories, minSpend: d.minSpend, validFrom: d.validFrom, validTo: d.validTo, stores: d.stores,
+                                          percentOffBP: d.percentOffBP, amountOff: d.amountOff, freeItem: d.freeItem)
                 try db.execute(sql: "INSERT OR REPLACE INTO offer (id, json, valid_to) VALUES (?, ?, ?)",
                                arguments: [d.id, String(decoding: try JSONEncoder().encode(offer), as: UTF8.self), d.validTo])
             }

@@ -164,7 +164,9 @@ extension SaleScreen {
     func pointsDetail(_ c: TillController) {
         let award = c.projectedAward() ?? PointsAward(parts: [])
         let customer = c.displayedBasket?.customer
-        let w = min(66, t.cols - 4), h = min(t.rows - 2, award.parts.count + 7)
+        // The member's offers that take money off: what each took, below the points.
+        let offers = c.displayedBasket?.totals.offerDiscounts ?? []
+        let w = min(66, t.cols - 4), h = min(t.rows - 2, award.parts.count + 7 + offers.count)
         let x = (t.cols - w) / 2, y = 2
         t.box(y, x, h, w)
         t.put(y, x + 2, " POINTS THIS SALE ", .bold)
@@ -176,6 +178,10 @@ extension SaleScreen {
         let row = y + 3 + min(award.parts.count, h - 7)
         t.put(row + 1, x + 3, pad("Total earned", w - 16), .bold)
         t.put(row + 1, x + w - 12, pad("+\(award.total)", 9, right: true), .bold)
+        for (i, o) in offers.enumerated() where row + 2 + i < y + h - 1 {
+            t.put(row + 2 + i, x + 3, pad("Offer: \(o.name)", w - 18), .accent, width: w - 18)
+            t.put(row + 2 + i, x + w - 14, pad("-" + c.currency.format(o.amount), 11, right: true), .accent)
+        }
         t.put(y + h - 1, x + 2, " Any key closes this ", .dim)
     }
 

@@ -186,6 +186,10 @@ struct SaleScreen {
                     rows.append(Row(line: line.number, text: ["", "  Discount \(d.label(currency: cur))", "", "", cur.format(-a.lineDiscount)],
                                     voided: false, isDiscount: true))
                 }
+                if a.offerDiscount > 0 {
+                    rows.append(Row(line: line.number, text: ["", "  Offer: \(b.totals.offerLabel)", "", "", cur.format(-a.offerDiscount)],
+                                    voided: false, isDiscount: true))
+                }
             }
         }
         let top = 2, bottom = t.rows - 7
@@ -211,7 +215,8 @@ struct SaleScreen {
         if let customer = c.customerLine { t.put(t.rows - 6, 2, " " + customer + " ", [.accent, .bold], width: t.cols - 4) }
         let totals = c.displayedBasket?.totals ?? .empty
         var summary = "Items \(totals.itemCount)"
-        if totals.lineDiscounts > 0 || totals.saleDiscount > 0 {
+        if totals.lineDiscounts > 0 || totals.saleDiscount > 0 || totals.offerDiscount > 0 {
+            if totals.offerDiscount > 0 { summary += "   Offers -\(cur.format(totals.offerDiscount))" }
             summary += "   Subtotal \(cur.format(totals.subtotal))"
             if totals.saleDiscount > 0 { summary += "   Sale discount -\(cur.format(totals.saleDiscount))" }
         }

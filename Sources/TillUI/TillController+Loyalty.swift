@@ -57,7 +57,7 @@ extension TillController {
                     return fail("Points from card \(LoyaltyCardNumber.masked(b.customer?.cardNumber ?? "")) already pay part of this sale: finish it first")
                 }
                 try apply(.identifyCustomer(customer: c))
-                applyTierDiscount()
+                applyMemberDiscounts()
                 let withDue = atPrompt || totalled
                 if withDue { mode = .selling }
                 message = cardScanMessage(c, withDue: withDue)
@@ -98,7 +98,7 @@ extension TillController {
             guard fresh.balance != current.balance || fresh.tierCode != current.tierCode || fresh.provisional != current.provisional
                     || fresh.qualifying != current.qualifying || fresh.expiringSoon != current.expiringSoon || fresh.offers != current.offers else { return }
             try apply(.identifyCustomer(customer: fresh))
-            applyTierDiscount()
+            applyMemberDiscounts()
             if let withDue = onScreen {
                 message = cardScanMessage(fresh, withDue: withDue)
                 selling.cardMessage = message.map { CardScanMessage(message: $0, withDue: withDue) }
@@ -136,11 +136,16 @@ extension TillController {
         return "Total \(currency.format(due)) due: \(keys), \(keymap.label(.split)) split"
     }
 
-    /// A member's tier discount, as the sale discount, unless the sale already has one.
-    func applyTierDiscount() {
-        guard let b = basket, let c = b.customer, let programme,
-              let tier = programme.tiers.first(where: { $0.code == c.tierCode }), tier.discountBP > 0,
-              b.saleDiscount == nil, !b.paymentStarted, !b.activeLines.isEmpty else { return }
+    /// A member's discounts: their offers that take money off (valid here and now, with uses
+    /// left; the engine applies them to the lines as they come), and their tier's discount as the
+    /// sale discount unless the sale already has one.
+    func applyMemberDiscounts() {
+        guard let b = basket, let c = b.customer, !b.paymentStarted else { return }
+        let now = env.now(), store = settings.identity.storeID
+        let offers = c.offers.filter { $0.givesDiscount && $0.uses > 0 && $0.isValid(at: now, store: store) }
+        if offers != b.offers { try? apply(.useOffers(offers: offers)) }
+        guard let programme, let tier = programme.tiers.first(where: { $0.code == c.tierCode }), tier.discountBP > 0,
+              b.saleDiscount == nil, !b.activeLines.isEmpty else { return }
         try? apply(.discountSale(discount: .percent(basisPoints: tier.discountBP)))
     }
 

@@ -101,7 +101,7 @@ extension TillController {
                 message = Message(text: "\(item.description): \(item.quantity) kg on the scale, \(currency.format(line.amount))", isError: false)
             }
             // A member's card scanned before the first item: the tier discount from that item on.
-            if basket?.customer != nil && basket?.activeLines.count == 1 { applyTierDiscount() }
+            if basket?.customer != nil && basket?.activeLines.count == 1 { applyMemberDiscounts() }
         } catch {
             pendingQuantity = nil
             fail("\(error)")
@@ -255,7 +255,7 @@ extension TillController {
     func total() {
         guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
         totalled = true
-        applyTierDiscount()
+        applyMemberDiscounts()
         if settings.loyaltyPromptAtTotal, programme != nil, basket.customer == nil, !selling.promptedForCard, !basket.paymentStarted {
             selling.promptedForCard = true
             mode = .loyaltyPrompt

@@ -394,9 +394,11 @@ struct BackOfficeBrowserTests {
         #expect((r["paused_notice"] as? String)?.hasPrefix("Paused") == true)
         #expect(r["listed"] as? [String: String] == ["coffee-week": "sent", "next-month": "scheduled"])
         #expect(r["channels"] as? String == "both")
-        #expect(r["offer"] as? String == "Double points on dairy: 2× points on Dairy when they come to 5.00, 3 times per member", "\(r["offer"] ?? "")")
+        #expect((r["one_thing"] as? String)?.contains("An offer gives one thing") == true && r["kept_percent"] as? String == "10", "\(r["one_thing"] ?? "")")
+        #expect(r["offer"] as? String == "10% off dairy: 10% off on Dairy when you spend 5.00, 3 times per member", "\(r["offer"] ?? "")")
         let next = try #require(try store.campaign("next-month")?.offer)
-        #expect(next.multiplierBP == 20_000 && next.categories == ["Dairy"] && next.minSpend == 500 && next.uses == 3 && next.id == "next-month")
+        #expect(next.percentOffBP == 1_000 && next.multiplierBP == nil && next.categories == ["Dairy"] && next.minSpend == 500 && next.uses == 3
+                && next.id == "next-month")
         #expect((r["months"] as? [String])?.count == 12)
     }
 

@@ -76,6 +76,32 @@ struct FastIngestDecoderTests {
         #expect(fast(noPrice) == nil)
     }
 
+    /// A member's offers that took money off (their terms, per line and in the totals) read as
+    /// JSONDecoder reads them; an offer without its amount is refused by both.
+    @Test func readsOfferDiscountsAsJSONDecoderDoes() throws {
+        let dir = TemporaryDirectory("fast-decoder")
+        let db = try makeDemoDatabase(in: dir)
+        try db.installProgramme(DemoCatalog.programme, at: 1)
+        try db.importCards(demoCards)
+        var generator = SaleGenerator(database: db, seed: 4)
+        try generator.ring(30)
+        var sale = try #require(try db.saleDocuments().first { $0.loyalty != nil })
+        sale.lines[0].offerDiscount = 12
+        sale.totals.offerDiscounts = 12
+        sale.loyalty?.offerDiscounts = [SaleDocument.OfferDiscountInfo(id: "ten-off", name: "10% off \"dairy\"", kind: "percent", value: 1_000,
+                                                                       skus: ["MILK1", "MILK2"], categories: ["Dairy"], minSpend: 500, amount: 12)]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(IngestBatch(storeID: "0001", tillID: "01", documents: [OutboxDocument(sale: sale)])), as: UTF8.self)
+        let a = try #require(fast(json)?.0)
+        #expect(a == slow(json))
+        #expect(a.documents[0].sale?.loyalty?.offerDiscounts == sale.loyalty?.offerDiscounts && a.documents[0].sale?.lines[0].offerDiscount == 12)
+        let nulls = json.replacingOccurrences(of: "\"offerDiscount\":12", with: "\"offerDiscount\":null")
+        #expect(fast(nulls)?.0 == slow(nulls) && slow(nulls) != nil)
+        let noAmount = json.replacingOccurrences(of: "\"amount\":12,\"categories\"", with: "\"categories\"")
+        #expect(noAmount != json && slow(noAmount) == nil && fast(noAmount) == nil)
+    }
+
     @Test func readsDiscountReasonsAsJSONDecoderDoes() throws {
         let dir = TemporaryDirectory("fast-decoder")
         let db = try makeDemoDatabase(in: dir)

@@ -191,7 +191,8 @@ struct PublicationTmuxTests {
     }
 
     /// A campaign's offer reaches a till in tmux through a publication; the member's next sale
-    /// applies it (shown at the card scan, on the receipt with the offer still open); with head
+    /// applies it (shown at the card scan, on the receipt with the offer still open), and a second
+    /// campaign's 10% off dairy (on screen, in Ctrl-E, on the receipt; used once); with head
     /// office gone the till lets it be used once more (its limit of two) and then no more; back
     /// online, head office counts both uses and has the same points.
     @Test func aCampaignsOfferReachesATillIsAppliedOfflineAndReconciled() throws {
@@ -213,36 +214,62 @@ struct PublicationTmuxTests {
                                                offer: PersonalOffer(id: "", name: "Triple points on milk", multiplierBP: 30_000, categories: ["Dairy"],
                                                                     validFrom: 0, validTo: 0, uses: 2),
                                                channels: .till), by: "mia")
-        try t.waitFor("Config v1", timeout: 15)
+        // And a discount: 10% off dairy, once.
+        try store.createCampaign(CampaignDraft(name: "Dairy ten", segmentID: "agreed", holdoutBP: 0, subject: "", body: "", link: "",
+                                               startsAt: HeadOfficeStore.now(), endsAt: HeadOfficeStore.now() + 8 * 86_400_000,
+                                               offer: PersonalOffer(id: "", name: "10% off dairy", categories: ["Dairy"], validFrom: 0, validTo: 0,
+                                                                    uses: 1, percentOffBP: 1_000),
+                                               channels: .till), by: "mia")
+        try t.waitFor("Config v2", timeout: 15)
         let card = DemoCatalog.cardNumber(1)
-        func sell(_ n: Int) throws -> String {
+        func sell(_ n: Int, explain: Bool = false) throws -> (screen: String, explained: String) {
             try t.send("5012345678900", "Enter")
             try t.waitFor("Milk 1L")
             try t.send("F5")
             try t.waitFor("LOYALTY CARD")
             try t.send(card, "Enter")
-            let screen = try t.waitFor("this sale")
+            var screen = try t.waitFor("this sale")
+            var explained = ""
+            if explain {
+                screen = try t.waitForAll(["this sale", "Offer: 10% off dairy", "TOTAL EUR 1.07"])
+                try t.send("C-e")
+                explained = try t.waitForAll(["POINTS THIS SALE", "Offer: 10% off dairy"])
+                try t.send("Escape")
+                try t.waitUntil("the points overlay to close") { !$0.contains("POINTS THIS SALE") }
+            }
             try t.send("F6")
             try t.waitFor("0001-01-00000\(n) complete")
-            return screen
+            return (screen, explained)
         }
-        let first = try sell(1)
-        #expect(first.contains("1 offer (Triple points on milk)"), "\(first)")
+        let (first, explained) = try sell(1, explain: true)
+        #expect(first.contains("2 offers (") && first.contains("Triple points on milk") && first.contains("10% off dairy"), "\(first)")
+        // The discount under the milk: 10% of 1.19 = 0.12; Ctrl-E explains it below the points.
+        #expect(first.contains("Offer: 10% off dairy") && first.contains("-0.12") && first.contains("TOTAL EUR 1.07"), "\(first)")
+        #expect(explained.contains("Offer: 10% off dairy") && explained.contains("-0.12"), "\(explained)")
         // Head office goes away: the till sells on its own.
         ho.kill()
-        let second = try sell(2)
-        #expect(second.contains("1 offer (Triple points on milk)"), "one use left: \(second)")
-        let third = try sell(3)
+        let second = try sell(2).screen
+        #expect(second.contains("1 offer (Triple points on milk)"), "one use left, the discount used: \(second)")
+        #expect(!second.contains("Offer: 10% off dairy") && second.contains("TOTAL EUR 1.19"), "\(second)")
+        let third = try sell(3).screen
         #expect(!third.contains("offer"), "both uses made: \(third)")
         let receipts = try (1...3).map { try till.run(["receipt", "0001-01-00000\($0)"]) }
         #expect(receipts[0].contains("Triple points on milk") && receipts[0].contains("Your offer: Triple points on milk"), "\(receipts[0])")
-        #expect(receipts[1].contains("Triple points on milk") && !receipts[1].contains("Your offer:"), "\(receipts[1])")
+        #expect(receipts[0].contains("Offer: 10% off dairy") && receipts[0].contains("-0.12") && !receipts[0].contains("Your offer: 10% off dairy"),
+                "\(receipts[0])")
+        #expect(receipts[1].contains("Triple points on milk") && !receipts[1].contains("Your offer:") && !receipts[1].contains("10% off dairy"),
+                "\(receipts[1])")
         #expect(!receipts[2].contains("Triple points on milk"), "\(receipts[2])")
+        // The X report: three milks at 1.19 gross, the offer's 0.12 on a line of its own.
+        let x = try till.run(["report", "x"]).split(separator: "\n").map(String.init)
+        #expect(x.contains { $0.hasPrefix("Gross sales") && $0.hasSuffix(" 3.57") } && x.contains { $0.hasPrefix("Members' offers") && $0.hasSuffix(" -0.12") }
+                && x.contains { $0.hasPrefix("Sales after discounts") && $0.hasSuffix(" 3.45") }, "\(x.joined(separator: "\n"))")
         // Back online: the sales reach head office, which counts both uses and gives the same points.
         try ho.start()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline, try store.offerRedemptions("milk-week").uses < 2 { usleep(200_000) }
         #expect(try store.offerRedemptions("milk-week") == (2, 1))
+        #expect(try store.offerRedemptions("dairy-ten") == (1, 1))
         let ledger = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM ledger WHERE rule = 'offer:milk-week'", [])!.int("n") }
         let discrepancies = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM discrepancies", [])!.int("n") }
         let over = try store.database.read { c in try c.queryOne("SELECT COUNT(*) AS n FROM exceptions WHERE kind = 'offer-over-redemption'", [])!.int("n") }

@@ -183,6 +183,42 @@ struct GoldenReceiptTests {
                                ("Sales after discounts", "90.00"), ("Refunds (1)", "-10.00"), ("NET SALES EUR", "80.00")] {
             #expect(v.text.contains { $0.hasPrefix(label) && $0.hasSuffix(" " + value) }, "\(label) \(value)")
         }
+        #expect(!v.text.contains { $0.hasPrefix("Members' offers") }, "no offers, no line")
+        // Members' offers took 5.00 off too: a line of their own, and in the gross.
+        var withOffers = r
+        withOffers.offerDiscounts = 500
+        var w = try VirtualPrinter(profile: p, paperWidthMM: 80)
+        w.feed(try t.render(ReportSlip.data(withOffers, storeName: "Demo Store", from: "2026-11-18 08:00", to: "2026-11-18 12:00"),
+                            columns: paper.columns["A"]!).escpos(profile: p, paperWidthMM: 80))
+        let offers = try #require(w.text.firstIndex { $0.hasPrefix("Members' offers") }, "\(w.text.joined(separator: "\n"))")
+        #expect(w.text[offers].hasSuffix(" -5.00") && w.text[offers - 1].hasPrefix("Line discounts") && w.text[offers + 1].hasPrefix("Sale discounts"))
+        #expect(w.text.contains { $0.hasPrefix("Gross sales") && $0.hasSuffix(" 105.00") })
+    }
+
+    /// A member's offer that took money off prints under its line, and the subtotal shows.
+    @Test func anOfferPrintsUnderItsLine() throws {
+        let p = try PrinterProfile.named("generic-80")
+        let paper = try p.paper(widthMM: 80)
+        let t = try ReceiptTemplate(named: "sale.receipt", from: BuiltInTemplates(), schema: SaleReceipt.schema, maxImageWidth: paper.dots)
+        let till = TillIdentity(storeID: "0001", storeName: "Demo Store", tillID: "01", currency: .eur)
+        let customer = SaleCustomer(cardNumber: "6034000000000001", customerID: "M1", name: "Anna", tierCode: nil, tierName: nil, balance: 0,
+                                    qualifying: 0, offlineLeft: nil, provisional: false)
+        var open = OpenSale(id: "s", startedAt: 0, cashier: Cashier(number: "1", name: "Ann"), currency: .eur)
+        open = try open.trying(.addLine(item: LineItem(sku: "F2", description: "Milk 1L", category: "Dairy", taxCode: "B", taxBasisPoints: 500,
+                                                       unitPrice: 119, quantity: .one)))
+        open = try open.trying(.addLine(item: LineItem(sku: "F1", description: "Highlighter pen", taxCode: "A", taxBasisPoints: 2000,
+                                                       unitPrice: 149, quantity: .one)))
+        open = try open.trying(.identifyCustomer(customer: customer))
+        open = try open.trying(.useOffers(offers: [PersonalOffer(id: "dairy-ten", name: "10% off dairy", categories: ["Dairy"], validFrom: 0,
+                                                                 validTo: 1, percentOffBP: 1_000)]))
+        open = try open.trying(.addTender(tender: Tender(kind: .cash, amount: 300)))
+        let sale = try open.complete(sequence: 1, at: 1, till: till, loyalty: nil)
+        var v = try VirtualPrinter(profile: p, paperWidthMM: 80)
+        v.feed(try t.render(SaleReceipt.data(sale, date: "2026-11-18 11:06"), columns: paper.columns["A"]!).escpos(profile: p, paperWidthMM: 80))
+        let line = try #require(v.text.firstIndex { $0.hasPrefix("Milk 1L") }, "\(v.text.joined(separator: "\n"))")
+        #expect(v.text[line + 1].hasPrefix("  Offer: 10% off dairy") && v.text[line + 1].hasSuffix(" -0.12"), "\(v.text[line + 1])")
+        #expect(v.text.contains { $0.hasPrefix("Subtotal") && $0.hasSuffix(" 2.56") }, "\(v.text.joined(separator: "\n"))")
+        #expect(v.text.contains { $0.hasPrefix("TOTAL EUR") && $0.hasSuffix(" 2.56") })
     }
 
     /// A refund to a card prints the card terminal's reference under the card line.

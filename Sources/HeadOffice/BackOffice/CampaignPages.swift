@@ -13,7 +13,7 @@ extension HeadOfficeServer {
         var name: String?, segment: String?, holdout: String?, subject: String?, text: String?, link: String?, rate: String?
         var starts: String?, ends: String?, id: String?
         var channels: String?, offerName: String?, offerMultiple: String?, offerPoints: String?, offerCategories: String?, offerSkus: String?
-        var offerMinSpend: String?, offerUses: String?, offerActivate: String?
+        var offerMinSpend: String?, offerUses: String?, offerActivate: String?, offerPercent: String?, offerAmount: String?, offerFree: String?
     }
 
     static let defaultCampaignText = """
@@ -54,7 +54,8 @@ extension HeadOfficeServer {
                 do {
                     let terms = OfferTerms(name: f.offerName ?? "", multiple: f.offerMultiple ?? "", points: f.offerPoints ?? "",
                                            categories: f.offerCategories ?? "", skus: f.offerSkus ?? "", minSpend: f.offerMinSpend ?? "",
-                                           uses: f.offerUses ?? "", activate: f.offerActivate == "yes")
+                                           uses: f.offerUses ?? "", activate: f.offerActivate == "yes", percentOff: f.offerPercent ?? "",
+                                           amountOff: f.offerAmount ?? "", freeItem: f.offerFree == "yes")
                     let draft = CampaignDraft(name: f.name ?? "", segmentID: f.segment ?? "", holdoutBP: try HeadOfficeStore.holdout(f.holdout ?? ""),
                                               subject: f.subject ?? "", body: (f.text ?? "").replacingOccurrences(of: "\r\n", with: "\n"), link: f.link ?? "",
                                               ratePerSecond: rate, startsAt: start, endsAt: end,
@@ -138,7 +139,8 @@ extension HeadOfficeServer {
                                                                                      "both": "E-mail and the offer at the tills"][$0.rawValue] ?? $0.rawValue,
                                                          selected: $0.rawValue == (f?.channels ?? "email")) },
             offerName: f?.offerName ?? "", offerMultiple: f?.offerMultiple ?? "", offerPoints: f?.offerPoints ?? "", offerCategories: f?.offerCategories ?? "",
-            offerSkus: f?.offerSkus ?? "", offerMinSpend: f?.offerMinSpend ?? "", offerUses: f?.offerUses ?? "1", offerActivate: f?.offerActivate == "yes"))
+            offerSkus: f?.offerSkus ?? "", offerMinSpend: f?.offerMinSpend ?? "", offerUses: f?.offerUses ?? "1", offerActivate: f?.offerActivate == "yes",
+            offerPercent: f?.offerPercent ?? "", offerAmount: f?.offerAmount ?? "", offerFree: f?.offerFree == "yes"))
     }
 
     static func minute(_ t: Int64, _ utc: TimeZone) -> String {
@@ -175,7 +177,7 @@ extension HeadOfficeServer {
             opened: "\(p.opened)\(rate(p.opened))", clicked: "\(p.clicked)\(rate(p.clicked))", unsubscribed: "\(p.unsubscribed)\(rate(p.unsubscribed))",
             canPause: c.state == .sending || c.state == .scheduled, canResume: c.state == .paused,
             channels: c.channels.rawValue,
-            offer: c.offer.map { "\($0.name): \($0.summary)\($0.minSpend > 0 ? " when they come to \(money.format($0.minSpend))" : ""), \($0.uses == 1 ? "once" : "\($0.uses) times") per member\($0.mustActivate == true ? ", once activated by the member" : "")" },
+            offer: c.offer.map { "\($0.name): \($0.summary(currency: money)), \($0.uses == 1 ? "once" : "\($0.uses) times") per member\($0.mustActivate == true ? ", once activated by the member" : "")" },
             offerUses: c.offer == nil ? nil : "\(redemptions.uses) uses by \(redemptions.members) members",
             results: results.enumerated().map { Self.resultsView($0.element.0, $0.element.1, money, index: $0.offset) }, anyResults: !results.isEmpty))
     }
@@ -254,6 +256,7 @@ struct CampaignsPage: Sendable {
     var channels: [Choice]
     var offerName: String, offerMultiple: String, offerPoints: String, offerCategories: String, offerSkus: String, offerMinSpend: String, offerUses: String
     var offerActivate: Bool
+    var offerPercent: String, offerAmount: String, offerFree: Bool
 }
 
 /// One campaign (the `campaign` template).

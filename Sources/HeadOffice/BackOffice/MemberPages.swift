@@ -211,7 +211,7 @@ extension HeadOfficeServer {
             ],
             consentGranted: p.marketingConsent, consentText: consentText,
             offers: offers.map { o in
-                .init(id: o.offer.id, name: o.offer.name, summary: o.offer.summary, until: ProtocolTime.format(o.offer.validTo - 1, timeZone: utc).prefix(10).description,
+                .init(id: o.offer.id, name: o.offer.name, summary: o.offer.summary(currency: Currency(code: progress.currency) ?? .eur), until: ProtocolTime.format(o.offer.validTo - 1, timeZone: utc).prefix(10).description,
                       uses: o.usesLeft > 1 ? "\(o.usesLeft) times" : "once", active: o.active)
             }, anyOffers: !offers.isEmpty), status: status)
     }

@@ -21,7 +21,7 @@ extension HeadOfficeServer {
     }
 
     func currency() async throws -> Currency {
-        try await work.run { [store] in Currency(code: try store.latestProgramme()?.currency ?? "EUR") ?? .eur }
+        try await work.run { [store] in try store.currency() }
     }
 
     func addPartnerPages(_ router: RouterGroup<HeadOfficeContext>) {

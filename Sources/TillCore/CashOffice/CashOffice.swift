@@ -248,20 +248,18 @@ public struct PeriodReport: Hashable, Sendable, Codable {
     public var salesValue: Int64
     public var lineDiscounts: Int64
     public var saleDiscounts: Int64
+    /// What members' offers took off (nil: nothing, and in reports from before offers).
+    public var offerDiscounts: Int64?
     public var discountedLines: Int64
     public var refundsCount: Int64
     public var refundsValue: Int64
     public var refundsWithoutReceipt: Int64
     /// salesValue − refundsValue.
     public var netSales: Int64
-    /// The sales before their discounts: salesValue + lineDiscounts + saleDiscounts (nil if that
-    /// does not fit in Int64). The report reads down from it: gross, less the discounts, is the
-    /// sales value; less the refunds, the net sales.
-    public var grossSales: Int64? {
-        let (a, o1) = salesValue.addingReportingOverflow(lineDiscounts)
-        let (b, o2) = a.addingReportingOverflow(saleDiscounts)
-        return o1 || o2 ? nil : b
-    }
+    /// The sales before their discounts: salesValue + lineDiscounts + offerDiscounts +
+    /// saleDiscounts (nil if that does not fit in Int64). The report reads down from it: gross,
+    /// less the discounts, is the sales value; less the refunds, the net sales.
+    public var grossSales: Int64? { MinorUnits.sum([salesValue, lineDiscounts, offerDiscounts ?? 0, saleDiscounts]) }
     public var tenders: [TenderTotal]
     /// VAT of sales less VAT of refunds, by rate.
     public var vat: [VATTotal]

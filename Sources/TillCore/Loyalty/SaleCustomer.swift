@@ -129,6 +129,8 @@ public struct LoyaltyOutcome: Hashable, Sendable, Codable {
     public var nextTierName: String?
     /// How much more qualifying spend (minor units) or points the next tier needs.
     public var toNextTier: Int64?
+    /// The member's offers that took money off this sale (their ids).
+    public var discountOffers: [String] = []
 
     public init(customer: SaleCustomer, programmeVersion: String, context: EarnContext, earned: PointsAward, welcome: PointsAward,
                 redeemed: Points, redeemedValue: Int64, tierName: String?, nextTierName: String?, toNextTier: Int64?) {
@@ -159,11 +161,13 @@ extension LoyaltyProgramme {
         let qualifyingAfter = customer.qualifying + (tierQualification.basis == .spend ? spend : earned.total.count)
         let tier = self.tier(for: qualifyingAfter)
         let next = nextTier(after: qualifyingAfter)
-        return LoyaltyOutcome(
+        var outcome = LoyaltyOutcome(
             customer: customer, programmeVersion: version, context: context, earned: earned,
             welcome: customer.registration == nil ? PointsAward(parts: []) : welcomeAward, redeemed: redeemedPoints,
             redeemedValue: redeemedValue, tierName: tier?.name ?? customer.tierName, nextTierName: next?.tier.name,
             toNextTier: next?.needed)
+        outcome.discountOffers = basket.totals.offerDiscounts.map(\.id)
+        return outcome
     }
 }
 
