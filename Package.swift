@@ -158,7 +158,7 @@ let package = Package(
                 .embedInCode("BackOffice/templates/reports.mustache"), .embedInCode("BackOffice/templates/cashback.mustache"),
                 .embedInCode("BackOffice/templates/segments.mustache"), .embedInCode("BackOffice/templates/segment.mustache"),
                 .embedInCode("BackOffice/templates/segment-state.mustache"), .embedInCode("BackOffice/templates/campaigns.mustache"),
-                .embedInCode("BackOffice/templates/campaign.mustache"), .embedInCode("BackOffice/templates/programme-months.mustache"),
+                .embedInCode("BackOffice/templates/campaign.mustache"), .embedInCode("BackOffice/templates/programme-months.mustache"), .embedInCode("BackOffice/templates/events.mustache"),
             ],
             swiftSettings: strictSettings
         ),

@@ -33,6 +33,16 @@ extension HeadOfficeServer {
                 return try await work.run { [store] in try store.channelEarn(r, channel: ch) }
             }
         }
+        // Custom events (a review posted, the app installed…), signed with the channel's key.
+        channel.post("events") { request, _ -> Response in
+            await channelCall(request) { ch, body in
+                let bytes = Array(body.readableBytesView)
+                let signature = request.headers[HTTPField.Name("Channel-Signature")!]
+                try await work.run { [store] in try store.checkEventSignature(signature, body: bytes, channel: ch, at: HeadOfficeStore.now()) }
+                let r = try Self.decode(EventsRequest.self, body)
+                return try await work.run { [store] in try store.channelEvents(r, channel: ch) }
+            }
+        }
         // A partner's feed: transactions one by one (JSON), or its daily file all or nothing (CSV).
         channel.post("transactions") { request, _ -> Response in
             await channelCall(request, limit: Self.partnerBodyLimit) { ch, body in

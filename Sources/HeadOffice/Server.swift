@@ -126,6 +126,7 @@ public struct HeadOfficeServer: Sendable {
         ("/api/v1/channel/cards/*", [.get]), ("/api/v1/channel/earn", [.post]), ("/api/v1/channel/reservations", [.post]),
         ("/api/v1/channel/reservations/*/capture", [.post]), ("/api/v1/channel/reservations/*/cancel", [.post]),
         ("/api/v1/channel/reservations/*/refund", [.post]), ("/api/v1/channel/transactions", [.post]), ("/api/v1/channel/transactions/file", [.post]),
+        ("/api/v1/channel/events", [.post]), ("/events", [.get, .post]),
         ("/partners", [.get, .post]), ("/settlement", [.get]), ("/settlement/close", [.post]), ("/settlement/correction", [.post]),
         ("/settlement/statement.csv", [.get]), ("/reports", [.get]), ("/reports.csv", [.get]), ("/reports/chart.svg", [.get]),
         ("/cashback", [.get]), ("/cashback/run", [.post]), ("/cashback/payouts.csv", [.get]),

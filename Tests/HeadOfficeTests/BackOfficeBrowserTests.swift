@@ -400,6 +400,12 @@ struct BackOfficeBrowserTests {
         #expect(next.percentOffBP == 1_000 && next.multiplierBP == nil && next.categories == ["Dairy"] && next.minSpend == 500 && next.uses == 3
                 && next.id == "next-month")
         #expect((r["months"] as? [String])?.count == 12)
+        // Custom events with the mouse.
+        #expect(r["events_empty"] as? Bool == true && (r["events_refused"] as? String)?.contains("Points 'lots' must be a whole number") == true,
+                "\(r["events_refused"] ?? "")")
+        #expect(r["events_kept"] as? String == "review-posted" && (r["events_saved"] as? String)?.hasPrefix("Event review-posted saved") == true)
+        #expect(r["events_rows"] as? [String: [String]] == ["review-posted": ["50", "at most 1 a day, at most 3 a month", "off"]], "\(r["events_rows"] ?? "")")
+        #expect(try store.eventTypes().map(\.type) == [EventType(code: "review-posted", name: "Review posted", points: 50, perDay: 1, perMonth: 3, active: false)])
     }
 
     /// The cashback page with a mouse: wrong periods refused, a period run and watched to its

@@ -191,6 +191,7 @@ extension HeadOfficeServer {
         addCashbackPages(pages)
         addSegmentPages(pages)
         addCampaignPages(pages)
+        addEventPages(pages)
     }
 
     static func loginPage(nonce: String, error: String?) -> LoginPage {

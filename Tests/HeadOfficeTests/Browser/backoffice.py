@@ -732,6 +732,26 @@ def campaigns(base, shots):
             d.save_screenshot(shots + "/campaigns.png")
         by_id(d, "programme-link").click()
         out["months"] = [r.get_attribute("data-month") for r in css(d, "#months tr[data-month]")]
+        # Custom events: a wrong number of points refused (the form kept), then saved; then switched off.
+        d.get(base + "/events")
+        out["events_empty"] = bool(css(d, "#no-events"))
+        set_field(d, "code", "review-posted")
+        set_field(d, "name", "Review posted")
+        set_field(d, "points", "lots")
+        submit(d, "save-event", ".notice")
+        out["events_refused"] = notice()
+        out["events_kept"] = by_id(d, "code").get_attribute("value")
+        set_field(d, "points", "50")
+        set_field(d, "perMonth", "3")
+        submit(d, "save-event", "#events")
+        out["events_saved"] = notice()
+        css(d, "#events tr[data-event='review-posted'] a")[0].click()
+        by_id(d, "active").click()
+        submit(d, "save-event", "#events")
+        out["events_rows"] = {r.get_attribute("data-event"): [r.find_elements("css selector", "td")[1].text, r.find_elements("css selector", "td")[2].text,
+                                                               r.find_element("css selector", ".state").text] for r in css(d, "#events tr[data-event]")}
+        if shots:
+            d.save_screenshot(shots + "/events.png")
     finally:
         d.quit()
     return out
