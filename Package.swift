@@ -159,6 +159,7 @@ let package = Package(
                 .embedInCode("BackOffice/templates/segments.mustache"), .embedInCode("BackOffice/templates/segment.mustache"),
                 .embedInCode("BackOffice/templates/segment-state.mustache"), .embedInCode("BackOffice/templates/campaigns.mustache"),
                 .embedInCode("BackOffice/templates/campaign.mustache"), .embedInCode("BackOffice/templates/programme-months.mustache"), .embedInCode("BackOffice/templates/events.mustache"),
+                .embedInCode("BackOffice/templates/feedback.mustache"),
             ],
             swiftSettings: strictSettings
         ),
@@ -278,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "HeadOfficeTests",
             dependencies: ["HeadOffice", "TillSync", "TillTestSupport", "TillCore", "TillProtocol", "TillDocuments", "TillStore", "TillDemo",
-                           "PrivateServers", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                           "PrivateServers", "ESCPOS", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Schemathesis", "Browser", "Webhooks"],  // read by path at run time
             swiftSettings: strictSettings

@@ -32,7 +32,7 @@ public enum SaleReceipt {
     /// `spendBasis`: tiers are reached by spend (money), not points, so "to next tier" is an amount.
     public static func data(
         _ sale: CompletedSale, date: String, copy: Bool = false, address: [String] = [], header: [String] = [],
-        footer: [String] = [], spendBasis: Bool = true
+        footer: [String] = [], spendBasis: Bool = true, survey: String? = nil
     ) -> TemplateValue {
         let c = sale.till.currency
         let t = sale.totals
@@ -89,7 +89,15 @@ public enum SaleReceipt {
             root["saleDiscount"] = .object(["label": .text(d.label(currency: c)), "amount": .text(c.format(t.saleDiscount)),
                                             "reason": .text(sale.basket.saleDiscountReason ?? "")])
         }
-        if let o = sale.loyalty { root["loyalty"] = LoyaltyBlock.data(o, currency: c, spendBasis: spendBasis) }
+        if let o = sale.loyalty {
+            var block = LoyaltyBlock.data(o, currency: c, spendBasis: spendBasis)
+            // The survey of this visit (a member's sale only), as a QR code.
+            if let survey, case .object(var fields) = block {
+                fields["survey"] = .text(survey)
+                block = .object(fields)
+            }
+            root["loyalty"] = block
+        }
         return .object(root)
     }
 }
@@ -130,6 +138,7 @@ public enum LoyaltyBlock {
         "earnedTotal": .text, "welcome": .text, "redeemed": .text, "redeemedValue": .text, "balance": .text,
         "tier": .text, "nextTier": .text, "toNextTier": .text, "provisional": .bool, "expiring": .text, "expiringBy": .text,
         "offers": .list(.object(["name": .text, "until": .text, "code": .text, "uses": .text])),
+        "survey": .text,
     ])
 
     static func data(_ o: LoyaltyOutcome, currency c: Currency, spendBasis: Bool) -> TemplateValue {

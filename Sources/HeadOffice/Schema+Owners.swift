@@ -455,5 +455,20 @@ extension Schema {
         CREATE INDEX member_events_member ON member_events (customer_id, code, occurred_at);
         CREATE INDEX member_events_code ON member_events (code, received_at)
         """,
+        // 23: feedback (issue 18): a member's answer to their receipt's survey, once per sale.
+        """
+        CREATE TABLE feedback (
+            sale_id TEXT PRIMARY KEY,
+            store_id TEXT NOT NULL,
+            card_number TEXT NOT NULL,
+            customer_id TEXT,
+            nps BIGINT NOT NULL,
+            comment TEXT NOT NULL,
+            points BIGINT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        CREATE INDEX feedback_store ON feedback (store_id, created_at);
+        CREATE INDEX feedback_created ON feedback (created_at)
+        """,
     ]
 }

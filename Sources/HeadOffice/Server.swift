@@ -140,7 +140,7 @@ public struct HeadOfficeServer: Sendable {
         ("/customer/export", [.get]), ("/approvals", [.get]), ("/member", [.get]), ("/member/code", [.post]), ("/member/verify", [.post]),
         ("/member/details", [.post]), ("/member/consent", [.post]), ("/member/lost", [.post]), ("/member/logout", [.post]), ("/member/offer", [.post]),
         ("/member/card.svg", [.get]), ("/member/receipt.svg", [.get]),
-        ("/e/o/*", [.get]), ("/e/c/*", [.get]), ("/e/u/*", [.get, .post]),
+        ("/e/o/*", [.get]), ("/e/c/*", [.get]), ("/e/u/*", [.get, .post]), ("/s/*", [.get, .post]), ("/feedback", [.get]), ("/events/feedback", [.post]),
     ] + ["details", "adjust", "adjustment", "card", "replace", "merge", "consent", "erase"].map { ("/customer/" + $0, [.post]) }
 
     func router() -> Router<HeadOfficeContext> {
@@ -167,6 +167,7 @@ public struct HeadOfficeServer: Sendable {
             }
         }
         addCampaignTracking(router)
+        addSurveyPages(router)
         router.get("/metrics") { _, _ -> Response in
             let tills = (try? await work.run { [store] in try store.tills() }) ?? []
             let text = metrics.render(tills)

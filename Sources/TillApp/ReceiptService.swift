@@ -58,7 +58,8 @@ final class ReceiptService: ReceiptPrinting {
         let spendBasis = sale.loyalty.map { programme(version: $0.programmeVersion)?.tierQualification.basis != .points } ?? true
         let data = SaleReceipt.data(
             sale, date: ProtocolTime.display(sale.completedAt, timeZone: timeZone), copy: copy,
-            address: config.storeAddress, header: lines.withLock { $0.header }, footer: lines.withLock { $0.footer }, spendBasis: spendBasis)
+            address: config.storeAddress, header: lines.withLock { $0.header }, footer: lines.withLock { $0.footer }, spendBasis: spendBasis,
+            survey: config.surveyURL.map { $0 + "/" + sale.id.lowercased() })
         var bytes = escpos(template.render(data, columns: columns))
         if !copy, let o = sale.loyalty, let r = o.customer.registration {
             bytes += renderSlip(r, welcome: o.welcome.total, programmeName: programme(version: o.programmeVersion)?.name ?? "Loyalty", at: sale.completedAt)

@@ -157,8 +157,14 @@ extension TillConfig {
             }
         }
         if let l = try reader.table(root, "loyalty") {
-            try reader.only(l, keys: ["prompt_at_total"], section: "loyalty")
+            try reader.only(l, keys: ["prompt_at_total", "survey_url"], section: "loyalty")
             if let v = try reader.bool(l, "prompt_at_total", section: "loyalty") { c.loyaltyPromptAtTotal = v }
+            if let v = try reader.string(l, "survey_url", section: "loyalty"), !v.isEmpty {
+                guard v.hasPrefix("http://") || v.hasPrefix("https://"), URL(string: v)?.host != nil, v.count <= 200, !v.hasSuffix("/") else {
+                    throw reader.bad("loyalty", "survey_url", "'\(v.prefix(60))' must be head office's survey address as members reach it, without a final /, e.g. \"https://rewards.example.com/s\"")
+                }
+                c.surveyURL = v
+            }
         }
         if let o = try reader.table(root, "cash_office") {
             try reader.only(o, keys: ["discount_limit", "auto_lock_minutes", "max_pin_attempts", "price_override_reasons", "discount_reasons",
@@ -327,6 +333,7 @@ extension TillConfig {
 
             [loyalty]
             prompt_at_total = true            # at total, ask for the customer's loyalty card
+            survey_url = ""                   # e.g. "https://rewards.example.com/s": a member's receipt gets a QR code to a survey there
 
             [cash_office]
             discount_limit = "10%"            # a bigger discount needs a supervisor's number and PIN

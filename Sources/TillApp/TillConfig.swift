@@ -50,6 +50,9 @@ public struct TillConfig: Sendable {
 
     /// At total, ask for the customer's loyalty card.
     public var loyaltyPromptAtTotal = true
+    /// Where a member's receipt's survey QR code leads: this, "/", and the sale's id (head
+    /// office's `/s` page as members reach it); nil: no survey on receipts.
+    public var surveyURL: String?
     /// A discount above this percentage of the value needs a supervisor (basis points).
     public var discountLimitBasisPoints: Int64 = 1000
     /// Lock the till after this many minutes without a key (0: never).

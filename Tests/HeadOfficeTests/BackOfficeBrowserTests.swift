@@ -406,6 +406,9 @@ struct BackOfficeBrowserTests {
         #expect(r["events_kept"] as? String == "review-posted" && (r["events_saved"] as? String)?.hasPrefix("Event review-posted saved") == true)
         #expect(r["events_rows"] as? [String: [String]] == ["review-posted": ["50", "at most 1 a day, at most 3 a month", "off"]], "\(r["events_rows"] ?? "")")
         #expect(try store.eventTypes().map(\.type) == [EventType(code: "review-posted", name: "Review posted", points: 50, perDay: 1, perMonth: 3, active: false)])
+        #expect((r["feedback_refused"] as? String)?.contains("within 1 to 365 days") == true, "\(r["feedback_refused"] ?? "")")
+        #expect((r["feedback_saved"] as? String)?.hasPrefix("Surveys now earn 25 points") == true && r["feedback_empty"] as? Bool == true)
+        #expect(try r["feedback_query"] as? String == "bread" && store.feedbackSettings() == FeedbackSettings(points: 25, days: 10))
     }
 
     /// The cashback page with a mouse: wrong periods refused, a period run and watched to its

@@ -122,10 +122,10 @@ struct CustomerServiceTests {
         try database.write { c in
             try c.execute("DROP TABLE customer_search", [])
             try c.execute("DROP TABLE member_cards", [])
-            // Schemas 10 to 22 undone too (they come after, and run again).
+            // Schemas 10 to 23 undone too (they come after, and run again).
             for index in ["ledger_created", "sales_unrolled", "refunds_store_time", "registrations_sale", "cards_customer"] { try c.execute("DROP INDEX \(index)", []) }
             for table in ["cashier_days", "store_hours", "basket_days", "expiry_notices", "card_days", "card_items", "member_rfm", "segments", "campaigns",
-                          "campaign_members", "member_offers", "programme_months", "event_types", "member_events"] { try c.execute("DROP TABLE \(table)", []) }
+                          "campaign_members", "member_offers", "programme_months", "event_types", "member_events", "feedback"] { try c.execute("DROP TABLE \(table)", []) }
             for column in ["cashier", "items", "voids", "overrides", "discounts", "duration_ms", "paid_cash", "paid_card", "paid_points", "categories", "rolled",
                            "skus"] {
                 try c.execute("ALTER TABLE sales DROP COLUMN \(column)", [])

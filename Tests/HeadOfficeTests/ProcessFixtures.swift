@@ -112,7 +112,9 @@ final class TillProcess: @unchecked Sendable {
     let tillID: String
     let storeID: String
 
-    init(headOffice: HeadOfficeProcess, storeID: String = "0001", tillID: String = "01", batchSize: Int = 200, cards: Int = 20) throws {
+    /// `extra`: more sections of till.toml (e.g. [printer], [loyalty]).
+    init(headOffice: HeadOfficeProcess, storeID: String = "0001", tillID: String = "01", batchSize: Int = 200, cards: Int = 20,
+         extra: String = "") throws {
         self.tillID = tillID
         self.storeID = storeID
         config = dir.write("till.toml", """
@@ -126,6 +128,8 @@ final class TillProcess: @unchecked Sendable {
             [headoffice]
             url = "\(headOffice.url)"
             batch_size = \(batchSize)
+
+            \(extra)
             """)
         try run(["demo", "--items", "2000", "--cards", String(cards)])
         try run(["sync", "enrol", "--token-file", try headOffice.register(store: storeID, till: tillID)])

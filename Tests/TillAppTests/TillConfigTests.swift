@@ -40,6 +40,18 @@ struct TillConfigTests {
         }
     }
 
+    /// The survey's address on members' receipts: none by default; an address without a scheme
+    /// or host, or ending in /, is named.
+    @Test func theSurveyAddressIsReadAndABadOneIsNamed() throws {
+        #expect(try TillConfig.parse(TillConfig.exampleFile, file: "till.toml").surveyURL == nil)
+        let c = try TillConfig.parse("[loyalty]\nsurvey_url = \"https://rewards.example.com/s\"\n", file: "t.toml")
+        #expect(c.surveyURL == "https://rewards.example.com/s")
+        for bad in ["rewards.example.com/s", "https://rewards.example.com/s/", "ftp://x/s"] {
+            let e = #expect(throws: ConfigError.self) { try TillConfig.parse("[loyalty]\nsurvey_url = \"\(bad)\"\n", file: "t.toml") }
+            #expect("\(e.map { "\($0)" } ?? "")".contains("survey_url"), "\(bad)")
+        }
+    }
+
     @Test func settingsAreRead() throws {
         let c = try TillConfig.parse("""
             [till]

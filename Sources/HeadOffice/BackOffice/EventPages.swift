@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TillProtocol
 
 /// The custom events page (admin and marketing): each event type a channel may report of a
 /// member, its points and caps, how many earned points in the last 30 days; add or change one.
@@ -13,7 +14,8 @@ extension HeadOfficeServer {
             try await page(context, roles: Self.coalitionRoles) { session in
                 let types = try await work.run { [store] in try store.eventTypes() }
                 let editing = types.first { $0.type.code == formField(request, "edit") }?.type
-                return render(.ok, "events", EventsPage(session: session, types: types, form: editing.map(EventsPage.Form.init) ?? .new))
+                let feedback = try await work.run { [store] in try store.feedbackSettings() }
+                return render(.ok, "events", EventsPage(session: session, types: types, form: editing.map(EventsPage.Form.init) ?? .new, feedback: feedback))
             }
         }
         router.post("/events") { _, context -> Response in
@@ -23,8 +25,8 @@ extension HeadOfficeServer {
                 var form = EventsPage.Form(code: text(f.code), name: text(f.name), points: text(f.points), perDay: text(f.perDay),
                                            perMonth: text(f.perMonth), active: f.active == "yes", editing: false)
                 func answer(_ status: HTTPResponse.Status, _ notice: (String, Bool), form: EventsPage.Form) async throws -> Response {
-                    let types = try await work.run { [store] in try store.eventTypes() }
-                    return render(status, "events", EventsPage(session: session, types: types, form: form, notice: notice))
+                    let (types, feedback) = try await work.run { [store] in (try store.eventTypes(), try store.feedbackSettings()) }
+                    return render(status, "events", EventsPage(session: session, types: types, form: form, feedback: feedback, notice: notice))
                 }
                 let types = try await work.run { [store] in try store.eventTypes() }
                 form.editing = types.contains { $0.type.code == form.code }
@@ -42,6 +44,70 @@ extension HeadOfficeServer {
                 }
             }
         }
+        router.post("/events/feedback") { _, context -> Response in
+            try await post(context, roles: Self.coalitionRoles) { session, posted in
+                let f = try posted.decode(FeedbackForm.self)
+                let text = { (s: String?) in (s ?? "").trimmingCharacters(in: .whitespaces) }
+                let notice: (String, Bool)
+                var status = HTTPResponse.Status.ok
+                if let points = Int64(text(f.points)), let days = Int64(text(f.days)) {
+                    do {
+                        try await work.run { [store] in try store.saveFeedbackSettings(FeedbackSettings(points: points, days: days)) }
+                        notice = ("Surveys now earn \(points) points when answered within \(days) days of the visit.", false)
+                    } catch let e as ChannelRefusal { notice = (e.message, true); status = .unprocessableContent }
+                } else {
+                    notice = ("Points '\(text(f.points).prefix(20))' and days '\(text(f.days).prefix(20))' must be whole numbers", true)
+                    status = .unprocessableContent
+                }
+                let (types, feedback) = try await work.run { [store] in (try store.eventTypes(), try store.feedbackSettings()) }
+                var page = EventsPage(session: session, types: types, form: .new, feedback: feedback, notice: notice)
+                if status != .ok { (page.feedbackPoints, page.feedbackDays) = (text(f.points), text(f.days)) }   // what was keyed, to correct
+                return render(status, "events", page)
+            }
+        }
+        router.get("/feedback") { request, context -> Response in
+            try await page(context, roles: Self.feedbackRoles) { session in
+                let wanted = formField(request, "store").trimmingCharacters(in: .whitespaces)
+                let storeID = session.user.storeScope ?? (wanted.isEmpty ? nil : String(wanted.prefix(40)))
+                let query = String(formField(request, "q").prefix(100))
+                let now = HeadOfficeStore.now()
+                let (rows, comments, stores) = try await work.run { [store] in
+                    (try store.npsReport(store: storeID, from: now - 366 * 86_400_000, to: now + 86_400_000),
+                     try store.feedbackComments(store: storeID, query: query), try store.stores().map(\.id))
+                }
+                return render(.ok, "feedback", FeedbackPage(session: session, rows: rows, comments: comments, query: query, storeID: storeID ?? "",
+                                                            stores: session.user.storeScope == nil ? stores : []))
+            }
+        }
+    }
+
+    static let feedbackRoles: Set<BackOfficeRole> = [.admin, .marketing, .store]
+
+    struct FeedbackForm: Decodable { var points: String?, days: String? }
+}
+
+struct FeedbackPage: Sendable {
+    struct Row: Sendable { var store: String, month: String, responses: Int64, promoters: Int64, passives: Int64, detractors: Int64, nps: Int64 }
+    struct Comment: Sendable { var store: String, receipt: String, score: Int64, text: String, date: String }
+    struct Store: Sendable { var id: String, selected: Bool }
+    var frame: Frame
+    var rows: [Row], anyRows: Bool
+    var comments: [Comment], anyComments: Bool
+    var query: String
+    var stores: [Store], chooseStore: Bool
+
+    init(session: BackOfficeSession, rows: [NPSRow], comments: [FeedbackComment], query: String, storeID: String, stores: [String]) {
+        frame = Frame("Feedback", session: session, active: "/feedback")
+        self.rows = rows.map { Row(store: $0.storeID, month: $0.month, responses: $0.responses, promoters: $0.promoters, passives: $0.passives,
+                                   detractors: $0.detractors, nps: $0.nps) }
+        anyRows = !rows.isEmpty
+        let utc = TimeZone(identifier: "UTC")!
+        self.comments = comments.map { Comment(store: $0.storeID, receipt: $0.receiptNumber, score: $0.nps, text: $0.comment,
+                                               date: String(ProtocolTime.format($0.at, timeZone: utc).prefix(10))) }
+        anyComments = !comments.isEmpty
+        self.query = query
+        self.stores = stores.map { Store(id: $0, selected: $0 == storeID) }
+        chooseStore = !stores.isEmpty
     }
 }
 
@@ -63,8 +129,11 @@ struct EventsPage: Sendable {
     var rows: [Row]
     var anyRows: Bool
     var form: Form
+    var feedbackPoints: String, feedbackDays: String
 
-    init(session: BackOfficeSession, types: [(type: EventType, recent: Int64)], form: Form, notice: (String, Bool)? = nil) {
+    init(session: BackOfficeSession, types: [(type: EventType, recent: Int64)], form: Form, feedback: FeedbackSettings, notice: (String, Bool)? = nil) {
+        feedbackPoints = String(feedback.points)
+        feedbackDays = String(feedback.days)
         frame = Frame("Events", session: session, active: "/events", notice: notice)
         rows = types.map { t, recent in
             let day = t.perDay == 0 ? "no cap a day" : "at most \(t.perDay) a day"

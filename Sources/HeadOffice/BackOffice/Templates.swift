@@ -32,7 +32,7 @@ enum BackOfficeTemplates {
         "segments": PackageResources.segments_mustache, "segment": PackageResources.segment_mustache,
         "segment-state": PackageResources.segment_state_mustache, "campaigns": PackageResources.campaigns_mustache,
         "campaign": PackageResources.campaign_mustache, "programme-months": PackageResources.programme_months_mustache,
-        "events": PackageResources.events_mustache,
+        "events": PackageResources.events_mustache, "feedback": PackageResources.feedback_mustache,
     ]
 
     /// Parsed once. The templates are part of the program, not input: one that does not parse is
@@ -77,7 +77,7 @@ struct Frame: Sendable {
         ("/approvals", "Approvals", [.admin, .service]), ("/partners", "Partners", [.admin, .marketing]),
         ("/settlement", "Settlement", [.admin, .marketing]), ("/cashback", "Cashback", [.admin, .marketing]),
         ("/segments", "Segments", [.admin, .marketing]), ("/campaigns", "Campaigns", [.admin, .marketing]),
-        ("/events", "Events", [.admin, .marketing]),
+        ("/events", "Events", [.admin, .marketing]), ("/feedback", "Feedback", [.admin, .marketing, .store]),
         ("/reports", "Reports", BackOfficeRole.tillRoles),
         ("/receipts", "Receipts", Set(BackOfficeRole.allCases)),
     ]

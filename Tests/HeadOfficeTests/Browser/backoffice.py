@@ -750,8 +750,21 @@ def campaigns(base, shots):
         submit(d, "save-event", "#events")
         out["events_rows"] = {r.get_attribute("data-event"): [r.find_elements("css selector", "td")[1].text, r.find_elements("css selector", "td")[2].text,
                                                                r.find_element("css selector", ".state").text] for r in css(d, "#events tr[data-event]")}
+        # Surveys on receipts: the points and days, a wrong one refused first; then the Feedback page.
+        set_field(d, "feedbackPoints", "25")
+        set_field(d, "feedbackDays", "0")
+        submit(d, "save-feedback", ".notice")
+        out["feedback_refused"] = notice()
+        set_field(d, "feedbackDays", "10")
+        submit(d, "save-feedback", ".notice")
+        out["feedback_saved"] = notice()
         if shots:
             d.save_screenshot(shots + "/events.png")
+        d.get(base + "/feedback")
+        out["feedback_empty"] = bool(css(d, "#no-answers")) and bool(css(d, "#no-comments"))
+        set_field(d, "q", "bread")
+        submit(d, "search", "#feedback-filter")
+        out["feedback_query"] = by_id(d, "q").get_attribute("value")
     finally:
         d.quit()
     return out
