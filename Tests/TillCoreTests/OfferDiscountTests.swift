@@ -141,6 +141,32 @@ struct OfferDiscountTests {
         }
     }
 
+    /// A sale left open on a till before offers existed (its journalled customer has no
+    /// "offers") is rebuilt after the upgrade, with none; one with offers keeps them.
+    @Test func aCustomerJournalledBeforeOffersReadsWithNone() throws {
+        var customer = Self.anna
+        customer.offers = [Self.offer("ten", percent: 1_000)]
+        let events: [BasketEvent] = [.addLine(item: LineItem(sku: "S", description: "S", taxCode: "A", taxBasisPoints: 2000, unitPrice: 100, quantity: .one)),
+                                     .identifyCustomer(customer: customer)]
+        let json = String(decoding: try JSONEncoder().encode(events), as: UTF8.self)
+        #expect(try JSONDecoder().decode([BasketEvent].self, from: Data(json.utf8)) == events)
+        // The same journal as a till before v15 wrote it: the customer without "offers".
+        func strip(_ v: Any) -> Any {
+            if var o = v as? [String: Any] {
+                o["offers"] = nil
+                return o.mapValues(strip)
+            }
+            if let a = v as? [Any] { return a.map(strip) }
+            return v
+        }
+        let old = String(decoding: try JSONSerialization.data(withJSONObject: strip(try JSONSerialization.jsonObject(with: Data(json.utf8)))), as: UTF8.self)
+        #expect(!old.contains("offers") && json.contains("offers"))
+        let read = try JSONDecoder().decode([BasketEvent].self, from: Data(old.utf8))
+        guard case .identifyCustomer(let c) = read[1] else { Issue.record("\(read)"); return }
+        #expect(c.offers.isEmpty && c.cardNumber == customer.cardNumber && c.balance == customer.balance)
+        #expect(try Basket(currency: .eur, replaying: read).customer?.name == "Anna")
+    }
+
     @Test func sharesAddUpToTheWholeInProportion() {
         #expect(MinorUnits.shares(of: 100, over: [1, 1, 1]) == [34, 33, 33])
         #expect(MinorUnits.shares(of: 200, over: [700, 0, 300]) == [140, 0, 60])

@@ -42,6 +42,32 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
         self.priorPurchases = priorPurchases
         self.registration = registration
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case cardNumber, customerID, name, tierCode, tierName, balance, qualifying, offlineLeft, provisional, priorPurchases, registration
+        case expiringSoon, expiringBy, offers
+    }
+
+    /// Reads a customer as an open sale's journal keeps it. Fields added since a till version
+    /// (the offers, v15) may be missing from a sale journalled before it: they read as none, so
+    /// a sale open across an upgrade is rebuilt, not lost.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cardNumber = try c.decode(String.self, forKey: .cardNumber)
+        customerID = try c.decodeIfPresent(String.self, forKey: .customerID)
+        name = try c.decode(String.self, forKey: .name)
+        tierCode = try c.decodeIfPresent(String.self, forKey: .tierCode)
+        tierName = try c.decodeIfPresent(String.self, forKey: .tierName)
+        balance = try c.decode(Points.self, forKey: .balance)
+        qualifying = try c.decode(Int64.self, forKey: .qualifying)
+        offlineLeft = try c.decodeIfPresent(Points.self, forKey: .offlineLeft)
+        provisional = try c.decode(Bool.self, forKey: .provisional)
+        priorPurchases = try c.decodeIfPresent([String: Int64].self, forKey: .priorPurchases) ?? [:]
+        registration = try c.decodeIfPresent(Registration.self, forKey: .registration)
+        expiringSoon = try c.decodeIfPresent(Points.self, forKey: .expiringSoon)
+        expiringBy = try c.decodeIfPresent(Int64.self, forKey: .expiringBy)
+        offers = try c.decodeIfPresent([PersonalOffer].self, forKey: .offers) ?? []
+    }
 }
 
 /// A new member registered at the till when their card is issued. Contact details are checked
