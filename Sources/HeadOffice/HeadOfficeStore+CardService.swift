@@ -30,6 +30,26 @@ extension HeadOfficeStore {
         }
     }
 
+    /// Holds a card's points (no till lets them be spent; the card still earns and the sale goes
+    /// on) or releases them; every till has it within seconds through the cards publication. A
+    /// till offline redeems until it hears; those redemptions are recorded as exceptions.
+    public func setRedemptionHold(_ number: String, held: Bool, by user: String, reason: ServiceReason, note: String,
+                                  at time: Int64 = HeadOfficeStore.now()) throws {
+        let note = try Self.serviceNote(note, reason)
+        try database.write { c in
+            let (card, customer) = try Self.memberCard(number, c)
+            _ = try Self.liveMember(customer, c)
+            guard (card["redemption_hold"].int != nil) != held else {
+                throw ServiceError("Card \(LoyaltyCardNumber.masked(number))'s points are \(held ? "already held" : "not held")")
+            }
+            try c.execute("UPDATE cards SET redemption_hold = ?, updated_at = ? WHERE number = ?", [held ? .int(time) : .null, .int(time), .text(number)])
+            try Self.audit(c, user: user, action: held ? "hold-points" : "release-points", customer: customer, card: number, reason: reason, note: note,
+                           detail: held ? "points held" : "points released", at: time)
+            try publishCards([CardChange(number: number, status: card.text("status"), redemptionHold: held)], by: user,
+                             note: "Card \(LoyaltyCardNumber.masked(number)) points \(held ? "held" : "released") (\(reason.rawValue))", c, at: time)
+        }
+    }
+
     /// Gives a member a new card in place of one lost, stolen or damaged: the balance, the
     /// qualification and the tier move to the new card (a transfer on both cards' ledgers, so each
     /// card's balance stays the sum of its movements); the old card is refused at every till from

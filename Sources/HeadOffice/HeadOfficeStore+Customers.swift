@@ -83,6 +83,8 @@ public struct CustomerQuery: Sendable, Equatable {
 public struct CustomerProfile: Sendable {
     public struct Card: Sendable, Equatable {
         public var number: String, status: String, balance: Int64, tierCode: String?
+        /// Head office holds its points (no till lets them be spent).
+        public var pointsHeld = false
     }
     public struct Movement: Sendable, Equatable {
         public var at: Int64, card: String, kind: String, points: Int64, rule: String?, label: String?, saleID: String?, receipt: String?, storeID: String?
@@ -226,10 +228,12 @@ extension HeadOfficeStore {
         try database.read { c in
             guard let r = try c.queryOne("SELECT * FROM customers WHERE id = ?", [.text(id)]) else { return nil }
             let cards = try c.query("""
-                SELECT c.number, c.status, c.balance, c.tier_code FROM member_cards m JOIN cards c ON c.number = m.number AND c.customer_id = m.customer_id
+                SELECT c.number, c.status, c.balance, c.tier_code, c.redemption_hold FROM member_cards m
+                JOIN cards c ON c.number = m.number AND c.customer_id = m.customer_id
                 WHERE m.customer_id = ? ORDER BY c.number
                 """, [.text(id)]).map {
-                CustomerProfile.Card(number: $0.text("number"), status: $0.text("status"), balance: $0.int("balance"), tierCode: $0["tier_code"].text)
+                CustomerProfile.Card(number: $0.text("number"), status: $0.text("status"), balance: $0.int("balance"), tierCode: $0["tier_code"].text,
+                                     pointsHeld: $0["redemption_hold"].int != nil)
             }
             let numbers = cards.map { SQLValue.text($0.number) }
             var ledger: [CustomerProfile.Movement] = [], count = 0, purchases: [CustomerProfile.Purchase] = [], stores: [(String, Int)] = []

@@ -172,6 +172,16 @@ extension HeadOfficeStore {
                       .text("Sale \(doc.receiptNumber) redeemed \(l.redeemed) points; the card's balance is now \(balance): the same points were redeemed elsewhere while offline"),
                       .int(received)])
         }
+        // Points redeemed on a card whose points head office holds: a till that had not heard of
+        // the hold yet (offline). Recorded for whoever placed it.
+        if l.redeemed > 0, let held = try c.queryOne("SELECT redemption_hold FROM cards WHERE number = ?", [.text(l.cardNumber)])?["redemption_hold"].int {
+            let since = ProtocolTime.format(held, timeZone: TimeZone(identifier: "UTC")!)
+            try c.execute("""
+                INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('held-card-redemption', ?, ?, ?, ?, ?, ?)
+                """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(doc.receiptNumber) redeemed \(l.redeemed) points on card \(LoyaltyCardNumber.masked(l.cardNumber)), whose points head office has held since \(since): the till had not heard of the hold"),
+                      .int(received)])
+        }
         // Each personal offer the sale used (by head office's own award, or a discount on the
         // member's own terms): one use of the member's; more than allowed (tills offline each
         // used it) is recorded for someone to look at.

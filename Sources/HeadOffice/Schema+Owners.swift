@@ -470,5 +470,9 @@ extension Schema {
         CREATE INDEX feedback_store ON feedback (store_id, created_at);
         CREATE INDEX feedback_created ON feedback (created_at)
         """,
+        // 24: a hold on a card's redemptions (issue 19): since when (epoch ms), none when NULL.
+        """
+        ALTER TABLE cards ADD COLUMN redemption_hold BIGINT
+        """,
     ]
 }

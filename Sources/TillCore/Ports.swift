@@ -237,10 +237,14 @@ public protocol LoyaltyDirectory: Sendable {
     func refreshedCards() -> [String]
     /// The member behind a card from what this till holds, asking nobody.
     func cachedCard(_ number: String, programme: LoyaltyProgramme, now: Timestamp) throws -> CardLookup
+    /// Whether head office holds the card's points as this till knows it now, counting what it
+    /// has received and not yet applied (updates apply between sales; a hold must not wait).
+    func redemptionsHeld(card: String) throws -> Bool
 }
 
 extension LoyaltyDirectory {
     public func refreshedCards() -> [String] { [] }
+    public func redemptionsHeld(card: String) throws -> Bool { false }
     public func cachedCard(_ number: String, programme: LoyaltyProgramme, now: Timestamp) throws -> CardLookup {
         try lookupCard(number, programme: programme, now: now)
     }

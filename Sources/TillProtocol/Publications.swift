@@ -118,9 +118,14 @@ public struct CardChange: Codable, Sendable, Equatable {
     public var tierCode: String?
     /// The member's personal details were erased: the till forgets them too.
     public var erased: Bool?
+    /// The card's points are held (true: no till lets them be spent; the card still earns) or
+    /// released (false); nil: unchanged.
+    public var redemptionHold: Bool?
 
     public init(number: String, status: String, replacedBy: String? = nil, customerID: String? = nil, firstName: String? = nil,
-                lastName: String? = nil, balance: Int64? = nil, qualifying: Int64? = nil, tierCode: String? = nil, erased: Bool? = nil) {
+                lastName: String? = nil, balance: Int64? = nil, qualifying: Int64? = nil, tierCode: String? = nil, erased: Bool? = nil,
+                redemptionHold: Bool? = nil) {
+        self.redemptionHold = redemptionHold
         self.number = number
         self.status = status
         self.replacedBy = replacedBy

@@ -81,6 +81,7 @@ extension TillDatabase: LoyaltyDirectory {
             priorPurchases: try priorPurchases(card: number, programme: programme, now: now))
         if soon > 0 { customer.expiringSoon = Points(soon); customer.expiringBy = by }
         customer.offers = offers
+        customer.redemptionsHeld = (row["redemption_hold"] as Int64? ?? 0) != 0
         return .member(customer)
     }
 

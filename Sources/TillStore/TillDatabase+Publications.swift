@@ -65,6 +65,24 @@ extension TillDatabase {
 
     /// Applies every received publication in version order, all in one transaction (a sale never
     /// sees half an update). A publication that cannot be applied is skipped with its reason.
+    /// Whether head office holds a card's points as this till knows it now: its card, then the
+    /// cards publications received and not applied yet (they apply between sales; a hold must
+    /// stop a redemption in the sale already open), the last one saying so winning.
+    public func redemptionsHeld(card number: String) throws(TillStoreError) -> Bool {
+        try run("read the card's hold") {
+            try pool.read { db in
+                var held = (try Int64.fetchOne(db, sql: "SELECT redemption_hold FROM card WHERE number = ?", arguments: [number]) ?? 0) != 0
+                for payload in try String.fetchAll(db, sql: """
+                    SELECT payload FROM publication WHERE applied_at IS NULL AND kind = 'cards' ORDER BY effective_at, version
+                    """) {
+                    guard let p = try? JSONDecoder().decode(Publication.self, from: Data(payload.utf8)) else { continue }
+                    for c in p.cards ?? [] where c.number == number { if let h = c.redemptionHold { held = h } }
+                }
+                return held
+            }
+        }
+    }
+
     public func applyPendingPublications(at time: Timestamp) throws(TillStoreError) -> [AppliedPublication] {
         try run("apply head office's publications") {
             try pool.write { db -> [AppliedPublication] in
@@ -175,6 +193,9 @@ extension TillDatabase {
             ON CONFLICT(number) DO UPDATE SET status = excluded.status, replaced_by = excluded.replaced_by,
                 customer_id = COALESCE(excluded.customer_id, card.customer_id)
             """, arguments: [change.number, change.customerID, change.status, change.replacedBy])
+        if let held = change.redemptionHold {
+            try db.execute(sql: "UPDATE card SET redemption_hold = ? WHERE number = ?", arguments: [held, change.number])
+        }
         if let balance = change.balance {
             try db.execute(sql: "UPDATE card SET confirmed_balance = ?, confirmed_at = ?, qualifying = ?, tier_code = ? WHERE number = ?",
                            arguments: [balance, time, change.qualifying ?? 0, change.tierCode, change.number])

@@ -443,6 +443,10 @@ extension TillDatabase {
                 CREATE INDEX loyalty_movement_rule ON loyalty_movement (rule) WHERE rule LIKE 'offer:%';
                 """)
         }
+        m.registerMigration("v16-redemption-hold") { db in
+            // Head office held the card's points (a cards publication): none may be spent here.
+            try db.execute(sql: "ALTER TABLE card ADD COLUMN redemption_hold INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 

@@ -42,6 +42,8 @@ public final class OnlineLoyaltyDirectory: LoyaltyDirectory, Sendable {
         try database.lookupCard(number, programme: programme, now: now)
     }
 
+    public func redemptionsHeld(card: String) throws -> Bool { try database.redemptionsHeld(card: card) }
+
     /// Waits until every card asked about so far has been asked of head office; false if that
     /// took longer than `timeoutMilliseconds`.
     public func settle(timeoutMilliseconds: Int = 5_000) -> Bool { refresher.settle(timeoutMilliseconds: timeoutMilliseconds) }

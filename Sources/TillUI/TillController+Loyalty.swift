@@ -96,7 +96,8 @@ extension TillController {
         do {
             guard case .member(let fresh) = try directory.cachedCard(current.cardNumber, programme: programme, now: env.now()) else { return }
             guard fresh.balance != current.balance || fresh.tierCode != current.tierCode || fresh.provisional != current.provisional
-                    || fresh.qualifying != current.qualifying || fresh.expiringSoon != current.expiringSoon || fresh.offers != current.offers else { return }
+                    || fresh.qualifying != current.qualifying || fresh.expiringSoon != current.expiringSoon || fresh.offers != current.offers
+                    || fresh.redemptionsHeld != current.redemptionsHeld else { return }
             try apply(.identifyCustomer(customer: fresh))
             applyMemberDiscounts()
             if let withDue = onScreen {
@@ -182,6 +183,12 @@ extension TillController {
         guard let basket, !basket.activeLines.isEmpty else { return fail(SaleError.noLines.description) }
         guard let c = basket.customer else { return fail(SaleError.noCustomer.description) }
         guard let programme else { return fail(Self.noProgramme) }
+        // The hold as this till knows it now (it may have arrived since the card was scanned).
+        if c.redemptionsHeld || (try? env.loyalty?.redemptionsHeld(card: c.cardNumber)) == true {
+            entry.clear()
+            selling.pointsOffer = nil
+            return fail("Points cannot be used on this card today: please ask the customer to contact us. Take the payment by cash or card")
+        }
         let text = input
         entry.clear()
         let offer = selling.pointsOffer

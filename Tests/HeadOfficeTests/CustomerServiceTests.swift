@@ -122,7 +122,7 @@ struct CustomerServiceTests {
         try database.write { c in
             try c.execute("DROP TABLE customer_search", [])
             try c.execute("DROP TABLE member_cards", [])
-            // Schemas 10 to 23 undone too (they come after, and run again).
+            // Schemas 10 to 24 undone too (they come after, and run again).
             for index in ["ledger_created", "sales_unrolled", "refunds_store_time", "registrations_sale", "cards_customer"] { try c.execute("DROP INDEX \(index)", []) }
             for table in ["cashier_days", "store_hours", "basket_days", "expiry_notices", "card_days", "card_items", "member_rfm", "segments", "campaigns",
                           "campaign_members", "member_offers", "programme_months", "event_types", "member_events", "feedback"] { try c.execute("DROP TABLE \(table)", []) }
@@ -137,6 +137,7 @@ struct CustomerServiceTests {
                 try c.execute("DROP TABLE \(table)", [])
             }
             try c.execute("ALTER TABLE cards DROP COLUMN replaced_by", [])
+            try c.execute("ALTER TABLE cards DROP COLUMN redemption_hold", [])
             try c.execute("ALTER TABLE customers DROP COLUMN merged_into", [])
             try c.execute("ALTER TABLE customers DROP COLUMN erased_at", [])
             try c.execute("DELETE FROM schema_version WHERE version >= 9", [])

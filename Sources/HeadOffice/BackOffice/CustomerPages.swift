@@ -89,6 +89,8 @@ extension HeadOfficeServer {
         "approved": "The adjustment was approved and is on the ledger.", "refused": "The adjustment was refused: nothing changed.",
         "blocked": "The card is blocked: the tills refuse it within seconds.", "active": "The card is active again.",
         "lost": "The card is reported lost: the tills refuse it within seconds.",
+        "hold": "The card's points are held: no till lets them be spent from within seconds; the card still earns.",
+        "release": "The card's points can be spent again.",
         "replaced": "The new card carries the balance and tier: the old card is refused at every till within seconds.",
         "merged": "The other member was merged into this one.", "consent": "The consent was recorded.",
         "erased": "The member's personal details were erased; the ledger keeps its movements.",
@@ -208,6 +210,10 @@ extension HeadOfficeServer {
             return (member, f.decision == "approve" ? "approved" : "refused")
         case "card":
             let status = f.status ?? ""
+            if status == "hold" || status == "release" {
+                try store.setRedemptionHold(card, held: status == "hold", by: user, reason: try reason(), note: note)
+                return (id, status)
+            }
             try store.setCardStatus(card, to: status, by: user, reason: try reason(), note: note)
             return (id, status)
         case "replace":
@@ -257,7 +263,7 @@ extension HeadOfficeServer {
             phone: s.phone, email: s.email, postcode: s.postcode, birthDate: p.birthDate, consent: p.marketingConsent ? "agreed" : "not agreed",
             registeredAt: p.registeredAt, registeredStore: p.registeredStore, balance: s.balance, cardCount: p.cards.count,
             cards: p.cards.map {
-                .init(number: $0.number, status: $0.status, tier: $0.tierCode ?? "", balance: $0.balance)
+                .init(number: $0.number, status: $0.status + ($0.pointsHeld ? ", points held" : ""), tier: $0.tierCode ?? "", balance: $0.balance)
             },
             anyPurchases: !p.purchases.isEmpty,
             purchases: p.purchases.map {

@@ -24,6 +24,8 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
     /// The member's personal offers this till knows, with the uses left of each (head office's
     /// figure less this till's own uses).
     public var offers: [PersonalOffer] = []
+    /// Head office holds this card's points: none may be spent (the card still earns).
+    public var redemptionsHeld = false
 
     public init(
         cardNumber: String, customerID: String?, name: String, tierCode: String?, tierName: String?, balance: Points,
@@ -45,12 +47,12 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case cardNumber, customerID, name, tierCode, tierName, balance, qualifying, offlineLeft, provisional, priorPurchases, registration
-        case expiringSoon, expiringBy, offers
+        case expiringSoon, expiringBy, offers, redemptionsHeld
     }
 
     /// Reads a customer as an open sale's journal keeps it. Fields added since a till version
     /// (the offers, v15) may be missing from a sale journalled before it: they read as none, so
-    /// a sale open across an upgrade is rebuilt, not lost.
+    /// a sale open across an upgrade is rebuilt, not lost (the hold, v16, likewise).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         cardNumber = try c.decode(String.self, forKey: .cardNumber)
@@ -67,6 +69,7 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
         expiringSoon = try c.decodeIfPresent(Points.self, forKey: .expiringSoon)
         expiringBy = try c.decodeIfPresent(Int64.self, forKey: .expiringBy)
         offers = try c.decodeIfPresent([PersonalOffer].self, forKey: .offers) ?? []
+        redemptionsHeld = try c.decodeIfPresent(Bool.self, forKey: .redemptionsHeld) ?? false
     }
 }
 
