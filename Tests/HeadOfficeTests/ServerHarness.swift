@@ -18,24 +18,24 @@ final class RunningServer: Sendable {
         logger.logLevel = .critical
         let server = HeadOfficeServer(store: store, options: options, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        // On threads of its own: the suite's other tests block the shared concurrency pool, and a
-        // starved server would make these tests fail for the wrong reason.
-        task = Task(executorPreference: ServerThreads.shared) { try await server.run { continuation.yield($0) } }
+        // On threads of its own (each server its own): the suite's other tests block the shared
+        // concurrency pool, and a starved server would make these tests fail for the wrong reason.
+        task = Task(executorPreference: ThreadTaskExecutor(threads: 2, name: "test-server")) { try await server.run { continuation.yield($0) } }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw SpawnError(message: "head office did not start") }
         self.port = port
         scheme = options.tlsCertificate == nil ? "http" : "https"
     }
 
+    /// Cancels the server from a thread of its own. Cancelling a service group can, rarely, take
+    /// the runtime's locks in the opposite order to a task finishing at the same moment (seen
+    /// once: the canceller, inside AsyncAlgorithms' merge, and the server's threads each waiting
+    /// for the other); that must never stall the concurrency pool or another test's server.
     func stop() async {
-        task.cancel()
+        let task = self.task
+        Thread { task.cancel() }.start()
         _ = await task.result
     }
-}
-
-/// Dedicated threads for the in-process server.
-enum ServerThreads {
-    static let shared = ThreadTaskExecutor(threads: 4, name: "test-server")
 }
 
 /// Runs blocking work (libcurl, SQLite) on a thread of its own, never on the concurrency pool
