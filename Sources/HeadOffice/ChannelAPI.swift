@@ -36,9 +36,8 @@ extension HeadOfficeServer {
         // Custom events (a review posted, the app installed…), signed with the channel's key.
         channel.post("events") { request, _ -> Response in
             await channelCall(request) { ch, body in
-                let bytes = Array(body.readableBytesView)
-                let signature = request.headers[HTTPField.Name("Channel-Signature")!]
-                try await work.run { [store] in try store.checkEventSignature(signature, body: bytes, channel: ch, at: HeadOfficeStore.now()) }
+                try HeadOfficeStore.checkEventSignature(request.headers[HTTPField.Name("Channel-Signature")!], body: body.readableBytesView, channel: ch,
+                                                        at: HeadOfficeStore.now())
                 let r = try Self.decode(EventsRequest.self, body)
                 return try await work.run { [store] in try store.channelEvents(r, channel: ch) }
             }

@@ -19,6 +19,9 @@ public struct SalesChannel: Sendable, Equatable {
     public var scopes: Set<ChannelScope>
     public var createdAt: Int64
     public var revokedAt: Int64?
+    /// The hex SHA-256 of its key, as head office keeps it (what its events are signed with);
+    /// set when the key authenticated it.
+    var keyHash = ""
 }
 
 /// Why a channel's request was refused: an HTTP status and a sentence saying what to do.
@@ -158,13 +161,18 @@ extension HeadOfficeStore {
         let parts = key.split(separator: ".", maxSplits: 2)
         guard parts.count == 3, parts[1].count <= 40 else { throw ChannelRefusal(401, "The channel key is not one head office issued") }
         let row = try database.read { c in try c.queryOne("SELECT * FROM channels WHERE name = ?", [.text(String(parts[1]))]) }
-        let expected = Array((row?.text("key_hash") ?? "").utf8), given = Array(Self.sha256(key).utf8)
-        guard let row, expected.count == given.count, zip(expected, given).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
+        guard let row, Self.sameInConstantTime(row.text("key_hash"), Self.sha256(key)) else {
             throw ChannelRefusal(401, "The channel key is not one head office issued")
         }
         guard row["revoked_at"].int == nil else { throw ChannelRefusal(401, "Channel \(parts[1])'s key was revoked: ask head office for a new one") }
         return SalesChannel(name: row.text("name"), scopes: Set(row.text("scopes").split(separator: ",").compactMap { ChannelScope(rawValue: String($0)) }),
-                       createdAt: row.int("created_at"), revokedAt: nil)
+                            createdAt: row.int("created_at"), revokedAt: nil, keyHash: row.text("key_hash"))
+    }
+
+    /// Whether two secrets (hex digests) are equal, in a time that does not depend on where they differ.
+    static func sameInConstantTime(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        return x.count == y.count && zip(x, y).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0
     }
 
     // MARK: - Reading
