@@ -57,12 +57,17 @@ extension HeadOfficeServer {
 
     func trackingPage(_ status: HTTPResponse.Status, _ title: String, _ text: String, form: String? = nil) -> Response {
         let button = form.map { "<form method=\"post\" action=\"\($0.htmlEscaped)\"><button type=\"submit\" id=\"unsubscribe\">Stop the e-mails</button></form>" } ?? ""
-        let body = """
+        return plainPage(status, title, "<p>\(text.htmlEscaped)</p>" + button)
+    }
+
+    /// A page a member reaches from an e-mail or a receipt: phone-sized, no script, no session;
+    /// `content` is HTML already escaped.
+    func plainPage(_ status: HTTPResponse.Status, _ title: String, _ content: String) -> Response {
+        html(status, """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title.htmlEscaped)</title></head><body style="font-family:sans-serif;max-width:36em;margin:3em auto;padding:0 1em">
-            <h1>\(title.htmlEscaped)</h1><p>\(text.htmlEscaped)</p>\(button)</body></html>
-            """
-        return html(status, body)
+            <h1>\(title.htmlEscaped)</h1>\(content)</body></html>
+            """)
     }
 }
 

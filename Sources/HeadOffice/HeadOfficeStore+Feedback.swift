@@ -84,10 +84,11 @@ extension HeadOfficeStore {
     /// on the sale's card if it is still active.
     public func submitFeedback(saleID: String, nps: Int64, comment: String, at time: Int64 = HeadOfficeStore.now()) throws -> FeedbackOutcome {
         guard (0...10).contains(nps) else { throw ChannelRefusal(422, "Choose a score from 0 to 10") }
-        let text = comment.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.count <= Self.maxFeedbackComment else {
-            throw ChannelRefusal(422, "The comment is \(text.count) characters long: keep it to \(Self.maxFeedbackComment)")
+        // Counted as the API document counts it (code points), before trimming.
+        guard comment.unicodeScalars.count <= Self.maxFeedbackComment else {
+            throw ChannelRefusal(422, "The comment is \(comment.unicodeScalars.count) characters long: keep it to \(Self.maxFeedbackComment)")
         }
+        let text = comment.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let sale = try surveySale(saleID) else { throw ChannelRefusal(404, "We have no member's receipt with this code") }
         let settings = try feedbackSettings()
         return try database.write { c in

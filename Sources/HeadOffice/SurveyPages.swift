@@ -64,11 +64,6 @@ extension HeadOfficeServer {
     }
 
     func surveyPage(_ status: HTTPResponse.Status, _ title: String, _ text: String?, html extra: String = "") -> Response {
-        let body = """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(title.htmlEscaped)</title></head><body style="font-family:sans-serif;max-width:36em;margin:3em auto;padding:0 1em">
-            <h1>\(title.htmlEscaped)</h1>\(text.map { "<p id=\"message\">\($0.htmlEscaped)</p>" } ?? "")\(extra)</body></html>
-            """
-        return html(status, body)
+        plainPage(status, title, (text.map { "<p id=\"message\">\($0.htmlEscaped)</p>" } ?? "") + extra)
     }
 }
