@@ -5,8 +5,8 @@ import TillCore
 import TillProtocol
 
 /// Runs the programme's cashback when its schedule says a period is due (checked a few seconds
-/// after start, then every minute): the period that last ended, once; its point expiry and the
-/// members' RFM scores once a day (UTC).
+/// after start, then every minute): the period that last ended, once; its point expiry, the
+/// members' RFM scores and the cross-sell suggestions once a day (UTC).
 struct CashbackScheduler: Service {
     let store: HeadOfficeStore
     let work: BlockingWork
@@ -79,6 +79,12 @@ struct CashbackScheduler: Service {
                 }
                 if let rfm = try await work.run({ [store] in try store.computeDueRFM() }) {
                     logger.info("members' RFM scores computed", metadata: ["members": "\(rfm.members)"])
+                }
+                if let runs = try await work.run({ [store] in try store.mineDueSuggestions() }) {
+                    for r in runs {
+                        logger.info("cross-sell suggestions mined", metadata: ["scope": "\(r.scope)", "baskets": "\(r.baskets)", "ms": "\(r.miningMS)",
+                                                                             "published": "\(r.version.map(String.init) ?? "unchanged")"])
+                    }
                 }
                 if let mail {
                     let sent = try await mailing.run { [store] in try Self.sendStatements(store, mail: mail) }

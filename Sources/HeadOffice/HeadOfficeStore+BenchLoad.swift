@@ -105,3 +105,17 @@ extension HeadOfficeStore {
         if pg { try database.write { c in try c.execute("CHECKPOINT", []) } }
     }
 }
+
+extension HeadOfficeStore {
+    /// For `till-bench engagement`: baskets (day, store, SKUs) written straight into the table the
+    /// roll-up fills from the sales, for the cross-sell mining.
+    public func loadSyntheticBaskets(_ baskets: [(day: Int64, store: String, skus: [String])]) throws {
+        for start in stride(from: 0, to: baskets.count, by: 100_000) {
+            let chunk = baskets[start..<min(baskets.count, start + 100_000)]
+            try database.write { c in
+                try Self.insertRows(c, "INSERT INTO baskets (day, store_id, skus)",
+                                    chunk.map { [.int($0.day), .text($0.store), .text($0.skus.map(Self.escapeCategory).joined(separator: ";"))] })
+            }
+        }
+    }
+}

@@ -43,21 +43,32 @@ extension HeadOfficeStore {
     public static let maxFeedbackComment = 1_000
 
     public func feedbackSettings() throws -> FeedbackSettings {
+        let d = FeedbackSettings(), saved = try wholeOptions(["feedback_points", "feedback_days"])
+        return FeedbackSettings(points: saved["feedback_points"] ?? d.points, days: saved["feedback_days"] ?? d.days)
+    }
+
+    /// The settings kept as whole numbers in `options` that are set, by name.
+    func wholeOptions(_ names: [String]) throws -> [String: Int64] {
         try database.read { c in
-            let value = { (name: String) in (try c.queryOne("SELECT value FROM options WHERE name = ?", [.text(name)])?.text("value")).flatMap { Int64($0) } }
-            let d = FeedbackSettings()
-            return FeedbackSettings(points: try value("feedback_points") ?? d.points, days: try value("feedback_days") ?? d.days)
+            var out: [String: Int64] = [:]
+            for name in names { out[name] = (try c.queryOne("SELECT value FROM options WHERE name = ?", [.text(name)])?.text("value")).flatMap { Int64($0) } }
+            return out
+        }
+    }
+
+    /// Keeps settings as whole numbers in `options`, together.
+    func saveWholeOptions(_ values: KeyValuePairs<String, Int64>) throws {
+        try database.write { c in
+            for (name, value) in values {
+                try c.execute("INSERT INTO options (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [.text(name), .text(String(value))])
+            }
         }
     }
 
     public func saveFeedbackSettings(_ s: FeedbackSettings) throws {
         guard (0...100_000).contains(s.points) else { throw ChannelRefusal(422, "A survey earns 0 to 100,000 points (got \(s.points))") }
         guard (1...365).contains(s.days) else { throw ChannelRefusal(422, "A survey earns points when answered within 1 to 365 days of the sale (got \(s.days))") }
-        try database.write { c in
-            for (name, value) in [("feedback_points", s.points), ("feedback_days", s.days)] {
-                try c.execute("INSERT INTO options (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [.text(name), .text(String(value))])
-            }
-        }
+        try saveWholeOptions(["feedback_points": s.points, "feedback_days": s.days])
     }
 
     /// A sale's id as a survey link carries it: a UUID, in lower case.

@@ -43,7 +43,7 @@ extension HeadOfficeStore {
         struct CardDay: Hashable { var card: String, day: Int64 }
         struct CardItem: Hashable { var item: String, day: Int64, card: String }
         var cashiers: [CashierKey: [Int64]] = [:], hours: [HourKey: [Int64]] = [:], baskets: [BasketKey: [Int64]] = [:]
-        var cardDays: [CardDay: [Int64]] = [:], cardItems: Set<CardItem> = []
+        var cardDays: [CardDay: [Int64]] = [:], cardItems: Set<CardItem> = [], basketRows: [[SQLValue]] = []
         func add(_ a: inout [Int64], _ b: [Int64]) { for i in b.indices { a[i] = a[i].addingClamped(b[i]) } }
         for r in rows {
             let ms = r.int("completed_ms"), day = ms / 86_400_000, store = r.text("store_id")
@@ -53,6 +53,7 @@ extension HeadOfficeStore {
             ])
             add(&hours[HourKey(day: day, store: store, hour: ms / 3_600_000 % 24), default: [0, 0]], [1, r.int("total")])
             let member: Int64 = r["card_number"].text == nil ? 0 : 1
+            if !r.text("skus").isEmpty { basketRows.append([.int(day), .text(store), .text(r.text("skus"))]) }
             for part in r.text("categories").split(separator: ";") {
                 guard let eq = part.lastIndex(of: "="), let net = Int64(part[part.index(after: eq)...]) else { continue }
                 let category = unescapeCategory(part[..<eq])
@@ -84,6 +85,7 @@ extension HeadOfficeStore {
                        suffix: """
             ON CONFLICT (day, card_number) DO UPDATE SET visits = card_days.visits + excluded.visits, spend = card_days.spend + excluded.spend
             """)
+        try insertRows(c, "INSERT INTO baskets (day, store_id, skus)", basketRows)
         try insertRows(c, "INSERT INTO card_items (day, item, card_number)",
                        cardItems.sorted { ($0.day, $0.item, $0.card) < ($1.day, $1.item, $1.card) }.map { [.int($0.day), .text($0.item), .text($0.card)] },
                        suffix: "ON CONFLICT DO NOTHING")

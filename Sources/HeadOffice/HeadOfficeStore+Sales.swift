@@ -30,17 +30,17 @@ extension HeadOfficeStore {
     /// A sale's figures for the reports, from its document (already checked within its bounds;
     /// sums are saturating, never trapping): the cashier, lines sold, lines voided, prices
     /// overridden, discounts given, how long it took, what was tendered by kind, and the net of
-    /// its lines by category (`category=net;…`, `%`, `;` and `=` escaped), and for a member's
-    /// sale the SKUs it sold (`sku;…`, escaped alike, at most 200) for the segments' "bought".
+    /// its lines by category (`category=net;…`, `%`, `;` and `=` escaped), and the SKUs it sold
+    /// (`sku;…`, escaped alike, at most 200) for the segments' "bought" and the baskets mined for
+    /// cross-sell suggestions.
     static func reportFigures(_ doc: SaleDocument, _ sale: CompletedSale) -> [SQLValue] {
         var items: Int64 = 0, voids: Int64 = 0, overrides: Int64 = 0, discounts: Int64 = 0
         var byCategory: [String: Int64] = [:]
         var skus: Set<String> = []
-        let member = doc.loyalty != nil
         for l in doc.lines {
             if l.voided { voids += 1; continue }
             items += 1
-            if member, skus.count < 200 { skus.insert(l.sku) }
+            if skus.count < 200 { skus.insert(l.sku) }
             if l.priceOverride != nil { overrides += 1 }
             discounts = discounts.addingClamped(l.lineDiscount.addingClamped(l.saleDiscountShare))
             byCategory[l.category, default: 0] = byCategory[l.category, default: 0].addingClamped(l.net)

@@ -62,6 +62,8 @@ extension HeadOfficeStore {
             p.cards = cards
         case .offers:
             throw PublicationError("Offers reach the tills when their campaign starts: create a campaign with an offer")
+        case .suggestions:
+            throw PublicationError("Suggestions reach the tills from their nightly mining: run headoffice suggestions mine to mine them now")
         }
         try checkScope(scope)
         p.version = try database.write { c in try insertPublication(p, c) }

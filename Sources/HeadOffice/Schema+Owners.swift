@@ -428,51 +428,5 @@ extension Schema {
         ALTER TABLE member_offers ADD COLUMN activation_published BIGINT NOT NULL DEFAULT 0;
         CREATE INDEX member_offers_activation ON member_offers (activation_published, activated_at)
         """,
-        // 22: custom events (issue 18): the marketer's event types, and each event a channel
-        // reported that earned points (once per channel and event id).
-        """
-        CREATE TABLE event_types (
-            code TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            points BIGINT NOT NULL,
-            per_day BIGINT NOT NULL,
-            per_month BIGINT NOT NULL,
-            active BIGINT NOT NULL DEFAULT 1,
-            updated_by TEXT NOT NULL,
-            updated_at BIGINT NOT NULL
-        );
-        CREATE TABLE member_events (
-            channel TEXT NOT NULL,
-            event_id TEXT NOT NULL,
-            code TEXT NOT NULL,
-            card_number TEXT NOT NULL,
-            customer_id TEXT NOT NULL,
-            points BIGINT NOT NULL,
-            occurred_at BIGINT NOT NULL,
-            received_at BIGINT NOT NULL,
-            PRIMARY KEY (channel, event_id)
-        );
-        CREATE INDEX member_events_member ON member_events (customer_id, code, occurred_at);
-        CREATE INDEX member_events_code ON member_events (code, received_at)
-        """,
-        // 23: feedback (issue 18): a member's answer to their receipt's survey, once per sale.
-        """
-        CREATE TABLE feedback (
-            sale_id TEXT PRIMARY KEY,
-            store_id TEXT NOT NULL,
-            card_number TEXT NOT NULL,
-            customer_id TEXT,
-            nps BIGINT NOT NULL,
-            comment TEXT NOT NULL,
-            points BIGINT NOT NULL,
-            created_at BIGINT NOT NULL
-        );
-        CREATE INDEX feedback_store ON feedback (store_id, created_at);
-        CREATE INDEX feedback_created ON feedback (created_at)
-        """,
-        // 24: a hold on a card's redemptions (issue 19): since when (epoch ms), none when NULL.
-        """
-        ALTER TABLE cards ADD COLUMN redemption_hold BIGINT
-        """,
     ]
 }

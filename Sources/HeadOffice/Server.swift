@@ -141,6 +141,7 @@ public struct HeadOfficeServer: Sendable {
         ("/member/details", [.post]), ("/member/consent", [.post]), ("/member/lost", [.post]), ("/member/logout", [.post]), ("/member/offer", [.post]),
         ("/member/card.svg", [.get]), ("/member/receipt.svg", [.get]),
         ("/e/o/*", [.get]), ("/e/c/*", [.get]), ("/e/u/*", [.get, .post]), ("/s/*", [.get, .post]), ("/feedback", [.get]), ("/events/feedback", [.post]),
+        ("/suggestions", [.get, .post]), ("/suggestions/mine", [.post]),
     ] + ["details", "adjust", "adjustment", "card", "replace", "merge", "consent", "erase"].map { ("/customer/" + $0, [.post]) }
 
     func router() -> Router<HeadOfficeContext> {

@@ -3,6 +3,7 @@ import Foundation
 import TillApp
 import TillCore
 import TillDemo
+import TillProtocol
 import TillStore
 import TillUI
 
@@ -11,7 +12,7 @@ import TillUI
 struct BasketScenario: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "basket",
-        abstract: "Line add and durable sale commit on an 80,000-item catalog; till start to sign-on.")
+        abstract: "Line add (with its cross-sell suggestion line) and durable sale commit on an 80,000-item catalog; till start to sign-on.")
 
     @Option(help: "Catalog size.") var items = DemoCatalog.defaultSize
     @Option(help: "Sales to ring up.") var sales = 200
@@ -31,6 +32,14 @@ struct BasketScenario: ParsableCommand {
         try db.installDemo(products: products, staff: DemoCatalog.staff)
         let setup = Date().timeIntervalSince(setupStart)
         let barcodes = products.compactMap(\.barcodes.first)
+        // Head office's cross-sell suggestions for every item (three each), so that each line added
+        // also finds the item's suggestion line, as a till with them does.
+        let suggestions = SuggestionSet(minedAt: 0, baskets: 1_000_000, items: products.indices.map { i in
+            SuggestionSet.Item(sku: products[i].sku, also: (1...3).map { products[(i + $0 * 7) % products.count].sku })
+        })
+        try db.receive([Publication(version: 1, kind: .suggestions, scope: .chain, createdBy: "bench", note: "", createdAt: 0, effectiveAt: 0,
+                                    suggestions: suggestions)], at: 0)
+        _ = try db.applyPendingPublications(at: 0)
 
         let till = try makeTill(config: config, database: db).controller
         for c in DemoCatalog.cashier.number { till.handle(.key(.char(c))) }

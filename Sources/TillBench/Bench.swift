@@ -45,6 +45,7 @@ func jsonLine(_ pairs: [(String, Any)]) -> String {
         let value: String
         switch v {
         case let s as String: value = "\"\(s)\""
+        case is NSNull: value = "null"
         case let d as Double: value = fixed(d, 3)
         default: value = "\(v)"
         }

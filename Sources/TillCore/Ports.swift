@@ -7,6 +7,12 @@ public protocol ProductCatalog: Sendable {
     /// Products whose description or category holds every word of `text` (the start of a word,
     /// any order, any case), by description: one page, and how many match in all.
     func searchProducts(_ text: String, limit: Int, offset: Int) throws -> (products: [Product], total: Int)
+    /// What customers who buy the item also buy (head office's cross-sell suggestions), best first.
+    func suggestions(for sku: String) throws -> [Product]
+}
+
+extension ProductCatalog {
+    public func suggestions(for sku: String) throws -> [Product] { [] }
 }
 
 /// Checks who may sign on.

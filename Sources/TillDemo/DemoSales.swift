@@ -16,6 +16,11 @@ public struct DemoSales: Sendable {
     public var variety = false
     /// Unissued cards to give new members during sales (with `variety`, one sale in 25 until they run out).
     public var cardsToIssue: [String] = []
+    /// Items that bring another into the basket (a planted association, for the cross-sell mining's
+    /// tests): a sale with the item also has its companion `percent` times in a hundred.
+    public var companions: [String: (sku: String, percent: UInt64)] = [:]
+    /// Time between one sale and the next (milliseconds).
+    public var step: Int64 = 60_000
     var rng: SplitMix64
     var clock: Int64
     let products = DemoCatalog.featured.filter { !$0.soldByWeight }
@@ -51,7 +56,7 @@ public struct DemoSales: Sendable {
     public mutating func next(
         redeem: Bool, lookup: (String, Timestamp) throws -> SaleCustomer?
     ) throws -> (OpenSale, LoyaltyOutcome?, Timestamp) {
-        clock += 60_000
+        clock += step
         let cashier = variety ? cashiers[Int(rng.next() % UInt64(max(1, cashiers.count)))] : cashiers.first ?? DemoCatalog.cashier
         let started = variety ? clock - 5_000 - Int64(rng.next() % 85_000) : clock
         var sale = OpenSale(id: SaleID.make(at: clock), startedAt: started, cashier: cashier, currency: till.currency)
@@ -61,6 +66,13 @@ public struct DemoSales: Sendable {
                 sku: p.sku, description: p.description, category: p.category, taxCode: p.taxCode,
                 taxBasisPoints: standardTaxRates[p.taxCode]?.basisPoints ?? 0, unitPrice: p.unitPrice,
                 quantity: .units(1 + Int64(rng.next() % 3)), code: p.barcodes.first ?? p.plu)))
+        }
+        for line in sale.basket.lines {
+            guard let (sku, percent) = companions[line.item.sku], rng.next() % 100 < percent, let p = products.first(where: { $0.sku == sku }),
+                  !sale.basket.lines.contains(where: { $0.item.sku == sku }) else { continue }
+            sale = try sale.trying(.addLine(item: LineItem(
+                sku: p.sku, description: p.description, category: p.category, taxCode: p.taxCode,
+                taxBasisPoints: standardTaxRates[p.taxCode]?.basisPoints ?? 0, unitPrice: p.unitPrice, quantity: .units(1), code: p.barcodes.first ?? p.plu)))
         }
         if variety {
             let lines = sale.basket.lines.count

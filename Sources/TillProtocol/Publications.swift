@@ -45,6 +45,32 @@ public enum PublicationKind: String, Codable, Sendable, CaseIterable {
     /// Members' personal offers (a campaign's, `offers`): new ones, or a member's uses of one
     /// set to none left. Never rolled back.
     case offers
+    /// Cross-sell suggestions mined from the chain's baskets (`suggestions`): the whole set for
+    /// the chain or a store group, replacing the one before.
+    case suggestions
+}
+
+/// What the tills suggest after an item is rung: for each item, the items bought with it most
+/// often beyond chance, best first (head office's nightly mining of the baskets).
+public struct SuggestionSet: Codable, Sendable, Equatable {
+    public struct Item: Codable, Sendable, Equatable {
+        public var sku: String
+        /// At most three items, best first.
+        public var also: [String]
+        public init(sku: String, also: [String]) {
+            self.sku = sku
+            self.also = also
+        }
+    }
+    /// When they were mined (epoch milliseconds), and from how many baskets.
+    public var minedAt: Int64
+    public var baskets: Int64
+    public var items: [Item]
+    public init(minedAt: Int64, baskets: Int64, items: [Item]) {
+        self.minedAt = minedAt
+        self.baskets = baskets
+        self.items = items
+    }
 }
 
 /// A campaign's offer as the tills apply it (TillCore's `PersonalOffer` in protocol form).
@@ -198,10 +224,12 @@ public struct Publication: Codable, Sendable, Equatable {
     public var settings: TerminalSettings?
     public var cards: [CardChange]?
     public var offers: OfferChanges?
+    public var suggestions: SuggestionSet?
 
     public init(version: Int64, kind: PublicationKind, scope: PublicationScope, createdBy: String, note: String, createdAt: Int64,
                 effectiveAt: Int64, programme: String? = nil, prices: [PriceChange]? = nil, settings: TerminalSettings? = nil,
-                cards: [CardChange]? = nil, offers: OfferChanges? = nil) {
+                cards: [CardChange]? = nil, offers: OfferChanges? = nil, suggestions: SuggestionSet? = nil) {
+        self.suggestions = suggestions
         self.offers = offers
         self.version = version
         self.kind = kind

@@ -42,6 +42,18 @@ extension TillDatabase: ProductCatalog {
         }
     }
 
+    /// Head office's suggestions for an item, best first, as products (those not sold here left out).
+    public func suggestions(for sku: String) throws -> [Product] {
+        try run("look up suggestions for \(sku)") {
+            try pool.read { db in
+                let stmt = try db.cachedStatement(sql: """
+                    SELECT p.*, \(Self.codesColumn) FROM suggestion s JOIN product p ON p.sku = s.also WHERE s.sku = ? ORDER BY s.rank
+                    """)
+                return try Row.fetchAll(stmt, arguments: [sku]).map(Self.product(from:))
+            }
+        }
+    }
+
     /// The product search's index made again from the catalog: after every import, in the
     /// import's transaction (a rebuild is much faster than keeping it row by row).
     static func rebuildProductSearch(_ db: Database) throws {

@@ -166,7 +166,26 @@ extension TillDatabase {
             for m in changes.members { try upsert.execute(arguments: [m.customerID, m.offer, max(0, m.uses)]) }
             let names = changes.definitions.map(\.name).joined(separator: ", ")
             return "Offers\(names.isEmpty ? "" : " " + names): \(changes.members.count) members"
+        case .suggestions:
+            guard let set = p.suggestions else { throw PublicationProblem(description: "no suggestions") }
+            return try applySuggestions(set, scope: p.scope, db: db)
         }
+    }
+
+    /// A suggestions publication replaces the till's suggestions, but the chain's do not replace
+    /// a store group's (the group's baskets say more of its stores).
+    static func applySuggestions(_ set: SuggestionSet, scope: PublicationScope, db: Database) throws -> String {
+        let current = try String.fetchOne(db, sql: "SELECT scope FROM suggestion_source WHERE id = 1")
+        if scope.kind == .chain, let current, current != "chain" {
+            return "Suggestions for the chain: this till keeps those for \(current)"
+        }
+        try db.execute(sql: "DELETE FROM suggestion")
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO suggestion (sku, rank, also) VALUES (?, ?, ?)")
+        for item in set.items {
+            for (rank, also) in item.also.prefix(3).enumerated() where also != item.sku { try insert.execute(arguments: [item.sku, rank + 1, also]) }
+        }
+        try db.execute(sql: "INSERT OR REPLACE INTO suggestion_source (id, scope, mined_at) VALUES (1, ?, ?)", arguments: [scope.description, set.minedAt])
+        return "Suggestions for \(set.items.count) item\(set.items.count == 1 ? "" : "s") (\(scope))"
     }
 
     /// A card as customer service left it: its status (a till refuses all but active cards), its

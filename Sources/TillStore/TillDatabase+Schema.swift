@@ -447,6 +447,15 @@ extension TillDatabase {
             // Head office held the card's points (a cards publication): none may be spent here.
             try db.execute(sql: "ALTER TABLE card ADD COLUMN redemption_hold INTEGER NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v17-suggestions") { db in
+            // Head office's cross-sell suggestions (a suggestions publication): for each item, the
+            // items bought with it, best first; and the scope they came for (a store group's win
+            // over the chain's).
+            try db.execute(sql: """
+                CREATE TABLE suggestion (sku TEXT NOT NULL, rank INTEGER NOT NULL, also TEXT NOT NULL, PRIMARY KEY (sku, rank)) WITHOUT ROWID;
+                CREATE TABLE suggestion_source (id INTEGER PRIMARY KEY CHECK (id = 1), scope TEXT NOT NULL, mined_at INTEGER NOT NULL);
+                """)
+        }
         return m
     }
 

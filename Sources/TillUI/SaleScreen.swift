@@ -192,7 +192,13 @@ struct SaleScreen {
                 }
             }
         }
-        let top = 2, bottom = t.rows - 7
+        // The cross-sell suggestion, on the last row of the lines while the sale is being rung.
+        var bottom = t.rows - 7
+        if let s = c.suggestion, case .selling = c.mode, !c.totalled {
+            t.put(bottom, descX, s, .accent, width: t.cols - descX - 1)
+            bottom -= 1
+        }
+        let top = 2
         let visible = bottom - top + 1
         // Keep the selected line in view; otherwise show the newest lines.
         var first = max(0, rows.count - visible)

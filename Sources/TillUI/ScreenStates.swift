@@ -26,6 +26,9 @@ struct SellingState: Equatable {
     /// Points the till offered when a keyed amount could not be paid exactly in points: the points
     /// key again takes them; any other key forgets them.
     var pointsOffer: LoyaltyProgramme.PointsPayment?
+    /// What customers who buy the item last rung also buy (head office's cross-sell suggestions),
+    /// for the cashier to mention; nil when there is none not already in the sale.
+    var suggestion: String?
 }
 
 /// What a card scan said, kept while it is on screen.

@@ -102,10 +102,21 @@ extension TillController {
             }
             // A member's card scanned before the first item: the tier discount from that item on.
             if basket?.customer != nil && basket?.activeLines.count == 1 { applyMemberDiscounts() }
+            suggestion = crossSell(after: product)
         } catch {
             pendingQuantity = nil
             fail("\(error)")
         }
+    }
+
+    /// "Customers who buy X also buy: Y 3.49": the best of head office's suggestions for the item
+    /// just rung that is not in the sale yet (nil: none, or the suggestions could not be read —
+    /// they never hold up a sale).
+    func crossSell(after product: Product) -> String? {
+        guard let suggested = try? env.catalog.suggestions(for: product.sku), !suggested.isEmpty else { return nil }
+        let inSale = Set(basket?.activeLines.map(\.item.sku) ?? [])
+        guard let next = suggested.first(where: { !inSale.contains($0.sku) }) else { return nil }
+        return "Customers who buy \(product.description) also buy: \(next.description) \(currency.format(next.unitPrice))\(next.soldByWeight ? "/kg" : "")"
     }
 
     /// What the cashier is told when the scale gives no weight for `item`.

@@ -103,6 +103,11 @@ public final class TillController {
         get { selling.selectedLine }
         set { selling.selectedLine = newValue }
     }
+    /// The cross-sell line: what customers who buy the item last rung also buy.
+    public internal(set) var suggestion: String? {
+        get { selling.suggestion }
+        set { selling.suggestion = newValue }
+    }
     public internal(set) var message: Message? {
         didSet {
             messageIsFresh = message != nil

@@ -113,4 +113,14 @@ struct BenchSmokeTests {
         }
         #expect(r.stdout.contains("RFM: 3000 members scored"))
     }
+
+    @Test func engagementPrintsItsJSONLine() throws {
+        let r = try runProcess(PackagePaths.binary("till-bench"), ["engagement", "--baskets", "20000", "--items", "300"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = try #require(r.stdout.split(separator: "\n").last { $0.hasPrefix("{") })
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(json["scenario"] as? String == "engagement" && json["baskets"] as? Int == 20_000)
+        for key in ["mining_s", "hit_rate_at_3", "baseline_hit_rate_at_3"] { #expect(json[key] as? Double != nil, "missing \(key)") }
+        #expect(json["planted_found"] as? Int == json["planted"] as? Int && json["challenge_eval_us"] is NSNull)
+    }
 }

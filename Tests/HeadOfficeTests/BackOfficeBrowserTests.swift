@@ -377,6 +377,11 @@ struct BackOfficeBrowserTests {
             """)]
         let store = try ho.store()
         _ = try CampaignTests.everyone(store)
+        // A month of baskets from the demo range, pairs planted, for the Suggestions page.
+        try store.importProducts(DemoCatalog.products(count: 300))
+        var baskets = DemoBaskets(items: 200, seed: 5)
+        let today = HeadOfficeStore.now() / 86_400_000
+        try store.loadSyntheticBaskets((0..<6_000).map { (today - 29 + Int64($0 / 200), "0001", baskets.next()) })
         try ho.start()
         try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
         let r = try Self.drive(["campaigns", ho.url, Self.screenshots])
@@ -409,6 +414,17 @@ struct BackOfficeBrowserTests {
         #expect((r["feedback_refused"] as? String)?.contains("within 1 to 365 days") == true, "\(r["feedback_refused"] ?? "")")
         #expect((r["feedback_saved"] as? String)?.hasPrefix("Surveys now earn 25 points") == true && r["feedback_empty"] as? Bool == true)
         #expect(try r["feedback_query"] as? String == "bread" && store.feedbackSettings() == FeedbackSettings(points: 25, days: 10))
+        // Cross-sell suggestions with the mouse (head office may have made tonight's run by itself already, at its start).
+        #expect((r["suggest_refused"] as? String)?.contains("8 to 730 days") == true && r["suggest_kept"] as? String == "5", "\(r["suggest_refused"] ?? "")")
+        #expect((r["suggest_saved"] as? String)?.hasPrefix("Suggestions are now mined from 30 days") == true)
+        let run = try #require(try store.suggestionRuns().first)
+        #expect(run.baskets == 6_000 && run.minedBy == "anna" && run.queries > 1_000, "\(run)")
+        #expect(try store.suggestionRuns().contains { $0.version != nil })
+        #expect((r["suggest_mined"] as? String)?.hasPrefix("Mined. chain: 6000 baskets, ") == true, "\(r["suggest_mined"] ?? "")")
+        #expect((r["suggest_runs"] as? [[String]])?.first == ["chain", HeadOfficeStore.percent(run.hitBP), HeadOfficeStore.percent(run.baselineBP)],
+                "\(r["suggest_runs"] ?? "")")
+        // The planted pair (item 10 brings item 77) is among its suggestions.
+        #expect((r["suggest_pairs"] as? [String])?.contains("D0000000010 D0000000077") == true, "\(r["suggest_pairs"] ?? "")")
     }
 
     /// The cashback page with a mouse: wrong periods refused, a period run and watched to its

@@ -122,7 +122,8 @@ struct CustomerServiceTests {
         try database.write { c in
             try c.execute("DROP TABLE customer_search", [])
             try c.execute("DROP TABLE member_cards", [])
-            // Schemas 10 to 24 undone too (they come after, and run again).
+            // Schemas 10 to 25 undone too (they come after, and run again).
+            for table in ["baskets", "suggestion_runs", "suggestion_pairs"] { try c.execute("DROP TABLE \(table)", []) }
             for index in ["ledger_created", "sales_unrolled", "refunds_store_time", "registrations_sale", "cards_customer"] { try c.execute("DROP INDEX \(index)", []) }
             for table in ["cashier_days", "store_hours", "basket_days", "expiry_notices", "card_days", "card_items", "member_rfm", "segments", "campaigns",
                           "campaign_members", "member_offers", "programme_months", "event_types", "member_events", "feedback"] { try c.execute("DROP TABLE \(table)", []) }

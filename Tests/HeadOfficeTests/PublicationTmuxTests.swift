@@ -278,6 +278,44 @@ struct PublicationTmuxTests {
     }
 }
 
+extension PublicationTmuxTests {
+    /// Cross-sell (issue 18): head office mines the chain's baskets with its own command, and the
+    /// till in tmux shows the suggestion line after the item.
+    @Test func aTillShowsWhatCustomersAlsoBuyMinedFromTheChainsBaskets() throws {
+        let dir = TemporaryDirectory("suggest-tmux")
+        let ho = try HeadOfficeProcess(.sqlite, dir: dir)
+        let store = try ho.store()
+        try store.importProducts(DemoCatalog.featured)
+        // Three weeks of another till's sales: coffee beans bring milk into 60% of their baskets.
+        let day: Int64 = 86_400_000
+        let other = try TillSide(till: TillCredential(storeID: "0001", tillID: "09"), seed: 43)
+        other.generator = SaleGenerator(database: other.db, till: other.identity, seed: 43, start: (HeadOfficeStore.now() / day - 21) * day)
+        other.generator.sales.companions = ["F0015": ("F0002", 60)]
+        other.generator.sales.step = 20 * day / 600
+        try other.generator.ring(600, redeemEvery: 0)
+        _ = try store.ingest(try other.batch(), from: other.credential)
+        while try store.rollUpReportsOnce() > 0 {}
+        let mined = try ho.admin(["suggestions", "mine"])
+        #expect(mined.contains("chain: 600 baskets") && mined.contains("published as version 1"), "\(mined)")
+        #expect(try ho.admin(["suggestions", "list", "--item", "coffee"]).contains("F0015 Coffee beans 500g -> 1. F0002 Milk 1L"))
+        try ho.start()
+        let till = try TillProcess(headOffice: ho, storeID: "0001")
+        let t = try Tmux(command: till.command, width: 140, height: 30, environment: ["LANG": "C.UTF-8", "TZ": "UTC"])
+        try Self.signOn(t)
+        try t.waitFor("Config v1", timeout: 20)
+        try t.send("4000000000013", "Enter")
+        let screen = try t.waitFor("Customers who buy Coffee beans 500g also buy: Milk 1L 1.19")
+        #expect(screen.contains("Coffee beans 500g"))
+        try t.send("5012345678900", "Enter")
+        let after = try t.waitFor("Milk 1L")
+        #expect(!after.contains("also buy: Milk 1L"), "milk is in the sale now: \(after)")
+        try t.send("F6")
+        let done = try t.waitFor("0001-01-000001 complete")
+        #expect(!done.contains("Customers who buy"), "the line goes with the sale: \(done)")
+        try t.send("F12"); try t.send("C-q")
+    }
+}
+
 extension HeadOfficeStore {
     /// Waits until a till has asked for updates (its long poll is in place).
     func waitForPoll(of till: TillCredential, timeout: Double = 40) throws {   // two tills and Chromium starting on 2 loaded cores

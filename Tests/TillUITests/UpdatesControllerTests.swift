@@ -51,6 +51,29 @@ struct UpdatesControllerTests {
         #expect(v.lines.contains("  by marketing: Triple points"))
     }
 
+    @Test func theSuggestionLineNamesWhatCustomersAlsoBuyNotYetInTheSale() throws {
+        let h = try Harness()
+        // Coffee beans: milk, then orange juice; milk: nothing sold here.
+        let set = SuggestionSet(minedAt: 0, baskets: 700, items: [SuggestionSet.Item(sku: "F0015", also: ["F0002", "F0005"]),
+                                                                   SuggestionSet.Item(sku: "F0002", also: ["F9999"])])
+        try h.db.receive([Publication(version: 5, kind: .suggestions, scope: .chain, createdBy: "nightly", note: "", createdAt: 0, effectiveAt: 0,
+                                      suggestions: set)], at: 0)
+        h.controller.tick()
+        #expect(try h.db.appliedPublicationVersion() == 5)
+        h.scan("4000000000013")
+        #expect(h.controller.suggestion == "Customers who buy Coffee beans 500g also buy: Milk 1L 1.19")
+        h.scan("5012345678900")                          // milk: its suggestion is not sold here
+        #expect(h.controller.suggestion == nil)
+        h.scan("4000000000013")                          // milk is in the sale now: the next one
+        #expect(h.controller.suggestion == "Customers who buy Coffee beans 500g also buy: Orange juice 1L 2.29")
+        h.scan("4006381333931")                          // pens: none
+        #expect(h.controller.suggestion == nil)
+        h.scan("4000000000013")
+        #expect(h.controller.suggestion != nil)
+        h.key(.function(6))                              // paid: the sale is over, the line goes
+        #expect(h.controller.suggestion == nil)
+    }
+
     @Test func pricesAndSettingsApplyTogetherAndABadPublicationIsSkippedNotHalfApplied() throws {
         let h = try Harness()
         let settings = Publication(version: 3, kind: .settings, scope: .chain, createdBy: "it", note: "", createdAt: 0, effectiveAt: 0,

@@ -192,6 +192,7 @@ extension HeadOfficeServer {
         addSegmentPages(pages)
         addCampaignPages(pages)
         addEventPages(pages)
+        addSuggestionPages(pages)
     }
 
     static func loginPage(nonce: String, error: String?) -> LoginPage {

@@ -33,6 +33,7 @@ enum BackOfficeTemplates {
         "segment-state": PackageResources.segment_state_mustache, "campaigns": PackageResources.campaigns_mustache,
         "campaign": PackageResources.campaign_mustache, "programme-months": PackageResources.programme_months_mustache,
         "events": PackageResources.events_mustache, "feedback": PackageResources.feedback_mustache,
+        "suggestions": PackageResources.suggestions_mustache,
     ]
 
     /// Parsed once. The templates are part of the program, not input: one that does not parse is
@@ -78,6 +79,7 @@ struct Frame: Sendable {
         ("/settlement", "Settlement", [.admin, .marketing]), ("/cashback", "Cashback", [.admin, .marketing]),
         ("/segments", "Segments", [.admin, .marketing]), ("/campaigns", "Campaigns", [.admin, .marketing]),
         ("/events", "Events", [.admin, .marketing]), ("/feedback", "Feedback", [.admin, .marketing, .store]),
+        ("/suggestions", "Suggestions", [.admin, .marketing]),
         ("/reports", "Reports", BackOfficeRole.tillRoles),
         ("/receipts", "Receipts", Set(BackOfficeRole.allCases)),
     ]

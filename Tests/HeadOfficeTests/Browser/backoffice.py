@@ -765,6 +765,24 @@ def campaigns(base, shots):
         set_field(d, "q", "bread")
         submit(d, "search", "#feedback-filter")
         out["feedback_query"] = by_id(d, "q").get_attribute("value")
+        # Cross-sell suggestions: a wrong number of days refused (kept), the settings saved, mined now.
+        d.get(base + "/suggestions")
+        set_field(d, "days", "5")
+        submit(d, "save-settings", ".notice")
+        out["suggest_refused"] = notice()
+        out["suggest_kept"] = by_id(d, "days").get_attribute("value")
+        set_field(d, "days", "30")
+        submit(d, "save-settings", ".notice")
+        out["suggest_saved"] = notice()
+        submit(d, "mine-now", "#runs")
+        out["suggest_mined"] = notice()
+        out["suggest_runs"] = [[r.get_attribute("data-scope"), r.find_element("css selector", ".hit").text, r.find_element("css selector", ".baseline").text]
+                               for r in css(d, "#runs tr[data-scope]")]
+        set_field(d, "q", "D0000000010")
+        submit(d, "show-pairs", "#pairs")
+        out["suggest_pairs"] = [r.get_attribute("data-pair") for r in css(d, "#pairs tr[data-pair]")]
+        if shots:
+            d.save_screenshot(shots + "/suggestions.png")
     finally:
         d.quit()
     return out
