@@ -279,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "HeadOfficeTests",
             dependencies: ["HeadOffice", "TillSync", "TillTestSupport", "TillCore", "TillProtocol", "TillDocuments", "TillStore", "TillDemo",
-                           "PrivateServers", "ESCPOS", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                           "PrivateServers", "ESCPOS", "Receipts", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Schemathesis", "Browser", "Webhooks"],  // read by path at run time
             swiftSettings: strictSettings

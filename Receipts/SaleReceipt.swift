@@ -138,6 +138,7 @@ public enum LoyaltyBlock {
         "earnedTotal": .text, "welcome": .text, "redeemed": .text, "redeemedValue": .text, "balance": .text,
         "tier": .text, "nextTier": .text, "toNextTier": .text, "provisional": .bool, "expiring": .text, "expiringBy": .text,
         "offers": .list(.object(["name": .text, "until": .text, "code": .text, "uses": .text])),
+        "challenges": .list(.object(["line": .text])),
         "survey": .text,
     ])
 
@@ -166,6 +167,8 @@ public enum LoyaltyBlock {
             block["expiring"] = .text((soon - o.redeemed).description)
             block["expiringBy"] = .text("\(y)-\(m < 10 ? "0" : "")\(m)-\(d < 10 ? "0" : "")\(d)")
         }
+        // The member's progress in challenges ("Coffee challenge 2 of 3", or complete with its reward).
+        block["challenges"] = .list(o.challenges.map { .object(["line": .text($0.line(currency: c))]) })
         // The member's personal offers still open, each with its code.
         block["offers"] = .list(o.openOffers.map { open in
             let (y, m, d) = LocalDateTime.civil(fromDays: (open.offer.validTo - 1) / 86_400_000)

@@ -42,6 +42,14 @@ extension HeadOfficeServer {
                 return try await work.run { [store] in try store.channelEvents(r, channel: ch) }
             }
         }
+        // A member who joined through the channel gives the code of the friend who invited them.
+        channel.post("referrals") { request, _ -> Response in
+            await channelCall(request) { ch, body in
+                let r = try Self.decode(ReferralRequest.self, body)
+                _ = try Self.cardParameter(r.cardNumber)
+                return try await work.run { [store] in try store.channelReferral(r, channel: ch) }
+            }
+        }
         // A partner's feed: transactions one by one (JSON), or its daily file all or nothing (CSV).
         channel.post("transactions") { request, _ -> Response in
             await channelCall(request, limit: Self.partnerBodyLimit) { ch, body in

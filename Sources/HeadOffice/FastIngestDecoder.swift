@@ -346,7 +346,7 @@ enum FastIngestDecoder {
         var earned: [SaleDocument.AwardPart]?, welcome: [SaleDocument.AwardPart]?, redeemed: Int64?, redeemedValue: Int64?
         var balanceBefore: Int64?, balanceAfter: Int64?, provisional: Bool?, offlineLeft: Int64??, nextTierName: String??
         var toNextTier: Int64??, registration: SaleDocument.RegistrationInfo??, expiringSoon: Int64??, expiringBy: Int64??
-        var openOffers: [SaleDocument.OpenOffer]??, offerDiscounts: [SaleDocument.OfferDiscountInfo]??
+        var openOffers: [SaleDocument.OpenOffer]??, offerDiscounts: [SaleDocument.OfferDiscountInfo]??, challenges: [SaleDocument.ChallengeInfo]??
         try r.object { r, k throws(Fail) in
             switch k {
             case "cardNumber": try once(&cardNumber, r.string())
@@ -379,6 +379,7 @@ enum FastIngestDecoder {
             case "expiringBy": try once(&expiringBy, r.null() ? nil : r.int())
             case "openOffers": try once(&openOffers, r.null() ? nil : openOfferList(&r))
             case "offerDiscounts": try once(&offerDiscounts, r.null() ? nil : offerDiscountList(&r))
+            case "challenges": try once(&challenges, r.null() ? nil : challengeList(&r))
             default: try r.skipValue()
             }
         }
@@ -391,7 +392,31 @@ enum FastIngestDecoder {
             balanceBefore: balanceBefore, balanceAfter: balanceAfter, provisional: provisional, offlineLeft: offlineLeft ?? nil,
             nextTierName: nextTierName ?? nil, toNextTier: toNextTier ?? nil, registration: registration ?? nil,
             expiringSoon: expiringSoon ?? nil, expiringBy: expiringBy ?? nil, openOffers: openOffers ?? nil,
-            offerDiscounts: offerDiscounts ?? nil)
+            offerDiscounts: offerDiscounts ?? nil, challenges: challenges ?? nil)
+    }
+
+    static func challengeList(_ r: inout Reader) throws(Fail) -> [SaleDocument.ChallengeInfo] {
+        var out: [SaleDocument.ChallengeInfo] = []
+        try r.array { r throws(Fail) in
+            var id: String?, name: String?, value: Int64?, goal: Int64?, unit: String?, completed: Bool?, reward: Int64?, badge: String??
+            try r.object { r, k throws(Fail) in
+                switch k {
+                case "id": try once(&id, r.string())
+                case "name": try once(&name, r.string())
+                case "value": try once(&value, r.int())
+                case "goal": try once(&goal, r.int())
+                case "unit": try once(&unit, r.string())
+                case "completed": try once(&completed, r.bool())
+                case "rewardPoints": try once(&reward, r.int())
+                case "badge": try once(&badge, r.null() ? nil : r.string())
+                default: try r.skipValue()
+                }
+            }
+            guard let id, let name, let value, let goal, let unit, let completed, let reward else { throw Fail() }
+            out.append(SaleDocument.ChallengeInfo(id: id, name: name, value: value, goal: goal, unit: unit, completed: completed, rewardPoints: reward,
+                                                  badge: badge ?? nil))
+        }
+        return out
     }
 
     static func openOfferList(_ r: inout Reader) throws(Fail) -> [SaleDocument.OpenOffer] {
@@ -415,7 +440,7 @@ enum FastIngestDecoder {
 
     static func registrationInfo(_ r: inout Reader) throws(Fail) -> SaleDocument.RegistrationInfo {
         var cardNumber: String?, firstName: String?, lastName: String?, phone: String??, email: String??, postcode: String??
-        var birthDate: String??, consent: Bool?, registeredAt: String?
+        var birthDate: String??, consent: Bool?, registeredAt: String?, referral: String??
         try r.object { r, k throws(Fail) in
             switch k {
             case "cardNumber": try once(&cardNumber, r.string())
@@ -427,13 +452,14 @@ enum FastIngestDecoder {
             case "birthDate": try once(&birthDate, r.null() ? nil : r.string())
             case "marketingConsent": try once(&consent, r.bool())
             case "registeredAt": try once(&registeredAt, r.string())
+            case "referralCode": try once(&referral, r.null() ? nil : r.string())
             default: try r.skipValue()
             }
         }
         guard let cardNumber, let firstName, let lastName, let consent, let registeredAt else { throw Fail() }
         return SaleDocument.RegistrationInfo(cardNumber: cardNumber, firstName: firstName, lastName: lastName, phone: phone ?? nil,
                                              email: email ?? nil, postcode: postcode ?? nil, birthDate: birthDate ?? nil,
-                                             marketingConsent: consent, registeredAt: registeredAt)
+                                             marketingConsent: consent, registeredAt: registeredAt, referralCode: referral ?? nil)
     }
 
     /// Objects and arrays nest at most this deep in a body (a batch's own documents use 5).

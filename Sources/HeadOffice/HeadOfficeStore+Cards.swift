@@ -9,7 +9,8 @@ extension HeadOfficeStore {
 
     /// A card's authoritative state, and which of `pending` (sale UUIDs) head office has applied.
     public func cardStatus(_ number: String, pending: [String], at time: Int64 = HeadOfficeStore.now()) throws -> CardStatus? {
-        let expiry = try latestProgramme()?.expiry
+        let programme = try latestProgramme()
+        let expiry = programme?.expiry
         return try database.read { c in
             guard let row = try c.queryOne("""
                 SELECT c.balance, c.qualifying, c.tier_code, c.status, c.replaced_by, cu.first_name, cu.last_name
@@ -24,7 +25,7 @@ extension HeadOfficeStore {
             return CardStatus(
                 card: CardBalance(number: number, balance: row.int("balance"), tierCode: row["tier_code"].text, qualifying: row.int("qualifying")),
                 status: row.text("status"), customerName: name.isEmpty ? nil : name, applied: applied, replacedBy: row["replaced_by"].text,
-                expiring: expiring?.isEmpty == false ? expiring : nil)
+                expiring: expiring?.isEmpty == false ? expiring : nil, challenges: try challengeStates(card: number, programme: programme, at: time, c))
         }
     }
 

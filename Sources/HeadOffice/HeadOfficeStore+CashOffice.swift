@@ -71,6 +71,7 @@ extension HeadOfficeStore {
                       SQLValue(check.headOfficePoints?.count), .int(received)])
         }
         try checkReturnedOnce(doc, till: till, at: received, c)
+        try reverseReferral(of: doc.originalSaleID, refund: doc.refundID, till: till, at: received, c)
         guard let card, takenBack > 0 || restored > 0 else {
             return IngestResult(kind: "refund", id: doc.refundID, status: .accepted, cards: try balances([card], c))
         }

@@ -52,6 +52,11 @@ extension HeadOfficeStore {
             ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, status = 'active'
             WHERE cards.status = 'stock' AND cards.customer_id IS NULL
             """, [.text(r.cardNumber), .text(r.cardNumber)])
+        // A friend's code given on the till's form: the referral, rewarded at the first qualifying purchase.
+        if let code = r.referralCode, !code.isEmpty {
+            try recordReferral(code: code, referred: r.cardNumber, channel: "till \(till.name)", registeredAt: ProtocolTime.parse(r.registeredAt) ?? received,
+                               at: received, c)
+        }
         return .registered
     }
 

@@ -205,8 +205,26 @@ extension HeadOfficeStore {
                       .text("Sale \(doc.receiptNumber) used card \(LoyaltyCardNumber.masked(l.cardNumber)), which head office has as \(row.text("status"))"),
                       .int(received)])
         }
+        // Challenges: the sale counts towards those running; a completion pays its reward once.
+        var after = balance
+        var rewarded = false
+        if let programme, !programme.challenges.isEmpty, row.text("status") == "active",
+           try applyChallenges(doc, programme: programme, card: l.cardNumber, till: till, at: received, c) {
+            rewarded = true
+        }
+        // A member who was invited: their first qualifying purchase rewards them and their friend.
+        if l.registration?.referralCode != nil { mark.referralsOpen = nil }
+        if mark.referralsOpen == nil {
+            mark.referralsOpen = try c.queryOne("SELECT referred_id FROM referrals WHERE status = 'registered' LIMIT 1", []) != nil
+        }
+        if mark.referralsOpen == true, row.text("status") == "active", try applyReferral(doc, card: l.cardNumber, till: till, at: received, c) {
+            rewarded = true
+        }
+        if rewarded {
+            after = try c.queryOne("SELECT balance FROM cards WHERE number = ?", [.text(l.cardNumber)])?.int("balance") ?? balance
+        }
         return IngestResult(kind: "sale", id: doc.saleID, status: .accepted,
-                            cards: [CardBalance(number: l.cardNumber, balance: balance, tierCode: tier ?? row["tier_code"].text, qualifying: qualifying)])
+                            cards: [CardBalance(number: l.cardNumber, balance: after, tierCode: tier ?? row["tier_code"].text, qualifying: qualifying)])
     }
 
     /// PostgreSQL only: a member's sale inserted, its card moved (when it exists, within its

@@ -141,7 +141,9 @@ public final class HeadOfficeStore: Sendable {
                     }
                     results.append(try applySale(doc, sale, json, derived, first: pipelined[next], till: till, at: received, c, mark: &mark))
                     next += 1
-                case .registration(let doc): results.append(try applyRegistration(doc, till: till, at: received, c))
+                case .registration(let doc):
+                    results.append(try applyRegistration(doc, till: till, at: received, c))
+                    mark.referralsOpen = nil
                 case .refund(let doc, let json): results.append(try applyRefund(doc, json, till: till, at: received, c))
                 case .zreport(let doc, let json): results.append(try applyZReport(doc, json, id: ZReportSummary.documentID(storeID: doc.storeID, tillID: doc.tillID, number: doc.number), till: till, at: received, c))
                 }
@@ -175,6 +177,9 @@ public final class HeadOfficeStore: Sendable {
         var maxSequence: Int64 = 0
         var lastLag: Int64?
         var count: Int64 = 0
+        /// Whether any invited member awaits their first qualifying purchase (asked once a batch,
+        /// and again after a registration: most batches then skip the referral check per sale).
+        var referralsOpen: Bool?
         mutating func accepted(sequence: Int64, lag: Int64) {
             maxSequence = max(maxSequence, sequence)
             lastLag = lag

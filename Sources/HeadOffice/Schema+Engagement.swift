@@ -87,5 +87,64 @@ extension Schema {
             PRIMARY KEY (scope, sku, rank)
         )
         """,
+        // 26: challenges (issue 18): each member sale's part in each challenge it counts in (by
+        // member: all their cards), each completion head office confirmed (numbered per member
+        // and challenge: a completion is paid once however many tills counted it), and who
+        // joined a challenge members opt in to.
+        """
+        CREATE TABLE challenge_events (
+            customer_id TEXT NOT NULL,
+            challenge_id TEXT NOT NULL,
+            sale_id TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            amount BIGINT NOT NULL,
+            PRIMARY KEY (customer_id, challenge_id, sale_id)
+        );
+        CREATE TABLE challenge_completions (
+            customer_id TEXT NOT NULL,
+            challenge_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            sale_id TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            card_number TEXT NOT NULL,
+            points BIGINT NOT NULL,
+            badge TEXT,
+            name TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (customer_id, challenge_id, seq)
+        );
+        CREATE TABLE challenge_members (
+            customer_id TEXT NOT NULL,
+            challenge_id TEXT NOT NULL,
+            joined_at BIGINT NOT NULL,
+            PRIMARY KEY (customer_id, challenge_id)
+        )
+        """,
+        // 27: referrals (issue 18): each member's code (made when first shown), and each member
+        // who gave one: who invited them, by which channel, and what came of it (registered,
+        // rewarded with the purchase that did it, refused and why, reversed by a return).
+        """
+        ALTER TABLE customers ADD COLUMN referral_code TEXT;
+        CREATE UNIQUE INDEX customers_referral_code ON customers (referral_code);
+        CREATE TABLE referrals (
+            referred_id TEXT PRIMARY KEY,
+            referrer_id TEXT NOT NULL,
+            code TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            registered_at BIGINT NOT NULL,
+            sale_id TEXT,
+            min_spend BIGINT NOT NULL DEFAULT 0,
+            rewarded_at BIGINT,
+            referrer_card TEXT,
+            referred_card TEXT,
+            referrer_points BIGINT NOT NULL DEFAULT 0,
+            referred_points BIGINT NOT NULL DEFAULT 0
+        );
+        CREATE INDEX referrals_referrer ON referrals (referrer_id, rewarded_at);
+        CREATE INDEX referrals_sale ON referrals (sale_id);
+        CREATE INDEX referrals_open ON referrals (status)
+        """,
     ]
 }

@@ -126,7 +126,7 @@ public struct HeadOfficeServer: Sendable {
         ("/api/v1/channel/cards/*", [.get]), ("/api/v1/channel/earn", [.post]), ("/api/v1/channel/reservations", [.post]),
         ("/api/v1/channel/reservations/*/capture", [.post]), ("/api/v1/channel/reservations/*/cancel", [.post]),
         ("/api/v1/channel/reservations/*/refund", [.post]), ("/api/v1/channel/transactions", [.post]), ("/api/v1/channel/transactions/file", [.post]),
-        ("/api/v1/channel/events", [.post]), ("/events", [.get, .post]),
+        ("/api/v1/channel/events", [.post]), ("/api/v1/channel/referrals", [.post]), ("/events", [.get, .post]),
         ("/partners", [.get, .post]), ("/settlement", [.get]), ("/settlement/close", [.post]), ("/settlement/correction", [.post]),
         ("/settlement/statement.csv", [.get]), ("/reports", [.get]), ("/reports.csv", [.get]), ("/reports/chart.svg", [.get]),
         ("/cashback", [.get]), ("/cashback/run", [.post]), ("/cashback/payouts.csv", [.get]),
@@ -138,9 +138,9 @@ public struct HeadOfficeServer: Sendable {
         ("/programme/preview", [.post]), ("/programme/diff", [.get]), ("/programme/publish", [.post]), ("/settings", [.get, .post]),
         ("/rollout", [.get]), ("/rollback", [.post]), ("/customers", [.get]), ("/customer", [.get]),
         ("/customer/export", [.get]), ("/approvals", [.get]), ("/member", [.get]), ("/member/code", [.post]), ("/member/verify", [.post]),
-        ("/member/details", [.post]), ("/member/consent", [.post]), ("/member/lost", [.post]), ("/member/logout", [.post]), ("/member/offer", [.post]),
-        ("/member/card.svg", [.get]), ("/member/receipt.svg", [.get]),
-        ("/e/o/*", [.get]), ("/e/c/*", [.get]), ("/e/u/*", [.get, .post]), ("/s/*", [.get, .post]), ("/feedback", [.get]), ("/events/feedback", [.post]),
+        ("/member/details", [.post]), ("/member/consent", [.post]), ("/member/lost", [.post]), ("/member/logout", [.post]), ("/member/offer", [.post]), ("/member/challenge", [.post]), ("/member/referral", [.post]),
+        ("/member/card.svg", [.get]), ("/member/referral.svg", [.get]), ("/member/receipt.svg", [.get]),
+        ("/e/o/*", [.get]), ("/e/c/*", [.get]), ("/e/u/*", [.get, .post]), ("/s/*", [.get, .post]), ("/feedback", [.get]), ("/events/feedback", [.post]), ("/events/referrals", [.post]),
         ("/suggestions", [.get, .post]), ("/suggestions/mine", [.post]),
     ] + ["details", "adjust", "adjustment", "card", "replace", "merge", "consent", "erase"].map { ("/customer/" + $0, [.post]) }
 

@@ -118,7 +118,7 @@ public struct DemoSales: Sendable {
         let loyalty = customer.map {
             programme.outcome(for: sale.basket, customer: $0, context: EarnContext(
                 time: LocalDateTime(minutes: clock / 60_000), storeID: till.storeID, tierCode: $0.tierCode, priorPurchases: $0.priorPurchases,
-                offers: $0.offers.filter { [clock, till] o in o.uses > 0 && o.isValid(at: clock, store: till.storeID) }))
+                offers: $0.offers.filter { [clock, till] o in o.uses > 0 && o.isValid(at: clock, store: till.storeID) }), saleID: sale.id)
         }
         return (sale, loyalty, clock)
     }

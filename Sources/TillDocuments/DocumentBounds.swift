@@ -229,6 +229,19 @@ extension SaleDocument.LoyaltyInfo {
             g.count(offers.count, atMost: 20, "loyalty.offerDiscounts")
             for (i, o) in offers.enumerated() where g.ok { o.check(&g, "loyalty.offerDiscounts[\(i)]") }
         }
+        if let list = challenges {
+            g.count(list.count, atMost: 20, "loyalty.challenges")
+            for (i, ch) in list.enumerated() where g.ok {
+                let f = "loyalty.challenges[\(i)]"
+                g.text(ch.id, f + ".id", max: DocumentBounds.maxShortText, nonEmpty: true)
+                g.text(ch.name, f + ".name", max: 80)
+                g.within(ch.value, DocumentBounds.balance, f + ".value")
+                g.within(ch.goal, DocumentBounds.balance, f + ".goal")
+                g.text(ch.unit, f + ".unit", max: 10)
+                g.within(ch.rewardPoints, DocumentBounds.balance, f + ".rewardPoints")
+                g.text(ch.badge, f + ".badge", max: 80)
+            }
+        }
     }
 }
 
@@ -270,6 +283,7 @@ extension SaleDocument.RegistrationInfo {
         g.text(postcode, field + ".postcode", max: 10)
         g.text(birthDate, field + ".birthDate", max: 10)
         g.text(registeredAt, field + ".registeredAt", max: DocumentBounds.maxShortText)
+        g.text(referralCode, field + ".referralCode", max: 12)
     }
 }
 

@@ -69,7 +69,11 @@ extension SaleDocument.LoyaltyInfo {
             balanceBefore: o.balanceBefore.count, balanceAfter: o.balanceAfter.count, provisional: c.provisional, offlineLeft: c.offlineLeft?.count,
             nextTierName: o.nextTierName, toNextTier: o.toNextTier,
             registration: c.registration.map { SaleDocument.RegistrationInfo($0, timeZone: timeZone) },
-            expiringSoon: c.expiringSoon?.count, expiringBy: c.expiringBy, openOffers: Self.openOffers(o), offerDiscounts: offers)
+            expiringSoon: c.expiringSoon?.count, expiringBy: c.expiringBy, openOffers: Self.openOffers(o), offerDiscounts: offers,
+            challenges: o.challenges.isEmpty ? nil : o.challenges.map {
+                SaleDocument.ChallengeInfo(id: $0.id, name: $0.name, value: $0.value, goal: $0.goal, unit: $0.unit, completed: $0.completedNow,
+                                           rewardPoints: $0.rewardPoints, badge: $0.badge)
+            })
     }
 
     static func openOffers(_ o: LoyaltyOutcome) -> [SaleDocument.OpenOffer]? {
@@ -103,6 +107,10 @@ extension SaleDocument.LoyaltyInfo {
             welcome: PointsAward(parts: welcome.map { .init(rule: $0.rule, label: $0.label, points: Points($0.points)) }),
             redeemed: Points(redeemed), redeemedValue: redeemedValue, tierName: tierName, nextTierName: nextTierName, toNextTier: toNextTier)
         outcome.discountOffers = discounted
+        outcome.challenges = (challenges ?? []).map {
+            ChallengeProgress(id: $0.id, name: $0.name, value: $0.value, goal: $0.goal, completedNow: $0.completed, completions: 0, finished: false,
+                              rewardPoints: $0.rewardPoints, badge: $0.badge, unit: $0.unit)
+        }
         return outcome
     }
 }
@@ -112,7 +120,7 @@ extension SaleDocument.RegistrationInfo {
         self.init(
             cardNumber: r.cardNumber, firstName: r.firstName, lastName: r.lastName, phone: r.phone, email: r.email,
             postcode: r.postcode, birthDate: r.birthDate, marketingConsent: r.marketingConsent,
-            registeredAt: ProtocolTime.format(r.registeredAt, timeZone: timeZone))
+            registeredAt: ProtocolTime.format(r.registeredAt, timeZone: timeZone), referralCode: r.referralCode)
     }
 }
 

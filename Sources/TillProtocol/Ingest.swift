@@ -125,14 +125,47 @@ public struct CardStatus: Codable, Sendable, Equatable {
     /// Points of the balance that expire within the programme's notice days, oldest first, and
     /// when (the till takes them off its offline view once that time has passed).
     public var expiring: [ExpiringLot]?
+    /// The member's challenges running now, as head office counts them (the till adds its own
+    /// sales since).
+    public var challenges: [ChallengeState]?
 
-    public init(card: CardBalance, status: String, customerName: String?, applied: [String], replacedBy: String? = nil, expiring: [ExpiringLot]? = nil) {
+    public init(card: CardBalance, status: String, customerName: String?, applied: [String], replacedBy: String? = nil, expiring: [ExpiringLot]? = nil,
+                challenges: [ChallengeState]? = nil) {
+        self.challenges = challenges
         self.card = card
         self.status = status
         self.customerName = customerName
         self.applied = applied
         self.replacedBy = replacedBy
         self.expiring = expiring
+    }
+}
+
+/// A member in a challenge as head office counts it: the completions it confirmed (the last
+/// one's local time, minutes), the sales that count after it (local minutes, what each gave), and
+/// whether they joined (a challenge members opt in to).
+public struct ChallengeState: Codable, Sendable, Equatable {
+    public struct Event: Codable, Sendable, Equatable {
+        public var sale: String
+        public var at: Int64
+        public var amount: Int64
+        public init(sale: String, at: Int64, amount: Int64) {
+            self.sale = sale
+            self.at = at
+            self.amount = amount
+        }
+    }
+    public var id: String
+    public var completions: Int64
+    public var lastCompletedAt: Int64?
+    public var events: [Event]
+    public var joined: Bool
+    public init(id: String, completions: Int64, lastCompletedAt: Int64?, events: [Event], joined: Bool) {
+        self.id = id
+        self.completions = completions
+        self.lastCompletedAt = lastCompletedAt
+        self.events = events
+        self.joined = joined
     }
 }
 

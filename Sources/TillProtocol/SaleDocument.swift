@@ -241,6 +241,9 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         public var openOffers: [OpenOffer]?
         /// The member's offers that took money off the sale, in the order they were applied.
         public var offerDiscounts: [OfferDiscountInfo]?
+        /// The member's progress in challenges as the till saw it (the receipt prints it, a
+        /// reprint too); head office counts the sale towards them itself.
+        public var challenges: [ChallengeInfo]?
 
         public init(
             cardNumber: String, customerID: String?, customerName: String, programmeVersion: String, localMinutes: Int64,
@@ -248,8 +251,9 @@ public struct SaleDocument: Codable, Sendable, Equatable {
             welcome: [AwardPart], redeemed: Int64, redeemedValue: Int64, balanceBefore: Int64, balanceAfter: Int64,
             provisional: Bool, offlineLeft: Int64?, nextTierName: String?, toNextTier: Int64?, registration: RegistrationInfo?,
             expiringSoon: Int64? = nil, expiringBy: Int64? = nil, openOffers: [OpenOffer]? = nil,
-            offerDiscounts: [OfferDiscountInfo]? = nil
+            offerDiscounts: [OfferDiscountInfo]? = nil, challenges: [ChallengeInfo]? = nil
         ) {
+            self.challenges = challenges
             self.offerDiscounts = offerDiscounts
             self.openOffers = openOffers
             self.expiringSoon = expiringSoon
@@ -277,6 +281,29 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         }
     }
 
+    /// A challenge's progress after the sale: `value` of `goal` (visits, spend, items or weeks),
+    /// and whether the sale completed it (its reward, once head office confirms).
+    public struct ChallengeInfo: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var value: Int64
+        public var goal: Int64
+        public var unit: String
+        public var completed: Bool
+        public var rewardPoints: Int64
+        public var badge: String?
+        public init(id: String, name: String, value: Int64, goal: Int64, unit: String, completed: Bool, rewardPoints: Int64, badge: String?) {
+            self.id = id
+            self.name = name
+            self.value = value
+            self.goal = goal
+            self.unit = unit
+            self.completed = completed
+            self.rewardPoints = rewardPoints
+            self.badge = badge
+        }
+    }
+
     public struct AwardPart: Codable, Sendable, Equatable {
         public var rule: String
         public var label: String
@@ -299,8 +326,11 @@ public struct SaleDocument: Codable, Sendable, Equatable {
         public var birthDate: String?
         public var marketingConsent: Bool
         public var registeredAt: String
+        /// The code of the member who invited them, as given (head office checks it).
+        public var referralCode: String?
         public init(cardNumber: String, firstName: String, lastName: String, phone: String?, email: String?, postcode: String?,
-                    birthDate: String?, marketingConsent: Bool, registeredAt: String) {
+                    birthDate: String?, marketingConsent: Bool, registeredAt: String, referralCode: String? = nil) {
+            self.referralCode = referralCode
             self.cardNumber = cardNumber
             self.firstName = firstName
             self.lastName = lastName

@@ -82,7 +82,31 @@ extension TillDatabase: LoyaltyDirectory {
         if soon > 0 { customer.expiringSoon = Points(soon); customer.expiringBy = by }
         customer.offers = offers
         customer.redemptionsHeld = (row["redemption_hold"] as Int64? ?? 0) != 0
+        if !programme.challenges.isEmpty { customer.challenges = try challenges(customer: customerID, said: row["challenges"], programme: programme) }
         return .member(customer)
+    }
+
+    /// The member's challenges: what head office last said (JSON), with this till's own sales
+    /// after its last completion that it did not count yet.
+    func challenges(customer: String, said json: String?, programme: LoyaltyProgramme) throws -> [ChallengeRecord] {
+        let states = json.flatMap { try? JSONDecoder().decode([ChallengeState].self, from: Data($0.utf8)) } ?? []
+        let local = try run("read the member's challenges") {
+            try pool.read { db in
+                try Row.fetchAll(db.cachedStatement(sql: "SELECT challenge_id, sale_id, at, amount FROM challenge_event WHERE customer_id = ?"),
+                                 arguments: [customer])
+            }
+        }
+        return programme.challenges.map { ch in
+            let s = states.first { $0.id == ch.id }
+            var record = ChallengeRecord(id: ch.id, completions: s?.completions ?? 0, lastCompletedAt: s?.lastCompletedAt,
+                                         events: (s?.events ?? []).map { ChallengeEvent(sale: $0.sale, at: $0.at, amount: $0.amount) }, joined: s?.joined ?? false)
+            let known = Set(record.events.map(\.sale))
+            for r in local where r["challenge_id"] as String == ch.id {
+                let e = ChallengeEvent(sale: r["sale_id"], at: r["at"], amount: r["amount"])
+                if !known.contains(e.sale), record.lastCompletedAt.map({ e.at > $0 }) ?? true { record.events.append(e) }
+            }
+            return record
+        }
     }
 
     /// The member's personal offers not yet ended, with the uses left: head office's figure less
@@ -153,6 +177,13 @@ extension TillDatabase: LoyaltyDirectory {
         let card = o.customer.cardNumber
         if let r = o.customer.registration { try insertRegistration(r, customerID: o.customer.customerID ?? card, db: db) }
         try insertMovements(card: card, saleID: saleID, welcome: o.welcome, earned: o.earned, redeemed: o.redeemed, at: time, db: db)
+        // Its parts in the member's challenges, counted at this till's next sales.
+        if let customer = o.customer.customerID {
+            for ch in o.challenges where ch.contributed > 0 {
+                try db.execute(sql: "INSERT OR IGNORE INTO challenge_event (customer_id, challenge_id, sale_id, at, amount) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [customer, ch.id, saleID, o.context.time.minutes, ch.contributed])
+            }
+        }
         // An offer that took money off is used as one that gave points is: a movement of no points
         // with its rule, which the uses left count.
         for id in o.discountOffers {

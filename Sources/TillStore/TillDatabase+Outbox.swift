@@ -120,6 +120,8 @@ extension TillDatabase {
                 // What expires soon, as of this balance (nothing: forget what was said before).
                 let expiring = status.expiring.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
                 try db.execute(sql: "UPDATE card SET expiring = ? WHERE number = ?", arguments: [expiring, status.card.number])
+                let challenges = status.challenges.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+                try db.execute(sql: "UPDATE card SET challenges = ? WHERE number = ?", arguments: [challenges, status.card.number])
             }
         }
     }

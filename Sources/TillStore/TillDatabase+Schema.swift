@@ -456,6 +456,15 @@ extension TillDatabase {
                 CREATE TABLE suggestion_source (id INTEGER PRIMARY KEY CHECK (id = 1), scope TEXT NOT NULL, mined_at INTEGER NOT NULL);
                 """)
         }
+        m.registerMigration("v18-challenges") { db in
+            // Head office's count of the card's member in the challenges (a card lookup's answer,
+            // JSON), and this till's own sales' parts in them, counted until head office has them.
+            try db.execute(sql: """
+                ALTER TABLE card ADD COLUMN challenges TEXT;
+                CREATE TABLE challenge_event (customer_id TEXT NOT NULL, challenge_id TEXT NOT NULL, sale_id TEXT NOT NULL, at INTEGER NOT NULL,
+                    amount INTEGER NOT NULL, PRIMARY KEY (customer_id, challenge_id, sale_id)) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 

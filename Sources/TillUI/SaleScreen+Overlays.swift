@@ -69,7 +69,7 @@ extension SaleScreen {
     }
 
     func registrationBox() -> (y: Int, x: Int, h: Int, w: Int) {
-        let w = min(72, t.cols - 4), h = 14
+        let w = min(72, t.cols - 4), h = 15
         return (max(1, (t.rows - h) / 2 - 2), (t.cols - w) / 2, h, w)
     }
 
@@ -166,7 +166,8 @@ extension SaleScreen {
         let customer = c.displayedBasket?.customer
         // The member's offers that take money off: what each took, below the points.
         let offers = c.displayedBasket?.totals.offerDiscounts ?? []
-        let w = min(66, t.cols - 4), h = min(t.rows - 2, award.parts.count + 7 + offers.count)
+        let challenges = c.challengeProgress()
+        let w = min(66, t.cols - 4), h = min(t.rows - 2, award.parts.count + 7 + offers.count + challenges.count)
         let x = (t.cols - w) / 2, y = 2
         t.box(y, x, h, w)
         t.put(y, x + 2, " POINTS THIS SALE ", .bold)
@@ -181,6 +182,9 @@ extension SaleScreen {
         for (i, o) in offers.enumerated() where row + 2 + i < y + h - 1 {
             t.put(row + 2 + i, x + 3, pad("Offer: \(o.name)", w - 18), .accent, width: w - 18)
             t.put(row + 2 + i, x + w - 14, pad("-" + c.currency.format(o.amount), 11, right: true), .accent)
+        }
+        for (i, ch) in challenges.enumerated() where row + 2 + offers.count + i < y + h - 1 {
+            t.put(row + 2 + offers.count + i, x + 3, ch.line(currency: c.currency), .accent, width: w - 6)
         }
         t.put(y + h - 1, x + 2, " Any key closes this ", .dim)
     }

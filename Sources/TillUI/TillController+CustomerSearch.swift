@@ -194,6 +194,15 @@ extension TillController {
         let offers = c.offers.filter { $0.uses > 0 && $0.isValid(at: env.now(), store: settings.identity.storeID) }.count
         if offers > 0 { parts.append("\(offers) offer\(offers == 1 ? "" : "s")") }
         if let a = projectedAward(), displayedBasket?.activeLines.isEmpty == false { parts.append("this sale +\(a.total)") }
+        parts += challengeProgress().map { $0.line(currency: currency) }
         return parts.joined(separator: " | ")
+    }
+
+    /// The member's progress in the challenges this sale counts in, with the sale as it is now
+    /// (after it: as it was completed).
+    public func challengeProgress() -> [ChallengeProgress] {
+        if case .receipt(let r) = mode, sale == nil { return r.sale.loyalty?.challenges ?? [] }
+        guard let b = displayedBasket, let c = b.customer, let programme, !programme.challenges.isEmpty else { return [] }
+        return programme.challengeProgress(lines: b.challengeLines, saleID: sale?.id ?? "", customer: c, time: env.localTime(env.now()))
     }
 }

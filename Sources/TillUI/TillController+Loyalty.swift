@@ -159,7 +159,7 @@ extension TillController {
     /// What the sale does for its member, computed as it is committed.
     func loyaltyOutcome(of basket: Basket, at time: Timestamp) -> LoyaltyOutcome? {
         guard let c = basket.customer, let programme else { return nil }
-        return programme.outcome(for: basket, customer: c, context: earnContext(c, at: time))
+        return programme.outcome(for: basket, customer: c, context: earnContext(c, at: time), saleID: sale?.id)
     }
 
     /// The points the open sale would earn now, rule by rule.

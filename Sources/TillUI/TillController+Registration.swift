@@ -3,7 +3,7 @@ import TillCore
 /// The registration form for a card issued at the till.
 public struct RegistrationForm: Equatable, Sendable {
     public enum Field: Int, CaseIterable, Sendable {
-        case card, firstName, lastName, phone, email, postcode, birthDate, consent
+        case card, firstName, lastName, phone, email, postcode, birthDate, referral, consent
 
         public var label: String {
             switch self {
@@ -14,6 +14,7 @@ public struct RegistrationForm: Equatable, Sendable {
             case .email: "E-mail"
             case .postcode: "Postcode"
             case .birthDate: "Date of birth"
+            case .referral: "Friend's code"
             case .consent: "Offers by e-mail/SMS"
             }
         }
@@ -27,6 +28,7 @@ public struct RegistrationForm: Equatable, Sendable {
             case .email: "e.g. anna@example.com"
             case .postcode: "Optional"
             case .birthDate: "Optional, YYYY-MM-DD"
+            case .referral: "Optional: the code of the member who invited them (both earn points)"
             case .consent: "Y only if the customer says yes, N = no; then Enter registers the card"
             }
         }
@@ -39,6 +41,7 @@ public struct RegistrationForm: Equatable, Sendable {
             case .email: 80
             case .postcode: 10
             case .birthDate: 10
+            case .referral: 12
             case .consent: 0
             }
         }
@@ -155,7 +158,7 @@ extension TillController {
             registration = try Registration.make(
                 cardNumber: number, firstName: form.value(.firstName), lastName: form.value(.lastName), phone: form.value(.phone),
                 email: form.value(.email), postcode: form.value(.postcode), birthDate: form.value(.birthDate),
-                marketingConsent: form.consent, at: now)
+                marketingConsent: form.consent, at: now, referralCode: form.value(.referral))
         } catch {
             form.focus(on: Self.field(for: error))
             form.replaceOnType = true
@@ -206,6 +209,7 @@ extension TillController {
         case .invalidPostcode: return .postcode
         case .invalidBirthDate, .birthDateNotPossible: return .birthDate
         case .nameRequired: return .firstName
+        case .invalidReferralCode: return .referral
         default: return .card
         }
     }

@@ -131,11 +131,11 @@ struct LoyaltyEndToEndTests {
         try t.type("Smirnova", enter: true)
         try t.type("+7 912 345 6789", enter: true)
         try t.type("olga.example.com", enter: true)
-        try t.send("Enter", "Enter", "y", "Enter")
+        try t.send("Enter", "Enter", "Enter", "y", "Enter")
         try t.waitFor("E-mail 'olga.example.com' is not valid")
         for _ in 0..<16 { try t.send("BSpace") }
         try t.type("olga@example.com", enter: true)
-        try t.send("Enter", "Enter", "Enter")
+        try t.send("Enter", "Enter", "Enter", "Enter")
         try t.waitForAll(["Card issued to Olga Smirnova", "100 pts*"])
         let slip = try paper(printer, containing: "Welcome bonus")
         #expect(slip.contains("Card                         **** **** **** 0008"))

@@ -68,6 +68,7 @@ struct BackOfficeBrowserTests {
         #expect(r["preview_total"] as? String == expected.total.description)
         let diff = r["diff"] as? [String] ?? []
         #expect(diff.contains("earn.pointsPerUnit 1 3"))
+        #expect(diff.contains("challenges[0].name — Coffee challenge"), "\(diff)")
         #expect(diff.contains { $0.hasPrefix("version ") && $0.hasSuffix(" bo-triple") })
         #expect((r["after_publish"] as? String)?.contains("/rollout?published=1") == true)
         #expect((r["overflow"] as? [String: Bool])?.isEmpty == true, "pages wider than the window: \(r["overflow"] ?? "")")
@@ -93,6 +94,17 @@ struct BackOfficeBrowserTests {
         let sales = try JSONDecoder().decode([SaleDocument].self, from: Data(try mine.run(["export", "sales", "--format", "json"]).utf8))
         #expect(sales.first?.loyalty?.programmeVersion == "bo-triple")
         #expect(sales.first?.loyalty?.earned.first { $0.rule == "base" }?.points == 3)
+        // The challenge came with the programme: coffee counts, on the customer line and the receipt.
+        try a.send("4000000000013", "Enter")
+        try a.waitFor("Coffee beans 500g")
+        try a.send("F5")
+        try a.waitFor("LOYALTY CARD")
+        try a.send(DemoCatalog.cardNumber(1), "Enter")
+        try a.waitFor("Coffee challenge 1 of 3")
+        try a.send("F6")
+        try a.waitFor("0001-01-000002 complete")
+        #expect(try mine.run(["receipt", "0001-01-000002"]).contains("Coffee challenge 1 of 3"))
+        try a.send("Escape")
         // The other store's till did not change.
         let otherScreen = try b.screen()
         #expect((otherScreen.contains("Config v0") || otherScreen.contains("Cfg v0")) && !otherScreen.contains("bo-triple"))
@@ -414,6 +426,10 @@ struct BackOfficeBrowserTests {
         #expect((r["feedback_refused"] as? String)?.contains("within 1 to 365 days") == true, "\(r["feedback_refused"] ?? "")")
         #expect((r["feedback_saved"] as? String)?.hasPrefix("Surveys now earn 25 points") == true && r["feedback_empty"] as? Bool == true)
         #expect(try r["feedback_query"] as? String == "bread" && store.feedbackSettings() == FeedbackSettings(points: 25, days: 10))
+        #expect((r["referral_refused"] as? String)?.contains("'lots'") == true && r["referral_kept"] as? String == "lots", "\(r["referral_refused"] ?? "")")
+        #expect((r["referral_saved"] as? String)?.hasPrefix("Referrals now give 250 and 100 points at a first purchase of 15.00") == true, "\(r["referral_saved"] ?? "")")
+        #expect(try store.referralSettings() == ReferralSettings(referrerPoints: 250, referredPoints: 100, minSpend: 1_500, days: 30, monthlyCap: 5))
+        #expect(r["referral_counts"] as? String == "0 registered, 0 rewarded, 0 refused, 0 expired, 0 reversed")
         // Cross-sell suggestions with the mouse (head office may have made tonight's run by itself already, at its start).
         #expect((r["suggest_refused"] as? String)?.contains("8 to 730 days") == true && r["suggest_kept"] as? String == "5", "\(r["suggest_refused"] ?? "")")
         #expect((r["suggest_saved"] as? String)?.hasPrefix("Suggestions are now mined from 30 days") == true)

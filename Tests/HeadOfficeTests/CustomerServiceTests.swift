@@ -122,8 +122,12 @@ struct CustomerServiceTests {
         try database.write { c in
             try c.execute("DROP TABLE customer_search", [])
             try c.execute("DROP TABLE member_cards", [])
-            // Schemas 10 to 25 undone too (they come after, and run again).
-            for table in ["baskets", "suggestion_runs", "suggestion_pairs"] { try c.execute("DROP TABLE \(table)", []) }
+            // Schemas 10 to 27 undone too (they come after, and run again).
+            for table in ["baskets", "suggestion_runs", "suggestion_pairs", "challenge_events", "challenge_completions", "challenge_members", "referrals"] {
+                try c.execute("DROP TABLE \(table)", [])
+            }
+            try c.execute("DROP INDEX customers_referral_code", [])
+            try c.execute("ALTER TABLE customers DROP COLUMN referral_code", [])
             for index in ["ledger_created", "sales_unrolled", "refunds_store_time", "registrations_sale", "cards_customer"] { try c.execute("DROP INDEX \(index)", []) }
             for table in ["cashier_days", "store_hours", "basket_days", "expiry_notices", "card_days", "card_items", "member_rfm", "segments", "campaigns",
                           "campaign_members", "member_offers", "programme_months", "event_types", "member_events", "feedback"] { try c.execute("DROP TABLE \(table)", []) }

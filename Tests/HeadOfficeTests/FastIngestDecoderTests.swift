@@ -5,6 +5,7 @@ import TillCore
 import TillDemo
 import TillProtocol
 import TillStore
+import TillDocuments
 import TillSync
 import TillTestSupport
 
@@ -100,6 +101,29 @@ struct FastIngestDecoderTests {
         #expect(fast(nulls)?.0 == slow(nulls) && slow(nulls) != nil)
         let noAmount = json.replacingOccurrences(of: "\"amount\":12,\"categories\"", with: "\"categories\"")
         #expect(noAmount != json && slow(noAmount) == nil && fast(noAmount) == nil)
+    }
+
+    /// A member's progress in challenges (issue 18), as the receipt printed it.
+    @Test func readsChallengesAsJSONDecoderDoes() throws {
+        let dir = TemporaryDirectory("fast-decoder")
+        let db = try makeDemoDatabase(in: dir)
+        try db.installProgramme(DemoCatalog.programme, at: 1)
+        try db.importCards(demoCards)
+        var generator = SaleGenerator(database: db, seed: 4)
+        try generator.ring(30)
+        var sale = try #require(try db.saleDocuments().first { $0.loyalty != nil })
+        sale.loyalty?.challenges = [SaleDocument.ChallengeInfo(id: "coffee", name: "Coffee \"3\"", value: 2, goal: 3, unit: "visits", completed: false,
+                                                              rewardPoints: 100, badge: nil),
+                                    SaleDocument.ChallengeInfo(id: "weekly", name: "Every week", value: 3, goal: 3, unit: "weeks", completed: true,
+                                                              rewardPoints: 0, badge: "Regular")]
+        let json = String(decoding: try JSONEncoder().encode(IngestBatch(storeID: "0001", tillID: "01", documents: [OutboxDocument(sale: sale)])), as: UTF8.self)
+        let a = try #require(fast(json)?.0)
+        #expect(a == slow(json) && a.documents[0].sale?.loyalty?.challenges == sale.loyalty?.challenges)
+        let noGoal = json.replacingOccurrences(of: "\"goal\":3,", with: "")
+        #expect(noGoal != json && slow(noGoal) == nil && fast(noGoal) == nil)
+        // Bounds: a name too long is refused with its field named.
+        sale.loyalty?.challenges?[0].name = String(repeating: "x", count: 81)
+        #expect(sale.boundsProblem()?.contains("loyalty.challenges[0].name") == true, "\(sale.boundsProblem() ?? "")")
     }
 
     @Test func readsDiscountReasonsAsJSONDecoderDoes() throws {

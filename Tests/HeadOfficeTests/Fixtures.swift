@@ -120,3 +120,27 @@ func expectConsistent(_ store: HeadOfficeStore, journals: [(TillCredential, Till
 func expectConsistent(_ store: HeadOfficeStore, _ tills: [TillSide], sourceLocation: SourceLocation = #_sourceLocation) throws {
     try expectConsistent(store, journals: tills.map { ($0.credential, $0.db) }, sourceLocation: sourceLocation)
 }
+
+extension TillSide {
+    /// A member's sale of one each of `skus` (featured items) at `time`, rung and committed as the
+    /// till does, its loyalty worked out by `programme`; `customer` nil: the card is looked up here.
+    func sell(card: String? = nil, customer: SaleCustomer? = nil, skus: [String], at time: Int64,
+              programme: LoyaltyProgramme = DemoCatalog.programme) throws -> CompletedSale {
+        var found = customer
+        if found == nil, let card, case .member(let c) = try db.lookupCard(card, programme: programme, now: time) { found = c }
+        guard let member = found else { throw SQLError("no member for card \(card ?? "-")") }
+        var sale = OpenSale(id: SaleID.make(at: time), startedAt: time - 20_000, cashier: DemoCatalog.cashier, currency: .eur)
+        for sku in skus {
+            guard let p = DemoCatalog.featured.first(where: { $0.sku == sku }) else { throw SQLError("no featured item \(sku)") }
+            sale = try sale.trying(.addLine(item: LineItem(sku: p.sku, description: p.description, category: p.category, taxCode: p.taxCode,
+                                                           taxBasisPoints: standardTaxRates[p.taxCode]?.basisPoints ?? 0, unitPrice: p.unitPrice,
+                                                           quantity: .units(1), code: p.barcodes.first ?? p.plu)))
+        }
+        sale = try sale.trying(.identifyCustomer(customer: member))
+        sale = try sale.trying(.addTender(tender: Tender(kind: .cash, amount: sale.basket.totals.due)))
+        let outcome = programme.outcome(for: sale.basket, customer: member, context: EarnContext(
+            time: LocalDateTime(minutes: time / 60_000), storeID: identity.storeID, tierCode: member.tierCode, priorPurchases: member.priorPurchases),
+                                        saleID: sale.id)
+        return try db.commit(sale, at: time, till: identity, loyalty: outcome) { _ in nil }
+    }
+}

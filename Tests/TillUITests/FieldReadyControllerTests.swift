@@ -339,6 +339,26 @@ struct RegistrationFormTests {
         #expect(form(g)?.values[0] == stock)
     }
 
+    /// A friend's code (issue 18): kept with the registration in capitals, a wrong one refused on its field.
+    @Test func aFriendsCodeIsKeptWithTheRegistrationAndAWrongOneStaysOnItsField() throws {
+        let h = try Harness(loyalty: true)
+        h.ringMilkAndCoffee()
+        h.key(.ctrl("n"))
+        for value in [stock, "Olga", "Smirnova", "+7 912 345 6789", "", "", ""] { h.keyed(value, .enter) }
+        #expect(form(h)?.focus == .referral)
+        h.keyed("ab-12", .enter)
+        h.key(.enter)                                     // consent left at No: submit
+        #expect(h.controller.message?.text == "Friend's code 'ab-12' is not a member's code: 4 to 12 letters and digits, as on their receipt or page; or leave it empty")
+        #expect(form(h)?.focus == .referral)
+        for _ in 0..<5 { h.key(.backspace) }
+        h.keyed("abcd2345", .enter)
+        h.key(.enter)
+        #expect(h.controller.basket?.customer?.registration?.referralCode == "ABCD2345")
+        h.key(.function(6))
+        // The sale's document takes it to head office (which checks the code and rewards both at a qualifying purchase).
+        #expect(try h.db.saleDocuments().last?.loyalty?.registration?.referralCode == "ABCD2345")
+    }
+
     @Test func goingBackToAFieldReplacesItsValue() throws {
         let h = try Harness(loyalty: true)
         h.ringMilkAndCoffee()

@@ -23,7 +23,7 @@ extension Harness {
 
     /// Fills the registration form from the card field on; `email` as keyed.
     func register(card: String?, first: String = "Olga", last: String = "Smirnova", phone: String = "+7 912 345 6789",
-                  email: String = "olga@example.com", consent: Bool = true) {
+                  email: String = "olga@example.com", consent: Bool = true, referral: String = "") {
         if let card { keyed(card, .enter) }
         keyed(first, .enter)
         keyed(last, .enter)
@@ -31,6 +31,7 @@ extension Harness {
         keyed(email, .enter)
         key(.enter)                      // postcode
         key(.enter)                      // date of birth
+        keyed(referral, .enter)          // a friend's code
         if consent { type("y") }
         key(.enter)
     }
@@ -194,7 +195,7 @@ struct LoyaltyControllerTests {
         #expect(h.customer == nil)
         for _ in 0..<20 { h.key(.backspace) }
         h.keyed("olga@example.com", .enter)
-        h.key(.enter); h.key(.enter); h.key(.enter)     // postcode, birth date, consent left at No
+        h.key(.enter); h.key(.enter); h.key(.enter); h.key(.enter)     // postcode, birth date, friend's code, consent left at No
         #expect(h.customer?.registration?.fullName == "Olga Smirnova")
         #expect(h.customer?.registration?.marketingConsent == false)
         h.key(.function(6))

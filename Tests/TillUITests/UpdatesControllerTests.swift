@@ -74,6 +74,35 @@ struct UpdatesControllerTests {
         #expect(h.controller.suggestion == nil)
     }
 
+    @Test func theCustomerLineShowsTheMembersChallengeAndTheReceiptKeepsIt() throws {
+        let h = try Harness(loyalty: true, prompt: false)
+        var p = DemoCatalog.programme
+        p.version = "2026-challenge"
+        p.challenges = [Challenge(id: "coffee", name: "Coffee challenge", measure: .visits, skus: ["F0015"], target: 2, window: .days, length: 30,
+                                  rewardPoints: 100, starts: "1970-01-01T00:00", ends: "2100-01-01T00:00")]
+        try h.db.receive([Publication(version: 3, kind: .programme, scope: .chain, createdBy: "marketing", note: "", createdAt: 0, effectiveAt: 0,
+                                      programme: String(decoding: try JSONEncoder().encode(p), as: UTF8.self))], at: 0)
+        h.controller.tick()
+        #expect(h.controller.programme?.version == "2026-challenge")
+        h.scan(DemoCatalog.cardNumber(1))
+        h.scan("5012345678900")                          // milk: not the challenge's
+        #expect(h.controller.customerLine?.contains("Coffee") == false)
+        h.scan("4000000000013")                          // coffee: one of two
+        #expect(h.controller.customerLine?.hasSuffix("| Coffee challenge 1 of 2") == true, "\(h.controller.customerLine ?? "")")
+        h.key(.function(6))
+        guard case .receipt(let first) = h.controller.mode else { Issue.record("no sale"); return }
+        #expect(first.sale.loyalty?.challenges.first?.line(currency: .eur) == "Coffee challenge 1 of 2")
+        // The next sale at this till counts the first (head office has not answered yet).
+        h.key(.escape)
+        h.scan(DemoCatalog.cardNumber(1))
+        h.scan("4000000000013")
+        #expect(h.controller.customerLine?.hasSuffix("| Coffee challenge complete! +100 points to come") == true, "\(h.controller.customerLine ?? "")")
+        h.key(.function(6))
+        guard case .receipt(let second) = h.controller.mode else { Issue.record("no second sale"); return }
+        #expect(second.sale.loyalty?.challenges.first?.completedNow == true)
+        #expect(h.controller.customerLine?.hasSuffix("| Coffee challenge complete! +100 points to come") == true, "the receipt's line: \(h.controller.customerLine ?? "")")
+    }
+
     @Test func pricesAndSettingsApplyTogetherAndABadPublicationIsSkippedNotHalfApplied() throws {
         let h = try Harness()
         let settings = Publication(version: 3, kind: .settings, scope: .chain, createdBy: "it", note: "", createdAt: 0, effectiveAt: 0,

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TillCore
 import TillProtocol
 
 /// The custom events page (admin and marketing): each event type a channel may report of a
@@ -15,7 +16,34 @@ extension HeadOfficeServer {
                 let types = try await work.run { [store] in try store.eventTypes() }
                 let editing = types.first { $0.type.code == formField(request, "edit") }?.type
                 let feedback = try await work.run { [store] in try store.feedbackSettings() }
-                return render(.ok, "events", EventsPage(session: session, types: types, form: editing.map(EventsPage.Form.init) ?? .new, feedback: feedback))
+                var page = EventsPage(session: session, types: types, form: editing.map(EventsPage.Form.init) ?? .new, feedback: feedback)
+                try await page.referrals(store, work: work)
+                return render(.ok, "events", page)
+            }
+        }
+        router.post("/events/referrals") { _, context -> Response in
+            try await post(context, roles: Self.coalitionRoles) { session, posted in
+                let f = try posted.decode(ReferralForm.self)
+                let keyed = [f.referrerPoints, f.referredPoints, f.minSpend, f.days, f.monthlyCap].map { ($0 ?? "").trimmingCharacters(in: .whitespaces) }
+                let currency = try await work.run { [store] in try store.currency() }
+                var notice: (String, Bool)
+                var status = HTTPResponse.Status.ok
+                let numbers = [Int64(keyed[0]), Int64(keyed[1]), currency.parse(keyed[2]), Int64(keyed[3]), Int64(keyed[4])]
+                if numbers.allSatisfy({ $0 != nil }) {
+                    let s = ReferralSettings(referrerPoints: numbers[0]!, referredPoints: numbers[1]!, minSpend: numbers[2]!, days: numbers[3]!, monthlyCap: numbers[4]!)
+                    do {
+                        try await work.run { [store] in try store.saveReferralSettings(s) }
+                        notice = ("Referrals now give \(s.referrerPoints) and \(s.referredPoints) points at a first purchase of \(currency.format(s.minSpend)) within \(s.days) days, at most \(s.monthlyCap) a month per member.", false)
+                    } catch let e as ChannelRefusal { notice = (e.message, true); status = .unprocessableContent }
+                } else {
+                    notice = ("Points, days and the monthly cap are whole numbers and the minimum spend an amount such as 10.00 (got '\(keyed.joined(separator: "', '").prefix(120))')", true)
+                    status = .unprocessableContent
+                }
+                let (types, feedback) = try await work.run { [store] in (try store.eventTypes(), try store.feedbackSettings()) }
+                var page = EventsPage(session: session, types: types, form: .new, feedback: feedback, notice: notice)
+                try await page.referrals(store, work: work)
+                if status != .ok { page.referral = EventsPage.ReferralFields(keyed) }
+                return render(status, "events", page)
             }
         }
         router.post("/events") { _, context -> Response in
@@ -26,7 +54,9 @@ extension HeadOfficeServer {
                                            perMonth: text(f.perMonth), active: f.active == "yes", editing: false)
                 func answer(_ status: HTTPResponse.Status, _ notice: (String, Bool), form: EventsPage.Form) async throws -> Response {
                     let (types, feedback) = try await work.run { [store] in (try store.eventTypes(), try store.feedbackSettings()) }
-                    return render(status, "events", EventsPage(session: session, types: types, form: form, feedback: feedback, notice: notice))
+                    var page = EventsPage(session: session, types: types, form: form, feedback: feedback, notice: notice)
+                    try await page.referrals(store, work: work)
+                    return render(status, "events", page)
                 }
                 let types = try await work.run { [store] in try store.eventTypes() }
                 form.editing = types.contains { $0.type.code == form.code }
@@ -61,6 +91,7 @@ extension HeadOfficeServer {
                 }
                 let (types, feedback) = try await work.run { [store] in (try store.eventTypes(), try store.feedbackSettings()) }
                 var page = EventsPage(session: session, types: types, form: .new, feedback: feedback, notice: notice)
+                try await page.referrals(store, work: work)
                 if status != .ok { (page.feedbackPoints, page.feedbackDays) = (text(f.points), text(f.days)) }   // what was keyed, to correct
                 return render(status, "events", page)
             }
@@ -84,6 +115,7 @@ extension HeadOfficeServer {
     static let feedbackRoles: Set<BackOfficeRole> = [.admin, .marketing, .store]
 
     struct FeedbackForm: Decodable { var points: String?, days: String? }
+    struct ReferralForm: Decodable { var referrerPoints: String?, referredPoints: String?, minSpend: String?, days: String?, monthlyCap: String? }
 }
 
 struct FeedbackPage: Sendable {
@@ -130,6 +162,29 @@ struct EventsPage: Sendable {
     var anyRows: Bool
     var form: Form
     var feedbackPoints: String, feedbackDays: String
+    struct ReferralFields: Sendable {
+        var referrerPoints: String, referredPoints: String, minSpend: String, days: String, monthlyCap: String
+        init(_ v: [String]) { (referrerPoints, referredPoints, minSpend, days, monthlyCap) = (v[0], v[1], v[2], v[3], v[4]) }
+    }
+    struct ReferralRow: Sendable { var referred: String, referrer: String, channel: String, status: String, reason: String, date: String }
+    var referral = ReferralFields(["", "", "", "", ""])
+    var referralRows: [ReferralRow] = []
+    var anyReferrals = false
+    var referralCounts = ""
+
+    /// The referral settings, how many by status, and the latest.
+    mutating func referrals(_ store: HeadOfficeStore, work: BlockingWork) async throws {
+        let (settings, counts, rows, currency) = try await work.run { [store] in
+            (try store.referralSettings(), try store.referralCounts(), try store.referrals(limit: 30), try store.currency())
+        }
+        referral = ReferralFields([String(settings.referrerPoints), String(settings.referredPoints), currency.format(settings.minSpend), String(settings.days),
+                                   String(settings.monthlyCap)])
+        let utc = TimeZone(identifier: "UTC")!
+        referralRows = rows.map { ReferralRow(referred: "\($0.referredName) (\($0.referredID))", referrer: $0.referrerID, channel: $0.channel, status: $0.status,
+                                              reason: $0.reason ?? "", date: String(ProtocolTime.format($0.registeredAt, timeZone: utc).prefix(10))) }
+        anyReferrals = !rows.isEmpty
+        referralCounts = ["registered", "rewarded", "refused", "expired", "reversed"].map { "\(counts[$0] ?? 0) \($0)" }.joined(separator: ", ")
+    }
 
     init(session: BackOfficeSession, types: [(type: EventType, recent: Int64)], form: Form, feedback: FeedbackSettings, notice: (String, Bool)? = nil) {
         feedbackPoints = String(feedback.points)

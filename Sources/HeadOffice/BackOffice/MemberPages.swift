@@ -47,6 +47,19 @@ struct MemberHomePage: Sendable {
     struct Offer: Sendable { var id: String, name: String, summary: String, until: String, uses: String, active: Bool }
     var offers: [Offer]
     var anyOffers: Bool
+    struct Challenge: Sendable { var id: String, name: String, progress: String, reward: String, done: String?, canJoin: Bool }
+    struct Badge: Sendable { var name: String, challenge: String, date: String }
+    var challenges: [Challenge] = []
+    var anyChallenges = false
+    var badges: [Badge] = []
+    var anyBadges = false
+    struct Invited: Sendable { var name: String, status: String, date: String }
+    var referralCode = ""
+    var referralTerms = ""
+    var invited: [Invited] = []
+    var anyInvited = false
+    /// Joined lately and bought nothing yet, invited by nobody: a friend's code may still be given.
+    var canGiveCode = false
 }
 
 extension HeadOfficeServer {
@@ -65,7 +78,9 @@ extension HeadOfficeServer {
     func addMemberPages(_ router: Router<HeadOfficeContext>) {
         router.get("/member") { request, _ -> Response in
             let done = ["details": "Your details are saved.", "consent": "Your choice is saved.", "lost": "The card is blocked: no one can use it. Ask for a new card at your next visit; your points move to it.",
-                        "offer": "The offer is active: our tills give it to you from now on."][formField(request, "done")]
+                        "offer": "The offer is active: our tills give it to you from now on.",
+                        "challenge": "You have joined: your purchases count from now on.",
+                        "referral": "Thank you: your friend's code is noted. You both earn points with your first purchase."][formField(request, "done")]
             guard let (_, session) = try await memberSession(request) else { return signInPage(notice: nil) }
             return try await memberHome(session, notice: done.map { ($0, false) })
         }
@@ -111,7 +126,7 @@ extension HeadOfficeServer {
                                   status: .unprocessableContent, cookies: [cookie(Self.memberLoginCookie, n, maxAge: 3600)])
             }
         }
-        for action in ["details", "consent", "lost", "logout", "offer"] {
+        for action in ["details", "consent", "lost", "logout", "offer", "challenge", "referral"] {
             router.post("/member/\(action)") { request, _ -> Response in
                 guard let (token, session) = try await memberSession(request) else { return redirect("/member") }
                 let f = try await postedForm(request)
@@ -135,6 +150,24 @@ extension HeadOfficeServer {
                             return try await memberHome(session, notice: ("That offer is not one you can activate now: it may have ended, or be active already.", true),
                                                         status: .unprocessableContent)
                         }
+                    case "challenge":
+                        let id = f["challenge"] ?? ""
+                        do {
+                            try await work.run { [store] in try store.joinChallenge(id, customer: session.customerID) }
+                        } catch let e as ChannelRefusal {
+                            return try await memberHome(session, notice: (e.message, true), status: .unprocessableContent)
+                        }
+                    case "referral":
+                        let code = f["code"] ?? ""
+                        do {
+                            let r = try await work.run { [store] in try store.giveReferralCode(code, customer: session.customerID, channel: "member page") }
+                            if r.status == "refused" {
+                                return try await memberHome(session, notice: ("That code was not taken: \(r.reason ?? "it is not one we can reward")", true),
+                                                            status: .unprocessableContent)
+                            }
+                        } catch let e as ChannelRefusal {
+                            return try await memberHome(session, notice: (e.message, true), status: .unprocessableContent)
+                        }
                     default:
                         let card = f["card"] ?? ""
                         try await work.run { [store] in try store.reportLostByMember(session.customerID, card: card) }
@@ -154,6 +187,13 @@ extension HeadOfficeServer {
             guard mine else { return Response(status: .notFound) }
             let svg = formField(request, "kind") == "qr" ? Self.qrSVG(card) : Self.barcodeSVG(card)
             return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "private, no-store"], body: ResponseBody(byteBuffer: ByteBuffer(string: svg)))
+        }
+        // The member's referral code as a QR code, for a friend's phone or the till's scanner to read.
+        router.get("/member/referral.svg") { request, _ -> Response in
+            guard let (_, session) = try await memberSession(request) else { return Response(status: .unauthorized) }
+            let code = try await work.run { [store] in try store.referralCode(customer: session.customerID) }
+            return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "private, no-store"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: Self.qrSVG(code))))
         }
         router.get("/member/receipt.svg") { request, _ -> Response in
             guard let (_, session) = try await memberSession(request) else { return Response(status: .unauthorized) }
@@ -177,6 +217,11 @@ extension HeadOfficeServer {
 
     func memberHome(_ session: MemberSession, notice: (String, Bool)?, status: HTTPResponse.Status = .ok) async throws -> Response {
         let offers = try await work.run { [store] in try store.memberOffers(customer: session.customerID) }
+        let (challenges, badges) = try await work.run { [store] in try store.memberChallenges(session.customerID) }
+        let (code, invited, settings, mayGive) = try await work.run { [store] in
+            (try store.referralCode(customer: session.customerID), try store.referrals(referrer: session.customerID), try store.referralSettings(),
+             try store.mayGiveReferralCode(customer: session.customerID))
+        }
         let loaded = try await work.run { [store] () -> (CustomerProfile, TierProgress, String, [ExpiringPoints])? in
             guard let p = try store.customerProfile(session.customerID, ledgerLimit: 50) else { return nil }
             let active = p.cards.first { $0.status == "active" }
@@ -195,7 +240,7 @@ extension HeadOfficeServer {
         if let name = progress.nextTierName, let needed = progress.needed {
             next = progress.basis == "spend" ? "\((Currency(code: progress.currency) ?? .eur).format(needed)) more spend to reach \(name)" : "\(needed) more points to reach \(name)"
         }
-        return memberPage("member-home", MemberHomePage(
+        var page = MemberHomePage(
             frame: MemberFrame("Your rewards", notice: notice, session: session), name: "\(s.firstName) \(s.lastName)", balance: s.balance,
             tierName: progress.tierName, nextTier: next,
             expiring: expiring.isEmpty ? nil : "\(expiring.reduce(0) { $0 + $1.points }) points expire soon (by \(ProtocolTime.format(expiring.map(\.by).max()!, timeZone: utc).prefix(10))): use them before then",
@@ -213,7 +258,29 @@ extension HeadOfficeServer {
             offers: offers.map { o in
                 .init(id: o.offer.id, name: o.offer.name, summary: o.offer.summary(currency: Currency(code: progress.currency) ?? .eur), until: ProtocolTime.format(o.offer.validTo - 1, timeZone: utc).prefix(10).description,
                       uses: o.usesLeft > 1 ? "\(o.usesLeft) times" : "once", active: o.active)
-            }, anyOffers: !offers.isEmpty), status: status)
+            }, anyOffers: !offers.isEmpty)
+        let currency = Currency(code: progress.currency) ?? .eur
+        page.challenges = challenges.map { ch in
+            let amount = { (v: Int64) in ch.unit == "spend" ? currency.format(v) : String(v) }
+            let unit = ["visits": " visits", "items": " items", "weeks": " weeks in a row"][ch.unit] ?? ""
+            let reward = [ch.rewardPoints > 0 ? "\(ch.rewardPoints) points" : nil, ch.badge.map { "the \($0) badge" }].compactMap { $0 }.joined(separator: " and ")
+            let done = ch.completions >= ch.maxCompletions ? "Completed" : ch.completions > 0 ? "Completed \(ch.completions) of \(ch.maxCompletions) times" : nil
+            return .init(id: ch.id, name: ch.name, progress: ch.optIn && !ch.joined ? "Join to take part" : "\(amount(ch.value)) of \(amount(ch.goal))\(unit)",
+                         reward: reward, done: done, canJoin: ch.optIn && !ch.joined)
+        }
+        page.anyChallenges = !challenges.isEmpty
+        page.badges = badges.map { .init(name: $0.name, challenge: $0.challenge, date: ProtocolTime.format($0.at, timeZone: utc).prefix(10).description) }
+        page.anyBadges = !badges.isEmpty
+        page.referralCode = code
+        page.referralTerms = "A friend who gives this code when they join earns \(settings.referredPoints) points and you \(settings.referrerPoints), "
+            + "once their first purchase of \(currency.format(settings.minSpend)) or more comes within \(settings.days) days."
+        let statusText = ["registered": "joined, no purchase yet", "rewarded": "bought: points earned", "refused": "not rewarded",
+                          "expired": "no purchase in time", "reversed": "purchase returned: points taken back"]
+        page.invited = invited.map { .init(name: $0.referredName, status: statusText[$0.status] ?? $0.status,
+                                           date: ProtocolTime.format($0.registeredAt, timeZone: utc).prefix(10).description) }
+        page.anyInvited = !invited.isEmpty
+        page.canGiveCode = mayGive
+        return memberPage("member-home", page, status: status)
     }
 
     /// The card number as a Code 128 barcode, as the tills' scanners read it.

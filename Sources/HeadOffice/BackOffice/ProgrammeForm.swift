@@ -32,8 +32,28 @@ enum ProgrammeForm {
             v["cardRanges[\(i)].prefix"] = r.prefix
             v["cardRanges[\(i)].length"] = String(r.length)
         }
+        for (i, ch) in p.challenges.enumerated() {
+            let k = "challenges[\(i)]."
+            v[k + "id"] = ch.id
+            v[k + "name"] = ch.name
+            v[k + "measure"] = ch.measure.rawValue
+            v[k + "skus"] = ch.skus.joined(separator: ", ")
+            v[k + "categories"] = ch.categories.joined(separator: ", ")
+            v[k + "target"] = ch.measure == .spend ? money(ch.target, c) : String(ch.target)
+            v[k + "window"] = ch.window.rawValue
+            v[k + "length"] = String(ch.length)
+            v[k + "maxCompletions"] = String(ch.maxCompletions)
+            v[k + "optIn"] = ch.optIn ? "yes" : "no"
+            v[k + "rewardPoints"] = ch.rewardPoints.description
+            v[k + "badge"] = ch.badge ?? ""
+            v[k + "starts"] = ch.starts
+            v[k + "ends"] = ch.ends
+        }
         return v
     }
+
+    static let challengeKeys = ["id", "name", "measure", "skus", "categories", "target", "window", "length", "maxCompletions", "optIn", "rewardPoints",
+                                "badge", "starts", "ends"]
 
     /// The programme the form describes (the rules it does not show come from `base`), and the
     /// problems by field. The programme is nil unless there are none.
@@ -91,6 +111,28 @@ enum ProgrammeForm {
             ranges.append(CardRange(name: text(src + ".name"), prefix: text(src + ".prefix"), length: length))
         }
         p.cardRanges = ranges
+        var challenges: [Challenge] = []
+        for i in rows("challenges", challengeKeys) {
+            let src = "challenges[\(i)]", k = "challenges[\(challenges.count)]"
+            let measure = Challenge.Measure(rawValue: text(src + ".measure").lowercased())
+            if measure == nil { errors[src + ".measure"] = "'\(text(src + ".measure"))' is not visits, spend or items" }
+            let window = Challenge.Window(rawValue: text(src + ".window").lowercased())
+            if window == nil { errors[src + ".window"] = "'\(text(src + ".window"))' is not days, week, month or streak" }
+            let target = measure == .spend ? amount(src + ".target") : int(src + ".target")
+            let optIn = text(src + ".optIn").lowercased()
+            if !["", "yes", "no"].contains(optIn) { errors[src + ".optIn"] = "'\(text(src + ".optIn"))' is not yes or no" }
+            let list = { (key: String) in text(src + key).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+            let length = text(src + ".length").isEmpty ? 0 : int(src + ".length")
+            let most = text(src + ".maxCompletions").isEmpty ? 1 : int(src + ".maxCompletions")
+            let reward = text(src + ".rewardPoints").isEmpty ? 0 : int(src + ".rewardPoints")
+            let badge = text(src + ".badge")
+            if src != k { for key in challengeKeys { if let e = errors.removeValue(forKey: "\(src).\(key)") { errors["\(k).\(key)"] = e } } }
+            challenges.append(Challenge(id: text(src + ".id"), name: text(src + ".name"), measure: measure ?? .visits, skus: list(".skus"),
+                                        categories: list(".categories"), target: target ?? 1, window: window ?? .days, length: length ?? 0,
+                                        maxCompletions: most ?? 1, optIn: optIn == "yes", rewardPoints: Points(reward ?? 0), badge: badge.isEmpty ? nil : badge,
+                                        starts: text(src + ".starts"), ends: text(src + ".ends")))
+        }
+        p.challenges = challenges
         for issue in p.validate() where errors[issue.field] == nil {
             // A message about a whole row (e.g. "tiers[1]") goes next to its first field.
             errors[issue.field] = issue.message

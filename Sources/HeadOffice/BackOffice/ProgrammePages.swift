@@ -11,7 +11,7 @@ struct ProgrammeFormView: Sendable {
 
     var general: [FieldView], earning: [FieldView], redemption: [FieldView]
     var tiersNote: String
-    var tiers: [Row], bands: [Row], cardRanges: [Row]
+    var tiers: [Row], bands: [Row], cardRanges: [Row], challenges: [Row]
     var otherError: OtherError?
 
     init(_ p: LoyaltyProgramme, values: [String: String], errors: [String: String]) {
@@ -33,6 +33,16 @@ struct ProgrammeFormView: Sendable {
         }
         cardRanges = (0..<(p.cardRanges.count + 1)).map { i in
             Row(fields: [f("cardRanges[\(i)].name", "Name"), f("cardRanges[\(i)].prefix", "Starts with"), f("cardRanges[\(i)].length", "Digits")])
+        }
+        challenges = (0..<(p.challenges.count + 1)).map { i in
+            let k = "challenges[\(i)]."
+            return Row(fields: [f(k + "id", "Code", hint: "letters, digits, -"), f(k + "name", "Name (receipts show it)"),
+                                f(k + "measure", "Counts", hint: "visits, spend or items"), f(k + "skus", "Of items (SKUs)", hint: "comma-separated; none: all"),
+                                f(k + "categories", "Or categories", hint: "comma-separated"), f(k + "target", "To reach", hint: "spend: an amount"),
+                                f(k + "window", "Within", hint: "days, week, month or streak"), f(k + "length", "Days / weeks in a row", hint: "for days and streak"),
+                                f(k + "maxCompletions", "Times a member may complete it"), f(k + "optIn", "Members join first", hint: "yes or no"),
+                                f(k + "rewardPoints", "Reward (points)"), f(k + "badge", "Badge"),
+                                f(k + "starts", "From", hint: "YYYY-MM-DDTHH:MM"), f(k + "ends", "Until")])
         }
         // An error for a field the form does not show (a rule the whole programme breaks).
         otherError = errors.filter { !$0.key.contains("[") || !values.keys.contains($0.key) }.filter { values[$0.key] == nil }.first

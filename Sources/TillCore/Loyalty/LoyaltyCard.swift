@@ -34,6 +34,7 @@ public enum CardError: Error, Equatable, Sendable, CustomStringConvertible {
     case birthDateNotPossible(String)
     case nameRequired
     case contactRequired
+    case invalidReferralCode(String)
 
     public var description: String {
         switch self {
@@ -55,6 +56,7 @@ public enum CardError: Error, Equatable, Sendable, CustomStringConvertible {
         case .birthDateNotPossible(let d): "Date of birth '\(d)' is in the future or more than 130 years ago: check it with the customer, or leave it empty"
         case .nameRequired: "Key the customer's name"
         case .contactRequired: "Key a phone number or an e-mail address (or both)"
+        case .invalidReferralCode(let c): "Friend's code '\(c.prefix(20))' is not a member's code: 4 to 12 letters and digits, as on their receipt or page; or leave it empty"
         }
     }
 }

@@ -19,6 +19,8 @@ public struct LoyaltyProgramme: Codable, Sendable, Hashable {
     public var cardRanges: [CardRange]
     /// When points expire (nil: never).
     public var expiry: Expiry? = nil
+    /// Challenges members complete for a reward and a badge (issue 18).
+    public var challenges: [Challenge] = []
 
     /// How the base points are earned: `pointsPerUnit` points for every `unitMinor` minor units of
     /// eligible spend (after discounts), rounded as `rounding` says.
@@ -240,6 +242,29 @@ extension LoyaltyProgramme {
             if let m = p.multiplierBP, m < 10_000 { bad(f + ".multiplierBP", "\(m) must be at least 10000 (×1)") }
             if let b = p.bonusPoints { nonNegative(b, f + ".bonusPoints") }
         }
+        for (i, ch) in challenges.enumerated() {
+            let f = "challenges[\(i)]"
+            uniqueID(ch.id, f + ".id")
+            if ch.id.count > 32 || !ch.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+                bad(f + ".id", "'\(ch.id)' must be up to 32 letters, digits or -")
+            }
+            if ch.name.isEmpty || ch.name.count > 60 { bad(f + ".name", "must be 1 to 60 characters") }
+            let s = LocalDateTime.parseMinutes(ch.starts), e = LocalDateTime.parseMinutes(ch.ends)
+            if s == nil { bad(f + ".starts", "'\(ch.starts)' is not a date-time YYYY-MM-DDTHH:MM") }
+            if e == nil { bad(f + ".ends", "'\(ch.ends)' is not a date-time YYYY-MM-DDTHH:MM") }
+            if let s, let e, e <= s { bad(f + ".ends", "\(ch.ends) is not after the start \(ch.starts)") }
+            if !(1...1_000_000_000).contains(ch.target) { bad(f + ".target", "\(ch.target) must be 1 to 1000000000") }
+            switch ch.window {
+            case .days where !(1...Challenge.maxDays).contains(ch.length): bad(f + ".length", "\(ch.length) days must be 1 to \(Challenge.maxDays)")
+            case .streak where !(2...Challenge.maxWeeks).contains(ch.length): bad(f + ".length", "\(ch.length) weeks must be 2 to \(Challenge.maxWeeks)")
+            default: break
+            }
+            if !(1...1_000).contains(ch.maxCompletions) { bad(f + ".maxCompletions", "\(ch.maxCompletions) must be 1 to 1000") }
+            if !(0...1_000_000).contains(ch.rewardPoints.count) { bad(f + ".rewardPoints", "\(ch.rewardPoints) must be 0 to 1000000") }
+            if ch.rewardPoints == 0 && (ch.badge ?? "").isEmpty { bad(f, "gives neither rewardPoints nor a badge") }
+            if let b = ch.badge, b.count > 40 { bad(f + ".badge", "must be up to 40 characters") }
+        }
+        if challenges.count > 20 { bad("challenges", "\(challenges.count) challenges: at most 20 run at once") }
         var codes = Set<String>()
         for (i, t) in tiers.enumerated() {
             let f = "tiers[\(i)]"
@@ -319,7 +344,7 @@ extension LoyaltyProgramme {
             welcomeBonus: try c.decodeIfPresent(Points.self, forKey: .welcomeBonus) ?? 0,
             redemption: try c.decode(Redemption.self, forKey: .redemption),
             cashback: try c.decodeIfPresent(Cashback.self, forKey: .cashback), cardRanges: try c.decode([CardRange].self, forKey: .cardRanges),
-            expiry: try c.decodeIfPresent(Expiry.self, forKey: .expiry))
+            expiry: try c.decodeIfPresent(Expiry.self, forKey: .expiry), challenges: try c.list(.challenges))
     }
 }
 

@@ -26,6 +26,8 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
     public var offers: [PersonalOffer] = []
     /// Head office holds this card's points: none may be spent (the card still earns).
     public var redemptionsHeld = false
+    /// The member's challenges as head office last said, with this till's own sales since.
+    public var challenges: [ChallengeRecord] = []
 
     public init(
         cardNumber: String, customerID: String?, name: String, tierCode: String?, tierName: String?, balance: Points,
@@ -47,7 +49,7 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case cardNumber, customerID, name, tierCode, tierName, balance, qualifying, offlineLeft, provisional, priorPurchases, registration
-        case expiringSoon, expiringBy, offers, redemptionsHeld
+        case expiringSoon, expiringBy, offers, redemptionsHeld, challenges
     }
 
     /// Reads a customer as an open sale's journal keeps it. Fields added since a till version
@@ -70,6 +72,7 @@ public struct SaleCustomer: Hashable, Sendable, Codable {
         expiringBy = try c.decodeIfPresent(Int64.self, forKey: .expiringBy)
         offers = try c.decodeIfPresent([PersonalOffer].self, forKey: .offers) ?? []
         redemptionsHeld = try c.decodeIfPresent(Bool.self, forKey: .redemptionsHeld) ?? false
+        challenges = try c.decodeIfPresent([ChallengeRecord].self, forKey: .challenges) ?? []
     }
 }
 
@@ -86,9 +89,12 @@ public struct Registration: Hashable, Sendable, Codable {
     public var birthDate: String?
     public var marketingConsent: Bool
     public var registeredAt: Timestamp
+    /// The code of the member who invited them (a referral), as given at registration.
+    public var referralCode: String?
 
     public init(cardNumber: String, firstName: String, lastName: String, phone: String?, email: String?, postcode: String?,
-                birthDate: String?, marketingConsent: Bool, registeredAt: Timestamp) {
+                birthDate: String?, marketingConsent: Bool, registeredAt: Timestamp, referralCode: String? = nil) {
+        self.referralCode = referralCode
         self.cardNumber = cardNumber
         self.firstName = firstName
         self.lastName = lastName
@@ -103,8 +109,10 @@ public struct Registration: Hashable, Sendable, Codable {
     /// Builds a registration from what the cashier keyed; every field is checked.
     public static func make(
         cardNumber: String, firstName: String, lastName: String, phone: String, email: String, postcode: String,
-        birthDate: String, marketingConsent: Bool, at time: Timestamp
+        birthDate: String, marketingConsent: Bool, at time: Timestamp, referralCode: String = ""
     ) throws(CardError) -> Registration {
+        let referral = referralCode.trimmedSpaces.uppercased()
+        guard referral.isEmpty || Self.isReferralCode(referral) else { throw .invalidReferralCode(referralCode.trimmedSpaces) }
         let first = firstName.trimmedSpaces, last = lastName.trimmedSpaces
         guard !first.isEmpty || !last.isEmpty else { throw .nameRequired }
         let phone = phone.trimmedSpaces, email = email.trimmedSpaces, postcode = postcode.trimmedSpaces, dob = birthDate.trimmedSpaces
@@ -135,7 +143,12 @@ public struct Registration: Hashable, Sendable, Codable {
         return Registration(
             cardNumber: cardNumber, firstName: first, lastName: last, phone: phone.isEmpty ? nil : phone,
             email: email.isEmpty ? nil : email.lowercased(), postcode: postcode.isEmpty ? nil : postcode.uppercased(),
-            birthDate: dob.isEmpty ? nil : dob, marketingConsent: marketingConsent, registeredAt: time)
+            birthDate: dob.isEmpty ? nil : dob, marketingConsent: marketingConsent, registeredAt: time, referralCode: referral.isEmpty ? nil : referral)
+    }
+
+    /// A member's referral code: 4 to 12 capital letters and digits.
+    public static func isReferralCode(_ s: String) -> Bool {
+        (4...12).contains(s.utf8.count) && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) }
     }
 
     private static let phonePunctuation = Set(" +-()/.".utf8)
@@ -160,6 +173,8 @@ public struct LoyaltyOutcome: Hashable, Sendable, Codable {
     public var toNextTier: Int64?
     /// The member's offers that took money off this sale (their ids).
     public var discountOffers: [String] = []
+    /// The member's progress in the challenges this sale counts in (head office confirms completions).
+    public var challenges: [ChallengeProgress] = []
 
     public init(customer: SaleCustomer, programmeVersion: String, context: EarnContext, earned: PointsAward, welcome: PointsAward,
                 redeemed: Points, redeemedValue: Int64, tierName: String?, nextTierName: String?, toNextTier: Int64?) {
@@ -181,7 +196,7 @@ public struct LoyaltyOutcome: Hashable, Sendable, Codable {
 
 extension LoyaltyProgramme {
     /// The loyalty outcome of a paid basket for its customer.
-    public func outcome(for basket: Basket, customer: SaleCustomer, context: EarnContext) -> LoyaltyOutcome {
+    public func outcome(for basket: Basket, customer: SaleCustomer, context: EarnContext, saleID: String? = nil) -> LoyaltyOutcome {
         let earned = award(for: basket, context: context)
         let redeemedPoints = basket.tenders.filter { $0.kind == .points }.sum { $0.points ?? 0 }
         let redeemedValue = basket.tenders.filter { $0.kind == .points }.reduce(0) { $0 + $1.amount }
@@ -196,6 +211,9 @@ extension LoyaltyProgramme {
             redeemedValue: redeemedValue, tierName: tier?.name ?? customer.tierName, nextTierName: next?.tier.name,
             toNextTier: next?.needed)
         outcome.discountOffers = basket.totals.offerDiscounts.map(\.id)
+        if !challenges.isEmpty {
+            outcome.challenges = challengeProgress(lines: basket.challengeLines, saleID: saleID ?? "", customer: customer, time: context.time)
+        }
         return outcome
     }
 }

@@ -62,6 +62,10 @@ def publish(base, shots):
         out["before"] = by_id(d, "earn.pointsPerUnit").get_attribute("value")
         set_field(d, "version", "bo-triple")
         set_field(d, "earn.pointsPerUnit", "3")
+        # A challenge, in the empty row the form keeps for one.
+        for k, v in [("id", "coffee"), ("name", "Coffee challenge"), ("measure", "visits"), ("skus", "F0015"), ("target", "3"), ("window", "days"),
+                     ("length", "30"), ("rewardPoints", "100"), ("badge", "Coffee lover"), ("starts", "2026-01-01T00:00"), ("ends", "2031-01-01T00:00")]:
+            set_field(d, "challenges[0]." + k, v)
         submit(d, "save", "h1")
         out["saved"] = css(d, ".notice")[0].text if css(d, ".notice") else ""
         by_id(d, "basket").send_keys("F0002 1\nF0001 2")
@@ -758,6 +762,16 @@ def campaigns(base, shots):
         set_field(d, "feedbackDays", "10")
         submit(d, "save-feedback", ".notice")
         out["feedback_saved"] = notice()
+        # Referrals: a wrong number refused (what was keyed kept), then saved.
+        set_field(d, "referrerPoints", "lots")
+        submit(d, "save-referrals", ".notice")
+        out["referral_refused"] = notice()
+        out["referral_kept"] = by_id(d, "referrerPoints").get_attribute("value")
+        set_field(d, "referrerPoints", "250")
+        set_field(d, "minSpend", "15.00")
+        submit(d, "save-referrals", ".notice")
+        out["referral_saved"] = notice()
+        out["referral_counts"] = by_id(d, "referral-counts").text
         if shots:
             d.save_screenshot(shots + "/events.png")
         d.get(base + "/feedback")
