@@ -64,6 +64,8 @@ extension HeadOfficeStore {
             throw PublicationError("Offers reach the tills when their campaign starts: create a campaign with an offer")
         case .suggestions:
             throw PublicationError("Suggestions reach the tills from their nightly mining: run headoffice suggestions mine to mine them now")
+        case .unknown:
+            throw PublicationError("There is no such kind of publication")
         }
         try checkScope(scope)
         p.version = try database.write { c in try insertPublication(p, c) }

@@ -123,7 +123,7 @@ struct Rollback: ParsableCommand {
     @Option(help: ArgumentHelp("The scope it was published to.", valueName: "scope")) var scope: String = "chain"
     @Option(help: "Who rolls back.") var by: String = ProcessInfo.processInfo.environment["USER"] ?? "admin"
     func run() throws {
-        guard let k = PublicationKind(rawValue: kind), k != .cards else { throw CLIFailure("--kind '\(kind)' must be programme, prices or settings") }
+        guard let k = PublicationKind(rawValue: kind), [.programme, .prices, .settings].contains(k) else { throw CLIFailure("--kind '\(kind)' must be programme, prices or settings") }
         guard let s = PublicationScope.parse(scope) else { throw CLIFailure("--scope '\(scope)' must be chain, group:NAME, store:0001 or till:0001/01") }
         do {
             let p = try db.open().rollback(k, scope: s, by: by)

@@ -48,6 +48,13 @@ public enum PublicationKind: String, Codable, Sendable, CaseIterable {
     /// Cross-sell suggestions mined from the chain's baskets (`suggestions`): the whole set for
     /// the chain or a store group, replacing the one before.
     case suggestions
+    /// A kind this software does not know (a newer head office's): a till keeps it and skips it
+    /// with its reason, instead of failing to read the whole batch and hearing nothing more.
+    case unknown
+
+    public init(from decoder: any Decoder) throws {
+        self = PublicationKind(rawValue: try decoder.singleValueContainer().decode(String.self)) ?? .unknown
+    }
 }
 
 /// What the tills suggest after an item is rung: for each item, the items bought with it most

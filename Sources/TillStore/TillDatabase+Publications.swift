@@ -169,6 +169,8 @@ extension TillDatabase {
         case .suggestions:
             guard let set = p.suggestions else { throw PublicationProblem(description: "no suggestions") }
             return try applySuggestions(set, scope: p.scope, db: db)
+        case .unknown:
+            throw PublicationProblem(description: "this till does not know this kind of publication: upgrade it to take such updates")
         }
     }
 

@@ -51,6 +51,23 @@ struct UpdatesControllerTests {
         #expect(v.lines.contains("  by marketing: Triple points"))
     }
 
+    /// A newer head office's kind of publication: the batch is still read, the rest applied, and
+    /// that one skipped with its reason (the till does not stop hearing from head office).
+    @Test func aKindOfPublicationThisTillDoesNotKnowIsSkippedWithItsReason() throws {
+        let h = try Harness()
+        let json = #"""
+            {"publications":[{"version":8,"kind":"loyalty-games","scope":{"kind":"chain"},"createdBy":"hq","note":"","createdAt":0,"effectiveAt":0},
+                             {"version":9,"kind":"settings","scope":{"kind":"chain"},"createdBy":"hq","note":"","createdAt":0,"effectiveAt":0,
+                              "settings":{"receiptFooter":["See you soon"]}}]}
+            """#
+        let batch = try JSONDecoder().decode(UpdateBatch.self, from: Data(json.utf8))
+        #expect(batch.publications.map(\.kind) == [.unknown, .settings])
+        try h.db.receive(batch.publications, at: 0)
+        let applied = try h.db.applyPendingPublications(at: 0)
+        #expect(applied.map(\.problem) == ["this till does not know this kind of publication: upgrade it to take such updates", nil])
+        #expect(try h.db.appliedPublicationVersion() == 9 && (try h.db.terminalSettings())?.receiptFooter == ["See you soon"])
+    }
+
     @Test func theSuggestionLineNamesWhatCustomersAlsoBuyNotYetInTheSale() throws {
         let h = try Harness()
         // Coffee beans: milk, then orange juice; milk: nothing sold here.
