@@ -129,14 +129,21 @@ extension HeadOfficeStore {
     /// the order they came into force: by time, then version. A publication scheduled earlier for
     /// a later time comes after newer ones made for now, and is never skipped. `after` with no
     /// time (`effectiveAt` 0) is a version cursor from a till of before 2026-11-28.
-    public func updates(for till: TillCredential, after: ReleaseCursor, at time: Int64 = HeadOfficeStore.now()) throws -> [Publication] {
-        try database.read { c in
+    /// `kinds`: only those (the kinds the till reads; nil: all).
+    public func updates(for till: TillCredential, after: ReleaseCursor, at time: Int64 = HeadOfficeStore.now(),
+                        kinds: Set<PublicationKind>? = nil) throws -> [Publication] {
+        let only = kinds.map { $0.map(\.rawValue).sorted() }
+        return try database.read { c in
             try c.query("""
                 SELECT * FROM publications WHERE (effective_at > ? OR (effective_at = ? AND version > ?)) AND effective_at <= ? AND \(Self.meantFor)
-                ORDER BY effective_at, version LIMIT 500
-                """, [.int(after.effectiveAt), .int(after.effectiveAt), .int(after.version), .int(time)] + Self.meantFor(till)).map(Self.publication)
+                \(only.map { " AND kind IN (\(Self.placeholders($0.count)))" } ?? "") ORDER BY effective_at, version LIMIT 500
+                """, [.int(after.effectiveAt), .int(after.effectiveAt), .int(after.version), .int(time)] + Self.meantFor(till)
+                    + (only ?? []).map { .text($0) }).map(Self.publication)
         }
     }
+
+    /// What a till that names no kinds reads: those there were before tills said (2026-12-06).
+    public static let kindsBeforeTillsSaid: Set<PublicationKind> = [.programme, .prices, .settings, .cards, .offers]
 
     /// The publications meant for a till: the chain's, its store's groups', its store's and its
     /// own. The arguments are `meantFor(till)`.
@@ -150,8 +157,8 @@ extension HeadOfficeStore {
     static func meantFor(_ till: TillCredential) -> [SQLValue] { [.text(till.storeID), .text(till.name), .text(till.storeID)] }
 
     /// The publications for a till newer than version `after` (the cursor of tills before 2026-11-28).
-    public func updates(for till: TillCredential, after: Int64, at time: Int64 = HeadOfficeStore.now()) throws -> [Publication] {
-        try updates(for: till, after: ReleaseCursor(effectiveAt: 0, version: after), at: time).filter { $0.version > after }.sorted { $0.version < $1.version }
+    public func updates(for till: TillCredential, after: Int64, at time: Int64 = HeadOfficeStore.now(), kinds: Set<PublicationKind>? = nil) throws -> [Publication] {
+        try updates(for: till, after: ReleaseCursor(effectiveAt: 0, version: after), at: time, kinds: kinds).filter { $0.version > after }.sorted { $0.version < $1.version }
     }
 
     /// The newest publication version there is (an acknowledgement can name no higher).

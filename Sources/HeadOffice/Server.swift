@@ -252,12 +252,19 @@ public struct HeadOfficeServer: Sendable {
             guard let wait = query["wait"].map({ Int(String($0)) }) ?? 25, (0...60).contains(wait) else {
                 return refuse(400, "wait must be 0 to 60 seconds")
             }
+            // The kinds of publication the till reads; a till that names none (before 2026-12-06)
+            // gets only the kinds it knew, never one it could not read. Names it does not know are ignored.
+            var kinds = HeadOfficeStore.kindsBeforeTillsSaid
+            if let named = query["kinds"] {
+                guard named.utf8.count <= 400 else { return refuse(400, "kinds must be at most 20 kinds of publication, comma-separated") }
+                kinds = Set(named.split(separator: ",").compactMap { PublicationKind(rawValue: String($0)) }.filter { $0 != .unknown })
+            }
             // A till of before 2026-11-28 sends no `from`: its cursor is the version alone (what
             // it has asked for since), else every publication in force would come back each poll.
             let legacy = query["from"] == nil
             let cursor = ReleaseCursor(effectiveAt: from, version: after)
-            let find: @Sendable () throws -> [Publication] = { [store] in
-                legacy ? try store.updates(for: till, after: after) : try store.updates(for: till, after: cursor)
+            let find: @Sendable () throws -> [Publication] = { [store, kinds] in
+                legacy ? try store.updates(for: till, after: after, kinds: kinds) : try store.updates(for: till, after: cursor, kinds: kinds)
             }
             do {
                 let seen = await updates.current

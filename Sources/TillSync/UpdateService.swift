@@ -68,7 +68,7 @@ public final class UpdateService: Sendable {
         let http = connection ?? HTTPConnection(ca: link.ca)
         let after = try database.receivedPublicationCursor()
         let w = wait ?? waitSeconds
-        let answer = try http.send("GET", link.url + "/api/v1/updates?after=\(after.version)&from=\(after.effectiveAt)&wait=\(w)", headers: [authorization],
+        let answer = try http.send("GET", link.url + "/api/v1/updates?after=\(after.version)&from=\(after.effectiveAt)&wait=\(w)&kinds=\(Self.kinds)", headers: [authorization],
                                    timeoutMilliseconds: (w + 15) * 1000)
         guard answer.status == 200, let batch = try? JSONDecoder().decode(UpdateBatch.self, from: Data(answer.body)) else {
             throw HTTPFailure(kind: .other, message: Forwarder.message(answer) ?? "head office answered HTTP \(answer.status) for updates")
@@ -77,6 +77,9 @@ public final class UpdateService: Sendable {
         try database.receive(batch.publications, at: now())
         return batch.publications.count
     }
+
+    /// The kinds of publication this till reads (head office sends no other).
+    static let kinds = PublicationKind.allCases.filter { $0 != .unknown }.map(\.rawValue).joined(separator: ",")
 
     /// Tells head office the version the till runs, if it has not heard it.
     public func ackOnce(using connection: HTTPConnection? = nil) throws {

@@ -5,6 +5,7 @@ import TillCore
 import TillDemo
 import TillProtocol
 import TillStore
+import TillSync
 import TillTestSupport
 
 /// Cross-sell suggestions (issue 18): item-to-item association mined from the chain's baskets,
@@ -108,5 +109,31 @@ struct SuggestionTests {
         // Bounds of the settings.
         #expect(throws: ChannelRefusal.self) { try store.saveSuggestionSettings(SuggestionSettings(days: 7, minSupport: 5)) }
         #expect(throws: ChannelRefusal.self) { try store.saveSuggestionSettings(SuggestionSettings(days: 90, minSupport: 1)) }
+    }
+
+    /// A till of before this release names no kinds and cannot read a suggestions publication:
+    /// head office never sends it one. This release's till names the kinds it reads and gets them.
+    @Test func onlyATillThatReadsSuggestionsIsSentThem() async throws {
+        let (dir, store, token, server) = try await ServerTests.serving(.sqlite)
+        defer { Task { await server.stop() }; withExtendedLifetime(dir) {} }
+        try store.importProducts(DemoCatalog.featured)
+        let settings = try store.publish(.settings, scope: .chain, by: "it", note: "", settings: TerminalSettings(autoLockMinutes: 3))
+        try store.database.write { c in
+            try HeadOfficeStore.insertRows(c, "INSERT INTO baskets (day, store_id, skus)",
+                                           (0..<120).map { i in [.int(HeadOfficeStore.now() / 86_400_000 - 10), .text("0001"), .text(["F0015;F0002", "F0005", "F0002"][i % 3])] })
+        }
+        let mined = try store.mineSuggestions(by: "mia")
+        let version = try #require(mined.first?.version)
+        let old = try await request("GET", server.url + "/api/v1/updates?after=0&from=0&wait=0", token: token.description)
+        #expect(try JSONDecoder().decode(UpdateBatch.self, from: Data(old.body)).publications.map(\.version) == [settings.version])
+        let named = try await request("GET", server.url + "/api/v1/updates?after=0&from=0&wait=0&kinds=settings,suggestions,games", token: token.description)
+        #expect(try JSONDecoder().decode(UpdateBatch.self, from: Data(named.body)).publications.map(\.version) == [settings.version, version])
+        let tooMany = try await request("GET", server.url + "/api/v1/updates?after=0&wait=0&kinds=" + String(repeating: "prices,", count: 60), token: token.description)
+        #expect(tooMany.status == 400)
+        let here = try TillSide()
+        let updates = UpdateService(link: ServerTests.link(server, token), database: here.db)
+        #expect(try await onThread { try updates.pollOnce(wait: 0) } == 2)
+        _ = try here.db.applyPendingPublications(at: 1)
+        #expect(try here.db.suggestions(for: "F0015").first?.sku == "F0002")
     }
 }
