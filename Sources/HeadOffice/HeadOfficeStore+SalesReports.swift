@@ -42,6 +42,8 @@ public struct CashierFigures: Sendable, Equatable {
     public var voids: Int64
     public var refunds: Int64
     public var overrides: Int64
+    /// Items sold (lines not voided).
+    public var items: Int64 = 0
 }
 
 /// A Z report a till sent.
@@ -156,7 +158,7 @@ extension HeadOfficeStore {
                     averageCheck: sales > 0 ? $0.int("total") / sales : 0,
                     itemsPerMinuteX100: ms > 0 ? MinorUnits.mulDivTruncating($0.int("items"), 6_000_000, ms)?.quotient ?? 0 : 0,
                     attachBP: sales > 0 ? $0.int("carded") * 10_000 / sales : 0, enrolments: $0.int("enrolments"), voids: $0.int("voids"),
-                    refunds: refunds[$0.text("store_id") + "\u{1}" + $0.text("cashier")] ?? 0, overrides: $0.int("overrides"))
+                    refunds: refunds[$0.text("store_id") + "\u{1}" + $0.text("cashier")] ?? 0, overrides: $0.int("overrides"), items: $0.int("items"))
             }
         }
     }

@@ -327,7 +327,10 @@ struct BackOfficeBrowserTests {
         #expect((r["csv"] as? String)?.hasPrefix("cashiers,Store,Cashier,Sales,Total,Average check,") == true && (r["csv_type"] as? String)?.hasPrefix("text/csv") == true)
         #expect((r["csv"] as? String)?.contains("cashiers,0002,21,\(cashiers.last![2]),") == true)
         #expect(table("manager", "stores") == stores.filter { $0[0] == "0001" }, "\(r["manager"] ?? "")")
-        #expect((r["manager_kinds"] as? [String]).map(Set.init) == ["Sales and tenders", "Sales assistants", "Z reports"])
+        #expect((r["manager_kinds"] as? [String]).map(Set.init) == ["Sales and tenders", "Sales assistants", "Cashier risk", "Z reports"])
+        // Cashier risk: the same figures, each cashier against their store's norm.
+        let risk = CashierRisk.rank(try store.cashierReport(october))
+        #expect(table("risk", "risk").map { [$0[0], $0[1], $0[2]] } == risk.map { [$0.store, $0.cashier, String($0.sales)] }, "\(table("risk", "risk"))")
         #expect((r["manager_baskets"] as? String)?.contains("whole chain") == true)
     }
 

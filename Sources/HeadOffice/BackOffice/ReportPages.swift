@@ -52,7 +52,7 @@ extension HeadOfficeServer {
     /// The reports and who may open them: a store manager sees their store's; the chain-wide ones
     /// (baskets by partner, the programme's liability) are for admin and marketing.
     static let reportKinds: [(id: String, label: String, chainWide: Bool)] = [
-        ("sales", "Sales and tenders", false), ("cashiers", "Sales assistants", false), ("zreports", "Z reports", false),
+        ("sales", "Sales and tenders", false), ("cashiers", "Sales assistants", false), ("risk", "Cashier risk", false), ("zreports", "Z reports", false),
         ("baskets", "Baskets by partner", true), ("liability", "Programme liability", true),
     ]
 
@@ -74,6 +74,16 @@ extension HeadOfficeServer {
                                   String($0.refunds), String($0.overrides)])
                 })
                 return ([table], ReportChart(title: "Sales by cashier", labels: rows.map { "\($0.store)/\($0.cashier)" }, values: rows.map(\.sales)))
+            case "risk":
+                let ranked = CashierRisk.rank(try store.cashierReport(period, store: scope))
+                func bp(_ v: Int64) -> String { "\(v / 100).\(v % 100 < 10 ? "0" : "")\(v % 100)" }
+                let table = ReportTable(id: "risk", title: "Cashiers against their store's norm (highest first; 2× the norm or more flagged)", columns: [
+                    "Store", "Cashier", "Sales", "Voids /100 lines (store)", "Overrides /100 items (store)", "Refunds /100 sales (store)", "× the norm", "Flag",
+                ], rows: ranked.map { r in
+                    .init(cells: [r.store, r.cashier, String(r.sales)] + r.figures.map { "\($0.count): \(bp($0.rateBP)) (\(bp($0.normBP)))" }
+                          + [r.scorePercent == 0 ? "-" : bp(r.scorePercent), r.flagged ? "look" : ""])
+                })
+                return ([table], ReportChart(title: "Highest × the norm, in %", labels: ranked.map { "\($0.store)/\($0.cashier)" }, values: ranked.map(\.scorePercent)))
             case "zreports":
                 let rows = try store.zReports(period, store: scope)
                 let utc = TimeZone(identifier: "UTC")!
@@ -131,15 +141,28 @@ extension HeadOfficeServer {
         }
     }
 
+    /// A report's period: a day (`2026-10-05`, UTC; e.g. the day's cashier risk), or a month,
+    /// quarter or year as a cashback period is named.
+    static func reportPeriod(_ text: String) -> CashbackPeriod? {
+        if text.utf8.count == 10, let month = CashbackPeriod.parse(String(text.prefix(7))), text.dropFirst(7).first == "-",
+           let day = Int(text.suffix(2)), text.suffix(2).allSatisfy(\.isASCIIDigit), day >= 1 {
+            let start = month.start + Int64(day - 1) * 86_400_000
+            guard start < month.end else { return nil }
+            return CashbackPeriod(id: text, start: start, end: start + 86_400_000)
+        }
+        return CashbackPeriod.parse(text)
+    }
+
     /// What a report request asks for, checked against the user: the kind, period and store scope
     /// (a store manager: their store, always), or the page that refuses it.
     func reportRequest(_ request: Request, _ session: BackOfficeSession) -> (kind: String, period: CashbackPeriod, store: String?, notice: (String, Bool)?)? {
         let asked = formField(request, "report")
         let kind = Self.reportKinds.first { $0.id == asked }?.id ?? "sales"
         let text = formField(request, "period")
-        let period = CashbackPeriod.parse(text) ?? CashbackPeriod.lastEnded(.monthly, before: HeadOfficeStore.now() + 32 * 86_400_000)
-        let notice: (String, Bool)? = !text.isEmpty && CashbackPeriod.parse(text) == nil
-            ? ("'\(text.prefix(20))' is not a period (2026-10, 2026-Q4 or 2026): showing \(period.id)", true) : nil
+        let named = Self.reportPeriod(text)
+        let period = named ?? CashbackPeriod.lastEnded(.monthly, before: HeadOfficeStore.now() + 32 * 86_400_000)
+        let notice: (String, Bool)? = !text.isEmpty && named == nil
+            ? ("'\(text.prefix(20))' is not a period (2026-10-05, 2026-10, 2026-Q4 or 2026): showing \(period.id)", true) : nil
         if Self.reportKinds.first(where: { $0.id == kind })?.chainWide == true && session.user.role == .store { return nil }
         let wanted = formField(request, "store")
         let store = session.user.storeScope ?? (wanted.isEmpty ? nil : String(wanted.prefix(40)))

@@ -523,7 +523,7 @@ def reports(base, shots):
 
     try:
         sign_in(d, base, "anna", "anna-secret-1")
-        for kind in ["sales", "cashiers", "zreports", "baskets", "liability"]:
+        for kind in ["sales", "cashiers", "risk", "zreports", "baskets", "liability"]:
             d.get(base + "/reports?report=" + kind + "&period=2026-10")
             out[kind] = tables()
             out[kind + "_chart"] = chart_loaded()
