@@ -82,9 +82,11 @@ extension HeadOfficeStore {
         let done = try c.queryOne("SELECT COUNT(*) AS n, MAX(at) AS last FROM challenge_completions WHERE customer_id = ? AND challenge_id = ?",
                                   [.text(customer), .text(ch.id)])
         let completions = done?.int("n") ?? 0, last = completions > 0 ? done?["last"].int : nil
+        // The newest 1,000 (a member's sales since the last completion, within any window there is).
         let events = try c.query("""
-            SELECT sale_id, at, amount FROM challenge_events WHERE customer_id = ? AND challenge_id = ? AND at > ? ORDER BY at, sale_id LIMIT 1000
-            """, [.text(customer), .text(ch.id), .int(last ?? Int64.min)]).map { ChallengeState.Event(sale: $0.text("sale_id"), at: $0.int("at"), amount: $0.int("amount")) }
+            SELECT sale_id, at, amount FROM challenge_events WHERE customer_id = ? AND challenge_id = ? AND at > ? ORDER BY at DESC, sale_id DESC LIMIT 1000
+            """, [.text(customer), .text(ch.id), .int(last ?? Int64.min)]).reversed()
+            .map { ChallengeState.Event(sale: $0.text("sale_id"), at: $0.int("at"), amount: $0.int("amount")) }
         let joined = try c.queryOne("SELECT joined_at FROM challenge_members WHERE customer_id = ? AND challenge_id = ?", [.text(customer), .text(ch.id)]) != nil
         return ChallengeState(id: ch.id, completions: completions, lastCompletedAt: last, events: events, joined: joined)
     }
