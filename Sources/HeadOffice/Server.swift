@@ -256,8 +256,12 @@ public struct HeadOfficeServer: Sendable {
             // gets only the kinds it knew, never one it could not read. Names it does not know are ignored.
             var kinds = HeadOfficeStore.kindsBeforeTillsSaid
             if let named = query["kinds"] {
-                guard named.utf8.count <= 400 else { return refuse(400, "kinds must be at most 20 kinds of publication, comma-separated") }
-                kinds = Set(named.split(separator: ",").compactMap { PublicationKind(rawValue: String($0)) }.filter { $0 != .unknown })
+                let names = named.split(separator: ",", omittingEmptySubsequences: false)
+                guard (1...20).contains(names.count),
+                      names.allSatisfy({ (1...20).contains($0.utf8.count) && $0.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || $0 == 45 } }) else {
+                    return refuse(400, "kinds must be 1 to 20 kinds of publication (lower-case letters and -), comma-separated, e.g. programme,prices")
+                }
+                kinds = Set(names.compactMap { PublicationKind(rawValue: String($0)) }.filter { $0 != .unknown })
             }
             // A till of before 2026-11-28 sends no `from`: its cursor is the version alone (what
             // it has asked for since), else every publication in force would come back each poll.

@@ -130,6 +130,9 @@ struct SuggestionTests {
         #expect(try JSONDecoder().decode(UpdateBatch.self, from: Data(named.body)).publications.map(\.version) == [settings.version, version])
         let tooMany = try await request("GET", server.url + "/api/v1/updates?after=0&wait=0&kinds=" + String(repeating: "prices,", count: 60), token: token.description)
         #expect(tooMany.status == 400)
+        for bad in ["Prices", "prices,,settings", "pr%C3%AFces", ""] {
+            #expect(try await request("GET", server.url + "/api/v1/updates?after=0&wait=0&kinds=" + bad, token: token.description).status == 400, "\(bad)")
+        }
         let here = try TillSide()
         let updates = UpdateService(link: ServerTests.link(server, token), database: here.db)
         #expect(try await onThread { try updates.pollOnce(wait: 0) } == 2)
