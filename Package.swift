@@ -80,7 +80,7 @@ let package = Package(
         // `till demo`, `headoffice demo`, the benchmarks and the tests.
         .target(
             name: "TillDemo",
-            dependencies: ["TillCore", "TillDocuments"],
+            dependencies: ["TillCore", "TillProtocol", "TillDocuments"],
             resources: [.embedInCode("Resources/demo-programme.json")],
             swiftSettings: strictSettings
         ),
@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "HeadOffice",
             dependencies: [
-                "TillCore", "TillProtocol", "TillDocuments", "CLibPQ", "Receipts", "ESCPOS", "CCurl", "CCurlShim",
+                "TillCore", "TillProtocol", "TillDocuments", "TillDemo", "CLibPQ", "Receipts", "ESCPOS", "CCurl", "CCurlShim",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -13,6 +13,8 @@ public enum BackOfficeRole: String, Sendable, CaseIterable, Codable {
     case store
     /// Customer service: finds members and reads their page and receipts; publishes nothing.
     case service
+    /// Fraud: the rules, the alerts and their cases, holds and blocks of cards; publishes nothing else.
+    case fraud
 
     public var label: String {
         switch self {
@@ -20,6 +22,7 @@ public enum BackOfficeRole: String, Sendable, CaseIterable, Codable {
         case .marketing: "Marketing manager"
         case .store: "Store manager"
         case .service: "Customer service"
+        case .fraud: "Fraud analyst"
         }
     }
 

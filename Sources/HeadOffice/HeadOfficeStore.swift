@@ -35,6 +35,9 @@ public struct IngestRefusal: Error, Sendable, Equatable, CustomStringConvertible
 public final class HeadOfficeStore: Sendable {
     public let database: any SQLDatabase
     private let programmes = Mutex<[String: LoyaltyProgramme]>([:])
+    /// The per-sale fraud rules' memory, and the rules in force (read again every 30 s).
+    let fraudMonitor = FraudMonitor()
+    let fraudRuleCache = Mutex<(rules: [FraudRule], at: Int64)?>(nil)
 
     public init(database: any SQLDatabase) throws {
         self.database = database
@@ -157,6 +160,8 @@ public final class HeadOfficeStore: Sendable {
             try advanceContiguous(till, c)
             return results
         } }
+        // The fraud rules, on what this batch applied (committed: a till never waits on an alert).
+        try observeFraud(prepared, results, till: till)
         return IngestResponse(results: results, gaps: try gaps(of: till))
     }
 

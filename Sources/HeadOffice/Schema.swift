@@ -3,7 +3,7 @@ import Foundation
 /// Head office's tables, the same on SQLite and PostgreSQL. Migrations are numbered and applied
 /// in order, each in its own transaction; a database newer than this program is refused.
 enum Schema {
-    static let migrations: [String] = programmeMigrations + ownersMigrations + engagementMigrations
+    static let migrations: [String] = programmeMigrations + ownersMigrations + engagementMigrations + fraudMigrations
 
     /// 1–9: the tills' side of head office (sales, the ledger, publications, the back office).
     static let programmeMigrations: [String] = [

@@ -122,8 +122,9 @@ struct CustomerServiceTests {
         try database.write { c in
             try c.execute("DROP TABLE customer_search", [])
             try c.execute("DROP TABLE member_cards", [])
-            // Schemas 10 to 27 undone too (they come after, and run again).
-            for table in ["baskets", "suggestion_runs", "suggestion_pairs", "challenge_events", "challenge_completions", "challenge_members", "referrals"] {
+            // Schemas 10 to 28 undone too (they come after, and run again).
+            for index in ["customers_phone", "customers_email"] { try c.execute("DROP INDEX \(index)", []) }
+            for table in ["fraud_rules", "fraud_alerts", "fraud_notes", "fraud_evaluations", "baskets", "suggestion_runs", "suggestion_pairs", "challenge_events", "challenge_completions", "challenge_members", "referrals"] {
                 try c.execute("DROP TABLE \(table)", [])
             }
             try c.execute("DROP INDEX customers_referral_code", [])

@@ -1,0 +1,249 @@
+import Foundation
+import Synchronization
+import TillCore
+import TillDocuments
+import TillProtocol
+
+/// Fraud rules evaluated as each till's documents are applied (issue 19): the per-sale rules in
+/// memory (`FraudMonitor`), the rules about redemptions and registrations with a query each when
+/// one happens (rare). An alert is written once per rule, subject and day, with its evidence; a
+/// rule set to hold or block does so at once, published to every till like a person's hold.
+extension HeadOfficeStore {
+    /// The rules, the defaults written the first time.
+    public func fraudRules() throws -> [FraudRule] {
+        let rows = try database.read { c in try c.query("SELECT * FROM fraud_rules ORDER BY id", []) }
+        if rows.isEmpty {
+            try database.write { c in
+                for r in FraudRule.defaults { try Self.upsertRule(r, by: "head office", at: Self.now(), c) }
+            }
+            return FraudRule.defaults.sorted { $0.id < $1.id }
+        }
+        return rows.compactMap { r in
+            guard let kind = FraudRuleKind(rawValue: r.text("kind")), let action = FraudAction(rawValue: r.text("action")) else { return nil }
+            return FraudRule(id: r.text("id"), kind: kind, measure: r.text("measure"), windowSeconds: r.int("window_s"), threshold: r.int("threshold"),
+                             percent: r.int("percent"), action: action, enabled: r.int("enabled") != 0)
+        }
+    }
+
+    static func upsertRule(_ r: FraudRule, by user: String, at time: Int64, _ c: any SQLConnection) throws {
+        try c.execute("""
+            INSERT INTO fraud_rules (id, kind, measure, window_s, threshold, percent, action, enabled, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, measure = excluded.measure, window_s = excluded.window_s, threshold = excluded.threshold,
+                percent = excluded.percent, action = excluded.action, enabled = excluded.enabled, updated_by = excluded.updated_by, updated_at = excluded.updated_at
+            """, [.text(r.id), .text(r.kind.rawValue), .text(r.measure), .int(r.windowSeconds), .int(r.threshold), .int(r.percent), .text(r.action.rawValue),
+                  .int(r.enabled ? 1 : 0), .text(user), .int(time)])
+    }
+
+    /// Saves a rule (new or changed), checked within its bounds; in force for the next document.
+    public func saveFraudRule(_ rule: FraudRule, by user: String, at time: Int64 = HeadOfficeStore.now()) throws {
+        let rule = try rule.validated()
+        _ = try fraudRules()
+        try database.write { c in try Self.upsertRule(rule, by: user, at: time, c) }
+        fraudRuleCache.withLock { $0 = nil }
+    }
+
+    /// The enabled rules, read again at most every 30 seconds (another head office process may change them).
+    func activeFraudRules() throws -> [FraudRule] {
+        let now = Self.now()
+        if let cached = fraudRuleCache.withLock({ $0 }), now - cached.at < 30_000 { return cached.rules }
+        let rules = try fraudRules().filter(\.enabled)
+        fraudRuleCache.withLock { $0 = (rules, now) }
+        return rules
+    }
+
+    /// The facts of a sale for the per-sale rules.
+    static func fraudFact(_ doc: SaleDocument, _ sale: CompletedSale, storeID: String) -> FraudFact {
+        var f = FraudFact(id: doc.saleID, card: doc.loyalty?.cardNumber, cashier: doc.cashier.number, storeID: storeID, time: sale.completedAt,
+                          redeemed: (doc.loyalty?.redeemed ?? 0) > 0)
+        for l in doc.lines {
+            f.lines += 1
+            if l.voided { f.voids += 1; continue }
+            f.items += 1
+            if l.priceOverride != nil { f.overrides += 1 }
+        }
+        return f
+    }
+
+    /// Fills the per-sale rules' memory from the sales and refunds of their windows, once per process.
+    func warmFraudMonitor(_ rules: [FraudRule], longest: Int64) throws {
+        guard fraudMonitor.state.withLock({ s in defer { s.warmed = true }; return !s.warmed }) else { return }
+        let since = Self.now() - max(longest, 2 * 86_400_000)
+        let (sales, refunds) = try database.read { c in
+            (try c.query("""
+                SELECT sale_id, card_number, cashier, store_id, completed_ms, paid_points, items, voids, overrides FROM sales
+                WHERE completed_ms >= ? ORDER BY completed_ms LIMIT 2000000
+                """, [.int(since)]),
+             try c.query("SELECT refund_id, cashier, store_id, created_ms, original_sale_id FROM refunds WHERE created_ms >= ? ORDER BY created_ms LIMIT 200000",
+                         [.int(since)]))
+        }
+        for r in sales {
+            let items = r.int("items"), voids = r.int("voids")
+            _ = fraudMonitor.observe(FraudFact(id: r.text("sale_id"), card: r["card_number"].text, cashier: r["cashier"].text ?? "", storeID: r.text("store_id"),
+                                               time: r.int("completed_ms"), redeemed: r.int("paid_points") > 0, lines: items.addingClamped(voids), voids: voids,
+                                               items: items, overrides: r.int("overrides")),
+                                     rules: rules, longestCardWindowMs: longest, record: false)
+        }
+        for r in refunds {
+            _ = fraudMonitor.observe(FraudFact(id: r.text("refund_id"), card: nil, cashier: r["cashier"].text ?? "", storeID: r.text("store_id"),
+                                               time: r.int("created_ms"), redeemed: false, refund: true, withoutReceipt: r["original_sale_id"].text == nil),
+                                     rules: rules, longestCardWindowMs: longest, record: false)
+        }
+    }
+
+    /// After a batch is committed: every rule on what it applied (accepted documents only, so a
+    /// batch sent again counts once). Alerts are written in their own transaction.
+    func observeFraud(_ prepared: [Prepared], _ results: [IngestResult], till: TillCredential) throws {
+        let rules = try activeFraudRules()
+        guard !rules.isEmpty else { return }
+        let longest = rules.filter { $0.kind == .cardVelocity || $0.kind == .cardOneCashier }.map { $0.windowSeconds * 1_000 }.max() ?? 0
+        try warmFraudMonitor(rules, longest: longest)
+        let perSale = rules.filter(\.kind.isPerSale)
+        let onRedemption = rules.filter(\.kind.isOnRedemption)
+        let shared = rules.filter { $0.kind == .sharedDetails }
+        var drafts: [FraudAlertDraft] = []
+        var redemptions: [(saleID: String, card: String, points: Int64, time: Int64)] = []
+        var registered: [(card: String, time: Int64)] = []
+        for (p, r) in zip(prepared, results) where r.status == .accepted {
+            switch p {
+            case .sale(let doc, let sale, _, _):
+                if !perSale.isEmpty {
+                    drafts += fraudMonitor.observe(Self.fraudFact(doc, sale, storeID: till.storeID), rules: perSale, longestCardWindowMs: longest)
+                }
+                if let l = doc.loyalty {
+                    if l.redeemed > 0 { redemptions.append((doc.saleID, l.cardNumber, l.redeemed, sale.completedAt)) }
+                    if l.registration != nil { registered.append((l.cardNumber, sale.completedAt)) }
+                }
+            case .refund(let doc, _):
+                guard !perSale.isEmpty else { continue }
+                drafts += fraudMonitor.observe(FraudFact(id: doc.refundID, card: nil, cashier: doc.cashier, storeID: till.storeID,
+                                                         time: ProtocolTime.parse(doc.createdAt) ?? Self.now(), redeemed: false, refund: true,
+                                                         withoutReceipt: doc.originalSaleID == nil),
+                                               rules: perSale, longestCardWindowMs: longest)
+            case .registration(let doc):
+                registered.append((doc.registration.cardNumber, ProtocolTime.parse(doc.registration.registeredAt) ?? Self.now()))
+            case .zreport: continue
+            }
+        }
+        if !onRedemption.isEmpty && !redemptions.isEmpty {
+            drafts += try database.read { c in
+                try redemptions.flatMap { try redemptionAlerts($0.saleID, card: $0.card, points: $0.points, time: $0.time, onRedemption, storeID: till.storeID, c) }
+            }
+        }
+        // A registration applied after the sale that spent its bonus (two tills' batches in either order).
+        if let bonus = onRedemption.first(where: { $0.kind == .bonusRedeemed }), !registered.isEmpty {
+            drafts += try database.read { c in
+                try registered.flatMap { r in
+                    try c.query("""
+                        SELECT s.sale_id, s.completed_ms, (SELECT -SUM(l.points) FROM ledger l WHERE l.sale_id = s.sale_id AND l.kind = 'redeem') AS points
+                        FROM sales s WHERE s.card_number = ? AND s.paid_points > 0 LIMIT 20
+                        """, [.text(r.card)]).flatMap {
+                        try redemptionAlerts($0.text("sale_id"), card: r.card, points: $0["points"].int ?? 0, time: $0.int("completed_ms"), [bonus],
+                                             storeID: till.storeID, c)
+                    }
+                }
+            }
+        }
+        if !shared.isEmpty && !registered.isEmpty {
+            drafts += try database.read { c in try registered.flatMap { try sharedDetailAlerts($0.card, time: $0.time, shared, storeID: till.storeID, c) } }
+        }
+        if !drafts.isEmpty { try raiseAlerts(drafts) }
+    }
+
+    /// The rules about a redemption: was the card replaced, the member's details changed, the
+    /// member merged, or a bonus given, within the rule's window before it?
+    func redemptionAlerts(_ saleID: String, card: String, points: Int64, time: Int64, _ rules: [FraudRule], storeID: String,
+                          _ c: any SQLConnection) throws -> [FraudAlertDraft] {
+        var out: [FraudAlertDraft] = []
+        let longest = rules.map { $0.windowSeconds * 1_000 }.max() ?? 0
+        let day = FraudMonitor.day(time)
+        func draft(_ rule: FraudRule, _ figures: String, _ evidence: [String]) {
+            out.append(FraudAlertDraft(rule: rule, key: "\(rule.id)|\(card)|\(day)", subjectKind: "card", subject: card, card: card, cashier: nil,
+                                       storeID: storeID, figures: figures, evidence: evidence, at: time))
+        }
+        let changes = rules.contains { $0.kind == .redeemAfterChange || $0.kind == .mergeThenRedeem }
+        if changes, let customer = try c.queryOne("SELECT customer_id FROM cards WHERE number = ?", [.text(card)])?["customer_id"].text {
+            let rows = try c.query("""
+                SELECT action, created_at, detail FROM audit WHERE customer_id = ? AND created_at > ? AND created_at <= ?
+                    AND action IN ('replace-card', 'correct-details', 'merge') ORDER BY created_at DESC LIMIT 20
+                """, [.text(customer), .int(time - longest), .int(time)])
+            for rule in rules where rule.kind == .redeemAfterChange || rule.kind == .mergeThenRedeem {
+                let wanted: Set<String> = rule.kind == .mergeThenRedeem ? ["merge"] : ["replace-card", "correct-details"]
+                guard let hit = rows.first(where: { wanted.contains($0.text("action")) && $0.int("created_at") > time - rule.windowSeconds * 1_000 }) else { continue }
+                let what = ["merge": "a merge", "replace-card": "a card replacement", "correct-details": "a change of details"][hit.text("action")] ?? hit.text("action")
+                draft(rule, "\(points) points redeemed \(Self.elapsed(time - hit.int("created_at"))) after \(what) (\(hit.text("detail").prefix(200))); window \(FraudMonitor.window(rule.windowSeconds))",
+                      [saleID])
+            }
+        }
+        if let rule = rules.first(where: { $0.kind == .bonusRedeemed }) {
+            let rows = try c.query("""
+                SELECT l.kind, l.rule, l.points, l.sale_id, COALESCE(s.completed_ms, l.created_at) AS at FROM ledger l LEFT JOIN sales s ON s.sale_id = l.sale_id
+                WHERE l.card_number = ? AND (l.kind = 'welcome' OR l.rule = 'referral') AND l.points > 0 LIMIT 20
+                """, [.text(card)])
+            if let hit = rows.first(where: { $0.int("at") <= time && $0.int("at") > time - rule.windowSeconds * 1_000 && $0["sale_id"].text != saleID }) {
+                let what = hit.text("kind") == "welcome" ? "welcome bonus" : "referral bonus"
+                draft(rule, "\(points) points redeemed \(Self.elapsed(time - hit.int("at"))) after a \(what) of \(hit.int("points")); window \(FraudMonitor.window(rule.windowSeconds))",
+                      [hit["sale_id"].text, saleID].compactMap { $0 })
+            }
+        }
+        return out
+    }
+
+    /// The rule about registrations: the new member's phone or e-mail shared by `threshold` or more members.
+    func sharedDetailAlerts(_ card: String, time: Int64, _ rules: [FraudRule], storeID: String, _ c: any SQLConnection) throws -> [FraudAlertDraft] {
+        guard let member = try c.queryOne("""
+            SELECT m.id, m.phone, m.email FROM customers m JOIN registrations r ON r.customer_id = m.id WHERE r.card_number = ?
+            """, [.text(card)]) else { return [] }
+        var out: [FraudAlertDraft] = []
+        for (column, value) in [("phone", member["phone"].text), ("email", member["email"].text)] {
+            guard let value, !value.isEmpty else { continue }
+            let ids = try c.query("SELECT id FROM customers WHERE \(column) = ? AND merged_into IS NULL AND erased_at IS NULL ORDER BY id LIMIT 50",
+                                  [.text(value)]).map { $0.text("id") }
+            for rule in rules where Int64(ids.count) >= rule.threshold {
+                let label = column == "phone" ? "phone" : "e-mail"
+                out.append(FraudAlertDraft(rule: rule, key: "\(rule.id)|\(column):\(value)|\(FraudMonitor.day(time))", subjectKind: "details",
+                                           subject: "\(column):\(value)", card: card, cashier: nil, storeID: storeID,
+                                           figures: "\(ids.count) members registered with the \(label) \(value) (threshold \(rule.threshold))", evidence: ids, at: time))
+            }
+        }
+        return out
+    }
+
+    static func elapsed(_ ms: Int64) -> String {
+        let minutes = max(0, ms) / 60_000
+        return minutes < 120 ? "\(minutes) minutes" : "\(minutes / 60) hours"
+    }
+
+    /// Writes the alerts not written before (one per rule, subject and day), then holds or blocks
+    /// the cards of those whose rule says so.
+    func raiseAlerts(_ drafts: [FraudAlertDraft], at time: Int64 = HeadOfficeStore.now()) throws {
+        let raised = try database.write { c -> [(Int64, FraudAlertDraft)] in
+            var raised: [(Int64, FraudAlertDraft)] = []
+            for d in drafts {
+                let customer = try d.card.flatMap { try c.queryOne("SELECT customer_id FROM cards WHERE number = ?", [.text($0)])?["customer_id"].text }
+                let evidence = String(decoding: try JSONEncoder().encode(d.evidence), as: UTF8.self)
+                guard let id = try c.queryOne("""
+                    INSERT INTO fraud_alerts (dedup, rule_id, kind, subject_kind, subject, card_number, customer_id, cashier, store_id, figures, evidence,
+                        action, status, happened_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)
+                    ON CONFLICT (dedup) DO NOTHING RETURNING id
+                    """, [.text(d.key), .text(d.rule.id), .text(d.rule.kind.rawValue), .text(d.subjectKind), .text(d.subject), SQLValue(d.card),
+                          SQLValue(customer), SQLValue(d.cashier), SQLValue(d.storeID), .text(d.figures), .text(evidence), .text(d.rule.action.rawValue),
+                          .int(d.at), .int(time), .int(time)])?["id"].int else { continue }
+                raised.append((id, d))
+            }
+            return raised
+        }
+        for (id, d) in raised where d.rule.action != .alert {
+            guard let card = d.card else { continue }
+            let note = "Fraud alert #\(id), rule \(d.rule.id): \(d.figures)"
+            do {
+                if d.rule.action == .hold {
+                    try setRedemptionHold(card, held: true, by: "rule \(d.rule.id)", reason: .fraudSuspected, note: String(note.prefix(Self.maxServiceNote)), at: time)
+                } else {
+                    try setCardStatus(card, to: "blocked", by: "rule \(d.rule.id)", reason: .fraudSuspected, note: String(note.prefix(Self.maxServiceNote)), at: time)
+                }
+            } catch is ServiceError {
+                // Held or blocked already, or no member's card: the alert says what the rule found.
+            }
+        }
+    }
+}

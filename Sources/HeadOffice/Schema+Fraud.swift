@@ -1,0 +1,71 @@
+import Foundation
+
+extension Schema {
+    /// 28 on: fraud (issue 19).
+    static let fraudMigrations: [String] = [
+        // 28: the fraud team's rules (as data: `FraudRule`), the alerts they raise (one per rule,
+        // subject and day, by `dedup`) with the evidence and the case's status, the notes on each
+        // case, and each evaluation of the rules on a generated month (per rule: the injected
+        // cases caught, the normal subjects flagged). Members found by phone and e-mail (the
+        // shared-details rule).
+        """
+        CREATE TABLE fraud_rules (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            measure TEXT NOT NULL,
+            window_s BIGINT NOT NULL,
+            threshold BIGINT NOT NULL,
+            percent BIGINT NOT NULL,
+            action TEXT NOT NULL,
+            enabled BIGINT NOT NULL,
+            updated_by TEXT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE TABLE fraud_alerts (
+            id {id},
+            dedup TEXT NOT NULL UNIQUE,
+            rule_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            card_number TEXT,
+            customer_id TEXT,
+            cashier TEXT,
+            store_id TEXT,
+            figures TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            action TEXT NOT NULL,
+            status TEXT NOT NULL,
+            happened_at BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE INDEX fraud_alerts_status ON fraud_alerts (status, id);
+        CREATE INDEX fraud_alerts_rule ON fraud_alerts (rule_id, status);
+        CREATE INDEX fraud_alerts_subject ON fraud_alerts (subject);
+        CREATE TABLE fraud_notes (
+            id {id},
+            alert_id BIGINT NOT NULL,
+            username TEXT NOT NULL,
+            status TEXT,
+            note TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        CREATE INDEX fraud_notes_alert ON fraud_notes (alert_id);
+        CREATE TABLE fraud_evaluations (
+            id {id},
+            run_at BIGINT NOT NULL,
+            run_by TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            injected BIGINT NOT NULL,
+            caught BIGINT NOT NULL,
+            normal BIGINT NOT NULL,
+            flagged BIGINT NOT NULL,
+            sales BIGINT NOT NULL
+        );
+        CREATE INDEX fraud_evaluations_run ON fraud_evaluations (run_at);
+        CREATE INDEX customers_phone ON customers (phone);
+        CREATE INDEX customers_email ON customers (email)
+        """,
+    ]
+}

@@ -1,0 +1,107 @@
+import Foundation
+@testable import HeadOffice
+import Testing
+import TillCore
+import TillDemo
+import TillProtocol
+import TillTestSupport
+
+/// Fraud rules (issue 19) on a generated month with known fraud: each pattern's rule fires on every
+/// injected case with the evidence that shows it, and stays quiet on the normal members and cashiers.
+@Suite("Fraud rules on a generated month", .serialized)
+struct FraudRuleTests {
+    /// One month played once through real ingest into a SQLite head office, shared by the tests.
+    struct Played: Sendable {
+        var store: HeadOfficeStore, month: FraudMonth, evaluation: FraudEvaluation, dir: TemporaryDirectory
+    }
+    static let played: Result<Played, any Error> = Result {
+        let dir = TemporaryDirectory("fraud-month")
+        let store = try HeadOfficeStore(database: try SQLiteDatabase(path: dir.file("headoffice.sqlite")))
+        let month = FraudMonth(members: 800, cases: 4, seed: 7)
+        let seconds = try store.play(month)
+        return Played(store: store, month: month, evaluation: try store.score(month, rules: try store.fraudRules(), ingestSeconds: seconds), dir: dir)
+    }
+
+    struct Alert { var rule: String, subject: String, card: String?, cashier: String?, figures: String, evidence: [String] }
+
+    static func alerts(_ store: HeadOfficeStore, rule: String) throws -> [Alert] {
+        try store.database.read { c in try c.query("SELECT * FROM fraud_alerts WHERE rule_id = ?", [.text(rule)]) }.map {
+            Alert(rule: $0.text("rule_id"), subject: $0.text("subject"), card: $0["card_number"].text, cashier: $0["cashier"].text, figures: $0.text("figures"),
+                  evidence: try JSONDecoder().decode([String].self, from: Data($0.text("evidence").utf8)))
+        }
+    }
+
+    static func sales(_ store: HeadOfficeStore, _ ids: [String]) throws -> [SQLRow] {
+        try store.database.read { c in
+            try c.query("SELECT * FROM sales WHERE sale_id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))", ids.map { .text($0) })
+        }
+    }
+
+    @Test(arguments: FraudMonth.patterns)
+    func theRuleCatchesEveryInjectedCaseWithItsEvidenceAndStaysQuietOnNormalTraffic(pattern: String) throws {
+        let p = try Self.played.get()
+        let store = p.store
+        let cases = p.month.cases.filter { $0.pattern == pattern }
+        #expect(cases.count == 4)
+        let alerts = try Self.alerts(store, rule: pattern)
+        for k in cases {
+            let alert = try #require(alerts.first { $0.subject == k.subject }, "\(pattern): no alert on \(k.subject); missed: \(p.evaluation.missed)")
+            #expect(!alert.evidence.isEmpty && !alert.figures.isEmpty)
+            switch pattern {
+            case "card-sales-hour", "card-redemptions-day", "card-stores-day", "card-one-cashier", "redeem-after-change", "merge-then-redeem":
+                let rows = try Self.sales(store, alert.evidence)
+                #expect(rows.count == alert.evidence.count && rows.allSatisfy { $0["card_number"].text == k.subject }, "\(alert)")
+                if pattern == "card-sales-hour" { #expect(rows.count >= 5) }
+                if pattern == "card-redemptions-day" || pattern.contains("redeem") { #expect(rows.allSatisfy { $0.int("paid_points") > 0 }, "\(alert)") }
+                if pattern == "card-redemptions-day" { #expect(rows.count >= 3) }
+                if pattern == "card-stores-day" { #expect(Set(rows.map { $0.text("store_id") }).count >= 3) }
+                if pattern == "card-one-cashier" {
+                    #expect(rows.count >= 12 && rows.allSatisfy { $0["cashier"].text == alert.cashier } && alert.cashier != nil, "\(alert)")
+                }
+                if pattern == "redeem-after-change" { #expect(alert.figures.contains("card replacement") || alert.figures.contains("change of details"), "\(alert.figures)") }
+                if pattern == "merge-then-redeem" { #expect(alert.figures.contains("after a merge"), "\(alert.figures)") }
+            case "bonus-redeemed":
+                // The registration that gave the bonus, then the sale that spent it.
+                let rows = try Self.sales(store, alert.evidence)
+                #expect(rows.count == 2 && alert.figures.contains("welcome bonus of 100"), "\(alert)")
+                #expect(rows.contains { $0.int("paid_points") > 0 })
+            case "shared-details":
+                let phone = String(k.subject.dropFirst("phone:".count))
+                let members = try store.database.read { c in try c.query("SELECT id FROM customers WHERE phone = ?", [.text(phone)]) }.map { $0.text("id") }
+                #expect(Set(alert.evidence) == Set(members) && members.count == 3, "\(alert)")
+            case "cashier-refunds", "cashier-no-receipt":
+                let cashier = String(k.subject.split(separator: "/")[1])
+                let refunds = try store.database.read { c in
+                    try c.query("SELECT * FROM refunds WHERE refund_id IN (\(Array(repeating: "?", count: alert.evidence.count).joined(separator: ", ")))",
+                                alert.evidence.map { .text($0) })
+                }
+                #expect(alert.cashier == cashier && refunds.allSatisfy { $0.text("cashier") == cashier })
+                #expect(refunds.count >= (pattern == "cashier-refunds" ? 8 : 4))
+                if pattern == "cashier-no-receipt" { #expect(refunds.filter { $0["original_sale_id"].text == nil }.count >= 4) }
+            default:
+                let cashier = String(k.subject.split(separator: "/")[1])
+                let rows = try Self.sales(store, alert.evidence)
+                #expect(alert.cashier == cashier && !rows.isEmpty && rows.allSatisfy { $0["cashier"].text == cashier })
+                #expect(rows.allSatisfy { $0.int(pattern == "cashier-voids" ? "voids" : "overrides") > 0 })
+                #expect(alert.figures.contains("the rest of store"))
+            }
+        }
+        // Quiet on normal traffic: at most 0.5% of the normal members, no normal cashier.
+        let figures = try #require(p.evaluation.rules.first { $0.ruleID == pattern })
+        #expect(figures.injected == 4 && figures.caught == 4)
+        if pattern.hasPrefix("cashier-") {
+            #expect(figures.flagged == 0, "\(pattern) flagged \(figures.flagged) of \(figures.normal) normal cashiers")
+        } else {
+            #expect(Double(figures.flagged) <= Double(figures.normal) * 0.005, "\(pattern) flagged \(figures.flagged) of \(figures.normal) normal members")
+        }
+    }
+
+    @Test func theWholeMonthMeetsTheTargets() throws {
+        let e = try Self.played.get().evaluation
+        #expect(e.sales > 8_000)
+        #expect(e.recall >= 0.9, "recall \(e.recall); missed \(e.missed)")
+        #expect(e.falsePositiveRate <= 0.005, "\(e.flaggedMembers) of \(e.normalMembers) normal members flagged")
+        #expect(e.flaggedCashiers == 0)
+    }
+}
+
