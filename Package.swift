@@ -159,7 +159,7 @@ let package = Package(
                 .embedInCode("BackOffice/templates/segments.mustache"), .embedInCode("BackOffice/templates/segment.mustache"),
                 .embedInCode("BackOffice/templates/segment-state.mustache"), .embedInCode("BackOffice/templates/campaigns.mustache"),
                 .embedInCode("BackOffice/templates/campaign.mustache"), .embedInCode("BackOffice/templates/programme-months.mustache"), .embedInCode("BackOffice/templates/events.mustache"),
-                .embedInCode("BackOffice/templates/feedback.mustache"), .embedInCode("BackOffice/templates/suggestions.mustache"),
+                .embedInCode("BackOffice/templates/feedback.mustache"), .embedInCode("BackOffice/templates/suggestions.mustache"), .embedInCode("BackOffice/templates/fraud.mustache"), .embedInCode("BackOffice/templates/fraud-alerts.mustache"), .embedInCode("BackOffice/templates/fraud-case.mustache"),
             ],
             swiftSettings: strictSettings
         ),

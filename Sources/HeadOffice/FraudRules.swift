@@ -185,7 +185,6 @@ final class FraudMonitor: Sendable {
         var storeDays: [String: DayCounts] = [:]
         var fired: Set<String> = []
         var newestDay: Int64 = 0
-        var warmed = false
     }
     let state = Mutex(State())
     /// A card's sales kept (the longest card window, and at most this many).

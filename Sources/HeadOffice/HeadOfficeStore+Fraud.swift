@@ -64,9 +64,25 @@ extension HeadOfficeStore {
         return f
     }
 
-    /// Fills the per-sale rules' memory from the sales and refunds of their windows, once per process.
+    /// The longest window of the per-card rules (ms).
+    static func longestCardWindow(_ rules: [FraudRule]) -> Int64 {
+        rules.filter { $0.kind == .cardVelocity || $0.kind == .cardOneCashier }.map { $0.windowSeconds * 1_000 }.max() ?? 0
+    }
+
+    /// Fills the per-sale rules' memory from the sales and refunds of their windows, once per
+    /// process, before the first batch is applied (batches arriving meanwhile wait for it): every
+    /// document committed after it is observed by its own batch, none twice.
+    func readyFraudMonitor() throws {
+        let rules = try activeFraudRules().filter(\.kind.isPerSale)
+        guard !rules.isEmpty else { return }
+        try fraudMonitorReady.withLock { ready in
+            guard !ready else { return }
+            try warmFraudMonitor(rules, longest: Self.longestCardWindow(rules))
+            ready = true
+        }
+    }
+
     func warmFraudMonitor(_ rules: [FraudRule], longest: Int64) throws {
-        guard fraudMonitor.state.withLock({ s in defer { s.warmed = true }; return !s.warmed }) else { return }
         let since = Self.now() - max(longest, 2 * 86_400_000)
         let (sales, refunds) = try database.read { c in
             (try c.query("""
@@ -95,8 +111,7 @@ extension HeadOfficeStore {
     func observeFraud(_ prepared: [Prepared], _ results: [IngestResult], till: TillCredential) throws {
         let rules = try activeFraudRules()
         guard !rules.isEmpty else { return }
-        let longest = rules.filter { $0.kind == .cardVelocity || $0.kind == .cardOneCashier }.map { $0.windowSeconds * 1_000 }.max() ?? 0
-        try warmFraudMonitor(rules, longest: longest)
+        let longest = Self.longestCardWindow(rules)
         let perSale = rules.filter(\.kind.isPerSale)
         let onRedemption = rules.filter(\.kind.isOnRedemption)
         let shared = rules.filter { $0.kind == .sharedDetails }
@@ -243,6 +258,129 @@ extension HeadOfficeStore {
                 }
             } catch is ServiceError {
                 // Held or blocked already, or no member's card: the alert says what the rule found.
+            }
+        }
+    }
+}
+
+/// An alert and its case, as the fraud pages show it.
+public struct FraudAlert: Sendable, Equatable {
+    public var id: Int64, ruleID: String, kind: String, subjectKind: String, subject: String
+    public var card: String?, customerID: String?, cashier: String?, storeID: String?
+    public var figures: String, evidence: [String], action: String, status: String
+    public var happenedAt: Int64, createdAt: Int64, updatedAt: Int64
+
+    /// The statuses of a case, in the order it moves through them.
+    public static let statuses = ["open", "investigating", "confirmed", "dismissed"]
+}
+
+/// A note on a case (and the status it was moved to, if it was).
+public struct FraudNote: Sendable, Equatable {
+    public var at: Int64, user: String, status: String?, note: String
+}
+
+/// A sale or refund in an alert's evidence.
+public struct FraudEvidence: Sendable, Equatable {
+    public var id: String, kind: String, receipt: String, storeID: String, tillID: String, cashier: String, card: String?
+    public var at: Int64, total: Int64, pointsPaid: Int64, voids: Int64, overrides: Int64, withoutReceipt: Bool
+}
+
+/// A rule's figures: its alerts by status, and the newest evaluation on a generated month.
+public struct FraudRuleFigures: Sendable, Equatable {
+    public var ruleID: String, alerts: Int64, open: Int64, confirmed: Int64, dismissed: Int64
+    public var evaluatedAt: Int64?, injected: Int64, caught: Int64, normal: Int64, flagged: Int64
+}
+
+extension HeadOfficeStore {
+    static func fraudAlert(_ r: SQLRow) -> FraudAlert {
+        FraudAlert(id: r.int("id"), ruleID: r.text("rule_id"), kind: r.text("kind"), subjectKind: r.text("subject_kind"), subject: r.text("subject"),
+                   card: r["card_number"].text, customerID: r["customer_id"].text, cashier: r["cashier"].text, storeID: r["store_id"].text,
+                   figures: r.text("figures"), evidence: (try? JSONDecoder().decode([String].self, from: Data(r.text("evidence").utf8))) ?? [],
+                   action: r.text("action"), status: r.text("status"), happenedAt: r.int("happened_at"), createdAt: r.int("created_at"),
+                   updatedAt: r.int("updated_at"))
+    }
+
+    /// The alerts, newest first: of one status and/or rule (nil: all), at most `limit`.
+    public func fraudAlerts(status: String? = nil, rule: String? = nil, limit: Int = 200) throws -> [FraudAlert] {
+        var conditions: [String] = [], arguments: [SQLValue] = []
+        if let status { conditions.append("status = ?"); arguments.append(.text(status)) }
+        if let rule { conditions.append("rule_id = ?"); arguments.append(.text(rule)) }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try database.read { c in
+            try c.query("SELECT * FROM fraud_alerts \(whereClause) ORDER BY id DESC LIMIT \(max(1, min(limit, 1_000)))", arguments).map(Self.fraudAlert)
+        }
+    }
+
+    /// One alert with its notes and the sales or refunds of its evidence.
+    public func fraudCase(_ id: Int64) throws -> (FraudAlert, [FraudNote], [FraudEvidence])? {
+        try database.read { c in
+            guard let row = try c.queryOne("SELECT * FROM fraud_alerts WHERE id = ?", [.int(id)]) else { return nil }
+            let alert = Self.fraudAlert(row)
+            let notes = try c.query("SELECT * FROM fraud_notes WHERE alert_id = ? ORDER BY id", [.int(id)]).map {
+                FraudNote(at: $0.int("created_at"), user: $0.text("username"), status: $0["status"].text, note: $0.text("note"))
+            }
+            var evidence: [FraudEvidence] = []
+            let ids = Array(alert.evidence.prefix(50))
+            if !ids.isEmpty && alert.subjectKind != "details" {
+                let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+                for r in try c.query("""
+                    SELECT sale_id, receipt_number, store_id, till_id, cashier, card_number, completed_ms, total, paid_points, voids, overrides FROM sales
+                    WHERE sale_id IN (\(marks))
+                    """, ids.map { .text($0) }) {
+                    evidence.append(FraudEvidence(id: r.text("sale_id"), kind: "sale", receipt: r.text("receipt_number"), storeID: r.text("store_id"),
+                                                  tillID: r.text("till_id"), cashier: r["cashier"].text ?? "", card: r["card_number"].text, at: r.int("completed_ms"),
+                                                  total: r.int("total"), pointsPaid: r.int("paid_points"), voids: r.int("voids"), overrides: r.int("overrides"),
+                                                  withoutReceipt: false))
+                }
+                for r in try c.query("""
+                    SELECT refund_id, receipt_number, store_id, till_id, cashier, card_number, created_ms, total, original_sale_id FROM refunds
+                    WHERE refund_id IN (\(marks))
+                    """, ids.map { .text($0) }) {
+                    evidence.append(FraudEvidence(id: r.text("refund_id"), kind: "refund", receipt: r.text("receipt_number"), storeID: r.text("store_id"),
+                                                  tillID: r.text("till_id"), cashier: r["cashier"].text ?? "", card: r["card_number"].text, at: r.int("created_ms"),
+                                                  total: r.int("total"), pointsPaid: 0, voids: 0, overrides: 0, withoutReceipt: r["original_sale_id"].text == nil))
+                }
+            }
+            return (alert, notes, evidence.sorted { $0.at < $1.at })
+        }
+    }
+
+    /// Moves a case on (open, investigating, confirmed, dismissed) and/or adds a note; one of them is needed.
+    public func updateFraudCase(_ id: Int64, status: String?, note: String, by user: String, at time: Int64 = HeadOfficeStore.now()) throws {
+        let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard note.count <= Self.maxServiceNote else { throw ServiceError("The note is \(note.count) characters long: keep it to \(Self.maxServiceNote)") }
+        if let status, !FraudAlert.statuses.contains(status) {
+            throw ServiceError("A case can be \(FraudAlert.statuses.joined(separator: ", ")), not '\(status.prefix(30))'")
+        }
+        try database.write { c in
+            guard let row = try c.queryOne("SELECT status FROM fraud_alerts WHERE id = ?", [.int(id)]) else { throw ServiceError("There is no alert #\(id)") }
+            let moved = status.flatMap { $0 == row.text("status") ? nil : $0 }
+            guard moved != nil || !note.isEmpty else { throw ServiceError("Nothing to save: write a note or choose another status") }
+            if let moved { try c.execute("UPDATE fraud_alerts SET status = ?, updated_at = ? WHERE id = ?", [.text(moved), .int(time), .int(id)]) }
+            try c.execute("INSERT INTO fraud_notes (alert_id, username, status, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                          [.int(id), .text(user), SQLValue(moved), .text(note), .int(time)])
+        }
+    }
+
+    /// Each rule's alerts by status and its newest evaluation on a generated month.
+    public func fraudRuleFigures() throws -> [FraudRuleFigures] {
+        let rules = try fraudRules()
+        return try database.read { c in
+            var counts: [String: [String: Int64]] = [:]
+            for r in try c.query("SELECT rule_id, status, COUNT(*) AS n FROM fraud_alerts GROUP BY rule_id, status", []) {
+                counts[r.text("rule_id"), default: [:]][r.text("status")] = r.int("n")
+            }
+            let newest = try c.queryOne("SELECT MAX(run_at) AS t FROM fraud_evaluations", [])?["t"].int
+            var evaluated: [String: SQLRow] = [:]
+            if let newest {
+                for r in try c.query("SELECT * FROM fraud_evaluations WHERE run_at = ?", [.int(newest)]) { evaluated[r.text("rule_id")] = r }
+            }
+            return rules.map { rule in
+                let n = counts[rule.id] ?? [:], e = evaluated[rule.id]
+                return FraudRuleFigures(ruleID: rule.id, alerts: n.values.reduce(0, +), open: (n["open"] ?? 0) + (n["investigating"] ?? 0),
+                                        confirmed: n["confirmed"] ?? 0, dismissed: n["dismissed"] ?? 0, evaluatedAt: e == nil ? nil : newest,
+                                        injected: e?.int("injected") ?? 0, caught: e?.int("caught") ?? 0, normal: e?.int("normal") ?? 0,
+                                        flagged: e?.int("flagged") ?? 0)
             }
         }
     }

@@ -38,6 +38,7 @@ public final class HeadOfficeStore: Sendable {
     /// The per-sale fraud rules' memory, and the rules in force (read again every 30 s).
     let fraudMonitor = FraudMonitor()
     let fraudRuleCache = Mutex<(rules: [FraudRule], at: Int64)?>(nil)
+    let fraudMonitorReady = Mutex(false)
 
     public init(database: any SQLDatabase) throws {
         self.database = database
@@ -118,6 +119,7 @@ public final class HeadOfficeStore: Sendable {
             }
         }
         let lockOrder = cards.sorted()
+        try readyFraudMonitor()
 
         let results = try retryingConflicts { try database.write { c -> [IngestResult] in
             if database.kind == .postgres && !lockOrder.isEmpty {

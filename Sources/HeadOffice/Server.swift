@@ -142,6 +142,7 @@ public struct HeadOfficeServer: Sendable {
         ("/member/card.svg", [.get]), ("/member/referral.svg", [.get]), ("/member/receipt.svg", [.get]),
         ("/e/o/*", [.get]), ("/e/c/*", [.get]), ("/e/u/*", [.get, .post]), ("/s/*", [.get, .post]), ("/feedback", [.get]), ("/events/feedback", [.post]), ("/events/referrals", [.post]),
         ("/suggestions", [.get, .post]), ("/suggestions/mine", [.post]),
+        ("/fraud", [.get]), ("/fraud/rule", [.post]), ("/fraud/evaluate", [.post]), ("/fraud/alerts", [.get]), ("/fraud/case", [.get, .post]),
     ] + ["details", "adjust", "adjustment", "card", "replace", "merge", "consent", "erase"].map { ("/customer/" + $0, [.post]) }
 
     func router() -> Router<HeadOfficeContext> {

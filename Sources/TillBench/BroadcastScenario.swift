@@ -32,22 +32,51 @@ struct BroadcastScenario: ParsableCommand {
         printError("\(tills) tills registered in \(fixed(Date().timeIntervalSince(setup))) s")
         let server = try BenchServer(store)
         defer { server.stop() }
+        let polling = try PollingTills(store: store, server: server, tokens: tokens)
+        defer { polling.close() }
 
-        // Each simulated till: a thread with its own HTTP connection, long-polling, and
-        // acknowledging what it receives at once (as a till between sales would).
-        let heardAt = Mutex([UInt64?](repeating: nil, count: tills))
-        let stop = Atomic<Bool>(false)
-        let failures = Atomic<Int>(0)
-        let published = Atomic<UInt64>(0)
+        var programme = DemoCatalog.programme
+        programme.version = "bench-\(UUID().uuidString.prefix(6))"
+        programme.earn.pointsPerUnit = 2
+        polling.mark()
+        let pub = try store.publish(.programme, scope: .chain, by: "bench", note: "broadcast", programme: programme)
+        let allAcked = try polling.waitAll(version: pub.version)
+        var samples = Samples()
+        for v in polling.heardAt.withLock({ $0 }) { if let v { samples.add(v) } }
+        printTable("till-bench broadcast (\(tills) tills long-polling, \(backend))", [
+            ("publish to all acknowledged", "\(fixed(allAcked, 2)) s  (target < 10 s)"),
+            ("one till: publish to acknowledged p50 / p99", "\(fixed(ms(samples.percentile(50)))) / \(fixed(ms(samples.percentile(99)))) ms"),
+            ("failed requests", "\(polling.failures.load(ordering: .relaxed))"),
+        ])
+        print(jsonLine([("scenario", "broadcast"), ("tills", tills), ("all_acked_s", allAcked)]))
+    }
+}
+
+/// Simulated tills long-polling one head office, each on a thread with its own HTTP connection,
+/// acknowledging what it receives at once (as a till between sales would): for timing how long a
+/// publication takes to reach them all.
+final class PollingTills: Sendable {
+    let heardAt: Mutex<[UInt64?]>
+    let failures = Atomic<Int>(0)
+    private let stop = Atomic<Bool>(false)
+    private let published = Atomic<UInt64>(0)
+    private let store: HeadOfficeStore
+    private let count: Int
+
+    /// Starts the tills of `tokens` and returns once every one is waiting in its long poll.
+    init(store: HeadOfficeStore, server: BenchServer, tokens: [TillToken]) throws {
+        self.store = store
+        count = tokens.count
+        heardAt = Mutex([UInt64?](repeating: nil, count: tokens.count))
         for (i, token) in tokens.enumerated() {
-            let t = Thread {
+            let t = Thread { [self] in
                 let http = HTTPConnection(ca: nil)
                 let auth = "Authorization: Bearer \(token.description)"
                 var after: Int64 = 0
-                while !stop.load(ordering: .relaxed) {
+                while !self.stop.load(ordering: .relaxed) {
                     guard let answer = try? http.send("GET", server.url + "/api/v1/updates?after=\(after)&wait=30", headers: [auth], timeoutMilliseconds: 45_000),
                           answer.status == 200, let batch = try? JSONDecoder().decode(UpdateBatch.self, from: Data(answer.body)) else {
-                        failures.add(1, ordering: .relaxed)
+                        self.failures.add(1, ordering: .relaxed)
                         usleep(200_000)
                         continue
                     }
@@ -57,61 +86,53 @@ struct BroadcastScenario: ParsableCommand {
                                              body: Array(#"{"version":\#(after)}"#.utf8), timeoutMilliseconds: 30_000)
                     if ack?.status == 200 {
                         let now = DispatchTime.now().uptimeNanoseconds
-                        heardAt.withLock { $0[i] = now - published.load(ordering: .relaxed) }
+                        self.heardAt.withLock { $0[i] = now - self.published.load(ordering: .relaxed) }
                     } else {
-                        failures.add(1, ordering: .relaxed)
+                        self.failures.add(1, ordering: .relaxed)
                     }
                 }
             }
             t.stackSize = 512 << 10
             t.start()
         }
-        defer { stop.store(true, ordering: .relaxed) }
-
-        // Every till is waiting in its long poll before the publication.
         let deadline = Date().addingTimeInterval(120)
-        while try polling(store) < tills {
-            guard Date() < deadline else { throw ValidationError("only \(try polling(store)) of \(tills) tills reached head office in 120 s") }
+        while try store.tillVersionCounts(atLeast: Int64.max).polled < count {
+            guard Date() < deadline else {
+                close()
+                throw ValidationError("only \(try store.tillVersionCounts(atLeast: Int64.max).polled) of \(count) tills reached head office in 120 s")
+            }
             usleep(100_000)
         }
         usleep(500_000)
+    }
 
-        var programme = DemoCatalog.programme
-        programme.version = "bench-\(UUID().uuidString.prefix(6))"
-        programme.earn.pointsPerUnit = 2
-        published.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
-        let start = DispatchTime.now().uptimeNanoseconds
-        let pub = try store.publish(.programme, scope: .chain, by: "bench", note: "broadcast", programme: programme)
+    /// The moment the publication is made, from which each till's time is counted.
+    func mark() { published.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
+
+    /// Seconds from `mark()` until every till has acknowledged `version` (at most 120).
+    func waitAll(version: Int64) throws -> Double {
+        let start = published.load(ordering: .relaxed)
         var acked = 0
-        while acked < tills {
-            acked = try store.tillVersionCounts(atLeast: pub.version).running
-            if acked < tills {
+        while acked < count {
+            acked = try store.tillVersionCounts(atLeast: version).running
+            if acked < count {
                 guard DispatchTime.now().uptimeNanoseconds - start < 120_000_000_000 else {
-                    throw ValidationError("only \(acked) of \(tills) tills acknowledged within 120 s")
+                    throw ValidationError("only \(acked) of \(count) tills acknowledged within 120 s")
                 }
                 usleep(20_000)
             }
         }
-        let allAcked = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        var samples = Samples()
-        for v in heardAt.withLock({ $0 }) { if let v { samples.add(v) } }
-        printTable("till-bench broadcast (\(tills) tills long-polling, \(backend))", [
-            ("publish to all acknowledged", "\(fixed(allAcked, 2)) s  (target < 10 s)"),
-            ("one till: publish to acknowledged p50 / p99", "\(fixed(ms(samples.percentile(50)))) / \(fixed(ms(samples.percentile(99)))) ms"),
-            ("failed requests", "\(failures.load(ordering: .relaxed))"),
-        ])
-        print(jsonLine([("scenario", "broadcast"), ("tills", tills), ("all_acked_s", allAcked)]))
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    /// Tills that have asked head office since it started.
-    func polling(_ store: HeadOfficeStore) throws -> Int { try store.tillVersionCounts(atLeast: Int64.max).polled }
+    func close() { stop.store(true, ordering: .relaxed) }
+}
 
-    func raiseFileLimit(to wanted: Int) {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        if limit.rlim_cur < rlim_t(wanted) {
-            limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
-            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        }
+func raiseFileLimit(to wanted: Int) {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    if limit.rlim_cur < rlim_t(wanted) {
+        limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 }

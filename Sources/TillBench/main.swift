@@ -6,7 +6,7 @@ struct TillBench: ParsableCommand {
         commandName: "till-bench",
         abstract: "Benchmarks of the till (build with -c release). Each prints a table and one JSON line.",
         subcommands: [BasketScenario.self, ReceiptScenario.self, LoyaltyScenario.self, IngestScenario.self, DrainScenario.self, CRMScenario.self, ReportsScenario.self,
-                      BroadcastScenario.self, CampaignsScenario.self, EngagementScenario.self])
+                      BroadcastScenario.self, CampaignsScenario.self, EngagementScenario.self, FraudScenario.self])
 }
 
 TillBench.main()

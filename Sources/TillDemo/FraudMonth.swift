@@ -52,7 +52,9 @@ public struct FraudMonth: Sendable {
         var refund: Bool = false, withReceipt = true
     }
 
-    public init(members: Int = 2_000, stores: Int = 8, days: Int = 30, cases: Int = 10, seed: UInt64 = 19,
+    /// `batchHours`: how long a till gathers documents before it sends them (a batch is also sent
+    /// at 150 documents, and before customer service acts).
+    public init(members: Int = 2_000, stores: Int = 8, days: Int = 30, cases: Int = 10, seed: UInt64 = 19, batchHours: Int64 = 1,
                 end: Int64? = nil) {
         // Ending at the start of yesterday (UTC) unless told: head office refuses sales from the future.
         let end = end ?? (Int64(Date().timeIntervalSince1970) / 86_400 - 1) * 86_400_000
@@ -213,7 +215,8 @@ public struct FraudMonth: Sendable {
         var pending: [String: [OutboxDocument]] = [:]
         var lastSale: [Int: String] = [:]
         var steps: [Step] = []
-        var hour = intents.first.map { $0.time / 3_600_000 } ?? 0
+        let span = max(1, batchHours) * 3_600_000
+        var hour = intents.first.map { $0.time / span } ?? 0
         var nextService = 0
         func flush(at t: Int64) {
             for key in pending.keys.sorted() where !(pending[key] ?? []).isEmpty {
@@ -229,7 +232,7 @@ public struct FraudMonth: Sendable {
                 steps.append(service[nextService])
                 nextService += 1
             }
-            if intent.time / 3_600_000 != hour { flush(at: (hour + 1) * 3_600_000); hour = intent.time / 3_600_000 }
+            if intent.time / span != hour { flush(at: (hour + 1) * span); hour = intent.time / span }
             let storeID = storeIDs[intent.store], tillID = String(format: "%02d", 1 + r(2))
             let till = TillIdentity(storeID: storeID, storeName: "Store \(storeID)", tillID: tillID, currency: .eur)
             let key = "\(storeID)/\(tillID)"
@@ -254,8 +257,12 @@ public struct FraudMonth: Sendable {
             lastSale[intent.store] = doc.saleID
             sales += 1
             pending[key, default: []].append(OutboxDocument(sale: doc))
+            if pending[key]?.count ?? 0 >= 150 {
+                steps.append(.documents(storeID: storeID, tillID: tillID, pending[key] ?? [], at: intent.time))
+                pending[key] = []
+            }
         }
-        flush(at: (hour + 1) * 3_600_000)
+        flush(at: (hour + 1) * span)
         while nextService < service.count { steps.append(service[nextService]); nextService += 1 }
         self.steps = steps
     }

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TillCore
 import TillDemo
+import TillDocuments
 import TillProtocol
 import TillTestSupport
 
@@ -94,6 +95,63 @@ struct FraudRuleTests {
         } else {
             #expect(Double(figures.flagged) <= Double(figures.normal) * 0.005, "\(pattern) flagged \(figures.flagged) of \(figures.normal) normal members")
         }
+    }
+
+    /// `count` sales on one card at a till, `step` apart from `start`, as the till would send them.
+    static func memberSales(card: String, customerID: String, storeID: String = "0001", tillID: String = "01", count: Int, start: Int64,
+                            step: Int64 = 8 * 60_000, firstSequence: Int64 = 1) throws -> IngestBatch {
+        let till = TillIdentity(storeID: storeID, storeName: "Store \(storeID)", tillID: tillID, currency: .eur)
+        var sales = DemoSales(till: till, cards: 1, seed: UInt64(firstSequence) + 3, start: start - step)
+        sales.step = step
+        var documents: [OutboxDocument] = []
+        while documents.count < count {
+            let (sale, loyalty, time) = try sales.next(redeem: false) { _, _ in
+                SaleCustomer(cardNumber: card, customerID: customerID, name: "Member", tierCode: nil, tierName: nil, balance: 0, qualifying: 0,
+                             offlineLeft: nil, provisional: false)
+            }
+            guard loyalty != nil else { continue }
+            let completed = try sale.complete(sequence: firstSequence + Int64(documents.count), at: time, till: till, loyalty: loyalty)
+            documents.append(OutboxDocument(sale: SaleDocument(completed, timeZone: .gmt)))
+        }
+        return IngestBatch(storeID: storeID, tillID: tillID, documents: documents)
+    }
+
+    /// A rule set to hold: the card's points are held as the sale that made it fire is applied,
+    /// published to the tills and audited as the rule's; the rule's memory survives a restart of
+    /// head office (filled again from the sales of its window).
+    @Test func aRuleSetToHoldHoldsTheCardAndItsMemorySurvivesARestart() throws {
+        let dir = TemporaryDirectory("fraud-hold")
+        let path = dir.file("headoffice.sqlite")
+        var store = try HeadOfficeStore(database: try SQLiteDatabase(path: path))
+        try store.importProgramme(DemoCatalog.programme)
+        try store.importCards(DemoCatalog.cards(members: 10, stock: 0))
+        let till = TillCredential(storeID: "0001", tillID: "01")
+        _ = try store.registerTill(till)
+        var rule = try #require(try store.fraudRules().first { $0.id == "card-sales-hour" })
+        rule.action = .hold
+        try store.saveFraudRule(rule, by: "fiona")
+        let card = DemoCatalog.cardNumber(6)
+        let start = HeadOfficeStore.now() - 3_600_000
+        let sales = try Self.memberSales(card: card, customerID: "M6", count: 5, start: start)
+        _ = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: Array(sales.documents.prefix(3))), from: till)
+        #expect(try store.fraudAlerts().isEmpty)
+        // Head office restarts between the third and the fourth sale.
+        store = try HeadOfficeStore(database: try SQLiteDatabase(path: path))
+        _ = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: [sales.documents[3]]), from: till)
+        #expect(try store.fraudAlerts().isEmpty)
+        let before = try store.latestPublicationVersion()
+        _ = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: [sales.documents[4]]), from: till)
+        let alert = try #require(try store.fraudAlerts().first)
+        #expect(alert.figures == "5 sales within an hour (threshold 5)" && Set(alert.evidence) == Set(sales.documents.map(\.id)) && alert.action == "hold")
+        let held = try store.database.read { c in try c.queryOne("SELECT redemption_hold FROM cards WHERE number = ?", [.text(card)])?["redemption_hold"].int }
+        #expect(held != nil)
+        let updates = try store.updates(for: till, after: before, kinds: [.cards])
+        #expect(updates.contains { $0.cards?.contains { $0.number == card && $0.redemptionHold == true } == true }, "\(updates)")
+        let audit = try store.database.read { c in try c.query("SELECT username, action FROM audit WHERE card_number = ?", [.text(card)]) }
+        #expect(audit.map { "\($0.text("username")) \($0.text("action"))" } == ["rule card-sales-hour hold-points"])
+        // The same batch sent again: no second alert, nothing counted twice.
+        _ = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: [sales.documents[4]]), from: till)
+        #expect(try store.fraudAlerts().count == 1)
     }
 
     @Test func theWholeMonthMeetsTheTargets() throws {

@@ -59,8 +59,10 @@ struct RedemptionHoldTests {
     }
 
     /// At a till in tmux: a member's sale is open; customer service holds the card's points at head
-    /// office; within 10 s the points key says they cannot be used, and the sale is paid in cash.
-    @Test func aHoldStopsARedemptionAtATillWithinTenSecondsAndTheSaleCompletes() throws {
+    /// office (or a fraud rule does, as the card's sales at three other stores that day are
+    /// applied); within 10 s the points key says they cannot be used, and the sale is paid in cash.
+    @Test(arguments: ["customer service", "a rule"])
+    func aHoldStopsARedemptionAtATillWithinTenSecondsAndTheSaleCompletes(heldBy: String) throws {
         let dir = TemporaryDirectory("hold-tmux")
         let ho = try HeadOfficeProcess(.sqlite, dir: dir)
         let store = try ho.store()
@@ -80,7 +82,21 @@ struct RedemptionHoldTests {
         try t.send(card, "Enter")
         try t.waitFor("this sale")
         let held = Date()
-        try store.setRedemptionHold(card, held: true, by: "cas", reason: .fraudSuspected, note: "Card used at three stores in an hour")
+        if heldBy == "a rule" {
+            var rule = try #require(try store.fraudRules().first { $0.id == "card-stores-day" })
+            rule.action = .hold
+            try store.saveFraudRule(rule, by: "fiona")
+            for (i, storeID) in ["0002", "0003", "0004"].enumerated() {
+                let other = TillCredential(storeID: storeID, tillID: "01")
+                _ = try store.registerTill(other)
+                let sale = try FraudRuleTests.memberSales(card: card, customerID: "M2", storeID: storeID, count: 1,
+                                                          start: HeadOfficeStore.now() - 3_600_000 + Int64(i) * 600_000)
+                _ = try store.ingest(sale, from: other)
+            }
+            #expect(try store.fraudAlerts().map(\.ruleID) == ["card-stores-day"])
+        } else {
+            try store.setRedemptionHold(card, held: true, by: "cas", reason: .fraudSuspected, note: "Card used at three stores in an hour")
+        }
         // The till has the hold once it has received head office's first publication (it applies
         // updates between sales; the points key reads what it has received).
         let tillDB = try till.database()
@@ -96,6 +112,6 @@ struct RedemptionHoldTests {
         let doc = try #require(try till.database().saleDocuments().first)
         #expect(doc.loyalty?.redeemed == 0 && doc.tenders.map(\.kind) == ["cash"] && doc.loyalty?.cardNumber == card)
         try t.send("F12"); try t.send("C-q")
-        print("hold reached the tmux till and refused the points in \(String(format: "%.2f", seconds)) s")
+        print("hold (by \(heldBy)) reached the tmux till and refused the points in \(String(format: "%.2f", seconds)) s")
     }
 }

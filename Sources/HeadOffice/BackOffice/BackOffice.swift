@@ -193,6 +193,7 @@ extension HeadOfficeServer {
         addCampaignPages(pages)
         addEventPages(pages)
         addSuggestionPages(pages)
+        addFraudPages(pages)
     }
 
     static func loginPage(nonce: String, error: String?) -> LoginPage {

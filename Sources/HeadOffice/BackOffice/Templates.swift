@@ -34,6 +34,7 @@ enum BackOfficeTemplates {
         "campaign": PackageResources.campaign_mustache, "programme-months": PackageResources.programme_months_mustache,
         "events": PackageResources.events_mustache, "feedback": PackageResources.feedback_mustache,
         "suggestions": PackageResources.suggestions_mustache,
+        "fraud": PackageResources.fraud_mustache, "fraud-alerts": PackageResources.fraud_alerts_mustache, "fraud-case": PackageResources.fraud_case_mustache,
     ]
 
     /// Parsed once. The templates are part of the program, not input: one that does not parse is
@@ -79,7 +80,7 @@ struct Frame: Sendable {
         ("/settlement", "Settlement", [.admin, .marketing]), ("/cashback", "Cashback", [.admin, .marketing]),
         ("/segments", "Segments", [.admin, .marketing]), ("/campaigns", "Campaigns", [.admin, .marketing]),
         ("/events", "Events", [.admin, .marketing]), ("/feedback", "Feedback", [.admin, .marketing, .store]),
-        ("/suggestions", "Suggestions", [.admin, .marketing]),
+        ("/suggestions", "Suggestions", [.admin, .marketing]), ("/fraud", "Fraud", [.admin, .fraud]),
         ("/reports", "Reports", BackOfficeRole.tillRoles),
         ("/receipts", "Receipts", Set(BackOfficeRole.allCases)),
     ]

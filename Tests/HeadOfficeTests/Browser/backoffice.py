@@ -32,12 +32,12 @@ def sign_in(d, base, user, password):
     submit(d, "signin", "header")
 
 
-def submit(d, button_id, then):
+def submit(d, button_id, then, timeout=20):
     """Clicks a form's button and waits for the next page (an element matching `then`)."""
     from selenium.webdriver.support.ui import WebDriverWait
     old = d.find_element("tag name", "html")
     by_id(d, button_id).click()
-    WebDriverWait(d, 20).until(lambda drv: old != drv.find_element("tag name", "html") and css(drv, then))
+    WebDriverWait(d, timeout).until(lambda drv: old != drv.find_element("tag name", "html") and css(drv, then))
 
 
 def set_field(d, name, value):
@@ -802,6 +802,64 @@ def campaigns(base, shots):
     return out
 
 
+def fraud(base, shots):
+    """The fraud analyst tunes a rule (a wrong threshold refused first), works the alert it raised
+    (evidence, notes, status, holding the card's points) and evaluates the rules on a generated
+    month; a marketing manager is refused the pages."""
+    from selenium.webdriver.support.ui import Select
+    out = {}
+    opener, _ = client()
+    login(opener, base, "anna", "anna-secret-1")
+    out["marketing_status"] = call(opener, base + "/fraud")[0]
+    d = browser(1280, 1000)
+
+    def notice():
+        return css(d, ".notice")[0].text if css(d, ".notice") else ""
+
+    def figures():
+        return {r.get_attribute("data-rule"): [c.text for c in r.find_elements("css selector", "td")][2:] for r in css(d, "#rule-figures tr[data-rule]")}
+
+    try:
+        sign_in(d, base, "fiona", "fiona-secret-1")
+        d.get(base + "/fraud")
+        out["nav"] = [a.text for a in css(d, "header a")]
+        out["figures_before"] = figures()
+        set_field(d, "threshold-card-sales-hour", "0")
+        submit(d, "save-card-sales-hour", "h1")
+        out["refused"] = notice()
+        set_field(d, "threshold-card-sales-hour", "4")
+        Select(by_id(d, "action-card-sales-hour")).select_by_value("hold")
+        submit(d, "save-card-sales-hour", "h1")
+        out["saved"] = notice()
+        d.get(base + "/fraud/alerts?status=open")
+        out["alerts"] = [[c.text for c in r.find_elements("css selector", "td")] for r in css(d, "#alerts tr[data-alert]")]
+        css(d, "#alerts tr[data-alert] a")[0].click()
+        out["figures"] = by_id(d, "figures").text
+        out["evidence"] = len(css(d, "#evidence tr")) - 1
+        Select(by_id(d, "case-status-select")).select_by_value("investigating")
+        set_field(d, "note", "Six sales in an hour: asked the store for the CCTV")
+        submit(d, "save-case", "h1")
+        out["case_saved"] = notice()
+        submit(d, "hold-card", "h1")
+        out["held"] = notice()
+        Select(by_id(d, "case-status-select")).select_by_value("confirmed")
+        set_field(d, "note", "The card was lent to a friend")
+        submit(d, "save-case", "h1")
+        out["status"] = by_id(d, "case-status").text
+        out["notes"] = [[c.text for c in r.find_elements("css selector", "td")] for r in css(d, "#notes tr")[1:]]
+        if shots:
+            d.save_screenshot(shots + "/fraud-case.png")
+        d.get(base + "/fraud")
+        submit(d, "evaluate", "h1", timeout=240)
+        out["evaluated"] = notice()
+        out["figures_after"] = figures()
+        if shots:
+            d.save_screenshot(shots + "/fraud.png")
+    finally:
+        d.quit()
+    return out
+
+
 if __name__ == "__main__":
     scenario, arg = sys.argv[1], sys.argv[2]
     rest = sys.argv[3:]
@@ -829,6 +887,8 @@ if __name__ == "__main__":
         result = campaigns(arg, rest[0] if rest else "")
     elif scenario == "cashback":
         result = cashback(arg, rest[0] if rest else "")
+    elif scenario == "fraud":
+        result = fraud(arg, rest[0] if rest else "")
     elif scenario == "till-shot":
         result = till_shot(arg, rest[0])
     else:
