@@ -157,8 +157,17 @@ extension HeadOfficeStore {
     static func meantFor(_ till: TillCredential) -> [SQLValue] { [.text(till.storeID), .text(till.name), .text(till.storeID)] }
 
     /// The publications for a till newer than version `after` (the cursor of tills before 2026-11-28).
+    /// Versions above `after` in force now, in the order of their versions (500 at a time: the
+    /// till asks again from the last). It had been every publication in force, the 500 oldest
+    /// kept and those above `after` sent: past 500 publications such a till heard nothing new.
     public func updates(for till: TillCredential, after: Int64, at time: Int64 = HeadOfficeStore.now(), kinds: Set<PublicationKind>? = nil) throws -> [Publication] {
-        try updates(for: till, after: ReleaseCursor(effectiveAt: 0, version: after), at: time, kinds: kinds).filter { $0.version > after }.sorted { $0.version < $1.version }
+        let only = kinds.map { $0.map(\.rawValue).sorted() }
+        return try database.read { c in
+            try c.query("""
+                SELECT * FROM publications WHERE version > ? AND effective_at <= ? AND \(Self.meantFor)
+                \(only.map { " AND kind IN (\(Self.placeholders($0.count)))" } ?? "") ORDER BY version LIMIT 500
+                """, [.int(after), .int(time)] + Self.meantFor(till) + (only ?? []).map { .text($0) }).map(Self.publication)
+        }
     }
 
     /// The newest publication version there is (an acknowledgement can name no higher).

@@ -40,11 +40,15 @@ func ms(_ ns: UInt64) -> Double { Double(ns) / 1_000_000 }
 func fixed(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
 
 /// One JSON object on one line, keys in the given order.
+/// A number written into the JSON line as given (more decimals than the usual three).
+struct RawNumber { var text: String }
+
 func jsonLine(_ pairs: [(String, Any)]) -> String {
     "{" + pairs.map { k, v in
         let value: String
         switch v {
         case let s as String: value = "\"\(s)\""
+        case let n as RawNumber: value = n.text
         case is NSNull: value = "null"
         case let d as Double: value = fixed(d, 3)
         default: value = "\(v)"

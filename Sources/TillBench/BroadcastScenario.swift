@@ -58,10 +58,13 @@ struct BroadcastScenario: ParsableCommand {
 final class PollingTills: Sendable {
     let heardAt: Mutex<[UInt64?]>
     let failures = Atomic<Int>(0)
+    /// Polls answered with something new, and with nothing (a long poll ending at its wait).
+    let fetched = Atomic<Int>(0), empty = Atomic<Int>(0)
     private let stop = Atomic<Bool>(false)
     private let published = Atomic<UInt64>(0)
     private let store: HeadOfficeStore
     private let count: Int
+    static let kinds = PublicationKind.allCases.filter { $0 != .unknown }.map(\.rawValue).joined(separator: ",")
 
     /// Starts the tills of `tokens` and returns once every one is waiting in its long poll.
     init(store: HeadOfficeStore, server: BenchServer, tokens: [TillToken]) throws {
@@ -72,18 +75,21 @@ final class PollingTills: Sendable {
             let t = Thread { [self] in
                 let http = HTTPConnection(ca: nil)
                 let auth = "Authorization: Bearer \(token.description)"
-                var after: Int64 = 0
+                var after = ReleaseCursor.start
                 while !self.stop.load(ordering: .relaxed) {
-                    guard let answer = try? http.send("GET", server.url + "/api/v1/updates?after=\(after)&wait=30", headers: [auth], timeoutMilliseconds: 45_000),
+                    // As this release's tills ask: from the last publication they have, naming the kinds they read.
+                    let query = "after=\(after.version)&from=\(after.effectiveAt)&wait=30&kinds=\(Self.kinds)"
+                    guard let answer = try? http.send("GET", server.url + "/api/v1/updates?" + query, headers: [auth], timeoutMilliseconds: 45_000),
                           answer.status == 200, let batch = try? JSONDecoder().decode(UpdateBatch.self, from: Data(answer.body)) else {
                         self.failures.add(1, ordering: .relaxed)
                         usleep(200_000)
                         continue
                     }
-                    guard let last = batch.publications.last else { continue }
-                    after = last.version
+                    guard let last = batch.publications.last else { self.empty.add(1, ordering: .relaxed); continue }
+                    self.fetched.add(1, ordering: .relaxed)
+                    after = last.cursor
                     let ack = try? http.send("POST", server.url + "/api/v1/updates/ack", headers: [auth, "Content-Type: application/json"],
-                                             body: Array(#"{"version":\#(after)}"#.utf8), timeoutMilliseconds: 30_000)
+                                             body: Array(#"{"version":\#(after.version),"effectiveAt":\#(after.effectiveAt)}"#.utf8), timeoutMilliseconds: 30_000)
                     if ack?.status == 200 {
                         let now = DispatchTime.now().uptimeNanoseconds
                         self.heardAt.withLock { $0[i] = now - self.published.load(ordering: .relaxed) }
@@ -100,6 +106,16 @@ final class PollingTills: Sendable {
             guard Date() < deadline else {
                 close()
                 throw ValidationError("only \(try store.tillVersionCounts(atLeast: Int64.max).polled) of \(count) tills reached head office in 120 s")
+            }
+            usleep(100_000)
+        }
+        // Every till has caught up with what head office published before (a till that has run
+        // for a while has): each waits in its long poll with nothing to fetch.
+        let latest = try store.latestPublicationVersion()
+        while latest > 0, try store.tillVersionCounts(atLeast: latest).running < count {
+            guard Date() < deadline.addingTimeInterval(120) else {
+                close()
+                throw ValidationError("only \(try store.tillVersionCounts(atLeast: latest).running) of \(count) tills caught up with version \(latest) in 240 s")
             }
             usleep(100_000)
         }

@@ -236,8 +236,10 @@ public struct FraudMonth: Sendable {
             let storeID = storeIDs[intent.store], tillID = String(format: "%02d", 1 + r(2))
             let till = TillIdentity(storeID: storeID, storeName: "Store \(storeID)", tillID: tillID, currency: .eur)
             let key = "\(storeID)/\(tillID)"
-            let seq = (sequence[key] ?? 0) + 1
-            sequence[key] = seq
+            // A till numbers its sales and its refunds each in a sequence of its own.
+            let counter = intent.refund ? "refund " + key : key
+            let seq = (sequence[counter] ?? 0) + 1
+            sequence[counter] = seq
             let cashier = Cashier(number: Self.cashierNumber(intent.store, intent.cashier), name: "Cashier \(intent.cashier + 1)", role: .cashier)
             if intent.refund {
                 let amount = Int64(199 + r(3_000))
