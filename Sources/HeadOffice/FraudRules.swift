@@ -226,34 +226,35 @@ final class FraudMonitor: Sendable {
                 if let keep = events.firstIndex(where: { $0.time >= oldest }), keep > 0 { events.removeFirst(keep) }
                 if events.count > Self.keptPerCard { events.removeFirst(events.count - Self.keptPerCard) }
                 s.cards[card] = events
-                for rule in rules where rule.enabled {
-                    let windowMs = rule.windowSeconds * 1_000
-                    let from = f.time - windowMs, to = f.time
-                    switch rule.kind {
-                    case .cardVelocity:
-                        let within = events.filter { $0.time > from && $0.time <= to }
-                        let (count, what): (Int, String)
-                        switch rule.measure {
-                        case "redemptions": count = within.filter(\.redeemed).count; what = "redemptions"
-                        case "stores": count = Set(within.map(\.storeID)).count; what = "stores"
-                        default: count = within.count; what = "sales"
+                for rule in rules where rule.enabled && (rule.kind == .cardVelocity || rule.kind == .cardOneCashier) {
+                    // Every window of the rule's width that holds this sale (a sale may arrive
+                    // after later ones: another till's batch, a till that was offline); the
+                    // fullest one counts.
+                    var best: (score: Int64, figures: String, ids: [String], cashier: String?)?
+                    for window in Self.windows(events, holding: f.time, widthMs: rule.windowSeconds.multipliedClamped(1_000)) {
+                        let found: (Int64, String, [String], String?)?
+                        if rule.kind == .cardVelocity {
+                            let (count, what, ids): (Int, String, [String])
+                            switch rule.measure {
+                            case "redemptions": let r = window.filter(\.redeemed); (count, what, ids) = (r.count, "redemptions", r.map(\.id))
+                            case "stores": (count, what, ids) = (Set(window.map(\.storeID)).count, "stores", window.map(\.id))
+                            default: (count, what, ids) = (window.count, "sales", window.map(\.id))
+                            }
+                            found = Int64(count) >= rule.threshold
+                                ? (Int64(count), "\(count) \(what) within \(Self.window(rule.windowSeconds)) (threshold \(rule.threshold))", ids, nil) : nil
+                        } else {
+                            guard Int64(window.count) >= rule.threshold else { continue }
+                            var byCashier: [String: Int] = [:]
+                            for w in window { byCashier[w.cashier, default: 0] += 1 }
+                            guard let top = byCashier.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }),
+                                  Int64(top.value) * 100 >= rule.percent * Int64(window.count) else { continue }
+                            found = (Int64(top.value), "\(window.count) sales within \(Self.window(rule.windowSeconds)), \(top.value) of them (\(Int64(top.value) * 100 / Int64(window.count))%) rung by cashier \(top.key) (threshold \(rule.threshold) sales, \(rule.percent)%)",
+                                     window.filter { $0.cashier == top.key }.map(\.id), top.key)
                         }
-                        if count >= rule.threshold {
-                            let ids = rule.measure == "redemptions" ? within.filter(\.redeemed).map(\.id) : within.map(\.id)
-                            fire(rule, subjectKind: "card", subject: card, card: card, cashier: nil,
-                                 figures: "\(count) \(what) within \(Self.window(rule.windowSeconds)) (threshold \(rule.threshold))", evidence: ids)
-                        }
-                    case .cardOneCashier:
-                        let within = events.filter { $0.time > from && $0.time <= to }
-                        guard within.count >= rule.threshold else { continue }
-                        var byCashier: [String: Int] = [:]
-                        for w in within { byCashier[w.cashier, default: 0] += 1 }
-                        guard let top = byCashier.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }),
-                              Int64(top.value) * 100 >= rule.percent * Int64(within.count) else { continue }
-                        fire(rule, subjectKind: "card", subject: card, card: card, cashier: top.key,
-                             figures: "\(within.count) sales within \(Self.window(rule.windowSeconds)), \(top.value) of them (\(Int64(top.value) * 100 / Int64(within.count))%) rung by cashier \(top.key) (threshold \(rule.threshold) sales, \(rule.percent)%)",
-                             evidence: within.filter { $0.cashier == top.key }.map(\.id))
-                    default: continue
+                        if let found, found.0 > best?.score ?? -1 { best = (found.0, found.1, found.2, found.3) }
+                    }
+                    if let best {
+                        fire(rule, subjectKind: "card", subject: card, card: card, cashier: best.cashier, figures: best.figures, evidence: best.ids)
                     }
                 }
             }
@@ -297,6 +298,19 @@ final class FraudMonitor: Sendable {
             }
             return out
         }
+    }
+
+    /// The windows `[start, start + width)` starting at one of `events` (sorted by time) that hold `time`.
+    static func windows(_ events: [CardEvent], holding time: Int64, widthMs: Int64) -> [ArraySlice<CardEvent>] {
+        var out: [ArraySlice<CardEvent>] = []
+        var end = events.startIndex
+        for i in events.indices where events[i].time <= time && time - events[i].time < widthMs {
+            let limit = events[i].time.addingClamped(widthMs)
+            if end < i { end = i }
+            while end < events.endIndex && events[end].time < limit { end += 1 }
+            out.append(events[i..<end])
+        }
+        return out
     }
 
     static func window(_ seconds: Int64) -> String {

@@ -22,7 +22,7 @@ struct HeadOfficeCommand: AsyncParsableCommand {
         subcommands: [Serve.self, TillCommand.self, User.self, Staff.self, Publish.self, Rollout.self, Rollback.self, Group.self, Programme.self, Cards.self,
                       Report.self, Demo.self, StoreCommand.self, Service.self, ChannelCommand.self, WebhookCommand.self, CashbackCommand.self,
                       PartnerCommand.self, SettlementCommand.self, ExpiryCommand.self, SegmentCommand.self, CampaignCommand.self, EventCommand.self,
-                      SuggestionsCommand.self])
+                      SuggestionsCommand.self, FraudCommand.self])
 }
 
 struct DatabaseOption: ParsableArguments {

@@ -154,6 +154,28 @@ struct FraudRuleTests {
         #expect(try store.fraudAlerts().count == 1)
     }
 
+    /// A card's sales arriving out of order (another till's batch, a till back from offline): the
+    /// window that holds them all is found whichever arrives last; four in the hour stay quiet.
+    @Test(arguments: [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 4, 0, 3, 1], [3, 4, 1, 2, 0]])
+    func aCardsSalesArrivingInAnyOrderAreCountedInTheirWindow(order: [Int]) throws {
+        let rule = try #require(FraudRule.defaults.first { $0.id == "card-sales-hour" })
+        let monitor = FraudMonitor()
+        let t0: Int64 = 1_795_000_000_000
+        var fired: [FraudAlertDraft] = []
+        for (n, i) in order.enumerated() {
+            let drafts = monitor.observe(FraudFact(id: "s\(i)", card: "C", cashier: "1", storeID: "0001", time: t0 + Int64(i) * 10 * 60_000, redeemed: false),
+                                         rules: [rule], longestCardWindowMs: 3_600_000)
+            if n < 4 { #expect(drafts.isEmpty) }
+            fired += drafts
+        }
+        #expect(fired.count == 1 && Set(fired.first?.evidence ?? []) == ["s0", "s1", "s2", "s3", "s4"], "\(fired)")
+        // Another card: four in an hour, then a fifth just over the hour after the first: quiet.
+        for i in [0, 1, 2, 3, 7] {
+            #expect(monitor.observe(FraudFact(id: "t\(i)", card: "D", cashier: "1", storeID: "0001", time: t0 + Int64(i) * 10 * 60_000 + (i == 7 ? 1 : 0), redeemed: false),
+                                    rules: [rule], longestCardWindowMs: 3_600_000).isEmpty)
+        }
+    }
+
     @Test func theWholeMonthMeetsTheTargets() throws {
         let e = try Self.played.get().evaluation
         #expect(e.sales > 8_000)
