@@ -61,11 +61,13 @@ extension HeadOfficeStore {
     }
 
     static func escapeCategory(_ c: String) -> String {
-        c.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: ";", with: "%3B").replacingOccurrences(of: "=", with: "%3D")
+        // Nearly every category and SKU has none of the three: no copy, no search.
+        guard c.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "=") }) else { return c }
+        return c.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: ";", with: "%3B").replacingOccurrences(of: "=", with: "%3D")
     }
 
     static func unescapeCategory(_ c: Substring) -> String {
-        c.contains("%") ? c.replacingOccurrences(of: "%3B", with: ";").replacingOccurrences(of: "%3D", with: "=").replacingOccurrences(of: "%25", with: "%") : String(c)
+        c.utf8.contains(UInt8(ascii: "%")) ? c.replacingOccurrences(of: "%3B", with: ";").replacingOccurrences(of: "%3D", with: "=").replacingOccurrences(of: "%25", with: "%") : String(c)
     }
 
     /// Whether a sale's first statement also moves its card and writes its ledger rows.
@@ -79,7 +81,7 @@ extension HeadOfficeStore {
         let card = doc.loyalty?.cardNumber
         let saleRow: [SQLValue] = [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
                                    .text(doc.completedAt), .int(sale.completedAt), .int(sale.basket.totals.total), .text(doc.currency), SQLValue(card),
-                                   .int(card == nil ? 0 : derived.spend), .text(json), .int(received)] + Self.reportFigures(doc, sale)
+                                   .int(card == nil ? 0 : derived.spend), .text(json), .int(received)] + derived.report
         if movesInFirstStatement(doc, derived), let l = doc.loyalty {
             return insertSaleMovingCard(saleRow, card: l.cardNumber, derived: derived, saleID: doc.saleID, till: till, at: received)
         }
@@ -317,6 +319,9 @@ extension HeadOfficeStore {
         var programme: LoyaltyProgramme?
         /// The member's offers the sale used (gave points by or took money off with), each one use.
         var offerUses: [(id: String, label: String)] = []
+        /// The sale's figures for the reports (`reportFigures`), worked out with the rest before
+        /// the batch reaches the one writer.
+        var report: [SQLValue] = []
     }
 
     /// A sale that cannot have happened: no tender for what was due, underpaid, impossible times,
@@ -389,6 +394,7 @@ extension HeadOfficeStore {
     /// programme makes those points worth; the tier counts what the customer paid in money.
     func derive(_ doc: SaleDocument, _ sale: CompletedSale) throws -> Derived {
         var d = Derived()
+        d.report = Self.reportFigures(doc, sale)
         d.checks = figureChecks(doc, sale)
         guard let l = doc.loyalty, let outcome = sale.loyalty else { return d }
         let tillEarned = l.earned.filter { $0.points != 0 }

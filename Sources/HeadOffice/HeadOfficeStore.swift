@@ -194,7 +194,9 @@ public final class HeadOfficeStore: Sendable {
         }
     }
 
-    enum Prepared {
+    /// A document checked and worked out, before the writer applies it (boxed: the writer's loop
+    /// passes it around by reference, not by copying a sale's every field).
+    indirect enum Prepared {
         case sale(SaleDocument, CompletedSale, String, Derived)
         case registration(RegistrationDocument)
         case refund(RefundDocument, String)

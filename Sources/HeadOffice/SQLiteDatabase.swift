@@ -155,11 +155,13 @@ final class GroupCommit: @unchecked Sendable { // `pending` is guarded by `condi
     }
 }
 
-/// Copies the write-ahead log into the database file after each commit, on a connection of its
-/// own, while the writer goes on with the next transaction: a till's commit never waits for a
-/// checkpoint, and each checkpoint is small. (SQLite's automatic checkpoint stays as a backstop
-/// at 50,000 pages.)
+/// Copies the write-ahead log into the database file on a connection of its own, while the
+/// writer goes on: a till's commit never waits for a checkpoint. At most one checkpoint every
+/// `interval` seconds while commits come in: a page the tills' sales touch again and again (a
+/// card's, an index's) is copied once for all the commits of that time, not once for each.
+/// (SQLite's automatic checkpoint stays as a backstop at 50,000 pages.)
 final class Checkpointer: @unchecked Sendable { // state guarded by `condition`
+    static let interval = 1.0
     private let queue: DatabaseQueue
     private let condition = NSCondition()
     private var commits = 0
@@ -190,9 +192,12 @@ final class Checkpointer: @unchecked Sendable { // state guarded by `condition`
     }
 
     private func loop() {
+        var last = Date.distantPast
         while true {
             condition.lock()
             while commits == 0 && !stopped { condition.wait() }
+            // The interval since the last checkpoint, unless head office is stopping.
+            while !stopped, case let next = last.addingTimeInterval(Self.interval), next > Date() { _ = condition.wait(until: next) }
             if stopped {
                 condition.unlock()
                 return
@@ -200,7 +205,7 @@ final class Checkpointer: @unchecked Sendable { // state guarded by `condition`
             commits = 0
             condition.unlock()
             _ = try? queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
-
+            last = Date()
         }
     }
 }

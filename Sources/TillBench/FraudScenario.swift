@@ -57,13 +57,8 @@ struct FraudScenario: ParsableCommand {
         // Head office as it runs from day to day: the month rolled up for the reports and
         // tonight's scheduled work done (a head office started on a month it has not rolled up
         // works through it first, and a hold made meanwhile waits its turn for the database).
-        let settled = Date()
-        while try store.rollUpReportsOnce() > 0 {}
-        if let due = try store.dueCashbackPeriod() { _ = try store.runCashback(period: due) }
-        _ = try store.runDueExpiry()
-        _ = try store.computeDueRFM()
-        _ = try store.mineDueSuggestions()
-        printError("the month rolled up and tonight's scheduled work done in \(fixed(Date().timeIntervalSince(settled))) s")
+        let settled = try settleScheduledWork(store)
+        printError("the month rolled up and tonight's scheduled work done in \(fixed(settled)) s")
         // A rule set to hold: a card used six times within the hour reaches every till.
         guard var rule = rules.first(where: { $0.id == "card-sales-hour" }) else { throw ValidationError("no rule card-sales-hour") }
         rule.action = .hold
