@@ -206,6 +206,10 @@ final class FraudMonitor: Sendable {
                 s.cashierDays = s.cashierDays.filter { $0.key.hasPrefix("\(day)|") || $0.key.hasPrefix("\(day - 1)|") }
                 s.storeDays = s.storeDays.filter { $0.key.hasPrefix("\(day)|") || $0.key.hasPrefix("\(day - 1)|") }
                 s.fired = s.fired.filter { $0.hasSuffix("|\(day)") || $0.hasSuffix("|\(day - 1)") }
+                // Cards not seen within the longest window of the newest sale: nothing of theirs
+                // can count again (the memory would otherwise grow with every card ever used).
+                let horizon = f.time.subtractingReportingOverflow(longestCardWindowMs).partialValue
+                s.cards = s.cards.filter { ($0.value.last?.time ?? .min) >= horizon }
             }
             func fire(_ rule: FraudRule, subjectKind: String, subject: String, card: String?, cashier: String?, figures: String, evidence: [String]) {
                 let key = "\(rule.id)|\(subject)|\(day)"

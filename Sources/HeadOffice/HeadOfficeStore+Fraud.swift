@@ -139,29 +139,63 @@ extension HeadOfficeStore {
             case .zreport: continue
             }
         }
-        if !onRedemption.isEmpty && !redemptions.isEmpty {
-            drafts += try database.read { c in
-                try redemptions.flatMap { try redemptionAlerts($0.saleID, card: $0.card, points: $0.points, time: $0.time, onRedemption, storeID: till.storeID, c) }
+        do {
+            if !onRedemption.isEmpty && !redemptions.isEmpty {
+                drafts += try database.read { c in
+                    try redemptions.flatMap { try redemptionAlerts($0.saleID, card: $0.card, points: $0.points, time: $0.time, onRedemption, storeID: till.storeID, c) }
+                }
             }
-        }
-        // A registration applied after the sale that spent its bonus (two tills' batches in either order).
-        if let bonus = onRedemption.first(where: { $0.kind == .bonusRedeemed }), !registered.isEmpty {
-            drafts += try database.read { c in
-                try registered.flatMap { r in
-                    try c.query("""
-                        SELECT s.sale_id, s.completed_ms, (SELECT -SUM(l.points) FROM ledger l WHERE l.sale_id = s.sale_id AND l.kind = 'redeem') AS points
-                        FROM sales s WHERE s.card_number = ? AND s.paid_points > 0 LIMIT 20
-                        """, [.text(r.card)]).flatMap {
-                        try redemptionAlerts($0.text("sale_id"), card: r.card, points: $0["points"].int ?? 0, time: $0.int("completed_ms"), [bonus],
-                                             storeID: till.storeID, c)
+            // A registration applied after the sale that spent its bonus (two tills' batches in either order).
+            if let bonus = onRedemption.first(where: { $0.kind == .bonusRedeemed }), !registered.isEmpty {
+                drafts += try database.read { c in
+                    try registered.flatMap { r in
+                        // The card's redeeming sales, found through the ledger's card index (the
+                        // sales have none by card: a scan of every sale for each registration).
+                        try c.query("""
+                            SELECT s.sale_id, s.completed_ms, -SUM(l.points) AS points
+                            FROM ledger l JOIN sales s ON s.sale_id = l.sale_id
+                            WHERE l.card_number = ? AND l.kind = 'redeem' GROUP BY s.sale_id, s.completed_ms LIMIT 20
+                            """, [.text(r.card)]).flatMap {
+                            try redemptionAlerts($0.text("sale_id"), card: r.card, points: $0["points"].int ?? 0, time: $0.int("completed_ms"), [bonus],
+                                                 storeID: till.storeID, c)
+                        }
                     }
                 }
             }
+            if !shared.isEmpty && !registered.isEmpty {
+                drafts += try database.read { c in try registered.flatMap { try sharedDetailAlerts($0.card, time: $0.time, shared, storeID: till.storeID, c) } }
+            }
+        } catch {
+            // What the per-sale rules found is marked raised in their memory: it waits for the next batch.
+            keepPendingFraudAlerts(drafts)
+            throw error
         }
-        if !shared.isEmpty && !registered.isEmpty {
-            drafts += try database.read { c in try registered.flatMap { try sharedDetailAlerts($0.card, time: $0.time, shared, storeID: till.storeID, c) } }
+        try raiseAlertsKeepingFailures(drafts)
+    }
+
+    /// The most alerts kept waiting for a write that failed (the oldest are dropped past it).
+    static let maxPendingFraudAlerts = 10_000
+
+    /// Writes the alerts with any still waiting from an earlier batch. The rules' memory has
+    /// marked them raised, and the till's resend of the batch comes back as duplicates, which the
+    /// rules do not see again: so when the write fails they wait here for the next batch.
+    func raiseAlertsKeepingFailures(_ drafts: [FraudAlertDraft]) throws {
+        let all = pendingFraudAlerts.withLock { p in defer { p = [] }; return p } + drafts
+        guard !all.isEmpty else { return }
+        do {
+            try raiseAlerts(all)
+        } catch {
+            keepPendingFraudAlerts(all)
+            throw error
         }
-        if !drafts.isEmpty { try raiseAlerts(drafts) }
+    }
+
+    func keepPendingFraudAlerts(_ drafts: [FraudAlertDraft]) {
+        guard !drafts.isEmpty else { return }
+        pendingFraudAlerts.withLock { p in
+            p = drafts + p
+            if p.count > Self.maxPendingFraudAlerts { p.removeFirst(p.count - Self.maxPendingFraudAlerts) }
+        }
     }
 
     /// The rules about a redemption: was the card replaced, the member's details changed, the

@@ -39,6 +39,9 @@ public final class HeadOfficeStore: Sendable {
     let fraudMonitor = FraudMonitor()
     let fraudRuleCache = Mutex<(rules: [FraudRule], at: Int64)?>(nil)
     let fraudMonitorReady = Mutex(false)
+    /// Alerts found but not yet written (their write failed after the batch was committed): tried
+    /// again with the next batch, the till's resend of this one included.
+    let pendingFraudAlerts = Mutex<[FraudAlertDraft]>([])
 
     public init(database: any SQLDatabase) throws {
         self.database = database

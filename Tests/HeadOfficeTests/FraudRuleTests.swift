@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import HeadOffice
 import Testing
 import TillCore
@@ -174,6 +175,82 @@ struct FraudRuleTests {
             #expect(monitor.observe(FraudFact(id: "t\(i)", card: "D", cashier: "1", storeID: "0001", time: t0 + Int64(i) * 10 * 60_000 + (i == 7 ? 1 : 0), redeemed: false),
                                     rules: [rule], longestCardWindowMs: 3_600_000).isEmpty)
         }
+    }
+
+    /// A sign-up whose bonus is spent at once, the redeeming sale reaching head office before the
+    /// sale that registered the card (another till's batch): the rule fires when the registration
+    /// arrives, with both sales as evidence (the card's redeeming sales found through the ledger).
+    @Test func aBonusSpentBeforeItsRegistrationArrivedIsFoundWhenItArrives() throws {
+        let month = try Self.played.get().month
+        let card = try #require(month.cases.first { $0.pattern == "bonus-redeemed" }?.subject)
+        var registering: (String, String, OutboxDocument)?, redeeming: (String, String, OutboxDocument)?
+        for case .documents(let storeID, let tillID, let documents, _) in month.steps {
+            for d in documents where d.sale?.loyalty?.cardNumber == card {
+                if d.sale?.loyalty?.registration != nil { registering = (storeID, tillID, d) }
+                if (d.sale?.loyalty?.redeemed ?? 0) > 0 && redeeming == nil { redeeming = (storeID, tillID, d) }
+            }
+        }
+        let (regStore, regTill, registration) = try #require(registering)
+        let (redStore, redTill, redemption) = try #require(redeeming)
+        let dir = TemporaryDirectory("fraud-late-registration")
+        let store = try HeadOfficeStore(database: try SQLiteDatabase(path: dir.file("headoffice.sqlite")))
+        try store.importProgramme(month.programme)
+        try store.importCards(month.cardRecords)
+        _ = try store.fraudRules()
+        _ = try store.registerTill(TillCredential(storeID: redStore, tillID: redTill))
+        if regStore != redStore || regTill != redTill { _ = try store.registerTill(TillCredential(storeID: regStore, tillID: regTill)) }
+        _ = try store.ingest(IngestBatch(storeID: redStore, tillID: redTill, documents: [redemption]), from: TillCredential(storeID: redStore, tillID: redTill))
+        #expect(try Self.alerts(store, rule: "bonus-redeemed").isEmpty)
+        _ = try store.ingest(IngestBatch(storeID: regStore, tillID: regTill, documents: [registration]), from: TillCredential(storeID: regStore, tillID: regTill))
+        let alert = try #require(try Self.alerts(store, rule: "bonus-redeemed").first)
+        #expect(alert.card == card && Set(alert.evidence) == [registration.id, redemption.id] && alert.figures.contains("welcome bonus"), "\(alert)")
+    }
+
+    /// Writing an alert fails after the batch was committed (here a trigger refuses it, as a full
+    /// disk or a locked file would): the till is told of the error and sends the batch again,
+    /// whose sales are then duplicates the rules do not see again; the alert is written then.
+    @Test func anAlertWhoseWriteFailedIsWrittenWhenTheTillSendsAgain() throws {
+        let dir = TemporaryDirectory("fraud-retry")
+        let store = try HeadOfficeStore(database: try SQLiteDatabase(path: dir.file("headoffice.sqlite")))
+        try store.importProgramme(DemoCatalog.programme)
+        try store.importCards(DemoCatalog.cards(members: 10, stock: 0))
+        let till = TillCredential(storeID: "0001", tillID: "01")
+        _ = try store.registerTill(till)
+        _ = try store.fraudRules()
+        let card = DemoCatalog.cardNumber(4)
+        let sales = try Self.memberSales(card: card, customerID: "M4", count: 5, start: HeadOfficeStore.now() - 3_600_000)
+        let batch = IngestBatch(storeID: "0001", tillID: "01", documents: sales.documents)
+        try store.database.write { c in
+            _ = try c.execute("CREATE TRIGGER refuse_alerts BEFORE INSERT ON fraud_alerts BEGIN SELECT RAISE(ABORT, 'the disk is full'); END", [])
+        }
+        #expect(throws: (any Error).self) { try store.ingest(batch, from: till) }
+        #expect(try store.saleCount() == 5)
+        #expect(try store.fraudAlerts().isEmpty)
+        try store.database.write { c in _ = try c.execute("DROP TRIGGER refuse_alerts", []) }
+        let again = try store.ingest(batch, from: till)
+        #expect(again.results.allSatisfy { $0.status == .duplicate })
+        let alert = try #require(try store.fraudAlerts().first)
+        #expect(alert.ruleID == "card-sales-hour" && alert.card == card && Set(alert.evidence) == Set(sales.documents.map(\.id)), "\(alert)")
+        // Written once: the next batch does not write it again.
+        _ = try store.ingest(batch, from: till)
+        #expect(try store.fraudAlerts().count == 1)
+    }
+
+    /// The rules' memory of cards does not grow with every card ever used: a new day drops the
+    /// cards whose newest sale is older than the longest card window.
+    @Test func cardsNotSeenWithinTheLongestWindowAreForgottenOnANewDay() throws {
+        let rules = FraudRule.defaults.filter(\.kind.isPerSale)
+        let longest = HeadOfficeStore.longestCardWindow(rules)
+        let monitor = FraudMonitor()
+        let t0: Int64 = 1_795_000_000_000
+        _ = monitor.observe(FraudFact(id: "a", card: "A", cashier: "1", storeID: "0001", time: t0, redeemed: false), rules: rules, longestCardWindowMs: longest)
+        _ = monitor.observe(FraudFact(id: "b", card: "B", cashier: "1", storeID: "0001", time: t0 + longest - 86_400_000, redeemed: false),
+                            rules: rules, longestCardWindowMs: longest)
+        #expect(monitor.state.withLock { Set($0.cards.keys) } == ["A", "B"])
+        // A sale a day past A's window: A is forgotten, B (within it) is kept.
+        _ = monitor.observe(FraudFact(id: "c", card: "C", cashier: "1", storeID: "0001", time: t0 + longest + 86_400_000, redeemed: false),
+                            rules: rules, longestCardWindowMs: longest)
+        #expect(monitor.state.withLock { Set($0.cards.keys) } == ["B", "C"])
     }
 
     @Test func theWholeMonthMeetsTheTargets() throws {
