@@ -124,6 +124,7 @@ let package = Package(
             dependencies: [
                 "TillCore", "TillProtocol", "TillDocuments", "TillDemo", "CLibPQ", "Receipts", "ESCPOS", "CCurl", "CCurlShim",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

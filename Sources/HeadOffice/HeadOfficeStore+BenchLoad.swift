@@ -84,6 +84,8 @@ extension HeadOfficeStore {
                     SELECT card_number, sale_id, 'earn', 10, 'base', 'Bench sale', store_id, till_id, completed_ms FROM sales
                     WHERE store_id = '9999' AND till_id = '99' AND sequence BETWEEN ? AND ?
                     """, [.int(Int64(first)), .int(Int64(last))])
+                try c.execute("INSERT INTO sales_to_roll (sale_id) SELECT sale_id FROM sales WHERE store_id = '9999' AND till_id = '99' AND sequence BETWEEN ? AND ?",
+                              [.int(Int64(first)), .int(Int64(last))])
             }
             progress(last)
         }

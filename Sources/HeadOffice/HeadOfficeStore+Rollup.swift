@@ -2,12 +2,13 @@ import Foundation
 import TillProtocol
 
 /// The reports read daily roll-ups, not millions of sales: each sale and each partner's order is
-/// counted once into them (`rolled` marks it in the same transaction), in the background while
-/// head office serves and by any report before it reads.
+/// counted once into them, in the background while head office serves and by any report before
+/// it reads. A sale waits in `sales_to_roll` (ingest queues it in the sale's own transaction) and
+/// is taken out of it in the transaction that counts it; a partner's order is marked `rolled`.
 extension HeadOfficeStore {
     /// Counts the sales and orders not yet rolled up, `chunk` a transaction, until none is left;
-    /// returns how many. Two head office processes may run it together: the mark is taken by a
-    /// conditional update, so each row is counted by one of them.
+    /// returns how many. Two head office processes may run it together: a sale is taken by
+    /// deleting it from the queue, an order by a conditional update, so each is counted by one.
     @discardableResult
     public func rollUpReports(chunk: Int = 5_000) throws -> Int {
         var total = 0
@@ -17,10 +18,10 @@ extension HeadOfficeStore {
 
     /// One chunk of sales and one of orders (the background roll-up's step); how many were counted.
     /// Nothing waiting (the usual case for a report and the background's every few seconds) is
-    /// found by a read of the partial indexes, without taking the write lock from the tills' ingest.
+    /// found by a read of the queue and a partial index, without taking the write lock from the tills' ingest.
     public func rollUpReportsOnce(chunk: Int = 5_000) throws -> Int {
         let waiting = try database.read { c in
-            try c.queryOne("SELECT 1 AS w FROM sales WHERE rolled = 0 LIMIT 1", []) != nil
+            try c.queryOne("SELECT 1 AS w FROM sales_to_roll LIMIT 1", []) != nil
                 || c.queryOne("SELECT 1 AS w FROM channel_orders WHERE rolled = 0 LIMIT 1", []) != nil
         }
         guard waiting else { return 0 }
@@ -28,12 +29,15 @@ extension HeadOfficeStore {
     }
 
     static func rollUpSales(_ chunk: Int, _ c: any SQLConnection) throws -> Int {
+        let taken = try c.query("DELETE FROM sales_to_roll WHERE sale_id IN (SELECT sale_id FROM sales_to_roll LIMIT ?) RETURNING sale_id",
+                                [.int(Int64(chunk))]).map { SQLValue.text($0.text("sale_id")) }
+        guard !taken.isEmpty else { return 0 }
         let rows = try c.query("""
-            UPDATE sales SET rolled = 1 WHERE sale_id IN (SELECT sale_id FROM sales WHERE rolled = 0 LIMIT ?) AND rolled = 0
-            RETURNING sale_id, store_id, COALESCE(cashier, '') AS cashier, completed_ms, total, items, duration_ms, card_number, voids, overrides,
+            SELECT sale_id, store_id, COALESCE(cashier, '') AS cashier, completed_ms, total, items, duration_ms, card_number, voids, overrides,
                 discounts, paid_cash, paid_card, paid_points, categories, skus
-            """, [.int(Int64(chunk))])
-        guard !rows.isEmpty else { return 0 }
+            FROM sales WHERE sale_id IN (\(placeholders(taken.count)))
+            """, taken)
+        guard !rows.isEmpty else { return taken.count }   // sales erased since they were queued
         let ids = rows.map { $0.text("sale_id") }
         let enrolled = Set(try c.query("SELECT sale_id FROM registrations WHERE sale_id IN (\(placeholders(ids.count)))", ids.map { .text($0) })
             .map { $0.text("sale_id") })
@@ -89,7 +93,13 @@ extension HeadOfficeStore {
         try insertRows(c, "INSERT INTO card_items (day, item, card_number)",
                        cardItems.sorted { ($0.day, $0.item, $0.card) < ($1.day, $1.item, $1.card) }.map { [.int($0.day), .text($0.item), .text($0.card)] },
                        suffix: "ON CONFLICT DO NOTHING")
-        return rows.count
+        return taken.count
+    }
+
+    /// Sales just inserted, queued for the roll-up (one statement for a till's batch).
+    static func queueForRollUp(_ saleIDs: [SQLValue], _ c: any SQLConnection) throws {
+        guard !saleIDs.isEmpty else { return }
+        try c.execute("INSERT INTO sales_to_roll (sale_id) VALUES \(Array(repeating: "(?)", count: saleIDs.count).joined(separator: ", "))", saleIDs)
     }
 
     static func upsertBaskets(_ cells: [(Int64, String, String, Int64, Int64, Int64)], _ c: any SQLConnection) throws {

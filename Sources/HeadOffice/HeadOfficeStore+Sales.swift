@@ -26,6 +26,12 @@ extension HeadOfficeStore {
         received_at, cashier, items, voids, overrides, discounts, duration_ms, paid_cash, paid_card, paid_points, categories, skus
         """
     static let saleColumnCount = 24
+    /// A sale's row inserted unless it (or its till's sequence number) is already there: made once,
+    /// not for each sale.
+    static let insertSale = """
+        INSERT INTO sales (\(saleColumns)) VALUES (\(placeholders(saleColumnCount)))
+        ON CONFLICT DO NOTHING
+        """
 
     /// A sale's figures for the reports, from its document (already checked within its bounds;
     /// sums are saturating, never trapping): the cashier, lines sold, lines voided, prices
@@ -85,10 +91,7 @@ extension HeadOfficeStore {
         if movesInFirstStatement(doc, derived), let l = doc.loyalty {
             return insertSaleMovingCard(saleRow, card: l.cardNumber, derived: derived, saleID: doc.saleID, till: till, at: received)
         }
-        return SQLStatement("""
-            INSERT INTO sales (\(Self.saleColumns)) VALUES (\(Self.placeholders(Self.saleColumnCount)))
-            ON CONFLICT DO NOTHING
-            """, saleRow)
+        return SQLStatement(Self.insertSale, saleRow)
     }
 
     /// A sale applied, its first statement (`saleStatement`) having given `first`.
@@ -118,6 +121,7 @@ extension HeadOfficeStore {
             return IngestResult(kind: "sale", id: doc.saleID, status: .rejected, reason: reason)
         }
         mark.accepted(sequence: doc.sequence, lag: max(0, received - sale.completedAt))
+        mark.inserted.append(.text(doc.saleID))
         for check in derived.checks {
             try c.execute("""
                 INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)

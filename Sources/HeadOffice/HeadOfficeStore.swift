@@ -157,6 +157,7 @@ public final class HeadOfficeStore: Sendable {
                 }
             }
             try emitMovements(prepared, results, till: till, c, at: received)
+            try Self.queueForRollUp(mark.inserted, c)
             try c.execute("""
                 UPDATE tills SET last_seen = ?, max_sequence = CASE WHEN max_sequence < ? THEN ? ELSE max_sequence END,
                     last_lag_ms = COALESCE(?, last_lag_ms), sales_count = sales_count + ? WHERE store_id = ? AND till_id = ?
@@ -187,6 +188,8 @@ public final class HeadOfficeStore: Sendable {
         var maxSequence: Int64 = 0
         var lastLag: Int64?
         var count: Int64 = 0
+        /// The sales this batch inserted: queued for the reports' roll-up in one statement.
+        var inserted: [SQLValue] = []
         /// Whether any invited member awaits their first qualifying purchase (asked once a batch,
         /// and again after a registration: most batches then skip the referral check per sale).
         var referralsOpen: Bool?

@@ -43,6 +43,38 @@ struct ReportsTests {
         return tills
     }
 
+    /// Schema 29 moved the sales waiting for the roll-up from a flag on each sale (`rolled`) to a
+    /// queue: a head office upgraded part-way through rolling up counts each sale once.
+    @Test(arguments: Backend.allCases)
+    func salesWaitingForTheRollUpWhenHeadOfficeIsUpgradedAreCountedOnce(backend: Backend) throws {
+        let dir = TemporaryDirectory("rollup-upgrade-\(backend)")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try Self.generate(store)
+        let held = try store.saleCount()
+        #expect(try store.rollUpReportsOnce(chunk: 200) == 200)
+        // The database as schema 28 left it: the 200 marked rolled, the rest not.
+        try store.database.write { c in
+            try c.execute("UPDATE sales SET rolled = CASE WHEN sale_id IN (SELECT sale_id FROM sales_to_roll) THEN 0 ELSE 1 END", [])
+            try c.execute("DROP TABLE sales_to_roll", [])
+            try c.execute("CREATE INDEX sales_unrolled ON sales (rolled) WHERE rolled = 0", [])
+            try c.execute("DELETE FROM schema_version WHERE version >= 29", [])
+        }
+        let upgraded = try HeadOfficeStore(database: store.database)
+        #expect(try upgraded.rollUpReports() == held - 200)
+        #expect(try upgraded.rollUpReports() == 0)
+        let (counted, sold) = try upgraded.database.read { c in
+            (try c.queryOne("SELECT SUM(sales) AS n, SUM(total) AS t FROM cashier_days", []), try c.queryOne("SELECT COUNT(*) AS n, SUM(total) AS t FROM sales", []))
+        }
+        #expect(counted?.int("n") == Int64(held) && counted?.int("n") == sold?.int("n") && counted?.int("t") == sold?.int("t"))
+        // A sale ingested after the upgrade is queued and counted too.
+        let another = TillCredential(storeID: "0002", tillID: "02")
+        _ = try upgraded.registerTill(another)
+        let till = try TillSide(till: another, seed: 99)
+        _ = try till.generator.ring(3)
+        #expect(try upgraded.ingest(try till.batch(), from: another).results.allSatisfy { $0.status == .accepted })
+        #expect(try upgraded.rollUpReports() == 3)
+    }
+
     @Test(arguments: Backend.allCases)
     func theReportsEqualTheTillsJournals(backend: Backend) throws {
         let dir = TemporaryDirectory("reports-\(backend)")
