@@ -263,36 +263,49 @@ extension HeadOfficeStore {
     }
 
     /// Writes the alerts not written before (one per rule, subject and day), then holds or blocks
-    /// the cards of those whose rule says so.
+    /// the cards of those whose rule says so (`enforceAlerts`).
     func raiseAlerts(_ drafts: [FraudAlertDraft], at time: Int64 = HeadOfficeStore.now()) throws {
-        let raised = try database.write { c -> [(Int64, FraudAlertDraft)] in
-            var raised: [(Int64, FraudAlertDraft)] = []
+        try database.write { c in
             for d in drafts {
                 let customer = try d.card.flatMap { try c.queryOne("SELECT customer_id FROM cards WHERE number = ?", [.text($0)])?["customer_id"].text }
                 let evidence = String(decoding: try JSONEncoder().encode(d.evidence), as: UTF8.self)
-                guard let id = try c.queryOne("""
+                // A rule that only alerts has nothing to enforce: enforced as written.
+                try c.execute("""
                     INSERT INTO fraud_alerts (dedup, rule_id, kind, subject_kind, subject, card_number, customer_id, cashier, store_id, figures, evidence,
-                        action, status, happened_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)
-                    ON CONFLICT (dedup) DO NOTHING RETURNING id
+                        action, status, happened_at, created_at, updated_at, enforced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)
+                    ON CONFLICT (dedup) DO NOTHING
                     """, [.text(d.key), .text(d.rule.id), .text(d.rule.kind.rawValue), .text(d.subjectKind), .text(d.subject), SQLValue(d.card),
                           SQLValue(customer), SQLValue(d.cashier), SQLValue(d.storeID), .text(d.figures), .text(evidence), .text(d.rule.action.rawValue),
-                          .int(d.at), .int(time), .int(time)])?["id"].int else { continue }
-                raised.append((id, d))
+                          .int(d.at), .int(time), .int(time), d.rule.action == .alert || d.card == nil ? .int(time) : .null])
             }
-            return raised
         }
-        for (id, d) in raised where d.rule.action != .alert {
-            guard let card = d.card else { continue }
-            let note = "Fraud alert #\(id), rule \(d.rule.id): \(d.figures)"
-            do {
-                if d.rule.action == .hold {
-                    try setRedemptionHold(card, held: true, by: "rule \(d.rule.id)", reason: .fraudSuspected, note: String(note.prefix(Self.maxServiceNote)), at: time)
-                } else {
-                    try setCardStatus(card, to: "blocked", by: "rule \(d.rule.id)", reason: .fraudSuspected, note: String(note.prefix(Self.maxServiceNote)), at: time)
+        try enforceAlerts(at: time)
+    }
+
+    /// Holds or blocks the card of every alert whose rule says so and whose card is not yet held
+    /// or blocked for it: those just written, and any whose hold failed before (the alert was
+    /// written, the hold not), which are found here when the next alert is raised.
+    func enforceAlerts(at time: Int64) throws {
+        let waiting = try database.read { c in
+            try c.query("""
+                SELECT id, rule_id, action, card_number, figures FROM fraud_alerts WHERE enforced_at IS NULL AND action <> 'alert' ORDER BY id LIMIT 1000
+                """, [])
+        }
+        for a in waiting {
+            let rule = a.text("rule_id")
+            let note = String("Fraud alert #\(a.int("id")), rule \(rule): \(a.text("figures"))".prefix(Self.maxServiceNote))
+            if let card = a["card_number"].text {
+                do {
+                    if a.text("action") == FraudAction.hold.rawValue {
+                        try setRedemptionHold(card, held: true, by: "rule \(rule)", reason: .fraudSuspected, note: note, at: time)
+                    } else {
+                        try setCardStatus(card, to: "blocked", by: "rule \(rule)", reason: .fraudSuspected, note: note, at: time)
+                    }
+                } catch is ServiceError {
+                    // Held or blocked already, or no member's card: the alert says what the rule found.
                 }
-            } catch is ServiceError {
-                // Held or blocked already, or no member's card: the alert says what the rule found.
             }
+            try database.write { c in try c.execute("UPDATE fraud_alerts SET enforced_at = ? WHERE id = ?", [.int(time), .int(a.int("id"))]) }
         }
     }
 }

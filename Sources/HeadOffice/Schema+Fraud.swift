@@ -75,5 +75,12 @@ extension Schema {
         INSERT INTO sales_to_roll (sale_id) SELECT sale_id FROM sales WHERE rolled = 0;
         DROP INDEX sales_unrolled
         """,
+        // 30: when an alert's hold or block was placed (at once for a rule that only alerts): an
+        // alert written whose hold failed is held when the next alert is raised.
+        """
+        ALTER TABLE fraud_alerts ADD COLUMN enforced_at BIGINT;
+        UPDATE fraud_alerts SET enforced_at = created_at;
+        CREATE INDEX fraud_alerts_unenforced ON fraud_alerts (id) WHERE enforced_at IS NULL
+        """,
     ]
 }

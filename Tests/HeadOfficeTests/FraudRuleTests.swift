@@ -117,13 +117,10 @@ struct FraudRuleTests {
         return IngestBatch(storeID: storeID, tillID: tillID, documents: documents)
     }
 
-    /// A rule set to hold: the card's points are held as the sale that made it fire is applied,
-    /// published to the tills and audited as the rule's; the rule's memory survives a restart of
-    /// head office (filled again from the sales of its window).
-    @Test func aRuleSetToHoldHoldsTheCardAndItsMemorySurvivesARestart() throws {
-        let dir = TemporaryDirectory("fraud-hold")
-        let path = dir.file("headoffice.sqlite")
-        var store = try HeadOfficeStore(database: try SQLiteDatabase(path: path))
+    /// Head office on SQLite at `path` with 10 members, till 0001/01, and the rule of five sales
+    /// in an hour set to hold the card.
+    static func holdingSalesInTheHour(_ path: String) throws -> (HeadOfficeStore, TillCredential) {
+        let store = try HeadOfficeStore(database: try SQLiteDatabase(path: path))
         try store.importProgramme(DemoCatalog.programme)
         try store.importCards(DemoCatalog.cards(members: 10, stock: 0))
         let till = TillCredential(storeID: "0001", tillID: "01")
@@ -131,6 +128,16 @@ struct FraudRuleTests {
         var rule = try #require(try store.fraudRules().first { $0.id == "card-sales-hour" })
         rule.action = .hold
         try store.saveFraudRule(rule, by: "fiona")
+        return (store, till)
+    }
+
+    /// A rule set to hold: the card's points are held as the sale that made it fire is applied,
+    /// published to the tills and audited as the rule's; the rule's memory survives a restart of
+    /// head office (filled again from the sales of its window).
+    @Test func aRuleSetToHoldHoldsTheCardAndItsMemorySurvivesARestart() throws {
+        let dir = TemporaryDirectory("fraud-hold")
+        let path = dir.file("headoffice.sqlite")
+        var (store, till) = try Self.holdingSalesInTheHour(path)
         let card = DemoCatalog.cardNumber(6)
         let start = HeadOfficeStore.now() - 3_600_000
         let sales = try Self.memberSales(card: card, customerID: "M6", count: 5, start: start)
@@ -234,6 +241,32 @@ struct FraudRuleTests {
         // Written once: the next batch does not write it again.
         _ = try store.ingest(batch, from: till)
         #expect(try store.fraudAlerts().count == 1)
+    }
+
+    /// A rule set to hold: the alert is written, then placing the hold fails (not for a reason of
+    /// the card's). The hold is placed when the till sends the batch again, though the alert is
+    /// not written twice.
+    @Test func aHoldThatFailedIsPlacedWhenTheTillSendsAgain() throws {
+        let dir = TemporaryDirectory("fraud-hold-retry")
+        let (store, till) = try Self.holdingSalesInTheHour(dir.file("headoffice.sqlite"))
+        let card = DemoCatalog.cardNumber(5)
+        let sales = try Self.memberSales(card: card, customerID: "M5", count: 5, start: HeadOfficeStore.now() - 3_600_000)
+        let batch = IngestBatch(storeID: "0001", tillID: "01", documents: sales.documents)
+        try store.database.write { c in
+            _ = try c.execute("CREATE TRIGGER refuse_holds BEFORE UPDATE OF redemption_hold ON cards BEGIN SELECT RAISE(ABORT, 'the disk is full'); END", [])
+        }
+        func held() throws -> Int64? {
+            try store.database.read { c in try c.queryOne("SELECT redemption_hold FROM cards WHERE number = ?", [.text(card)])?["redemption_hold"].int }
+        }
+        #expect(throws: (any Error).self) { try store.ingest(batch, from: till) }
+        #expect(try store.fraudAlerts().map(\.ruleID) == ["card-sales-hour"])
+        #expect(try held() == nil)
+        try store.database.write { c in _ = try c.execute("DROP TRIGGER refuse_holds", []) }
+        #expect(try store.ingest(batch, from: till).results.allSatisfy { $0.status == .duplicate })
+        #expect(try held() != nil)
+        #expect(try store.fraudAlerts().count == 1)
+        let audit = try store.database.read { c in try c.query("SELECT username, action FROM audit WHERE card_number = ?", [.text(card)]) }
+        #expect(audit.map { "\($0.text("username")) \($0.text("action"))" } == ["rule card-sales-hour hold-points"])
     }
 
     /// The rules' memory of cards does not grow with every card ever used: a new day drops the
