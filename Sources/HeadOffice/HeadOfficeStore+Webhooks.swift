@@ -102,7 +102,17 @@ extension HeadOfficeStore {
     /// statement; nothing when nobody subscribed).
     static func emit(_ event: WebhookEvent, _ data: [String: Any], _ c: any SQLConnection, at time: Int64) throws {
         // Nobody subscribed (the usual case at a till's sale): no JSON is made.
-        guard try c.queryOne("SELECT id FROM webhooks WHERE revoked_at IS NULL LIMIT 1", []) != nil else { return }
+        guard try anyWebhook(c) else { return }
+        try queue(event, data, c, at: time)
+    }
+
+    /// Whether any webhook is subscribed (one small query).
+    static func anyWebhook(_ c: any SQLConnection) throws -> Bool {
+        try c.queryOne("SELECT id FROM webhooks WHERE revoked_at IS NULL LIMIT 1", []) != nil
+    }
+
+    /// `emit` once a caller has found a webhook subscribed.
+    private static func queue(_ event: WebhookEvent, _ data: [String: Any], _ c: any SQLConnection, at time: Int64) throws {
         let body: [String: Any] = ["type": event.rawValue, "createdAt": time, "data": data]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]), as: UTF8.self)
         try c.execute("""
@@ -160,7 +170,7 @@ extension HeadOfficeStore {
     /// A batch's points movements as one `ledger.movements` event (only when a webhook is
     /// subscribed: one small query otherwise).
     func emitMovements(_ prepared: [Prepared], _ results: [IngestResult], till: TillCredential, _ c: any SQLConnection, at time: Int64) throws {
-        guard try c.queryOne("SELECT id FROM webhooks WHERE revoked_at IS NULL LIMIT 1", []) != nil else { return }
+        guard try Self.anyWebhook(c) else { return }
         var moves: [[String: Any]] = []
         for (p, r) in zip(prepared, results) where r.status == .accepted {
             guard let card = r.cards.first else { continue }
@@ -175,14 +185,14 @@ extension HeadOfficeStore {
                           "tierCode": card.tierCode ?? NSNull()])
         }
         guard !moves.isEmpty else { return }
-        try Self.emit(.ledgerMovements, ["source": "till", "store": till.storeID, "till": till.tillID, "movements": moves], c, at: time)
+        try Self.queue(.ledgerMovements, ["source": "till", "store": till.storeID, "till": till.tillID, "movements": moves], c, at: time)
     }
 
     /// One movement made at head office (customer service, a channel) as a `ledger.movements` event.
     static func emitMovement(_ card: String, delta: Int64, kind: String, source: String, reference: String?, _ c: any SQLConnection, at time: Int64) throws {
-        guard try c.queryOne("SELECT id FROM webhooks WHERE revoked_at IS NULL LIMIT 1", []) != nil else { return }
+        guard try anyWebhook(c) else { return }
         let after = try c.queryOne("SELECT balance, tier_code FROM cards WHERE number = ?", [.text(card)])
-        try emit(.ledgerMovements, ["source": source, "movements": [[
+        try queue(.ledgerMovements, ["source": source, "movements": [[
             "document": reference ?? NSNull(), "kind": kind, "card": card, "delta": delta, "balance": after?.int("balance") ?? 0,
             "tierCode": after?["tier_code"].text ?? NSNull(),
         ] as [String: Any]]], c, at: time)

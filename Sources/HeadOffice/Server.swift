@@ -217,7 +217,7 @@ public struct HeadOfficeServer: Sendable {
                     "duplicates": "\(batch.documents.count - accepted - rejected)", "rejected": "\(rejected)",
                     "ms": "\(Int(seconds * 1000))", "gaps": "\(response.gaps.count)",
                 ])
-                return respond(.ok, response)
+                return Response(status: .ok, headers: Self.json, body: ResponseBody(byteBuffer: ByteBuffer(bytes: IngestResponseJSON.encode(response))))
             } catch let r as IngestRefusal {
                 logger.warning("ingest refused", metadata: ["till": "\(till.name)", "status": "\(r.status)", "reason": "\(r.message)"])
                 return refuse(r.status, r.message, documentID: r.documentID)

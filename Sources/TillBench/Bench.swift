@@ -1,4 +1,5 @@
 import Foundation
+import HeadOffice
 
 /// Latency samples in nanoseconds, with the percentiles the benchmarks report.
 struct Samples {
@@ -69,4 +70,24 @@ final class ScratchDirectory {
 
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Head office's reports rolled up and tonight's scheduled work (cashback if due, expiry, RFM
+/// scores, cross-sell suggestions) done, as on a head office that has been running; how long it took.
+@discardableResult
+func settleScheduledWork(_ store: HeadOfficeStore) throws -> Double {
+    let start = Date()
+    while try store.rollUpReportsOnce() > 0 {}
+    if let due = try store.dueCashbackPeriod() { _ = try store.runCashback(period: due) }
+    _ = try store.runDueExpiry()
+    _ = try store.computeDueRFM()
+    _ = try store.mineDueSuggestions()
+    return Date().timeIntervalSince(start)
+}
+
+/// The bytes this process has had written to disk (Linux's /proc/self/io), nil elsewhere.
+func writtenBytes() -> Int64? {
+    guard let io = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8),
+          let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") }) else { return nil }
+    return Int64(line.dropFirst("write_bytes:".count).trimmingCharacters(in: .whitespaces))
 }

@@ -100,26 +100,6 @@ func benchDocuments(till: TillIdentity, count: Int, cards: Int, seed: UInt64) th
     return out
 }
 
-/// Head office's reports rolled up and tonight's scheduled work (cashback if due, expiry, RFM
-/// scores, cross-sell suggestions) done, as on a head office that has been running; how long it took.
-@discardableResult
-func settleScheduledWork(_ store: HeadOfficeStore) throws -> Double {
-    let start = Date()
-    while try store.rollUpReportsOnce() > 0 {}
-    if let due = try store.dueCashbackPeriod() { _ = try store.runCashback(period: due) }
-    _ = try store.runDueExpiry()
-    _ = try store.computeDueRFM()
-    _ = try store.mineDueSuggestions()
-    return Date().timeIntervalSince(start)
-}
-
-/// The bytes this process has had written to disk (Linux's /proc/self/io), nil elsewhere.
-func writtenBytes() -> Int64? {
-    guard let io = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8),
-          let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") }) else { return nil }
-    return Int64(line.dropFirst("write_bytes:".count).trimmingCharacters(in: .whitespaces))
-}
-
 /// `till-bench ingest`: simulated tills post batches of sales over loopback to head office
 /// loaded with 400,000 cards and 80,000 products, on SQLite and on PostgreSQL; the same sale
 /// rows inserted raw into SQLite are the ceiling.
