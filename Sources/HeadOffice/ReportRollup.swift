@@ -17,7 +17,7 @@ struct ReportRollup: Service {
     private func loop() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let n = try await work.run { [store] in try store.rollUpReportsOnce(chunk: 1_000) }
+                let n = try await work.run { [store] in try store.rollUpReportsOnce(chunk: 250) }
                 if n > 0 { continue }
             } catch {
                 logger.error("the reports' roll-up stopped; it is tried again in a few seconds", metadata: ["error": "\(error)"])
