@@ -116,39 +116,49 @@ enum FastIngestDecoder {
     static func document(_ r: inout Reader) throws(Fail) -> (OutboxDocument, String?) {
         var kind: String?, id: String?
         var sale: SaleDocument?, raw: String?
-        var registration: RegistrationDocument?
-        var sawSale = false, sawRegistration = false
+        var registration: RegistrationDocument?, refund: RefundDocument?, zreport: ZReportSummary?
+        var seen: Set<String> = []
         try r.object { r, key throws(Fail) in
             switch key {
             case "kind": try once(&kind, r.string())
             case "id": try once(&id, r.string())
-            case "sale":
-                guard !sawSale else { throw Fail() }
-                sawSale = true
+            case "sale", "registration", "refund", "zreport":
+                guard seen.insert(key).inserted else { throw Fail() }
                 if r.null() { break }
                 let start = r.at
-                sale = try saleDocument(&r)
-                raw = r.text(start..<r.at)
-            case "registration":
-                guard !sawRegistration else { throw Fail() }
-                sawRegistration = true
-                if r.null() { break }
-                let start = r.at
-                try r.skipValue()
-                // Rare (a card issued without a sale): Codable is fine here.
-                guard let d = try? JSONDecoder().decode(RegistrationDocument.self, from: Data(r.bytes[start..<r.at])) else { throw Fail() }
-                registration = d
+                switch key {
+                case "sale":
+                    sale = try saleDocument(&r)
+                    raw = r.text(start..<r.at)
+                // Rarer than sales (a card issued without a sale, a return, a till's day closed):
+                // Codable is fine for these, one document at a time. A batch holding one of them
+                // is still read here, its sales stored as sent.
+                case "registration": registration = try codable(&r, from: start)
+                case "refund": refund = try codable(&r, from: start)
+                default: zreport = try codable(&r, from: start)
+                }
             default: try r.skipValue()
             }
         }
-        guard let kind, let id, var d = registration.map(OutboxDocument.init(registration:)) ?? sale.map(OutboxDocument.init(sale:)) else {
+        guard let kind, let id, var d = sale.map(OutboxDocument.init(sale:)) ?? registration.map(OutboxDocument.init(registration:))
+                ?? refund.map(OutboxDocument.init(refund:)) ?? zreport.map(OutboxDocument.init(zreport:)) else {
             throw Fail()
         }
         d.kind = kind
         d.id = id
         d.sale = sale
         d.registration = registration
+        d.refund = refund
+        d.zreport = zreport
         return (d, raw)
+    }
+
+    /// The value at `start` read by JSONDecoder (anything it refuses is left to the whole body's
+    /// JSONDecoder, whose message names the field).
+    static func codable<T: Decodable>(_ r: inout Reader, from start: Int) throws(Fail) -> T {
+        try r.skipValue()
+        guard let d = try? JSONDecoder().decode(T.self, from: Data(r.bytes[start..<r.at])) else { throw Fail() }
+        return d
     }
 
     static func saleDocument(_ r: inout Reader) throws(Fail) -> SaleDocument {
