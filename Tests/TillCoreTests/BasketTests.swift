@@ -155,6 +155,56 @@ struct BasketTests {
         #expect(try Basket(currency: .eur, replaying: events) == b)
     }
 
+    /// A replay (done in place) checks each event as `apply` does: thousands of random event
+    /// lists, many of them wrong somewhere (a void of no line, a tender before any line, amounts
+    /// that overflow, a discount above the value), rebuild the same basket or fail with the same
+    /// error at the same event as applying them one by one.
+    @Test func aReplayChecksEveryEventAsApplyingItDoes() throws {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        let prices: [Int64] = [1, 99, 1_000, 123_457, 1_000, 250, 0, Money.maximumMinor / 3, Money.maximumMinor]
+        // Mostly everyday amounts, now and then one at or past the bounds.
+        func price() -> Int64 { prices[next(10) < 8 ? next(6) : 6 + next(3)] }
+        let customer = SaleCustomer(cardNumber: "1", customerID: "M1", name: "Anna", tierCode: nil, tierName: nil, balance: 5_000, qualifying: 0,
+                                    offlineLeft: nil, provisional: false)
+        var outcomes: [String: Int] = [:]
+        for _ in 0..<3_000 {
+            var events: [BasketEvent] = []
+            for _ in 0..<(1 + next(10)) {
+                switch next(13) {
+                case 0, 1, 2, 3, 4, 5: events.append(.addLine(item: item("P\(next(5))", price(), qty: Int64(1 + next(3)) * 1000,
+                                                          rate: next(2) == 0 ? rateA : rateB)))
+                case 6: events.append(.voidLine(number: 1 + next(5)))
+                case 7: events.append(.discountSale(discount: next(2) == 0 ? .percent(basisPoints: Int64(next(12_000))) : .amount(minor: price())))
+                case 8: events.append(.identifyCustomer(customer: customer))
+                case 9: events.append(.addTender(tender: Tender(kind: [.cash, .card, .points][next(3)], amount: price(),
+                                                                points: Points(Int64(next(100))))))
+                case 10: events.append(.discountLine(number: 1 + next(5), discount: next(2) == 0 ? .percent(basisPoints: Int64(next(12_000))) : .amount(minor: price())))
+                case 11: events.append(.removeLastTender)
+                default: events.append(.changeQuantity(number: 1 + next(5), quantity: Quantity(milli: Int64(next(4)) * 1000)))
+                }
+            }
+            var oneByOne = Basket(currency: .eur)
+            var failed: SaleError?
+            for e in events {
+                do { try oneByOne.apply(e) } catch { failed = error; break }
+            }
+            do {
+                let replayed = try Basket(currency: .eur, replaying: events)
+                #expect(failed == nil && replayed == oneByOne, "\(events)")
+                outcomes["rebuilt", default: 0] += 1
+            } catch {
+                #expect(error == failed, "\(events)")
+                outcomes["refused", default: 0] += 1
+            }
+        }
+        // Both kinds are common, so the comparison means something either way.
+        #expect((outcomes["rebuilt"] ?? 0) > 300 && (outcomes["refused"] ?? 0) > 300, "\(outcomes)")
+    }
+
     @Test func keyedDiscounts() throws {
         #expect(try Discount.parseKeyed("10%", currency: .eur) == .percent(basisPoints: 1000))
         #expect(try Discount.parseKeyed("12.5%", currency: .eur) == .percent(basisPoints: 1250))
