@@ -167,7 +167,7 @@ extension HeadOfficeStore {
             }
         } catch {
             // What the per-sale rules found is marked raised in their memory: it waits for the next batch.
-            keepPendingFraudAlerts(drafts)
+            keepPendingFraudAlerts(drafts, older: false)
             throw error
         }
         try raiseAlertsKeepingFailures(drafts)
@@ -185,15 +185,18 @@ extension HeadOfficeStore {
         do {
             try raiseAlerts(all)
         } catch {
-            keepPendingFraudAlerts(all)
+            keepPendingFraudAlerts(all, older: true)
             throw error
         }
     }
 
-    func keepPendingFraudAlerts(_ drafts: [FraudAlertDraft]) {
+    /// Keeps alerts waiting, oldest first: `older` when they were taken from those waiting before
+    /// any that came since (a write of them all failed), else they are the newest. Past the bound
+    /// the oldest are dropped.
+    func keepPendingFraudAlerts(_ drafts: [FraudAlertDraft], older: Bool) {
         guard !drafts.isEmpty else { return }
         pendingFraudAlerts.withLock { p in
-            p = drafts + p
+            p = older ? drafts + p : p + drafts
             if p.count > Self.maxPendingFraudAlerts { p.removeFirst(p.count - Self.maxPendingFraudAlerts) }
         }
     }

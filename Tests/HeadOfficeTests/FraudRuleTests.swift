@@ -269,6 +269,31 @@ struct FraudRuleTests {
         #expect(audit.map { "\($0.text("username")) \($0.text("action"))" } == ["rule card-sales-hour hold-points"])
     }
 
+    /// Alerts waiting for a write that failed are kept oldest first, whichever path kept them, and
+    /// past the bound the oldest are dropped, never the newest.
+    @Test func alertsWaitingPastTheBoundDropTheOldest() throws {
+        let dir = TemporaryDirectory("fraud-pending")
+        let store = try HeadOfficeStore(database: try SQLiteDatabase(path: dir.file("headoffice.sqlite")))
+        let rule = try #require(try store.fraudRules().first)
+        func drafts(_ range: Range<Int>) -> [FraudAlertDraft] {
+            range.map { FraudAlertDraft(rule: rule, key: "k\($0)", subjectKind: "card", subject: "c\($0)", card: nil, cashier: nil, storeID: nil,
+                                        figures: "", evidence: [], at: Int64($0)) }
+        }
+        let bound = HeadOfficeStore.maxPendingFraudAlerts
+        // A batch's rules found alerts but their queries failed: the newest, kept after those waiting.
+        store.keepPendingFraudAlerts(drafts(0..<bound), older: false)
+        store.keepPendingFraudAlerts(drafts(bound..<(bound + 10)), older: false)
+        var waiting = store.pendingFraudAlerts.withLock { $0 }.map(\.at)
+        #expect(waiting.count == bound && waiting.first == 10 && waiting.last == Int64(bound + 9))
+        // A write of them all failed while another batch kept one more: those taken go back first.
+        let taken = store.pendingFraudAlerts.withLock { p in defer { p = [] }; return p }
+        store.keepPendingFraudAlerts(drafts((bound + 10)..<(bound + 11)), older: false)
+        store.keepPendingFraudAlerts(taken, older: true)
+        waiting = store.pendingFraudAlerts.withLock { $0 }.map(\.at)
+        #expect(waiting.count == bound && waiting.first == 11 && waiting.last == Int64(bound + 10))
+        #expect(waiting == waiting.sorted())
+    }
+
     /// The rules' memory of cards does not grow with every card ever used: a new day drops the
     /// cards whose newest sale is older than the longest card window.
     @Test func cardsNotSeenWithinTheLongestWindowAreForgottenOnANewDay() throws {
