@@ -175,7 +175,7 @@ struct BasketTests {
             var events: [BasketEvent] = []
             for _ in 0..<(1 + next(10)) {
                 switch next(13) {
-                case 0, 1, 2, 3, 4, 5: events.append(.addLine(item: item("P\(next(5))", price(), qty: Int64(1 + next(3)) * 1000,
+                case 0, 1, 2, 3, 4, 5: events.append(.addLine(item: item("P\(next(5))", price(), qty: next(20) == 0 ? -1000 : Int64(1 + next(3)) * 1000,
                                                           rate: next(2) == 0 ? rateA : rateB)))
                 case 6: events.append(.voidLine(number: 1 + next(5)))
                 case 7: events.append(.discountSale(discount: next(2) == 0 ? .percent(basisPoints: Int64(next(12_000))) : .amount(minor: price())))
