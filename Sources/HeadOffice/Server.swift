@@ -384,7 +384,30 @@ public struct HeadOfficeServer: Sendable {
                                                   mail: options.mail.flatMap { m in m.publicURL.map { (m, $0) } }))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(3)   // then cancelled: open connections are closed
-        try await ServiceGroup(configuration: configuration).run()
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch {
+            await writeWaitingFraudAlerts()
+            throw error
+        }
+        await writeWaitingFraudAlerts()
+    }
+
+    /// Alerts the rules raised whose write failed wait in memory for the next batch; the rules'
+    /// memory is filled again at start without raising what it has seen. So at a stop they are
+    /// written, or each one that cannot be is named in the log for the fraud team.
+    func writeWaitingFraudAlerts() async {
+        guard !store.pendingFraudAlerts.withLock({ $0.isEmpty }) else { return }
+        do {
+            let n = try await work.run { [store] in try store.writeWaitingFraudAlerts() }
+            if n > 0 { logger.notice("fraud alerts that had waited for the database were written as head office stopped", metadata: ["alerts": "\(n)"]) }
+        } catch {
+            let lost = store.pendingFraudAlerts.withLock { $0 }
+            logger.error("fraud alerts could not be written as head office stopped: look into each by hand (rule, subject and time below); a hold its rule calls for was not placed", metadata: [
+                "error": "\(error)", "alerts": "\(lost.count)",
+                "lost": "\(lost.prefix(100).map { "\($0.rule.id) \($0.subject) at \($0.at)" }.joined(separator: "; "))",
+            ])
+        }
     }
 
     private func application(onReady: @escaping @Sendable (Int) async -> Void) throws -> any Service {

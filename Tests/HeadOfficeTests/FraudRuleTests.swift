@@ -294,6 +294,23 @@ struct FraudRuleTests {
         #expect(waiting == waiting.sorted())
     }
 
+    /// An alert whose write failed waits in memory for the next batch. Head office stopping
+    /// writes it rather than losing it (the rules' memory is filled again at start without
+    /// raising what it has seen).
+    @Test func anAlertWaitingWhenHeadOfficeStopsIsWritten() async throws {
+        let dir = TemporaryDirectory("fraud-stop")
+        let store = try HeadOfficeStore(database: try SQLiteDatabase(path: dir.file("headoffice.sqlite")))
+        let rule = try #require(try store.fraudRules().first { $0.id == "card-sales-hour" })
+        store.keepPendingFraudAlerts([FraudAlertDraft(rule: rule, key: "card-sales-hour|6034000000000054|20775", subjectKind: "card", subject: "6034000000000054",
+                                                      card: nil, cashier: nil, storeID: "0001", figures: "6 sales within an hour", evidence: ["s1"],
+                                                      at: 1_795_000_000_000)], older: false)
+        let server = try await RunningServer(store)
+        #expect(try store.fraudAlerts().isEmpty)
+        await server.stop()
+        #expect(try store.fraudAlerts().map(\.ruleID) == ["card-sales-hour"])
+        #expect(store.pendingFraudAlerts.withLock { $0.isEmpty })
+    }
+
     /// The rules' memory of cards does not grow with every card ever used: a new day drops the
     /// cards whose newest sale is older than the longest card window.
     @Test func cardsNotSeenWithinTheLongestWindowAreForgottenOnANewDay() throws {
