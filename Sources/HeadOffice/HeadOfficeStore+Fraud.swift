@@ -190,9 +190,6 @@ extension HeadOfficeStore {
         }
     }
 
-    /// Keeps alerts waiting, oldest first: `older` when they were taken from those waiting before
-    /// any that came since (a write of them all failed), else they are the newest. Past the bound
-    /// the oldest are dropped.
     /// Writes the alerts still waiting for a write that failed (at a stop); how many there were.
     func writeWaitingFraudAlerts() throws -> Int {
         let n = pendingFraudAlerts.withLock { $0.count }
@@ -200,6 +197,9 @@ extension HeadOfficeStore {
         return n
     }
 
+    /// Keeps alerts waiting, oldest first: `older` when they were taken from those waiting before
+    /// any that came since (a write of them all failed), else they are the newest. Past the bound
+    /// the oldest are dropped.
     func keepPendingFraudAlerts(_ drafts: [FraudAlertDraft], older: Bool) {
         guard !drafts.isEmpty else { return }
         pendingFraudAlerts.withLock { p in

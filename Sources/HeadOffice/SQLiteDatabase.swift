@@ -213,8 +213,8 @@ final class Checkpointer: @unchecked Sendable { // state guarded by `condition`
 /// A GRDB `Database` as an `SQLConnection`, valid only inside the GRDB closure it was made in.
 /// A statement with arguments, or one that only reads, is bound and stepped through SQLite's C
 /// API (`RawStatement.run`): GRDB's `StatementArguments` and `Row` took 14% of all the CPU of
-/// `till-bench ingest` (a quarter to a third of the one writer thread's time). Statements that change the schema go through GRDB, which
-/// keeps its schema cache in step with them.
+/// `till-bench ingest` (a quarter to a third of the one writer thread's time). Statements that
+/// change the schema go through GRDB, which keeps its schema cache in step with them.
 final class GRDBConnection: SQLConnection {
     let db: Database
     init(_ db: Database) { self.db = db }

@@ -403,7 +403,7 @@ public struct HeadOfficeServer: Sendable {
             if n > 0 { logger.notice("fraud alerts that had waited for the database were written as head office stopped", metadata: ["alerts": "\(n)"]) }
         } catch {
             let lost = store.pendingFraudAlerts.withLock { $0 }
-            logger.error("fraud alerts could not be written as head office stopped: look into each by hand (rule, subject and time below); a hold its rule calls for was not placed", metadata: [
+            logger.error("fraud alerts could not be written as head office stopped: look into each by hand (rule, subject and time of the first 100 below); a hold its rule calls for was not placed", metadata: [
                 "error": "\(error)", "alerts": "\(lost.count)",
                 "lost": "\(lost.prefix(100).map { "\($0.rule.id) \($0.subject) at \($0.at)" }.joined(separator: "; "))",
             ])
