@@ -117,26 +117,28 @@ enum FastIngestDecoder {
         var kind: String?, id: String?
         var sale: SaleDocument?, raw: String?
         var registration: RegistrationDocument?, refund: RefundDocument?, zreport: ZReportSummary?
-        var seen: Set<String> = []
+        // Each of `sale`, `registration`, `refund` and `zreport` at most once (one bit each).
+        var seen: UInt8 = 0
+        func present(_ bit: UInt8, _ r: inout Reader) throws(Fail) -> Bool {
+            guard seen & bit == 0 else { throw Fail() }
+            seen |= bit
+            return !r.null()
+        }
         try r.object { r, key throws(Fail) in
             switch key {
             case "kind": try once(&kind, r.string())
             case "id": try once(&id, r.string())
-            case "sale", "registration", "refund", "zreport":
-                guard seen.insert(key).inserted else { throw Fail() }
-                if r.null() { break }
+            case "sale":
+                guard try present(1, &r) else { break }
                 let start = r.at
-                switch key {
-                case "sale":
-                    sale = try saleDocument(&r)
-                    raw = r.text(start..<r.at)
-                // Rarer than sales (a card issued without a sale, a return, a till's day closed):
-                // Codable is fine for these, one document at a time. A batch holding one of them
-                // is still read here, its sales stored as sent.
-                case "registration": registration = try codable(&r, from: start)
-                case "refund": refund = try codable(&r, from: start)
-                default: zreport = try codable(&r, from: start)
-                }
+                sale = try saleDocument(&r)
+                raw = r.text(start..<r.at)
+            // Rarer than sales (a card issued without a sale, a return, a till's day closed):
+            // Codable is fine for these, one document at a time. A batch holding one of them
+            // is still read here, its sales stored as sent.
+            case "registration": if try present(2, &r) { registration = try codable(&r) }
+            case "refund": if try present(4, &r) { refund = try codable(&r) }
+            case "zreport": if try present(8, &r) { zreport = try codable(&r) }
             default: try r.skipValue()
             }
         }
@@ -153,9 +155,10 @@ enum FastIngestDecoder {
         return (d, raw)
     }
 
-    /// The value at `start` read by JSONDecoder (anything it refuses is left to the whole body's
-    /// JSONDecoder, whose message names the field).
-    static func codable<T: Decodable>(_ r: inout Reader, from start: Int) throws(Fail) -> T {
+    /// The value at the reader read by JSONDecoder (anything it refuses is left to the whole
+    /// body's JSONDecoder, whose message names the field).
+    static func codable<T: Decodable>(_ r: inout Reader) throws(Fail) -> T {
+        let start = r.at
         try r.skipValue()
         guard let d = try? JSONDecoder().decode(T.self, from: Data(r.bytes[start..<r.at])) else { throw Fail() }
         return d
