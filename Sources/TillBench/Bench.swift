@@ -1,5 +1,6 @@
 import Foundation
 import HeadOffice
+import Synchronization
 
 /// Latency samples in nanoseconds, with the percentiles the benchmarks report.
 struct Samples {
@@ -58,14 +59,69 @@ func jsonLine(_ pairs: [(String, Any)]) -> String {
     }.joined(separator: ",") + "}"
 }
 
-/// A directory for one benchmark run, removed afterwards.
+/// A directory for one benchmark run (its head office's database can take a gigabyte), removed
+/// afterwards, or when the run is stopped (`StopOnSignals`). It names its process in `owner.pid`:
+/// a run killed outright (SIGKILL, a power cut) leaves its directory, which the next run removes.
 final class ScratchDirectory {
+    static let prefix = "till-bench-"
+    /// The directories of this process's runs under way.
+    static let live = Mutex<Set<String>>([])
     let path: String
+
     init() {
-        path = FileManager.default.temporaryDirectory.path + "/till-bench-\(UUID().uuidString.prefix(8))"
+        let base = FileManager.default.temporaryDirectory.path
+        Self.removeAbandoned(in: base)
+        path = base + "/" + Self.prefix + UUID().uuidString.prefix(8)
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try? "\(getpid())\n".write(toFile: path + "/owner.pid", atomically: false, encoding: .utf8)
+        Self.live.withLock { _ = $0.insert(path) }
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    deinit {
+        Self.live.withLock { _ = $0.remove(path) }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Removes the scratch directories in `base` whose process is gone, and says how much they held.
+    /// A directory without `owner.pid` (an older till-bench's) or whose process still runs is kept.
+    static func removeAbandoned(in base: String) {
+        let fm = FileManager.default
+        var removed = 0, bytes: Int64 = 0
+        for name in (try? fm.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix(prefix) {
+            let dir = base + "/" + name
+            guard let text = try? String(contentsOfFile: dir + "/owner.pid", encoding: .utf8),
+                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            for file in fm.enumerator(atPath: dir)?.compactMap({ $0 as? String }) ?? [] {
+                bytes += (try? fm.attributesOfItem(atPath: dir + "/" + file)[.size] as? Int64) ?? 0
+            }
+            if (try? fm.removeItem(atPath: dir)) != nil { removed += 1 }
+        }
+        if removed > 0 {
+            printError("till-bench: removed \(removed) scratch director\(removed == 1 ? "y" : "ies") of runs killed before they could (\(bytes / 1_048_576) MB) from \(base)")
+        }
+    }
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM stop a run: its scratch directories are removed and the process
+/// exits with 128 + the signal's number, as a shell expects (head office, in this process, would
+/// otherwise take them for its own graceful stop and the run would go on). A private PostgreSQL
+/// cluster is stopped at exit as usual. The sources returned are kept for as long as the run.
+enum StopOnSignals {
+    static func install() -> [any DispatchSourceSignal] {
+        [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")].map { number, name in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                let dirs = ScratchDirectory.live.withLock { $0 }
+                for d in dirs { try? FileManager.default.removeItem(atPath: d) }
+                printError("till-bench: stopped by \(name); \(dirs.count) scratch director\(dirs.count == 1 ? "y" : "ies") removed")
+                exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
+    }
 }
 
 func printError(_ message: String) {

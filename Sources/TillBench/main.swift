@@ -9,4 +9,5 @@ struct TillBench: ParsableCommand {
                       BroadcastScenario.self, CampaignsScenario.self, EngagementScenario.self, FraudScenario.self])
 }
 
+let signalSources = StopOnSignals.install()
 TillBench.main()

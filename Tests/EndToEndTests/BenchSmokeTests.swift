@@ -123,4 +123,52 @@ struct BenchSmokeTests {
         for key in ["mining_s", "hit_rate_at_3", "baseline_hit_rate_at_3"] { #expect(json[key] as? Double != nil, "missing \(key)") }
         #expect(json["planted_found"] as? Int == json["planted"] as? Int && (json["challenge_eval_us"] as? Double ?? 0) > 0)
     }
+
+    /// Ctrl-C or SIGTERM stops a run and removes its scratch directory (head office's database);
+    /// a run killed outright leaves its directory, which the next run removes, and the directory
+    /// of a run still going is left alone.
+    @Test func aStoppedRunRemovesItsScratchDirectory() throws {
+        let tmp = TemporaryDirectory("bench-stop")
+        let fm = FileManager.default
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let killed = tmp.file("till-bench-0DEAD000"), going = tmp.file("till-bench-0A11VE00")
+        for (dir, pid) in [(killed, gone.processIdentifier), (going, getpid())] {
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try "\(pid)\n".write(toFile: dir + "/owner.pid", atomically: true, encoding: .utf8)
+            try Data(count: 3 << 20).write(to: URL(fileURLWithPath: dir + "/headoffice.sqlite"))
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: PackagePaths.binary("till-bench"))
+        p.arguments = ["ingest", "--backends", "sqlite", "--cards", "400000", "--tills", "2", "--sales", "2000"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": tmp.path]) { $1 }
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        _ = fm.createFile(atPath: tmp.file("stderr"), contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp.file("stderr")))
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        // Its own directory, once head office's database is in it.
+        var own: String?
+        let deadline = Date().addingTimeInterval(120)
+        while own == nil && p.isRunning && Date() < deadline {
+            own = try fm.contentsOfDirectory(atPath: tmp.path).map(tmp.file).first {
+                $0 != killed && $0 != going && $0.contains("/till-bench-") && fm.fileExists(atPath: $0 + "/headoffice.sqlite")
+            }
+            if own == nil { usleep(50_000) }
+        }
+        let dir = try #require(own, "no scratch directory with head office's database: \((try? String(contentsOfFile: tmp.file("stderr"), encoding: .utf8)) ?? "")")
+        #expect(!fm.fileExists(atPath: killed) && fm.fileExists(atPath: going))
+        kill(p.processIdentifier, SIGTERM)
+        let stopBy = Date().addingTimeInterval(15)
+        while p.isRunning && Date() < stopBy { usleep(50_000) }
+        #expect(!p.isRunning, "till-bench went on after SIGTERM")
+        p.waitUntilExit()
+        let stderr = try String(contentsOfFile: tmp.file("stderr"), encoding: .utf8)
+        #expect(p.terminationStatus == 128 + SIGTERM, "\(stderr)")
+        #expect(!fm.fileExists(atPath: dir))
+        #expect(stderr.contains("removed 1 scratch directory of runs killed before they could (3 MB)"), "\(stderr)")
+        #expect(stderr.contains("stopped by SIGTERM; 1 scratch directory removed"), "\(stderr)")
+    }
 }
