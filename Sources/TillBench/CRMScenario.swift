@@ -104,9 +104,6 @@ struct CRMScenario: ParsableCommand {
         }
     }
 
-    /// A web shop's redemptions through head office's HTTP API: each client reserves a point on a
-    /// member's card and captures it, one pair after another; the time of each pair and the pairs
-    /// per second across all clients.
     /// A head office starting on `database`: its first batch (one sale of another till) waits for
     /// the fraud rules' memory, filled from the last days' sales among all those held.
     func firstBatchAfterAStart(_ database: any SQLDatabase) throws -> Double {
@@ -122,6 +119,9 @@ struct CRMScenario: ParsableCommand {
         return Date().timeIntervalSince(start)
     }
 
+    /// A web shop's redemptions through head office's HTTP API: each client reserves a point on a
+    /// member's card and captures it, one pair after another; the time of each pair and the pairs
+    /// per second across all clients.
     func redeemThroughTheChannelAPI(_ store: HeadOfficeStore) throws -> (Samples, Double, Int) {
         let key = try store.addChannel("bench-\(UInt32.random(in: 0...UInt32.max))", scopes: [.redeem])
         let server = try BenchServer(store)
