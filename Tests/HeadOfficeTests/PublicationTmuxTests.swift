@@ -228,10 +228,15 @@ struct PublicationTmuxTests {
             try t.send("F5")
             try t.waitFor("LOYALTY CARD")
             try t.send(card, "Enter")
-            var screen = try t.waitFor("this sale")
+            // The card taken: its message under the sale ("…, +4 this sale"). The customer's line
+            // ("this sale +4") alone can be caught in a frame half drawn, the card prompt below it.
+            func taken(_ screen: String) -> Bool { screen.range(of: #"\+\d+ this sale"#, options: .regularExpression) != nil }
+            var screen = try t.waitUntil("the card's message") { taken($0) }
             var explained = ""
             if explain {
-                screen = try t.waitForAll(["this sale", "Offer: 10% off dairy", "TOTAL EUR 1.07"])
+                screen = try t.waitUntil("the card's message, the dairy offer and its total") {
+                    taken($0) && $0.contains("Offer: 10% off dairy") && $0.contains("TOTAL EUR 1.07")
+                }
                 try t.send("C-e")
                 explained = try t.waitForAll(["POINTS THIS SALE", "Offer: 10% off dairy"])
                 try t.send("Escape")
