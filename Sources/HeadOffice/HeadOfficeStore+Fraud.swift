@@ -88,13 +88,16 @@ extension HeadOfficeStore {
         SELECT sale_id, card_number, cashier, store_id, completed_ms, paid_points, items, voids, overrides FROM sales
         WHERE completed_ms >= ? ORDER BY completed_ms LIMIT 2000000
         """
+    /// The refunds it is filled from: those made since `?`, through their index by time (schema 32).
+    static let recentRefundsForFraud = """
+        SELECT refund_id, cashier, store_id, created_ms, original_sale_id FROM refunds WHERE created_ms >= ? ORDER BY created_ms LIMIT 200000
+        """
 
     func warmFraudMonitor(_ rules: [FraudRule], longest: Int64) throws {
         let since = Self.now() - max(longest, 2 * 86_400_000)
         let (sales, refunds) = try database.read { c in
             (try c.query(Self.recentSalesForFraud, [.int(since)]),
-             try c.query("SELECT refund_id, cashier, store_id, created_ms, original_sale_id FROM refunds WHERE created_ms >= ? ORDER BY created_ms LIMIT 200000",
-                         [.int(since)]))
+             try c.query(Self.recentRefundsForFraud, [.int(since)]))
         }
         for r in sales {
             let items = r.int("items"), voids = r.int("voids")

@@ -89,5 +89,10 @@ extension Schema {
         """
         CREATE INDEX sales_completed ON sales (completed_ms)
         """,
+        // 32: refunds by when they were made, for the same start: their only index led with the
+        // store (`refunds_store_time`), so the last days' refunds were a scan of every refund.
+        """
+        CREATE INDEX refunds_created ON refunds (created_ms)
+        """,
     ]
 }
