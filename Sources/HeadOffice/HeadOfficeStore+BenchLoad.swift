@@ -109,6 +109,29 @@ extension HeadOfficeStore {
 }
 
 extension HeadOfficeStore {
+    /// For `till-bench crm --backlog`: the last `count` sales waiting for the reports' roll-up
+    /// are set aside while `settle` runs, then queued again: head office serves with that backlog,
+    /// as after an upgrade that queues old sales or a bulk load.
+    public func keepingRollUpBacklog<T>(_ count: Int, while settle: () throws -> T) throws -> T {
+        try database.write { c in
+            try c.execute("DROP TABLE IF EXISTS bench_backlog", [])
+            try c.execute("CREATE TABLE bench_backlog (sale_id TEXT PRIMARY KEY)", [])
+            try c.execute("INSERT INTO bench_backlog (sale_id) SELECT sale_id FROM sales_to_roll ORDER BY sale_id DESC LIMIT ?", [.int(Int64(count))])
+            try c.execute("DELETE FROM sales_to_roll WHERE sale_id IN (SELECT sale_id FROM bench_backlog)", [])
+        }
+        let result = try settle()
+        try database.write { c in
+            try c.execute("INSERT INTO sales_to_roll (sale_id) SELECT sale_id FROM bench_backlog", [])
+            try c.execute("DROP TABLE bench_backlog", [])
+        }
+        return result
+    }
+
+    /// Sales waiting for the reports' roll-up.
+    public func rollUpBacklog() throws -> Int {
+        try database.read { c in Int(clamping: try c.queryOne("SELECT COUNT(*) AS n FROM sales_to_roll", [])?.int("n") ?? 0) }
+    }
+
     /// For `till-bench engagement`: baskets (day, store, SKUs) written straight into the table the
     /// roll-up fills from the sales, for the cross-sell mining.
     public func loadSyntheticBaskets(_ baskets: [(day: Int64, store: String, skus: [String])]) throws {

@@ -16,16 +16,32 @@ extension HeadOfficeStore {
         return total
     }
 
-    /// One chunk of sales and one of orders (the background roll-up's step); how many were counted.
+    /// One chunk of sales and one of orders; how many were counted.
     /// Nothing waiting (the usual case for a report and the background's every few seconds) is
     /// found by a read of the queue and a partial index, without taking the write lock from the tills' ingest.
     public func rollUpReportsOnce(chunk: Int = 5_000) throws -> Int {
+        try rollUpReportsOnce(chunk: chunk, background: false).counted
+    }
+
+    /// The background roll-up's step: one chunk as a write that gives way to the tills' and the
+    /// channels' (`SQLDatabase.backgroundWrite`). Returns how many were counted and how long the
+    /// writer spent on them (the wait for the others not included).
+    public func rollUpReportsInBackground(chunk: Int) throws -> (counted: Int, busy: Duration) {
+        try rollUpReportsOnce(chunk: chunk, background: true)
+    }
+
+    private func rollUpReportsOnce(chunk: Int, background: Bool) throws -> (counted: Int, busy: Duration) {
         let waiting = try database.read { c in
             try c.queryOne("SELECT 1 AS w FROM sales_to_roll LIMIT 1", []) != nil
                 || c.queryOne("SELECT 1 AS w FROM channel_orders WHERE rolled = 0 LIMIT 1", []) != nil
         }
-        guard waiting else { return 0 }
-        return try database.write { c in try Self.rollUpSales(chunk, c) + Self.rollUpOrders(chunk, c) }
+        guard waiting else { return (0, .zero) }
+        let body = { (c: any SQLConnection) in
+            let clock = ContinuousClock(), start = clock.now
+            let n = try Self.rollUpSales(chunk, c) + Self.rollUpOrders(chunk, c)
+            return (n, clock.now - start)
+        }
+        return try background ? database.backgroundWrite(body) : database.write(body)
     }
 
     static func rollUpSales(_ chunk: Int, _ c: any SQLConnection) throws -> Int {

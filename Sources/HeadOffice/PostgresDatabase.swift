@@ -69,6 +69,11 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable { // the p
         condition.unlock()
     }
 
+    /// A write: each has a connection of its own, and background work touches rows of its own.
+    public func backgroundWrite<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try write(body)
+    }
+
     public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         let c = try acquire()
         defer { release(c) }

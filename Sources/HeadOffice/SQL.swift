@@ -93,6 +93,10 @@ public protocol SQLDatabase: Sendable {
     var location: String { get }
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T
+    /// A write of background work (the reports' roll-up) that gives way to the others. SQLite
+    /// (one writer): it waits while callers' writes are waiting, and is committed on its own.
+    /// PostgreSQL: a write (each on its own connection, it holds up only writes to its rows).
+    func backgroundWrite<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     /// Runs `body` on a connection for reading.
     func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     /// DDL for this backend: `{id}` is an auto-increment primary key column type.

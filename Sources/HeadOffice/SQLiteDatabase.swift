@@ -10,7 +10,12 @@ public final class SQLiteDatabase: SQLDatabase {
     public var kind: SQLBackendKind { .sqlite }
     public var location: String { path }
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, backgroundPatience: GroupCommit.backgroundPatience)
+    }
+
+    /// `backgroundPatience`: how long a background write gives way (nanoseconds; tests change it).
+    init(path: String, backgroundPatience: UInt64) throws {
         self.path = path
         var config = Configuration()
         config.prepareDatabase { db in
@@ -29,7 +34,7 @@ public final class SQLiteDatabase: SQLDatabase {
         }
         let checkpointer = Checkpointer(path: path)
         self.checkpointer = checkpointer
-        committer = GroupCommit(pool: pool) { checkpointer?.committed() }
+        committer = GroupCommit(pool: pool, backgroundPatience: backgroundPatience) { checkpointer?.committed() }
     }
 
     deinit {
@@ -45,10 +50,24 @@ public final class SQLiteDatabase: SQLDatabase {
     /// transaction, one sync to disk for all). A body that throws is rolled back alone; a failed
     /// commit fails every body in it. Returns once the commit is on disk.
     public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try write(background: false, body)
+    }
+
+    /// Runs `body` in a transaction of its own, once no other write is waiting (or it has waited
+    /// `GroupCommit.backgroundPatience`): a background chunk never delays a till's or a web
+    /// shop's commit by joining its group, and never goes ahead of one that is waiting.
+    public func backgroundWrite<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try write(background: true, body)
+    }
+
+    /// Writes waiting for the writer thread: (those of callers, background ones). For tests.
+    var queuedWrites: (interactive: Int, background: Int) { committer.queued }
+
+    private func write<T>(background: Bool, _ body: (any SQLConnection) throws -> T) throws -> T {
         try withoutActuallyEscaping(body) { body in
             var result: T?
             let job = GroupCommit.Job { c in result = try body(c) }
-            committer.run(job)
+            committer.run(job, background: background)
             if let e = job.error {
                 if let e = e as? DatabaseError { throw SQLError(e.message ?? "\(e)", code: String(e.extendedResultCode.rawValue)) }
                 throw e
@@ -80,20 +99,27 @@ final class GroupCommit: @unchecked Sendable { // `pending` is guarded by `condi
         var body: ((any SQLConnection) throws -> Void)?
         var error: (any Error)?
         let done = DispatchSemaphore(value: 0)
+        var queuedAt: UInt64 = 0
         init(_ body: @escaping (any SQLConnection) throws -> Void) { self.body = body }
     }
 
     /// The most bodies in one transaction (a bound on how long the first of them waits).
     static let maxGroup = 32
+    /// How long a background write gives way to the others before it is taken anyway: a steady
+    /// stream of tills' batches cannot put the reports' roll-up off for ever.
+    static let backgroundPatience: UInt64 = 1_000_000_000
+    private let patience: UInt64
     private let pool: DatabasePool
     private let condition = NSCondition()
     private var pending: [Job] = []
+    private var background: [Job] = []
 
     private var stopped = false
     private let afterCommit: @Sendable () -> Void
 
-    init(pool: DatabasePool, afterCommit: @escaping @Sendable () -> Void) {
+    init(pool: DatabasePool, backgroundPatience: UInt64, afterCommit: @escaping @Sendable () -> Void) {
         self.pool = pool
+        patience = backgroundPatience
         self.afterCommit = afterCommit
         let t = Thread { [self] in loop() }
         t.name = "headoffice-writer"
@@ -108,24 +134,43 @@ final class GroupCommit: @unchecked Sendable { // `pending` is guarded by `condi
         condition.unlock()
     }
 
-    func run(_ job: Job) {
+    func run(_ job: Job, background: Bool = false) {
         condition.lock()
-        pending.append(job)
+        if background {
+            job.queuedAt = DispatchTime.now().uptimeNanoseconds
+            self.background.append(job)
+        } else {
+            pending.append(job)
+        }
         condition.signal()
         condition.unlock()
         job.done.wait()
     }
 
+    var queued: (interactive: Int, background: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (pending.count, background.count)
+    }
+
     private func loop() {
         while true {
             condition.lock()
-            while pending.isEmpty && !stopped { condition.wait() }
-            if pending.isEmpty && stopped {
+            while pending.isEmpty && background.isEmpty && !stopped { condition.wait() }
+            if pending.isEmpty && background.isEmpty && stopped {
                 condition.unlock()
                 return
             }
-            let group = Array(pending.prefix(Self.maxGroup))
-            pending.removeFirst(group.count)
+            // The callers' writes first, as many as are waiting in one group; a background write
+            // alone, when none waits or it has waited its patience out.
+            let group: [Job]
+            if let first = background.first,
+               pending.isEmpty || DispatchTime.now().uptimeNanoseconds - first.queuedAt >= patience {
+                group = [background.removeFirst()]
+            } else {
+                group = Array(pending.prefix(Self.maxGroup))
+                pending.removeFirst(group.count)
+            }
             condition.unlock()
             do {
                 try pool.write { db in

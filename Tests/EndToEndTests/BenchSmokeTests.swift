@@ -99,6 +99,22 @@ struct BenchSmokeTests {
         #expect(r.stdout.contains("roll-up: 23000 sales and orders"))
     }
 
+    /// With `--backlog`, the history's sales are left for the reports' roll-up, which head office
+    /// works through while the channel's redemptions are timed.
+    @Test func crmPrintsItsJSONLineWithARollUpBacklog() throws {
+        let r = try runProcess(PackagePaths.binary("till-bench"), ["crm", "--backends", "sqlite", "--members", "3000", "--sales", "400", "--buyers", "100",
+                                                                   "--history", "20000", "--backlog", "20000", "--samples", "20", "--redemptions", "40", "--clients", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = try #require(r.stdout.split(separator: "\n").last { $0.hasPrefix("{") })
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(json["scenario"] as? String == "crm" && json["backend"] as? String == "sqlite" && json["sales"] as? Int == 20_400)
+        for key in ["search_p99_ms", "customer_page_p99_ms", "redeem_p99_ms", "first_batch_after_start_ms"] { #expect((json[key] as? Double ?? 0) > 0, "missing \(key)") }
+        #expect((json["redeem_per_s"] as? Int ?? 0) > 0)
+        // The 20,000 set aside, and the first batch's sale after a start.
+        #expect(json["rollup_backlog"] as? Int == 20_001)
+        #expect(r.stdout.contains("(0 refused)"))
+    }
+
     @Test func campaignsPrintsOneJSONLinePerBackend() throws {
         let r = try runProcess(PackagePaths.binary("till-bench"), ["campaigns", "--members", "3000", "--history", "20000", "--samples", "1", "--send-seconds", "2",
                                                                    "--python", PackagePaths.root + "/.venv-st/bin/python"])
