@@ -17,6 +17,9 @@ public enum FraudRuleKind: String, Sendable, Codable, CaseIterable {
     case bonusRedeemed = "bonus-redeemed"
     /// `threshold` or more members registered with one phone number or e-mail address.
     case sharedDetails = "shared-details"
+    /// `threshold` or more members registered on one device (a till) within the window: fake
+    /// sign-ups made in a row for their welcome or referral bonuses.
+    case sharedDevice = "shared-device"
     /// A cashier's refunds in a day (`measure` refunds, or no-receipt: refunds without a receipt).
     case cashierRefunds = "cashier-refunds"
     /// A cashier's voids or price overrides (`measure`) in a day, `percent`% or more of the rate of
@@ -31,6 +34,7 @@ public enum FraudRuleKind: String, Sendable, Codable, CaseIterable {
         case .mergeThenRedeem: "Redeemed soon after a merge"
         case .bonusRedeemed: "Welcome or referral bonus redeemed at once"
         case .sharedDetails: "Registrations sharing a phone or e-mail"
+        case .sharedDevice: "Registrations on one device (till) in a row"
         case .cashierRefunds: "Refunds per cashier"
         case .cashierNorm: "Voids or price overrides against the store's norm"
         }
@@ -47,8 +51,8 @@ public enum FraudRuleKind: String, Sendable, Codable, CaseIterable {
     }
 
     /// Whether an alert of this kind is about a card (which a hold or a block can stop); the others
-    /// are about a cashier or about registrations.
-    public var isAboutCards: Bool { ![.cashierRefunds, .cashierNorm].contains(self) }
+    /// are about a cashier or a device.
+    public var isAboutCards: Bool { ![.cashierRefunds, .cashierNorm, .sharedDevice].contains(self) }
     /// The kinds checked per card for each sale as it is applied (in memory, no query).
     var isPerSale: Bool { [.cardVelocity, .cardOneCashier, .cashierRefunds, .cashierNorm].contains(self) }
     /// The kinds checked with a query when a sale redeems points.
@@ -103,7 +107,7 @@ public struct FraudRule: Sendable, Codable, Equatable {
         guard Self.percentBounds.contains(percent) else { throw refuse("the percentage \(percent) is outside 0 to 100,000") }
         if kind == .cardOneCashier { guard (1...100).contains(percent) else { throw refuse("the share of one cashier, \(percent)%, must be 1 to 100") } }
         if kind == .cashierNorm { guard percent >= 100 else { throw refuse("\(percent)% of the store's rate is not above it: give 100 or more") } }
-        guard action == .alert || kind.isAboutCards else { throw refuse("\(kind.label) is about a cashier: it can raise an alert, not hold or block a card") }
+        guard action == .alert || kind.isAboutCards else { throw refuse("\(kind.label) is about a cashier or a device: it can raise an alert, not hold or block a card") }
         return self
     }
 
@@ -117,6 +121,7 @@ public struct FraudRule: Sendable, Codable, Equatable {
         FraudRule(id: "merge-then-redeem", kind: .mergeThenRedeem, windowSeconds: 86_400, threshold: 1),
         FraudRule(id: "bonus-redeemed", kind: .bonusRedeemed, windowSeconds: 86_400, threshold: 1),
         FraudRule(id: "shared-details", kind: .sharedDetails, windowSeconds: 86_400, threshold: 3),
+        FraudRule(id: "shared-device", kind: .sharedDevice, windowSeconds: 3_600, threshold: 5),
         FraudRule(id: "cashier-refunds", kind: .cashierRefunds, measure: "refunds", windowSeconds: 86_400, threshold: 8),
         FraudRule(id: "cashier-no-receipt", kind: .cashierRefunds, measure: "no-receipt", windowSeconds: 86_400, threshold: 4),
         FraudRule(id: "cashier-voids", kind: .cashierNorm, measure: "voids", windowSeconds: 86_400, threshold: 10, percent: 300),

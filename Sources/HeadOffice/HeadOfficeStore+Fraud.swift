@@ -121,7 +121,7 @@ extension HeadOfficeStore {
         let longest = Self.longestCardWindow(rules)
         let perSale = rules.filter(\.kind.isPerSale)
         let onRedemption = rules.filter(\.kind.isOnRedemption)
-        let shared = rules.filter { $0.kind == .sharedDetails }
+        let shared = rules.filter { $0.kind == .sharedDetails }, devices = rules.filter { $0.kind == .sharedDevice }
         var drafts: [FraudAlertDraft] = []
         var redemptions: [(saleID: String, card: String, points: Int64, time: Int64)] = []
         var registered: [(card: String, time: Int64)] = []
@@ -171,6 +171,9 @@ extension HeadOfficeStore {
             }
             if !shared.isEmpty && !registered.isEmpty {
                 drafts += try database.read { c in try registered.flatMap { try sharedDetailAlerts($0.card, time: $0.time, shared, storeID: till.storeID, c) } }
+            }
+            if !devices.isEmpty, let last = registered.map(\.time).max() {
+                drafts += try database.read { c in try deviceAlerts(till, time: last, devices, c) }
             }
         } catch {
             // What the per-sale rules found is marked raised in their memory: it waits for the next batch.
@@ -272,6 +275,23 @@ extension HeadOfficeStore {
             }
         }
         return out
+    }
+
+    /// The members registered on `till` within each rule's window up to `time` (a till's
+    /// registrations arrive in its own order, so the last of a run sees the run whole).
+    func deviceAlerts(_ till: TillCredential, time: Int64, _ rules: [FraudRule], _ c: any SQLConnection) throws -> [FraudAlertDraft] {
+        try rules.compactMap { rule in
+            let window = rule.windowSeconds.multipliedClamped(1_000)
+            let ids = try c.query("""
+                SELECT customer_id FROM registrations WHERE store_id = ? AND till_id = ? AND registered_ms BETWEEN ? AND ? ORDER BY registered_ms LIMIT 200
+                """, [.text(till.storeID), .text(till.tillID), .int(time.addingClamped(-window)), .int(time)]).map { $0.text("customer_id") }
+            guard Int64(ids.count) >= rule.threshold else { return nil }
+            let subject = "till:\(till.storeID)/\(till.tillID)"
+            return FraudAlertDraft(rule: rule, key: "\(rule.id)|\(subject)|\(FraudMonitor.day(time))", subjectKind: "device", subject: subject, card: nil,
+                                   cashier: nil, storeID: till.storeID,
+                                   figures: "\(ids.count) members registered on till \(till.tillID) of store \(till.storeID) within \(Self.elapsed(window)) (threshold \(rule.threshold))",
+                                   evidence: ids, at: time)
+        }
     }
 
     static func elapsed(_ ms: Int64) -> String {

@@ -76,10 +76,11 @@ extension HeadOfficeStore {
         for rule in rules {
             let mine = month.cases.filter { covers(rule, $0.pattern) }
             let caught = mine.filter { bySubject[$0.subject]?.contains(rule.id) == true }.count
-            let aboutCashiers = !rule.kind.isAboutCards
-            let normal = aboutCashiers ? month.normalCashiers.count : month.normalCards.count
-            let flagged = aboutCashiers ? month.normalCashiers.filter { bySubject[$0]?.contains(rule.id) == true }.count
-                : memberFlags.values.filter { $0.contains(rule.id) }.count
+            // Normal members; for a rule about cashiers or tills, the normal cashiers or tills.
+            let others = rule.kind == .sharedDevice ? month.normalDevices : month.normalCashiers
+            let normal = rule.kind.isAboutCards ? month.normalCards.count : others.count
+            let flagged = rule.kind.isAboutCards ? memberFlags.values.filter { $0.contains(rule.id) }.count
+                : others.filter { bySubject[$0]?.contains(rule.id) == true }.count
             figures.append(.init(ruleID: rule.id, injected: mine.count, caught: caught, normal: normal, flagged: flagged))
         }
         let missed = month.cases.filter { c in !rules.contains { covers($0, c.pattern) && bySubject[c.subject]?.contains($0.id) == true } }

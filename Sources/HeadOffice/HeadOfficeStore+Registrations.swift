@@ -28,9 +28,10 @@ extension HeadOfficeStore {
             }
         }
         let inserted = try c.execute("""
-            INSERT INTO registrations (card_number, customer_id, store_id, till_id, sale_id, received_at) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO registrations (card_number, customer_id, store_id, till_id, sale_id, received_at, registered_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (card_number) DO NOTHING
-            """, [.text(r.cardNumber), .text(r.cardNumber), .text(till.storeID), .text(till.tillID), SQLValue(saleID), .int(received)])
+            """, [.text(r.cardNumber), .text(r.cardNumber), .text(till.storeID), .text(till.tillID), SQLValue(saleID), .int(received),
+                  .int(ProtocolTime.parse(r.registeredAt) ?? received)])
         // Another transaction registered it first (the same document sent twice at once).
         if inserted == 0 { return .duplicate }
         try c.execute("""

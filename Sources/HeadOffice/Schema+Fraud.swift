@@ -94,5 +94,16 @@ extension Schema {
         """
         CREATE INDEX refunds_created ON refunds (created_ms)
         """,
+        // 33: when each registration was made at its till (till's clock; older rows: when head
+        // office received it), by till, for the rule on registrations on one device in a row; the
+        // rule itself added to a head office whose rules were already written.
+        """
+        ALTER TABLE registrations ADD COLUMN registered_ms BIGINT;
+        UPDATE registrations SET registered_ms = received_at;
+        CREATE INDEX registrations_till_time ON registrations (store_id, till_id, registered_ms);
+        INSERT INTO fraud_rules (id, kind, measure, window_s, threshold, percent, action, enabled, updated_by, updated_at)
+        SELECT 'shared-device', 'shared-device', '', 3600, 5, 0, 'alert', 1, 'head office', (SELECT MAX(updated_at) FROM fraud_rules)
+        WHERE EXISTS (SELECT 1 FROM fraud_rules) ON CONFLICT (id) DO NOTHING
+        """,
     ]
 }

@@ -12,12 +12,12 @@ public import TillProtocol
 public struct FraudMonth: Sendable {
     /// The patterns injected, named after the default rule that should find each.
     public static let patterns = ["card-sales-hour", "card-redemptions-day", "card-stores-day", "card-one-cashier", "redeem-after-change",
-                                  "merge-then-redeem", "bonus-redeemed", "shared-details", "cashier-refunds", "cashier-no-receipt", "cashier-voids",
+                                  "merge-then-redeem", "bonus-redeemed", "shared-details", "shared-device", "cashier-refunds", "cashier-no-receipt", "cashier-voids",
                                   "cashier-overrides"]
 
     public struct Case: Sendable, Equatable {
         public var pattern: String
-        /// A card number, "store/cashier", or "phone:…".
+        /// A card number, "store/cashier", "phone:…" or "till:store/till".
         public var subject: String
     }
 
@@ -37,6 +37,8 @@ public struct FraudMonth: Sendable {
     /// Normal subjects: member cards and "store/cashier" not in any injected case.
     public private(set) var normalCards: Set<String> = []
     public private(set) var normalCashiers: Set<String> = []
+    /// Normal tills ("till:store/till") none of the injected sign-ups in a row was made on.
+    public private(set) var normalDevices: Set<String> = []
     public private(set) var sales = 0
     public let programme: LoyaltyProgramme
 
@@ -50,6 +52,8 @@ public struct FraudMonth: Sendable {
         var voids = 0, overrides = 0
         var registration: Registration?
         var refund: Bool = false, withReceipt = true
+        /// The till (0 or 1) when it matters; any of the store's two otherwise.
+        var till: Int?
     }
 
     /// `batchHours`: how long a till gathers documents before it sends them (a batch is also sent
@@ -72,7 +76,7 @@ public struct FraudMonth: Sendable {
         func at(_ day: Int, _ minute: Int) -> Int64 { start + Int64(day) * 86_400_000 + Int64(8 * 60 + minute) * 60_000 + Int64(r(60_000)) }
         let firstMember = 5   // the demo's 1…4 are its known cards (two not active)
         var memberCards = (firstMember...members).map { DemoCatalog.cardNumber($0) }
-        var stock = (0..<(members / 10 + caseCount * 12)).map { DemoCatalog.cardNumber(DemoCatalog.firstStockCard + $0) }
+        var stock = (0..<(members / 10 + caseCount * 17)).map { DemoCatalog.cardNumber(DemoCatalog.firstStockCard + $0) }
         stockCards = stock.count
         let customerOf = Dictionary(uniqueKeysWithValues: (1...members).map { (DemoCatalog.cardNumber($0), "M\($0)") })
         func customer(_ card: String) -> String { customerOf[card] ?? "M0" }
@@ -188,6 +192,18 @@ public struct FraudMonth: Sendable {
                                                                  registeredAt: 0)))
             }
             cases.append(Case(pattern: "shared-details", subject: "phone:\(phone)"))
+            // Five sign-ups in 40 minutes on one till, each with details of its own.
+            let signUpStore = (s + 2) % stores, signUpTill = k % 2
+            for m in 0..<5 {
+                let c = stock.removeFirst()
+                injected.insert(c)
+                intents.append(Intent(time: at(day, 400 + m * 9), store: signUpStore, cashier: k % cashiersPerStore, card: c,
+                                      registration: Registration(cardNumber: c, firstName: "Burst", lastName: "Signup \(k)-\(m)", phone: "+49 171 \(k * 10 + m + 1_000_000)",
+                                                                 email: "burst\(k)x\(m)@example.com", postcode: nil, birthDate: nil, marketingConsent: false,
+                                                                 registeredAt: 0),
+                                      till: signUpTill))
+            }
+            cases.append(Case(pattern: "shared-device", subject: "till:\(storeIDs[signUpStore])/\(String(format: "%02d", 1 + signUpTill))"))
             // Cashiers: 9 refunds in a day; 5 refunds without a receipt; voids and overrides on most lines for a day.
             let c1 = (k + 1) % cashiersPerStore, c2 = (k + 2) % cashiersPerStore, c3 = (k + 3) % cashiersPerStore
             let cashierDay = day + 1
@@ -205,6 +221,7 @@ public struct FraudMonth: Sendable {
         normalCards = Set(memberCards + newMembers).subtracting(injected).subtracting(replaced.keys)
         let cashierSubjects = Set(cases.filter { $0.pattern.hasPrefix("cashier-") }.map(\.subject))
         normalCashiers = Set(storeIDs.enumerated().flatMap { s, id in (0..<cashiersPerStore).map { "\(id)/\(Self.cashierNumber(s, $0))" } }).subtracting(cashierSubjects)
+        normalDevices = Set(storeIDs.flatMap { id in ["01", "02"].map { "till:\(id)/\($0)" } }).subtracting(cases.filter { $0.pattern == "shared-device" }.map(\.subject))
 
         // The documents, in time order, a sequence per till; batched by till and hour.
         intents.sort { $0.time < $1.time }
@@ -233,7 +250,7 @@ public struct FraudMonth: Sendable {
                 nextService += 1
             }
             if intent.time / span != hour { flush(at: (hour + 1) * span); hour = intent.time / span }
-            let storeID = storeIDs[intent.store], tillID = String(format: "%02d", 1 + r(2))
+            let storeID = storeIDs[intent.store], drawn = r(2), tillID = String(format: "%02d", 1 + (intent.till ?? drawn))
             let till = TillIdentity(storeID: storeID, storeName: "Store \(storeID)", tillID: tillID, currency: .eur)
             let key = "\(storeID)/\(tillID)"
             // A till numbers its sales and its refunds each in a sequence of its own.

@@ -49,7 +49,7 @@ extension BackOfficeBrowserTests {
         #expect(held != nil)
         #expect((r["evaluated"] as? String)?.hasPrefix("Evaluated on a generated month of ") == true, "\(r["evaluated"] ?? "")")
         let figures = try store.fraudRuleFigures()
-        #expect(figures.count == 12 && figures.allSatisfy { $0.evaluatedAt != nil && $0.injected == 10 })
+        #expect(figures.count == FraudRule.defaults.count && figures.count == 13 && figures.allSatisfy { $0.evaluatedAt != nil && $0.injected == 10 })
         let shown = try #require(r["figures_after"] as? [String: [String]])
         for f in figures {
             #expect(shown[f.ruleID] == ["\(f.alerts)", "\(f.open)", "\(f.confirmed)", "\(f.dismissed)", "\(f.caught) of \(f.injected)", "\(f.flagged) of \(f.normal)"],

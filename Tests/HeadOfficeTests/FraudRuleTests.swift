@@ -71,6 +71,16 @@ struct FraudRuleTests {
                 let phone = String(k.subject.dropFirst("phone:".count))
                 let members = try store.database.read { c in try c.query("SELECT id FROM customers WHERE phone = ?", [.text(phone)]) }.map { $0.text("id") }
                 #expect(Set(alert.evidence) == Set(members) && members.count == 3, "\(alert)")
+            case "shared-device":
+                // The five members signed up in a row on that till, and nobody else.
+                let parts = k.subject.dropFirst("till:".count).split(separator: "/").map(String.init)
+                let rows = try store.database.read { c in
+                    try c.query("SELECT r.store_id, r.till_id, m.last_name FROM registrations r JOIN customers m ON m.id = r.customer_id WHERE r.customer_id IN (\(Array(repeating: "?", count: alert.evidence.count).joined(separator: ", ")))",
+                                alert.evidence.map { .text($0) })
+                }
+                #expect(rows.count == 5 && rows.allSatisfy { $0.text("store_id") == parts[0] && $0.text("till_id") == parts[1] && $0.text("last_name").hasPrefix("Signup") },
+                        "\(alert) \(rows)")
+                #expect(alert.card == nil && alert.figures.contains("5 members registered on till \(parts[1]) of store \(parts[0]) within 60 minutes"), "\(alert.figures)")
             case "cashier-refunds", "cashier-no-receipt":
                 let cashier = String(k.subject.split(separator: "/")[1])
                 let refunds = try store.database.read { c in
@@ -91,8 +101,8 @@ struct FraudRuleTests {
         // Quiet on normal traffic: at most 0.5% of the normal members, no normal cashier.
         let figures = try #require(p.evaluation.rules.first { $0.ruleID == pattern })
         #expect(figures.injected == 4 && figures.caught == 4)
-        if pattern.hasPrefix("cashier-") {
-            #expect(figures.flagged == 0, "\(pattern) flagged \(figures.flagged) of \(figures.normal) normal cashiers")
+        if pattern.hasPrefix("cashier-") || pattern == "shared-device" {
+            #expect(figures.flagged == 0 && figures.normal > 0, "\(pattern) flagged \(figures.flagged) of \(figures.normal) normal cashiers or tills")
         } else {
             #expect(Double(figures.flagged) <= Double(figures.normal) * 0.005, "\(pattern) flagged \(figures.flagged) of \(figures.normal) normal members")
         }
@@ -182,6 +192,32 @@ struct FraudRuleTests {
             #expect(plan.contains { $0.contains(index) }, "\(plan)")
             #expect(!plan.contains { $0.hasPrefix("SCAN \(table)") || $0.contains("Seq Scan") || $0.contains("TEMP B-TREE") }, "\(plan)")
         }
+    }
+
+    /// A head office whose rules were written before the rule on registrations on one device
+    /// existed gets it, on at its defaults, when it is upgraded; its registrations get a time.
+    @Test(arguments: Backend.allCases)
+    func anUpgradedHeadOfficeGetsTheDeviceRule(backend: Backend) throws {
+        let dir = TemporaryDirectory("fraud-upgrade-\(backend)")
+        let store = try makeHeadOffice(backend, dir)
+        try store.importCards(DemoCatalog.cards(members: 10, stock: 0))
+        #expect(try store.fraudRules().contains { $0.id == "shared-device" })
+        try store.database.write { c in
+            try c.execute("INSERT INTO registrations (card_number, customer_id, store_id, till_id, received_at) VALUES ('X1', 'X1', '0001', '01', 1234)", [])
+            try c.execute("DELETE FROM fraud_rules WHERE id = 'shared-device'", [])
+            try c.execute("DROP INDEX registrations_till_time", [])
+            try c.execute("ALTER TABLE registrations DROP COLUMN registered_ms", [])
+            try c.execute("DELETE FROM schema_version WHERE version >= 33", [])
+        }
+        let upgraded = try HeadOfficeStore(database: store.database)
+        let rule = try #require(try upgraded.fraudRules().first { $0.id == "shared-device" })
+        #expect(rule == FraudRule.defaults.first { $0.id == "shared-device" })
+        // About a till, not a card: it can alert, not hold.
+        var holding = rule
+        holding.action = .hold
+        #expect(throws: ChannelRefusal.self) { try upgraded.saveFraudRule(holding, by: "fiona") }
+        #expect(try upgraded.fraudRules().first { $0.id == "shared-device" }?.action == .alert)
+        #expect(try upgraded.database.read { c in try c.queryOne("SELECT registered_ms FROM registrations WHERE card_number = 'X1'", [])?.int("registered_ms") } == 1234)
     }
 
     /// A card's sales arriving out of order (another till's batch, a till back from offline): the
