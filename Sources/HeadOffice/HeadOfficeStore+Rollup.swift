@@ -7,12 +7,15 @@ import TillProtocol
 /// is taken out of it in the transaction that counts it; a partner's order is marked `rolled`.
 extension HeadOfficeStore {
     /// Counts the sales and orders not yet rolled up, `chunk` a transaction, until none is left;
-    /// returns how many. Two head office processes may run it together: a sale is taken by
+    /// returns how many (the nightly RFM scores and a segment's count bring the roll-ups up to date
+    /// first). Each chunk is a background write: the tills' batches and the channels' requests
+    /// waiting go first, so a backlog (after an upgrade or a bulk load) met by the night's work does
+    /// not hold them up. Two head office processes may run it together: a sale is taken by
     /// deleting it from the queue, an order by a conditional update, so each is counted by one.
     @discardableResult
-    public func rollUpReports(chunk: Int = 5_000) throws -> Int {
+    public func rollUpReports(chunk: Int = 1_000) throws -> Int {
         var total = 0
-        while case let n = try rollUpReportsOnce(chunk: chunk), n > 0 { total += n }
+        while case let (n, _) = try rollUpReportsOnce(chunk: chunk, background: true), n > 0 { total += n }
         return total
     }
 
