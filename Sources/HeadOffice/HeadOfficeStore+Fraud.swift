@@ -172,8 +172,8 @@ extension HeadOfficeStore {
             if !shared.isEmpty && !registered.isEmpty {
                 drafts += try database.read { c in try registered.flatMap { try sharedDetailAlerts($0.card, time: $0.time, shared, storeID: till.storeID, c) } }
             }
-            if !devices.isEmpty, let last = registered.map(\.time).max() {
-                drafts += try database.read { c in try deviceAlerts(till, time: last, devices, c) }
+            if !devices.isEmpty && !registered.isEmpty {
+                drafts += try database.read { c in try deviceAlerts(till, times: registered.map(\.time), devices, c) }
             }
         } catch {
             // What the per-sale rules found is marked raised in their memory: it waits for the next batch.
@@ -277,21 +277,36 @@ extension HeadOfficeStore {
         return out
     }
 
-    /// The members registered on `till` within each rule's window up to `time` (a till's
-    /// registrations arrive in its own order, so the last of a run sees the run whole).
-    func deviceAlerts(_ till: TillCredential, time: Int64, _ rules: [FraudRule], _ c: any SQLConnection) throws -> [FraudAlertDraft] {
-        try rules.compactMap { rule in
+    /// The members registered on `till` within each rule's window up to each of `times` (the
+    /// registrations of the batch just applied): a run of sign-ups is found at its last, even when
+    /// the batch holds later ones too. One query per rule over the batch's span; one alert per rule,
+    /// till and day.
+    func deviceAlerts(_ till: TillCredential, times: [Int64], _ rules: [FraudRule], _ c: any SQLConnection) throws -> [FraudAlertDraft] {
+        let times = times.sorted()
+        guard let first = times.first, let last = times.last else { return [] }
+        let subject = "till:\(till.storeID)/\(till.tillID)"
+        var out: [FraudAlertDraft] = []
+        for rule in rules {
             let window = rule.windowSeconds.multipliedClamped(1_000)
-            let ids = try c.query("""
-                SELECT customer_id FROM registrations WHERE store_id = ? AND till_id = ? AND registered_ms BETWEEN ? AND ? ORDER BY registered_ms LIMIT 200
-                """, [.text(till.storeID), .text(till.tillID), .int(time.addingClamped(-window)), .int(time)]).map { $0.text("customer_id") }
-            guard Int64(ids.count) >= rule.threshold else { return nil }
-            let subject = "till:\(till.storeID)/\(till.tillID)"
-            return FraudAlertDraft(rule: rule, key: "\(rule.id)|\(subject)|\(FraudMonitor.day(time))", subjectKind: "device", subject: subject, card: nil,
-                                   cashier: nil, storeID: till.storeID,
-                                   figures: "\(ids.count) members registered on till \(till.tillID) of store \(till.storeID) within \(Self.elapsed(window)) (threshold \(rule.threshold))",
-                                   evidence: ids, at: time)
+            let rows = try c.query("""
+                SELECT customer_id, registered_ms FROM registrations WHERE store_id = ? AND till_id = ? AND registered_ms BETWEEN ? AND ?
+                ORDER BY registered_ms LIMIT 10000
+                """, [.text(till.storeID), .text(till.tillID), .int(first.addingClamped(-window)), .int(last)])
+            let at = rows.map { $0.int("registered_ms") }
+            var start = 0, end = 0, days: Set<Int64> = []
+            for t in times {
+                // The registrations within [t - window, t], by two indexes moving forward only.
+                while end < at.count && at[end] <= t { end += 1 }
+                while start < end && at[start] < t.addingClamped(-window) { start += 1 }
+                let n = end - start
+                guard Int64(n) >= rule.threshold, days.insert(FraudMonitor.day(t)).inserted else { continue }
+                out.append(FraudAlertDraft(rule: rule, key: "\(rule.id)|\(subject)|\(FraudMonitor.day(t))", subjectKind: "device", subject: subject, card: nil,
+                                           cashier: nil, storeID: till.storeID,
+                                           figures: "\(n) members registered on till \(till.tillID) of store \(till.storeID) within \(Self.elapsed(window)) (threshold \(rule.threshold))",
+                                           evidence: rows[start..<min(end, start + 200)].map { $0.text("customer_id") }, at: t))
+            }
         }
+        return out
     }
 
     static func elapsed(_ ms: Int64) -> String {

@@ -220,6 +220,33 @@ struct FraudRuleTests {
         #expect(try upgraded.database.read { c in try c.queryOne("SELECT registered_ms FROM registrations WHERE card_number = 'X1'", [])?.int("registered_ms") } == 1234)
     }
 
+    /// Sign-ups in a row on one till are found even when the same batch holds a later one (a till
+    /// that was offline sends its day at once); four in the hour on another till stay quiet.
+    @Test func fiveSignUpsInARowOnOneTillAreFoundInABatchThatGoesOnAfterThem() throws {
+        let dir = TemporaryDirectory("fraud-device")
+        let store = try HeadOfficeStore(database: try SQLiteDatabase(path: dir.file("headoffice.sqlite")))
+        try store.importProgramme(DemoCatalog.programme)
+        try store.importCards(DemoCatalog.cards(members: 10, stock: 20))
+        func registration(_ n: Int, till: String, minute: Int) -> OutboxDocument {
+            let info = SaleDocument.RegistrationInfo(cardNumber: DemoCatalog.cardNumber(DemoCatalog.firstStockCard + n), firstName: "New", lastName: "Member \(n)",
+                                                     phone: "+49 151 \(1_000_000 + n)", email: nil, postcode: nil, birthDate: nil, marketingConsent: false,
+                                                     registeredAt: String(format: "2026-11-20T%02d:%02d:00.000Z", 9 + minute / 60, minute % 60))
+            return OutboxDocument(registration: RegistrationDocument(storeID: "0001", tillID: till, programmeVersion: DemoCatalog.programme.version,
+                                                                     registration: info, welcome: [], cancelledSaleID: nil))
+        }
+        for (till, minutes) in [("01", [0, 8, 16, 24, 32, 330]), ("02", [0, 15, 30, 45, 70])] {
+            let credential = TillCredential(storeID: "0001", tillID: till)
+            _ = try store.registerTill(credential)
+            let documents = minutes.enumerated().map { registration(till == "01" ? $0.offset : 10 + $0.offset, till: till, minute: $0.element) }
+            let r = try store.ingest(IngestBatch(storeID: "0001", tillID: till, documents: documents), from: credential)
+            #expect(r.results.allSatisfy { $0.status == .accepted }, "\(r.results)")
+        }
+        let alerts = try Self.alerts(store, rule: "shared-device")
+        #expect(alerts.map(\.subject) == ["till:0001/01"])
+        #expect(Set(alerts.first?.evidence ?? []) == Set((0..<5).map { DemoCatalog.cardNumber(DemoCatalog.firstStockCard + $0) }), "\(alerts)")
+        #expect(alerts.first?.figures == "5 members registered on till 01 of store 0001 within 60 minutes (threshold 5)")
+    }
+
     /// A card's sales arriving out of order (another till's batch, a till back from offline): the
     /// window that holds them all is found whichever arrives last; four in the hour stay quiet.
     @Test(arguments: [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 4, 0, 3, 1], [3, 4, 1, 2, 0]])
