@@ -147,7 +147,11 @@ struct SaleScreen {
         }
         t.put(y + 6, x + 3, "Enter: continue   \(c.settings.keymap.label(.clear)): start again", .dim)
         t.put(y + 7, x + 3, "\(c.settings.keymap.label(.quit)): quit the till", .dim)
-        if let hint = c.settings.signOnHint { t.put(y + h + 1, x + 2, hint, .accent, width: w - 2) }
+        if let hint = c.settings.signOnHint {
+            // Centred under the box, as wide as the terminal: cut to the box, the demo's hint lost
+            // the last digit of the supervisor's PIN.
+            t.put(y + h + 1, max(0, (t.cols - hint.count) / 2), hint, .accent)
+        }
     }
 
     // MARK: Sale

@@ -118,7 +118,7 @@ struct SaleEndToEndTests {
         var screen = try t.screen()
         let rows = screen.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(rows.first?.contains("Demo Store | Store 0001 | Till 01") == true)
-        #expect(screen.contains("Demo store: cashier 1, PIN 1234"))
+        #expect(screen.contains("Demo store: cashier 1, PIN 1234 (supervisor 9, PIN 9999)"), "\(screen)")
         try f.signOn(t)
         try t.send("5012345678900", "Enter")
         screen = try t.waitFor("TOTAL EUR 1.19")        // the whole redraw, not the line alone
