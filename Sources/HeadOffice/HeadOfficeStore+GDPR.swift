@@ -45,7 +45,7 @@ extension HeadOfficeStore {
                 }
                 return d
             }
-            let numbers = try c.query("SELECT number FROM member_cards WHERE customer_id = ?", [.text(id)]).map { $0.text("number") }
+            let numbers = try c.query(Self.memberCards, [.text(id)]).map { $0.text("number") }
             var cards: [[String: Any]] = [], ledger: [[String: Any]] = [], sales: [[String: Any]] = [], refunds: [[String: Any]] = []
             if !numbers.isEmpty {
                 let args = numbers.map { SQLValue.text($0) }, marks = Self.placeholders(numbers.count)
@@ -93,10 +93,83 @@ extension HeadOfficeStore {
     public func eraseMember(_ id: String, by user: String, reason: ServiceReason, note: String, forfeit: Bool,
                             at time: Int64 = HeadOfficeStore.now()) throws {
         let note = try Self.serviceNote(note, reason)
+        try eraseMember(id, by: user, reason: reason, note: note, forfeit: forfeit, scanned: try documentsToErase(id), at: time)
+    }
+
+    /// The sale and refund documents of a member's cards, found before erasure's write (SQLite):
+    /// sales have no index by card (every sale would write one), so finding them reads every
+    /// sale, and inside the write that read would hold up every till's batch for as long.
+    struct ErasureScan {
+        /// The member's cards when read.
+        var cards: Set<String>
+        /// Per table (`sales`, `refunds`): the keys of their documents, and the highest rowid read.
+        var keys: [String: [String]] = [:]
+        var marks: [String: Int64] = [:]
+    }
+
+    /// The name an erased member's documents carry.
+    static let erasedName = (first: "Erased", last: "member")
+    /// A card whose member was erased.
+    static let erasedMembersCard = "SELECT 1 AS e FROM cards c JOIN customers m ON m.id = c.customer_id WHERE c.number = ? AND m.erased_at IS NOT NULL"
+
+    /// A sale just stored on a closed card: when the card's member was erased (the sale was made
+    /// offline before the till heard of it), its document is kept as erasure left the others.
+    static func eraseIfErased(saleID: String, _ json: String, card: String, _ c: any SQLConnection) throws {
+        guard try c.queryOne(erasedMembersCard, [.text(card)]) != nil,
+              let erased = try pseudonymised(json, first: erasedName.first, last: erasedName.last) else { return }
+        try c.execute("UPDATE sales SET document = ? WHERE sale_id = ?", [.text(erased), .text(saleID)])
+    }
+
+    /// A member's cards, as erasure closes them.
+    static let memberCards = "SELECT c.* FROM member_cards m JOIN cards c ON c.number = m.number AND c.customer_id = m.customer_id WHERE m.customer_id = ?"
+
+    /// The tables of documents erasure rewrites, with their keys.
+    static let erasedDocuments = [("sales", "sale_id"), ("refunds", "refund_id")]
+
+    /// Nil on PostgreSQL: its writes do not wait for each other's reads, the write reads itself.
+    func documentsToErase(_ id: String) throws -> ErasureScan? {
+        guard database.kind == .sqlite else { return nil }
+        return try database.read { c in
+            let numbers = try c.query(Self.memberCards, [.text(id)]).map { $0.text("number") }
+            var scan = ErasureScan(cards: Set(numbers))
+            guard !numbers.isEmpty else { return scan }
+            for (table, key) in Self.erasedDocuments {
+                // The mark first: a row inserted after it is read again in the write.
+                scan.marks[table] = try c.queryOne("SELECT COALESCE(MAX(rowid), 0) AS m FROM \(table)", [])?.int("m") ?? 0
+                scan.keys[table] = try c.query("SELECT \(key) AS id FROM \(table) WHERE card_number IN (\(Self.placeholders(numbers.count))) AND rowid <= ?",
+                                               numbers.map { .text($0) } + [.int(scan.marks[table] ?? 0)]).map { $0.text("id") }
+            }
+            return scan
+        }
+    }
+
+    /// The documents of `cards` in `table`: those `scan` found, by key, and those inserted after
+    /// it, by rowid (SQLite gives a new row a higher one); without a scan of these cards, all of
+    /// them read here.
+    static func documentsToErase(_ table: String, key: String, cards numbers: [String], scan: ErasureScan?, _ c: any SQLConnection) throws -> [SQLRow] {
+        let cards = numbers.map { SQLValue.text($0) }
+        guard let scan, scan.cards == Set(numbers), let mark = scan.marks[table] else {
+            return try c.query("SELECT \(key) AS id, document FROM \(table) WHERE card_number IN (\(placeholders(cards.count)))", cards)
+        }
+        var rows: [SQLRow] = []
+        let keys = scan.keys[table] ?? []
+        for start in stride(from: 0, to: keys.count, by: 500) {
+            let part = keys[start..<min(keys.count, start + 500)]
+            rows += try c.query("SELECT \(key) AS id, document FROM \(table) WHERE \(key) IN (\(placeholders(part.count)))", part.map { .text($0) })
+        }
+        return rows + (try c.query(Self.erasedSince(table, key: key, cards: cards.count), cards + [.int(mark)]))
+    }
+
+    /// A table's documents of the given cards inserted after a rowid: a search by rowid.
+    static func erasedSince(_ table: String, key: String, cards: Int) -> String {
+        "SELECT \(key) AS id, document FROM \(table) WHERE card_number IN (\(placeholders(cards))) AND rowid > ?"
+    }
+
+    func eraseMember(_ id: String, by user: String, reason: ServiceReason, note: String, forfeit: Bool, scanned: ErasureScan?,
+                     at time: Int64) throws {
         try database.write { c in
             _ = try Self.liveMember(id, c)
-            let cards = try c.query("SELECT c.* FROM member_cards m JOIN cards c ON c.number = m.number AND c.customer_id = m.customer_id WHERE m.customer_id = ?",
-                                    [.text(id)])
+            let cards = try c.query(Self.memberCards, [.text(id)])
             let balance = cards.reduce(Int64(0)) { $0 + $1.int("balance") }
             if balance != 0 && !forfeit {
                 throw ServiceError("Member \(id) holds \(balance) points: spend or forfeit them first (tick 'forfeit the points' and give the reason)")
@@ -116,7 +189,7 @@ extension HeadOfficeStore {
                 _ = try Self.moveByService(card.text("number"), card: card, points: -card.int("balance"), kind: "forfeit",
                                            label: "Forfeited at erasure", rule: reason.rawValue, c, at: time)
             }
-            let pseudonym = "Erased", last = "member"
+            let (pseudonym, last) = Self.erasedName
             try c.execute("""
                 UPDATE customers SET first_name = ?, last_name = ?, phone = NULL, email = NULL, postcode = NULL, birth_date = NULL,
                     marketing_consent = 0, erased_at = ? WHERE id = ?
@@ -132,13 +205,11 @@ extension HeadOfficeStore {
             }
             try c.execute("UPDATE cards SET status = 'closed', updated_at = ? WHERE customer_id = ?", [.int(time), .text(id)])
             // The member's name (and a registration's details) in every sale and refund document of
-            // their cards. Erasure is rare: the sales are read by card without an index (one that
-            // every sale would write).
-            let numbers = cards.map { SQLValue.text($0.text("number")) }
+            // their cards: those found before this write, and those that came in since.
+            let numbers = cards.map { $0.text("number") }
             if !numbers.isEmpty {
-                let marks = Self.placeholders(numbers.count)
-                for (table, key) in [("sales", "sale_id"), ("refunds", "refund_id")] {
-                    for r in try c.query("SELECT \(key) AS id, document FROM \(table) WHERE card_number IN (\(marks))", numbers) {
+                for (table, key) in Self.erasedDocuments {
+                    for r in try Self.documentsToErase(table, key: key, cards: numbers, scan: scanned, c) {
                         guard let json = try Self.pseudonymised(r.text("document"), first: pseudonym, last: last) else { continue }
                         try c.execute("UPDATE \(table) SET document = ? WHERE \(key) = ?", [.text(json), .text(r.text("id"))])
                     }

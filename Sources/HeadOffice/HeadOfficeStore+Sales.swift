@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TillCore
 import TillDocuments
 import TillProtocol
@@ -210,6 +209,7 @@ extension HeadOfficeStore {
                 """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
                       .text("Sale \(doc.receiptNumber) used card \(LoyaltyCardNumber.masked(l.cardNumber)), which head office has as \(row.text("status"))"),
                       .int(received)])
+            if row.text("status") == "closed" { try Self.eraseIfErased(saleID: doc.saleID, json, card: l.cardNumber, c) }
         }
         // Challenges: the sale counts towards those running; a completion pays its reward once.
         var after = balance
