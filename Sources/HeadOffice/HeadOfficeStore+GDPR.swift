@@ -96,13 +96,14 @@ extension HeadOfficeStore {
         try eraseMember(id, by: user, reason: reason, note: note, forfeit: forfeit, scanned: try documentsToErase(id), at: time)
     }
 
-    /// The sale and refund documents of a member's cards, found before erasure's write (SQLite):
-    /// sales have no index by card (every sale would write one), so finding them reads every
-    /// sale, and inside the write that read would hold up every till's batch for as long.
+    /// The sale and refund documents of a member's cards and the registration events webhooks
+    /// carried, found before erasure's write (SQLite): sales have no index by card (every sale
+    /// would write one), so finding them reads every sale (and every event), and inside the write
+    /// that read would hold up every till's batch for as long.
     struct ErasureScan {
         /// The member's cards when read.
         var cards: Set<String>
-        /// Per table (`sales`, `refunds`): the keys of their documents, and the highest rowid read.
+        /// Per table (`sales`, `refunds`, `webhook_deliveries`): the keys found, and the highest rowid read.
         var keys: [String: [String]] = [:]
         var marks: [String: Int64] = [:]
     }
@@ -139,6 +140,13 @@ extension HeadOfficeStore {
                 scan.keys[table] = try c.query("SELECT \(key) AS id FROM \(table) WHERE card_number IN (\(Self.placeholders(numbers.count))) AND rowid <= ?",
                                                numbers.map { .text($0) } + [.int(scan.marks[table] ?? 0)]).map { $0.text("id") }
             }
+            // The registration events webhooks carried (every event is in that table, unindexed by card).
+            let mark = try c.queryOne("SELECT COALESCE(MAX(id), 0) AS m FROM webhook_deliveries", [])?.int("m") ?? 0
+            scan.marks["webhook_deliveries"] = mark
+            scan.keys["webhook_deliveries"] = try numbers.flatMap { n in
+                try c.query("SELECT id FROM webhook_deliveries WHERE \(Self.registeredEvent) AND id <= ?", [.text(Self.eventCard(n)), .int(mark)])
+                    .map { String($0.int("id")) }
+            }
             return scan
         }
     }
@@ -158,6 +166,20 @@ extension HeadOfficeStore {
             rows += try c.query("SELECT \(key) AS id, document FROM \(table) WHERE \(key) IN (\(placeholders(part.count)))", part.map { .text($0) })
         }
         return rows + (try c.query(Self.erasedSince(table, key: key, cards: cards.count), cards + [.int(mark)]))
+    }
+
+    /// A registration event of a card (`eventCard`) that webhooks carried.
+    static let registeredEvent = "event = 'member.registered' AND payload LIKE ?"
+    static func eventCard(_ number: String) -> String { "%\"card\":\"\(number)\"%" }
+
+    /// The registration events of `number` to rewrite: those `scan` found and those queued since
+    /// (ids go up); without a scan of these cards, all of them read here.
+    static func eventsToErase(_ number: String, cards: [String], scan: ErasureScan?, _ c: any SQLConnection) throws -> [Int64] {
+        guard let scan, scan.cards == Set(cards), let mark = scan.marks["webhook_deliveries"] else {
+            return try c.query("SELECT id FROM webhook_deliveries WHERE \(registeredEvent)", [.text(eventCard(number))]).map { $0.int("id") }
+        }
+        let found = try (scan.keys["webhook_deliveries"] ?? []).compactMap { Int64($0) }
+        return found + (try c.query("SELECT id FROM webhook_deliveries WHERE id > ? AND \(registeredEvent)", [.int(mark), .text(eventCard(number))]).map { $0.int("id") })
     }
 
     /// A table's documents of the given cards inserted after a rowid: a search by rowid.
@@ -199,14 +221,16 @@ extension HeadOfficeStore {
             // webhooks carried (their details) keep only that they were erased.
             try c.execute("DELETE FROM member_codes WHERE customer_id = ?", [.text(id)])
             try c.execute("DELETE FROM member_sessions WHERE customer_id = ?", [.text(id)])
-            for card in cards {
-                try c.execute("UPDATE webhook_deliveries SET payload = ? WHERE event = 'member.registered' AND payload LIKE ?",
-                              [.text("{\"data\":{\"erased\":true},\"type\":\"member.registered\"}"), .text("%\"card\":\"\(card.text("number"))\"%")])
+            let numbers = cards.map { $0.text("number") }
+            var events = Set<Int64>()
+            for n in numbers { events.formUnion(try Self.eventsToErase(n, cards: numbers, scan: scanned, c)) }
+            for id in events.sorted() {
+                try c.execute("UPDATE webhook_deliveries SET payload = ? WHERE id = ?",
+                              [.text("{\"data\":{\"erased\":true},\"type\":\"member.registered\"}"), .int(id)])
             }
             try c.execute("UPDATE cards SET status = 'closed', updated_at = ? WHERE customer_id = ?", [.int(time), .text(id)])
             // The member's name (and a registration's details) in every sale and refund document of
             // their cards: those found before this write, and those that came in since.
-            let numbers = cards.map { $0.text("number") }
             if !numbers.isEmpty {
                 for (table, key) in Self.erasedDocuments {
                     for r in try Self.documentsToErase(table, key: key, cards: numbers, scan: scanned, c) {

@@ -272,17 +272,28 @@ struct CustomerServiceActionsTests {
                 try c.query("SELECT document FROM sales WHERE card_number = ?", [.text(Self.anna)]).map { $0.text("document") }
             }
         }
+        _ = try store.addWebhook(url: "http://127.0.0.1:9/crm", events: ["member.registered"])
+        func registered() throws {
+            try store.database.write { c in
+                try HeadOfficeStore.emit(.memberRegistered, ["card": Self.anna, "firstName": "Anna", "lastName": "Ivanova"], c, at: 1)
+            }
+        }
+        try registered()
         let before = try documents()
         let scan = try #require(try store.documentsToErase(Self.annaID))
         #expect(scan.cards == [Self.anna] && scan.keys["sales"]?.count == before.count && !before.isEmpty)
-        // Between the read and the write: two more of her sales.
+        #expect(scan.keys["webhook_deliveries"]?.count == 1)
+        // Between the read and the write: two more of her sales, and her registration event again.
         try t.generator.ring(2)
         _ = try store.ingest(try t.batch(), from: till1)
+        try registered()
         let named = try documents()
         #expect(named.count > before.count && named.allSatisfy { $0.contains("Ivanova") })
         try store.eraseMember(Self.annaID, by: "cora", reason: .gdprRequest, note: "letter of 1 Dec", forfeit: true, scanned: scan, at: 100)
         let after = try documents()
         #expect(after.count == named.count && after.allSatisfy { !$0.contains("Ivanova") && $0.contains("Erased member") }, "\(after)")
+        let deliveries = try store.webhookDeliveries()
+        #expect(deliveries.count == 2 && deliveries.allSatisfy { !$0.payload.contains("Ivanova") }, "\(deliveries)")
         for (table, key) in HeadOfficeStore.erasedDocuments {
             let plan = try store.database.read { c in
                 try c.query("EXPLAIN QUERY PLAN " + HeadOfficeStore.erasedSince(table, key: key, cards: 1), [.text(Self.anna), .int(0)]).map { $0.text("detail") }
