@@ -95,4 +95,16 @@ struct BackgroundWriteTests {
         }
         #expect(rolled?.int("n") == sold?.int("n") && rolled?.int("t") == sold?.int("t"))
     }
+
+    /// The writer's connection: a commit is synced (an acknowledged sale is on disk) and leaves
+    /// checkpoints to their own thread until the log reaches the backstop.
+    @Test func theWritersCommitsAreSyncedAndLeaveCheckpointsToTheirThread() throws {
+        let dir = TemporaryDirectory("writer-pragmas")
+        let db = try SQLiteDatabase(path: dir.file("headoffice.db"))
+        let (synchronous, backstop) = try db.write { c in
+            (try c.queryOne("PRAGMA synchronous", [])?.int("synchronous"), try c.queryOne("PRAGMA wal_autocheckpoint", [])?.int("wal_autocheckpoint"))
+        }
+        #expect(synchronous == 2)
+        #expect(backstop == Int64(SQLiteDatabase.checkpointBackstop) && SQLiteDatabase.checkpointBackstop >= 250_000)
+    }
 }
