@@ -229,6 +229,8 @@ struct IngestScenario: ParsableCommand {
         var config = Configuration()
         config.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         let db = try DatabasePool(path: scratch.path + "/raw.sqlite", configuration: config)
+        // The pool sets its writer to NORMAL when it turns WAL on, after the line above.
+        try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         try db.write { db in
             try db.execute(sql: """
                 CREATE TABLE sales (sale_id TEXT PRIMARY KEY, store_id TEXT NOT NULL, till_id TEXT NOT NULL, sequence BIGINT NOT NULL,
