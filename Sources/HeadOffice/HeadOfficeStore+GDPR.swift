@@ -45,7 +45,7 @@ extension HeadOfficeStore {
                 }
                 return d
             }
-            let numbers = try c.query(Self.memberCards, [.text(id)]).map { $0.text("number") }
+            let numbers = try c.query("SELECT number FROM member_cards WHERE customer_id = ?", [.text(id)]).map { $0.text("number") }
             var cards: [[String: Any]] = [], ledger: [[String: Any]] = [], sales: [[String: Any]] = [], refunds: [[String: Any]] = []
             if !numbers.isEmpty {
                 let args = numbers.map { SQLValue.text($0) }, marks = Self.placeholders(numbers.count)
@@ -224,9 +224,9 @@ extension HeadOfficeStore {
             let numbers = cards.map { $0.text("number") }
             var events = Set<Int64>()
             for n in numbers { events.formUnion(try Self.eventsToErase(n, cards: numbers, scan: scanned, c)) }
-            for id in events.sorted() {
+            for event in events.sorted() {
                 try c.execute("UPDATE webhook_deliveries SET payload = ? WHERE id = ?",
-                              [.text("{\"data\":{\"erased\":true},\"type\":\"member.registered\"}"), .int(id)])
+                              [.text("{\"data\":{\"erased\":true},\"type\":\"member.registered\"}"), .int(event)])
             }
             try c.execute("UPDATE cards SET status = 'closed', updated_at = ? WHERE customer_id = ?", [.int(time), .text(id)])
             // The member's name (and a registration's details) in every sale and refund document of
