@@ -93,7 +93,7 @@ extension HeadOfficeStore {
     public func eraseMember(_ id: String, by user: String, reason: ServiceReason, note: String, forfeit: Bool,
                             at time: Int64 = HeadOfficeStore.now()) throws {
         let note = try Self.serviceNote(note, reason)
-        try eraseMember(id, by: user, reason: reason, note: note, forfeit: forfeit, scanned: try documentsToErase(id), at: time)
+        try eraseMember(id, by: user, reason: reason, note: note, forfeit: forfeit, scanned: try documentsToErase(id, forfeit: forfeit), at: time)
     }
 
     /// The sale and refund documents of a member's cards and the registration events webhooks
@@ -103,9 +103,12 @@ extension HeadOfficeStore {
     struct ErasureScan {
         /// The member's cards when read.
         var cards: Set<String>
-        /// Per table (`sales`, `refunds`, `webhook_deliveries`): the keys found, and the highest rowid read.
+        /// Per table (`sales`, `refunds`): the keys found, and the highest rowid read.
         var keys: [String: [String]] = [:]
         var marks: [String: Int64] = [:]
+        /// The registration events found, and the highest id read.
+        var events: [Int64] = []
+        var eventMark: Int64 = 0
     }
 
     /// The name an erased member's documents carry.
@@ -128,10 +131,15 @@ extension HeadOfficeStore {
     static let erasedDocuments = [("sales", "sale_id"), ("refunds", "refund_id")]
 
     /// Nil on PostgreSQL: its writes do not wait for each other's reads, the write reads itself.
-    func documentsToErase(_ id: String) throws -> ErasureScan? {
+    /// Nil too when the write is going to refuse (no such member, or points not forfeited): the
+    /// long read is not made for nothing (if the write does go ahead, it reads itself).
+    func documentsToErase(_ id: String, forfeit: Bool) throws -> ErasureScan? {
         guard database.kind == .sqlite else { return nil }
         return try database.read { c in
-            let numbers = try c.query(Self.memberCards, [.text(id)]).map { $0.text("number") }
+            _ = try Self.liveMember(id, c)
+            let cards = try c.query(Self.memberCards, [.text(id)])
+            if !forfeit && cards.contains(where: { $0.int("balance") != 0 }) { return nil }
+            let numbers = cards.map { $0.text("number") }
             var scan = ErasureScan(cards: Set(numbers))
             guard !numbers.isEmpty else { return scan }
             for (table, key) in Self.erasedDocuments {
@@ -141,12 +149,8 @@ extension HeadOfficeStore {
                                                numbers.map { .text($0) } + [.int(scan.marks[table] ?? 0)]).map { $0.text("id") }
             }
             // The registration events webhooks carried (every event is in that table, unindexed by card).
-            let mark = try c.queryOne("SELECT COALESCE(MAX(id), 0) AS m FROM webhook_deliveries", [])?.int("m") ?? 0
-            scan.marks["webhook_deliveries"] = mark
-            scan.keys["webhook_deliveries"] = try numbers.flatMap { n in
-                try c.query("SELECT id FROM webhook_deliveries WHERE \(Self.registeredEvent) AND id <= ?", [.text(Self.eventCard(n)), .int(mark)])
-                    .map { String($0.int("id")) }
-            }
+            scan.eventMark = try c.queryOne("SELECT COALESCE(MAX(id), 0) AS m FROM webhook_deliveries", [])?.int("m") ?? 0
+            scan.events = try Self.registrationEvents(numbers, after: nil, upTo: scan.eventMark, c)
             return scan
         }
     }
@@ -168,18 +172,11 @@ extension HeadOfficeStore {
         return rows + (try c.query(Self.erasedSince(table, key: key, cards: cards.count), cards + [.int(mark)]))
     }
 
-    /// A registration event of a card (`eventCard`) that webhooks carried.
-    static let registeredEvent = "event = 'member.registered' AND payload LIKE ?"
-    static func eventCard(_ number: String) -> String { "%\"card\":\"\(number)\"%" }
-
-    /// The registration events of `number` to rewrite: those `scan` found and those queued since
-    /// (ids go up); without a scan of these cards, all of them read here.
-    static func eventsToErase(_ number: String, cards: [String], scan: ErasureScan?, _ c: any SQLConnection) throws -> [Int64] {
-        guard let scan, scan.cards == Set(cards), let mark = scan.marks["webhook_deliveries"] else {
-            return try c.query("SELECT id FROM webhook_deliveries WHERE \(registeredEvent)", [.text(eventCard(number))]).map { $0.int("id") }
-        }
-        let found = try (scan.keys["webhook_deliveries"] ?? []).compactMap { Int64($0) }
-        return found + (try c.query("SELECT id FROM webhook_deliveries WHERE id > ? AND \(registeredEvent)", [.int(mark), .text(eventCard(number))]).map { $0.int("id") })
+    /// The registration events of `cards` that webhooks carried, with ids in the range given.
+    static func registrationEvents(_ cards: [String], after: Int64?, upTo: Int64?, _ c: any SQLConnection) throws -> [Int64] {
+        let likes = Array(repeating: "payload LIKE ?", count: cards.count).joined(separator: " OR ")
+        return try c.query("SELECT id FROM webhook_deliveries WHERE id > ? AND id <= ? AND event = 'member.registered' AND (\(likes))",
+                           [.int(after ?? 0), .int(upTo ?? Int64.max)] + cards.map { .text("%\"card\":\"\($0)\"%") }).map { $0.int("id") }
     }
 
     /// A table's documents of the given cards inserted after a rowid: a search by rowid.
@@ -222,9 +219,11 @@ extension HeadOfficeStore {
             try c.execute("DELETE FROM member_codes WHERE customer_id = ?", [.text(id)])
             try c.execute("DELETE FROM member_sessions WHERE customer_id = ?", [.text(id)])
             let numbers = cards.map { $0.text("number") }
-            var events = Set<Int64>()
-            for n in numbers { events.formUnion(try Self.eventsToErase(n, cards: numbers, scan: scanned, c)) }
-            for event in events.sorted() {
+            // The events found before this write and those queued since (ids go up); without a
+            // read of these cards before, all of them.
+            let known = scanned.flatMap { $0.cards == Set(numbers) ? $0 : nil }
+            let events = numbers.isEmpty ? [] : (known?.events ?? []) + (try Self.registrationEvents(numbers, after: known?.eventMark, upTo: nil, c))
+            for event in events {
                 try c.execute("UPDATE webhook_deliveries SET payload = ? WHERE id = ?",
                               [.text("{\"data\":{\"erased\":true},\"type\":\"member.registered\"}"), .int(event)])
             }
