@@ -130,7 +130,7 @@ public struct FraudRule: Sendable, Codable, Equatable {
 }
 
 /// A rule having fired: what the alert will say, and the key that keeps it to one alert per
-/// subject and day (the database holds the key unique).
+/// subject and day (a card rule's: the day its window starts; the database holds the key unique).
 public struct FraudAlertDraft: Sendable, Equatable {
     public var rule: FraudRule
     public var key: String
@@ -216,8 +216,11 @@ final class FraudMonitor: Sendable {
                 let horizon = f.time.subtractingReportingOverflow(longestCardWindowMs).partialValue
                 s.cards = s.cards.filter { ($0.value.last?.time ?? .min) >= horizon }
             }
-            func fire(_ rule: FraudRule, subjectKind: String, subject: String, card: String?, cashier: String?, figures: String, evidence: [String]) {
-                let key = "\(rule.id)|\(subject)|\(day)"
+            // `since`: a card rule's window start. Its day keys the alert, so that a spree running
+            // over midnight is one alert, not one on each side of it.
+            func fire(_ rule: FraudRule, subjectKind: String, subject: String, card: String?, cashier: String?, figures: String, evidence: [String],
+                      since: Int64? = nil) {
+                let key = "\(rule.id)|\(subject)|\(since.map(Self.day) ?? day)"
                 guard record, s.fired.insert(key).inserted else { return }
                 out.append(FraudAlertDraft(rule: rule, key: key, subjectKind: subjectKind, subject: subject, card: card, cashier: cashier, storeID: f.storeID,
                                            figures: figures, evidence: Array(evidence.suffix(50)), at: f.time))
@@ -239,7 +242,7 @@ final class FraudMonitor: Sendable {
                     // Every window of the rule's width that holds this sale (a sale may arrive
                     // after later ones: another till's batch, a till that was offline); the
                     // fullest one counts.
-                    var best: (score: Int64, figures: String, ids: [String], cashier: String?)?
+                    var best: (score: Int64, figures: String, ids: [String], cashier: String?, since: Int64)?
                     for window in Self.windows(events, holding: f.time, widthMs: rule.windowSeconds.multipliedClamped(1_000)) {
                         let found: (Int64, String, [String], String?)?
                         if rule.kind == .cardVelocity {
@@ -260,10 +263,11 @@ final class FraudMonitor: Sendable {
                             found = (Int64(top.value), "\(window.count) sales within \(Self.window(rule.windowSeconds)), \(top.value) of them (\(Int64(top.value) * 100 / Int64(window.count))%) rung by cashier \(top.key) (threshold \(rule.threshold) sales, \(rule.percent)%)",
                                      window.filter { $0.cashier == top.key }.map(\.id), top.key)
                         }
-                        if let found, found.0 > best?.score ?? -1 { best = (found.0, found.1, found.2, found.3) }
+                        if let found, found.0 > best?.score ?? -1 { best = (found.0, found.1, found.2, found.3, window.first?.time ?? f.time) }
                     }
                     if let best {
-                        fire(rule, subjectKind: "card", subject: card, card: card, cashier: best.cashier, figures: best.figures, evidence: best.ids)
+                        fire(rule, subjectKind: "card", subject: card, card: card, cashier: best.cashier, figures: best.figures, evidence: best.ids,
+                             since: best.since)
                     }
                 }
             }

@@ -172,6 +172,27 @@ struct FraudRuleTests {
         #expect(try store.fraudAlerts().count == 1)
     }
 
+    /// A card's spree that runs over midnight (UTC, the rules' day) is one alert: the fifth sale
+    /// in the hour comes before midnight, the sixth after it, and the sixth adds nothing new.
+    @Test func aSpreeOverMidnightIsOneAlert() throws {
+        let dir = TemporaryDirectory("fraud-midnight")
+        let (store, till) = try Self.holdingSalesInTheHour(dir.file("headoffice.sqlite"))
+        let card = DemoCatalog.cardNumber(7)
+        // The sales' times depend on the start alone: found once, then the start is moved so that
+        // yesterday's midnight falls between the fifth and the sixth.
+        func sales(from start: Int64) throws -> (IngestBatch, [Int64]) {
+            let batch = try Self.memberSales(card: card, customerID: "M7", count: 6, start: start)
+            return (batch, try batch.documents.map { try #require($0.sale.flatMap { ProtocolTime.parse($0.completedAt) }) })
+        }
+        let (_, probe) = try sales(from: 0)
+        let midnight = (HeadOfficeStore.now() / 86_400_000 - 1) * 86_400_000
+        let (batch, times) = try sales(from: midnight - (probe[4] + probe[5]) / 2)
+        try #require(FraudMonitor.day(times[4]) + 1 == FraudMonitor.day(times[5]) && times[5] - times[0] < 3_600_000, "\(times)")
+        _ = try store.ingest(batch, from: till)
+        let alerts = try store.fraudAlerts()
+        #expect(alerts.count == 1 && alerts.first?.evidence == Array(batch.documents.prefix(5).map(\.id)), "\(alerts)")
+    }
+
     /// At start the rules' memory is filled from the last days' sales and refunds through their
     /// indexes by time: a head office holding years of them does not read them all before its
     /// first batch.
