@@ -127,21 +127,9 @@ struct FraudScenario: ParsableCommand {
         }
     }
 
-    /// Six sales on one card within 50 minutes, at till 0001/01, after the month.
+    /// Six sales on one card within the hour, at till 0001/01, after the month.
     static func sixSalesWithinTheHour(card: String, programme: LoyaltyProgramme) throws -> IngestBatch {
-        let till = TillIdentity(storeID: "0001", storeName: "Store 0001", tillID: "01", currency: .eur)
-        var sales = DemoSales(till: till, programme: programme, cards: 1, seed: 3, start: HeadOfficeStore.now() - 3_600_000)
-        sales.step = 8 * 60_000
-        var documents: [OutboxDocument] = []
-        for i in 0..<30 where documents.count < 6 {
-            let (sale, loyalty, time) = try sales.next(redeem: false) { _, _ in
-                SaleCustomer(cardNumber: card, customerID: card, name: "Member", tierCode: nil, tierName: nil, balance: 0, qualifying: 0, offlineLeft: nil,
-                             provisional: false)
-            }
-            guard loyalty != nil else { continue }
-            let completed = try sale.complete(sequence: 10_000_000 + Int64(i), at: time, till: till, loyalty: loyalty)
-            documents.append(OutboxDocument(sale: SaleDocument(completed, timeZone: .gmt)))
-        }
-        return IngestBatch(storeID: till.storeID, tillID: till.tillID, documents: documents)
+        try DemoSales.spree(card: card, customerID: card, till: TillIdentity(storeID: "0001", storeName: "Store 0001", tillID: "01", currency: .eur),
+                            programme: programme, count: 6, start: HeadOfficeStore.now() - 3_600_000, firstSequence: 10_000_000, seed: 3)
     }
 }

@@ -111,20 +111,8 @@ struct FraudRuleTests {
     /// `count` sales on one card at a till, `step` apart from `start`, as the till would send them.
     static func memberSales(card: String, customerID: String, storeID: String = "0001", tillID: String = "01", count: Int, start: Int64,
                             step: Int64 = 8 * 60_000, firstSequence: Int64 = 1) throws -> IngestBatch {
-        let till = TillIdentity(storeID: storeID, storeName: "Store \(storeID)", tillID: tillID, currency: .eur)
-        var sales = DemoSales(till: till, cards: 1, seed: UInt64(firstSequence) + 3, start: start - step)
-        sales.step = step
-        var documents: [OutboxDocument] = []
-        while documents.count < count {
-            let (sale, loyalty, time) = try sales.next(redeem: false) { _, _ in
-                SaleCustomer(cardNumber: card, customerID: customerID, name: "Member", tierCode: nil, tierName: nil, balance: 0, qualifying: 0,
-                             offlineLeft: nil, provisional: false)
-            }
-            guard loyalty != nil else { continue }
-            let completed = try sale.complete(sequence: firstSequence + Int64(documents.count), at: time, till: till, loyalty: loyalty)
-            documents.append(OutboxDocument(sale: SaleDocument(completed, timeZone: .gmt)))
-        }
-        return IngestBatch(storeID: storeID, tillID: tillID, documents: documents)
+        try DemoSales.spree(card: card, customerID: customerID, till: TillIdentity(storeID: storeID, storeName: "Store \(storeID)", tillID: tillID, currency: .eur),
+                            count: count, start: start, step: step, firstSequence: firstSequence, seed: UInt64(firstSequence) + 3)
     }
 
     /// Head office on SQLite at `path` with 10 members, till 0001/01, and the rule of five sales
