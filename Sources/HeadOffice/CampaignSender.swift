@@ -135,7 +135,7 @@ struct CampaignService: Service {
     let mail: (settings: MailSettings, publicURL: String)?
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown { await loop() }
+        await cancelWhenGracefulShutdown { await loop() }
     }
 
     private func loop() async {

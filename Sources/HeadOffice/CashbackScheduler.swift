@@ -62,7 +62,7 @@ struct CashbackScheduler: Service {
     /// Ends at once on graceful shutdown (a sleep in progress is cancelled), so that head office
     /// stops within its few seconds.
     func run() async throws {
-        try? await cancelWhenGracefulShutdown { await loop() }
+        await cancelWhenGracefulShutdown { await loop() }
     }
 
     private func loop() async {

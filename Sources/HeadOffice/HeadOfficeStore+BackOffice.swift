@@ -96,7 +96,7 @@ extension HeadOfficeStore {
 
     /// Adds or changes a store's name and address lines (as its tills' [store] name and address).
     public func saveStore(_ s: StoreDetails) throws {
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("""
                 INSERT INTO stores (store_id, name, address) VALUES (?, ?, ?)
                 ON CONFLICT (store_id) DO UPDATE SET name = excluded.name, address = excluded.address

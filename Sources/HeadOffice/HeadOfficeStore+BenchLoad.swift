@@ -104,7 +104,7 @@ extension HeadOfficeStore {
             try c.execute("DROP TABLE bench_cards", [])
             try c.execute("ANALYZE", [])
         }
-        if pg { try database.write { c in try c.execute("CHECKPOINT", []) } }
+        if pg { _ = try database.write { c in try c.execute("CHECKPOINT", []) } }
     }
 }
 

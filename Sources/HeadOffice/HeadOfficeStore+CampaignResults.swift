@@ -137,7 +137,7 @@ extension HeadOfficeStore {
                                       memberSpend: mem?.int("spend") ?? 0, sales: all?.int("n") ?? 0, total: all?.int("t") ?? 0)
             }
             if keep {
-                try database.write { c in
+                _ = try database.write { c in
                     try c.execute("""
                         INSERT INTO programme_months (month, members, repeaters, member_sales, member_spend, sales, total, computed_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (month) DO NOTHING

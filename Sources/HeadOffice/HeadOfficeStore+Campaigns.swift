@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Mustache
 public import TillCore
-public import TillProtocol
+import TillProtocol
 
 /// Where a campaign is.
 public enum CampaignState: String, Sendable, CaseIterable {
@@ -312,7 +312,7 @@ extension HeadOfficeStore {
     /// Marks e-mails sent: called before the relay is told they are complete.
     public func markCampaignMailSent(_ id: String, members: [String], at time: Int64 = HeadOfficeStore.now()) throws {
         guard !members.isEmpty else { return }
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("""
                 UPDATE campaign_members SET state = 'sent', sent_at = ?, claimed_until = NULL
                 WHERE campaign_id = ? AND state = 'sending' AND customer_id IN (\(Self.placeholders(members.count)))
@@ -372,7 +372,7 @@ extension HeadOfficeStore {
     /// The e-mail was opened (its image fetched): the first time is kept.
     public func campaignOpened(token: String, at time: Int64 = HeadOfficeStore.now()) throws {
         guard Self.validToken(token) else { return }
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("UPDATE campaign_members SET opened_at = ? WHERE token = ? AND opened_at IS NULL", [.int(time), .text(token)])
         }
     }

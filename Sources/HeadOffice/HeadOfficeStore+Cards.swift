@@ -89,7 +89,7 @@ extension HeadOfficeStore {
         // After a large load PostgreSQL's planner is told at once what the tables now hold (its own
         // analysis would come later, in the middle of the day's sales).
         if database.kind == .postgres && unique.count >= 10_000 {
-            try database.write { c in try c.execute("ANALYZE cards, customers, customer_search, member_cards, ledger", []) }
+            _ = try database.write { c in try c.execute("ANALYZE cards, customers, customer_search, member_cards, ledger", []) }
         }
     }
 

@@ -2,7 +2,6 @@ import Foundation
 import Synchronization
 import TillCore
 import TillDocuments
-import TillProtocol
 public import TillProtocol
 
 extension HeadOfficeStore {

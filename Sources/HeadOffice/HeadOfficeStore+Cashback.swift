@@ -153,7 +153,7 @@ extension HeadOfficeStore {
             }
             if convertedThisPass == 0 { break }
         }
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("""
                 UPDATE cashback_runs SET state = 'done', finished_at = ?,
                     cards = (SELECT COUNT(*) FROM cashback_payouts WHERE period = ?),

@@ -129,7 +129,7 @@ extension HeadOfficeStore {
               ch.isActive(at: LocalDateTime(epochMillis: time, utcOffsetSeconds: 0)) else {
             throw ChannelRefusal(404, "There is no challenge '\(id.prefix(40))' to join now")
         }
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("INSERT INTO challenge_members (customer_id, challenge_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                           [.text(customer), .text(id), .int(time)])
         }

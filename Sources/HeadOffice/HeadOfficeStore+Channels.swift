@@ -1,7 +1,7 @@
 import Foundation
 import TillCore
 import TillDocuments
-public import TillProtocol
+import TillProtocol
 
 /// What a channel key may do.
 public enum ChannelScope: String, CaseIterable, Sendable, Codable {

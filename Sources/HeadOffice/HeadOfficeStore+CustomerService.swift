@@ -116,7 +116,7 @@ extension HeadOfficeStore {
         guard (0...1_000_000).contains(points) else {
             throw ServiceError("The approval threshold \(points) must be between 0 and 1000000 points")
         }
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("INSERT INTO options (name, value) VALUES ('approval_points', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                           [.text(String(points))])
         }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Crypto
 import TillCore
 import TillProtocol
@@ -79,7 +79,7 @@ extension HeadOfficeStore {
         var t = t
         t.name = t.name.trimmingCharacters(in: .whitespaces)
         try t.check()
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("""
                 INSERT INTO event_types (code, name, points, per_day, per_month, active, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, points = excluded.points, per_day = excluded.per_day,

@@ -1,5 +1,5 @@
 import Foundation
-public import TillCore
+import TillCore
 import TillProtocol
 
 /// What an expiry run did.
@@ -126,7 +126,7 @@ extension HeadOfficeStore {
         guard last != today else { return nil }
         let run = try runExpiry(at: time)
         try queueExpiryNotices(at: time)
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("INSERT INTO options (name, value) VALUES ('expiry_day', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [.text(today)])
         }
         return run

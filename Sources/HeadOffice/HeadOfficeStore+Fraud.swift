@@ -357,7 +357,7 @@ extension HeadOfficeStore {
                     // Held or blocked already, or no member's card: the alert says what the rule found.
                 }
             }
-            try database.write { c in try c.execute("UPDATE fraud_alerts SET enforced_at = ? WHERE id = ?", [.int(time), .int(a.int("id"))]) }
+            _ = try database.write { c in try c.execute("UPDATE fraud_alerts SET enforced_at = ? WHERE id = ?", [.int(time), .int(a.int("id"))]) }
         }
     }
 }

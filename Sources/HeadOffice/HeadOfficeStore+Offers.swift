@@ -1,7 +1,7 @@
 import Foundation
 import TillDocuments
 public import TillCore
-public import TillProtocol
+import TillProtocol
 
 extension OfferDefinition {
     /// An offer's terms as the tills are sent them.

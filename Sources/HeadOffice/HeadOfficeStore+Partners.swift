@@ -1,6 +1,6 @@
 import Foundation
 import TillCore
-public import TillDocuments
+import TillDocuments
 import TillProtocol
 
 /// Who a partner is in the coalition.

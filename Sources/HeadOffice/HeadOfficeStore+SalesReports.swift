@@ -1,5 +1,5 @@
 import Foundation
-public import TillCore
+import TillCore
 import TillProtocol
 
 /// A store's (or the chain's) sales on one day (UTC).

@@ -143,7 +143,7 @@ extension HeadOfficeStore {
     }
 
     public func signOut(_ token: String) throws {
-        try database.write { c in try c.execute("DELETE FROM sessions WHERE token_hash = ?", [.text(Self.sha256(token))]) }
+        _ = try database.write { c in try c.execute("DELETE FROM sessions WHERE token_hash = ?", [.text(Self.sha256(token))]) }
     }
 
     public func users() throws -> [BackOfficeUser] {
@@ -169,7 +169,7 @@ extension HeadOfficeStore {
     }
 
     public func deleteDraft(_ kind: String) throws {
-        try database.write { c in try c.execute("DELETE FROM drafts WHERE kind = ?", [.text(kind)]) }
+        _ = try database.write { c in try c.execute("DELETE FROM drafts WHERE kind = ?", [.text(kind)]) }
     }
 
     static func randomToken() -> String {

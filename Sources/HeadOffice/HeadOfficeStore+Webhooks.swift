@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Crypto
 import TillCore
 import TillProtocol
@@ -182,7 +182,7 @@ extension HeadOfficeStore {
             case .zreport: continue
             }
             moves.append(["document": r.id, "kind": r.kind, "card": card.number, "delta": delta ?? 0, "balance": card.balance,
-                          "tierCode": card.tierCode ?? NSNull()])
+                          "tierCode": card.tierCode.map { $0 as Any } ?? NSNull()])
         }
         guard !moves.isEmpty else { return }
         try Self.queue(.ledgerMovements, ["source": "till", "store": till.storeID, "till": till.tillID, "movements": moves], c, at: time)

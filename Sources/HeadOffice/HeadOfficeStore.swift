@@ -55,7 +55,7 @@ public final class HeadOfficeStore: Sendable {
     /// Keeps a programme version, so sales computed with it can be checked.
     public func importProgramme(_ p: LoyaltyProgramme) throws {
         let json = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("""
                 INSERT INTO programmes (version, json, imported_at) VALUES (?, ?, ?)
                 ON CONFLICT (version) DO UPDATE SET json = excluded.json, imported_at = excluded.imported_at

@@ -1,4 +1,4 @@
-public import Prometheus
+import Prometheus
 import TillProtocol
 
 /// Head office's figures for `/metrics`, kept in a Prometheus registry (swift-prometheus): the
@@ -15,14 +15,19 @@ final class Metrics: Sendable {
     private let ingestSeconds: ValueHistogram
     static let bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
+    /// A metric's whole name (its unit already in it) and help text.
+    static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
-        batches = registry.makeCounter(name: "headoffice_ingest_batches_total", help: "Batches ingested.")
+        batches = registry.makeCounter(descriptor: Self.named("headoffice_ingest_batches_total", "Batches ingested."))
         let documents = "Documents ingested, by result."
-        accepted = registry.makeCounter(name: "headoffice_documents_total", labels: [("result", "accepted")], help: documents)
-        duplicates = registry.makeCounter(name: "headoffice_documents_total", labels: [("result", "duplicate")], help: documents)
-        rejected = registry.makeCounter(name: "headoffice_documents_total", labels: [("result", "rejected")], help: documents)
-        ingestSeconds = registry.makeValueHistogram(name: "headoffice_ingest_seconds", buckets: Self.bounds, help: "Time to apply a batch.")
+        accepted = registry.makeCounter(descriptor: Self.named("headoffice_documents_total", documents), labels: [("result", "accepted")])
+        duplicates = registry.makeCounter(descriptor: Self.named("headoffice_documents_total", documents), labels: [("result", "duplicate")])
+        rejected = registry.makeCounter(descriptor: Self.named("headoffice_documents_total", documents), labels: [("result", "rejected")])
+        ingestSeconds = registry.makeValueHistogram(descriptor: Self.named("headoffice_ingest_seconds", "Time to apply a batch."), buckets: Self.bounds)
     }
 
     func batch(_ r: IngestResponse, seconds: Double) {
@@ -38,7 +43,7 @@ final class Metrics: Sendable {
     }
 
     func refused(_ status: Int) {
-        registry.makeCounter(name: "headoffice_requests_refused_total", labels: [("status", String(status))], help: "Requests refused, by HTTP status.")
+        registry.makeCounter(descriptor: Self.named("headoffice_requests_refused_total", "Requests refused, by HTTP status."), labels: [("status", String(status))])
             .increment()
     }
 
@@ -48,11 +53,11 @@ final class Metrics: Sendable {
         for t in tills {
             let labels = [("store", t.till.storeID), ("till", t.till.tillID)]
             if let lag = t.lastLagMilliseconds {
-                registry.makeGauge(name: "headoffice_till_lag_seconds", labels: labels,
-                                   help: "Time from a till completing its last sale to head office receiving it.").set(Double(lag) / 1000)
+                registry.makeGauge(descriptor: Self.named("headoffice_till_lag_seconds", "Time from a till completing its last sale to head office receiving it."),
+                                   labels: labels).set(Double(lag) / 1000)
             }
-            let missing = registry.makeGauge(name: "headoffice_till_missing_sales", labels: labels,
-                                             help: "Sequence numbers below a till's highest that head office has not received.")
+            let missing = registry.makeGauge(descriptor: Self.named("headoffice_till_missing_sales", "Sequence numbers below a till's highest that head office has not received."),
+                                             labels: labels)
             if t.revokedAt == nil { missing.set(Double(max(0, t.maxSequence - t.contiguousThrough))) } else { registry.unregisterGauge(missing) }
         }
         return registry.emitToString()

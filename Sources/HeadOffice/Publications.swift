@@ -201,7 +201,7 @@ extension HeadOfficeStore {
     public static let publicationChannel = "publications"
 
     public func recordPoll(_ till: TillCredential, at time: Int64 = HeadOfficeStore.now()) throws {
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("""
                 INSERT INTO till_versions (store_id, till_id, version, last_poll) VALUES (?, ?, 0, ?)
                 ON CONFLICT (store_id, till_id) DO UPDATE SET last_poll = excluded.last_poll

@@ -17,7 +17,7 @@ struct ReportRollup: Service {
     static let chunks = 10...2_000
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown { await loop() }
+        await cancelWhenGracefulShutdown { await loop() }
     }
 
     /// The next chunk's size after one of `chunk` sales took `took`: halved when it took over

@@ -26,7 +26,7 @@ extension HeadOfficeStore {
     /// Writes one row and commits it: throws when head office cannot store anything (a full disk,
     /// a read-only file, a database that refuses writes).
     public func probeWrite(at time: Int64 = HeadOfficeStore.now()) throws {
-        try database.write { c in
+        _ = try database.write { c in
             try c.execute("""
                 INSERT INTO health_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at
                 """, [.int(time)])

@@ -15,7 +15,7 @@ struct WebhookDispatcher: Service {
     /// Ends at once on graceful shutdown (a sleep in progress is cancelled), so that head office
     /// stops within its few seconds.
     func run() async throws {
-        try? await cancelWhenGracefulShutdown { await loop() }
+        await cancelWhenGracefulShutdown { await loop() }
     }
 
     private func loop() async {
@@ -50,11 +50,13 @@ struct WebhookDispatcher: Service {
         till_curl_set_slist(handle, CURLOPT_HTTPHEADER, list)
         // The answer's body is not kept.
         till_curl_set_write_function(handle) { _, size, count, _ in size * count }
-        var payload = Array(body.utf8)
-        let code: CURLcode = payload.withUnsafeMutableBytes { raw in
+        // Never empty (a byte past the body's end), so that curl is given a real buffer.
+        let size = body.utf8.count
+        let payload = size > 0 ? Array(body.utf8) : [0]
+        let code: CURLcode = payload.withUnsafeBytes { raw in
             till_curl_set_long(handle, CURLOPT_POST, 1)
-            till_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, raw.count)
-            till_curl_set_pointer(handle, CURLOPT_POSTFIELDS, raw.baseAddress ?? UnsafeMutableRawPointer(mutating: ""))
+            till_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, size)
+            till_curl_set_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
             return curl_easy_perform(handle)
         }
         guard code == CURLE_OK else { return (nil, String(cString: curl_easy_strerror(code))) }

@@ -76,8 +76,8 @@ extension TillCommand {
                 date: ProtocolTime.display(Int64(Date().timeIntervalSince1970 * 1000)))
             do {
                 try transport.print(bytes, checkStatus: config.printerStatus)
-            } catch let e as PrinterError {
-                throw CLIError("The test page was not printed. \(e)")
+            } catch {
+                throw CLIError("The test page was not printed. \(error)")
             }
             print("Test page printed on \(transport.description) (\(layout.profile.name), \(config.paperWidthMM) mm).")
         }

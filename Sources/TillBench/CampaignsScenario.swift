@@ -58,7 +58,7 @@ struct CampaignsScenario: ParsableCommand {
             let rollupTime = Date().timeIntervalSince(t0)
             // The planner's statistics of the rolled-up tables, as autovacuum (PostgreSQL) keeps
             // them on a head office that filled them day by day.
-            try store.database.write { c in try c.execute("ANALYZE", []) }
+            _ = try store.database.write { c in try c.execute("ANALYZE", []) }
             FileHandle.standardError.write(Data("  \(backend): scoring every member…\n".utf8))
             t0 = Date()
             let rfm = try store.computeRFM(at: now)

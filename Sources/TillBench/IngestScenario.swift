@@ -70,7 +70,7 @@ func loadedHeadOffice(_ backend: String, cards: Int, items: Int, postgres: Strin
     try store.importProducts(DemoCatalog.products(count: items))
     let productsTime = Date().timeIntervalSince(start)
     // The load's WAL written out now, not by a checkpoint in the middle of the measurement.
-    if backend == "postgres" { try database.write { c in try c.execute("CHECKPOINT", []) } }
+    if backend == "postgres" { _ = try database.write { c in try c.execute("CHECKPOINT", []) } }
     return (store, "\(cards) cards in \(fixed(cardsTime)) s, \(items) products in \(fixed(productsTime)) s")
 }
 
@@ -252,7 +252,7 @@ struct IngestScenario: ParsableCommand {
             let chunk = rows[i..<min(rows.count, i + batch)]
             try db.write { db in
                 let insert = try db.cachedStatement(sql: "INSERT INTO sales VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                for r in chunk { try insert.execute(arguments: StatementArguments(r.map { $0 as (any DatabaseValueConvertible)? })) }
+                for r in chunk { try insert.execute(arguments: StatementArguments(r.map { $0 as (any DatabaseValueConvertible)? as Any })) }
             }
             i += batch
         }

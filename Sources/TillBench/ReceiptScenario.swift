@@ -70,7 +70,7 @@ struct ReceiptScenario: ParsableCommand {
         // end would wait for ever, and so would we.
         let out = Pipe()
         let errPath = scratch.path + "/stderr.txt"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let errFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         p.standardOutput = out
         p.standardError = errFile

@@ -1,6 +1,6 @@
 import Crypto
 import _CryptoExtras
-public import Foundation
+import Foundation
 
 /// Hashes staff PINs with PBKDF2-HMAC-SHA256 and a random salt. PINs are short, so the
 /// hash is deliberately slow; the till never stores or logs a PIN.

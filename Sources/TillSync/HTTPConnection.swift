@@ -61,12 +61,14 @@ public final class HTTPConnection {
         }
         till_curl_set_pointer(handle, CURLOPT_WRITEDATA, box.toOpaque())
         if let ca { till_curl_set_string(handle, CURLOPT_CAINFO, ca) }
-        var payload = body ?? []
-        let code: CURLcode = payload.withUnsafeMutableBytes { raw in
+        // Never empty (a byte past the body's end), so that curl is given a real buffer.
+        let size = body?.count ?? 0
+        let payload = size > 0 ? body ?? [] : [0]
+        let code: CURLcode = payload.withUnsafeBytes { raw in
             if method == "POST" {
                 till_curl_set_long(handle, CURLOPT_POST, 1)
-                till_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, raw.count)
-                till_curl_set_pointer(handle, CURLOPT_POSTFIELDS, raw.baseAddress ?? UnsafeMutableRawPointer(mutating: ""))
+                till_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, size)
+                till_curl_set_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
             }
             return curl_easy_perform(handle)
         }

@@ -23,7 +23,7 @@ struct BackgroundWriteTests {
     func queueBehindABusyWriter(patience: UInt64) throws -> (seen: [String]?, order: [String]) {
         let dir = TemporaryDirectory("background-write")
         let db = try SQLiteDatabase(path: dir.file("headoffice.db"), backgroundPatience: patience)
-        try db.write { c in try c.execute("CREATE TABLE t (who TEXT NOT NULL)", []) }
+        _ = try db.write { c in try c.execute("CREATE TABLE t (who TEXT NOT NULL)", []) }
         let busy = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
         let seen = Mutex<[String]?>(nil)
         let group = DispatchGroup()

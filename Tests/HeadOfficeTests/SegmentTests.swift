@@ -195,7 +195,7 @@ struct SegmentTests {
 
         // An erased member leaves every segment.
         let erased = members.first { champions.contains($0) } ?? members[0]
-        try store.database.write { c in try c.execute("UPDATE customers SET erased_at = 1 WHERE id = ?", [.text(erased)]) }
+        _ = try store.database.write { c in try c.execute("UPDATE customers SET erased_at = 1 WHERE id = ?", [.text(erased)]) }
         #expect(try count(SegmentDefinition()) == Int64(members.count - 1))
     }
 

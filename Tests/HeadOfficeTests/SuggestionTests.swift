@@ -91,7 +91,7 @@ struct SuggestionTests {
         #expect(try store.suggestionRuns().count == 2)
 
         // A store group with enough baskets gets its own; the chain's then no longer replace them at its tills.
-        try store.database.write { c in try c.execute("INSERT INTO store_groups (group_name, store_id) VALUES ('north', '0001')", []) }
+        _ = try store.database.write { c in try c.execute("INSERT INTO store_groups (group_name, store_id) VALUES ('north', '0001')", []) }
         let grouped = try store.mineSuggestions(by: "mia", at: now + 180_000, groupMinimum: 100)
         #expect(grouped.map(\.scope) == ["chain", "group:north"] && grouped[0].version == nil && grouped[1].version != nil, "\(grouped)")
         func sync(_ time: Int64) throws -> [String] {
@@ -101,7 +101,7 @@ struct SuggestionTests {
         let groupApplied = try sync(now + 180_000)
         #expect(groupApplied.count == 1 && groupApplied[0].hasPrefix("Suggestions for ") && groupApplied[0].hasSuffix(" (group:north)"), "\(groupApplied)")
         // The chain's mined anew (its pairs forgotten): published, and the till keeps its group's.
-        try store.database.write { c in try c.execute("DELETE FROM suggestion_pairs WHERE scope = 'chain'", []) }
+        _ = try store.database.write { c in try c.execute("DELETE FROM suggestion_pairs WHERE scope = 'chain'", []) }
         let chainAgain = try store.mineSuggestions(by: "mia", at: now + 240_000, groupMinimum: 100)
         #expect(chainAgain[0].version != nil && chainAgain[1].version == nil)
         #expect(try sync(now + 240_000) == ["Suggestions for the chain: this till keeps those for group:north"])

@@ -67,7 +67,7 @@ extension HeadOfficeServer {
                 do {
                     let t = EventType(code: form.code, name: form.name, points: try number(form.points, "Points"), perDay: try number(form.perDay, "The cap per day"),
                                       perMonth: try number(form.perMonth, "The cap per month"), active: form.active)
-                    try await work.run { [store] in try store.saveEventType(t, by: session.user.username) }
+                    _ = try await work.run { [store] in try store.saveEventType(t, by: session.user.username) }
                     return try await answer(.ok, ("Event \(t.code) saved: channels earn members \(t.points) points for it.", false), form: .new)
                 } catch let e as ChannelRefusal {
                     return try await answer(.unprocessableContent, (e.message, true), form: form)
