@@ -13,21 +13,25 @@ extension HeadOfficeStore {
                               at time: Int64 = HeadOfficeStore.now()) throws -> String {
         let note = try Self.serviceNote(note, reason)
         guard ["active", "blocked", "lost"].contains(status) else { throw ServiceError("A card can be set active, blocked or lost, not '\(status)'") }
-        return try database.write { c in
-            let (card, customer) = try Self.memberCard(number, c)
-            _ = try Self.liveMember(customer, c)
-            let old = card.text("status")
-            guard old != status else { throw ServiceError("Card \(LoyaltyCardNumber.masked(number)) is already \(status)") }
-            guard old != "replaced" && old != "closed" else {
-                throw ServiceError("Card \(LoyaltyCardNumber.masked(number)) is \(old): it cannot be used again")
-            }
-            try c.execute("UPDATE cards SET status = ?, updated_at = ? WHERE number = ?", [.text(status), .int(time), .text(number)])
-            let action = status == "active" ? "unblock" : status == "lost" ? "report-lost" : "block"
-            try Self.audit(c, user: user, action: action, customer: customer, card: number, reason: reason, note: note, detail: "\(old) → \(status)", at: time)
-            try publishCards([CardChange(number: number, status: status)], by: user,
-                             note: "Card \(LoyaltyCardNumber.masked(number)) \(status) (\(reason.rawValue))", c, at: time)
-            return status
+        return try database.write { c in try setCardStatus(number, to: status, by: user, reason: reason, note: note, at: time, c) }
+    }
+
+    /// `setCardStatus` within a write (`note` already checked): refuses before it writes anything.
+    func setCardStatus(_ number: String, to status: String, by user: String, reason: ServiceReason, note: String, at time: Int64,
+                       _ c: any SQLConnection) throws -> String {
+        let (card, customer) = try Self.memberCard(number, c)
+        _ = try Self.liveMember(customer, c)
+        let old = card.text("status")
+        guard old != status else { throw ServiceError("Card \(LoyaltyCardNumber.masked(number)) is already \(status)") }
+        guard old != "replaced" && old != "closed" else {
+            throw ServiceError("Card \(LoyaltyCardNumber.masked(number)) is \(old): it cannot be used again")
         }
+        try c.execute("UPDATE cards SET status = ?, updated_at = ? WHERE number = ?", [.text(status), .int(time), .text(number)])
+        let action = status == "active" ? "unblock" : status == "lost" ? "report-lost" : "block"
+        try Self.audit(c, user: user, action: action, customer: customer, card: number, reason: reason, note: note, detail: "\(old) → \(status)", at: time)
+        try publishCards([CardChange(number: number, status: status)], by: user,
+                         note: "Card \(LoyaltyCardNumber.masked(number)) \(status) (\(reason.rawValue))", c, at: time)
+        return status
     }
 
     /// Holds a card's points (no till lets them be spent; the card still earns and the sale goes
@@ -36,18 +40,22 @@ extension HeadOfficeStore {
     public func setRedemptionHold(_ number: String, held: Bool, by user: String, reason: ServiceReason, note: String,
                                   at time: Int64 = HeadOfficeStore.now()) throws {
         let note = try Self.serviceNote(note, reason)
-        try database.write { c in
-            let (card, customer) = try Self.memberCard(number, c)
-            _ = try Self.liveMember(customer, c)
-            guard (card["redemption_hold"].int != nil) != held else {
-                throw ServiceError("Card \(LoyaltyCardNumber.masked(number))'s points are \(held ? "already held" : "not held")")
-            }
-            try c.execute("UPDATE cards SET redemption_hold = ?, updated_at = ? WHERE number = ?", [held ? .int(time) : .null, .int(time), .text(number)])
-            try Self.audit(c, user: user, action: held ? "hold-points" : "release-points", customer: customer, card: number, reason: reason, note: note,
-                           detail: held ? "points held" : "points released", at: time)
-            try publishCards([CardChange(number: number, status: card.text("status"), redemptionHold: held)], by: user,
-                             note: "Card \(LoyaltyCardNumber.masked(number)) points \(held ? "held" : "released") (\(reason.rawValue))", c, at: time)
+        try database.write { c in try setRedemptionHold(number, held: held, by: user, reason: reason, note: note, at: time, c) }
+    }
+
+    /// `setRedemptionHold` within a write (`note` already checked): refuses before it writes anything.
+    func setRedemptionHold(_ number: String, held: Bool, by user: String, reason: ServiceReason, note: String, at time: Int64,
+                           _ c: any SQLConnection) throws {
+        let (card, customer) = try Self.memberCard(number, c)
+        _ = try Self.liveMember(customer, c)
+        guard (card["redemption_hold"].int != nil) != held else {
+            throw ServiceError("Card \(LoyaltyCardNumber.masked(number))'s points are \(held ? "already held" : "not held")")
         }
+        try c.execute("UPDATE cards SET redemption_hold = ?, updated_at = ? WHERE number = ?", [held ? .int(time) : .null, .int(time), .text(number)])
+        try Self.audit(c, user: user, action: held ? "hold-points" : "release-points", customer: customer, card: number, reason: reason, note: note,
+                       detail: held ? "points held" : "points released", at: time)
+        try publishCards([CardChange(number: number, status: card.text("status"), redemptionHold: held)], by: user,
+                         note: "Card \(LoyaltyCardNumber.masked(number)) points \(held ? "held" : "released") (\(reason.rawValue))", c, at: time)
     }
 
     /// Gives a member a new card in place of one lost, stolen or damaged: the balance, the

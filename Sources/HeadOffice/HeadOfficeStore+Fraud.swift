@@ -346,18 +346,22 @@ extension HeadOfficeStore {
         for a in waiting {
             let rule = a.text("rule_id")
             let note = String("Fraud alert #\(a.int("id")), rule \(rule): \(a.text("figures"))".prefix(Self.maxServiceNote))
-            if let card = a["card_number"].text {
-                do {
-                    if a.text("action") == FraudAction.hold.rawValue {
-                        try setRedemptionHold(card, held: true, by: "rule \(rule)", reason: .fraudSuspected, note: note, at: time)
-                    } else {
-                        try setCardStatus(card, to: "blocked", by: "rule \(rule)", reason: .fraudSuspected, note: note, at: time)
+            // The hold (or block) and the alert marked enforced in one write: both or neither.
+            _ = try database.write { c in
+                if let card = a["card_number"].text {
+                    do {
+                        if a.text("action") == FraudAction.hold.rawValue {
+                            try setRedemptionHold(card, held: true, by: "rule \(rule)", reason: .fraudSuspected, note: note, at: time, c)
+                        } else {
+                            _ = try setCardStatus(card, to: "blocked", by: "rule \(rule)", reason: .fraudSuspected, note: note, at: time, c)
+                        }
+                    } catch is ServiceError {
+                        // Held or blocked already, or no member's card (refused before writing
+                        // anything): the alert says what the rule found.
                     }
-                } catch is ServiceError {
-                    // Held or blocked already, or no member's card: the alert says what the rule found.
                 }
+                return try c.execute("UPDATE fraud_alerts SET enforced_at = ? WHERE id = ?", [.int(time), .int(a.int("id"))])
             }
-            _ = try database.write { c in try c.execute("UPDATE fraud_alerts SET enforced_at = ? WHERE id = ?", [.int(time), .int(a.int("id"))]) }
         }
     }
 }

@@ -337,6 +337,52 @@ struct FraudRuleTests {
         #expect(try store.fraudAlerts().count == 1)
     }
 
+    /// A rule set to block: the fifth sale in the hour blocks the card at every till (the
+    /// card's status published), audited as the rule's, and the alert is marked enforced in the
+    /// same write (when that fails, neither is kept until the till sends again); a card blocked
+    /// already is left as it is, and its alert enforced too.
+    @Test func aRuleSetToBlockBlocksTheCardOnce() throws {
+        let dir = TemporaryDirectory("fraud-block")
+        let (store, till) = try Self.holdingSalesInTheHour(dir.file("headoffice.sqlite"))
+        var rule = try #require(try store.fraudRules().first { $0.id == "card-sales-hour" })
+        rule.action = .block
+        try store.saveFraudRule(rule, by: "fiona")
+        // The demo's card 3 is blocked already.
+        let card = DemoCatalog.cardNumber(7), blocked = DemoCatalog.cardNumber(3)
+        let before = try store.latestPublicationVersion()
+        func status(_ number: String) throws -> String {
+            try store.database.read { c in try c.queryOne("SELECT status FROM cards WHERE number = ?", [.text(number)])?.text("status") ?? "" }
+        }
+        for (n, number) in [(7, card), (3, blocked)] {
+            let sales = try Self.memberSales(card: number, customerID: "M\(n)", count: 5, start: HeadOfficeStore.now() - 3_600_000, firstSequence: Int64(n) * 10)
+            let batch = IngestBatch(storeID: "0001", tillID: "01", documents: sales.documents)
+            guard number == card else { _ = try store.ingest(batch, from: till); continue }
+            // Marking the alert enforced fails: the block is not kept either, and both are made
+            // when the till sends the batch again.
+            try store.database.write { c in
+                _ = try c.execute("CREATE TRIGGER refuse_enforced BEFORE UPDATE OF enforced_at ON fraud_alerts BEGIN SELECT RAISE(ABORT, 'the disk is full'); END", [])
+            }
+            #expect(throws: (any Error).self) { try store.ingest(batch, from: till) }
+            #expect(try status(card) == "active")
+            try store.database.write { c in _ = try c.execute("DROP TRIGGER refuse_enforced", []) }
+            #expect(try store.ingest(batch, from: till).results.allSatisfy { $0.status == .duplicate })
+        }
+        let state = try store.database.read { c in
+            try c.query("SELECT card_number, action, enforced_at FROM fraud_alerts ORDER BY id", []).map {
+                "\($0.text("card_number")) \($0.text("action")) \($0["enforced_at"].int != nil)"
+            }
+        }
+        #expect(state == ["\(card) block true", "\(blocked) block true"], "\(state)")
+        #expect(try status(card) == "blocked" && status(blocked) == "blocked")
+        let audit = try store.database.read { c in
+            try c.query("SELECT card_number, username, action FROM audit WHERE card_number IN (?, ?) ORDER BY id", [.text(card), .text(blocked)])
+                .map { "\($0.text("card_number")) \($0.text("username")) \($0.text("action"))" }
+        }
+        #expect(audit == ["\(card) rule card-sales-hour block"], "\(audit)")
+        let updates = try store.updates(for: till, after: before, kinds: [.cards])
+        #expect(updates.contains { $0.cards?.contains { $0.number == card && $0.status == "blocked" } == true }, "\(updates)")
+    }
+
     /// A rule set to hold: the alert is written, then placing the hold fails (not for a reason of
     /// the card's). The hold is placed when the till sends the batch again, though the alert is
     /// not written twice.
