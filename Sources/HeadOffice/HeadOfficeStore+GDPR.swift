@@ -131,14 +131,15 @@ extension HeadOfficeStore {
     static let erasedDocuments = [("sales", "sale_id"), ("refunds", "refund_id")]
 
     /// Nil on PostgreSQL: its writes do not wait for each other's reads, the write reads itself.
-    /// Nil too when the write is going to refuse (no such member, or points not forfeited): the
-    /// long read is not made for nothing (if the write does go ahead, it reads itself).
+    /// Nil too when the write is going to refuse (`erasableCards`): the long read is not made for
+    /// nothing (if the write does go ahead after all, it reads itself).
     func documentsToErase(_ id: String, forfeit: Bool) throws -> ErasureScan? {
         guard database.kind == .sqlite else { return nil }
         return try database.read { c in
+            // No such member: refused here, in the write's words. Any other refusal: the write's.
             _ = try Self.liveMember(id, c)
-            let cards = try c.query(Self.memberCards, [.text(id)])
-            if !forfeit && cards.contains(where: { $0.int("balance") != 0 }) { return nil }
+            let cards: [SQLRow]
+            do { cards = try Self.erasableCards(id, forfeit: forfeit, c).cards } catch is ServiceError { return nil }
             let numbers = cards.map { $0.text("number") }
             var scan = ErasureScan(cards: Set(numbers))
             guard !numbers.isEmpty else { return scan }
@@ -184,26 +185,35 @@ extension HeadOfficeStore {
         "SELECT \(key) AS id, document FROM \(table) WHERE card_number IN (\(placeholders(cards))) AND rowid > ?"
     }
 
+    /// The member's cards (`memberCards`) if erasing them may go ahead now; else why not: no such
+    /// member (or erased already), points not forfeited (on the cards, or held by open
+    /// reservations), adjustments waiting for approval. Only reads: erasure's write refuses with
+    /// it, and the read before that write (`documentsToErase`) is not made when it would.
+    static func erasableCards(_ id: String, forfeit: Bool, _ c: any SQLConnection) throws -> (cards: [SQLRow], balance: Int64) {
+        _ = try liveMember(id, c)
+        let cards = try c.query(memberCards, [.text(id)])
+        let balance = cards.reduce(Int64(0)) { $0.addingClamped($1.int("balance")) }
+        if balance != 0 && !forfeit {
+            throw ServiceError("Member \(id) holds \(balance) points: spend or forfeit them first (tick 'forfeit the points' and give the reason)")
+        }
+        let held = try openReservations(cards.map { $0.text("number") }, c)
+        if held != 0 && !forfeit {
+            throw ServiceError("Member \(id) has \(held) points held by open reservations (an order in a web shop or app): wait for it to be captured or cancelled, or forfeit them")
+        }
+        let pending = try c.queryOne("SELECT COUNT(*) AS n FROM adjustments WHERE customer_id = ? AND state = 'pending'", [.text(id)])?.int("n") ?? 0
+        if pending > 0 { throw ServiceError("Member \(id) has \(pending) adjustment(s) waiting for approval: decide them first") }
+        return (cards, balance)
+    }
+
     func eraseMember(_ id: String, by user: String, reason: ServiceReason, note: String, forfeit: Bool, scanned: ErasureScan?,
                      at time: Int64) throws {
         try database.write { c in
-            _ = try Self.liveMember(id, c)
-            let cards = try c.query(Self.memberCards, [.text(id)])
-            let balance = cards.reduce(Int64(0)) { $0 + $1.int("balance") }
-            if balance != 0 && !forfeit {
-                throw ServiceError("Member \(id) holds \(balance) points: spend or forfeit them first (tick 'forfeit the points' and give the reason)")
-            }
-            let held = try Self.openReservations(cards.map { $0.text("number") }, c)
-            if held != 0 && !forfeit {
-                throw ServiceError("Member \(id) has \(held) points held by open reservations (an order in a web shop or app): wait for it to be captured or cancelled, or forfeit them")
-            }
+            let (cards, balance) = try Self.erasableCards(id, forfeit: forfeit, c)
             // Forfeited reservations stay off the balance (their points were taken when reserved).
             for card in cards {
                 try c.execute("UPDATE reservations SET state = 'forfeited', settled_at = ? WHERE card_number = ? AND state = 'reserved'",
                               [.int(time), .text(card.text("number"))])
             }
-            let pending = try c.queryOne("SELECT COUNT(*) AS n FROM adjustments WHERE customer_id = ? AND state = 'pending'", [.text(id)])?.int("n") ?? 0
-            if pending > 0 { throw ServiceError("Member \(id) has \(pending) adjustment(s) waiting for approval: decide them first") }
             for card in cards where card.int("balance") != 0 {
                 _ = try Self.moveByService(card.text("number"), card: card, points: -card.int("balance"), kind: "forfeit",
                                            label: "Forfeited at erasure", rule: reason.rawValue, c, at: time)

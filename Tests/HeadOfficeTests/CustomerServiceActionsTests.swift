@@ -282,6 +282,12 @@ struct CustomerServiceActionsTests {
         let before = try documents()
         // An erasure the write will refuse (her points not forfeited) does not read every sale first.
         #expect(try store.documentsToErase(Self.annaID, forfeit: false) == nil)
+        // Nor one the write refuses for an adjustment waiting for approval, points forfeited or not.
+        guard case .awaitingApproval(let adjustment) = try store.adjustPoints(card: Self.anna, points: 900, by: "cora", reason: .goodwill, note: "complaint") else {
+            Issue.record("900 points were not held for approval"); return
+        }
+        #expect(try store.documentsToErase(Self.annaID, forfeit: true) == nil)
+        _ = try store.decideAdjustment(adjustment, approve: false, by: "mia")
         let scan = try #require(try store.documentsToErase(Self.annaID, forfeit: true))
         #expect(scan.cards == [Self.anna] && scan.keys["sales"]?.count == before.count && !before.isEmpty)
         #expect(scan.events.count == 1)
