@@ -26,9 +26,10 @@ public final class SQLiteDatabase: SQLDatabase {
             try db.execute(sql: "PRAGMA mmap_size = 1073741824")
             // Checkpoints run on their own connection (below), not inside a till's commit. While
             // the tills' batches come in back to back, the log never starts again from its first
-            // page (a commit always lands while that checkpoint copies), so it grows until this
-            // backstop, where one commit copies what is left and syncs the file: a 150-200 ms
-            // stall for every till. At 50,000 pages (200 MB, about 12,500 sales) that was 1 batch
+            // page: that needs the writer to begin a transaction after a checkpoint has copied all
+            // of it, with no reader still in it, and the writer is nearly always inside one. So it
+            // grows until this backstop, where one commit copies what is left and syncs the file:
+            // a 150-200 ms stall for every till. At 50,000 pages (200 MB, about 12,500 sales) that was 1 batch
             // in 80, the p99 of `till-bench ingest`; at 250,000 pages (1 GB on disk for the log at
             // most) it is about 1 in 400. A log that can start again does, long before.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointBackstop)")

@@ -252,7 +252,11 @@ struct IngestScenario: ParsableCommand {
             let chunk = rows[i..<min(rows.count, i + batch)]
             try db.write { db in
                 let insert = try db.cachedStatement(sql: "INSERT INTO sales VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                for r in chunk { try insert.execute(arguments: StatementArguments(r.map { $0 as (any DatabaseValueConvertible)? as Any })) }
+                for r in chunk {
+                    // Typed, so that GRDB's initializer from values is taken, not its failable one from [Any].
+                    let arguments: StatementArguments = StatementArguments(r.map { Optional($0 as any DatabaseValueConvertible) })
+                    try insert.execute(arguments: arguments)
+                }
             }
             i += batch
         }
