@@ -97,40 +97,55 @@ extension HeadOfficeStore {
         }
     }
 
-    /// Moves the till's "received everything up to" mark over sales that arrived.
+    /// Moves the till's "received everything up to" mark over sales that arrived. On the writer,
+    /// once a batch: the work is the run of sales that just became contiguous, never the sales
+    /// after a gap that stays (a till that lost a sale reads one row here, not every later sale).
     func advanceContiguous(_ till: TillCredential, _ c: any SQLConnection) throws {
         guard let row = try c.queryOne("SELECT contiguous_through, max_sequence FROM tills WHERE store_id = ? AND till_id = ?",
                                        [.text(till.storeID), .text(till.tillID)]) else { return }
-        var through = row.int("contiguous_through")
-        let max = row.int("max_sequence")
-        guard through < max else { return }
-        let next = try c.query("""
-            SELECT sequence FROM sales WHERE store_id = ? AND till_id = ? AND sequence > ? ORDER BY sequence LIMIT 100000
-            """, [.text(till.storeID), .text(till.tillID), .int(through)])
-        for r in next {
-            if r.int("sequence") == through + 1 { through += 1 } else { break }
-        }
+        let start = row.int("contiguous_through")
+        guard start < row.int("max_sequence"),
+              try c.queryOne(Self.saleOfTillAtSequence, [.text(till.storeID), .text(till.tillID), .int(start + 1)]) != nil else { return }
+        let through = try runEnd(till, from: start + 1, c)
         try c.execute("UPDATE tills SET contiguous_through = ? WHERE store_id = ? AND till_id = ?",
                       [.int(through), .text(till.storeID), .text(till.tillID)])
     }
 
-    /// The sequence numbers of a till head office has not received (below the highest it has).
+    static let saleOfTillAtSequence = "SELECT 1 AS one FROM sales WHERE store_id = ? AND till_id = ? AND sequence = ?"
+
+    /// The last sequence number of the run of a till's sales that starts at `first` (which it
+    /// has): the first sale from there whose next number is missing, found by the sales' unique
+    /// index (store, till, sequence), in order, without reading the sales after it.
+    func runEnd(_ till: TillCredential, from first: Int64, _ c: any SQLConnection) throws -> Int64 {
+        try c.queryOne("""
+            SELECT s.sequence FROM sales s WHERE s.store_id = ? AND s.till_id = ? AND s.sequence >= ?
+                AND NOT EXISTS (SELECT 1 FROM sales n WHERE n.store_id = s.store_id AND n.till_id = s.till_id AND n.sequence = s.sequence + 1)
+            ORDER BY s.sequence LIMIT 1
+            """, [.text(till.storeID), .text(till.tillID), .int(first)])?.int("sequence") ?? first
+    }
+
+    /// The sequence numbers of a till head office has not received (below the highest it has),
+    /// at most `limit` gaps: each found by the index, from one gap to the next. The till's row
+    /// counts its sales, so the search stops once the gaps found hold every number missing,
+    /// without walking the sales after the last gap (a gap a till never fills costs a few
+    /// lookups a batch, not a read of every sale it sent since).
     public func gaps(of till: TillCredential, limit: Int = 100) throws -> [SequenceGap] {
         try database.read { c in
-            guard let row = try c.queryOne("SELECT contiguous_through, max_sequence FROM tills WHERE store_id = ? AND till_id = ?",
+            guard let row = try c.queryOne("SELECT contiguous_through, max_sequence, sales_count FROM tills WHERE store_id = ? AND till_id = ?",
                                            [.text(till.storeID), .text(till.tillID)]) else { return [] }
-            var expected = row.int("contiguous_through") + 1
             let max = row.int("max_sequence")
-            guard expected <= max else { return [] }
+            // Numbers 1...max not among the till's sales (sequence numbers are at least 1, and unique).
+            let missing = max.subtractingReportingOverflow(row.int("sales_count"))
+            var from = row.int("contiguous_through") + 1, found: Int64 = 0
             var gaps: [SequenceGap] = []
-            for r in try c.query("SELECT sequence FROM sales WHERE store_id = ? AND till_id = ? AND sequence >= ? ORDER BY sequence",
-                                 [.text(till.storeID), .text(till.tillID), .int(expected)]) {
-                let s = r.int("sequence")
-                if s > expected {
-                    gaps.append(SequenceGap(from: expected, to: s - 1))
-                    if gaps.count >= limit { break }
-                }
-                expected = s + 1
+            while from <= max && gaps.count < limit {
+                // `from` is missing: the gap runs to the next sale the till has.
+                guard let next = try c.queryOne("SELECT MIN(sequence) AS n FROM sales WHERE store_id = ? AND till_id = ? AND sequence > ?",
+                                                [.text(till.storeID), .text(till.tillID), .int(from)])?["n"].int else { break }
+                gaps.append(SequenceGap(from: from, to: next - 1))
+                found = found.addingClamped(next - from)
+                if !missing.overflow && missing.partialValue > 0 && found >= missing.partialValue { break }
+                from = try runEnd(till, from: next, c) + 1
             }
             return gaps
         }
