@@ -1,5 +1,5 @@
 import Foundation
-import HeadOffice
+@testable import HeadOffice
 import Testing
 import TillCore
 import TillDemo
@@ -102,24 +102,36 @@ struct IngestTests {
         let store = try makeHeadOffice(backend, dir)
         _ = try store.registerTill(till1)
         let t = try TillSide()
-        try t.generator.ring(14)
+        try t.generator.ring(20)
         let docs = try t.batch().documents
         func send(_ sequences: [Int]) throws -> [SequenceGap] {
-            try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: sequences.map { docs[$0 - 1] }), from: till1).gaps
+            let gaps = try store.ingest(IngestBatch(storeID: "0001", tillID: "01", documents: sequences.map { docs[$0 - 1] }), from: till1).gaps
+            // The same when every run is counted over ranges instead of walked.
+            #expect(try store.gaps(of: till1, limit: 100, walk: 0) == gaps)
+            return gaps
         }
-        let missing = Set([1, 4, 7, 8])
-        #expect(try send((1...14).filter { !missing.contains($0) }) == [SequenceGap(from: 1, to: 1), SequenceGap(from: 4, to: 4), SequenceGap(from: 7, to: 8)])
+        func gaps(_ g: [ClosedRange<Int64>]) -> [SequenceGap] { g.map { SequenceGap(from: $0.lowerBound, to: $0.upperBound) } }
+        let missing = Set([1, 4, 7, 8, 12, 17])
+        #expect(try send((1...20).filter { !missing.contains($0) }) == gaps([1...1, 4...4, 7...8, 12...12, 17...17]))
         #expect(try store.tills().first?.contiguousThrough == 0)
-        #expect(try store.gaps(of: till1, limit: 2) == [SequenceGap(from: 1, to: 1), SequenceGap(from: 4, to: 4)])
+        #expect(try store.gaps(of: till1, limit: 2) == gaps([1...1, 4...4]))
+        // Runs counted: from each sale to the end of its run, whatever the walk before counting.
+        let present: [Int64] = [2, 3, 5, 6, 9, 10, 11, 13, 14, 15, 16, 18, 19, 20]
+        for walk: Int64 in [0, 1, 2, 1_000] {
+            let ends = try store.database.read { c in try present.map { try store.runEnd(till1, from: $0, max: 20, walk: walk, c) } }
+            #expect(ends == [3, 3, 6, 6, 11, 11, 11, 16, 16, 16, 16, 20, 20, 20], "walk \(walk)")
+        }
         // A later sale again: the gaps stay as they are.
-        #expect(try send([14]) == [SequenceGap(from: 1, to: 1), SequenceGap(from: 4, to: 4), SequenceGap(from: 7, to: 8)])
-        #expect(try send([1]) == [SequenceGap(from: 4, to: 4), SequenceGap(from: 7, to: 8)])
+        #expect(try send([20]) == gaps([1...1, 4...4, 7...8, 12...12, 17...17]))
+        #expect(try send([1]) == gaps([4...4, 7...8, 12...12, 17...17]))
         #expect(try store.tills().first?.contiguousThrough == 3)
-        #expect(try send([8]) == [SequenceGap(from: 4, to: 4), SequenceGap(from: 7, to: 7)])
-        #expect(try send([4]) == [SequenceGap(from: 7, to: 7)])
+        #expect(try send([8]) == gaps([4...4, 7...7, 12...12, 17...17]))
+        #expect(try send([4]) == gaps([7...7, 12...12, 17...17]))
         #expect(try store.tills().first?.contiguousThrough == 6)
-        #expect(try send([7]).isEmpty)
-        #expect(try store.tills().first?.contiguousThrough == 14)
+        #expect(try send([7]) == gaps([12...12, 17...17]))
+        #expect(try store.tills().first?.contiguousThrough == 11)
+        #expect(try send([17, 12]).isEmpty)
+        #expect(try store.tills().first?.contiguousThrough == 20)
         try expectConsistent(store, [t])
     }
 
