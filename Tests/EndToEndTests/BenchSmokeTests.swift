@@ -110,6 +110,7 @@ struct BenchSmokeTests {
         #expect(json["scenario"] as? String == "crm" && json["backend"] as? String == "sqlite" && json["sales"] as? Int == 20_400)
         for key in ["search_p99_ms", "customer_page_p99_ms", "redeem_p99_ms", "first_batch_after_start_ms"] { #expect((json[key] as? Double ?? 0) > 0, "missing \(key)") }
         #expect((json["redeem_per_s"] as? Int ?? 0) > 0)
+        #expect(json["redeem_offered_per_s"] as? Int == 500)
         // The 20,000 set aside, and the first batch's sale after a start.
         #expect(json["rollup_backlog"] as? Int == 20_001)
         #expect(r.stdout.contains("(0 refused)"))
