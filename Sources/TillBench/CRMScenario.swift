@@ -32,6 +32,12 @@ struct CRMScenario: ParsableCommand {
     @Option(help: "Of the history, sales left waiting for the reports' roll-up (as after an upgrade or a bulk load): the redemptions are timed while head office works through them.")
     var backlog = 0
 
+    func validate() throws {
+        guard (0...100_000).contains(rate) else { throw ValidationError("--rate \(rate): give 0 (as fast as the clients go) or up to 100000 pairs a second") }
+        guard (1...10_000_000).contains(redemptions) else { throw ValidationError("--redemptions \(redemptions): give 1 to 10000000 reserve-and-capture pairs") }
+        guard (1...1_000).contains(clients) else { throw ValidationError("--clients \(clients): give 1 to 1000 (a thread each)") }
+    }
+
     func run() throws {
         for backend in backends.split(separator: ",").map(String.init) {
             let scratch = ScratchDirectory()
@@ -134,8 +140,8 @@ struct CRMScenario: ParsableCommand {
         let server = try BenchServer(store)
         defer { server.stop() }
         let results = Mutex<[(Samples, Int)]>([])
-        let perClient = max(1, redemptions / max(1, clients))
-        let members = self.members, clients = max(1, self.clients)
+        let perClient = max(1, redemptions / clients)
+        let members = self.members
         // Paced: pair k of client c is due at (k * clients + c) / rate seconds; its time is taken
         // from then, so a head office that falls behind shows it in the p99 instead of slowing
         // the clients down (no coordinated omission).
@@ -156,7 +162,7 @@ struct CRMScenario: ParsableCommand {
                     var t0 = DispatchTime.now().uptimeNanoseconds
                     if let interval {
                         let due = started + UInt64(i * clients + client) * interval
-                        if due > t0 { usleep(UInt32((due - t0) / 1_000)) }
+                        if due > t0 { usleep(UInt32(clamping: (due - t0) / 1_000)) }
                         t0 = due
                     }
                     let headers = ["Authorization: Bearer \(key)", "Content-Type: application/json", "Idempotency-Key: c\(client)-\(i)"]

@@ -116,6 +116,15 @@ struct BenchSmokeTests {
         #expect(r.stdout.contains("(0 refused)"))
     }
 
+    /// The clients' options are bounded before anything is loaded: a thread each, a pace that fits.
+    @Test func crmRefusesClientsAndRatesOutOfBounds() throws {
+        for (arguments, message) in [(["--rate=-1"], "--rate -1: give 0"), (["--clients", "0"], "--clients 0: give 1 to 1000"),
+                                     (["--redemptions", "0"], "--redemptions 0: give 1 to 10000000")] {
+            let r = try runProcess(PackagePaths.binary("till-bench"), ["crm"] + arguments)
+            #expect(r.status != 0 && r.stderr.contains(message), "\(arguments): \(r.stderr)")
+        }
+    }
+
     @Test func campaignsPrintsOneJSONLinePerBackend() throws {
         let r = try runProcess(PackagePaths.binary("till-bench"), ["campaigns", "--members", "3000", "--history", "20000", "--samples", "1", "--send-seconds", "2",
                                                                    "--python", PackagePaths.root + "/.venv-st/bin/python"])
