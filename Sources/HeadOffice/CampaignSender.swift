@@ -63,14 +63,16 @@ public struct CampaignMessage: Sendable {
 extension HeadOfficeStore {
     /// Sends a started campaign's e-mails, a round (one per connection) at a time at no more
     /// than its rate, until none waits, the campaign is paused or `until` passes. Returns how
-    /// many were sent. Each round is claimed, then marked sent before the relay is told the
-    /// messages are complete (`CampaignMailer`): a sender killed at any point and started again
-    /// sends every member their e-mail once.
+    /// many were sent. What the mailer's journal holds from a sender that stopped is recorded
+    /// first; each round's members are written to it as their messages' ends go out
+    /// (`CampaignMailer`), and it is emptied once the round's outcomes are recorded: a sender
+    /// killed at any point and started again sends every member their e-mail once.
     @discardableResult
     public func sendCampaign(_ id: String, mailer: CampaignMailer, publicURL: String, until deadline: Date = .distantFuture,
                              progress: (Int) -> Void = { _ in }) throws -> Int {
         guard let campaign = try campaign(id) else { throw CampaignProblem("There is no campaign '\(id.prefix(48))'") }
         let message = try CampaignMessage(campaign, settings: mailer.settings, publicURL: publicURL, currency: currency())
+        try settleMailJournal(mailer.journal)
         var sent = 0
         let perRound = mailer.connections
         let roundTime = Double(perRound) / Double(max(1, campaign.ratePerSecond))
@@ -84,13 +86,12 @@ extension HeadOfficeStore {
             let started = Date()
             let round = Array(claimed.prefix(perRound))
             claimed.removeFirst(round.count)
-            let outcomes = mailer.send(round.map { ($0.email, message.bytes($0, campaign: id)) }) { ready in
-                try markCampaignMailSent(id, members: ready.map { round[$0].customerID })
-            }
+            let outcomes = mailer.send(round.map { ($0.customerID, $0.email, message.bytes($0, campaign: id)) }, campaign: id)
             var problems: [(member: String, outcome: CampaignMailer.Outcome)] = []
             for (m, o) in zip(round, outcomes) {
                 if o == .sent { sent += 1 } else { problems.append((m.customerID, o)) }
             }
+            try markCampaignMailSent(id, members: zip(round, outcomes).filter { $0.1 == .sent }.map(\.0.customerID))
             // The relay took none and refused none for good (it is down, or the network is):
             // the round's e-mails wait, their tries not counted, and sending stops for now.
             if problems.count == round.count, case .failed(let why)? = problems.first?.outcome,
@@ -100,6 +101,7 @@ extension HeadOfficeStore {
                 throw CampaignProblem("The mail relay took none of campaign \(id)'s e-mails (\(why)); they wait and are sent when it answers")
             }
             try recordCampaignMailProblems(id, problems)
+            try mailer.journal.clear()
             progress(sent)
             let spent = Date().timeIntervalSince(started)
             if spent < roundTime { Thread.sleep(forTimeInterval: roundTime - spent) }
@@ -108,6 +110,30 @@ extension HeadOfficeStore {
         try giveBack(id, claimed)
         try finishCampaignIfDone(id)
         return sent
+    }
+
+    /// Records as sent the members a stopped sender wrote to `journal` (their messages' ends went
+    /// to the relay) and that are still being sent, then empties it. Returns how many.
+    @discardableResult
+    public func settleMailJournal(_ journal: MailJournal, at time: Int64 = HeadOfficeStore.now()) throws -> Int {
+        let entries = try journal.entries()
+        guard !entries.isEmpty else { return 0 }
+        let settled = try database.write { c in
+            var n = 0
+            for (campaign, members) in Dictionary(grouping: entries, by: \.campaign) {
+                let ids = Array(Set(members.map(\.member)))
+                for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min(ids.count, $0 + 500)] }) {
+                    n += try c.execute("""
+                        UPDATE campaign_members SET state = 'sent', sent_at = ?, claimed_until = NULL,
+                            detail = 'sent as head office stopped: recorded from its mail journal when it started sending again'
+                        WHERE campaign_id = ? AND state = 'sending' AND customer_id IN (\(Self.placeholders(chunk.count)))
+                        """, [.int(time), .text(campaign)] + chunk.map { .text($0) })
+                }
+            }
+            return n
+        }
+        try journal.clear()
+        return settled
     }
 
     /// Claimed e-mails not tried, back to waiting (their claim not counted as a try).
@@ -139,7 +165,24 @@ struct CampaignService: Service {
     }
 
     private func loop() async {
-        let mailer = mail.map { CampaignMailer($0.settings, connections: $0.settings.connections) }
+        var mailer: CampaignMailer?
+        if let settings = mail?.settings {
+            if let journal = settings.journal ?? (store.database as? SQLiteDatabase).map({ $0.path + "-mail-journal" }) {
+                do { mailer = try CampaignMailer(settings, connections: settings.connections, journal: journal) } catch {
+                    logger.error("campaign e-mails wait: \(error)")
+                }
+            } else {
+                logger.error("campaign e-mails wait: head office on PostgreSQL needs [mail] journal in headoffice.toml, a file it may write")
+            }
+        }
+        if let journal = mailer?.journal {
+            do {
+                let n = try await mailing.run { [store] in try store.settleMailJournal(journal) }
+                if n > 0 { logger.notice("campaign e-mails whose end went out as head office stopped, recorded as sent", metadata: ["members": "\(n)"]) }
+            } catch {
+                logger.error("the campaign mail journal waits to be read: \(error)")
+            }
+        }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 for id in try await mailing.run({ [store] in try store.launchDueCampaigns() }) {

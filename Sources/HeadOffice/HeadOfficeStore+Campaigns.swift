@@ -309,7 +309,7 @@ extension HeadOfficeStore {
         }
     }
 
-    /// Marks e-mails sent: called before the relay is told they are complete.
+    /// Marks e-mails sent: the relay took them, or their ends went out unrefused.
     public func markCampaignMailSent(_ id: String, members: [String], at time: Int64 = HeadOfficeStore.now()) throws {
         guard !members.isEmpty else { return }
         _ = try database.write { c in

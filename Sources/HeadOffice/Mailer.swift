@@ -20,9 +20,13 @@ public struct MailSettings: Sendable, Equatable {
     public var publicURL: String?
     /// Connections to the relay a campaign sends on at once.
     public var connections: Int = 16
+    /// The file where campaign e-mails whose end went to the relay wait to be recorded as sent
+    /// (`MailJournal`); nil: beside a SQLite database (its path + "-mail-journal").
+    public var journal: String?
 
     public init(relay: String, from: String, username: String? = nil, password: String? = nil, requireTLS: Bool = false, ca: String? = nil,
-                publicURL: String? = nil, connections: Int = 16) {
+                publicURL: String? = nil, connections: Int = 16, journal: String? = nil) {
+        self.journal = journal
         self.publicURL = publicURL
         self.connections = connections
         self.relay = relay

@@ -350,7 +350,7 @@ extension Schema {
         """,
         // 19: campaigns: a saved segment's version, its members drawn when the campaign starts
         // (each targeted or held out at random, for ever), the e-mail each targeted member is sent
-        // once (claimed, then marked sent before the relay is told the message is complete), and
+        // once (claimed, written to the mail journal as its end goes out, then marked sent), and
         // what they did with it (opened, clicked, unsubscribed), by a token in its links.
         """
         CREATE TABLE campaigns (

@@ -54,7 +54,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM certificate chain: serve HTTPS.", valueName: "file")) var tlsCert: String?
     @Option(help: ArgumentHelp("PEM private key for --tls-cert.", valueName: "file")) var tlsKey: String?
     @Option(help: "Largest request body accepted, in bytes.") var maxBody = 32 << 20
-    @Option(help: ArgumentHelp("headoffice.toml: [mail] relay, from, username, password_file, require_tls, ca (the members' sign-in codes).",
+    @Option(help: ArgumentHelp("headoffice.toml: [mail] relay, from, username, password_file, require_tls, ca, public_url, connections, journal (sign-in codes, campaign e-mails).",
                                valueName: "file")) var config: String?
 
     func validate() throws {
@@ -67,7 +67,7 @@ struct Serve: AsyncParsableCommand {
         let store = try db.open()
         var mail: MailSettings?
         if let config {
-            do { mail = try HeadOfficeConfig.mail(file: config) } catch { throw CLIFailure("\(error)") }
+            do { mail = try HeadOfficeConfig.mail(file: config, database: db.database) } catch { throw CLIFailure("\(error)") }
         }
         let options = ServerOptions(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, maxBodyBytes: maxBody, mail: mail)
         // One registry for /metrics: head office's own figures and, through swift-metrics,

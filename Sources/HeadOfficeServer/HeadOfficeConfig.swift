@@ -7,7 +7,9 @@ import TOMLKit
 enum HeadOfficeConfig {
     struct Problem: Error, CustomStringConvertible { var description: String }
 
-    static func mail(file: String) throws -> MailSettings? {
+    /// `database`: where head office keeps its data (a SQLite file or a postgres:// URL): on
+    /// PostgreSQL the campaign mail journal is beside this file unless `journal` says where.
+    static func mail(file: String, database: String) throws -> MailSettings? {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw Problem(description: "Cannot read \(file): check the path given to --config")
         }
@@ -18,7 +20,7 @@ enum HeadOfficeConfig {
         for k in root.keys where k != "mail" { throw Problem(description: "\(file): unknown section [\(k)]: the sections are mail") }
         guard let value = root["mail"] else { return nil }
         guard let mail = value.table else { throw Problem(description: "\(file): 'mail' must be a section: write [mail]") }
-        let keys = ["relay", "from", "username", "password_file", "require_tls", "ca", "public_url", "connections"]
+        let keys = ["relay", "from", "username", "password_file", "require_tls", "ca", "public_url", "connections", "journal"]
         for k in mail.keys where !keys.contains(k) {
             throw Problem(description: "\(file): [mail] has an unknown key '\(k)': the keys are \(keys.joined(separator: ", "))")
         }
@@ -55,7 +57,12 @@ enum HeadOfficeConfig {
             guard let n = v.int, (1...64).contains(n) else { throw Problem(description: "\(file): [mail] connections: \(v.debugDescription) must be a whole number from 1 to 64") }
             connections = n
         }
+        var journal = try field("journal")
+        if journal?.isEmpty == true { throw Problem(description: "\(file): [mail] journal must name a file head office may write") }
+        if journal == nil, database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
+            journal = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("headoffice-mail-journal").path
+        }
         return MailSettings(relay: relay, from: from, username: try field("username"), password: password, requireTLS: requireTLS, ca: try field("ca"),
-                            publicURL: publicURL, connections: connections)
+                            publicURL: publicURL, connections: connections, journal: journal)
     }
 }

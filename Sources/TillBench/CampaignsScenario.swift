@@ -92,7 +92,8 @@ struct CampaignsScenario: ParsableCommand {
                                  environment: ProcessInfo.processInfo.environment, stdout: scratch.path + "/smtp.out", stderr: scratch.path + "/smtp.err")
             defer { kill(smtp, SIGTERM); _ = waitForExit(smtp) }
             Thread.sleep(forTimeInterval: 1.5)
-            let mailer = CampaignMailer(MailSettings(relay: "smtp://127.0.0.1:\(port)", from: "Rewards <rewards@example.com>"), connections: connections)
+            let mailer = try CampaignMailer(MailSettings(relay: "smtp://127.0.0.1:\(port)", from: "Rewards <rewards@example.com>"), connections: connections,
+                                        journal: scratch.path + "/mail-journal")
             FileHandle.standardError.write(Data("  \(backend): sending for \(Int(sendSeconds)) s…\n".utf8))
             t0 = Date()
             let sent = try store.sendCampaign("bench", mailer: mailer, publicURL: "https://rewards.example.com", until: Date() + sendSeconds)

@@ -261,10 +261,13 @@ struct CampaignTests {
     /// aiosmtpd and is SIGKILLed midway, then started again: every targeted member who agreed
     /// has exactly one e-mail, nobody held out has any. Then one member unsubscribes with a POST
     /// and no cookie, another opens and clicks.
-    @Test func killedMidwayEveryMemberGetsExactlyOneEmailAndOneClickUnsubscribeWorks() throws {
-        let dir = TemporaryDirectory("campaign-kill")
+    /// On PostgreSQL the mail journal is beside headoffice.toml; on SQLite, beside the database.
+    @Test(arguments: Backend.allCases)
+    func killedMidwayEveryMemberGetsExactlyOneEmailAndOneClickUnsubscribeWorks(backend: Backend) throws {
+        let dir = TemporaryDirectory("campaign-kill-\(backend)")
         let smtp = try SMTPSink(dir: dir)
-        let ho = try HeadOfficeProcess(.sqlite, dir: dir, cards: 3_000)
+        let ho = try HeadOfficeProcess(backend, dir: dir, cards: 3_000)
+        let config: String
         ho.serveArguments = ["--config", dir.write("headoffice.toml", """
             [mail]
             relay = "\(smtp.relay)"
@@ -272,6 +275,7 @@ struct CampaignTests {
             public_url = "\(ho.url)"
             connections = 4
             """)]
+        config = ho.serveArguments[1]
         let store = try ho.store()
         _ = try Self.everyone(store)
         try store.createCampaign(CampaignDraft(name: "Coffee week", segmentID: "everyone", subject: "{{firstName}}, double points on coffee", body: Self.text,
@@ -291,6 +295,10 @@ struct CampaignTests {
         let campaign = try #require(try store.campaign("coffee-week"))
         #expect(campaign.state == .sent)
         ho.kill()
+        let journalPath = backend == .sqlite ? ho.database + "-mail-journal"
+            : URL(fileURLWithPath: config).deletingLastPathComponent().appendingPathComponent("headoffice-mail-journal").path
+        let journal = try #require(FileManager.default.contents(atPath: journalPath), "the journal at \(journalPath)")
+        #expect(journal.isEmpty, "emptied after each round")
 
         let members = try store.database.read { c in
             try c.query("""
@@ -348,6 +356,73 @@ struct CampaignTests {
         #expect(click.stdout == "303 https://shop.example.com/coffee", "\(click.stdout)")
         let progress = try store.campaignProgress("coffee-week")
         #expect(progress.opened == 1 && progress.clicked == 1 && progress.unsubscribed == 1)
+    }
+
+    /// A message's end goes to the relay only once its member is in the journal: with a journal
+    /// that cannot be written (/dev/full) the relay completes nothing and the e-mail waits; with
+    /// one that can, the member is in it until the round's outcome is recorded.
+    @Test func anEndGoesOutOnlyOnceItsMemberIsInTheJournal() throws {
+        let dir = TemporaryDirectory("campaign-journal-write")
+        let smtp = try SMTPSink(dir: dir)
+        let settings = MailSettings(relay: smtp.relay, from: "Demo Rewards <rewards@example.com>")
+        let message = Array("From: rewards@example.com\r\nTo: anna@example.com\r\nSubject: Hi\r\n\r\nHello\r\n".utf8)
+        let full = try CampaignMailer(settings, connections: 2, journal: "/dev/full")
+        let refused = full.send([("M1", "anna@example.com", message), ("M2", "boris@example.com", message)], campaign: "spring")
+        #expect(refused.allSatisfy { if case .failed(let why) = $0 { why.contains("/dev/full could not be written") } else { false } }, "\(refused)")
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(smtp.messages().isEmpty, "the relay completed no message")
+
+        let mailer = try CampaignMailer(settings, connections: 2, journal: dir.file("mail-journal"))
+        #expect(mailer.send([("M1", "anna@example.com", message), ("M 2\t\n", "boris@example.com", message)], campaign: "spring") == [.sent, .sent])
+        #expect(smtp.messages().count == 2)
+        #expect(try mailer.journal.entries().map { "\($0.campaign)|\($0.member)" }.sorted() == ["spring|M 2\t\n", "spring|M1"], "escaped and read back")
+        try mailer.journal.clear()
+        #expect(try mailer.journal.entries().isEmpty)
+    }
+
+    /// What a sender killed between a round's ends and its record leaves in the journal: those
+    /// members are recorded as sent when sending starts again (a torn last line and another
+    /// campaign's members change nothing), and only the others are sent their e-mail.
+    @Test(arguments: Backend.allCases)
+    func membersInAStoppedSendersJournalAreRecordedSentAndNotSentAgain(backend: Backend) throws {
+        let dir = TemporaryDirectory("campaign-journal-\(backend)")
+        let store = try makeHeadOffice(backend, dir)
+        _ = try Self.everyone(store)
+        let start = HeadOfficeStore.now() - 60_000
+        try store.createCampaign(CampaignDraft(name: "Tea week", segmentID: "everyone", holdoutBP: 0, subject: "Tea", body: "Hello {{firstName}}",
+                                               link: "https://shop.example.com/tea", startsAt: start, endsAt: start + 86_400_000), by: "mia")
+        try store.launchDueCampaigns(at: start)
+        let claimed = try store.claimCampaignMail("tea-week", limit: 3)
+        #expect(claimed.count == 3)
+        let journalPath = dir.file("mail-journal")
+        do {
+            let killed = try MailJournal(path: journalPath)
+            #expect(killed.record(campaign: "tea-week", member: claimed[0].customerID) == nil)
+            #expect(killed.record(campaign: "tea-week", member: claimed[1].customerID) == nil)
+            #expect(killed.record(campaign: "other-week", member: claimed[2].customerID) == nil)
+            #expect(throws: MailFailure(description: "Another head office sends campaign e-mails with the mail journal \(journalPath): "
+                                        + "give each its own [mail] journal in headoffice.toml")) { try MailJournal(path: journalPath) }
+        }
+        let torn = open(journalPath, O_WRONLY | O_APPEND)
+        _ = write(torn, "tea-week\t\(claimed[2].customerID)", claimed[2].customerID.utf8.count + 9)
+        close(torn)
+
+        let smtp = try SMTPSink(dir: dir)
+        let mailer = try CampaignMailer(MailSettings(relay: smtp.relay, from: "Demo Rewards <rewards@example.com>"), connections: 4, journal: journalPath)
+        // The leases of the killed sender's claims run out before anyone sends again.
+        try store.database.write { c in try c.execute("UPDATE campaign_members SET claimed_until = 0 WHERE campaign_id = 'tea-week' AND state = 'sending'", []) }
+        let sent = try store.sendCampaign("tea-week", mailer: mailer, publicURL: "https://rewards.example.com")
+        let rows = try store.database.read { c in
+            try c.query("SELECT m.customer_id, m.state, m.detail, c.email, c.marketing_consent FROM campaign_members m JOIN customers c ON c.id = m.customer_id WHERE m.campaign_id = 'tea-week'", [])
+        }
+        let wanted = rows.filter { $0.int("marketing_consent") == 1 && !($0["email"].text ?? "").isEmpty }
+        let settled = Set(claimed.prefix(2).map(\.customerID))
+        #expect(rows.filter { settled.contains($0.text("customer_id")) }.allSatisfy { $0.text("state") == "sent" && $0.text("detail").contains("mail journal") })
+        #expect(try store.campaign("tea-week")?.state == .sent)
+        let received = smtp.messages().compactMap { m in m.split(whereSeparator: \.isNewline).first { $0.hasPrefix("To: ") }.map { $0.dropFirst(4).trimmingCharacters(in: .whitespaces) } }
+        let expected = wanted.filter { !settled.contains($0.text("customer_id")) }.map { $0.text("email") }
+        #expect(sent == expected.count && received.sorted() == expected.sorted(), "\(received) against \(expected)")
+        #expect(try mailer.journal.entries().isEmpty)
     }
 }
 

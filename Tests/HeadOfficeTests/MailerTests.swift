@@ -27,6 +27,27 @@ struct MailerTests {
         } catch { #expect(error.description.contains("did not take the e-mail to anna@example.com"), "\(error)") }
     }
 
+    /// `[mail] journal`: an empty one is refused before head office starts, with what to write;
+    /// one head office cannot open lets it serve, campaign e-mails waiting, and says why.
+    @Test func aMailJournalThatCannotBeWrittenIsSaidAndTheEmailsWait() throws {
+        let dir = TemporaryDirectory("mail-journal-config")
+        let ho = try HeadOfficeProcess(.sqlite, dir: dir)
+        let relay = "relay = \"smtp://127.0.0.1:25\"\nfrom = \"rewards@example.com\"\npublic_url = \"https://rewards.example.com\"\n"
+        let empty = try runProcess(ho.binary, ["serve", "--database", ho.database, "--port", "0", "--config", dir.write("empty.toml", "[mail]\n" + relay + "journal = \"\"\n")])
+        #expect(empty.status != 0 && empty.stderr.contains("[mail] journal must name a file head office may write"), "\(empty.stderr)")
+        ho.serveArguments = ["--config", dir.write("nowhere.toml", "[mail]\n" + relay + "journal = \"/proc/no-such-dir/mail-journal\"\n")]
+        try ho.start()
+        let deadline = Date().addingTimeInterval(10)
+        var log = ""
+        while Date() < deadline && !log.contains("campaign e-mails wait") {
+            usleep(100_000)
+            log = (try? String(contentsOfFile: dir.file("serve.err"), encoding: .utf8)) ?? ""
+        }
+        ho.kill()
+        #expect(log.contains("campaign e-mails wait: Cannot open the campaign mail journal /proc/no-such-dir/mail-journal"), "\(log)")
+        #expect(log.contains("set [mail] journal in headoffice.toml to a file head office may write"))
+    }
+
     /// STARTTLS: with `require_tls` the e-mail goes only over an encrypted connection to a relay
     /// whose certificate the configured CA signed; a relay without TLS, or with a certificate
     /// nobody vouches for, is refused and nothing is sent.
