@@ -306,6 +306,10 @@ struct CampaignTests {
                 JOIN customers c ON c.id = m.customer_id WHERE m.campaign_id = 'coffee-week'
                 """, [])
         }
+        let fromJournal = try store.database.read { c in
+            try c.queryOne("SELECT COUNT(*) AS n FROM campaign_members WHERE campaign_id = 'coffee-week' AND detail LIKE '%mail journal%'", [])!.int("n")
+        }
+        print("campaign-kill \(backend): \(atKill) e-mails before the kill, \(fromJournal) members recorded as sent from the mail journal")
         #expect(members.count == 3_000 && Int64(members.count) == campaign.targeted + campaign.heldOut)
         #expect(campaign.heldOut > 200 && campaign.heldOut < 400, "about 10%: \(campaign.heldOut)")
         var received: [String: Int] = [:]
