@@ -87,11 +87,12 @@ extension HeadOfficeStore {
             let round = Array(claimed.prefix(perRound))
             claimed.removeFirst(round.count)
             let outcomes = mailer.send(round.map { ($0.customerID, $0.email, message.bytes($0, campaign: id)) }, campaign: id)
-            var problems: [(member: String, outcome: CampaignMailer.Outcome)] = []
+            var delivered: [String] = [], problems: [(member: String, outcome: CampaignMailer.Outcome)] = []
             for (m, o) in zip(round, outcomes) {
-                if o == .sent { sent += 1 } else { problems.append((m.customerID, o)) }
+                if o == .sent { delivered.append(m.customerID) } else { problems.append((m.customerID, o)) }
             }
-            try markCampaignMailSent(id, members: zip(round, outcomes).filter { $0.1 == .sent }.map(\.0.customerID))
+            sent += delivered.count
+            try markCampaignMailSent(id, members: delivered)
             // The relay took none and refused none for good (it is down, or the network is):
             // the round's e-mails wait, their tries not counted, and sending stops for now.
             if problems.count == round.count, case .failed(let why)? = problems.first?.outcome,
