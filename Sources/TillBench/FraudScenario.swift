@@ -24,6 +24,11 @@ struct FraudScenario: ParsableCommand {
     @Option(help: "Simulated tills long-polling for the hold.") var tills = 1_000
     @Flag(help: "Skip the comparison run with every rule off.") var noBaseline = false
     @Flag(help: "Skip the ingest runs over HTTP (recall, false positives and the hold only).") var noHTTP = false
+    @Flag(help: "Only the ingest runs over HTTP (no recall, false positives or hold).") var onlyIngest = false
+
+    func validate() throws {
+        if onlyIngest && noHTTP { throw ValidationError("--only-ingest measures the ingest runs over HTTP that --no-http skips: give one of them") }
+    }
 
     func run() throws {
         raiseFileLimit(to: tills * 3 + 256)
@@ -45,6 +50,11 @@ struct FraudScenario: ParsableCommand {
             guard try store.saleCount() == month.sales else { throw ValidationError("head office holds \(try store.saleCount()) sales of \(month.sales)") }
             rates[rulesOn] = (rate, p99)
             printError("ingest over HTTP, rules \(rulesOn ? "on" : "off"): \(Int(rate)) sales/s, p99 \(fixed(p99)) ms")
+        }
+        if onlyIngest {
+            print(jsonLine([("scenario", "fraud"), ("sales", month.sales), ("ingest_sales_per_s", (rates[true]?.0 ?? 0).rounded()),
+                            ("ingest_sales_per_s_rules_off", (rates[false]?.0 ?? 0).rounded())]))
+            return
         }
 
         let scratch = ScratchDirectory()
