@@ -124,7 +124,7 @@ public final class HeadOfficeStore: Sendable {
         let lockOrder = cards.sorted()
         try readyFraudMonitor()
 
-        let results = try retryingConflicts { try database.write { c -> [IngestResult] in
+        let results = try retryingConflicts { try database.repeatableWrite { c -> [IngestResult] in
             if database.kind == .postgres && !lockOrder.isEmpty {
                 // Transaction-scoped advisory locks, one per card, taken in the order of their keys
                 // before any row is touched: batches that share a card wait for each other, and

@@ -74,6 +74,11 @@ public final class PostgresDatabase: SQLDatabase, @unchecked Sendable { // the p
         try write(body)
     }
 
+    /// A write: each has a connection and a transaction of its own.
+    public func repeatableWrite<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try write(body)
+    }
+
     public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         let c = try acquire()
         defer { release(c) }

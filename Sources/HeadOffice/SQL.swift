@@ -97,6 +97,10 @@ public protocol SQLDatabase: Sendable {
     /// (one writer): it waits while callers' writes are waiting, and is committed on its own.
     /// PostgreSQL: a write (each on its own connection, it holds up only writes to its rows).
     func backgroundWrite<T>(_ body: (any SQLConnection) throws -> T) throws -> T
+    /// `write` for a body that changes nothing but the database and keeps what it works out in
+    /// its own variables, so it may be run again from the start: SQLite commits a group of them
+    /// without a savepoint each (when one fails, the others run again without it).
+    func repeatableWrite<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     /// Runs `body` on a connection for reading.
     func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     /// DDL for this backend: `{id}` is an auto-increment primary key column type.
