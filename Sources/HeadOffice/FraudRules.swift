@@ -202,114 +202,125 @@ final class FraudMonitor: Sendable {
     /// Takes in one applied sale or refund and returns what the per-sale rules say of it.
     /// `record`: false while filling from the database (no alert for what was already seen).
     func observe(_ f: FraudFact, rules: [FraudRule], longestCardWindowMs: Int64, record: Bool = true) -> [FraudAlertDraft] {
+        observe([f], rules: rules, longestCardWindowMs: longestCardWindowMs, record: record)
+    }
+
+    /// Takes in a batch's applied sales and refunds, in order, under one lock: the tills' batches
+    /// coming in together take turns a batch at a time, not a sale at a time.
+    func observe(_ facts: [FraudFact], rules: [FraudRule], longestCardWindowMs: Int64, record: Bool = true) -> [FraudAlertDraft] {
         state.withLock { s in
             var out: [FraudAlertDraft] = []
-            let day = Self.day(f.time)
-            if day > s.newestDay {
-                s.newestDay = day
-                // Counts of days before yesterday are no longer wanted (late documents of those days count from zero).
-                s.cashierDays = s.cashierDays.filter { $0.key.hasPrefix("\(day)|") || $0.key.hasPrefix("\(day - 1)|") }
-                s.storeDays = s.storeDays.filter { $0.key.hasPrefix("\(day)|") || $0.key.hasPrefix("\(day - 1)|") }
-                s.fired = s.fired.filter { $0.hasSuffix("|\(day)") || $0.hasSuffix("|\(day - 1)") }
-                // Cards not seen within the longest window of the newest sale: nothing of theirs
-                // can count again (the memory would otherwise grow with every card ever used).
-                let horizon = f.time.subtractingReportingOverflow(longestCardWindowMs).partialValue
-                s.cards = s.cards.filter { ($0.value.last?.time ?? .min) >= horizon }
-            }
-            // `since`: a card rule's window start. Its day keys the alert, so that a spree running
-            // over midnight is one alert, not one on each side of it.
-            func fire(_ rule: FraudRule, subjectKind: String, subject: String, card: String?, cashier: String?, figures: String, evidence: [String],
-                      since: Int64? = nil) {
-                let key = "\(rule.id)|\(subject)|\(since.map(Self.day) ?? day)"
-                guard record, s.fired.insert(key).inserted else { return }
-                out.append(FraudAlertDraft(rule: rule, key: key, subjectKind: subjectKind, subject: subject, card: card, cashier: cashier, storeID: f.storeID,
-                                           figures: figures, evidence: Array(evidence.suffix(50)), at: f.time))
-            }
-            if let card = f.card, !f.refund {
-                var events = s.cards[card] ?? []
-                let e = CardEvent(time: f.time, id: f.id, storeID: f.storeID, cashier: f.cashier, redeemed: f.redeemed)
-                if let last = events.last, last.time > f.time {
-                    events.insert(e, at: events.firstIndex { $0.time > f.time } ?? events.count)
-                } else {
-                    events.append(e)
-                }
-                let newest = events.last?.time ?? f.time
-                let (oldest, _) = newest.subtractingReportingOverflow(longestCardWindowMs)
-                if let keep = events.firstIndex(where: { $0.time >= oldest }), keep > 0 { events.removeFirst(keep) }
-                if events.count > Self.keptPerCard { events.removeFirst(events.count - Self.keptPerCard) }
-                s.cards[card] = events
-                for rule in rules where rule.enabled && (rule.kind == .cardVelocity || rule.kind == .cardOneCashier) {
-                    // Every window of the rule's width that holds this sale (a sale may arrive
-                    // after later ones: another till's batch, a till that was offline); the
-                    // fullest one counts.
-                    var best: (score: Int64, figures: String, ids: [String], cashier: String?, since: Int64)?
-                    for window in Self.windows(events, holding: f.time, widthMs: rule.windowSeconds.multipliedClamped(1_000)) {
-                        let found: (Int64, String, [String], String?)?
-                        if rule.kind == .cardVelocity {
-                            let (count, what, ids): (Int, String, [String])
-                            switch rule.measure {
-                            case "redemptions": let r = window.filter(\.redeemed); (count, what, ids) = (r.count, "redemptions", r.map(\.id))
-                            case "stores": (count, what, ids) = (Set(window.map(\.storeID)).count, "stores", window.map(\.id))
-                            default: (count, what, ids) = (window.count, "sales", window.map(\.id))
-                            }
-                            found = Int64(count) >= rule.threshold
-                                ? (Int64(count), "\(count) \(what) within \(Self.window(rule.windowSeconds)) (threshold \(rule.threshold))", ids, nil) : nil
-                        } else {
-                            guard Int64(window.count) >= rule.threshold else { continue }
-                            var byCashier: [String: Int] = [:]
-                            for w in window { byCashier[w.cashier, default: 0] += 1 }
-                            guard let top = byCashier.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }),
-                                  Int64(top.value) * 100 >= rule.percent * Int64(window.count) else { continue }
-                            found = (Int64(top.value), "\(window.count) sales within \(Self.window(rule.windowSeconds)), \(top.value) of them (\(Int64(top.value) * 100 / Int64(window.count))%) rung by cashier \(top.key) (threshold \(rule.threshold) sales, \(rule.percent)%)",
-                                     window.filter { $0.cashier == top.key }.map(\.id), top.key)
-                        }
-                        if let found, found.0 > best?.score ?? -1 { best = (found.0, found.1, found.2, found.3, window.first?.time ?? f.time) }
-                    }
-                    if let best {
-                        fire(rule, subjectKind: "card", subject: card, card: card, cashier: best.cashier, figures: best.figures, evidence: best.ids,
-                             since: best.since)
-                    }
-                }
-            }
-            let cashierKey = "\(day)|\(f.storeID)|\(f.cashier)", storeKey = "\(day)|\(f.storeID)"
-            s.cashierDays[cashierKey, default: DayCounts()].add(f)
-            s.storeDays[storeKey, default: DayCounts()].add(f)
-            s.storeDays[storeKey]?.cashiers.insert(f.cashier)
-            let mine = s.cashierDays[cashierKey] ?? DayCounts(), store = s.storeDays[storeKey] ?? DayCounts()
-            // Each of the store's cashiers that day against the rest (the norm moves with every sale).
-            let norms = rules.filter { $0.enabled && $0.kind == .cashierNorm }
-            if !f.refund && !norms.isEmpty {
-                for cashier in store.cashiers.sorted() {
-                    guard let theirs = s.cashierDays["\(day)|\(f.storeID)|\(cashier)"] else { continue }
-                    for rule in norms {
-                        let voids = rule.measure == "voids"
-                        let events = voids ? theirs.voids : theirs.overrides, base = voids ? theirs.lines : theirs.items
-                        let othersEvents = (voids ? store.voids : store.overrides) - events, othersBase = (voids ? store.lines : store.items) - base
-                        guard events >= rule.threshold, base > 0, othersBase >= Self.normBase else { continue }
-                        // events/base ≥ percent/100 × othersEvents/othersBase, multiplied out (bounded counts, clamped products).
-                        let lhs = events.multipliedClamped(othersBase).multipliedClamped(100)
-                        let rhs = othersEvents.multipliedClamped(base).multipliedClamped(rule.percent)
-                        guard lhs >= rhs else { continue }
-                        let what = voids ? "lines voided" : "prices overridden"
-                        fire(rule, subjectKind: "cashier", subject: "\(f.storeID)/\(cashier)", card: nil, cashier: cashier,
-                             figures: "\(events) \(what) of \(base) today (\(Self.rate(events, base))); the rest of store \(f.storeID): \(othersEvents) of \(othersBase) (\(Self.rate(othersEvents, othersBase))); threshold \(rule.percent)% of the store's rate, at least \(rule.threshold)",
-                             evidence: voids ? theirs.recentVoids : theirs.recentOverrides)
-                    }
-                }
-            }
-            for rule in rules where rule.enabled {
-                switch rule.kind {
-                case .cashierRefunds where f.refund:
-                    let count = rule.measure == "no-receipt" ? mine.noReceipt : mine.refunds
-                    if count >= rule.threshold {
-                        fire(rule, subjectKind: "cashier", subject: "\(f.storeID)/\(f.cashier)", card: nil, cashier: f.cashier,
-                             figures: "\(count) \(rule.measure == "no-receipt" ? "refunds without a receipt" : "refunds") today at store \(f.storeID) (threshold \(rule.threshold))",
-                             evidence: mine.recentRefunds)
-                    }
-                default: continue
-                }
-            }
+            for f in facts { Self.take(f, into: &s, alerts: &out, rules: rules, longestCardWindowMs: longestCardWindowMs, record: record) }
             return out
+        }
+    }
+
+    private static func take(_ f: FraudFact, into s: inout State, alerts out: inout [FraudAlertDraft], rules: [FraudRule], longestCardWindowMs: Int64,
+                             record: Bool) {
+        let day = Self.day(f.time)
+        if day > s.newestDay {
+            s.newestDay = day
+            // Counts of days before yesterday are no longer wanted (late documents of those days count from zero).
+            s.cashierDays = s.cashierDays.filter { $0.key.hasPrefix("\(day)|") || $0.key.hasPrefix("\(day - 1)|") }
+            s.storeDays = s.storeDays.filter { $0.key.hasPrefix("\(day)|") || $0.key.hasPrefix("\(day - 1)|") }
+            s.fired = s.fired.filter { $0.hasSuffix("|\(day)") || $0.hasSuffix("|\(day - 1)") }
+            // Cards not seen within the longest window of the newest sale: nothing of theirs
+            // can count again (the memory would otherwise grow with every card ever used).
+            let horizon = f.time.subtractingReportingOverflow(longestCardWindowMs).partialValue
+            s.cards = s.cards.filter { ($0.value.last?.time ?? .min) >= horizon }
+        }
+        // `since`: a card rule's window start. Its day keys the alert, so that a spree running
+        // over midnight is one alert, not one on each side of it.
+        func fire(_ rule: FraudRule, subjectKind: String, subject: String, card: String?, cashier: String?, figures: String, evidence: [String],
+                  since: Int64? = nil) {
+            let key = "\(rule.id)|\(subject)|\(since.map(Self.day) ?? day)"
+            guard record, s.fired.insert(key).inserted else { return }
+            out.append(FraudAlertDraft(rule: rule, key: key, subjectKind: subjectKind, subject: subject, card: card, cashier: cashier, storeID: f.storeID,
+                                       figures: figures, evidence: Array(evidence.suffix(50)), at: f.time))
+        }
+        if let card = f.card, !f.refund {
+            var events = s.cards[card] ?? []
+            let e = CardEvent(time: f.time, id: f.id, storeID: f.storeID, cashier: f.cashier, redeemed: f.redeemed)
+            if let last = events.last, last.time > f.time {
+                events.insert(e, at: events.firstIndex { $0.time > f.time } ?? events.count)
+            } else {
+                events.append(e)
+            }
+            let newest = events.last?.time ?? f.time
+            let (oldest, _) = newest.subtractingReportingOverflow(longestCardWindowMs)
+            if let keep = events.firstIndex(where: { $0.time >= oldest }), keep > 0 { events.removeFirst(keep) }
+            if events.count > Self.keptPerCard { events.removeFirst(events.count - Self.keptPerCard) }
+            s.cards[card] = events
+            for rule in rules where rule.enabled && (rule.kind == .cardVelocity || rule.kind == .cardOneCashier) {
+                // Every window of the rule's width that holds this sale (a sale may arrive
+                // after later ones: another till's batch, a till that was offline); the
+                // fullest one counts.
+                var best: (score: Int64, figures: String, ids: [String], cashier: String?, since: Int64)?
+                for window in Self.windows(events, holding: f.time, widthMs: rule.windowSeconds.multipliedClamped(1_000)) {
+                    let found: (Int64, String, [String], String?)?
+                    if rule.kind == .cardVelocity {
+                        let (count, what, ids): (Int, String, [String])
+                        switch rule.measure {
+                        case "redemptions": let r = window.filter(\.redeemed); (count, what, ids) = (r.count, "redemptions", r.map(\.id))
+                        case "stores": (count, what, ids) = (Set(window.map(\.storeID)).count, "stores", window.map(\.id))
+                        default: (count, what, ids) = (window.count, "sales", window.map(\.id))
+                        }
+                        found = Int64(count) >= rule.threshold
+                            ? (Int64(count), "\(count) \(what) within \(Self.window(rule.windowSeconds)) (threshold \(rule.threshold))", ids, nil) : nil
+                    } else {
+                        guard Int64(window.count) >= rule.threshold else { continue }
+                        var byCashier: [String: Int] = [:]
+                        for w in window { byCashier[w.cashier, default: 0] += 1 }
+                        guard let top = byCashier.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }),
+                              Int64(top.value) * 100 >= rule.percent * Int64(window.count) else { continue }
+                        found = (Int64(top.value), "\(window.count) sales within \(Self.window(rule.windowSeconds)), \(top.value) of them (\(Int64(top.value) * 100 / Int64(window.count))%) rung by cashier \(top.key) (threshold \(rule.threshold) sales, \(rule.percent)%)",
+                                 window.filter { $0.cashier == top.key }.map(\.id), top.key)
+                    }
+                    if let found, found.0 > best?.score ?? -1 { best = (found.0, found.1, found.2, found.3, window.first?.time ?? f.time) }
+                }
+                if let best {
+                    fire(rule, subjectKind: "card", subject: card, card: card, cashier: best.cashier, figures: best.figures, evidence: best.ids,
+                         since: best.since)
+                }
+            }
+        }
+        let cashierKey = "\(day)|\(f.storeID)|\(f.cashier)", storeKey = "\(day)|\(f.storeID)"
+        s.cashierDays[cashierKey, default: DayCounts()].add(f)
+        s.storeDays[storeKey, default: DayCounts()].add(f)
+        s.storeDays[storeKey]?.cashiers.insert(f.cashier)
+        let mine = s.cashierDays[cashierKey] ?? DayCounts(), store = s.storeDays[storeKey] ?? DayCounts()
+        // Each of the store's cashiers that day against the rest (the norm moves with every sale).
+        let norms = rules.filter { $0.enabled && $0.kind == .cashierNorm }
+        if !f.refund && !norms.isEmpty {
+            for cashier in store.cashiers.sorted() {
+                guard let theirs = s.cashierDays["\(day)|\(f.storeID)|\(cashier)"] else { continue }
+                for rule in norms {
+                    let voids = rule.measure == "voids"
+                    let events = voids ? theirs.voids : theirs.overrides, base = voids ? theirs.lines : theirs.items
+                    let othersEvents = (voids ? store.voids : store.overrides) - events, othersBase = (voids ? store.lines : store.items) - base
+                    guard events >= rule.threshold, base > 0, othersBase >= Self.normBase else { continue }
+                    // events/base ≥ percent/100 × othersEvents/othersBase, multiplied out (bounded counts, clamped products).
+                    let lhs = events.multipliedClamped(othersBase).multipliedClamped(100)
+                    let rhs = othersEvents.multipliedClamped(base).multipliedClamped(rule.percent)
+                    guard lhs >= rhs else { continue }
+                    let what = voids ? "lines voided" : "prices overridden"
+                    fire(rule, subjectKind: "cashier", subject: "\(f.storeID)/\(cashier)", card: nil, cashier: cashier,
+                         figures: "\(events) \(what) of \(base) today (\(Self.rate(events, base))); the rest of store \(f.storeID): \(othersEvents) of \(othersBase) (\(Self.rate(othersEvents, othersBase))); threshold \(rule.percent)% of the store's rate, at least \(rule.threshold)",
+                         evidence: voids ? theirs.recentVoids : theirs.recentOverrides)
+                }
+            }
+        }
+        for rule in rules where rule.enabled {
+            switch rule.kind {
+            case .cashierRefunds where f.refund:
+                let count = rule.measure == "no-receipt" ? mine.noReceipt : mine.refunds
+                if count >= rule.threshold {
+                    fire(rule, subjectKind: "cashier", subject: "\(f.storeID)/\(f.cashier)", card: nil, cashier: f.cashier,
+                         figures: "\(count) \(rule.measure == "no-receipt" ? "refunds without a receipt" : "refunds") today at store \(f.storeID) (threshold \(rule.threshold))",
+                         evidence: mine.recentRefunds)
+                }
+            default: continue
+            }
         }
     }
 

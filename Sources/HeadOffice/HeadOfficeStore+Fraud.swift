@@ -125,27 +125,27 @@ extension HeadOfficeStore {
         var drafts: [FraudAlertDraft] = []
         var redemptions: [(saleID: String, card: String, points: Int64, time: Int64)] = []
         var registered: [(card: String, time: Int64)] = []
+        var facts: [FraudFact] = []
         for (p, r) in zip(prepared, results) where r.status == .accepted {
             switch p {
-            case .sale(let doc, let sale, _, _):
-                if !perSale.isEmpty {
-                    drafts += fraudMonitor.observe(Self.fraudFact(doc, sale, storeID: till.storeID), rules: perSale, longestCardWindowMs: longest)
-                }
+            case .sale(let p):
+                let doc = p.doc
+                if !perSale.isEmpty { facts.append(Self.fraudFact(doc, p.sale, storeID: till.storeID)) }
                 if let l = doc.loyalty {
-                    if l.redeemed > 0 { redemptions.append((doc.saleID, l.cardNumber, l.redeemed, sale.completedAt)) }
-                    if l.registration != nil { registered.append((l.cardNumber, sale.completedAt)) }
+                    if l.redeemed > 0 { redemptions.append((doc.saleID, l.cardNumber, l.redeemed, p.sale.completedAt)) }
+                    if l.registration != nil { registered.append((l.cardNumber, p.sale.completedAt)) }
                 }
             case .refund(let doc, _):
                 guard !perSale.isEmpty else { continue }
-                drafts += fraudMonitor.observe(FraudFact(id: doc.refundID, card: nil, cashier: doc.cashier, storeID: till.storeID,
-                                                         time: ProtocolTime.parse(doc.createdAt) ?? Self.now(), redeemed: false, refund: true,
-                                                         withoutReceipt: doc.originalSaleID == nil),
-                                               rules: perSale, longestCardWindowMs: longest)
+                facts.append(FraudFact(id: doc.refundID, card: nil, cashier: doc.cashier, storeID: till.storeID,
+                                       time: ProtocolTime.parse(doc.createdAt) ?? Self.now(), redeemed: false, refund: true,
+                                       withoutReceipt: doc.originalSaleID == nil))
             case .registration(let doc):
                 registered.append((doc.registration.cardNumber, ProtocolTime.parse(doc.registration.registeredAt) ?? Self.now()))
             case .zreport: continue
             }
         }
+        if !facts.isEmpty { drafts += fraudMonitor.observe(facts, rules: perSale, longestCardWindowMs: longest) }
         do {
             if !onRedemption.isEmpty && !redemptions.isEmpty {
                 drafts += try database.read { c in

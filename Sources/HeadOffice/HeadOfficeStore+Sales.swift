@@ -11,9 +11,9 @@ extension HeadOfficeStore {
     func saleRun(_ prepared: ArraySlice<Prepared>, till: TillCredential, at received: Int64) -> [SQLStatement] {
         var statements: [SQLStatement] = []
         for p in prepared {
-            guard case .sale(let doc, let sale, let json, let derived) = p else { break }
-            statements.append(saleStatement(doc, sale, json, derived, till: till, at: received))
-            if database.kind != .postgres || doc.loyalty?.registration != nil { break }
+            guard case .sale(let s) = p else { break }
+            statements.append(saleStatement(s.doc, s.sale, s.json, s.derived, till: till, at: received))
+            if database.kind != .postgres || s.doc.loyalty?.registration != nil { break }
         }
         return statements
     }

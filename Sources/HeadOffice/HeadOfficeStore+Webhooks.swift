@@ -176,7 +176,7 @@ extension HeadOfficeStore {
             guard let card = r.cards.first else { continue }
             var delta: Int64?
             switch p {
-            case .sale(_, _, _, let derived): delta = derived.delta.count
+            case .sale(let s): delta = s.derived.delta.count
             case .refund(let doc, _): delta = doc.loyalty.map { $0.pointsRestored - $0.pointsTakenBack }
             case .registration(let doc): delta = doc.welcome.reduce(0) { $0 + $1.points }
             case .zreport: continue

@@ -34,7 +34,13 @@ public struct IngestRefusal: Error, Sendable, Equatable, CustomStringConvertible
 /// SQLite and on PostgreSQL.
 public final class HeadOfficeStore: Sendable {
     public let database: any SQLDatabase
-    private let programmes = Mutex<[String: LoyaltyProgramme]>([:])
+    /// Programme versions read so far, each in a box: a lookup holds the lock for a reference, not
+    /// for copying a programme's every field (every sale of every till's batch asks).
+    private let programmes = Mutex<[String: ProgrammeBox]>([:])
+    final class ProgrammeBox: Sendable {
+        let programme: LoyaltyProgramme
+        init(_ programme: LoyaltyProgramme) { self.programme = programme }
+    }
     /// The per-sale fraud rules' memory, and the rules in force (read again every 30 s).
     let fraudMonitor = FraudMonitor()
     let fraudRuleCache = Mutex<(rules: [FraudRule], at: Int64)?>(nil)
@@ -61,15 +67,17 @@ public final class HeadOfficeStore: Sendable {
                 ON CONFLICT (version) DO UPDATE SET json = excluded.json, imported_at = excluded.imported_at
                 """, [.text(p.version), .text(json), .int(Self.now())])
         }
-        programmes.withLock { $0[p.version] = p }
+        let box = ProgrammeBox(p)
+        programmes.withLock { $0[p.version] = box }
     }
 
     /// A programme version head office holds, if any.
     public func programme(version: String) throws -> LoyaltyProgramme? {
-        if let p = programmes.withLock({ $0[version] }) { return p }
+        if let box = programmes.withLock({ $0[version] }) { return box.programme }
         let json = try database.read { c in try c.queryOne("SELECT json FROM programmes WHERE version = ?", [.text(version)])?.text("json") }
         guard let json, let p = try? JSONDecoder().decode(LoyaltyProgramme.self, from: Data(json.utf8)) else { return nil }
-        programmes.withLock { $0[version] = p }
+        let box = ProgrammeBox(p)
+        programmes.withLock { $0[version] = box }
         return p
     }
 
@@ -115,7 +123,7 @@ public final class HeadOfficeStore: Sendable {
         var cards = Set<String>()
         for p in prepared {
             switch p {
-            case .sale(let doc, _, _, _): if let n = doc.loyalty?.cardNumber { cards.insert(n) }
+            case .sale(let s): if let n = s.doc.loyalty?.cardNumber { cards.insert(n) }
             case .registration(let doc): cards.insert(doc.registration.cardNumber)
             case .refund(let doc, _): if let n = doc.loyalty?.cardNumber { cards.insert(n) }
             case .zreport: break
@@ -141,13 +149,13 @@ public final class HeadOfficeStore: Sendable {
             var pipelined: [SQLOutcome] = [], next = 0
             for (i, p) in prepared.enumerated() {
                 switch p {
-                case .sale(let doc, let sale, let json, let derived):
+                case .sale(let s):
                     if next == pipelined.count {
                         // The first statements of this sale and the ones after it, in one round trip.
                         pipelined = try c.batch(saleRun(prepared[i...], till: till, at: received))
                         next = 0
                     }
-                    results.append(try applySale(doc, sale, json, derived, first: pipelined[next], till: till, at: received, c, mark: &mark))
+                    results.append(try applySale(s.doc, s.sale, s.json, s.derived, first: pipelined[next], till: till, at: received, c, mark: &mark))
                     next += 1
                 case .registration(let doc):
                     results.append(try applyRegistration(doc, till: till, at: received, c))
@@ -200,13 +208,28 @@ public final class HeadOfficeStore: Sendable {
         }
     }
 
-    /// A document checked and worked out, before the writer applies it (boxed: the writer's loop
-    /// passes it around by reference, not by copying a sale's every field).
-    indirect enum Prepared {
-        case sale(SaleDocument, CompletedSale, String, Derived)
-        case registration(RegistrationDocument)
-        case refund(RefundDocument, String)
-        case zreport(ZReportSummary, String)
+    /// A document checked and worked out, before the writer applies it.
+    enum Prepared {
+        case sale(PreparedSale)
+        indirect case registration(RegistrationDocument)
+        indirect case refund(RefundDocument, String)
+        indirect case zreport(ZReportSummary, String)
+    }
+
+    /// A sale checked and worked out, in a class: the writer's loop takes a reference to it, where
+    /// binding an enum's tuple copied the sale's every field (a retain and a release of each).
+    final class PreparedSale {
+        let doc: SaleDocument
+        let sale: CompletedSale
+        /// The sale's JSON as stored.
+        let json: String
+        let derived: Derived
+        init(doc: SaleDocument, sale: CompletedSale, json: String, derived: Derived) {
+            self.doc = doc
+            self.sale = sale
+            self.json = json
+            self.derived = derived
+        }
     }
 
     func prepare(_ d: OutboxDocument, raw: String?, till: TillCredential, received: Int64, chainCurrency: String?) throws -> Prepared {
@@ -231,7 +254,7 @@ public final class HeadOfficeStore: Sendable {
                 if let problem = Self.registrationProblem(r) { throw refuse("loyalty.registration: " + problem) }
             }
             let json = try raw ?? String(decoding: JSONEncoder().encode(doc), as: UTF8.self)
-            return .sale(doc, sale, json, try derive(doc, sale))
+            return .sale(PreparedSale(doc: doc, sale: sale, json: json, derived: try derive(doc, sale)))
         case "registration":
             guard let doc = d.registration else { throw refuse("a registration document needs its 'registration'") }
             guard doc.storeID == till.storeID, doc.tillID == till.tillID else {

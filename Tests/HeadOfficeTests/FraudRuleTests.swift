@@ -278,6 +278,39 @@ struct FraudRuleTests {
         }
     }
 
+    /// A batch's facts taken in under one lock say what they say one at a time: the same alerts,
+    /// with the same figures and evidence, in the same order (card sprees, a cashier's voids
+    /// against the store's norm, refunds without a receipt, over midnight).
+    @Test func aBatchObservedAtOnceRaisesWhatItsFactsRaiseOneAtATime() throws {
+        let rules = FraudRule.defaults.filter { $0.kind.isPerSale }
+        let longest = HeadOfficeStore.longestCardWindow(rules)
+        let t0: Int64 = 1_795_041_000_000   // 22:30 UTC: the facts run over midnight
+        var facts: [FraudFact] = []
+        for i in 0..<400 {
+            let time = t0 + Int64(i) * 30_000
+            let card: String? = i % 3 == 0 ? "C\(i % 7)" : nil
+            let cashier = i % 5 == 0 ? "9" : "\(i % 4)"
+            if i % 11 == 0 {
+                facts.append(FraudFact(id: "r\(i)", card: nil, cashier: cashier, storeID: "0001", time: time, redeemed: false, refund: true,
+                                       withoutReceipt: i % 2 == 0))
+            } else {
+                let voids: Int64 = cashier == "9" ? 3 : (i % 9 == 0 ? 1 : 0)
+                facts.append(FraudFact(id: "s\(i)", card: card, cashier: cashier, storeID: "0001", time: time, redeemed: i % 6 == 0,
+                                       lines: 5 + voids, voids: voids, items: 5, overrides: 0))
+            }
+        }
+        let one = FraudMonitor(), all = FraudMonitor()
+        let oneAtATime = facts.flatMap { one.observe($0, rules: rules, longestCardWindowMs: longest) }
+        var atOnce: [FraudAlertDraft] = []
+        for chunk in stride(from: 0, to: facts.count, by: 150) {
+            atOnce += all.observe(Array(facts[chunk..<min(facts.count, chunk + 150)]), rules: rules, longestCardWindowMs: longest)
+        }
+        #expect(!oneAtATime.isEmpty && Set(oneAtATime.map(\.rule.id)).count >= 3, "\(oneAtATime.map(\.rule.id))")
+        #expect(atOnce.map(\.key) == oneAtATime.map(\.key))
+        #expect(atOnce.map(\.figures) == oneAtATime.map(\.figures))
+        #expect(atOnce.map(\.evidence) == oneAtATime.map(\.evidence))
+    }
+
     /// A sign-up whose bonus is spent at once, the redeeming sale reaching head office before the
     /// sale that registered the card (another till's batch): the rule fires when the registration
     /// arrives, with both sales as evidence (the card's redeeming sales found through the ledger).
