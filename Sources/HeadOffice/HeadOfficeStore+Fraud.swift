@@ -128,12 +128,12 @@ extension HeadOfficeStore {
         var facts: [FraudFact] = []
         for (p, r) in zip(prepared, results) where r.status == .accepted {
             switch p {
-            case .sale(let p):
-                let doc = p.doc
-                if !perSale.isEmpty { facts.append(Self.fraudFact(doc, p.sale, storeID: till.storeID)) }
+            case .sale(let s):
+                let doc = s.doc
+                if !perSale.isEmpty { facts.append(Self.fraudFact(doc, s.sale, storeID: till.storeID)) }
                 if let l = doc.loyalty {
-                    if l.redeemed > 0 { redemptions.append((doc.saleID, l.cardNumber, l.redeemed, p.sale.completedAt)) }
-                    if l.registration != nil { registered.append((l.cardNumber, p.sale.completedAt)) }
+                    if l.redeemed > 0 { redemptions.append((doc.saleID, l.cardNumber, l.redeemed, s.sale.completedAt)) }
+                    if l.registration != nil { registered.append((l.cardNumber, s.sale.completedAt)) }
                 }
             case .refund(let doc, _):
                 guard !perSale.isEmpty else { continue }

@@ -131,7 +131,7 @@ final class GroupCommit: @unchecked Sendable { // `pending` is guarded by `condi
         var queuedAt: UInt64 = 0
         /// The body changes nothing but the database and may run again (`repeatableWrite`).
         let repeatable: Bool
-        init(repeatable: Bool = false, _ body: @escaping (any SQLConnection) throws -> Void) {
+        init(repeatable: Bool, _ body: @escaping (any SQLConnection) throws -> Void) {
             self.repeatable = repeatable
             self.body = body
         }
@@ -155,7 +155,7 @@ final class GroupCommit: @unchecked Sendable { // `pending` is guarded by `condi
     /// `afterCommit` runs once a group is on disk, before its callers are answered;
     /// `betweenGroups` after they are, before the next group.
     init(pool: DatabasePool, backgroundPatience: UInt64, afterCommit: @escaping @Sendable () -> Void,
-         betweenGroups: @escaping @Sendable () -> Void = {}) {
+         betweenGroups: @escaping @Sendable () -> Void) {
         self.pool = pool
         patience = backgroundPatience
         self.afterCommit = afterCommit
