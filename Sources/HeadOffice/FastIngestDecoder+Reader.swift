@@ -45,7 +45,7 @@ extension FastIngestDecoder {
             return true
         }
 
-        mutating func object(_ field: (inout Reader, String) throws(Fail) -> Void) throws(Fail) {
+        mutating func object(_ field: (inout Reader, Key) throws(Fail) -> Void) throws(Fail) {
             try expect(0x7B)
             depth += 1
             defer { depth -= 1 }
@@ -55,7 +55,7 @@ extension FastIngestDecoder {
                 return
             }
             while true {
-                let key = try string()
+                let key = try self.key()
                 try expect(0x3A)
                 try field(&self, key)
                 space()
@@ -94,20 +94,38 @@ extension FastIngestDecoder {
         }
 
         mutating func string() throws(Fail) -> String {
+            let (start, ascii, escape) = try plainRun()
+            if escape { return try escaped(from: start) }
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<at])
+            at += 1
+            // Invalid UTF-8 is JSONDecoder's to refuse, not this reader's to repair.
+            guard let s = ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self) else { throw Fail() }
+            return s
+        }
+
+        /// An object's key, as its bytes in the body: no `String` is made for it (making one and
+        /// comparing it with each name a `switch` tries took a third of decoding's time).
+        mutating func key() throws(Fail) -> Key {
+            let (start, ascii, escape) = try plainRun()
+            // A key with escapes (JSON allows `"\u0073ku"` for `"sku"`) is read as a string.
+            if escape { return Key(raw: UnsafeRawBufferPointer(rebasing: bytes[start..<start]), decoded: try escaped(from: start)) }
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<at])
+            at += 1
+            if !ascii { guard String(validating: raw, as: UTF8.self) != nil else { throw Fail() } }
+            return Key(raw: raw, decoded: nil)
+        }
+
+        /// A string's bytes from its opening quote up to its closing quote or its first escape
+        /// (where `at` then stands): where they start, and whether they are all ASCII.
+        private mutating func plainRun() throws(Fail) -> (start: Int, ascii: Bool, escape: Bool) {
             try expect(0x22)
             let start = at
             var ascii = true
             while at < bytes.count {
                 let c = bytes[at]
-                if c == 0x22 {
-                    let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<at])
-                    // Invalid UTF-8 is JSONDecoder's to refuse, not this reader's to repair.
-                    guard let s = ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self) else { throw Fail() }
-                    at += 1
-                    return s
-                }
+                if c == 0x22 { return (start, ascii, false) }
+                if c == 0x5C { return (start, ascii, true) }
                 if c >= 0x80 { ascii = false }
-                if c == 0x5C { return try escaped(from: start) }
                 if c < 0x20 { throw Fail() }
                 at += 1
             }
@@ -195,7 +213,7 @@ extension FastIngestDecoder {
                 at += 1
             }
             guard at > start, !(at - start > 1 && bytes[start] == 0x30) else { throw Fail() }
-            if at < bytes.count, [0x2E, 0x65, 0x45].contains(bytes[at]) { throw Fail() }
+            if at < bytes.count, bytes[at] == 0x2E || bytes[at] == 0x65 || bytes[at] == 0x45 { throw Fail() }
             return negative ? -v : v
         }
 
@@ -260,6 +278,22 @@ extension FastIngestDecoder {
 }
 
 extension FastIngestDecoder {
+    /// An object's key: the bytes between its quotes in the body, or, for a key written with
+    /// escapes, the string they spell. A `switch` on it matches names with `~=`.
+    struct Key {
+        let raw: UnsafeRawBufferPointer
+        let decoded: String?
+
+        var string: String { decoded ?? String(decoding: raw, as: UTF8.self) }
+
+        static func ~= (name: StaticString, key: Key) -> Bool {
+            if let d = key.decoded { return name.withUTF8Buffer { d.utf8.elementsEqual($0) } }
+            let n = name.utf8CodeUnitCount
+            guard key.raw.count == n else { return false }
+            return n == 0 || memcmp(key.raw.baseAddress!, name.utf8Start, n) == 0
+        }
+    }
+
     static func offerDiscountList(_ r: inout Reader) throws(Fail) -> [SaleDocument.OfferDiscountInfo] {
         var out: [SaleDocument.OfferDiscountInfo] = []
         try r.array { r throws(Fail) in

@@ -372,8 +372,9 @@ enum FastIngestDecoder {
             case "priorPurchases":
                 var map: [String: Int64] = [:]
                 try r.object { r, k throws(Fail) in
-                    guard map[k] == nil else { throw Fail() }
-                    map[k] = try r.int()
+                    let sku = k.string
+                    guard map[sku] == nil else { throw Fail() }
+                    map[sku] = try r.int()
                 }
                 try once(&priorPurchases, map)
             case "qualifying": try once(&qualifying, r.int())

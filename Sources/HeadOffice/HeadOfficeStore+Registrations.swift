@@ -5,6 +5,16 @@ import TillDocuments
 public import TillProtocol
 
 extension HeadOfficeStore {
+    /// Registers a card to a new member, once. Only a stock card, or a card head office does not
+    /// have that lies in the programme's card ranges, can be registered: a blocked, lost or already
+    /// registered card is refused and the refusal recorded as an exception. The registrations
+    /// table's unique card number is the lock, so two registrations of one card arriving at once
+    /// (on two head office processes) register it once.
+    enum RegistrationOutcome: Equatable {
+        case registered, duplicate
+        case refused(String)
+    }
+
     func insertRegistration(_ r: SaleDocument.RegistrationInfo, saleID: String?, till: TillCredential, programmeVersion: String,
                                     at received: Int64, _ c: any SQLConnection) throws -> RegistrationOutcome {
         func refused(_ why: String) throws -> RegistrationOutcome {

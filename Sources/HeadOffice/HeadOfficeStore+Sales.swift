@@ -40,15 +40,16 @@ extension HeadOfficeStore {
     /// cross-sell suggestions.
     static func reportFigures(_ doc: SaleDocument, _ sale: CompletedSale) -> [SQLValue] {
         var items: Int64 = 0, voids: Int64 = 0, overrides: Int64 = 0, discounts: Int64 = 0
-        var byCategory: [String: Int64] = [:]
-        var skus: Set<String> = []
+        var categories = ShortListIndex(), nets: [Int64] = []
+        var skus = ShortListIndex()
         for l in doc.lines {
             if l.voided { voids += 1; continue }
             items += 1
-            if skus.count < 200 { skus.insert(l.sku) }
+            if skus.keys.count < 200 { _ = skus.position(of: l.sku) }
             if l.priceOverride != nil { overrides += 1 }
             discounts = discounts.addingClamped(l.lineDiscount.addingClamped(l.saleDiscountShare))
-            byCategory[l.category, default: 0] = byCategory[l.category, default: 0].addingClamped(l.net)
+            let (i, added) = categories.position(of: l.category)
+            if added { nets.append(l.net) } else { nets[i] = nets[i].addingClamped(l.net) }
         }
         var cash: Int64 = 0, card: Int64 = 0, points: Int64 = 0
         for t in doc.tenders {
@@ -58,11 +59,11 @@ extension HeadOfficeStore {
             default: card = card.addingClamped(t.amount)
             }
         }
-        let categories = byCategory.sorted { $0.key < $1.key }.map { "\(escapeCategory($0.key))=\($0.value)" }.joined(separator: ";")
+        let byCategory = zip(categories.keys, nets).sorted { $0.0 < $1.0 }.map { "\(escapeCategory($0.0))=\($0.1)" }.joined(separator: ";")
         let duration = sale.completedAt.subtractingReportingOverflow(sale.startedAt)
         return [.text(doc.cashier.number), .int(items), .int(voids), .int(overrides), .int(discounts),
-                .int(duration.overflow ? 0 : max(0, min(duration.partialValue, 86_400_000))), .int(cash), .int(card), .int(points), .text(categories),
-                .text(skus.sorted().map(escapeCategory).joined(separator: ";"))]
+                .int(duration.overflow ? 0 : max(0, min(duration.partialValue, 86_400_000))), .int(cash), .int(card), .int(points), .text(byCategory),
+                .text(skus.keys.sorted().map(escapeCategory).joined(separator: ";"))]
     }
 
     static func escapeCategory(_ c: String) -> String {
@@ -267,6 +268,12 @@ extension HeadOfficeStore {
             """, arguments)
     }
 
+    static let moveCardUpdate = """
+        UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ?
+        WHERE number = ? AND balance BETWEEN ? AND ? AND qualifying BETWEEN ? AND ?
+        """
+    static let moveCardReturning = moveCardUpdate + " RETURNING balance, qualifying, status, tier_code"
+
     /// Moves a card's balance and qualification by `delta` and `qualifying`, creating the card
     /// (with an `unknown-card` exception) if head office did not have it. A move that would take
     /// either figure outside `DocumentBounds.balance` is refused: the card row is not touched, and
@@ -276,15 +283,17 @@ extension HeadOfficeStore {
         // The bounds are in the WHERE clause: neither database ever computes a figure past them
         // (SQLite would turn an overflowing sum into a REAL).
         let limit = DocumentBounds.balance.upperBound
-        let update = """
-            UPDATE cards SET balance = balance + ?, qualifying = qualifying + ?, updated_at = ?
-            WHERE number = ? AND balance BETWEEN ? AND ? AND qualifying BETWEEN ? AND ?
-            RETURNING balance, qualifying, status, tier_code
-            """
         let arguments: [SQLValue] = [.int(delta), .int(qualifying), .int(received), .text(number),
                                      .int(-limit - min(0, delta)), .int(limit - max(0, delta)),
                                      .int(-limit - min(0, qualifying)), .int(limit - max(0, qualifying))]
-        if let row = try c.queryOne(update, arguments) { return row }
+        // SQLite keeps a RETURNING clause's rows in a temporary table it makes for each statement:
+        // the update and a read of the row it left cost the writer less.
+        func update() throws -> SQLRow? {
+            guard database.kind == .sqlite else { return try c.queryOne(Self.moveCardReturning, arguments) }
+            guard try c.execute(Self.moveCardUpdate, arguments) > 0 else { return nil }
+            return try c.queryOne("SELECT balance, qualifying, status, tier_code FROM cards WHERE number = ?", [.text(number)])
+        }
+        if let row = try update() { return row }
         if try c.queryOne("SELECT number FROM cards WHERE number = ?", [.text(number)]) == nil {
             try c.execute("INSERT INTO cards (number, status, balance, qualifying) VALUES (?, 'active', 0, 0) ON CONFLICT (number) DO NOTHING",
                           [.text(number)])
@@ -293,7 +302,7 @@ extension HeadOfficeStore {
                 """, [.text(number), .text(saleID), .text(till.storeID), .text(till.tillID),
                       .text("Sale \(receipt) used card \(LoyaltyCardNumber.masked(number)), which head office did not have: it starts from 0 here (load the cards with headoffice cards import)"),
                       .int(received)])
-            if let row = try c.queryOne(update, arguments) { return row }
+            if let row = try update() { return row }
         }
         try c.execute("""
             INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('out-of-bounds', ?, ?, ?, ?, ?, ?)
@@ -368,12 +377,16 @@ extension HeadOfficeStore {
     func figureChecks(_ doc: SaleDocument, _ sale: CompletedSale) -> [AwardCheck] {
         let t = sale.basket.totals
         var differences: [String] = []
-        let lines = doc.lines.sorted { $0.lineNumber < $1.lineNumber }
-        for (l, a) in zip(lines, t.lines) {
-            for (name, till, mine) in [("amount", l.amount, a.gross), ("lineDiscount", l.lineDiscount, a.lineDiscount), ("offerDiscount", l.offerDiscount ?? 0, a.offerDiscount),
-                                       ("saleDiscountShare", l.saleDiscountShare, a.saleDiscountShare), ("net", l.net, a.net)] where till != mine {
-                differences.append("line \(l.lineNumber) \(name) \(till) (head office: \(mine))")
-            }
+        // (Compared one by one, not as a list of named pairs: the list was made for every line.)
+        func compare(_ what: @autoclosure () -> String, _ till: Int64, _ mine: Int64) {
+            if till != mine { differences.append("\(what()) \(till) (head office: \(mine))") }
+        }
+        for (l, a) in zip(doc.linesInOrder, t.lines) {
+            compare("line \(l.lineNumber) amount", l.amount, a.gross)
+            compare("line \(l.lineNumber) lineDiscount", l.lineDiscount, a.lineDiscount)
+            compare("line \(l.lineNumber) offerDiscount", l.offerDiscount ?? 0, a.offerDiscount)
+            compare("line \(l.lineNumber) saleDiscountShare", l.saleDiscountShare, a.saleDiscountShare)
+            compare("line \(l.lineNumber) net", l.net, a.net)
         }
         let sameVAT = doc.vat.count == t.vat.count && zip(doc.vat, t.vat).allSatisfy { a, b in
             a.code == b.code && a.rateBasisPoints == b.basisPoints && a.gross == b.gross && a.vat == b.vat && a.net == b.net
@@ -383,10 +396,10 @@ extension HeadOfficeStore {
             let ownVAT = t.vat.map { "\($0.code) \($0.basisPoints) \($0.gross)/\($0.vat)/\($0.net)" }
             differences.append("VAT \(tillVAT.isEmpty ? "none" : tillVAT.joined(separator: ", ")) (head office: \(ownVAT.joined(separator: ", ")))")
         }
-        for (name, till, mine) in [("subtotal", doc.totals.subtotal, t.subtotal), ("lineDiscounts", doc.totals.lineDiscounts, t.lineDiscounts),
-                                   ("itemCount", doc.totals.itemCount, t.itemCount), ("offerDiscounts", doc.totals.offerDiscounts ?? 0, t.offerDiscount)] where till != mine {
-            differences.append("totals.\(name) \(till) (head office: \(mine))")
-        }
+        compare("totals.subtotal", doc.totals.subtotal, t.subtotal)
+        compare("totals.lineDiscounts", doc.totals.lineDiscounts, t.lineDiscounts)
+        compare("totals.itemCount", doc.totals.itemCount, t.itemCount)
+        compare("totals.offerDiscounts", doc.totals.offerDiscounts ?? 0, t.offerDiscount)
         guard !differences.isEmpty else { return [] }
         return [AwardCheck(kind: "figures", detail: "Sale \(doc.receiptNumber): " + differences.prefix(20).joined(separator: "; "),
                            tillPoints: 0, headOfficePoints: nil)]
@@ -477,23 +490,5 @@ extension HeadOfficeStore {
         d.spend = spend
         d.qualifyingDelta = programme?.tierQualification.basis == .points ? earned.sum(\.points).count : spend
         return d
-    }
-
-    /// Registers a card to a new member, once. Only a stock card, or a card head office does not
-    /// have that lies in the programme's card ranges, can be registered: a blocked, lost or already
-    /// registered card is refused and the refusal recorded as an exception. The registrations
-    /// table's unique card number is the lock, so two registrations of one card arriving at once
-    /// (on two head office processes) register it once.
-    enum RegistrationOutcome: Equatable {
-        case registered, duplicate
-        case refused(String)
-    }
-}
-
-extension Int64 {
-    /// The sum, held at the bounds instead of trapping (report figures of bounded documents).
-    func addingClamped(_ other: Int64) -> Int64 {
-        let (sum, overflow) = addingReportingOverflow(other)
-        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }

@@ -102,3 +102,11 @@ extension HeadOfficeStore {
         }
     }
 }
+
+extension Int64 {
+    /// The sum, held at the bounds instead of trapping (report figures of bounded documents).
+    func addingClamped(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+}

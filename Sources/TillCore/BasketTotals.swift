@@ -119,19 +119,21 @@ public struct BasketTotals: Hashable, Sendable {
         }
         let total = subtotal - saleDiscount
 
-        var byRate: [String: VATLine] = [:]
-        for (line, a) in zip(basket.lines, amounts) where !line.voided {
-            let key = line.item.taxCode
-            var v = byRate[key] ?? VATLine(code: key, basisPoints: line.item.taxBasisPoints, gross: 0, vat: 0, net: 0)
-            v.gross += a.net
-            byRate[key] = v
-        }
+        // By tax code (a sale has a few), in the codes' order.
         var vat: [VATLine] = []
-        for code in byRate.keys.sorted() {
-            var v = byRate[code]!
-            v.vat = MinorUnits.mulDivRounded(v.gross, v.basisPoints, 10_000 + v.basisPoints)!
-            v.net = v.gross - v.vat
-            vat.append(v)
+        var codes = ShortListIndex()
+        for (line, a) in zip(basket.lines, amounts) where !line.voided {
+            let (i, added) = codes.position(of: line.item.taxCode)
+            if added {
+                vat.append(VATLine(code: line.item.taxCode, basisPoints: line.item.taxBasisPoints, gross: a.net, vat: 0, net: 0))
+            } else {
+                vat[i].gross += a.net
+            }
+        }
+        vat.sort { $0.code < $1.code }
+        for i in vat.indices {
+            vat[i].vat = MinorUnits.mulDivRounded(vat[i].gross, vat[i].basisPoints, 10_000 + vat[i].basisPoints)!
+            vat[i].net = vat[i].gross - vat[i].vat
         }
 
         guard let paid = MinorUnits.sum(basket.tenders.map(\.amount)) else { throw .amountTooLarge(item: "the payment") }
@@ -148,5 +150,31 @@ public struct BasketTotals: Hashable, Sendable {
         let shares = MinorUnits.shares(of: discount, over: amounts.map { max(0, $0.net) })
         for i in amounts.indices { amounts[i].saleDiscountShare = shares[i] }
         for i in amounts.indices { amounts[i].net -= amounts[i].saleDiscountShare }
+    }
+}
+
+/// Where each key of a list that is usually short sits in it: found by a linear search while the
+/// list has at most 8 keys (no hashing, no dictionary made), through a dictionary after, so a
+/// document with a thousand distinct keys still takes linear time.
+public struct ShortListIndex: Sendable {
+    public private(set) var keys: [String] = []
+    private var positions: [String: Int] = [:]
+
+    public init() {}
+
+    /// The key's position in `keys`, appending it when it is new (`added`).
+    public mutating func position(of key: String) -> (index: Int, added: Bool) {
+        if keys.count <= 8 {
+            if let i = keys.firstIndex(of: key) { return (i, false) }
+        } else if let i = positions[key] {
+            return (i, false)
+        }
+        keys.append(key)
+        if keys.count == 9 {
+            for (i, k) in keys.enumerated() { positions[k] = i }
+        } else if keys.count > 9 {
+            positions[key] = keys.count - 1
+        }
+        return (keys.count - 1, true)
     }
 }

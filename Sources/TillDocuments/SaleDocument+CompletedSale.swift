@@ -144,7 +144,7 @@ extension CompletedSale {
         guard let currency = Currency(code: d.currency) else {
             throw DocumentError("sale \(d.receiptNumber): unknown currency '\(d.currency)'")
         }
-        let lines = d.lines.sorted { $0.lineNumber < $1.lineNumber }
+        let lines = d.linesInOrder
         var events: [BasketEvent] = lines.map { l in
             .addLine(item: LineItem(
                 sku: l.sku, description: l.description, category: l.category, taxCode: l.taxCode,
@@ -173,6 +173,14 @@ extension CompletedSale {
             cashier: Cashier(number: d.cashier.number, name: d.cashier.name),
             startedAt: ProtocolTime.parse(d.startedAt) ?? 0, completedAt: ProtocolTime.parse(d.completedAt) ?? 0, basket: basket,
             loyalty: outcome)
+    }
+}
+
+extension SaleDocument {
+    /// The lines by line number: the document's own array when it is in order already, as a
+    /// till writes it (no copy).
+    public var linesInOrder: [Line] {
+        zip(lines, lines.dropFirst()).allSatisfy { $0.lineNumber < $1.lineNumber } ? lines : lines.sorted { $0.lineNumber < $1.lineNumber }
     }
 }
 

@@ -100,6 +100,15 @@ struct FastIngestDecoderTests {
         let a = try #require(fast(tweaked)?.0)
         #expect(a == slow(tweaked))
         #expect(a.documents[0].sale?.cashier.name == "Ольга 😀")
+        // Keys written with escapes name the same fields; a key that only looks like one does not.
+        let escapedKeys = json.replacingOccurrences(of: "\"category\":", with: "\"c\\u0061tegory\":")
+            .replacingOccurrences(of: "\"cashier\":", with: "\"\\u0063ashier\":")
+        #expect(escapedKeys != json)
+        let e = try #require(fast(escapedKeys)?.0)
+        #expect(e == slow(escapedKeys))
+        #expect(e == slow(json))
+        let lookalike = json.replacingOccurrences(of: "\"category\":", with: "\"category \":")
+        #expect(fast(lookalike) == nil)
     }
 
     /// A line's price override (the price it had and why) reads as JSONDecoder reads it; one

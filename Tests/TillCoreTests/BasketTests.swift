@@ -50,6 +50,23 @@ struct BasketTests {
         #expect(t.itemCount == 3 + 1 + 1 + 1 + 1)
     }
 
+    /// Twelve tax codes (past the eight a linear search serves), lines in no order: one VAT line
+    /// per code, in the codes' order, each adding up its own lines only.
+    @Test func vatByManyCodesKeepsEachCodesOwnLines() throws {
+        var b = Basket(currency: .eur)
+        let codes = (0..<12).map { "T" + String(10 + ($0 * 7) % 12) }
+        for (i, code) in (codes + codes.reversed()).enumerated() {
+            try b.apply(.addLine(item: item("Item \(i)", 100, rate: TaxRate(code: code, basisPoints: 1000))))
+        }
+        #expect(b.totals.vat.map(\.code) == codes.sorted())
+        #expect(b.totals.vat.allSatisfy { $0.gross == 200 && $0.vat == 18 && $0.net == 182 })
+
+        var index = ShortListIndex()
+        for (i, code) in codes.enumerated() { #expect(index.position(of: code) == (i, true)) }
+        for (i, code) in codes.enumerated().reversed() { #expect(index.position(of: code) == (i, false)) }
+        #expect(index.keys == codes)
+    }
+
     @Test func vatHalfRoundsUp() throws {
         var b = Basket(currency: .eur)
         try b.apply(.addLine(item: item("Sweet", 3)))
