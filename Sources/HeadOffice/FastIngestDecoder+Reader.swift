@@ -286,11 +286,13 @@ extension FastIngestDecoder {
 
         var string: String { decoded ?? String(decoding: raw, as: UTF8.self) }
 
+        /// Inlined, so that a `switch` compares the key's length with each name's (a constant)
+        /// and its bytes only when they have the same length.
+        @inline(__always)
         static func ~= (name: StaticString, key: Key) -> Bool {
-            if let d = key.decoded { return name.withUTF8Buffer { d.utf8.elementsEqual($0) } }
             let n = name.utf8CodeUnitCount
-            guard key.raw.count == n else { return false }
-            return n == 0 || memcmp(key.raw.baseAddress!, name.utf8Start, n) == 0
+            if key.raw.count == n && key.decoded == nil { return n == 0 || memcmp(key.raw.baseAddress!, name.utf8Start, n) == 0 }
+            return key.decoded.map { d in name.withUTF8Buffer { d.utf8.elementsEqual($0) } } ?? false
         }
     }
 
