@@ -216,6 +216,7 @@ struct FraudRuleTests {
             try c.execute("DELETE FROM fraud_rules WHERE id = 'shared-device'", [])
             try c.execute("DROP INDEX registrations_till_time", [])
             try c.execute("ALTER TABLE registrations DROP COLUMN registered_ms", [])
+            try c.execute("DROP INDEX ledger_bonus", [])   // schema 34, which comes after and runs again
             try c.execute("DELETE FROM schema_version WHERE version >= 33", [])
         }
         let upgraded = try HeadOfficeStore(database: store.database)
