@@ -71,8 +71,33 @@ public struct DocumentGate {
             problem = "\(field()) must not be empty"
         } else if bytes > max, bytes > max * 4 || s.count > max {   // characters are counted only when the bytes are many
             problem = "\(field()) is \(bytes > max * 4 ? "over \(max * 4) bytes" : "\(s.count) characters") long: at most \(max) characters are allowed"
-        } else if s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {   // C0 controls and DEL are single bytes in UTF-8
+        } else if Self.hasControlCharacters(s) {
             problem = "\(field()) '\(Self.quoted(s))' contains control characters"
+        }
+    }
+
+    /// Whether `s` holds a C0 control or DEL (single bytes in UTF-8), read from the string's own
+    /// storage where it has one: every text of every document goes through this.
+    static func hasControlCharacters(_ s: String) -> Bool {
+        func control(_ b: UInt8) -> Bool { b < 0x20 || b == 0x7F }
+        return s.utf8.withContiguousStorageIfAvailable { bytes in bytes.contains(where: control) } ?? s.utf8.contains(where: control)
+    }
+
+    /// Whether `s` is a UUID: 36 characters, hexadecimal digits (either case) in groups of 8, 4,
+    /// 4, 4 and 12, joined by '-'. `UUID(uuidString:)` parses with `sscanf`, which every sale paid
+    /// for at head office, and which also takes a '-' among the digits ("-6" as a negative number).
+    public static func isUUID(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { bytes in
+            guard bytes.count == 36 else { return false }
+            for (i, b) in bytes.enumerated() {
+                if i == 8 || i == 13 || i == 18 || i == 23 {
+                    if b != 0x2D { return false }
+                } else if !((0x30...0x39).contains(b) || (0x41...0x46).contains(b) || (0x61...0x66).contains(b)) {
+                    return false
+                }
+            }
+            return true
         }
     }
 

@@ -205,7 +205,7 @@ extension SaleDocument {
         if schemaVersion != SaleDocument.currentSchemaVersion {
             return "schemaVersion \(schemaVersion) is not one this head office reads (\(SaleDocument.currentSchemaVersion))"
         }
-        if UUID(uuidString: saleID) == nil { return "saleID '\(DocumentGate.quoted(saleID))' is not a UUID" }
+        if !DocumentGate.isUUID(saleID) { return "saleID '\(DocumentGate.quoted(saleID))' is not a UUID" }
         if sequence < 1 { return "sequence \(sequence) must be 1 or more" }
         if Currency(code: currency) == nil { return "currency '\(DocumentGate.quoted(currency))' is not a currency code such as EUR" }
         if ProtocolTime.parse(completedAt) == nil { return "completedAt '\(DocumentGate.quoted(completedAt))' is not an ISO 8601 time" }

@@ -351,4 +351,28 @@ struct HostileInputTests {
         }
         #expect(try first.ledgerMismatches().isEmpty)
     }
+
+    /// A sale's ID is checked as Foundation reads a UUID, without the `sscanf` it parses with: of
+    /// strings of 36 UUID characters, each mutated from a real ID, the two take the same ones,
+    /// except that `sscanf` also takes a '-' among the digits ("-6" read as a negative number),
+    /// which no UUID has. Anything else (a space, a sign, another letter) is no UUID either.
+    @Test func saleIDsAreReadAsFoundationReadsUUIDs() {
+        var random = SplitMix64(seed: 19)
+        let alphabet = Array("0123456789abcdefABCDEF-")
+        let real = UUID().uuidString
+        var taken = 0
+        for _ in 0..<20_000 {
+            var s = Array(real)
+            for _ in 0..<Int.random(in: 0...2, using: &random) { s[Int.random(in: 0..<36, using: &random)] = alphabet.randomElement(using: &random)! }
+            let id = String(s)
+            let dashInDigits = s.enumerated().contains { ![8, 13, 18, 23].contains($0.offset) && $0.element == "-" }
+            #expect(DocumentGate.isUUID(id) == (UUID(uuidString: id) != nil && !dashInDigits), "\(id)")
+            if DocumentGate.isUUID(id) { taken += 1 }
+        }
+        #expect(taken > 1_000 && taken < 20_000)
+        for id in ["", real.lowercased(), real + "0", String(real.dropLast()), " " + real.dropFirst(), "+" + real.dropFirst(), real.replacingOccurrences(of: "-", with: "_"),
+                   "g" + real.dropFirst(), "é" + real.dropFirst(2), real.replacingOccurrences(of: "-", with: "")] {
+            #expect(DocumentGate.isUUID(id) == (id == real.lowercased()), "\(id)")
+        }
+    }
 }
