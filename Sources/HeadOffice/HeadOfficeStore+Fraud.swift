@@ -52,10 +52,12 @@ extension HeadOfficeStore {
     }
 
     /// The facts of a sale for the per-sale rules.
-    static func fraudFact(_ doc: SaleDocument, _ sale: CompletedSale, storeID: String) -> FraudFact {
-        var f = FraudFact(id: doc.saleID, card: doc.loyalty?.cardNumber, cashier: doc.cashier.number, storeID: storeID, time: sale.completedAt,
-                          redeemed: (doc.loyalty?.redeemed ?? 0) > 0)
-        for l in doc.lines {
+    static func fraudFact(_ s: PreparedSale, storeID: String) -> FraudFact {
+        // Read through `s`, not from copies of its document and sale: a copy retains and releases
+        // each of their strings and arrays, for every sale.
+        var f = FraudFact(id: s.doc.saleID, card: s.doc.loyalty?.cardNumber, cashier: s.doc.cashier.number, storeID: storeID, time: s.sale.completedAt,
+                          redeemed: (s.doc.loyalty?.redeemed ?? 0) > 0)
+        for l in s.doc.lines {
             f.lines += 1
             if l.voided { f.voids += 1; continue }
             f.items += 1
@@ -131,12 +133,11 @@ extension HeadOfficeStore {
         for (p, r) in zip(prepared, results) where r.status == .accepted {
             switch p {
             case .sale(let s):
-                let doc = s.doc
-                if !perSale.isEmpty { facts.append(Self.fraudFact(doc, s.sale, storeID: till.storeID)) }
-                if let l = doc.loyalty {
-                    if l.redeemed > 0 { redemptions.append((doc.saleID, l.cardNumber, l.redeemed, s.sale.completedAt)) }
-                    if l.registration != nil { registered.append((l.cardNumber, s.sale.completedAt)) }
+                if !perSale.isEmpty { facts.append(Self.fraudFact(s, storeID: till.storeID)) }
+                if let redeemed = s.doc.loyalty?.redeemed, redeemed > 0 {
+                    redemptions.append((s.doc.saleID, s.doc.loyalty?.cardNumber ?? "", redeemed, s.sale.completedAt))
                 }
+                if let card = s.doc.loyalty?.cardNumber, s.doc.loyalty?.registration != nil { registered.append((card, s.sale.completedAt)) }
             case .refund(let doc, _):
                 guard !perSale.isEmpty else { continue }
                 facts.append(FraudFact(id: doc.refundID, card: nil, cashier: doc.cashier, storeID: till.storeID,

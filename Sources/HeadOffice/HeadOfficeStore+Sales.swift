@@ -12,7 +12,7 @@ extension HeadOfficeStore {
         var statements: [SQLStatement] = []
         for p in prepared {
             guard case .sale(let s) = p else { break }
-            statements.append(saleStatement(s.doc, s.sale, s.json, s.derived, till: till, at: received))
+            statements.append(saleStatement(s, till: till, at: received))
             if database.kind != .postgres || s.doc.loyalty?.registration != nil { break }
         }
         return statements
@@ -83,72 +83,73 @@ extension HeadOfficeStore {
 
     /// A sale's first statement: its insert, and on PostgreSQL for a member's sale its card's move
     /// and its ledger rows too (`insertSaleMovingCard`).
-    func saleStatement(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ derived: Derived, till: TillCredential, at received: Int64) -> SQLStatement {
-        let card = doc.loyalty?.cardNumber
-        let saleRow: [SQLValue] = [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .int(doc.sequence), .text(doc.receiptNumber),
-                                   .text(doc.completedAt), .int(sale.completedAt), .int(sale.basket.totals.total), .text(doc.currency), SQLValue(card),
-                                   .int(card == nil ? 0 : derived.spend), .text(json), .int(received)] + derived.report
-        if movesInFirstStatement(doc, derived), let l = doc.loyalty {
-            return insertSaleMovingCard(saleRow, card: l.cardNumber, derived: derived, saleID: doc.saleID, till: till, at: received)
+    func saleStatement(_ s: PreparedSale, till: TillCredential, at received: Int64) -> SQLStatement {
+        let card = s.doc.loyalty?.cardNumber
+        let saleRow: [SQLValue] = [.text(s.doc.saleID), .text(till.storeID), .text(till.tillID), .int(s.doc.sequence), .text(s.doc.receiptNumber),
+                                   .text(s.doc.completedAt), .int(s.sale.completedAt), .int(s.sale.basket.totals.total), .text(s.doc.currency), SQLValue(card),
+                                   .int(card == nil ? 0 : s.derived.spend), .text(s.json), .int(received)] + s.derived.report
+        if movesInFirstStatement(s.doc, s.derived), let l = s.doc.loyalty {
+            return insertSaleMovingCard(saleRow, card: l.cardNumber, derived: s.derived, saleID: s.doc.saleID, till: till, at: received)
         }
         return SQLStatement(Self.insertSale, saleRow)
     }
 
     /// A sale applied, its first statement (`saleStatement`) having given `first`.
-    func applySale(_ doc: SaleDocument, _ sale: CompletedSale, _ json: String, _ derived: Derived, first: SQLOutcome, till: TillCredential,
+    func applySale(_ s: PreparedSale, first: SQLOutcome, till: TillCredential,
                            at received: Int64, _ c: any SQLConnection, mark: inout TillMark) throws -> IngestResult {
-        let card = doc.loyalty?.cardNumber
+        let card = s.doc.loyalty?.cardNumber
         // Insert first: the usual case is one statement. Nothing inserted means this sale or its
         // sequence number is already there.
         let inserted: Int
         var movedInStatement: SQLRow?
-        if movesInFirstStatement(doc, derived) {
-            guard let r = first.rows.first else { throw SQLError("the sale \(doc.saleID) could not be inserted") }
+        if movesInFirstStatement(s.doc, s.derived) {
+            guard let r = first.rows.first else { throw SQLError("the sale \(s.doc.saleID) could not be inserted") }
             inserted = Int(r.int("inserted"))
             if inserted > 0, r["balance"].int != nil { movedInStatement = r }
         } else {
             inserted = first.changed
         }
         if inserted == 0 {
-            if try c.queryOne("SELECT sale_id FROM sales WHERE sale_id = ?", [.text(doc.saleID)]) != nil {
-                return IngestResult(kind: "sale", id: doc.saleID, status: .duplicate, reason: "already applied", cards: try balances([card], c))
+            if try c.queryOne("SELECT sale_id FROM sales WHERE sale_id = ?", [.text(s.doc.saleID)]) != nil {
+                return IngestResult(kind: "sale", id: s.doc.saleID, status: .duplicate, reason: "already applied", cards: try balances([card], c))
             }
             let other = try c.queryOne("SELECT sale_id FROM sales WHERE store_id = ? AND till_id = ? AND sequence = ?",
-                                       [.text(till.storeID), .text(till.tillID), .int(doc.sequence)])?.text("sale_id") ?? "?"
-            let reason = "sequence \(doc.sequence) of till \(till.name) is already sale \(other)"
+                                       [.text(till.storeID), .text(till.tillID), .int(s.doc.sequence)])?.text("sale_id") ?? "?"
+            let reason = "sequence \(s.doc.sequence) of till \(till.name) is already sale \(other)"
             try c.execute("INSERT INTO rejects (document_id, kind, store_id, till_id, reason, received_at) VALUES (?, 'sale', ?, ?, ?, ?)",
-                          [.text(doc.saleID), .text(till.storeID), .text(till.tillID), .text(reason), .int(received)])
-            return IngestResult(kind: "sale", id: doc.saleID, status: .rejected, reason: reason)
+                          [.text(s.doc.saleID), .text(till.storeID), .text(till.tillID), .text(reason), .int(received)])
+            return IngestResult(kind: "sale", id: s.doc.saleID, status: .rejected, reason: reason)
         }
-        mark.accepted(sequence: doc.sequence, lag: max(0, received - sale.completedAt))
-        mark.inserted.append(.text(doc.saleID))
-        for check in derived.checks {
+        mark.accepted(sequence: s.doc.sequence, lag: max(0, received - s.sale.completedAt))
+        mark.inserted.append(.text(s.doc.saleID))
+        for check in s.derived.checks {
             try c.execute("""
                 INSERT INTO discrepancies (sale_id, card_number, kind, detail, till_points, head_office_points, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, [.text(doc.saleID), SQLValue(card), .text(check.kind), .text(check.detail), .points(check.tillPoints),
+                """, [.text(s.doc.saleID), SQLValue(card), .text(check.kind), .text(check.detail), .points(check.tillPoints),
                       SQLValue(check.headOfficePoints?.count), .int(received)])
         }
-        guard let l = doc.loyalty else {
-            return IngestResult(kind: "sale", id: doc.saleID, status: .accepted)
+        guard let l = s.doc.loyalty else {
+            return IngestResult(kind: "sale", id: s.doc.saleID, status: .accepted)
         }
-        var derived = derived
+        // Read from `s` rather than a copy of its figures (a copy retains and releases each of
+        // their arrays and the programme's, for every sale).
+        var movements = s.derived.movements, delta = s.derived.delta
         if let r = l.registration,
-           try insertRegistration(r, saleID: doc.saleID, till: till, programmeVersion: l.programmeVersion, at: received, c) != .registered {
+           try insertRegistration(r, saleID: s.doc.saleID, till: till, programmeVersion: l.programmeVersion, at: received, c) != .registered {
             // The card was not issued here: no welcome bonus for it.
-            derived.movements.removeAll { $0.kind == "welcome" }
-            derived.delta = derived.movements.sum(\.points)
+            movements.removeAll { $0.kind == "welcome" }
+            delta = movements.sum(\.points)
         }
-        let programme = derived.programme
-        let movements = derived.movements
+        let programme = s.derived.programme
         let ledgerWritten = movedInStatement != nil
         var moved: SQLRow? = movedInStatement
         if moved == nil {
-            moved = try moveCard(l.cardNumber, delta: derived.delta.count, qualifying: derived.qualifyingDelta, saleID: doc.saleID,
-                                 receipt: doc.receiptNumber, till: till, at: received, c)
+            moved = try moveCard(l.cardNumber, delta: delta.count, qualifying: s.derived.qualifyingDelta, saleID: s.doc.saleID,
+                                 receipt: s.doc.receiptNumber, till: till, at: received, c)
         }
         guard let row = moved else {
-            return IngestResult(kind: "sale", id: doc.saleID, status: .accepted)
+            return IngestResult(kind: "sale", id: s.doc.saleID, status: .accepted)
         }
         // The movements, appended in one statement.
         if !movements.isEmpty && !ledgerWritten {
@@ -156,26 +157,26 @@ extension HeadOfficeStore {
             var arguments: [SQLValue] = []
             arguments.reserveCapacity(movements.count * 9)
             for m in movements {
-                arguments += [.text(l.cardNumber), .text(doc.saleID), .text(m.kind), .points(m.points), .text(m.rule), .text(m.label), .text(till.storeID),
+                arguments += [.text(l.cardNumber), .text(s.doc.saleID), .text(m.kind), .points(m.points), .text(m.rule), .text(m.label), .text(till.storeID),
                               .text(till.tillID), .int(received)]
             }
             try c.execute("INSERT INTO ledger (card_number, sale_id, kind, points, rule, label, store_id, till_id, created_at) VALUES " + values, arguments)
         }
         if row.text("status") == "replaced" {
-            try forwardReplaced(l.cardNumber, delta: derived.delta.count, qualifying: derived.qualifyingDelta, saleID: doc.saleID, programme: programme,
+            try forwardReplaced(l.cardNumber, delta: delta.count, qualifying: s.derived.qualifyingDelta, saleID: s.doc.saleID, programme: programme,
                                 at: received, c)
         }
         let balance = row.int("balance"), qualifying = row.int("qualifying")
         let tier = programme?.tier(for: qualifying)?.code
         if let tier, tier != row["tier_code"].text, row.text("status") != "replaced" {
             try c.execute("UPDATE cards SET tier_code = ? WHERE number = ?", [.text(tier), .text(l.cardNumber)])
-            try Self.emit(.tierChanged, ["card": l.cardNumber, "from": row["tier_code"].text ?? NSNull(), "to": tier, "document": doc.saleID], c, at: received)
+            try Self.emit(.tierChanged, ["card": l.cardNumber, "from": row["tier_code"].text ?? NSNull(), "to": tier, "document": s.doc.saleID], c, at: received)
         }
         if l.redeemed > 0 && balance < 0 {
             try c.execute("""
                 INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('overdraft', ?, ?, ?, ?, ?, ?)
-                """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
-                      .text("Sale \(doc.receiptNumber) redeemed \(l.redeemed) points; the card's balance is now \(balance): the same points were redeemed elsewhere while offline"),
+                """, [.text(l.cardNumber), .text(s.doc.saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(s.doc.receiptNumber) redeemed \(l.redeemed) points; the card's balance is now \(balance): the same points were redeemed elsewhere while offline"),
                       .int(received)])
         }
         // Points redeemed on a card whose points head office holds: a till that had not heard of
@@ -184,14 +185,14 @@ extension HeadOfficeStore {
             let since = ProtocolTime.format(held, timeZone: TimeZone(identifier: "UTC")!)
             try c.execute("""
                 INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('held-card-redemption', ?, ?, ?, ?, ?, ?)
-                """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
-                      .text("Sale \(doc.receiptNumber) redeemed \(l.redeemed) points on card \(LoyaltyCardNumber.masked(l.cardNumber)), whose points head office has held since \(since): the till had not heard of the hold"),
+                """, [.text(l.cardNumber), .text(s.doc.saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(s.doc.receiptNumber) redeemed \(l.redeemed) points on card \(LoyaltyCardNumber.masked(l.cardNumber)), whose points head office has held since \(since): the till had not heard of the hold"),
                       .int(received)])
         }
         // Each personal offer the sale used (by head office's own award, or a discount on the
         // member's own terms): one use of the member's; more than allowed (tills offline each
         // used it) is recorded for someone to look at.
-        for (offer, label) in derived.offerUses {
+        for (offer, label) in s.derived.offerUses {
             let left = try c.queryOne("""
                 UPDATE member_offers SET uses_left = uses_left - 1, used = used + 1
                 WHERE campaign_id = ? AND customer_id = (SELECT customer_id FROM cards WHERE number = ?) RETURNING uses_left
@@ -199,24 +200,24 @@ extension HeadOfficeStore {
             if let left, left < 0 {
                 try c.execute("""
                     INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('offer-over-redemption', ?, ?, ?, ?, ?, ?)
-                    """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
-                          .text("Sale \(doc.receiptNumber) used offer \(offer) (\(label)) once more than the member may: \(-left) over; tills offline used it too"),
+                    """, [.text(l.cardNumber), .text(s.doc.saleID), .text(till.storeID), .text(till.tillID),
+                          .text("Sale \(s.doc.receiptNumber) used offer \(offer) (\(label)) once more than the member may: \(-left) over; tills offline used it too"),
                           .int(received)])
             }
         }
         if row.text("status") != "active" {
             try c.execute("""
                 INSERT INTO exceptions (kind, card_number, sale_id, store_id, till_id, detail, created_at) VALUES ('card-status', ?, ?, ?, ?, ?, ?)
-                """, [.text(l.cardNumber), .text(doc.saleID), .text(till.storeID), .text(till.tillID),
-                      .text("Sale \(doc.receiptNumber) used card \(LoyaltyCardNumber.masked(l.cardNumber)), which head office has as \(row.text("status"))"),
+                """, [.text(l.cardNumber), .text(s.doc.saleID), .text(till.storeID), .text(till.tillID),
+                      .text("Sale \(s.doc.receiptNumber) used card \(LoyaltyCardNumber.masked(l.cardNumber)), which head office has as \(row.text("status"))"),
                       .int(received)])
-            if row.text("status") == "closed" { try Self.eraseIfErased(saleID: doc.saleID, json, card: l.cardNumber, c) }
+            if row.text("status") == "closed" { try Self.eraseIfErased(saleID: s.doc.saleID, s.json, card: l.cardNumber, c) }
         }
         // Challenges: the sale counts towards those running; a completion pays its reward once.
         var after = balance
         var rewarded = false
         if let programme, !programme.challenges.isEmpty, row.text("status") == "active",
-           try applyChallenges(doc, programme: programme, card: l.cardNumber, till: till, at: received, c) {
+           try applyChallenges(s.doc, programme: programme, card: l.cardNumber, till: till, at: received, c) {
             rewarded = true
         }
         // A member who was invited: their first qualifying purchase rewards them and their friend.
@@ -224,13 +225,13 @@ extension HeadOfficeStore {
         if mark.referralsOpen == nil {
             mark.referralsOpen = try c.queryOne("SELECT referred_id FROM referrals WHERE status = 'registered' LIMIT 1", []) != nil
         }
-        if mark.referralsOpen == true, row.text("status") == "active", try applyReferral(doc, card: l.cardNumber, till: till, at: received, c) {
+        if mark.referralsOpen == true, row.text("status") == "active", try applyReferral(s.doc, card: l.cardNumber, till: till, at: received, c) {
             rewarded = true
         }
         if rewarded {
             after = try c.queryOne("SELECT balance FROM cards WHERE number = ?", [.text(l.cardNumber)])?.int("balance") ?? balance
         }
-        return IngestResult(kind: "sale", id: doc.saleID, status: .accepted,
+        return IngestResult(kind: "sale", id: s.doc.saleID, status: .accepted,
                             cards: [CardBalance(number: l.cardNumber, balance: after, tierCode: tier ?? row["tier_code"].text, qualifying: qualifying)])
     }
 

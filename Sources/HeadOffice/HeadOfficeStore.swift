@@ -155,7 +155,7 @@ public final class HeadOfficeStore: Sendable {
                         pipelined = try c.batch(saleRun(prepared[i...], till: till, at: received))
                         next = 0
                     }
-                    results.append(try applySale(s.doc, s.sale, s.json, s.derived, first: pipelined[next], till: till, at: received, c, mark: &mark))
+                    results.append(try applySale(s, first: pipelined[next], till: till, at: received, c, mark: &mark))
                     next += 1
                 case .registration(let doc):
                     results.append(try applyRegistration(doc, till: till, at: received, c))
