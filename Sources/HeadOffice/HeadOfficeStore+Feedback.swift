@@ -1,5 +1,6 @@
 import Foundation
 import TillCore
+import TillDocuments
 import TillProtocol
 
 /// What a survey gives: points once per receipt, answered within `days` of the sale.
@@ -73,7 +74,7 @@ extension HeadOfficeStore {
 
     /// A sale's id as a survey link carries it: a UUID, in lower case.
     public static func surveyID(_ text: String) -> String? {
-        guard text.utf8.count == 36, UUID(uuidString: text) != nil else { return nil }
+        guard DocumentGate.isUUID(text) else { return nil }
         return text.lowercased()
     }
 
