@@ -134,10 +134,10 @@ extension HeadOfficeStore {
             switch p {
             case .sale(let s):
                 if !perSale.isEmpty { facts.append(Self.fraudFact(s, storeID: till.storeID)) }
-                if let redeemed = s.doc.loyalty?.redeemed, redeemed > 0 {
-                    redemptions.append((s.doc.saleID, s.doc.loyalty?.cardNumber ?? "", redeemed, s.sale.completedAt))
+                if let card = s.doc.loyalty?.cardNumber {
+                    if let redeemed = s.doc.loyalty?.redeemed, redeemed > 0 { redemptions.append((s.doc.saleID, card, redeemed, s.sale.completedAt)) }
+                    if s.doc.loyalty?.registration != nil { registered.append((card, s.sale.completedAt)) }
                 }
-                if let card = s.doc.loyalty?.cardNumber, s.doc.loyalty?.registration != nil { registered.append((card, s.sale.completedAt)) }
             case .refund(let doc, _):
                 guard !perSale.isEmpty else { continue }
                 facts.append(FraudFact(id: doc.refundID, card: nil, cashier: doc.cashier, storeID: till.storeID,
