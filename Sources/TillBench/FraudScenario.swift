@@ -93,7 +93,7 @@ struct FraudScenario: ParsableCommand {
         guard after > before else { throw ValidationError("the rule raised no hold: no publication after the six sales") }
         let holdSeconds = try polling.waitAll(version: after)
         var samples = Samples()
-        for v in polling.heardAt.withLock({ $0 }) { if let v { samples.add(v) } }
+        for v in polling.heardTimes() { samples.add(v) }
         let oneTill = "one till p50 \(fixed(ms(samples.percentile(50)))) ms, p99 \(fixed(ms(samples.percentile(99)))) ms; the batch itself \(fixed(ingestTook * 1000)) ms"
         printError("hold: \(oneTill); polls since: \(polling.fetched.load(ordering: .relaxed) - fetched0) with news, \(polling.empty.load(ordering: .relaxed) - empty0) empty, \(polling.failures.load(ordering: .relaxed)) failed")
 
