@@ -132,11 +132,9 @@ extension HeadOfficeStore {
     func runEnd(_ till: TillCredential, from first: Int64, max: Int64, walk: Int64 = runWalk, _ c: any SQLConnection) throws -> Int64 {
         let key: [SQLValue] = [.text(till.storeID), .text(till.tillID)]
         let near = first.addingClamped(walk)
-        if let end = try c.queryOne("""
-            SELECT s.sequence FROM sales s WHERE s.store_id = ? AND s.till_id = ? AND s.sequence BETWEEN ? AND ?
-                AND NOT EXISTS (SELECT 1 FROM sales n WHERE n.store_id = s.store_id AND n.till_id = s.till_id AND n.sequence = s.sequence + 1)
-            ORDER BY s.sequence LIMIT 1
-            """, key + [.int(first), .int(near)])?["sequence"].int { return end }
+        if let end = try c.queryOne(Self.firstRunEnd, key + [.int(first), .int(near.addingClamped(1)), .int(near)])?["sequence"].int {
+            return end
+        }
         // Every number from `first` to `near` + 1 is there: [first, low] has no gap, (low, high] has one.
         var low = Swift.min(near.addingClamped(1), max), high: Int64?, step = Swift.max(1, walk)
         func full(_ a: Int64, _ b: Int64) throws -> Bool {
@@ -155,6 +153,17 @@ extension HeadOfficeStore {
         }
         return low
     }
+
+    /// The first sale of a till (store, till) from a number to another (the last + 1) whose next
+    /// number is missing, up to the last: each sale with the one after it in one read of the
+    /// index (`LEAD`). A lookup of each sale's next number instead was planned by PostgreSQL, on
+    /// a `sales` it had no statistics of yet (a new or freshly loaded head office), as a scan of
+    /// the till's every sale for each sale: `till-bench ingest` fell to 940 sales/s.
+    static let firstRunEnd = """
+        SELECT sequence FROM (SELECT sequence, LEAD(sequence) OVER (ORDER BY sequence) AS next
+            FROM sales WHERE store_id = ? AND till_id = ? AND sequence BETWEEN ? AND ?) AS run
+        WHERE sequence <= ? AND (next IS NULL OR next <> sequence + 1) ORDER BY sequence LIMIT 1
+        """
 
     /// How far `runEnd` walks sale by sale before it counts (a batch holds at most 5,000 documents).
     static let runWalk: Int64 = 1_000

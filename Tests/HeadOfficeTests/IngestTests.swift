@@ -139,6 +139,35 @@ struct IngestTests {
         try expectConsistent(store, [t])
     }
 
+    /// The end of a run of a till's sales is found in one read of the sales' index, whatever the
+    /// database knows of the table: PostgreSQL, with no statistics of a `sales` filled since its
+    /// last analysis (a new or freshly loaded head office), planned a lookup of each sale's next
+    /// number as a scan of the till's every sale, for each sale.
+    @Test(arguments: Backend.allCases)
+    func aRunsEndIsOneReadOfTheIndexWithoutStatistics(backend: Backend) throws {
+        let dir = TemporaryDirectory("ho")
+        let store = try makeHeadOffice(backend, dir)
+        let series = backend == .postgres ? "generate_series(1, 20000) AS g(n)"
+            : "(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000) SELECT n FROM g) AS g"
+        _ = try store.database.write { c in
+            try c.execute("""
+                INSERT INTO sales (sale_id, store_id, till_id, sequence, receipt_number, completed_at, completed_ms, total, currency, document, received_at)
+                SELECT 'sale-' || n, '0001', '01', n, 'R' || n, '2026-12-08T10:00:00Z', 0, 0, 'EUR', '{}', 0 FROM \(series) WHERE n <> 19990
+                """, [])
+        }
+        let arguments: [SQLValue] = [.text("0001"), .text("01"), .int(18_000), .int(19_001), .int(19_000)]
+        let plan = try store.database.read { c in
+            try c.query((backend == .postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + HeadOfficeStore.firstRunEnd, arguments)
+                .map { $0.columns.values.compactMap(\.text).joined(separator: " ") }.joined(separator: "\n")
+        }
+        #expect(!plan.localizedCaseInsensitiveContains("join") && !plan.contains("CORRELATED"), "\(plan)")
+        #expect(try store.database.read { c in try c.queryOne(HeadOfficeStore.firstRunEnd, arguments) } == nil)
+        let ends = try store.database.read { c in
+            try [1, 18_000, 19_989, 19_991].map { try store.runEnd(TillCredential(storeID: "0001", tillID: "01"), from: $0, max: 20_000, c) }
+        }
+        #expect(ends == [19_989, 19_989, 19_989, 20_000])
+    }
+
     @Test(arguments: Backend.allCases)
     func aSequenceNumberUsedByAnotherSaleIsRejectedAndKept(backend: Backend) throws {
         let dir = TemporaryDirectory("ho")
